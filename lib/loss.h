@@ -1,0 +1,36 @@
+/* loss.h — losses and their gradients, as the lecture writes them.
+ *
+ * m = number of samples (rows), n = values per sample. Every loss is averaged over the m
+ * samples and *summed* over the n values of a sample, exactly the lecture's
+ *   squared error   L = (1/m) Σ_i Σ_j (x̂_ij − x_ij)²
+ *   cross-entropy   L = −(1/m) Σ_i Σ_j [x_ij log x̂_ij + (1 − x_ij) log(1 − x̂_ij)]
+ * so per-pixel penalties (e.g. sparsity) compare with the loss of a whole sample.
+ * Each function returns L and writes ∂L/∂(its input) into grad (grad may be NULL). */
+#ifndef EXPRUN_LOSS_H
+#define EXPRUN_LOSS_H
+
+typedef enum LossType { LOSS_SQUARED_ERROR, LOSS_CROSS_ENTROPY, LOSS_SOFTMAX_CROSS_ENTROPY } LossType;
+
+const char *loss_name(LossType t);
+int loss_from_name(const char *name, LossType *t);
+
+/* Squared error; grad = ∂L/∂x̂ = 2 (x̂ − x) / m. */
+double loss_squared_error(float *grad, const float *pred, const float *target, int m, int n);
+
+/* Binary cross-entropy of probabilities x̂ in (0,1) against targets in [0,1];
+ * grad = ∂L/∂x̂ = (x̂ − x) / (x̂ (1 − x̂) m). x̂ is clamped to [1e-7, 1 − 1e-7] inside the log. */
+double loss_binary_cross_entropy(float *grad, const float *pred, const float *target, int m, int n);
+
+/* The same loss when x̂ = sigmoid(pre): grad = ∂L/∂pre = (x̂ − x) / m, the exact and stable
+ * gradient that skips the sigmoid's own derivative. The caller passes x̂, not pre. */
+double loss_sigmoid_cross_entropy(float *grad_pre, const float *pred, const float *target, int m,
+                                  int n);
+
+/* Softmax cross-entropy over rows of logits z (m, V) with integer targets y (m):
+ *   L = −(1/count) Σ_i log softmax(z_i)[y_i],  ∂L/∂z_i = (softmax(z_i) − onehot(y_i)) / count
+ * where rows with y_i < 0 are padding: they add nothing and get zero gradient, and count is the
+ * number of non-padding rows (or `normalizer` if > 0). */
+double loss_softmax_cross_entropy(float *grad_logits, const float *logits, const int *targets,
+                                  int m, int V, double normalizer);
+
+#endif

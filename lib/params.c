@@ -1,0 +1,50 @@
+#include "params.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+int params_add(Params *p, const char *name, int rank, const int *shape, const char *layout) {
+    if (p->count == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 16;
+        ParamView *grown = realloc(p->views, (size_t)p->cap * sizeof *grown);
+        if (!grown) { fprintf(stderr, "exprun: out of memory in params_add\n"); abort(); }
+        p->views = grown;
+    }
+    ParamView *v = &p->views[p->count];
+    memset(v, 0, sizeof *v);
+    snprintf(v->name, sizeof v->name, "%s", name);
+    snprintf(v->layout, sizeof v->layout, "%s", layout ? layout : "");
+    v->rank = rank;
+    for (int i = 0; i < rank; i++) v->shape[i] = shape[i];
+    v->size = shape_size(rank, shape);
+    v->offset = p->total;
+    /* Keep every view 16-float aligned (64 bytes) for vector loads in the kernels. */
+    p->total += (v->size + 15) & ~(size_t)15;
+    return p->count++;
+}
+
+void params_alloc(Params *p) {
+    p->value = ex_calloc(p->total, sizeof(float));
+    p->grad = ex_calloc(p->total, sizeof(float));
+}
+
+float *params_value(const Params *p, int index) { return p->value + p->views[index].offset; }
+float *params_grad(const Params *p, int index) { return p->grad + p->views[index].offset; }
+
+int params_find(const Params *p, const char *name) {
+    for (int i = 0; i < p->count; i++)
+        if (strcmp(p->views[i].name, name) == 0) return i;
+    return -1;
+}
+
+void params_zero_grad(Params *p) { memset(p->grad, 0, p->total * sizeof(float)); }
+
+void params_free(Params *p) {
+    free(p->views);
+    free(p->value);
+    free(p->grad);
+    memset(p, 0, sizeof *p);
+}

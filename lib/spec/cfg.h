@@ -1,0 +1,117 @@
+/* cfg.h — the spec as a tree: YAML read with libyaml, checked against a schema, with
+ * overrides, defaults and error reporting. (The typed view the models use lives in spec.h.)
+ *
+ * Flow: cfg_parse_file() reads YAML into a CfgNode tree that remembers file:line:col of every
+ * node; cfg_apply_override() applies "a.b.0.c=value" overrides from the command line;
+ * cfg_validate() checks the tree against a Schema, collects *all* errors in one pass, and fills
+ * in every default, so that afterwards every typed getter below succeeds; cfg_emit_yaml() writes
+ * the resolved tree back out as YAML (the resolved spec a run records and `exprun show` prints). */
+#ifndef EXPRUN_CFG_H
+#define EXPRUN_CFG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+
+typedef enum CfgKind { CFG_SCALAR, CFG_MAP, CFG_SEQ } CfgKind;
+
+typedef struct CfgNode CfgNode;
+struct CfgNode {
+    CfgKind kind;
+    char *key;           /* key in the parent map, or NULL for sequence items and the root */
+    char *value;         /* scalar text (CFG_SCALAR), else NULL */
+    int quoted;          /* scalar was quoted in the YAML ("123" is a string, not a number) */
+    CfgNode **items;     /* children: map entries in file order, or sequence items */
+    int count;
+    const char *file;    /* where the node came from: a spec file name or "override 'k=v'" */
+    int line, col;       /* 1-based; 0 when the node was created as a default */
+};
+
+/* One reported problem: where it is, which key, and what was wrong. */
+typedef struct CfgDiag {
+    char *file;
+    int line, col;
+    char *path;          /* dotted key path, e.g. "model.encoder.0.units" */
+    char *message;       /* e.g. "unknown key 'optimiser' (did you mean 'optimizer'?)" */
+} CfgDiag;
+
+typedef struct CfgDiags {
+    CfgDiag *items;
+    int count, cap;
+} CfgDiags;
+
+/* "file:line:col: path: message" per diagnostic, one per line, into out. */
+void cfg_diags_print(const CfgDiags *d, FILE *out);
+void cfg_diags_free(CfgDiags *d);
+
+/* Parse YAML. Syntax errors become diagnostics with the libyaml mark; returns NULL then.
+ * Aliases and anchors are rejected (they make alias bombs possible and specs hard to read);
+ * nesting deeper than 32 levels and documents over 1 MiB are rejected. */
+CfgNode *cfg_parse_file(const char *path, CfgDiags *diags);
+CfgNode *cfg_parse_string(const char *text, size_t len, const char *name, CfgDiags *diags);
+void cfg_free(CfgNode *node);
+CfgNode *cfg_clone(const CfgNode *node);
+
+/* ---- schema ----------------------------------------------------------------------------
+ * A flat table of dotted paths. "*" stands for any index of a list:
+ *   {"model.encoder", SK_LIST, ...}  {"model.encoder.*.units", SK_INT, "64", 1, 1e9, ...}
+ * A key whose `when` condition ("model.type=autoencoder", alternatives with '|':
+ * "data.source=idx|csv") is false must be absent (an error if present: "does not apply when
+ * model.type is lstm") and gets no default. Conditions refer to already-resolved keys, so the
+ * table lists a discriminator before the keys that depend on it. */
+typedef enum SchemaKind {
+    SK_MAP,        /* a nested map; its keys are listed separately */
+    SK_LIST,       /* a list of maps; item keys listed as path.*.key */
+    SK_INT,        /* integer (decimal), range [min, max] */
+    SK_FLOAT,      /* number, range [min, max]; "1e-3" and ".5" accepted */
+    SK_BOOL,       /* true/false */
+    SK_STRING,     /* any scalar */
+    SK_ENUM,       /* one of choices "a|b|c" */
+    SK_INT_LIST,   /* flow or block list of ints: [128, 128] */
+    SK_FLOAT_LIST, /* list of numbers */
+    SK_ANY         /* any subtree, not checked (e.g. the sweep block) */
+} SchemaKind;
+
+typedef struct SchemaKey {
+    const char *path;
+    SchemaKind kind;
+    const char *default_value;   /* YAML text of the default; NULL = required; "~" = optional, no default */
+    double min, max;             /* for SK_INT / SK_FLOAT / lists (each element); ignored if min > max */
+    const char *choices;         /* SK_ENUM */
+    const char *when;            /* condition, or NULL */
+    const char *doc;             /* one line for `exprun show --doc` and the README table */
+} SchemaKey;
+
+typedef struct Schema {
+    const SchemaKey *keys;
+    int count;
+} Schema;
+
+/* Check root against schema; fill defaults; append every problem to diags.
+ * Returns 0 when there were no errors. */
+int cfg_validate(CfgNode *root, const Schema *schema, CfgDiags *diags);
+
+/* Apply one "dotted.path=value" override (value is parsed as a YAML flow scalar or list, e.g.
+ * "[128,128]"). The path may create a key the file omitted if the schema knows it (validation
+ * checks that afterwards). Errors name the override. Returns 0 or -1 with a diagnostic. */
+int cfg_apply_override(CfgNode *root, const char *assignment, CfgDiags *diags);
+
+/* Write the tree as block YAML (keys in file order, defaults where they were filled). */
+void cfg_emit_yaml(const CfgNode *root, FILE *out);
+/* The same into a malloc'd string. */
+char *cfg_emit_yaml_string(const CfgNode *root);
+
+/* ---- typed access after validation: path is dotted with numeric list indices -------------- */
+const CfgNode *cfg_get(const CfgNode *root, const char *path);     /* NULL if absent */
+const char *cfg_str(const CfgNode *root, const char *path);        /* NULL if absent */
+long cfg_int(const CfgNode *root, const char *path, long fallback);
+double cfg_float(const CfgNode *root, const char *path, double fallback);
+int cfg_bool(const CfgNode *root, const char *path, int fallback);
+int cfg_len(const CfgNode *root, const char *path);                /* list length, 0 if absent */
+int cfg_has(const CfgNode *root, const char *path);
+
+/* Damerau–Levenshtein distance, for did-you-mean (≤ 2 → suggest). */
+int cfg_edit_distance(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,2 @@
+#include <stdio.h>
+int main(void) { puts("exprun: under construction"); return 0; }
