@@ -59,7 +59,10 @@ static void sgd_step(Optimizer *opt, float *p, const float *g, float lr) {
 }
 
 static void adam_step(Optimizer *opt, float *p, const float *g, float lr) {
+    /* 1 − β in double, then to float: (1.0f − 0.999f) would be off by 1e-5 relative. */
     const float b1 = (float)opt->cfg.beta1, b2 = (float)opt->cfg.beta2;
+    const float one_minus_b1 = (float)(1.0 - opt->cfg.beta1);
+    const float one_minus_b2 = (float)(1.0 - opt->cfg.beta2);
     const float eps = (float)opt->cfg.eps, wd = (float)opt->cfg.weight_decay;
     const int decoupled = opt->cfg.decoupled_weight_decay;
     /* Bias corrections in double, once per step: 1 − βᵗ loses precision in float. */
@@ -70,19 +73,20 @@ static void adam_step(Optimizer *opt, float *p, const float *g, float lr) {
         float gi = g[i];
         if (decoupled) p[i] *= 1.0f - lr * wd;
         else gi += wd * p[i];
-        m[i] = b1 * m[i] + (1.0f - b1) * gi;
-        v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+        m[i] = b1 * m[i] + one_minus_b1 * gi;
+        v[i] = b2 * v[i] + one_minus_b2 * gi * gi;
         p[i] -= lr * (m[i] * c1) / (sqrtf(v[i]) * sqrt_c2 + eps);
     }
 }
 
 static void rmsprop_step(Optimizer *opt, float *p, const float *g, float lr) {
-    const float a = (float)opt->cfg.alpha, eps = (float)opt->cfg.eps;
+    const float a = (float)opt->cfg.alpha, one_minus_a = (float)(1.0 - opt->cfg.alpha);
+    const float eps = (float)opt->cfg.eps;
     const float wd = (float)opt->cfg.weight_decay;
     float *v = opt->v;
     for (size_t i = 0; i < opt->n; i++) {
         float gi = g[i] + wd * p[i];
-        v[i] = a * v[i] + (1.0f - a) * gi * gi;
+        v[i] = a * v[i] + one_minus_a * gi * gi;
         p[i] -= lr * gi / (sqrtf(v[i]) + eps);
     }
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# setup.sh — install what exprun needs from Debian packages (only what is missing), then
+# configure and build it with CMake into build/. Safe to run again: it skips what is there.
+# Works as root or as a user with sudo.
+#   usage: scripts/setup.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake pkg-config git
+  libyaml-dev libhdf5-dev hdf5-tools libopenblas-dev liblapacke-dev libcunit1-dev zlib1g-dev libpng-dev
+  python3 python3-h5py python3-numpy python3-pandas
+  dataset-fashion-mnist fortunes
+  valgrind clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: all Debian packages present"
+fi
+
+if [ "${1:-}" != "--no-build" ]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j"$(nproc)"
+  echo "setup: built build/exprun"
+fi
