@@ -1,0 +1,229 @@
+#include "autoencoder.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dense.h"
+
+/* One dense layer of the chain: its sizes, activation and where its parameters live. */
+typedef struct AeLayer {
+    int n_in, n_out;
+    Activation act;
+    int W, b;            /* param view indices */
+    int transposed;      /* tied decoder layer: W is the mirrored encoder layer's (n_out, n_in)ᵀ */
+} AeLayer;
+
+typedef struct Autoencoder {
+    AutoencoderConfig cfg;
+    int n_layers;                       /* 2 (n_hidden + 1) */
+    AeLayer layers[2 * AE_MAX_HIDDEN + 2];
+    float *acts[2 * AE_MAX_HIDDEN + 3]; /* acts[0] = network input (B, n_input), acts[l+1] = layer l out */
+    float *grad_a, *grad_b;             /* (B, widest) ping-pong buffers for ∂L/∂activations */
+    double *rho_hat;                    /* (n_code) */
+} Autoencoder;
+
+static Autoencoder *impl(const Model *m) { return m->impl; }
+
+/* Glorot/Xavier uniform for saturating activations, He uniform for the relu family: keeps the
+ * variance of activations roughly constant through the stack. Biases start at zero. */
+static void init_weights(float *W, int n_out, int n_in, Activation act, Rng *rng) {
+    int relu_like = act == ACT_RELU || act == ACT_LEAKY_RELU || act == ACT_ELU;
+    double limit = relu_like ? sqrt(6.0 / n_in) : sqrt(6.0 / (n_in + n_out));
+    for (size_t i = 0; i < (size_t)n_out * n_in; i++)
+        W[i] = (float)((2.0 * rng_uniform_double(rng) - 1.0) * limit);
+}
+
+static double forward(Model *m, const float *x_clean, const float *x_input, int B, float *grad_out,
+                      StepStats *stats);
+
+static double ae_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats);
+static double ae_eval_batch(Model *m, const Batch *b, StepStats *stats);
+static void ae_describe(const Model *m, void (*emit)(void *, const char *), void *ctx);
+static void ae_destroy(Model *m);
+
+static const ModelOps AE_OPS = {"autoencoder", ae_train_batch, ae_eval_batch, ae_describe, NULL,
+                                ae_destroy};
+
+int autoencoder_create(Model **out, const AutoencoderConfig *cfg, Rng *init_rng, ExError *err) {
+    if (cfg->n_hidden < 0 || cfg->n_hidden > AE_MAX_HIDDEN)
+        return ex_fail(err, "autoencoder: at most %d hidden layers per side", AE_MAX_HIDDEN);
+    if (cfg->loss == LOSS_SOFTMAX_CROSS_ENTROPY)
+        return ex_fail(err, "autoencoder: loss must be squared_error or cross_entropy");
+    Model *m = ex_calloc(1, sizeof *m);
+    Autoencoder *ae = ex_calloc(1, sizeof *ae);
+    m->ops = &AE_OPS;
+    m->impl = ae;
+    m->max_batch = cfg->max_batch;
+    ae->cfg = *cfg;
+
+    /* Sizes along the chain: input, hidden..., code, hidden reversed..., input. */
+    int sizes[2 * AE_MAX_HIDDEN + 3], acts[2 * AE_MAX_HIDDEN + 2];
+    int k = cfg->n_hidden, n = 0;
+    sizes[n] = cfg->n_input;
+    for (int l = 0; l < k; l++) { sizes[++n] = cfg->hidden_units[l]; acts[n - 1] = cfg->hidden_act[l]; }
+    sizes[++n] = cfg->n_code;
+    acts[n - 1] = cfg->g;
+    for (int l = k - 1; l >= 0; l--) { sizes[++n] = cfg->hidden_units[l]; acts[n - 1] = cfg->hidden_act[l]; }
+    sizes[++n] = cfg->n_input;
+    acts[n - 1] = cfg->f;
+    ae->n_layers = n;
+
+    char name[PARAM_NAME_MAX];
+    for (int l = 0; l < n; l++) {
+        AeLayer *L = &ae->layers[l];
+        L->n_in = sizes[l];
+        L->n_out = sizes[l + 1];
+        L->act = (Activation)acts[l];
+        int is_decoder = l > k;
+        int side_index = is_decoder ? l - (k + 1) : l;
+        const char *side = is_decoder ? "dec" : "enc";
+        if (is_decoder && cfg->tied) {
+            /* Decoder layer l mirrors encoder layer n − 1 − l: W* = Wᵀ. */
+            L->W = ae->layers[n - 1 - l].W;
+            L->transposed = 1;
+        } else {
+            int shape[2] = {L->n_out, L->n_in};
+            snprintf(name, sizeof name, "%s%d/W", side, side_index);
+            L->W = params_add(&m->params, name, 2, shape, "out,in (h = act(W x + b), as torch.nn.Linear)");
+        }
+        int bshape[1] = {L->n_out};
+        snprintf(name, sizeof name, "%s%d/b", side, side_index);
+        L->b = params_add(&m->params, name, 1, bshape, "out");
+    }
+    params_alloc(&m->params);
+    for (int l = 0; l < n; l++) {
+        AeLayer *L = &ae->layers[l];
+        if (!L->transposed)
+            init_weights(params_value(&m->params, L->W), L->n_out, L->n_in, L->act, init_rng);
+    }
+
+    int widest = 0;
+    for (int l = 0; l <= n; l++) widest = sizes[l] > widest ? sizes[l] : widest;
+    for (int l = 0; l <= n; l++) ae->acts[l] = ex_calloc((size_t)cfg->max_batch * sizes[l], sizeof(float));
+    ae->grad_a = ex_calloc((size_t)cfg->max_batch * widest, sizeof(float));
+    ae->grad_b = ex_calloc((size_t)cfg->max_batch * widest, sizeof(float));
+    ae->rho_hat = ex_calloc((size_t)cfg->n_code, sizeof(double));
+    *out = m;
+    return 0;
+}
+
+static void ae_destroy(Model *m) {
+    Autoencoder *ae = impl(m);
+    if (!ae) return;
+    for (int l = 0; l <= ae->n_layers; l++) free(ae->acts[l]);
+    free(ae->grad_a);
+    free(ae->grad_b);
+    free(ae->rho_hat);
+    free(ae);
+    m->impl = NULL;
+}
+
+const AutoencoderConfig *autoencoder_config(const Model *m) { return &impl(m)->cfg; }
+
+static int fused_sigmoid_ce(const Autoencoder *ae) {
+    return ae->cfg.f == ACT_SIGMOID && ae->cfg.loss == LOSS_CROSS_ENTROPY;
+}
+
+/* Forward through the chain from acts[0] (already holding the network input). Returns the loss of
+ * x̂ against x_clean plus the sparsity penalty; if grad_out is given, writes ∂L/∂x̂ (or ∂L/∂pre
+ * for the fused sigmoid + cross-entropy) there. */
+static double forward(Model *m, const float *x_clean, const float *x_input, int B, float *grad_out,
+                      StepStats *stats) {
+    Autoencoder *ae = impl(m);
+    const Params *p = &m->params;
+    if (ae->acts[0] != x_input) memcpy(ae->acts[0], x_input, (size_t)B * ae->cfg.n_input * sizeof(float));
+    for (int l = 0; l < ae->n_layers; l++) {
+        const AeLayer *L = &ae->layers[l];
+        dense_forward(ae->acts[l + 1], ae->acts[l], params_value(p, L->W), params_value(p, L->b), B,
+                      L->n_in, L->n_out, L->transposed, L->act);
+    }
+    const float *recon = ae->acts[ae->n_layers];
+    int n = ae->cfg.n_input;
+    double loss;
+    if (ae->cfg.loss == LOSS_SQUARED_ERROR) loss = loss_squared_error(grad_out, recon, x_clean, B, n);
+    else if (fused_sigmoid_ce(ae)) loss = loss_sigmoid_cross_entropy(grad_out, recon, x_clean, B, n);
+    else loss = loss_binary_cross_entropy(grad_out, recon, x_clean, B, n);
+    if (stats) stats_add(stats, "reconstruction", loss * B);
+    return loss;
+}
+
+static double ae_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats) {
+    Autoencoder *ae = impl(m);
+    const Params *p = &m->params;
+    int B = b->B, n = ae->cfg.n_input, code_layer = ae->cfg.n_hidden;
+    /* x̃ = corrupt(x) into acts[0]; the loss still compares with the clean x. */
+    noise_apply(ae->acts[0], b->x, (size_t)B * n, &ae->cfg.noise, noise_rng);
+    float *d = ae->grad_a, *d_next = ae->grad_b;
+    double loss = forward(m, b->x, ae->acts[0], B, d, stats);
+    double penalty = 0.0;
+    for (int l = ae->n_layers - 1; l >= 0; l--) {
+        const AeLayer *L = &ae->layers[l];
+        Activation act = (l == ae->n_layers - 1 && fused_sigmoid_ce(ae)) ? ACT_IDENTITY : L->act;
+        dense_backward(l > 0 ? d_next : NULL, params_grad(p, L->W), params_grad(p, L->b), d,
+                       ae->acts[l + 1], ae->acts[l], params_value(p, L->W), B, L->n_in, L->n_out,
+                       L->transposed, act);
+        float *tmp = d;
+        d = d_next;
+        d_next = tmp;
+        /* d now holds ∂L/∂acts[l]; at the code h = acts[code_layer + 1] add ∂Ω/∂h. */
+        if (l == code_layer + 1)
+            penalty = sparsity_penalty(d, ae->acts[l], B, ae->cfg.n_code, &ae->cfg.sparsity, ae->rho_hat);
+    }
+    if (ae->cfg.sparsity.type != SPARSITY_NONE && stats) stats_add(stats, "penalty", penalty * B);
+    return loss + penalty;
+}
+
+static double ae_eval_batch(Model *m, const Batch *b, StepStats *stats) {
+    Autoencoder *ae = impl(m);
+    double loss = forward(m, b->x, b->x, b->B, NULL, stats);
+    double penalty = sparsity_penalty(NULL, ae->acts[ae->cfg.n_hidden + 1], b->B, ae->cfg.n_code,
+                                      &ae->cfg.sparsity, ae->rho_hat);
+    if (ae->cfg.sparsity.type != SPARSITY_NONE && stats) stats_add(stats, "penalty", penalty * b->B);
+    return loss + penalty;
+}
+
+double autoencoder_eval_corrupted(Model *m, const float *x, int B, Rng *noise_rng) {
+    Autoencoder *ae = impl(m);
+    noise_apply(ae->acts[0], x, (size_t)B * ae->cfg.n_input, &ae->cfg.noise, noise_rng);
+    return forward(m, x, ae->acts[0], B, NULL, NULL);
+}
+
+void autoencoder_encode(Model *m, const float *x, int B, float *codes, float *recon,
+                        double *row_error) {
+    Autoencoder *ae = impl(m);
+    int n = ae->cfg.n_input, K = ae->cfg.n_code;
+    forward(m, x, x, B, NULL, NULL);
+    if (codes) memcpy(codes, ae->acts[ae->cfg.n_hidden + 1], (size_t)B * K * sizeof(float));
+    const float *xr = ae->acts[ae->n_layers];
+    if (recon) memcpy(recon, xr, (size_t)B * n * sizeof(float));
+    if (row_error)
+        for (int i = 0; i < B; i++) {
+            const float *pr = xr + (size_t)i * n, *xi = x + (size_t)i * n;
+            row_error[i] = ae->cfg.loss == LOSS_SQUARED_ERROR
+                               ? loss_squared_error(NULL, pr, xi, 1, n)
+                               : loss_binary_cross_entropy(NULL, pr, xi, 1, n);
+        }
+}
+
+static void ae_describe(const Model *m, void (*emit)(void *, const char *), void *ctx) {
+    const Autoencoder *ae = impl(m);
+    char line[256];
+    size_t total = 0;
+    for (int l = 0; l < ae->n_layers; l++) {
+        const AeLayer *L = &ae->layers[l];
+        size_t count = (size_t)L->n_out + (L->transposed ? 0 : (size_t)L->n_out * L->n_in);
+        total += count;
+        const char *role = l == ae->cfg.n_hidden ? "code h = g(W x + b)"
+                           : l == ae->n_layers - 1 ? "reconstruction x̂ = f(W* h + c)"
+                           : l < ae->cfg.n_hidden  ? "encoder hidden"
+                                                   : "decoder hidden";
+        snprintf(line, sizeof line, "  %-4s %d: %5d -> %-5d %-10s %9zu params%s  %s",
+                 l <= ae->cfg.n_hidden ? "enc" : "dec", l <= ae->cfg.n_hidden ? l : l - ae->cfg.n_hidden - 1,
+                 L->n_in, L->n_out, act_name(L->act), count, L->transposed ? " (W tied)" : "", role);
+        emit(ctx, line);
+    }
+    snprintf(line, sizeof line, "  total %zu trainable parameters", total);
+    emit(ctx, line);
+}
