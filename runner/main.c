@@ -1,2 +1,103 @@
+/* main.c — the exprun command line: train, validate, show, resume, sample. */
 #include <stdio.h>
-int main(void) { puts("exprun: under construction"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "train.h"
+#include "version.h"
+
+static const char USAGE[] =
+    "usage: exprun SPEC [key=value ...] [--out DIR] [--init-from CHECKPOINT] [--quiet]\n"
+    "       exprun validate SPEC [key=value ...]   check everything short of training\n"
+    "       exprun show SPEC [key=value ...]       print the resolved spec (every default filled in)\n"
+    "       exprun resume RUN_DIR                  continue a stopped run from its latest checkpoint\n"
+    "       exprun sample RUN_DIR [--length N] [--temperature T] [--prime TEXT] [--seed S]\n"
+    "       exprun keys                            every spec key with its type, default and meaning\n"
+    "       exprun --help | --version\n"
+    "\n"
+    "Overrides are dotted spec keys, list items by index: optimizer.lr=3e-4 model.units.1=512\n"
+    "\n"
+    "exit status: 0 success; 2 usage or spec error; 3 runtime failure (data, I/O);\n"
+    "             4 diverged (NaN/Inf, train.on_nan: stop); 5 run directory in use;\n"
+    "             128+N stopped by signal N after writing a checkpoint (130 SIGINT, 143 SIGTERM,\n"
+    "             138 SIGUSR1)\n";
+
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "exprun: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", USAGE);
+    return EXIT_USAGE;
+}
+
+/* Split argv into the spec, key=value overrides and options. */
+typedef struct Args {
+    const char *spec;
+    char *overrides[256];
+    int n_overrides;
+    const char *out_dir, *init_from, *prime;
+    int quiet, length, has_seed;
+    double temperature;
+    unsigned long long seed;
+} Args;
+
+static int parse_args(int argc, char **argv, int first, Args *a) {
+    memset(a, 0, sizeof *a);
+    a->length = 500;
+    a->temperature = 0.8;
+    for (int i = first; i < argc; i++) {
+        const char *s = argv[i];
+        int has_value = i + 1 < argc;
+        if (strcmp(s, "--quiet") == 0 || strcmp(s, "-q") == 0) a->quiet = 1;
+        else if (strcmp(s, "--out") == 0 && has_value) a->out_dir = argv[++i];
+        else if (strcmp(s, "--init-from") == 0 && has_value) a->init_from = argv[++i];
+        else if (strcmp(s, "--prime") == 0 && has_value) a->prime = argv[++i];
+        else if (strcmp(s, "--length") == 0 && has_value) a->length = atoi(argv[++i]);
+        else if (strcmp(s, "--temperature") == 0 && has_value) a->temperature = atof(argv[++i]);
+        else if (strcmp(s, "--seed") == 0 && has_value) { a->seed = strtoull(argv[++i], NULL, 10); a->has_seed = 1; }
+        else if (s[0] == '-' && s[1] == '-') return usage_error("unknown option or missing value: %s", s);
+        else if (strchr(s, '=')) {
+            if (a->n_overrides == 256) return usage_error("too many overrides (at most 256)%s", "");
+            a->overrides[a->n_overrides++] = argv[i];
+        } else if (!a->spec) a->spec = s;
+        else return usage_error("unexpected argument '%s' (overrides look like key=value)", s);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2) return usage_error("missing SPEC%s", "");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(USAGE, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("exprun %s (git %s)\n", exprun_version(), exprun_git_commit());
+        return EXIT_OK;
+    }
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(USAGE, stdout);
+            return EXIT_OK;
+        }
+    Args a;
+    int is_command = strcmp(cmd, "validate") == 0 || strcmp(cmd, "show") == 0 || strcmp(cmd, "resume") == 0 ||
+                     strcmp(cmd, "sample") == 0 || strcmp(cmd, "keys") == 0;
+    if (parse_args(argc, argv, is_command ? 2 : 1, &a) != 0) return EXIT_USAGE;
+    int progress = isatty(STDERR_FILENO) && !a.quiet;
+    if (strcmp(cmd, "keys") == 0) return command_keys();
+    if (!a.spec) return usage_error("missing %s", strcmp(cmd, "resume") == 0 || strcmp(cmd, "sample") == 0 ? "RUN_DIR" : "SPEC");
+    if (strcmp(cmd, "validate") == 0) return command_validate(a.spec, a.overrides, a.n_overrides);
+    if (strcmp(cmd, "show") == 0) return command_show(a.spec, a.overrides, a.n_overrides);
+    if (strcmp(cmd, "resume") == 0) {
+        if (a.n_overrides) return usage_error("resume takes no overrides: the run's spec is fixed (%s)", a.overrides[0]);
+        return command_resume(a.spec, a.quiet, progress);
+    }
+    if (strcmp(cmd, "sample") == 0)
+        return command_sample(a.spec, a.prime ? a.prime : "", a.length, a.temperature, a.has_seed ? a.seed : 1);
+    TrainOptions opt = {a.spec, a.overrides, a.n_overrides, a.out_dir, a.init_from, a.quiet, progress};
+    return command_train(&opt);
+}

@@ -33,7 +33,8 @@ typedef struct Dataset {
 } Dataset;
 
 void dataset_free(Dataset *ds);
-/* Move rows [from, from+count) of src into a new dataset (copies). */
+/* A new dataset holding copies of rows[0..count) of src, in that order (rows == NULL: the first
+ * count rows). Shapes, vocab, num_classes and image size carry over; `source` is copied. */
 Dataset dataset_slice(const Dataset *src, const int32_t *rows, int count);
 
 /* ---- scaling, fitted on training data and applied to the others ------------------------ */
@@ -48,19 +49,34 @@ int scale_from_name(const char *name, ScaleType *t);
 /* unit: x ← (x − min)/(max − min) over the whole training set (one min/max, so images keep
  * their contrast); standardize: per feature (x − μ)/σ (σ = 1 where σ = 0); center: x − μ. */
 void scaler_fit(Scaler *s, ScaleType type, const Dataset *train);
+/* x ← (x − shift)·scale per feature; ds->d must equal s->d (the same source as the fit). */
 void scaler_apply(const Scaler *s, Dataset *ds);
+/* The same map on real targets y (n, Ty, dy), for forecasting where y is in the units of x
+ * (dy must equal s->d); and its inverse on rows of d values, to report predictions in the
+ * data's own units: v ← v / scale + shift. */
+void scaler_apply_targets(const Scaler *s, Dataset *ds);
+void scaler_invert(const Scaler *s, float *v, size_t rows);
 void scaler_free(Scaler *s);
 /* binarize: x ← x > threshold ? 1 : 0 */
 void dataset_binarize(Dataset *ds, float threshold);
 
-/* Split off a validation set: a seeded permutation, the last round(fraction·n) rows go to val. */
+/* Split off a validation set: a seeded permutation, the last round(fraction·n) rows go to val.
+ * Each part keeps the rows in their original relative order. */
 void dataset_split(const Dataset *all, double val_fraction, Rng *rng, Dataset *train, Dataset *val);
+/* For time series: no shuffling, the last round(fraction·n) rows (the latest) go to val. */
+void dataset_split_tail(const Dataset *all, double val_fraction, Dataset *train, Dataset *val);
 
 /* ---- mini-batches --------------------------------------------------------------------------
  * A Batcher walks a permutation of the rows, reshuffled at every epoch from its own RNG stream.
  * Its whole position (epoch, cursor, RNG) is plain data, saved in checkpoints.
- * Data-parallel sharding: rank r of world w takes rows [r·B/w, (r+1)·B/w) of every global batch
- * (set shard_rank/shard_count; 0/1 for one process). */
+ * Data-parallel sharding: rank r of world w takes rows [r·m/w, (r+1)·m/w) of every global batch
+ * of m rows (m = B except for a short last batch); set them with batcher_set_shard (0/1 for one
+ * process). Every rank must use the same seed so that all walk the same permutation. A global
+ * batch of fewer than w rows would leave some rank empty: every rank skips it.
+ *
+ * Epoch permutations: at batcher_begin_epoch the order is reset to 0..n−1 and shuffled with
+ * rng; epoch_rng keeps rng as it was just before that shuffle, so (epoch, cursor, epoch_rng)
+ * reproduce the whole position (batcher_get_state / batcher_set_state). */
 typedef struct Batcher {
     int n;                    /* rows in the dataset */
     int batch_size;           /* global batch size B */
@@ -71,6 +87,7 @@ typedef struct Batcher {
     int64_t epoch;            /* epochs begun */
     int cursor;               /* next position in order */
     Rng rng;                  /* shuffling stream */
+    Rng epoch_rng;            /* rng as it was when the current epoch began */
 } Batcher;
 
 void batcher_init(Batcher *b, int n, int batch_size, int shuffle, int drop_last, Rng rng);
@@ -78,9 +95,20 @@ void batcher_init(Batcher *b, int n, int batch_size, int shuffle, int drop_last,
 int batcher_batches_per_epoch(const Batcher *b);
 /* Start an epoch (reshuffles). */
 void batcher_begin_epoch(Batcher *b);
-/* Next batch of row indices into rows (capacity batch_size); returns its size, 0 at epoch end. */
+/* Next batch of row indices into rows (capacity batch_size); returns its size, 0 at epoch end.
+ * Called before any batcher_begin_epoch, it begins the first epoch itself. With sharding it
+ * returns this rank's share only. */
 int batcher_next(Batcher *b, int32_t *rows);
 void batcher_free(Batcher *b);
+/* Data-parallel share: rank in [0, count), count ≤ batch_size. Returns 0 or -1 with a message. */
+int batcher_set_shard(Batcher *b, int rank, int count, ExError *err);
+/* The position as plain data for checkpoints: epochs begun, cursor within the epoch, and the
+ * RNG state at the start of the current epoch. */
+void batcher_get_state(const Batcher *b, int64_t *epoch, int *cursor, Rng *rng);
+/* Restore a position saved by batcher_get_state into a batcher initialised with the same n,
+ * batch size, shuffle and drop_last: re-derives the current epoch's permutation from rng.
+ * Returns -1 (with a message) when cursor or epoch is out of range. */
+int batcher_set_state(Batcher *b, int64_t epoch, int cursor, const Rng *rng, ExError *err);
 
 /* Gather rows of ds into contiguous batch buffers (each may be NULL when ds lacks it):
  * x (B,T,d), x_tokens (B,T), labels (B), y (B,Ty,dy), y_tokens (B,Ty). */

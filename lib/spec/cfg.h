@@ -26,7 +26,11 @@ struct CfgNode {
     int count;
     const char *file;    /* where the node came from: a spec file name or "override 'k=v'" */
     int line, col;       /* 1-based; 0 when the node was created as a default */
+    int key_line, key_col; /* position of `key` in its map (so "unknown key" points at the key,
+                              "expected an integer" at the value); 0 for items and the root */
 };
+/* Ownership: a node owns key, value, file (each its own malloc'd copy) and its items; build
+ * trees with cfg_new/cfg_append so cfg_free and cfg_append's growth rule stay valid. */
 
 /* One reported problem: where it is, which key, and what was wrong. */
 typedef struct CfgDiag {
@@ -44,6 +48,18 @@ typedef struct CfgDiags {
 /* "file:line:col: path: message" per diagnostic, one per line, into out. */
 void cfg_diags_print(const CfgDiags *d, FILE *out);
 void cfg_diags_free(CfgDiags *d);
+/* Append a diagnostic (file may be NULL; path may be NULL or ""). For checks outside this
+ * module, e.g. cross-key constraints in spec.c: cfg_diag_at() takes the position of a node's
+ * value, cfg_diag_at_key() that of its key (falling back to the value for list items). */
+void cfg_diag_add(CfgDiags *d, const char *file, int line, int col, const char *path,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void cfg_diag_at(CfgDiags *d, const CfgNode *node, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void cfg_diag_at_key(CfgDiags *d, const CfgNode *node, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* All diagnostics, one per line as cfg_diags_print writes them, into err (truncated to fit);
+ * returns -1 if there were any, else 0 (err untouched). */
+int cfg_diags_to_error(const CfgDiags *d, ExError *err);
 
 /* Parse YAML. Syntax errors become diagnostics with the libyaml mark; returns NULL then.
  * Aliases and anchors are rejected (they make alias bombs possible and specs hard to read);
@@ -52,6 +68,13 @@ CfgNode *cfg_parse_file(const char *path, CfgDiags *diags);
 CfgNode *cfg_parse_string(const char *text, size_t len, const char *name, CfgDiags *diags);
 void cfg_free(CfgNode *node);
 CfgNode *cfg_clone(const CfgNode *node);
+/* A new node (key, value, file copied; any may be NULL) and appending a child to a map or list. */
+CfgNode *cfg_new(CfgKind kind, const char *key, const char *value, const char *file, int line,
+                 int col);
+void cfg_append(CfgNode *parent, CfgNode *child);
+/* Same structure, keys and scalar text; positions are ignored, and so is `quoted` unless the
+ * text would otherwise read as a number or true/false (where quoting changes the meaning). */
+int cfg_equal(const CfgNode *a, const CfgNode *b);
 
 /* ---- schema ----------------------------------------------------------------------------
  * A flat table of dotted paths. "*" stands for any index of a list:
@@ -88,13 +111,26 @@ typedef struct Schema {
     int count;
 } Schema;
 
-/* Check root against schema; fill defaults; append every problem to diags.
- * Returns 0 when there were no errors. */
+/* Check root against schema; fill defaults; append every problem to diags (sorted by
+ * position). Returns 0 when there were no errors.
+ * Defaults are parsed as YAML flow text, so an SK_MAP with default "{}" is created empty and its
+ * children's defaults are filled in; "[]" gives an empty SK_LIST. Parents must be listed before
+ * their children, and a `when` may name only keys listed earlier; a "*" in a `when` path stands
+ * for the index of the list item being checked ("model.encoder.*.kind=dense"). A `when` whose
+ * key is itself invalid, or required and missing, is treated as unknown: the dependent key is
+ * type-checked if present but neither demanded nor defaulted (one mistake, one message). */
 int cfg_validate(CfgNode *root, const Schema *schema, CfgDiags *diags);
+/* Check the schema table itself (order, parents, conditions, choices, defaults); a test for
+ * every schema should call it. Returns 0 when the table is sound. */
+int cfg_schema_check(const Schema *schema, CfgDiags *diags);
 
 /* Apply one "dotted.path=value" override (value is parsed as a YAML flow scalar or list, e.g.
  * "[128,128]"). The path may create a key the file omitted if the schema knows it (validation
- * checks that afterwards). Errors name the override. Returns 0 or -1 with a diagnostic. */
+ * checks that afterwards). Errors name the override. Returns 0 or -1 with a diagnostic.
+ * Only `key=value` is supported (no deletion syntax). Numeric segments index lists (an index
+ * past the end is an error); missing map keys along the path are created as maps; a path
+ * through a scalar is an error. `x=` sets x to the empty string. A value that parses as a block
+ * collection (e.g. "a: b") is rejected: write {a: b} or quote it. */
 int cfg_apply_override(CfgNode *root, const char *assignment, CfgDiags *diags);
 
 /* Write the tree as block YAML (keys in file order, defaults where they were filled). */

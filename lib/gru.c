@@ -1,0 +1,420 @@
+/* gru.c — the GRU over T steps, both variants (equations and layout in gru.h).
+ *
+ * Backward through one step, with dh = ∂L/∂h_t (from above plus from step t+1), a_• the gate
+ * pre-activations and n = h̃:
+ *   GRU_CHO      (h_t = (1 − z) h_{t−1} + z n,  n = tanh(a_n),  a_n = W_n [r h_{t−1}, x] + b_n)
+ *     ∂L/∂a_n = dh z (1 − n²)          ∂L/∂a_z = dh (n − h_{t−1}) z (1 − z)
+ *     ∂L/∂(r h_{t−1}) = W_nhᵀ ∂L/∂a_n  ∂L/∂a_r = ∂L/∂(r h_{t−1}) h_{t−1} r (1 − r)
+ *     ∂L/∂h_{t−1} = dh (1 − z) + ∂L/∂(r h_{t−1}) r + W_rhᵀ ∂L/∂a_r + W_zhᵀ ∂L/∂a_z
+ *   GRU_PYTORCH  (h_t = (1 − z) n + z h_{t−1},  n = tanh(a_n + r hn),  hn = W_hn h_{t−1} + b_hn)
+ *     ∂L/∂a_n = dh (1 − z) (1 − n²)    ∂L/∂a_z = dh (h_{t−1} − n) z (1 − z)
+ *     ∂L/∂hn = ∂L/∂a_n r               ∂L/∂a_r = ∂L/∂a_n hn r (1 − r)
+ *     ∂L/∂h_{t−1} = dh z + W_hᵀ [∂L/∂a_r, ∂L/∂a_z, ∂L/∂hn] */
+#include "gru.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "act.h"
+#include "error.h"
+#include "gatemath.h"
+
+static const char *const VARIANT_NAMES[] = {"cho", "pytorch"};
+
+const char *gru_variant_name(GruVariant v) {
+    return (v == GRU_CHO || v == GRU_PYTORCH) ? VARIANT_NAMES[v] : "?";
+}
+
+int gru_variant_from_name(const char *name, GruVariant *v) {
+    for (int k = 0; k < 2; k++)
+        if (strcmp(name, VARIANT_NAMES[k]) == 0) {
+            *v = (GruVariant)k;
+            return 0;
+        }
+    return -1;
+}
+
+void gru_cache_alloc(GruCache *c, int max_B, int max_T, int n_in, int H) {
+    size_t steps = (size_t)max_T * max_B * H, states = (size_t)(max_T + 1) * max_B * H;
+    c->block = ex_calloc(3 * steps + states + steps + 3 * (size_t)max_B * H, sizeof(float));
+    c->gates = c->block;
+    c->h = c->gates + 3 * steps;
+    c->aux = c->h + states;
+    c->rec = c->aux + steps;
+    packed_alloc(&c->wh, H, 3 * H);
+    packed_alloc(&c->wn, H, H);
+    packed_alloc(&c->wx, n_in, 3 * H);
+}
+
+void gru_cache_free(GruCache *c) {
+    packed_free(&c->wh);
+    packed_free(&c->wn);
+    packed_free(&c->wx);
+    free(c->block);
+    memset(c, 0, sizeof *c);
+}
+
+void gru_work_alloc(GruWork *w, GruVariant v, int max_B, int max_T, int n_in, int H) {
+    size_t steps = (size_t)max_T * max_B * H, row = (size_t)max_B * H;
+    size_t dgh = v == GRU_PYTORCH ? 3 * steps : 0;
+    w->block = ex_calloc(3 * steps + dgh + 2 * row, sizeof(float));
+    w->dgx = w->block;
+    w->dgh = v == GRU_PYTORCH ? w->dgx + 3 * steps : NULL;
+    w->dh = w->dgx + 3 * steps + dgh;
+    w->drh = w->dh + row;
+    packed_alloc(&w->wh, 3 * H, H);
+    packed_alloc(&w->wn, H, H);
+    packed_alloc(&w->wx, 3 * H, n_in);
+    packed_alloc(&w->act, max_T * max_B, H > n_in ? H : n_in);
+}
+
+void gru_work_free(GruWork *w) {
+    packed_free(&w->wh);
+    packed_free(&w->wn);
+    packed_free(&w->wx);
+    packed_free(&w->act);
+    free(w->block);
+    memset(w, 0, sizeof *w);
+}
+
+const float *gru_output(const GruCache *c, int B, int H) { return c->h + (size_t)B * H; }
+const float *gru_final_h(const GruCache *c, int B, int T, int H) { return c->h + (size_t)T * B * H; }
+
+static void copy_or_zero(float *dst, const float *src, size_t n) {
+    if (src) memcpy(dst, src, n * sizeof *dst);
+    else memset(dst, 0, n * sizeof *dst);
+}
+
+/* Σ_b ‖v[b]‖₂ over the rows of v (B, H). */
+static double row_norm_sum(const float *v, int B, int H) {
+    double sum = 0.0;
+    for (int r = 0; r < B; r++) {
+        double sq = 0.0;
+        for (int j = 0; j < H; j++) sq += (double)v[(size_t)r * H + j] * v[(size_t)r * H + j];
+        sum += sqrt(sq);
+    }
+    return sum;
+}
+
+/* ---- fast path -------------------------------------------------------------------------- */
+
+static void forward_cho(GruCache *cache, const float *b, int B, int T, int H) {
+    const int G = 3 * H;
+    const size_t BH = (size_t)B * H;
+    for (int t = 1; t <= T; t++) {
+        float *a = cache->gates + (size_t)(t - 1) * B * G;      /* (B, 3H), holds W_x x_t */
+        const float *h_prev = cache->h + (size_t)(t - 1) * BH;
+        float *h_t = cache->h + (size_t)t * BH;
+        float *rh = cache->aux + (size_t)(t - 1) * BH;
+        /* a_r, a_z += h_{t−1} · W_{r,z;h}ᵀ */
+        packed_gemm(a, G, h_prev, H, &cache->wh, B, 1.0f);
+        for (int r = 0; r < B; r++) {
+            float *ar = a + (size_t)r * G;
+            const float *hp = h_prev + (size_t)r * H;
+            float *rhr = rh + (size_t)r * H;
+            for (int k = 0; k < 2 * H; k++) ar[k] += b[k];
+            gm_sigmoid(ar, ar, 2 * H);                                  /* r_t, z_t */
+            for (int j = 0; j < H; j++) rhr[j] = ar[j] * hp[j];          /* r_t * h_{t−1} */
+        }
+        /* a_n += (r_t * h_{t−1}) · W_{n;h}ᵀ */
+        packed_gemm(a + 2 * H, G, rh, H, &cache->wn, B, 1.0f);
+        for (int r = 0; r < B; r++) {
+            float *ar = a + (size_t)r * G;
+            const float *hp = h_prev + (size_t)r * H;
+            float *hr = h_t + (size_t)r * H;
+            float *n_t = ar + 2 * H;
+            const float *z_t = ar + H;
+            for (int j = 0; j < H; j++) n_t[j] += b[2 * H + j];
+            gm_tanh(n_t, n_t, H);                                       /* h̃_t */
+            for (int j = 0; j < H; j++) hr[j] = (1.0f - z_t[j]) * hp[j] + z_t[j] * n_t[j];   /* (1 − z) h_{t−1} + z h̃ */
+        }
+    }
+}
+
+static void forward_pytorch(GruCache *cache, const float *b, const float *b_hn, int B, int T, int H) {
+    const int G = 3 * H;
+    const size_t BH = (size_t)B * H;
+    float *s = cache->rec;                                       /* (B, 3H) */
+    for (int t = 1; t <= T; t++) {
+        float *a = cache->gates + (size_t)(t - 1) * B * G;
+        const float *h_prev = cache->h + (size_t)(t - 1) * BH;
+        float *h_t = cache->h + (size_t)t * BH;
+        float *hn = cache->aux + (size_t)(t - 1) * BH;
+        /* s = h_{t−1} · W_hᵀ for all three gates in one product */
+        packed_gemm(s, G, h_prev, H, &cache->wh, B, 0.0f);
+        for (int r = 0; r < B; r++) {
+            float *ar = a + (size_t)r * G;
+            const float *sr = s + (size_t)r * G, *hp = h_prev + (size_t)r * H;
+            float *hnr = hn + (size_t)r * H, *hr = h_t + (size_t)r * H;
+            for (int k = 0; k < 2 * H; k++) ar[k] += sr[k] + b[k];
+            gm_sigmoid(ar, ar, 2 * H);                                  /* r_t, z_t */
+            const float *r_t = ar, *z_t = ar + H;
+            float *n_t = ar + 2 * H;
+            for (int j = 0; j < H; j++) {
+                hnr[j] = sr[2 * H + j] + b_hn[j];                       /* W_hn h_{t−1} + b_hn */
+                n_t[j] += b[2 * H + j] + r_t[j] * hnr[j];
+            }
+            gm_tanh(n_t, n_t, H);
+            for (int j = 0; j < H; j++) hr[j] = (1.0f - z_t[j]) * n_t[j] + z_t[j] * hp[j];   /* (1 − z) n + z h_{t−1} */
+        }
+    }
+}
+
+void gru_forward(GruCache *cache, const float *x, const float *h0, const float *W, const float *b,
+                 const float *b_hn, GruVariant v, int B, int T, int n_in, int H) {
+    const int ld = H + n_in, G = 3 * H;
+    copy_or_zero(cache->h, h0, (size_t)B * H);
+    /* Input projections of all steps: A (T·B, 3H) = X · W_xᵀ. */
+    pk_gemm_nt(cache->gates, G, x, n_in, W + H, ld, T * B, G, n_in, 0.0f, &cache->wx);
+    if (v == GRU_CHO) {
+        packed_set_transposed(&cache->wh, W, ld, 2 * H, H);
+        packed_set_transposed(&cache->wn, W + (size_t)2 * H * ld, ld, H, H);
+        forward_cho(cache, b, B, T, H);
+    } else {
+        packed_set_transposed(&cache->wh, W, ld, G, H);
+        forward_pytorch(cache, b, b_hn, B, T, H);
+    }
+}
+
+static void backward_cho(double *dh_norms, GruWork *work, const float *dout, const GruCache *cache, int B, int T,
+                         int H) {
+    const int G = 3 * H;
+    const size_t BH = (size_t)B * H;
+    float *carry = work->dh, *drh = work->drh;
+    for (int t = T; t >= 1; t--) {
+        const float *gates = cache->gates + (size_t)(t - 1) * B * G;
+        float *da = work->dgx + (size_t)(t - 1) * B * G;
+        const float *h_prev = cache->h + (size_t)(t - 1) * BH;
+        const float *dout_t = dout + (size_t)(t - 1) * BH;
+        for (size_t k = 0; k < BH; k++) carry[k] += dout_t[k];  /* total ∂L/∂h_t */
+        if (dh_norms) dh_norms[t - 1] += row_norm_sum(carry, B, H);
+        for (int r = 0; r < B; r++) {
+            const float *gr = gates + (size_t)r * G, *hp = h_prev + (size_t)r * H;
+            float *dar = da + (size_t)r * G, *dh = carry + (size_t)r * H;
+            for (int j = 0; j < H; j++) {
+                float z_t = gr[H + j], n_t = gr[2 * H + j];
+                dar[2 * H + j] = dh[j] * z_t * (1.0f - n_t * n_t);
+                dar[H + j] = dh[j] * (n_t - hp[j]) * z_t * (1.0f - z_t);
+                dh[j] *= 1.0f - z_t;                              /* the direct path to h_{t−1} */
+            }
+        }
+        /* ∂L/∂(r h_{t−1}) = ∂L/∂a_n (B, H) · W_{n;h} (H, H) */
+        packed_gemm(drh, H, da + 2 * H, G, &work->wn, B, 0.0f);
+        for (int r = 0; r < B; r++) {
+            const float *gr = gates + (size_t)r * G, *hp = h_prev + (size_t)r * H;
+            float *dar = da + (size_t)r * G, *dh = carry + (size_t)r * H;
+            const float *drhr = drh + (size_t)r * H;
+            for (int j = 0; j < H; j++) {
+                float r_t = gr[j];
+                dar[j] = drhr[j] * hp[j] * r_t * (1.0f - r_t);
+                dh[j] += drhr[j] * r_t;
+            }
+        }
+        /* ∂L/∂h_{t−1} += [∂L/∂a_r, ∂L/∂a_z] (B, 2H) · W_{rz;h} (2H, H) */
+        packed_gemm(carry, H, da, G, &work->wh, B, 1.0f);
+    }
+}
+
+static void backward_pytorch(double *dh_norms, GruWork *work, const float *dout, const GruCache *cache, int B,
+                             int T, int H) {
+    const int G = 3 * H;
+    const size_t BH = (size_t)B * H;
+    float *carry = work->dh;
+    for (int t = T; t >= 1; t--) {
+        const float *gates = cache->gates + (size_t)(t - 1) * B * G;
+        float *dax = work->dgx + (size_t)(t - 1) * B * G, *dah = work->dgh + (size_t)(t - 1) * B * G;
+        const float *h_prev = cache->h + (size_t)(t - 1) * BH, *hn = cache->aux + (size_t)(t - 1) * BH;
+        const float *dout_t = dout + (size_t)(t - 1) * BH;
+        for (size_t k = 0; k < BH; k++) carry[k] += dout_t[k];
+        if (dh_norms) dh_norms[t - 1] += row_norm_sum(carry, B, H);
+        for (int r = 0; r < B; r++) {
+            const float *gr = gates + (size_t)r * G, *hp = h_prev + (size_t)r * H, *hnr = hn + (size_t)r * H;
+            float *dxr = dax + (size_t)r * G, *dhr_ = dah + (size_t)r * G, *dh = carry + (size_t)r * H;
+            for (int j = 0; j < H; j++) {
+                float r_t = gr[j], z_t = gr[H + j], n_t = gr[2 * H + j];
+                float da_n = dh[j] * (1.0f - z_t) * (1.0f - n_t * n_t);
+                float da_z = dh[j] * (hp[j] - n_t) * z_t * (1.0f - z_t);
+                float da_r = da_n * hnr[j] * r_t * (1.0f - r_t);
+                dxr[j] = da_r;
+                dxr[H + j] = da_z;
+                dxr[2 * H + j] = da_n;
+                dhr_[j] = da_r;
+                dhr_[H + j] = da_z;
+                dhr_[2 * H + j] = da_n * r_t;                     /* ∂L/∂(W_hn h + b_hn) */
+                dh[j] *= z_t;
+            }
+        }
+        /* ∂L/∂h_{t−1} += dah_t (B, 3H) · W_h (3H, H) */
+        packed_gemm(carry, H, dah, G, &work->wh, B, 1.0f);
+    }
+}
+
+void gru_backward(float *dx, float *dh0, float *dW, float *db, float *db_hn, double *dh_norms,
+                  GruWork *work, const float *dout, const float *dhT, const GruCache *cache,
+                  const float *x, const float *W, GruVariant v, int B, int T, int n_in, int H) {
+    const int ld = H + n_in, G = 3 * H, rows = T * B;
+    copy_or_zero(work->dh, dhT, (size_t)B * H);
+    if (v == GRU_CHO) {
+        packed_set(&work->wh, W, ld, 2 * H, H);
+        packed_set(&work->wn, W + (size_t)2 * H * ld, ld, H, H);
+        backward_cho(dh_norms, work, dout, cache, B, T, H);
+    } else {
+        packed_set(&work->wh, W, ld, G, H);
+        backward_pytorch(dh_norms, work, dout, cache, B, T, H);
+    }
+    if (dh0) memcpy(dh0, work->dh, (size_t)B * H * sizeof *dh0);
+
+    const float *dAx = work->dgx;   /* (T·B, 3H) */
+    /* dW_x += dAxᵀ X;  db += Σ rows of dAx;  dx = dAx · W_x */
+    pk_gemm_tn(dW + H, ld, dAx, G, x, n_in, G, n_in, rows, 1.0f, &work->act);
+    for (size_t r = 0; r < (size_t)rows; r++)
+        for (int j = 0; j < G; j++) db[j] += dAx[r * G + j];
+    if (v == GRU_CHO) {
+        /* r, z rows see h_{t−1}; the n rows see r_t * h_{t−1} */
+        pk_gemm_tn(dW, ld, dAx, G, cache->h, H, 2 * H, H, rows, 1.0f, &work->act);
+        pk_gemm_tn(dW + (size_t)2 * H * ld, ld, dAx + 2 * H, G, cache->aux, H, H, H, rows, 1.0f, &work->act);
+    } else {
+        const float *dAh = work->dgh;
+        pk_gemm_tn(dW, ld, dAh, G, cache->h, H, G, H, rows, 1.0f, &work->act);
+        for (size_t r = 0; r < (size_t)rows; r++)
+            for (int j = 0; j < H; j++) db_hn[j] += dAh[r * G + 2 * H + j];
+    }
+    if (dx)
+        pk_gemm_nn(dx, n_in, dAx, G, W + H, ld, rows, n_in, G, 0.0f, &work->wx);
+}
+
+/* ---- plain reference -------------------------------------------------------------------- */
+
+/* Row j of W times [s, x_t], where s is h_{t−1} or r_t * h_{t−1} (use_x = 0 skips the x part). */
+static float dot_row(const float *W, int j, const float *s, const float *x_t, int n_in, int H, int use_x) {
+    const float *w = W + (size_t)j * (H + n_in);
+    float sum = 0.0f;
+    for (int k = 0; k < H; k++) sum += w[k] * s[k];
+    if (use_x)
+        for (int k = 0; k < n_in; k++) sum += w[H + k] * x_t[k];
+    return sum;
+}
+
+static float dot_x(const float *W, int j, const float *x_t, int n_in, int H) {
+    const float *w = W + (size_t)j * (H + n_in) + H;
+    float sum = 0.0f;
+    for (int k = 0; k < n_in; k++) sum += w[k] * x_t[k];
+    return sum;
+}
+
+void gru_forward_reference(GruCache *cache, const float *x, const float *h0, const float *W,
+                           const float *b, const float *b_hn, GruVariant v, int B, int T, int n_in,
+                           int H) {
+    const size_t BH = (size_t)B * H;
+    copy_or_zero(cache->h, h0, BH);
+    for (int t = 1; t <= T; t++)
+        for (int r = 0; r < B; r++) {
+            const float *x_t = x + ((size_t)(t - 1) * B + r) * n_in;
+            const float *h_prev = cache->h + (size_t)(t - 1) * BH + (size_t)r * H;
+            float *h_t = cache->h + (size_t)t * BH + (size_t)r * H;
+            float *gates = cache->gates + ((size_t)(t - 1) * B + r) * 3 * H;
+            float *aux = cache->aux + (size_t)(t - 1) * BH + (size_t)r * H;
+            for (int j = 0; j < H; j++) {
+                gates[j] = 1.0f / (1.0f + expf(-(dot_row(W, j, h_prev, x_t, n_in, H, 1) + b[j])));
+                gates[H + j] = 1.0f / (1.0f + expf(-(dot_row(W, H + j, h_prev, x_t, n_in, H, 1) + b[H + j])));
+            }
+            if (v == GRU_CHO) {
+                for (int j = 0; j < H; j++) aux[j] = gates[j] * h_prev[j];       /* r_t * h_{t−1} */
+                for (int j = 0; j < H; j++) {
+                    float n_t = tanhf(dot_row(W, 2 * H + j, aux, x_t, n_in, H, 1) + b[2 * H + j]);
+                    float z_t = gates[H + j];
+                    gates[2 * H + j] = n_t;
+                    h_t[j] = (1.0f - z_t) * h_prev[j] + z_t * n_t;
+                }
+            } else {
+                for (int j = 0; j < H; j++) {
+                    float r_t = gates[j], z_t = gates[H + j];
+                    aux[j] = dot_row(W, 2 * H + j, h_prev, x_t, n_in, H, 0) + b_hn[j];
+                    float n_t = tanhf(dot_x(W, 2 * H + j, x_t, n_in, H) + b[2 * H + j] + r_t * aux[j]);
+                    gates[2 * H + j] = n_t;
+                    h_t[j] = (1.0f - z_t) * n_t + z_t * h_prev[j];
+                }
+            }
+        }
+}
+
+void gru_backward_reference(float *dx, float *dh0, float *dW, float *db, float *db_hn,
+                            double *dh_norms, GruWork *work, const float *dout, const float *dhT,
+                            const GruCache *cache, const float *x, const float *W, GruVariant v,
+                            int B, int T, int n_in, int H) {
+    const int ld = H + n_in, G = 3 * H;
+    const size_t BH = (size_t)B * H;
+    float *carry = work->dh;
+    copy_or_zero(carry, dhT, BH);
+    for (int t = T; t >= 1; t--)
+        for (int r = 0; r < B; r++) {
+            const float *gates = cache->gates + ((size_t)(t - 1) * B + r) * G;
+            const float *h_prev = cache->h + (size_t)(t - 1) * BH + (size_t)r * H;
+            const float *aux = cache->aux + (size_t)(t - 1) * BH + (size_t)r * H;
+            float *dax = work->dgx + ((size_t)(t - 1) * B + r) * G;
+            float *dah = v == GRU_PYTORCH ? work->dgh + ((size_t)(t - 1) * B + r) * G : NULL;
+            float *dh = carry + (size_t)r * H;
+            double sq = 0.0;
+            for (int j = 0; j < H; j++) {
+                dh[j] += dout[(size_t)(t - 1) * BH + (size_t)r * H + j];
+                sq += (double)dh[j] * dh[j];
+            }
+            if (dh_norms) dh_norms[t - 1] += sqrt(sq);
+            float *dprev = work->drh + (size_t)r * H;           /* ∂L/∂h_{t−1} of this row */
+            if (v == GRU_CHO) {
+                for (int j = 0; j < H; j++) {
+                    float z_t = gates[H + j], n_t = gates[2 * H + j];
+                    dax[2 * H + j] = dh[j] * z_t * (1.0f - n_t * n_t);
+                    dax[H + j] = dh[j] * (n_t - h_prev[j]) * z_t * (1.0f - z_t);
+                }
+                for (int k = 0; k < H; k++) {
+                    float drh = 0.0f;                                  /* ∂L/∂(r h_{t−1})[k] */
+                    for (int j = 0; j < H; j++) drh += W[(size_t)(2 * H + j) * ld + k] * dax[2 * H + j];
+                    float r_t = gates[k];
+                    dax[k] = drh * h_prev[k] * r_t * (1.0f - r_t);
+                    dprev[k] = dh[k] * (1.0f - gates[H + k]) + drh * r_t;
+                }
+                for (int k = 0; k < H; k++)
+                    for (int j = 0; j < 2 * H; j++) dprev[k] += W[(size_t)j * ld + k] * dax[j];
+            } else {
+                for (int j = 0; j < H; j++) {
+                    float r_t = gates[j], z_t = gates[H + j], n_t = gates[2 * H + j];
+                    float da_n = dh[j] * (1.0f - z_t) * (1.0f - n_t * n_t);
+                    dax[j] = dah[j] = da_n * aux[j] * r_t * (1.0f - r_t);
+                    dax[H + j] = dah[H + j] = dh[j] * (h_prev[j] - n_t) * z_t * (1.0f - z_t);
+                    dax[2 * H + j] = da_n;
+                    dah[2 * H + j] = da_n * r_t;
+                }
+                for (int k = 0; k < H; k++) {
+                    dprev[k] = dh[k] * gates[H + k];
+                    for (int j = 0; j < G; j++) dprev[k] += W[(size_t)j * ld + k] * dah[j];
+                }
+            }
+            for (int k = 0; k < H; k++) dh[k] = dprev[k];
+        }
+    if (dh0) memcpy(dh0, carry, BH * sizeof *dh0);
+    for (int t = 1; t <= T; t++)
+        for (int r = 0; r < B; r++) {
+            const float *h_prev = cache->h + (size_t)(t - 1) * BH + (size_t)r * H;
+            const float *aux = cache->aux + (size_t)(t - 1) * BH + (size_t)r * H;
+            const float *x_t = x + ((size_t)(t - 1) * B + r) * n_in;
+            const float *dax = work->dgx + ((size_t)(t - 1) * B + r) * G;
+            const float *dah = v == GRU_PYTORCH ? work->dgh + ((size_t)(t - 1) * B + r) * G : NULL;
+            for (int j = 0; j < G; j++) {
+                /* the h-columns see h_{t−1}, except the candidate's in GRU_CHO, which see r h_{t−1} */
+                const float *s = (v == GRU_CHO && j >= 2 * H) ? aux : h_prev;
+                float dh_row = v == GRU_CHO ? dax[j] : dah[j];
+                for (int k = 0; k < H; k++) dW[(size_t)j * ld + k] += dh_row * s[k];
+                for (int k = 0; k < n_in; k++) dW[(size_t)j * ld + H + k] += dax[j] * x_t[k];
+                db[j] += dax[j];
+                if (v == GRU_PYTORCH && j >= 2 * H) db_hn[j - 2 * H] += dah[j];
+            }
+            if (dx)
+                for (int k = 0; k < n_in; k++) {
+                    float d = 0.0f;
+                    for (int j = 0; j < G; j++) d += W[(size_t)j * ld + H + k] * dax[j];
+                    dx[((size_t)(t - 1) * B + r) * n_in + k] = d;
+                }
+        }
+}

@@ -1,0 +1,264 @@
+/* lstm.c — the LSTM of the slides over T steps (equations and layout in lstm.h).
+ *
+ * Backward through one step, from ∂L/∂h_t (dout_t plus what came back from step t+1) and the
+ * ∂L/∂c_t carried from step t+1:
+ *   ∂L/∂o_t  = ∂L/∂h_t * tanh(c_t)
+ *   ∂L/∂c_t += ∂L/∂h_t * o_t * (1 − tanh²(c_t))
+ *   ∂L/∂i_t  = ∂L/∂c_t * c̃_t        ∂L/∂c̃_t = ∂L/∂c_t * i_t        ∂L/∂f_t = ∂L/∂c_t * c_{t−1}
+ *   ∂L/∂c_{t−1} = ∂L/∂c_t * f_t      (the memory cell's nearly uninterrupted path back in time)
+ *   through the non-linearities: σ' = σ(1 − σ), tanh' = 1 − tanh²
+ *   ∂L/∂h_{t−1} = W_hᵀ ∂L/∂z_t       (z_t = the four gate pre-activations)
+ * and the weight gradients sum ∂L/∂z_t [h_{t−1}, x_t]ᵀ over t. */
+#include "lstm.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "act.h"
+#include "error.h"
+#include "gatemath.h"
+
+void lstm_cache_alloc(LstmCache *c, int max_B, int max_T, int n_in, int H) {
+    size_t steps = (size_t)max_T * max_B * H, states = (size_t)(max_T + 1) * max_B * H;
+    c->block = ex_calloc(4 * steps + steps + 2 * states, sizeof(float));
+    c->gates = c->block;
+    c->tc = c->gates + 4 * steps;
+    c->c = c->tc + steps;
+    c->h = c->c + states;
+    packed_alloc(&c->wh, H, 4 * H);
+    packed_alloc(&c->wx, n_in, 4 * H);
+}
+
+void lstm_cache_free(LstmCache *c) {
+    packed_free(&c->wh);
+    packed_free(&c->wx);
+    free(c->block);
+    memset(c, 0, sizeof *c);
+}
+
+void lstm_work_alloc(LstmWork *w, int max_B, int max_T, int n_in, int H) {
+    size_t steps = (size_t)max_T * max_B * H, row = (size_t)max_B * H;
+    w->block = ex_calloc(4 * steps + 2 * row, sizeof(float));
+    w->dgates = w->block;
+    w->dh = w->dgates + 4 * steps;
+    w->dc = w->dh + row;
+    packed_alloc(&w->wh, 4 * H, H);
+    packed_alloc(&w->wx, 4 * H, n_in);
+    packed_alloc(&w->act, max_T * max_B, H > n_in ? H : n_in);
+}
+
+void lstm_work_free(LstmWork *w) {
+    packed_free(&w->wh);
+    packed_free(&w->wx);
+    packed_free(&w->act);
+    free(w->block);
+    memset(w, 0, sizeof *w);
+}
+
+const float *lstm_output(const LstmCache *c, int B, int H) { return c->h + (size_t)B * H; }
+const float *lstm_final_h(const LstmCache *c, int B, int T, int H) { return c->h + (size_t)T * B * H; }
+const float *lstm_final_c(const LstmCache *c, int B, int T, int H) { return c->c + (size_t)T * B * H; }
+
+static void copy_or_zero(float *dst, const float *src, size_t n) {
+    if (src) memcpy(dst, src, n * sizeof *dst);
+    else memset(dst, 0, n * sizeof *dst);
+}
+
+/* ---- fast path -------------------------------------------------------------------------- */
+
+void lstm_forward(LstmCache *cache, const float *x, const float *h0, const float *c0, const float *W,
+                  const float *b, int B, int T, int n_in, int H) {
+    const int ld = H + n_in, G = 4 * H;
+    const size_t BH = (size_t)B * H;
+    copy_or_zero(cache->h, h0, BH);
+    copy_or_zero(cache->c, c0, BH);
+
+    /* Input projections of all steps: Z (T·B, 4H) = X (T·B, n_in) · W_xᵀ. */
+    pk_gemm_nt(cache->gates, G, x, n_in, W + H, ld, T * B, G, n_in, 0.0f, &cache->wx);
+    packed_set_transposed(&cache->wh, W, ld, G, H);
+
+    for (int t = 1; t <= T; t++) {
+        float *z = cache->gates + (size_t)(t - 1) * B * G;      /* (B, 4H) */
+        const float *h_prev = cache->h + (size_t)(t - 1) * BH;
+        const float *c_prev = cache->c + (size_t)(t - 1) * BH;
+        float *c_t = cache->c + (size_t)t * BH, *h_t = cache->h + (size_t)t * BH;
+        float *tc_t = cache->tc + (size_t)(t - 1) * BH;
+        /* z_t += h_{t−1} (B, H) · W_hᵀ (H, 4H) */
+        packed_gemm(z, G, h_prev, H, &cache->wh, B, 1.0f);
+        /* Per row: bias, the gate non-linearities over contiguous runs (vectorised, gatemath.h),
+         * then the memory cell and the output. */
+        for (int r = 0; r < B; r++) {
+            float *zr = z + (size_t)r * G;
+            const float *cp = c_prev + (size_t)r * H;
+            float *cr = c_t + (size_t)r * H, *hr = h_t + (size_t)r * H, *tcr = tc_t + (size_t)r * H;
+            for (int k = 0; k < G; k++) zr[k] += b[k];
+            gm_sigmoid(zr, zr, 2 * H);                      /* i_t, f_t */
+            gm_tanh(zr + 2 * H, zr + 2 * H, H);             /* c̃_t */
+            gm_sigmoid(zr + 3 * H, zr + 3 * H, H);          /* o_t */
+            const float *i_t = zr, *f_t = zr + H, *g_t = zr + 2 * H, *o_t = zr + 3 * H;
+            for (int j = 0; j < H; j++) cr[j] = f_t[j] * cp[j] + i_t[j] * g_t[j];   /* c_t = f_t * c_{t−1} + i_t * c̃_t */
+            gm_tanh(tcr, cr, H);
+            for (int j = 0; j < H; j++) hr[j] = o_t[j] * tcr[j];                     /* h_t = o_t * tanh(c_t) */
+        }
+    }
+}
+
+void lstm_backward(float *dx, float *dh0, float *dc0, float *dW, float *db, double *dh_norms,
+                   LstmWork *work, const float *dout, const float *dhT, const float *dcT,
+                   const LstmCache *cache, const float *x, const float *W, int B, int T, int n_in,
+                   int H) {
+    const int ld = H + n_in, G = 4 * H;
+    const size_t BH = (size_t)B * H;
+    float *dh_next = work->dh, *dc_next = work->dc;    /* (B, H) carried from step t+1 */
+    copy_or_zero(dh_next, dhT, BH);
+    copy_or_zero(dc_next, dcT, BH);
+    packed_set(&work->wh, W, ld, G, H);
+
+    for (int t = T; t >= 1; t--) {
+        const float *gates = cache->gates + (size_t)(t - 1) * B * G;
+        float *dz = work->dgates + (size_t)(t - 1) * B * G;
+        const float *c_prev = cache->c + (size_t)(t - 1) * BH;
+        const float *tc_t = cache->tc + (size_t)(t - 1) * BH;
+        const float *dout_t = dout + (size_t)(t - 1) * BH;
+        double norm_sum = 0.0;
+        for (int r = 0; r < B; r++) {
+            const float *gr = gates + (size_t)r * G;
+            float *dzr = dz + (size_t)r * G;
+            const float *cp = c_prev + (size_t)r * H, *tcr = tc_t + (size_t)r * H;
+            const float *dor = dout_t + (size_t)r * H;
+            float *dhr = dh_next + (size_t)r * H, *dcr = dc_next + (size_t)r * H;
+            double sq = 0.0;
+            for (int j = 0; j < H; j++) {
+                float i_t = gr[j], f_t = gr[H + j], g_t = gr[2 * H + j], o_t = gr[3 * H + j];
+                float tc = tcr[j];
+                float dh = dor[j] + dhr[j];                      /* total ∂L/∂h_t */
+                sq += (double)dh * dh;
+                float dc = dcr[j] + dh * o_t * (1.0f - tc * tc); /* total ∂L/∂c_t */
+                dzr[j] = dc * g_t * i_t * (1.0f - i_t);
+                dzr[H + j] = dc * cp[j] * f_t * (1.0f - f_t);
+                dzr[2 * H + j] = dc * i_t * (1.0f - g_t * g_t);
+                dzr[3 * H + j] = dh * tc * o_t * (1.0f - o_t);
+                dcr[j] = dc * f_t;                               /* ∂L/∂c_{t−1} */
+            }
+            norm_sum += sqrt(sq);
+        }
+        if (dh_norms) dh_norms[t - 1] += norm_sum;
+        /* ∂L/∂h_{t−1} = dz_t (B, 4H) · W_h (4H, H) */
+        packed_gemm(dh_next, H, dz, G, &work->wh, B, 0.0f);
+    }
+    if (dh0) memcpy(dh0, dh_next, BH * sizeof *dh0);
+    if (dc0) memcpy(dc0, dc_next, BH * sizeof *dc0);
+
+    const float *dZ = work->dgates;   /* (T·B, 4H) */
+    /* dW_h += dZᵀ · H_{0..T−1};  dW_x += dZᵀ · X;  db += Σ rows of dZ;  dx = dZ · W_x */
+    pk_gemm_tn(dW, ld, dZ, G, cache->h, H, G, H, T * B, 1.0f, &work->act);
+    pk_gemm_tn(dW + H, ld, dZ, G, x, n_in, G, n_in, T * B, 1.0f, &work->act);
+    for (size_t r = 0; r < (size_t)T * B; r++)
+        for (int j = 0; j < G; j++) db[j] += dZ[r * G + j];
+    if (dx)
+        pk_gemm_nn(dx, n_in, dZ, G, W + H, ld, T * B, n_in, G, 0.0f, &work->wx);
+}
+
+/* ---- plain reference -------------------------------------------------------------------- */
+
+/* W_• · [h_{t−1}, x_t] + b_• for gate row j (of 4H). */
+static float affine_row(const float *W, const float *b, int j, const float *h_prev, const float *x_t,
+                        int n_in, int H) {
+    const float *w = W + (size_t)j * (H + n_in);
+    float sum = b[j];
+    for (int k = 0; k < H; k++) sum += w[k] * h_prev[k];
+    for (int k = 0; k < n_in; k++) sum += w[H + k] * x_t[k];
+    return sum;
+}
+
+void lstm_forward_reference(LstmCache *cache, const float *x, const float *h0, const float *c0,
+                            const float *W, const float *b, int B, int T, int n_in, int H) {
+    const size_t BH = (size_t)B * H;
+    copy_or_zero(cache->h, h0, BH);
+    copy_or_zero(cache->c, c0, BH);
+    for (int t = 1; t <= T; t++)
+        for (int r = 0; r < B; r++) {
+            const float *x_t = x + ((size_t)(t - 1) * B + r) * n_in;
+            const float *h_prev = cache->h + (size_t)(t - 1) * BH + (size_t)r * H;
+            const float *c_prev = cache->c + (size_t)(t - 1) * BH + (size_t)r * H;
+            float *gates = cache->gates + ((size_t)(t - 1) * B + r) * 4 * H;
+            size_t at = (size_t)t * BH + (size_t)r * H;
+            for (int j = 0; j < H; j++) {
+                float i_t = 1.0f / (1.0f + expf(-affine_row(W, b, j, h_prev, x_t, n_in, H)));
+                float f_t = 1.0f / (1.0f + expf(-affine_row(W, b, H + j, h_prev, x_t, n_in, H)));
+                float ct_t = tanhf(affine_row(W, b, 2 * H + j, h_prev, x_t, n_in, H));
+                float o_t = 1.0f / (1.0f + expf(-affine_row(W, b, 3 * H + j, h_prev, x_t, n_in, H)));
+                float c_t = f_t * c_prev[j] + i_t * ct_t;
+                gates[j] = i_t;
+                gates[H + j] = f_t;
+                gates[2 * H + j] = ct_t;
+                gates[3 * H + j] = o_t;
+                cache->c[at + j] = c_t;
+                cache->tc[at - BH + j] = tanhf(c_t);
+                cache->h[at + j] = o_t * tanhf(c_t);
+            }
+        }
+}
+
+void lstm_backward_reference(float *dx, float *dh0, float *dc0, float *dW, float *db,
+                             double *dh_norms, LstmWork *work, const float *dout, const float *dhT,
+                             const float *dcT, const LstmCache *cache, const float *x,
+                             const float *W, int B, int T, int n_in, int H) {
+    const int ld = H + n_in;
+    const size_t BH = (size_t)B * H;
+    float *dh_next = work->dh, *dc_next = work->dc;
+    copy_or_zero(dh_next, dhT, BH);
+    copy_or_zero(dc_next, dcT, BH);
+    for (int t = T; t >= 1; t--) {
+        for (int r = 0; r < B; r++) {
+            const float *gates = cache->gates + ((size_t)(t - 1) * B + r) * 4 * H;
+            float *dz = work->dgates + ((size_t)(t - 1) * B + r) * 4 * H;
+            size_t row = (size_t)(t - 1) * BH + (size_t)r * H;   /* slot t−1 of (T, B, H) */
+            double sq = 0.0;
+            for (int j = 0; j < H; j++) {
+                float i_t = gates[j], f_t = gates[H + j], ct_t = gates[2 * H + j], o_t = gates[3 * H + j];
+                float c_t = cache->c[row + BH + j], c_prev = cache->c[row + j];
+                float dh = dout[row + j] + dh_next[(size_t)r * H + j];
+                sq += (double)dh * dh;
+                float d_o = dh * tanhf(c_t);
+                float dc = dc_next[(size_t)r * H + j] + dh * o_t * (1.0f - tanhf(c_t) * tanhf(c_t));
+                float d_i = dc * ct_t, d_ct = dc * i_t, d_f = dc * c_prev;
+                dz[j] = d_i * i_t * (1.0f - i_t);
+                dz[H + j] = d_f * f_t * (1.0f - f_t);
+                dz[2 * H + j] = d_ct * (1.0f - ct_t * ct_t);
+                dz[3 * H + j] = d_o * o_t * (1.0f - o_t);
+                dc_next[(size_t)r * H + j] = dc * f_t;
+            }
+            if (dh_norms) dh_norms[t - 1] += sqrt(sq);
+        }
+        /* ∂L/∂h_{t−1}[k] = Σ_j W[j][k] dz_t[j] over the 4H gate rows */
+        for (int r = 0; r < B; r++) {
+            const float *dz = work->dgates + ((size_t)(t - 1) * B + r) * 4 * H;
+            for (int k = 0; k < H; k++) {
+                float d = 0.0f;
+                for (int j = 0; j < 4 * H; j++) d += W[(size_t)j * ld + k] * dz[j];
+                dh_next[(size_t)r * H + k] = d;
+            }
+        }
+    }
+    if (dh0) memcpy(dh0, dh_next, BH * sizeof *dh0);
+    if (dc0) memcpy(dc0, dc_next, BH * sizeof *dc0);
+    for (int t = 1; t <= T; t++)
+        for (int r = 0; r < B; r++) {
+            const float *dz = work->dgates + ((size_t)(t - 1) * B + r) * 4 * H;
+            const float *h_prev = cache->h + (size_t)(t - 1) * BH + (size_t)r * H;
+            const float *x_t = x + ((size_t)(t - 1) * B + r) * n_in;
+            for (int j = 0; j < 4 * H; j++) {
+                for (int k = 0; k < H; k++) dW[(size_t)j * ld + k] += dz[j] * h_prev[k];
+                for (int k = 0; k < n_in; k++) dW[(size_t)j * ld + H + k] += dz[j] * x_t[k];
+                db[j] += dz[j];
+            }
+            if (dx)
+                for (int k = 0; k < n_in; k++) {
+                    float d = 0.0f;
+                    for (int j = 0; j < 4 * H; j++) d += W[(size_t)j * ld + H + k] * dz[j];
+                    dx[((size_t)(t - 1) * B + r) * n_in + k] = d;
+                }
+        }
+}

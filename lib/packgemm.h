@@ -1,0 +1,72 @@
+/* packgemm.h — matrix products for the recurrent layers, against a packed right-hand operand.
+ *
+ * Every time step of a recurrent layer multiplies a small (B, ·) block by the same weights:
+ *   forward   z_t (B, G·H) += h_{t−1} (B, H) · W_hᵀ
+ *   backward  ∂L/∂h_{t−1} (B, H) = ∂L/∂z_t (B, G·H) · W_h
+ * A general GEMM re-packs W_h (1 MB for an LSTM of 256) into its cache-friendly layout at every
+ * call — as much work as the product itself when B is 32. Here W_h is packed ONCE per batch into
+ * column panels of NR floats, (K, NR) each, contiguous and zero-padded, and each step runs a
+ * register-blocked micro-kernel over them: MR rows of A × NR columns of accumulators, one
+ * broadcast of A and one vector load of the panel per k (the technique of BLIS, of MKL's
+ * cblas_sgemm_pack and of oneDNN's RNN primitive). The once-per-batch products over all T·B
+ * rows (input projection, weight gradients, ∂L/∂x) use the same kernel through pk_gemm_nt/nn/tn,
+ * which pack their right operand into a workspace the caller allocated once.
+ *
+ * Kernels, chosen at run time from the CPU: AVX-512 (MR 8 × NR 32), AVX2+FMA (MR 6 × NR 16),
+ * else none — then nothing is packed and every product is one cblas_sgemm on the original
+ * matrices. (The project is compiled for x86-64-v2; the kernels carry their own target
+ * attributes.) Loops are blocked as in BLIS: K in slices of 256 (a panel slice stays in L1),
+ * M in blocks of 128 rows (the A block stays in L2). packed_force_kernel() lets tests run every
+ * path on one machine. Results differ from BLAS only by summation order (~1e-7 relative). */
+#ifndef EXPRUN_PACKGEMM_H
+#define EXPRUN_PACKGEMM_H
+
+#include <stddef.h>
+
+typedef enum PackKernel { PACK_KERNEL_BLAS, PACK_KERNEL_AVX2, PACK_KERNEL_AVX512 } PackKernel;
+
+/* P (K, N), the right operand of C = A · P. */
+typedef struct PackedMat {
+    int K, N;
+    int NR;              /* panel width of the kernel used to pack; 0: not packed (BLAS path) */
+    float *panels;       /* ceil(N / NR) panels of (K, NR), 64-byte aligned, inside block */
+    size_t cap;          /* floats of room for panels */
+    void *block;         /* the allocation */
+    const float *src;    /* the original matrix (for the BLAS path) */
+    int ld;              /* its row stride */
+    int transposed;      /* 1: P = srcᵀ, src is (N, K); 0: P = src, src is (K, N) */
+} PackedMat;
+
+/* The kernel in use (the best the CPU supports unless forced). */
+PackKernel packed_kernel(void);
+const char *packed_kernel_name(PackKernel k);
+/* For tests: use kernel k from now on (one the CPU lacks is refused: returns -1). */
+int packed_force_kernel(PackKernel k);
+
+/* Room for any P with K·N ≤ max_K·max_N (panels are padded to the widest kernel). */
+void packed_alloc(PackedMat *p, int max_K, int max_N);
+void packed_free(PackedMat *p);
+
+/* P = Wᵀ, W (N, K) with row stride ld — for C = A · Wᵀ (forward: z += h · W_hᵀ). */
+void packed_set_transposed(PackedMat *p, const float *W, int ld, int N, int K);
+/* P = W, W (K, N) with row stride ld — for C = A · W (backward: dh = dz · W_h). */
+void packed_set(PackedMat *p, const float *W, int ld, int K, int N);
+
+/* C (M, N; row stride ldc) = A · P + beta · C, beta 0 or 1, where A (M, K) has row stride lda.
+ * P's source matrix must be unchanged since packed_set*. */
+void packed_gemm(float *C, int ldc, const float *A, int lda, const PackedMat *p, int M, float beta);
+/* The same with A given transposed: At (K, M) with row stride lda, C = Atᵀ · P + beta · C. */
+void packed_gemm_at(float *C, int ldc, const float *At, int lda, const PackedMat *p, int M, float beta);
+
+/* One-off products (row-major, beta 0 or 1), packing the right operand into ws:
+ *   nt  C (M, N) = A (M, K) · B (N, K)ᵀ + beta C      ws room for (K, N)
+ *   nn  C (M, N) = A (M, K) · B (K, N)  + beta C      ws room for (K, N)
+ *   tn  C (M, N) = A (K, M)ᵀ · B (K, N) + beta C      ws room for (K, N) */
+void pk_gemm_nt(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
+                PackedMat *ws);
+void pk_gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
+                PackedMat *ws);
+void pk_gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
+                PackedMat *ws);
+
+#endif

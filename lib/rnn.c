@@ -1,0 +1,281 @@
+/* rnn.c — vanilla RNN over T steps (see rnn.h for the forms, layout and shapes).
+ *
+ * Lecture form                          Elman form
+ *   a_{t−1} = φ(h_{t−1})                  p_t = W h_{t−1} + U x_t + b
+ *   h_t = θ a_{t−1} + θ_x x_t             h_t = φ(p_t)
+ *   output a_t                            output h_t
+ *
+ * BPTT, with g_t = ∂L/∂h_t (lecture) or ∂L/∂p_t (Elman) and dout_t from above:
+ *   lecture  ∂L/∂a_t = dout_t + θᵀ g_{t+1};  g_t = ∂L/∂a_t ⊙ φ'(a_t)   (+ dhT at t = T)
+ *            dθ += Σ_t g_t a_{t−1}ᵀ;  dθ_x += Σ_t g_t x_tᵀ;  dx_t = θ_xᵀ g_t;  dh_0 = g_0
+ *   Elman    ∂L/∂h_t = dout_t + Wᵀ g_{t+1};  g_t = ∂L/∂h_t ⊙ φ'(h_t)
+ *            dW += Σ_t g_t h_{t−1}ᵀ;  dU += Σ_t g_t x_tᵀ;  db += Σ_t g_t;  dh_0 = Wᵀ g_1
+ * The sums over t are single GEMMs over all T·B rows because the states are stored time-major. */
+#include "rnn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "gatemath.h"
+
+static const char *const FORM_NAMES[] = {"elman", "lecture"};
+
+const char *rnn_form_name(RnnForm f) { return (f == RNN_ELMAN || f == RNN_LECTURE) ? FORM_NAMES[f] : "?"; }
+
+int rnn_form_from_name(const char *name, RnnForm *f) {
+    for (int k = 0; k < 2; k++)
+        if (strcmp(name, FORM_NAMES[k]) == 0) {
+            *f = (RnnForm)k;
+            return 0;
+        }
+    return -1;
+}
+
+void rnn_cache_alloc(RnnCache *c, RnnForm form, int max_B, int max_T, int n_in, int H) {
+    size_t slot = (size_t)(max_T + 1) * max_B * H;
+    c->block = ex_calloc(form == RNN_LECTURE ? 2 * slot : slot, sizeof(float));
+    c->h = c->block;
+    c->a = form == RNN_LECTURE ? c->block + slot : NULL;
+    packed_alloc(&c->wh, H, H);
+    packed_alloc(&c->wx, n_in, H);
+}
+
+void rnn_cache_free(RnnCache *c) {
+    packed_free(&c->wh);
+    packed_free(&c->wx);
+    free(c->block);
+    memset(c, 0, sizeof *c);
+}
+
+void rnn_work_alloc(RnnWork *w, int max_B, int max_T, int n_in, int H) {
+    size_t steps = (size_t)max_T * max_B * H;
+    w->block = ex_calloc(steps + (size_t)max_B * H, sizeof(float));
+    w->dpre = w->block;
+    w->dh = w->block + steps;
+    packed_alloc(&w->wh, H, H);
+    packed_alloc(&w->wx, H, n_in);
+    packed_alloc(&w->act, max_T * max_B, H > n_in ? H : n_in);
+}
+
+void rnn_work_free(RnnWork *w) {
+    packed_free(&w->wh);
+    packed_free(&w->wx);
+    packed_free(&w->act);
+    free(w->block);
+    memset(w, 0, sizeof *w);
+}
+
+const float *rnn_output(const RnnCache *c, RnnForm form, int B, int H) {
+    return (form == RNN_LECTURE ? c->a : c->h) + (size_t)B * H;
+}
+
+const float *rnn_final_state(const RnnCache *c, int B, int T, int H) {
+    return c->h + (size_t)T * B * H;
+}
+
+/* y = φ(x) for a (B, H) block: tanh and σ through the vectorised gatemath.h, the rest act.h. */
+static void phi_forward(float *y, const float *x, int B, int H, Activation act) {
+    if (act == ACT_TANH) gm_tanh(y, x, B * H);
+    else if (act == ACT_SIGMOID) gm_sigmoid(y, x, B * H);
+    else act_forward(y, x, B, H, act);
+}
+
+/* acc += Σ_b ‖v[b]‖₂ for v (B, H). */
+static void add_row_norms(double *acc, const float *v, int B, int H) {
+    double sum = 0.0;
+    for (int b = 0; b < B; b++) {
+        double sq = 0.0;
+        for (int j = 0; j < H; j++) sq += (double)v[(size_t)b * H + j] * v[(size_t)b * H + j];
+        sum += sqrt(sq);
+    }
+    *acc += sum;
+}
+
+/* ---- fast path -------------------------------------------------------------------------- */
+
+void rnn_forward(RnnCache *cache, const float *x, const float *h0, const float *W, const float *b,
+                 RnnForm form, Activation act, int B, int T, int n_in, int H) {
+    const int ld = H + n_in;             /* row stride of W */
+    const size_t BH = (size_t)B * H;
+    float *hs = cache->h;                /* (T+1, B, H) */
+    if (h0) memcpy(hs, h0, BH * sizeof *hs);
+    else memset(hs, 0, BH * sizeof *hs);
+
+    /* All steps' input projections at once: h_{1..T} ← X (T·B, n_in) · θ_xᵀ. */
+    pk_gemm_nt(hs + BH, H, x, n_in, W + H, ld, T * B, H, n_in, 0.0f, &cache->wx);
+    packed_set_transposed(&cache->wh, W, ld, H, H);
+
+    if (form == RNN_LECTURE) {
+        float *as = cache->a;            /* (T+1, B, H) */
+        phi_forward(as, hs, B, H, act);  /* a_0 = φ(h_0) */
+        for (int t = 1; t <= T; t++) {
+            float *h_t = hs + (size_t)t * BH;
+            /* h_t += a_{t−1} (B, H) · θᵀ */
+            packed_gemm(h_t, H, as + (size_t)(t - 1) * BH, H, &cache->wh, B, 1.0f);
+            phi_forward(as + (size_t)t * BH, h_t, B, H, act);
+        }
+    } else {
+        for (int t = 1; t <= T; t++) {
+            float *h_t = hs + (size_t)t * BH;
+            /* p_t = U x_t (already there) + W h_{t−1} + b, then h_t = φ(p_t) in place. */
+            packed_gemm(h_t, H, h_t - BH, H, &cache->wh, B, 1.0f);
+            for (int r = 0; r < B; r++)
+                for (int j = 0; j < H; j++) h_t[(size_t)r * H + j] += b[j];
+            phi_forward(h_t, h_t, B, H, act);
+        }
+    }
+}
+
+void rnn_backward(float *dx, float *dh0, float *dW, float *db, double *dh_norms, RnnWork *work,
+                  const float *dout, const float *dhT, const RnnCache *cache, const float *x,
+                  const float *W, RnnForm form, Activation act, int B, int T, int n_in, int H) {
+    const int ld = H + n_in;
+    const size_t BH = (size_t)B * H;
+    const float *hs = cache->h;
+    float *g = work->dpre;               /* (T, B, H): g_t at slot t−1 */
+    float *carry = work->dh;             /* (B, H) */
+    packed_set(&work->wh, W, ld, H, H);  /* θ (or W) for carry = g_t · θ */
+
+    if (form == RNN_LECTURE) {
+        const float *as = cache->a;
+        for (int t = T; t >= 1; t--) {
+            float *g_t = g + (size_t)(t - 1) * BH;
+            const float *dout_t = dout + (size_t)(t - 1) * BH;
+            /* ∂L/∂a_t = dout_t + θᵀ g_{t+1}   (carry holds θᵀ g_{t+1} for t < T) */
+            if (t == T) memcpy(g_t, dout_t, BH * sizeof *g_t);
+            else
+                for (size_t k = 0; k < BH; k++) g_t[k] = dout_t[k] + carry[k];
+            act_backward(g_t, g_t, as + (size_t)t * BH, B, H, act);   /* g_t = ∂L/∂a_t ⊙ φ'(a_t) */
+            if (t == T && dhT)
+                for (size_t k = 0; k < BH; k++) g_t[k] += dhT[k];
+            if (dh_norms) add_row_norms(&dh_norms[t - 1], g_t, B, H);
+            /* carry = g_t (B, H) · θ (H, H) = (θᵀ g_t) per row: ∂L/∂a_{t−1} through time */
+            packed_gemm(carry, H, g_t, H, &work->wh, B, 0.0f);
+        }
+        /* dh_0 = ∂L/∂a_0 ⊙ φ'(a_0) */
+        if (dh0) act_backward(dh0, carry, as, B, H, act);
+        /* dθ += G (T·B, H)ᵀ · A_{0..T−1} (T·B, H) */
+        pk_gemm_tn(dW, ld, g, H, as, H, H, H, T * B, 1.0f, &work->act);
+    } else {
+        for (int t = T; t >= 1; t--) {
+            float *g_t = g + (size_t)(t - 1) * BH;
+            const float *dout_t = dout + (size_t)(t - 1) * BH;
+            /* ∂L/∂h_t = dout_t + Wᵀ g_{t+1} (+ dhT at the end) */
+            if (t == T) {
+                memcpy(g_t, dout_t, BH * sizeof *g_t);
+                if (dhT)
+                    for (size_t k = 0; k < BH; k++) g_t[k] += dhT[k];
+            } else {
+                for (size_t k = 0; k < BH; k++) g_t[k] = dout_t[k] + carry[k];
+            }
+            if (dh_norms) add_row_norms(&dh_norms[t - 1], g_t, B, H);
+            act_backward(g_t, g_t, hs + (size_t)t * BH, B, H, act);   /* g_t = ∂L/∂h_t ⊙ φ'(h_t) */
+            packed_gemm(carry, H, g_t, H, &work->wh, B, 0.0f);
+        }
+        if (dh0) memcpy(dh0, carry, BH * sizeof *dh0);
+        /* dW += G ᵀ · H_{0..T−1};  db += Σ rows of G */
+        pk_gemm_tn(dW, ld, g, H, hs, H, H, H, T * B, 1.0f, &work->act);
+        for (size_t r = 0; r < (size_t)T * B; r++)
+            for (int j = 0; j < H; j++) db[j] += g[r * H + j];
+    }
+    /* dθ_x (or dU) += Gᵀ · X over all T·B rows;  dx = G · θ_x */
+    pk_gemm_tn(dW + H, ld, g, H, x, n_in, H, n_in, T * B, 1.0f, &work->act);
+    if (dx) pk_gemm_nn(dx, n_in, g, H, W + H, ld, T * B, n_in, H, 0.0f, &work->wx);
+}
+
+/* ---- plain reference -------------------------------------------------------------------- */
+
+/* φ'(·) from φ's output y, the same rules as act_backward. */
+static float act_grad_from_output(float y, Activation act) {
+    float dy = 1.0f, dx;
+    act_backward(&dx, &dy, &y, 1, 1, act);
+    return dx;
+}
+
+void rnn_forward_reference(RnnCache *cache, const float *x, const float *h0, const float *W,
+                           const float *b, RnnForm form, Activation act, int B, int T, int n_in,
+                           int H) {
+    const int ld = H + n_in;
+    const size_t BH = (size_t)B * H;
+    float *hs = cache->h;
+    for (size_t k = 0; k < BH; k++) hs[k] = h0 ? h0[k] : 0.0f;
+    if (form == RNN_LECTURE)
+        for (size_t k = 0; k < BH; k++) act_forward(&cache->a[k], &hs[k], 1, 1, act);
+    for (int t = 1; t <= T; t++)
+        for (int r = 0; r < B; r++) {
+            const float *x_t = x + ((size_t)(t - 1) * B + r) * n_in;
+            /* the state part of the concatenation: a_{t−1} (lecture) or h_{t−1} (Elman) */
+            const float *s_prev = (form == RNN_LECTURE ? cache->a : hs) + ((size_t)(t - 1) * B + r) * H;
+            float *h_t = hs + ((size_t)t * B + r) * H;
+            for (int j = 0; j < H; j++) {
+                const float *w = W + (size_t)j * ld;
+                float sum = form == RNN_LECTURE ? 0.0f : b[j];
+                for (int k = 0; k < H; k++) sum += w[k] * s_prev[k];
+                for (int k = 0; k < n_in; k++) sum += w[H + k] * x_t[k];
+                h_t[j] = sum;
+            }
+            if (form == RNN_LECTURE) act_forward(cache->a + ((size_t)t * B + r) * H, h_t, 1, H, act);
+            else act_forward(h_t, h_t, 1, H, act);
+        }
+}
+
+void rnn_backward_reference(float *dx, float *dh0, float *dW, float *db, double *dh_norms,
+                            RnnWork *work, const float *dout, const float *dhT,
+                            const RnnCache *cache, const float *x, const float *W, RnnForm form,
+                            Activation act, int B, int T, int n_in, int H) {
+    const int ld = H + n_in;
+    const size_t BH = (size_t)B * H;
+    const float *states = form == RNN_LECTURE ? cache->a : cache->h;   /* what W's h-columns see */
+    float *g = work->dpre;
+    for (int t = T; t >= 1; t--)
+        for (int r = 0; r < B; r++) {
+            double sq = 0.0;
+            for (int j = 0; j < H; j++) {
+                size_t at = (size_t)(t - 1) * BH + (size_t)r * H + j;
+                /* ∂L/∂(output_t) = dout_t + Σ_k W[k][j] g_{t+1}[k] */
+                float d = dout[at];
+                if (t < T)
+                    for (int k = 0; k < H; k++) d += W[(size_t)k * ld + j] * g[at + BH - j + k];
+                if (form == RNN_LECTURE) {
+                    d *= act_grad_from_output(cache->a[at + BH], act);
+                    if (t == T && dhT) d += dhT[(size_t)r * H + j];
+                    sq += (double)d * d;          /* ∂L/∂h_t is g_t itself */
+                } else {
+                    if (t == T && dhT) d += dhT[(size_t)r * H + j];
+                    sq += (double)d * d;          /* ∂L/∂h_t, before φ' */
+                    d *= act_grad_from_output(cache->h[at + BH], act);
+                }
+                g[at] = d;
+            }
+            if (dh_norms) dh_norms[t - 1] += sqrt(sq);
+        }
+    /* ∂L/∂h_0 */
+    if (dh0)
+        for (int r = 0; r < B; r++)
+            for (int j = 0; j < H; j++) {
+                float d = 0.0f;
+                for (int k = 0; k < H; k++) d += W[(size_t)k * ld + j] * g[(size_t)r * H + k];
+                if (form == RNN_LECTURE) d *= act_grad_from_output(cache->a[(size_t)r * H + j], act);
+                dh0[(size_t)r * H + j] = d;
+            }
+    /* weights, summed over steps and rows */
+    for (int t = 1; t <= T; t++)
+        for (int r = 0; r < B; r++) {
+            const float *g_t = g + (size_t)(t - 1) * BH + (size_t)r * H;
+            const float *s_prev = states + (size_t)(t - 1) * BH + (size_t)r * H;
+            const float *x_t = x + ((size_t)(t - 1) * B + r) * n_in;
+            for (int j = 0; j < H; j++) {
+                for (int k = 0; k < H; k++) dW[(size_t)j * ld + k] += g_t[j] * s_prev[k];
+                for (int k = 0; k < n_in; k++) dW[(size_t)j * ld + H + k] += g_t[j] * x_t[k];
+                if (form == RNN_ELMAN) db[j] += g_t[j];
+            }
+            if (dx)
+                for (int k = 0; k < n_in; k++) {
+                    float d = 0.0f;
+                    for (int j = 0; j < H; j++) d += W[(size_t)j * ld + H + k] * g_t[j];
+                    dx[((size_t)(t - 1) * B + r) * n_in + k] = d;
+                }
+        }
+}

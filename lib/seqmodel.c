@@ -1,0 +1,764 @@
+/* seqmodel.c — the sequence model family (see seqmodel.h for the graph, parameters and losses).
+ *
+ * One training step, all in buffers sized at creation:
+ *   x0 (T, B, n_in0)       ← the batch's input, permuted to time-major (embedding gather, one-hot
+ *                            or a transpose of the features)
+ *   layer l forward        ← its initial state (zero, learned, or carried) and its input
+ *   dropout between layers (inverted; its mask kept for backward)
+ *   head logits (T·B or B, n_out), the loss and ∂L/∂logits
+ *   head backward          → ∂L/∂(top output) (T, B, H)
+ *   layer l backward       → ∂L/∂(its input) = ∂L/∂(output of l − 1) (through the dropout mask)
+ *   embedding scatter-add.
+ * Gradients are accumulated (+=) into the arena; the training loop zeroes, clips and steps. */
+#include "seqmodel.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dense.h"
+#include "dropout.h"
+#include "embed.h"
+#include "lstm.h"
+
+typedef struct SeqLayer {
+    int n_in, H;
+    char name[16];                /* "lstm0" */
+    int iW, ib, ib_hn, ih0, ic0;  /* parameter views, −1 when absent */
+    RnnCache rnn;
+    RnnWork rnn_work;
+    LstmCache lstm;
+    LstmWork lstm_work;
+    GruCache gru;
+    GruWork gru_work;
+    float *dout;                  /* (T, B, H) ∂L/∂(this layer's output) */
+    float *mask, *dropped;        /* (T, B, H) dropout mask and output after it (below the top) */
+    float *h0, *c0;               /* (B, H) this batch's initial state when not zero */
+    const float *h0_use, *c0_use; /* what forward starts from: h0/c0, a carried block, or NULL */
+    float *dh0, *dc0;             /* (B, H) ∂L/∂ initial state (learned state only) */
+    size_t carry_off;             /* offset of this layer's h (then c) in a carry block */
+    double *norms;                /* (max_T) Σ over batches of Σ_b ‖∂L/∂h_t‖ */
+} SeqLayer;
+
+typedef struct SeqModel {
+    SeqModelConfig cfg;
+    int L;
+    SeqLayer layers[SEQ_MAX_LAYERS];
+    int iE, iHW, iHb;             /* embed/W (or −1), head/W, head/b */
+    int n_in0;                    /* features entering layer 0 */
+    float *x0;                    /* (T, B, n_in0) */
+    float *dx0;                   /* (T, B, E) embedding input gradient, or NULL */
+    int32_t *tok;                 /* (T·B) input tokens, time-major */
+    int32_t *tgt;                 /* (T·B) target tokens/labels, time-major */
+    float *ytm;                   /* (T·B, n_out) float targets, time-major */
+    float *logits, *dlogits;      /* (T·B, n_out) */
+    size_t carry_n;               /* floats in a carry block */
+    float *carry_train, *carry_eval, *carry_sample;
+    int norms_T;
+    long norms_batches;
+    Rng dropout_rng;              /* fallback when train_batch gets no noise stream */
+    ExError err;
+} SeqModel;
+
+/* ---- names ---------------------------------------------------------------------------- */
+
+static int find_name(const char *const *names, int n, const char *name) {
+    for (int k = 0; k < n; k++)
+        if (strcmp(names[k], name) == 0) return k;
+    return -1;
+}
+
+static const char *const CELL_NAMES[] = {"rnn", "lstm", "gru"};
+static const char *const INPUT_NAMES[] = {"embedding", "onehot", "features"};
+static const char *const HEAD_NAMES[] = {"per_step", "last_step"};
+static const char *const INIT_NAMES[] = {"zero", "learned"};
+
+const char *cell_type_name(CellType c) { return (unsigned)c < 3 ? CELL_NAMES[c] : "?"; }
+const char *seq_input_name(SeqInput i) { return (unsigned)i < 3 ? INPUT_NAMES[i] : "?"; }
+const char *seq_head_name(SeqHead h) { return (unsigned)h < 2 ? HEAD_NAMES[h] : "?"; }
+const char *seq_init_state_name(SeqInitState s) { return (unsigned)s < 2 ? INIT_NAMES[s] : "?"; }
+
+int cell_type_from_name(const char *name, CellType *c) {
+    int k = find_name(CELL_NAMES, 3, name);
+    if (k >= 0) *c = (CellType)k;
+    return k >= 0 ? 0 : -1;
+}
+int seq_input_from_name(const char *name, SeqInput *i) {
+    int k = find_name(INPUT_NAMES, 3, name);
+    if (k >= 0) *i = (SeqInput)k;
+    return k >= 0 ? 0 : -1;
+}
+int seq_head_from_name(const char *name, SeqHead *h) {
+    int k = find_name(HEAD_NAMES, 2, name);
+    if (k >= 0) *h = (SeqHead)k;
+    return k >= 0 ? 0 : -1;
+}
+int seq_init_state_from_name(const char *name, SeqInitState *s) {
+    int k = find_name(INIT_NAMES, 2, name);
+    if (k >= 0) *s = (SeqInitState)k;
+    return k >= 0 ? 0 : -1;
+}
+
+SeqModelConfig seqmodel_config_defaults(void) {
+    SeqModelConfig c;
+    memset(&c, 0, sizeof c);
+    c.cell = CELL_LSTM;
+    c.rnn_form = RNN_LECTURE;
+    c.rnn_act = ACT_TANH;
+    c.gru_variant = GRU_CHO;
+    c.num_layers = 1;
+    c.hidden[0] = 128;
+    c.forget_bias = 1.0f;
+    c.init_state = SEQ_INIT_ZERO;
+    c.input = SEQ_INPUT_EMBED;
+    c.head = SEQ_HEAD_PER_STEP;
+    c.loss = LOSS_SOFTMAX_CROSS_ENTROPY;
+    return c;
+}
+
+/* ---- creation ------------------------------------------------------------------------- */
+
+static int gates_of(const SeqModelConfig *c) { return c->cell == CELL_LSTM ? 4 : c->cell == CELL_GRU ? 3 : 1; }
+
+static int check_config(const SeqModelConfig *c, ExError *err) {
+    const char *where = "seqmodel config";
+    if ((unsigned)c->cell > CELL_GRU) return ex_fail(err, "%s: cell must be rnn|lstm|gru", where);
+    if (c->num_layers < 1 || c->num_layers > SEQ_MAX_LAYERS)
+        return ex_fail(err, "%s: num_layers = %d, must be 1..%d", where, c->num_layers, SEQ_MAX_LAYERS);
+    for (int l = 0; l < c->num_layers; l++)
+        if (c->hidden[l] < 1) return ex_fail(err, "%s: hidden[%d] = %d, must be ≥ 1", where, l, c->hidden[l]);
+    if (c->cell == CELL_RNN) {
+        if (c->rnn_form != RNN_ELMAN && c->rnn_form != RNN_LECTURE)
+            return ex_fail(err, "%s: rnn_form must be elman|lecture", where);
+        if ((unsigned)c->rnn_act >= ACT_COUNT || c->rnn_act == ACT_SOFTMAX)
+            return ex_fail(err, "%s: the RNN activation φ must be element-wise (tanh, relu, sigmoid, ...), not '%s'",
+                           where, act_name(c->rnn_act));
+    }
+    if (c->cell == CELL_GRU && c->gru_variant != GRU_CHO && c->gru_variant != GRU_PYTORCH)
+        return ex_fail(err, "%s: gru_variant must be cho|pytorch", where);
+    if (!(c->dropout >= 0.0f && c->dropout < 1.0f))
+        return ex_fail(err, "%s: dropout = %g, must be in [0, 1)", where, (double)c->dropout);
+    if (!isfinite(c->forget_bias)) return ex_fail(err, "%s: forget_bias must be finite", where);
+    if (c->init_state != SEQ_INIT_ZERO && c->init_state != SEQ_INIT_LEARNED)
+        return ex_fail(err, "%s: init_state must be zero|learned", where);
+    switch (c->input) {
+    case SEQ_INPUT_EMBED:
+        if (c->embed_dim < 1) return ex_fail(err, "%s: input embedding needs embed_dim ≥ 1", where);
+        /* fall through */
+    case SEQ_INPUT_ONEHOT:
+        if (c->vocab < 1) return ex_fail(err, "%s: token input needs vocab ≥ 1 (got %d)", where, c->vocab);
+        break;
+    case SEQ_INPUT_FEATURES:
+        if (c->n_features < 1) return ex_fail(err, "%s: feature input needs n_features ≥ 1", where);
+        break;
+    default:
+        return ex_fail(err, "%s: input must be embedding|onehot|features", where);
+    }
+    if (c->head != SEQ_HEAD_PER_STEP && c->head != SEQ_HEAD_LAST_STEP)
+        return ex_fail(err, "%s: head must be per_step|last_step", where);
+    if (c->loss != LOSS_SOFTMAX_CROSS_ENTROPY && c->loss != LOSS_SQUARED_ERROR)
+        return ex_fail(err, "%s: loss '%s' is not available for sequence models (softmax_cross_entropy|squared_error)",
+                       where, loss_name(c->loss));
+    if (c->n_out < 1 || (c->loss == LOSS_SOFTMAX_CROSS_ENTROPY && c->n_out < 2))
+        return ex_fail(err, "%s: n_out = %d, must be ≥ %d", where, c->n_out,
+                       c->loss == LOSS_SOFTMAX_CROSS_ENTROPY ? 2 : 1);
+    if (c->max_batch < 1 || c->max_T < 1)
+        return ex_fail(err, "%s: max_batch and max_T must be ≥ 1 (got %d, %d)", where, c->max_batch, c->max_T);
+    return 0;
+}
+
+static void fill_uniform_rng(float *x, size_t n, float k, Rng *rng) {
+    for (size_t i = 0; i < n; i++) x[i] = (2.0f * rng_uniform(rng) - 1.0f) * k;
+}
+
+static void add_cell_params(Params *p, SeqLayer *ly, const SeqModelConfig *c) {
+    int G = gates_of(c), H = ly->H;
+    const char *rows = c->cell == CELL_LSTM ? "i,f,g,o" : c->cell == CELL_GRU ? "r,z,n" : "";
+    char name[PARAM_NAME_MAX], layout[96];
+    snprintf(name, sizeof name, "%s/W", ly->name);
+    if (c->cell == CELL_RNN)
+        snprintf(layout, sizeof layout, "H,H+I cols [h|x]: %s", c->rnn_form == RNN_LECTURE ? "[theta|theta_x]" : "[W_hh|W_ih]");
+    else
+        snprintf(layout, sizeof layout, "%dH,H+I gates %s; cols [h|x] = [W_hh|W_ih]", G, rows);
+    ly->iW = params_add(p, name, 2, (int[]){G * H, H + ly->n_in}, layout);
+    ly->ib = ly->ib_hn = ly->ih0 = ly->ic0 = -1;
+    if (!(c->cell == CELL_RNN && c->rnn_form == RNN_LECTURE)) {
+        snprintf(name, sizeof name, "%s/b", ly->name);
+        if (c->cell == CELL_RNN) snprintf(layout, sizeof layout, "H (b_ih+b_hh)");
+        else if (c->cell == CELL_LSTM) snprintf(layout, sizeof layout, "4H gates i,f,g,o (b_ih+b_hh)");
+        else if (c->gru_variant == GRU_PYTORCH) snprintf(layout, sizeof layout, "3H gates r,z,n (r,z: b_ih+b_hh; n: b_in)");
+        else snprintf(layout, sizeof layout, "3H gates r,z,n");
+        ly->ib = params_add(p, name, 1, (int[]){G * H}, layout);
+    }
+    if (c->cell == CELL_GRU && c->gru_variant == GRU_PYTORCH) {
+        snprintf(name, sizeof name, "%s/b_hn", ly->name);
+        ly->ib_hn = params_add(p, name, 1, (int[]){H}, "H (b_hh of gate n)");
+    }
+    if (c->init_state == SEQ_INIT_LEARNED) {
+        snprintf(name, sizeof name, "%s/h0", ly->name);
+        ly->ih0 = params_add(p, name, 1, (int[]){H}, "H initial state");
+        if (c->cell == CELL_LSTM) {
+            snprintf(name, sizeof name, "%s/c0", ly->name);
+            ly->ic0 = params_add(p, name, 1, (int[]){H}, "H initial memory cell");
+        }
+    }
+}
+
+static void init_cell_params(Params *p, SeqLayer *ly, const SeqModelConfig *c, Rng *rng) {
+    float k = 1.0f / sqrtf((float)ly->H);
+    fill_uniform_rng(params_value(p, ly->iW), p->views[ly->iW].size, k, rng);
+    if (ly->ib >= 0) {
+        float *b = params_value(p, ly->ib);
+        fill_uniform_rng(b, p->views[ly->ib].size, k, rng);
+        if (c->cell == CELL_LSTM)
+            for (int j = 0; j < ly->H; j++) b[ly->H + j] = c->forget_bias;   /* b_f */
+    }
+    if (ly->ib_hn >= 0) fill_uniform_rng(params_value(p, ly->ib_hn), (size_t)ly->H, k, rng);
+    /* learned initial states start at 0 (the arena is zero-filled) */
+}
+
+static void alloc_layer_buffers(SeqLayer *ly, const SeqModelConfig *c, int top) {
+    int B = c->max_batch, T = c->max_T, H = ly->H;
+    size_t steps = (size_t)T * B * H, row = (size_t)B * H;
+    switch (c->cell) {
+    case CELL_RNN:
+        rnn_cache_alloc(&ly->rnn, c->rnn_form, B, T, ly->n_in, H);
+        rnn_work_alloc(&ly->rnn_work, B, T, ly->n_in, H);
+        break;
+    case CELL_LSTM:
+        lstm_cache_alloc(&ly->lstm, B, T, ly->n_in, H);
+        lstm_work_alloc(&ly->lstm_work, B, T, ly->n_in, H);
+        break;
+    case CELL_GRU:
+        gru_cache_alloc(&ly->gru, B, T, ly->n_in, H);
+        gru_work_alloc(&ly->gru_work, c->gru_variant, B, T, ly->n_in, H);
+        break;
+    }
+    ly->dout = ex_calloc(steps, sizeof(float));
+    if (!top && c->dropout > 0.0f) {
+        ly->mask = ex_calloc(steps, sizeof(float));
+        ly->dropped = ex_calloc(steps, sizeof(float));
+    }
+    ly->h0 = ex_calloc(row, sizeof(float));
+    ly->c0 = ex_calloc(row, sizeof(float));
+    ly->dh0 = ex_calloc(row, sizeof(float));
+    ly->dc0 = ex_calloc(row, sizeof(float));
+    ly->norms = ex_calloc((size_t)T, sizeof(double));
+}
+
+static void free_layer(SeqLayer *ly) {
+    rnn_cache_free(&ly->rnn), rnn_work_free(&ly->rnn_work);
+    lstm_cache_free(&ly->lstm), lstm_work_free(&ly->lstm_work);
+    gru_cache_free(&ly->gru), gru_work_free(&ly->gru_work);
+    free(ly->dout), free(ly->mask), free(ly->dropped);
+    free(ly->h0), free(ly->c0), free(ly->dh0), free(ly->dc0), free(ly->norms);
+}
+
+static double seq_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats);
+static double seq_eval_batch(Model *m, const Batch *b, StepStats *stats);
+static void seq_describe(const Model *m, void (*emit)(void *ctx, const char *line), void *ctx);
+static float *seq_carried_state(Model *m, size_t *n);
+static void seq_destroy(Model *m);
+
+static const ModelOps SEQ_OPS = {
+    .family = "sequence",
+    .train_batch = seq_train_batch,
+    .eval_batch = seq_eval_batch,
+    .describe = seq_describe,
+    .carried_state = seq_carried_state,
+    .destroy = seq_destroy,
+};
+
+int seqmodel_create(Model **out, const SeqModelConfig *cfg, Rng *init_rng, ExError *err) {
+    *out = NULL;
+    if (check_config(cfg, err) != 0) return -1;
+    Model *m = ex_calloc(1, sizeof *m);
+    SeqModel *s = ex_calloc(1, sizeof *s);
+    m->ops = &SEQ_OPS;
+    m->impl = s;
+    m->max_batch = cfg->max_batch;
+    s->cfg = *cfg;
+    s->L = cfg->num_layers;
+    const SeqModelConfig *c = &s->cfg;
+    Params *p = &m->params;
+
+    s->n_in0 = c->input == SEQ_INPUT_EMBED ? c->embed_dim : c->input == SEQ_INPUT_ONEHOT ? c->vocab : c->n_features;
+    s->iE = -1;
+    if (c->input == SEQ_INPUT_EMBED) s->iE = params_add(p, "embed/W", 2, (int[]){c->vocab, c->embed_dim}, "vocab,embed");
+    size_t carry_n = 0;
+    for (int l = 0; l < s->L; l++) {
+        SeqLayer *ly = &s->layers[l];
+        ly->n_in = l == 0 ? s->n_in0 : c->hidden[l - 1];
+        ly->H = c->hidden[l];
+        snprintf(ly->name, sizeof ly->name, "%s%d", cell_type_name(c->cell), l);
+        add_cell_params(p, ly, c);
+        ly->carry_off = carry_n;
+        carry_n += (size_t)(c->cell == CELL_LSTM ? 2 : 1) * c->max_batch * ly->H;
+    }
+    int H_top = c->hidden[s->L - 1];
+    s->iHW = params_add(p, "head/W", 2, (int[]){c->n_out, H_top}, "out,in");
+    s->iHb = params_add(p, "head/b", 1, (int[]){c->n_out}, "out");
+    params_alloc(p);
+
+    if (s->iE >= 0) {
+        float *E = params_value(p, s->iE);
+        for (size_t k = 0; k < p->views[s->iE].size; k++) E[k] = (float)rng_normal(init_rng);
+    }
+    for (int l = 0; l < s->L; l++) init_cell_params(p, &s->layers[l], c, init_rng);
+    float kh = 1.0f / sqrtf((float)H_top);
+    fill_uniform_rng(params_value(p, s->iHW), p->views[s->iHW].size, kh, init_rng);
+    fill_uniform_rng(params_value(p, s->iHb), (size_t)c->n_out, kh, init_rng);
+    rng_seed(&s->dropout_rng, rng_next_u64(init_rng));
+
+    for (int l = 0; l < s->L; l++) alloc_layer_buffers(&s->layers[l], c, l == s->L - 1);
+    size_t rows = (size_t)c->max_T * c->max_batch;
+    s->x0 = ex_calloc(rows * s->n_in0, sizeof(float));
+    if (c->input == SEQ_INPUT_EMBED) s->dx0 = ex_calloc(rows * s->n_in0, sizeof(float));
+    s->tok = ex_calloc(rows, sizeof(int32_t));
+    s->tgt = ex_calloc(rows, sizeof(int32_t));
+    s->ytm = ex_calloc(rows * c->n_out, sizeof(float));
+    s->logits = ex_calloc(rows * c->n_out, sizeof(float));
+    s->dlogits = ex_calloc(rows * c->n_out, sizeof(float));
+    s->carry_n = carry_n;
+    s->carry_train = ex_calloc(carry_n, sizeof(float));
+    s->carry_eval = ex_calloc(carry_n, sizeof(float));
+    s->carry_sample = ex_calloc(carry_n, sizeof(float));
+    *out = m;
+    return 0;
+}
+
+static void seq_destroy(Model *m) {
+    SeqModel *s = m->impl;
+    if (!s) return;
+    for (int l = 0; l < s->L; l++) free_layer(&s->layers[l]);
+    free(s->x0), free(s->dx0), free(s->tok), free(s->tgt), free(s->ytm), free(s->logits), free(s->dlogits);
+    free(s->carry_train), free(s->carry_eval), free(s->carry_sample);
+    free(s);
+    m->impl = NULL;
+}
+
+const SeqModelConfig *seqmodel_config(const Model *m) { return &((const SeqModel *)m->impl)->cfg; }
+const char *seqmodel_last_error(const Model *m) { return ((const SeqModel *)m->impl)->err.msg; }
+
+/* ---- the stacked forward and backward --------------------------------------------------- */
+
+/* The layer's output (T, B, H) and final states (B, H) after forward. */
+static const float *layer_output(const SeqLayer *ly, const SeqModelConfig *c, int B) {
+    switch (c->cell) {
+    case CELL_RNN: return rnn_output(&ly->rnn, c->rnn_form, B, ly->H);
+    case CELL_LSTM: return lstm_output(&ly->lstm, B, ly->H);
+    default: return gru_output(&ly->gru, B, ly->H);
+    }
+}
+
+static const float *layer_final_h(const SeqLayer *ly, const SeqModelConfig *c, int B, int T) {
+    switch (c->cell) {
+    case CELL_RNN: return rnn_final_state(&ly->rnn, B, T, ly->H);
+    case CELL_LSTM: return lstm_final_h(&ly->lstm, B, T, ly->H);
+    default: return gru_final_h(&ly->gru, B, T, ly->H);
+    }
+}
+
+/* Point every layer's initial state at: the rows of a carry block, the learned parameters
+ * (broadcast to B rows), or NULL (zeros). */
+static void set_initial_states(SeqModel *s, const Params *p, int B, const float *carry) {
+    const SeqModelConfig *c = &s->cfg;
+    for (int l = 0; l < s->L; l++) {
+        SeqLayer *ly = &s->layers[l];
+        size_t row = (size_t)c->max_batch * ly->H;
+        if (carry) {
+            ly->h0_use = carry + ly->carry_off;
+            ly->c0_use = c->cell == CELL_LSTM ? carry + ly->carry_off + row : NULL;
+        } else if (c->init_state == SEQ_INIT_LEARNED) {
+            const float *h0 = params_value(p, ly->ih0);
+            for (int r = 0; r < B; r++) memcpy(ly->h0 + (size_t)r * ly->H, h0, (size_t)ly->H * sizeof(float));
+            ly->h0_use = ly->h0;
+            ly->c0_use = NULL;
+            if (c->cell == CELL_LSTM) {
+                const float *c0 = params_value(p, ly->ic0);
+                for (int r = 0; r < B; r++) memcpy(ly->c0 + (size_t)r * ly->H, c0, (size_t)ly->H * sizeof(float));
+                ly->c0_use = ly->c0;
+            }
+        } else {
+            ly->h0_use = ly->c0_use = NULL;
+        }
+    }
+}
+
+/* Copy every layer's final state into a carry block (values only: the next batch's gradient
+ * stops there — truncated BPTT). */
+static void save_final_states(const SeqModel *s, float *carry, int B, int T) {
+    const SeqModelConfig *c = &s->cfg;
+    for (int l = 0; l < s->L; l++) {
+        const SeqLayer *ly = &s->layers[l];
+        size_t bh = (size_t)B * ly->H;
+        memcpy(carry + ly->carry_off, layer_final_h(ly, c, B, T), bh * sizeof(float));
+        if (c->cell == CELL_LSTM)
+            memcpy(carry + ly->carry_off + (size_t)c->max_batch * ly->H, lstm_final_c(&ly->lstm, B, T, ly->H),
+                   bh * sizeof(float));
+    }
+}
+
+/* Forward through the stack from s->x0; returns the top layer's output (T, B, H_top). */
+static const float *forward_stack(SeqModel *s, const Params *p, int B, int T, int train, Rng *rng) {
+    const SeqModelConfig *c = &s->cfg;
+    const float *in = s->x0;
+    for (int l = 0; l < s->L; l++) {
+        SeqLayer *ly = &s->layers[l];
+        const float *W = params_value(p, ly->iW), *bias = ly->ib >= 0 ? params_value(p, ly->ib) : NULL;
+        switch (c->cell) {
+        case CELL_RNN:
+            rnn_forward(&ly->rnn, in, ly->h0_use, W, bias, c->rnn_form, c->rnn_act, B, T, ly->n_in, ly->H);
+            break;
+        case CELL_LSTM:
+            lstm_forward(&ly->lstm, in, ly->h0_use, ly->c0_use, W, bias, B, T, ly->n_in, ly->H);
+            break;
+        case CELL_GRU:
+            gru_forward(&ly->gru, in, ly->h0_use, W, bias, ly->ib_hn >= 0 ? params_value(p, ly->ib_hn) : NULL,
+                        c->gru_variant, B, T, ly->n_in, ly->H);
+            break;
+        }
+        in = layer_output(ly, c, B);
+        if (l < s->L - 1 && train && c->dropout > 0.0f) {
+            dropout_forward(ly->dropped, ly->mask, in, (size_t)T * B * ly->H, c->dropout, 1, rng);
+            in = ly->dropped;
+        }
+    }
+    return in;
+}
+
+/* Backward through the stack from s->layers[L−1].dout; accumulates parameter gradients.
+ * learned_state: the batch started from the learned initial state (not a carried one). */
+static void backward_stack(SeqModel *s, Params *p, int B, int T, int train, int learned_state) {
+    const SeqModelConfig *c = &s->cfg;
+    for (int l = s->L - 1; l >= 0; l--) {
+        SeqLayer *ly = &s->layers[l];
+        const float *in = l == 0 ? s->x0 : (train && c->dropout > 0.0f ? s->layers[l - 1].dropped
+                                                                         : layer_output(&s->layers[l - 1], c, B));
+        float *din = l > 0 ? s->layers[l - 1].dout : s->dx0;   /* NULL: features/one-hot need none */
+        const float *W = params_value(p, ly->iW);
+        float *dW = params_grad(p, ly->iW), *db = ly->ib >= 0 ? params_grad(p, ly->ib) : NULL;
+        float *dh0 = learned_state ? ly->dh0 : NULL;
+        float *dc0 = learned_state && c->cell == CELL_LSTM ? ly->dc0 : NULL;
+        switch (c->cell) {
+        case CELL_RNN:
+            rnn_backward(din, dh0, dW, db, ly->norms, &ly->rnn_work, ly->dout, NULL, &ly->rnn, in, W, c->rnn_form,
+                         c->rnn_act, B, T, ly->n_in, ly->H);
+            break;
+        case CELL_LSTM:
+            lstm_backward(din, dh0, dc0, dW, db, ly->norms, &ly->lstm_work, ly->dout, NULL, NULL, &ly->lstm, in, W,
+                          B, T, ly->n_in, ly->H);
+            break;
+        case CELL_GRU:
+            gru_backward(din, dh0, dW, db, ly->ib_hn >= 0 ? params_grad(p, ly->ib_hn) : NULL, ly->norms,
+                         &ly->gru_work, ly->dout, NULL, &ly->gru, in, W, c->gru_variant, B, T, ly->n_in, ly->H);
+            break;
+        }
+        if (l > 0 && train && c->dropout > 0.0f) {
+            SeqLayer *below = &s->layers[l - 1];
+            dropout_backward(below->dout, below->dout, below->mask, (size_t)T * B * below->H);
+        }
+        if (learned_state) {
+            /* h0 was broadcast to every row: its gradient is the sum over rows */
+            float *g = params_grad(p, ly->ih0);
+            for (int r = 0; r < B; r++)
+                for (int j = 0; j < ly->H; j++) g[j] += ly->dh0[(size_t)r * ly->H + j];
+            if (c->cell == CELL_LSTM) {
+                float *gc = params_grad(p, ly->ic0);
+                for (int r = 0; r < B; r++)
+                    for (int j = 0; j < ly->H; j++) gc[j] += ly->dc0[(size_t)r * ly->H + j];
+            }
+        }
+    }
+    if (T > s->norms_T) s->norms_T = T;
+    s->norms_batches++;
+}
+
+/* Layer 0's input, time-major: x0[t, b] from the batch's [b, t]. */
+static void gather_input(SeqModel *s, const Params *p, const Batch *b) {
+    const SeqModelConfig *c = &s->cfg;
+    int B = b->B, T = b->T;
+    if (c->input == SEQ_INPUT_FEATURES) {
+        int d = c->n_features;
+        for (int t = 0; t < T; t++)
+            for (int r = 0; r < B; r++)
+                memcpy(s->x0 + ((size_t)t * B + r) * d, b->x + ((size_t)r * T + t) * d, (size_t)d * sizeof(float));
+        return;
+    }
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < B; r++) s->tok[(size_t)t * B + r] = b->x_tokens[(size_t)r * T + t];
+    if (c->input == SEQ_INPUT_EMBED) embed_forward(s->x0, s->tok, params_value(p, s->iE), T * B, c->embed_dim);
+    else onehot_forward(s->x0, s->tok, T * B, c->vocab);
+}
+
+static int check_batch(SeqModel *s, const Batch *b) {
+    const SeqModelConfig *c = &s->cfg;
+    ExError *err = &s->err;
+    const char *w = "sequence model batch";
+    if (b->B < 1 || b->B > c->max_batch)
+        return ex_fail(err, "%s: B = %d, must be 1..max_batch = %d", w, b->B, c->max_batch);
+    if (b->T < 1 || b->T > c->max_T) return ex_fail(err, "%s: T = %d, must be 1..max_T = %d", w, b->T, c->max_T);
+    size_t n = (size_t)b->B * b->T;
+    if (c->input == SEQ_INPUT_FEATURES) {
+        if (!b->x) return ex_fail(err, "%s: the model takes features x (B, T, d) but the batch has none", w);
+        if (b->d != c->n_features)
+            return ex_fail(err, "%s: x has d = %d features per step, the model expects %d", w, b->d, c->n_features);
+    } else {
+        if (!b->x_tokens) return ex_fail(err, "%s: the model takes tokens (B, T) but the batch has none", w);
+        if (embed_check_tokens(b->x_tokens, n, c->vocab, err) != 0) return ex_prefix(err, "%s input: ", w);
+    }
+    if (c->loss == LOSS_SOFTMAX_CROSS_ENTROPY) {
+        if (c->head == SEQ_HEAD_PER_STEP) {
+            if (!b->y_tokens) return ex_fail(err, "%s: a per-step softmax head needs y_tokens (B, T)", w);
+            if (b->Ty != b->T) return ex_fail(err, "%s: y_tokens has Ty = %d steps, x has T = %d", w, b->Ty, b->T);
+            for (size_t k = 0; k < n; k++)
+                if (b->y_tokens[k] < -1 || b->y_tokens[k] >= c->n_out)
+                    return ex_fail(err, "%s: target token %d at position %zu is outside [0, %d) (−1 = none)", w,
+                                   (int)b->y_tokens[k], k, c->n_out);
+        } else {
+            if (!b->labels) return ex_fail(err, "%s: a last-step softmax head needs labels (B)", w);
+            for (int r = 0; r < b->B; r++)
+                if (b->labels[r] < 0 || b->labels[r] >= c->n_out)
+                    return ex_fail(err, "%s: label %d of row %d is outside [0, %d)", w, (int)b->labels[r], r, c->n_out);
+        }
+    } else {
+        int want_Ty = c->head == SEQ_HEAD_PER_STEP ? b->T : 1;
+        if (!b->y) return ex_fail(err, "%s: squared error needs real targets y (B, Ty, dy)", w);
+        if (b->Ty != want_Ty || b->dy != c->n_out)
+            return ex_fail(err, "%s: y is (B, %d, %d), the %s head needs (B, %d, %d)", w, b->Ty, b->dy,
+                           seq_head_name(c->head), want_Ty, c->n_out);
+    }
+    if (b->carry_state && !c->tbptt_carry)
+        return ex_fail(err, "%s: carry_state is set but the model was built without tbptt carry", w);
+    return 0;
+}
+
+/* Forward (and, if train, backward) on one checked batch; returns the mean loss per target. */
+static double run_batch(SeqModel *s, Params *p, const Batch *b, int train, Rng *rng, StepStats *stats) {
+    const SeqModelConfig *c = &s->cfg;
+    int B = b->B, T = b->T, H = c->hidden[s->L - 1], V = c->n_out;
+    float *carry = train ? s->carry_train : s->carry_eval;
+    gather_input(s, p, b);
+    set_initial_states(s, p, B, b->carry_state ? carry : NULL);
+    const float *top = forward_stack(s, p, B, T, train, rng);
+    if (c->tbptt_carry) save_final_states(s, carry, B, T);
+
+    /* head: per step over all T·B rows, or on h_T (B rows) */
+    int per_step = c->head == SEQ_HEAD_PER_STEP;
+    int rows = per_step ? T * B : B;
+    const float *head_in = per_step ? top : top + (size_t)(T - 1) * B * H;
+    const float *hW = params_value(p, s->iHW), *hb = params_value(p, s->iHb);
+    dense_forward(s->logits, head_in, hW, hb, rows, H, V, 0, ACT_IDENTITY);
+
+    double loss;
+    if (c->loss == LOSS_SOFTMAX_CROSS_ENTROPY) {
+        if (per_step)
+            for (int t = 0; t < T; t++)
+                for (int r = 0; r < B; r++) s->tgt[(size_t)t * B + r] = b->y_tokens[(size_t)r * T + t];
+        else
+            memcpy(s->tgt, b->labels, (size_t)B * sizeof(int32_t));
+        loss = loss_softmax_cross_entropy(s->dlogits, s->logits, s->tgt, rows, V, 0.0);
+        if (stats) {
+            int correct = 0, count = 0;
+            for (int i = 0; i < rows; i++) {
+                if (s->tgt[i] < 0) continue;
+                const float *z = s->logits + (size_t)i * V;
+                int best = 0;
+                for (int j = 1; j < V; j++) best = z[j] > z[best] ? j : best;
+                correct += best == s->tgt[i];
+                count++;
+            }
+            stats_add(stats, "accuracy", count ? (double)correct / count * B : 0.0);
+        }
+    } else {
+        const float *y = b->y;
+        if (per_step) {
+            for (int t = 0; t < T; t++)
+                for (int r = 0; r < B; r++)
+                    memcpy(s->ytm + ((size_t)t * B + r) * V, b->y + ((size_t)r * T + t) * V, (size_t)V * sizeof(float));
+            y = s->ytm;
+        }
+        loss = loss_squared_error(s->dlogits, s->logits, y, rows, V);
+    }
+    if (!train) return loss;
+
+    /* head backward → ∂L/∂(top output) */
+    SeqLayer *topl = &s->layers[s->L - 1];
+    float *dtop = topl->dout;
+    if (!per_step) memset(dtop, 0, (size_t)T * B * H * sizeof(float));
+    dense_backward(per_step ? dtop : dtop + (size_t)(T - 1) * B * H, params_grad(p, s->iHW), params_grad(p, s->iHb),
+                   s->dlogits, s->logits, head_in, hW, rows, H, V, 0, ACT_IDENTITY);
+    int learned_state = c->init_state == SEQ_INIT_LEARNED && !b->carry_state;
+    backward_stack(s, p, B, T, train, learned_state);
+    if (c->input == SEQ_INPUT_EMBED) embed_backward(params_grad(p, s->iE), s->dx0, s->tok, T * B, c->embed_dim);
+    return loss;
+}
+
+static double seq_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats) {
+    SeqModel *s = m->impl;
+    if (check_batch(s, b) != 0) return NAN;
+    return run_batch(s, &m->params, b, 1, noise_rng ? noise_rng : &s->dropout_rng, stats);
+}
+
+static double seq_eval_batch(Model *m, const Batch *b, StepStats *stats) {
+    SeqModel *s = m->impl;
+    if (check_batch(s, b) != 0) return NAN;
+    return run_batch(s, &m->params, b, 0, NULL, stats);
+}
+
+static float *seq_carried_state(Model *m, size_t *n) {
+    SeqModel *s = m->impl;
+    *n = s->cfg.tbptt_carry ? s->carry_n : 0;
+    return s->cfg.tbptt_carry ? s->carry_train : NULL;
+}
+
+/* ---- diagnostics ------------------------------------------------------------------------ */
+
+const double *seqmodel_grad_norms_layer(const Model *m, int layer, int *T) {
+    const SeqModel *s = m->impl;
+    if (layer < 0 || layer >= s->L) {
+        if (T) *T = 0;
+        return NULL;
+    }
+    if (T) *T = s->norms_T;
+    return s->layers[layer].norms;
+}
+
+const double *seqmodel_grad_norms(const Model *m, int *T) {
+    const SeqModel *s = m->impl;
+    return seqmodel_grad_norms_layer(m, s->L - 1, T);
+}
+
+long seqmodel_grad_norm_batches(const Model *m) { return ((const SeqModel *)m->impl)->norms_batches; }
+
+void seqmodel_reset_grad_norms(Model *m) {
+    SeqModel *s = m->impl;
+    for (int l = 0; l < s->L; l++) memset(s->layers[l].norms, 0, (size_t)s->cfg.max_T * sizeof(double));
+    s->norms_T = 0;
+    s->norms_batches = 0;
+}
+
+/* ---- sampling --------------------------------------------------------------------------- */
+
+/* Feed tokens (n ≤ max_T, batch 1) from the state in carry_sample, leave the new state there,
+ * and the logits of the last token in s->logits. */
+static void sample_feed(SeqModel *s, const Params *p, const int32_t *tokens, int n) {
+    const SeqModelConfig *c = &s->cfg;
+    int H = c->hidden[s->L - 1];
+    memcpy(s->tok, tokens, (size_t)n * sizeof(int32_t));
+    if (c->input == SEQ_INPUT_EMBED) embed_forward(s->x0, s->tok, params_value(p, s->iE), n, c->embed_dim);
+    else onehot_forward(s->x0, s->tok, n, c->vocab);
+    set_initial_states(s, p, 1, s->carry_sample);
+    const float *top = forward_stack(s, p, 1, n, 0, NULL);
+    save_final_states(s, s->carry_sample, 1, n);
+    dense_forward(s->logits, top + (size_t)(n - 1) * H, params_value(p, s->iHW), params_value(p, s->iHb), 1, H,
+                  c->n_out, 0, ACT_IDENTITY);
+}
+
+static int32_t sample_logits(const float *z, int V, double temperature, Rng *rng) {
+    int best = 0;
+    for (int j = 1; j < V; j++) best = z[j] > z[best] ? j : best;
+    if (temperature <= 0.0) return best;
+    /* p_j ∝ exp((z_j − max) / temperature), drawn by inverting the cumulative sum */
+    double sum = 0.0;
+    for (int j = 0; j < V; j++) sum += exp((z[j] - z[best]) / temperature);
+    double u = rng_uniform_double(rng) * sum, acc = 0.0;
+    for (int j = 0; j < V; j++) {
+        acc += exp((z[j] - z[best]) / temperature);
+        if (u < acc) return j;
+    }
+    return best;   /* u landed on the rounding slack at the top */
+}
+
+int seqmodel_sample(Model *m, const int32_t *prime, int n_prime, int length, double temperature, Rng *rng,
+                    int32_t *out) {
+    SeqModel *s = m->impl;
+    const SeqModelConfig *c = &s->cfg;
+    ExError *err = &s->err;
+    if (c->input == SEQ_INPUT_FEATURES || c->head != SEQ_HEAD_PER_STEP || c->loss != LOSS_SOFTMAX_CROSS_ENTROPY ||
+        c->n_out != c->vocab)
+        return ex_fail(err, "seqmodel_sample: sampling needs token input, a per-step softmax head and n_out = vocab");
+    if (n_prime < 1) return ex_fail(err, "seqmodel_sample: the prime needs at least one token");
+    if (length < 0) return ex_fail(err, "seqmodel_sample: length = %d is negative", length);
+    if (embed_check_tokens(prime, (size_t)n_prime, c->vocab, err) != 0) return ex_prefix(err, "seqmodel_sample prime: ");
+    if (temperature > 0.0 && !rng) return ex_fail(err, "seqmodel_sample: temperature > 0 needs an Rng");
+
+    /* start from the initial state (learned or zero), as a training sequence does */
+    set_initial_states(s, &m->params, 1, NULL);
+    for (int l = 0; l < s->L; l++) {
+        const SeqLayer *ly = &s->layers[l];
+        size_t H = (size_t)ly->H;
+        float *h = s->carry_sample + ly->carry_off, *cell = h + (size_t)c->max_batch * ly->H;
+        if (ly->h0_use) memcpy(h, ly->h0_use, H * sizeof(float));
+        else memset(h, 0, H * sizeof(float));
+        if (c->cell == CELL_LSTM) {
+            if (ly->c0_use) memcpy(cell, ly->c0_use, H * sizeof(float));
+            else memset(cell, 0, H * sizeof(float));
+        }
+    }
+    for (int k = 0; k < n_prime; k += c->max_T) {
+        int n = n_prime - k < c->max_T ? n_prime - k : c->max_T;
+        sample_feed(s, &m->params, prime + k, n);
+    }
+    for (int k = 0; k < length; k++) {
+        out[k] = sample_logits(s->logits, c->n_out, temperature, rng);
+        if (k + 1 < length) sample_feed(s, &m->params, &out[k], 1);
+    }
+    return 0;
+}
+
+/* ---- describe --------------------------------------------------------------------------- */
+
+static void seq_describe(const Model *m, void (*emit)(void *ctx, const char *line), void *ctx) {
+    const SeqModel *s = m->impl;
+    const SeqModelConfig *c = &s->cfg;
+    const Params *p = &m->params;
+    char line[512];
+    const char *variant = c->cell == CELL_RNN ? rnn_form_name(c->rnn_form)
+                          : c->cell == CELL_GRU ? gru_variant_name(c->gru_variant) : "slides";
+    snprintf(line, sizeof line, "sequence model: %d x %s (%s%s%s), input %s, head %s, loss %s, initial state %s%s",
+             s->L, cell_type_name(c->cell), variant, c->cell == CELL_RNN ? ", phi " : "",
+             c->cell == CELL_RNN ? act_name(c->rnn_act) : "", seq_input_name(c->input), seq_head_name(c->head),
+             loss_name(c->loss), seq_init_state_name(c->init_state), c->tbptt_carry ? ", tbptt carry" : "");
+    emit(ctx, line);
+    if (c->input == SEQ_INPUT_EMBED)
+        snprintf(line, sizeof line, "  embed    tokens (B,T) -> (B,T,%d)   embed/W (%d, %d)   %zu params", c->embed_dim,
+                 c->vocab, c->embed_dim, p->views[s->iE].size);
+    else if (c->input == SEQ_INPUT_ONEHOT)
+        snprintf(line, sizeof line, "  onehot   tokens (B,T) -> (B,T,%d)   0 params", c->vocab);
+    else
+        snprintf(line, sizeof line, "  input    features (B,T,%d)", c->n_features);
+    emit(ctx, line);
+    for (int l = 0; l < s->L; l++) {
+        const SeqLayer *ly = &s->layers[l];
+        const ParamView *W = &p->views[ly->iW];
+        size_t count = W->size;
+        int len = snprintf(line, sizeof line, "  %-8s (B,T,%d) -> (B,T,%d)   %s (%d, %d) [%s]", ly->name, ly->n_in,
+                           ly->H, W->name, W->shape[0], W->shape[1], W->layout);
+        int extra[4] = {ly->ib, ly->ib_hn, ly->ih0, ly->ic0};
+        for (int k = 0; k < 4; k++)
+            if (extra[k] >= 0 && len < (int)sizeof line) {
+                len += snprintf(line + len, sizeof line - len, ", %s (%d)", p->views[extra[k]].name,
+                                p->views[extra[k]].shape[0]);
+                count += p->views[extra[k]].size;
+            }
+        if (len < (int)sizeof line) snprintf(line + len, sizeof line - len, "   %zu params", count);
+        emit(ctx, line);
+        if (l < s->L - 1 && c->dropout > 0.0f) {
+            snprintf(line, sizeof line, "  dropout  p = %g (training only)", (double)c->dropout);
+            emit(ctx, line);
+        }
+    }
+    int H = c->hidden[s->L - 1];
+    snprintf(line, sizeof line, "  head     %s (B,%s%d) -> (B,%s%d)   head/W (%d, %d), head/b (%d)   %zu params",
+             seq_head_name(c->head), c->head == SEQ_HEAD_PER_STEP ? "T," : "", H,
+             c->head == SEQ_HEAD_PER_STEP ? "T," : "", c->n_out, c->n_out, H, c->n_out,
+             p->views[s->iHW].size + p->views[s->iHb].size);
+    emit(ctx, line);
+    size_t total = 0;
+    for (int k = 0; k < p->count; k++) total += p->views[k].size;
+    snprintf(line, sizeof line, "  total    %zu parameters; workspaces for batch %d x T %d", total, c->max_batch,
+             c->max_T);
+    emit(ctx, line);
+}

@@ -1,0 +1,149 @@
+/* schema.c — every key a spec may hold: its type, default, range and what it means.
+ *
+ * This table is the single source of truth for the spec: validation, defaults, `exprun show`
+ * and the README's key reference all come from it. Discriminators (data.source, model.type)
+ * come before the keys whose `when` condition depends on them. */
+#include "schema.h"
+
+#define INF 1e308
+#define NO_RANGE 1, 0 /* min > max: no range check */
+
+#define AE "model.type=autoencoder"
+#define RECURRENT "model.type=rnn|lstm|gru"
+#define ACTS "identity|sigmoid|tanh|relu|leaky_relu|elu|softplus|softmax"
+
+static const SchemaKey KEYS[] = {
+    {"version", SK_INT, "1", 1, 1, NULL, NULL, "spec format version (1)"},
+    {"name", SK_STRING, "~", NO_RANGE, NULL, NULL, "run name (default: the spec file's name)"},
+    {"seed", SK_INT, "1", 0, 9.2e18, NULL, NULL,
+     "the one seed: initialisation, shuffling, noise, dropout and generated data all derive from it"},
+    {"threads", SK_INT, "0", 0, 256, NULL, NULL,
+     "OpenBLAS threads (0 = one per core); results are bit-identical for a fixed thread count"},
+
+    {"data", SK_MAP, "{}", NO_RANGE, NULL, NULL, "where the examples come from"},
+    {"data.source", SK_ENUM, NULL, NO_RANGE, "idx|csv|hdf5|text|adding|copy", NULL,
+     "idx (MNIST-style files), csv, hdf5, text (characters), adding or copy (generated tasks)"},
+    {"data.path", SK_STRING, NULL, NO_RANGE, NULL, "data.source=idx|csv|hdf5|text",
+     "training file (IDX images, CSV, HDF5 or UTF-8 text); relative paths are taken from the spec's folder"},
+    {"data.labels", SK_STRING, "~", NO_RANGE, NULL, "data.source=idx", "IDX labels file (optional)"},
+    {"data.test_path", SK_STRING, "~", NO_RANGE, NULL, "data.source=idx|csv|hdf5",
+     "held-out test file, same format (optional)"},
+    {"data.test_labels", SK_STRING, "~", NO_RANGE, NULL, "data.source=idx", "IDX labels of the test file"},
+    {"data.header", SK_BOOL, "true", NO_RANGE, NULL, "data.source=csv", "CSV has a header row"},
+    {"data.label_column", SK_STRING, "~", NO_RANGE, NULL, "data.source=csv",
+     "CSV column holding integer class labels (optional; not an input feature)"},
+    {"data.dataset", SK_STRING, "x", NO_RANGE, NULL, "data.source=hdf5", "HDF5 dataset of inputs, (n, d)"},
+    {"data.labels_dataset", SK_STRING, "~", NO_RANGE, NULL, "data.source=hdf5",
+     "HDF5 dataset of integer labels, (n) (optional)"},
+    {"data.max_bytes", SK_INT, "0", 0, 9.2e18, NULL, "data.source=text", "read at most this many bytes (0 = all)"},
+    {"data.seq_len", SK_INT, "64", 2, 100000, NULL, "data.source=text", "characters per training sequence (T)"},
+    {"data.bptt", SK_ENUM, "truncated", NO_RANGE, "truncated|full", "data.source=text",
+     "truncated: the text is cut into batch_size tracks and the hidden state carries from one batch to the "
+     "next (cut from the graph); full: independent shuffled windows, state reset every sequence"},
+    {"data.length", SK_INT, "100", 2, 100000, NULL, "data.source=adding|copy",
+     "sequence length T of the generated task"},
+    {"data.train_size", SK_INT, "10000", 1, 1e8, NULL, "data.source=adding|copy", "generated training sequences"},
+    {"data.test_size", SK_INT, "1000", 1, 1e8, NULL, "data.source=adding|copy", "generated test sequences"},
+    {"data.copy_length", SK_INT, "10", 1, 1000, NULL, "data.source=copy", "symbols to remember (S)"},
+    {"data.alphabet", SK_INT, "8", 2, 1000, NULL, "data.source=copy", "distinct symbols (K)"},
+    {"data.scale", SK_ENUM, "none", NO_RANGE, "none|unit|standardize|center", "data.source=idx|csv|hdf5",
+     "unit: to [0,1]; standardize: per feature zero mean, unit variance; center: subtract the mean "
+     "(fitted on the training split only)"},
+    {"data.binarize", SK_BOOL, "false", NO_RANGE, NULL, "data.source=idx|csv|hdf5",
+     "after scaling, x = 1 if x > binarize_threshold else 0"},
+    {"data.binarize_threshold", SK_FLOAT, "0.5", -INF, INF, NULL, "data.source=idx|csv|hdf5", "threshold for binarize"},
+    {"data.validation_fraction", SK_FLOAT, "0.1", 0, 0.9, NULL, NULL,
+     "fraction of the training data held out for validation (seeded split; text: the final part)"},
+    {"data.limit", SK_INT, "0", 0, 1e9, NULL, NULL, "use only the first N training examples (0 = all)"},
+
+    {"model", SK_MAP, "{}", NO_RANGE, NULL, NULL, "the network"},
+    {"model.type", SK_ENUM, NULL, NO_RANGE, "autoencoder|rnn|lstm|gru", NULL, "model family"},
+    {"model.code", SK_INT, NULL, 1, 1e6, NULL, AE, "dim(h), the code size"},
+    {"model.hidden", SK_LIST, "[]", NO_RANGE, NULL, AE,
+     "deep autoencoder: encoder hidden layers from the input inwards; the decoder mirrors them"},
+    {"model.hidden.*.units", SK_INT, NULL, 1, 1e6, NULL, AE, "units of this hidden layer"},
+    {"model.hidden.*.activation", SK_ENUM, "relu", NO_RANGE, ACTS, AE, "activation of this layer (both sides)"},
+    {"model.g", SK_ENUM, "sigmoid", NO_RANGE, ACTS, AE, "encoder activation: h = g(W x + b)"},
+    {"model.f", SK_ENUM, "sigmoid", NO_RANGE, ACTS, AE, "decoder activation: x̂ = f(W* h + c)"},
+    {"model.tied", SK_BOOL, "false", NO_RANGE, NULL, AE, "tied weights: W* = Wᵀ, stored once"},
+    {"model.noise", SK_MAP, "{}", NO_RANGE, NULL, AE, "denoising: corruption of the input (the loss uses the clean x)"},
+    {"model.noise.type", SK_ENUM, "none", NO_RANGE, "none|masking|gaussian|salt_pepper", AE, "corruption"},
+    {"model.noise.rate", SK_FLOAT, "0.0", 0, 1, NULL, AE, "p for masking and salt_pepper"},
+    {"model.noise.sigma", SK_FLOAT, "0.0", 0, INF, NULL, AE, "σ for gaussian"},
+    {"model.sparsity", SK_MAP, "{}", NO_RANGE, NULL, AE, "sparse autoencoder: a penalty on the code h"},
+    {"model.sparsity.type", SK_ENUM, "none", NO_RANGE, "none|kl|l1", AE,
+     "kl: β Σ_j KL(ρ‖ρ̂_j) (use sigmoid g); l1: β (1/m) Σ |h|"},
+    {"model.sparsity.target", SK_FLOAT, "0.05", 1e-6, 0.999999, NULL, AE, "ρ, the target mean activation (kl)"},
+    {"model.sparsity.weight", SK_FLOAT, "0.0", 0, INF, NULL, AE,
+     "β; the penalty is added once per batch to a loss that sums over the input's values"},
+
+    {"model.units", SK_INT_LIST, "[128]", 1, 1e6, NULL, RECURRENT,
+     "hidden units per stacked recurrent layer, e.g. [256, 256]"},
+    {"model.form", SK_ENUM, "elman", NO_RANGE, "elman|lecture", "model.type=rnn",
+     "elman: h_t = φ(W h_{t−1} + U x_t + b); lecture: h_t = θ φ(h_{t−1}) + θ_x x_t"},
+    {"model.activation", SK_ENUM, "tanh", NO_RANGE, "tanh|relu|sigmoid", "model.type=rnn", "φ of the vanilla RNN"},
+    {"model.variant", SK_ENUM, "pytorch", NO_RANGE, "pytorch|cho", "model.type=gru",
+     "cho: reset gate on h_{t−1} before the product (the slides); pytorch: after it (PyTorch, cuDNN)"},
+    {"model.forget_bias", SK_FLOAT, "1.0", -INF, INF, NULL, "model.type=lstm", "initial b_f of the forget gate"},
+    {"model.dropout", SK_FLOAT, "0.0", 0, 0.95, NULL, RECURRENT, "dropout between stacked layers"},
+    {"model.initial_state", SK_ENUM, "zero", NO_RANGE, "zero|learned", RECURRENT, "h_0 (and c_0)"},
+    {"model.input", SK_ENUM, "embedding", NO_RANGE, "embedding|onehot|features", RECURRENT,
+     "token inputs through an embedding or one-hot, or real-valued features per step"},
+    {"model.embed_dim", SK_INT, "64", 1, 1e6, NULL, RECURRENT, "embedding size (input: embedding)"},
+    {"model.head", SK_ENUM, "per_step", NO_RANGE, "per_step|last_step", RECURRENT,
+     "dense output at every step (many-to-many) or on the last step only (many-to-one)"},
+
+    {"loss", SK_ENUM, NULL, NO_RANGE, "squared_error|cross_entropy|softmax_cross_entropy", NULL,
+     "squared_error (1/m) Σ_i Σ_j (x̂_ij − x_ij)²; cross_entropy (binary, inputs in [0,1]); "
+     "softmax_cross_entropy (classes or next token)"},
+
+    {"optimizer", SK_MAP, "{}", NO_RANGE, NULL, NULL, "how parameters are updated"},
+    {"optimizer.type", SK_ENUM, "adam", NO_RANGE, "sgd|adam|rmsprop|adagrad", NULL, "update rule (PyTorch's)"},
+    {"optimizer.lr", SK_FLOAT, "0.001", 0, INF, NULL, NULL, "base learning rate η"},
+    {"optimizer.momentum", SK_FLOAT, "0.0", 0, 1, NULL, "optimizer.type=sgd", "μ for sgd"},
+    {"optimizer.nesterov", SK_BOOL, "false", NO_RANGE, NULL, "optimizer.type=sgd", "Nesterov momentum"},
+    {"optimizer.beta1", SK_FLOAT, "0.9", 0, 0.999999, NULL, "optimizer.type=adam", "β₁"},
+    {"optimizer.beta2", SK_FLOAT, "0.999", 0, 0.99999999, NULL, "optimizer.type=adam", "β₂"},
+    {"optimizer.alpha", SK_FLOAT, "0.99", 0, 0.99999999, NULL, "optimizer.type=rmsprop", "smoothing α"},
+    {"optimizer.eps", SK_FLOAT, "1.0e-8", 0, 1, NULL, "optimizer.type=adam|rmsprop|adagrad", "ε"},
+    {"optimizer.weight_decay", SK_FLOAT, "0.0", 0, INF, NULL, NULL, "λ (L2 added to the gradient)"},
+    {"optimizer.decoupled_weight_decay", SK_BOOL, "false", NO_RANGE, NULL, "optimizer.type=adam",
+     "AdamW: decay the weights directly instead"},
+
+    {"schedule", SK_MAP, "{}", NO_RANGE, NULL, NULL, "learning rate over time"},
+    {"schedule.type", SK_ENUM, "constant", NO_RANGE, "constant|step|exponential|cosine", NULL, "schedule"},
+    {"schedule.gamma", SK_FLOAT, "0.1", 0, INF, NULL, "schedule.type=step|exponential", "decay factor γ"},
+    {"schedule.step_size", SK_INT, "10", 1, 1e9, NULL, "schedule.type=step", "epochs between decays"},
+    {"schedule.min_lr", SK_FLOAT, "0.0", 0, INF, NULL, "schedule.type=cosine", "η_min"},
+    {"schedule.warmup_steps", SK_INT, "0", 0, 1e12, NULL, NULL, "linear warm-up steps"},
+
+    {"clip", SK_MAP, "{}", NO_RANGE, NULL, NULL, "gradient clipping (exploding gradients)"},
+    {"clip.type", SK_ENUM, "none", NO_RANGE, "none|value|global_norm", NULL,
+     "value: each g_i to [−c, c]; global_norm: rescale g to norm c when ‖g‖ > c"},
+    {"clip.threshold", SK_FLOAT, "5.0", 1e-12, INF, NULL, "clip.type=value|global_norm", "c"},
+
+    {"train", SK_MAP, "{}", NO_RANGE, NULL, NULL, "the training loop"},
+    {"train.epochs", SK_INT, "10", 1, 1e9, NULL, NULL, "passes over the training data"},
+    {"train.batch_size", SK_INT, "64", 1, 1e7, NULL, NULL, "examples (or text tracks) per step"},
+    {"train.max_steps_per_epoch", SK_INT, "0", 0, 1e12, NULL, NULL, "cap on steps per epoch (0 = whole data)"},
+    {"train.shuffle", SK_BOOL, "true", NO_RANGE, NULL, NULL, "reshuffle the examples every epoch"},
+    {"train.drop_last", SK_BOOL, "false", NO_RANGE, NULL, NULL, "skip the last short batch"},
+    {"train.checkpoint_every", SK_INT, "1", 0, 1e9, NULL, NULL, "epochs between checkpoints (0 = only at the end)"},
+    {"train.keep_checkpoints", SK_INT, "2", 1, 1e6, NULL, NULL, "checkpoints kept (the newest ones)"},
+    {"train.on_nan", SK_ENUM, "stop", NO_RANGE, "stop|skip", NULL,
+     "a NaN/Inf loss or gradient: stop the run (status diverged) or skip that step"},
+
+    {"sample", SK_MAP, "{}", NO_RANGE, NULL, NULL, "text generation during training"},
+    {"sample.every", SK_INT, "0", 0, 1e9, NULL, NULL, "epochs between samples written to the results (0 = never)"},
+    {"sample.length", SK_INT, "200", 1, 1e7, NULL, NULL, "characters per sample"},
+    {"sample.temperature", SK_FLOAT, "0.8", 0, 100, NULL, NULL, "τ (0 = always the likeliest character)"},
+    {"sample.prime", SK_STRING, "\"The \"", NO_RANGE, NULL, NULL, "text the sample starts from"},
+
+    {"output", SK_MAP, "{}", NO_RANGE, NULL, NULL, "where results go"},
+    {"output.root", SK_STRING, "results", NO_RANGE, NULL, NULL,
+     "each run gets its own directory ROOT/NAME/YYYYmmdd-HHMMSS[-k]; relative to the working directory"},
+
+    {"sweep", SK_ANY, "~", NO_RANGE, NULL, NULL, "hyperparameter sweep (exprun sweep)"},
+};
+
+const Schema SPEC_SCHEMA = {KEYS, (int)(sizeof KEYS / sizeof KEYS[0])};

@@ -1,0 +1,280 @@
+#include "spec.h"
+
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec/schema.h"
+
+/* A problem the schema cannot express, reported like the schema's own: at the key's position. */
+static void diag(CfgDiags *diags, const CfgNode *tree, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void diag(CfgDiags *diags, const CfgNode *tree, const char *path, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (diags->count == diags->cap) {
+        diags->cap = diags->cap ? 2 * diags->cap : 8;
+        diags->items = realloc(diags->items, (size_t)diags->cap * sizeof *diags->items);
+    }
+    const CfgNode *node = cfg_get(tree, path);
+    if (!node) node = tree;
+    CfgDiag *d = &diags->items[diags->count++];
+    d->file = strdup(node->file ? node->file : (tree->file ? tree->file : "spec"));
+    d->line = node->line;
+    d->col = node->col;
+    d->path = strdup(path);
+    d->message = strdup(msg);
+}
+
+static void copy_str(char *dst, size_t cap, const char *src) { snprintf(dst, cap, "%s", src ? src : ""); }
+
+/* Relative data paths are taken from the spec file's folder, so a spec works from anywhere. */
+static void resolve_path(char *dst, size_t cap, const char *spec_path, const char *p) {
+    if (!p || !*p) { dst[0] = '\0'; return; }
+    if (p[0] == '/' || !spec_path || !*spec_path) { copy_str(dst, cap, p); return; }
+    char tmp[SPEC_PATH_MAX];
+    copy_str(tmp, sizeof tmp, spec_path);
+    snprintf(dst, cap, "%s/%s", dirname(tmp), p);
+}
+
+static Activation act_of(const CfgNode *t, const char *path) {
+    Activation a = ACT_IDENTITY;
+    const char *s = cfg_str(t, path);
+    if (s) act_from_name(s, &a);
+    return a;
+}
+
+static int index_of(const char *choices, const char *value) {
+    /* position of value in "a|b|c" */
+    int idx = 0;
+    const char *p = choices;
+    size_t n = strlen(value);
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, value, n) == 0) return idx;
+        idx++;
+        if (!bar) break;
+        p = bar + 1;
+    }
+    return -1;
+}
+
+static void read_data(const CfgNode *t, const char *spec_path, DataSpec *d) {
+    d->source = (DataSource)index_of("idx|csv|hdf5|text|adding|copy", cfg_str(t, "data.source"));
+    resolve_path(d->path, sizeof d->path, spec_path, cfg_str(t, "data.path"));
+    resolve_path(d->labels, sizeof d->labels, spec_path, cfg_str(t, "data.labels"));
+    resolve_path(d->test_path, sizeof d->test_path, spec_path, cfg_str(t, "data.test_path"));
+    resolve_path(d->test_labels, sizeof d->test_labels, spec_path, cfg_str(t, "data.test_labels"));
+    d->header = cfg_bool(t, "data.header", 1);
+    copy_str(d->label_column, sizeof d->label_column, cfg_str(t, "data.label_column"));
+    copy_str(d->dataset, sizeof d->dataset, cfg_str(t, "data.dataset"));
+    copy_str(d->labels_dataset, sizeof d->labels_dataset, cfg_str(t, "data.labels_dataset"));
+    d->max_bytes = cfg_int(t, "data.max_bytes", 0);
+    d->seq_len = (int)cfg_int(t, "data.seq_len", 64);
+    d->truncated_bptt = !cfg_str(t, "data.bptt") || strcmp(cfg_str(t, "data.bptt"), "truncated") == 0;
+    d->length = (int)cfg_int(t, "data.length", 100);
+    d->train_size = (int)cfg_int(t, "data.train_size", 10000);
+    d->test_size = (int)cfg_int(t, "data.test_size", 1000);
+    d->copy_length = (int)cfg_int(t, "data.copy_length", 10);
+    d->alphabet = (int)cfg_int(t, "data.alphabet", 8);
+    copy_str(d->scale, sizeof d->scale, cfg_str(t, "data.scale") ? cfg_str(t, "data.scale") : "none");
+    d->binarize = cfg_bool(t, "data.binarize", 0);
+    d->binarize_threshold = cfg_float(t, "data.binarize_threshold", 0.5);
+    d->validation_fraction = cfg_float(t, "data.validation_fraction", 0.1);
+    d->limit = (int)cfg_int(t, "data.limit", 0);
+}
+
+static void read_model(const CfgNode *t, ModelSpec *m, CfgDiags *diags) {
+    m->type = (ModelType)index_of("autoencoder|rnn|lstm|gru", cfg_str(t, "model.type"));
+    if (m->type == MODEL_AUTOENCODER) {
+        m->code = (int)cfg_int(t, "model.code", 1);
+        m->n_hidden = cfg_len(t, "model.hidden");
+        if (m->n_hidden > SPEC_MAX_LAYERS) {
+            diag(diags, t, "model.hidden", "at most %d hidden layers, got %d", SPEC_MAX_LAYERS, m->n_hidden);
+            m->n_hidden = SPEC_MAX_LAYERS;
+        }
+        char path[128];
+        for (int l = 0; l < m->n_hidden; l++) {
+            snprintf(path, sizeof path, "model.hidden.%d.units", l);
+            m->hidden_units[l] = (int)cfg_int(t, path, 1);
+            snprintf(path, sizeof path, "model.hidden.%d.activation", l);
+            m->hidden_act[l] = act_of(t, path);
+        }
+        m->g = act_of(t, "model.g");
+        m->f = act_of(t, "model.f");
+        m->tied = cfg_bool(t, "model.tied", 0);
+        noise_from_name(cfg_str(t, "model.noise.type"), &m->noise.type);
+        m->noise.rate = cfg_float(t, "model.noise.rate", 0);
+        m->noise.sigma = cfg_float(t, "model.noise.sigma", 0);
+        sparsity_from_name(cfg_str(t, "model.sparsity.type"), &m->sparsity.type);
+        m->sparsity.target = cfg_float(t, "model.sparsity.target", 0.05);
+        m->sparsity.weight = cfg_float(t, "model.sparsity.weight", 0);
+        return;
+    }
+    m->n_layers = cfg_len(t, "model.units");
+    if (m->n_layers > SPEC_MAX_LAYERS) {
+        diag(diags, t, "model.units", "at most %d stacked layers, got %d", SPEC_MAX_LAYERS, m->n_layers);
+        m->n_layers = SPEC_MAX_LAYERS;
+    }
+    if (m->n_layers == 0) diag(diags, t, "model.units", "needs at least one layer, e.g. [128]");
+    char path[64];
+    for (int l = 0; l < m->n_layers; l++) {
+        snprintf(path, sizeof path, "model.units.%d", l);
+        m->units[l] = (int)cfg_int(t, path, 1);
+    }
+    const char *form = cfg_str(t, "model.form");
+    m->lecture_form = form && strcmp(form, "lecture") == 0;
+    m->rnn_activation = cfg_str(t, "model.activation") ? act_of(t, "model.activation") : ACT_TANH;
+    const char *variant = cfg_str(t, "model.variant");
+    m->gru_cho = variant && strcmp(variant, "cho") == 0;
+    m->forget_bias = cfg_float(t, "model.forget_bias", 1.0);
+    m->dropout = cfg_float(t, "model.dropout", 0.0);
+    m->learned_initial_state = strcmp(cfg_str(t, "model.initial_state"), "learned") == 0;
+    copy_str(m->input, sizeof m->input, cfg_str(t, "model.input"));
+    m->embed_dim = (int)cfg_int(t, "model.embed_dim", 64);
+    m->head_last_step = strcmp(cfg_str(t, "model.head"), "last_step") == 0;
+}
+
+/* Combinations a user would regret, each an error at the key that decides it. */
+static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags) {
+    const ModelSpec *m = &s->model;
+    DataSource src = s->data.source;
+    int tabular = src == DATA_IDX || src == DATA_CSV || src == DATA_HDF5;
+    if (m->type == MODEL_AUTOENCODER) {
+        if (!tabular)
+            diag(diags, t, "data.source", "an autoencoder needs idx, csv or hdf5 data, not %s",
+                 cfg_str(t, "data.source"));
+        if (s->loss == LOSS_SOFTMAX_CROSS_ENTROPY)
+            diag(diags, t, "loss", "an autoencoder takes squared_error or cross_entropy");
+        if (s->loss == LOSS_CROSS_ENTROPY && m->f != ACT_SIGMOID && m->f != ACT_SOFTMAX)
+            diag(diags, t, "model.f",
+                 "cross_entropy needs x̂ in (0,1), but f is %s (use f: sigmoid, or loss: squared_error)",
+                 act_name(m->f));
+        if (m->sparsity.type == SPARSITY_KL && m->g != ACT_SIGMOID)
+            diag(diags, t, "model.g",
+                 "the kl sparsity penalty needs code activations in (0,1): use g: sigmoid (or sparsity type l1)");
+        if (m->sparsity.type != SPARSITY_NONE && m->sparsity.weight == 0.0)
+            diag(diags, t, "model.sparsity.weight", "a sparsity penalty needs a weight β > 0");
+        if (m->noise.type == NOISE_GAUSSIAN && m->noise.sigma == 0.0)
+            diag(diags, t, "model.noise.sigma", "gaussian noise needs sigma > 0");
+        if ((m->noise.type == NOISE_MASKING || m->noise.type == NOISE_SALT_PEPPER) && m->noise.rate == 0.0)
+            diag(diags, t, "model.noise.rate", "%s noise needs rate > 0", noise_name(m->noise.type));
+        return;
+    }
+    int tokens = src == DATA_TEXT || src == DATA_COPY;
+    if (tabular)
+        diag(diags, t, "data.source", "recurrent models read text, adding or copy data, not %s",
+             cfg_str(t, "data.source"));
+    if (tokens && strcmp(m->input, "features") == 0)
+        diag(diags, t, "model.input", "%s data is made of tokens: use input: embedding or onehot",
+             cfg_str(t, "data.source"));
+    if (src == DATA_ADDING && strcmp(m->input, "features") != 0)
+        diag(diags, t, "model.input", "the adding problem has real-valued inputs: use input: features");
+    if (tokens && s->loss != LOSS_SOFTMAX_CROSS_ENTROPY)
+        diag(diags, t, "loss", "predicting tokens needs loss: softmax_cross_entropy");
+    if (src == DATA_ADDING && s->loss != LOSS_SQUARED_ERROR)
+        diag(diags, t, "loss", "the adding problem is a regression: use loss: squared_error");
+    if (src == DATA_ADDING && !m->head_last_step)
+        diag(diags, t, "model.head", "the adding problem has one target at the end: use head: last_step");
+    if ((src == DATA_TEXT || src == DATA_COPY) && m->head_last_step)
+        diag(diags, t, "model.head", "%s data has a target at every step: use head: per_step",
+             cfg_str(t, "data.source"));
+}
+
+int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
+    memset(s, 0, sizeof *s);
+    s->tree = tree;
+    copy_str(s->source_path, sizeof s->source_path, path);
+    int before = diags->count;
+    if (cfg_validate(tree, &SPEC_SCHEMA, diags) != 0 || diags->count > before) return -1;
+
+    const CfgNode *t = tree;
+    const char *name = cfg_str(t, "name");
+    if (name) copy_str(s->name, sizeof s->name, name);
+    else {
+        char tmp[SPEC_PATH_MAX];
+        copy_str(tmp, sizeof tmp, path ? path : "spec");
+        char *base = basename(tmp), *dot = strrchr(base, '.');
+        if (dot) *dot = '\0';
+        copy_str(s->name, sizeof s->name, base);
+    }
+    for (const char *c = s->name; *c; c++)
+        if (*c == '/' || *c == ':') {
+            diag(diags, t, "name", "a run name may not contain '/' or ':' (it names a folder)");
+            break;
+        }
+    s->seed = (uint64_t)cfg_int(t, "seed", 1);
+    s->threads = (int)cfg_int(t, "threads", 0);
+    read_data(t, path, &s->data);
+    read_model(t, &s->model, diags);
+    loss_from_name(cfg_str(t, "loss"), &s->loss);
+
+    OptimType ot = OPT_ADAM;
+    optim_from_name(cfg_str(t, "optimizer.type"), &ot);
+    s->optim = optim_defaults(ot);
+    s->optim.lr = cfg_float(t, "optimizer.lr", 1e-3);
+    s->optim.momentum = cfg_float(t, "optimizer.momentum", 0);
+    s->optim.nesterov = cfg_bool(t, "optimizer.nesterov", 0);
+    s->optim.beta1 = cfg_float(t, "optimizer.beta1", 0.9);
+    s->optim.beta2 = cfg_float(t, "optimizer.beta2", 0.999);
+    s->optim.alpha = cfg_float(t, "optimizer.alpha", 0.99);
+    s->optim.eps = cfg_float(t, "optimizer.eps", s->optim.eps);
+    s->optim.weight_decay = cfg_float(t, "optimizer.weight_decay", 0);
+    s->optim.decoupled_weight_decay = cfg_bool(t, "optimizer.decoupled_weight_decay", 0);
+    if (s->optim.nesterov && s->optim.momentum == 0.0)
+        diag(diags, t, "optimizer.nesterov", "Nesterov momentum needs momentum > 0");
+
+    schedule_from_name(cfg_str(t, "schedule.type"), &s->schedule.type);
+    s->schedule.lr = s->optim.lr;
+    s->schedule.gamma = cfg_float(t, "schedule.gamma", 0.1);
+    s->schedule.step_size = (int)cfg_int(t, "schedule.step_size", 10);
+    s->schedule.min_lr = cfg_float(t, "schedule.min_lr", 0);
+    s->schedule.warmup_steps = cfg_int(t, "schedule.warmup_steps", 0);
+
+    s->clip = (ClipType)index_of("none|value|global_norm", cfg_str(t, "clip.type"));
+    s->clip_threshold = cfg_float(t, "clip.threshold", 5.0);
+
+    TrainSpec *tr = &s->train;
+    tr->epochs = (int)cfg_int(t, "train.epochs", 10);
+    tr->batch_size = (int)cfg_int(t, "train.batch_size", 64);
+    tr->max_steps_per_epoch = cfg_int(t, "train.max_steps_per_epoch", 0);
+    tr->shuffle = cfg_bool(t, "train.shuffle", 1);
+    tr->drop_last = cfg_bool(t, "train.drop_last", 0);
+    tr->checkpoint_every = (int)cfg_int(t, "train.checkpoint_every", 1);
+    tr->keep_checkpoints = (int)cfg_int(t, "train.keep_checkpoints", 2);
+    tr->skip_nan = strcmp(cfg_str(t, "train.on_nan"), "skip") == 0;
+
+    s->sample.every = (int)cfg_int(t, "sample.every", 0);
+    s->sample.length = (int)cfg_int(t, "sample.length", 200);
+    s->sample.temperature = cfg_float(t, "sample.temperature", 0.8);
+    copy_str(s->sample.prime, sizeof s->sample.prime, cfg_str(t, "sample.prime"));
+    copy_str(s->output_root, sizeof s->output_root, cfg_str(t, "output.root"));
+
+    check_combinations(t, s, diags);
+    return diags->count > before ? -1 : 0;
+}
+
+int spec_load(const char *path, char *const *overrides, int n_overrides, Spec *spec, CfgDiags *diags) {
+    memset(spec, 0, sizeof *spec);
+    CfgNode *tree = cfg_parse_file(path, diags);
+    if (!tree) return -1;
+    int failed = 0;
+    for (int i = 0; i < n_overrides; i++)
+        if (cfg_apply_override(tree, overrides[i], diags) != 0) failed = 1;
+    if (failed) {
+        cfg_free(tree);
+        return -1;
+    }
+    return spec_from_tree(tree, path, spec, diags);
+}
+
+void spec_free(Spec *spec) {
+    cfg_free(spec->tree);
+    spec->tree = NULL;
+}

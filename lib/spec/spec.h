@@ -1,0 +1,111 @@
+/* spec.h — the typed spec: what a run needs, read from a validated CfgNode tree.
+ *
+ * spec_load() = parse YAML → apply command-line overrides → validate against SPEC_SCHEMA (all
+ * errors at once, file:line:col, did-you-mean) → fill defaults → check combinations the schema
+ * cannot express (e.g. cross-entropy with an identity f) → fill this struct. The resolved tree
+ * (every default present) stays in Spec.tree: it is what the run records. */
+#ifndef EXPRUN_SPEC_H
+#define EXPRUN_SPEC_H
+
+#include <stdint.h>
+
+#include "act.h"
+#include "loss.h"
+#include "noise.h"
+#include "optim.h"
+#include "schedule.h"
+#include "sparsity.h"
+#include "spec/cfg.h"
+
+#define SPEC_PATH_MAX 4096
+#define SPEC_MAX_LAYERS 8
+
+typedef enum DataSource { DATA_IDX, DATA_CSV, DATA_HDF5, DATA_TEXT, DATA_ADDING, DATA_COPY } DataSource;
+typedef enum ClipType { CLIP_NONE, CLIP_VALUE, CLIP_GLOBAL_NORM } ClipType;
+typedef enum ModelType { MODEL_AUTOENCODER, MODEL_RNN, MODEL_LSTM, MODEL_GRU } ModelType;
+
+typedef struct DataSpec {
+    DataSource source;
+    char path[SPEC_PATH_MAX];           /* resolved against the spec's folder */
+    char labels[SPEC_PATH_MAX];         /* "" when absent */
+    char test_path[SPEC_PATH_MAX];
+    char test_labels[SPEC_PATH_MAX];
+    int header;
+    char label_column[256];
+    char dataset[256], labels_dataset[256];
+    int64_t max_bytes;
+    int seq_len;
+    int truncated_bptt;
+    int length, train_size, test_size, copy_length, alphabet;
+    char scale[32];
+    int binarize;
+    double binarize_threshold;
+    double validation_fraction;
+    int limit;
+} DataSpec;
+
+typedef struct ModelSpec {
+    ModelType type;
+    /* autoencoder */
+    int code;
+    int n_hidden;
+    int hidden_units[SPEC_MAX_LAYERS];
+    Activation hidden_act[SPEC_MAX_LAYERS];
+    Activation g, f;
+    int tied;
+    NoiseConfig noise;
+    SparsityConfig sparsity;
+    /* recurrent */
+    int n_layers;
+    int units[SPEC_MAX_LAYERS];
+    int lecture_form;                   /* rnn: 1 = the lecture's h_t = θ φ(h_{t−1}) + θ_x x_t */
+    Activation rnn_activation;
+    int gru_cho;                        /* gru: 1 = the slides' (Cho et al.) variant */
+    double forget_bias, dropout;
+    int learned_initial_state;
+    char input[16];                     /* embedding | onehot | features */
+    int embed_dim;
+    int head_last_step;
+} ModelSpec;
+
+typedef struct TrainSpec {
+    int epochs, batch_size;
+    int64_t max_steps_per_epoch;
+    int shuffle, drop_last;
+    int checkpoint_every, keep_checkpoints;
+    int skip_nan;
+} TrainSpec;
+
+typedef struct SampleSpec {
+    int every, length;
+    double temperature;
+    char prime[1024];
+} SampleSpec;
+
+typedef struct Spec {
+    char source_path[SPEC_PATH_MAX];    /* the spec file */
+    char name[256];
+    uint64_t seed;
+    int threads;
+    DataSpec data;
+    ModelSpec model;
+    LossType loss;
+    OptimConfig optim;
+    Schedule schedule;
+    ClipType clip;
+    double clip_threshold;
+    TrainSpec train;
+    SampleSpec sample;
+    char output_root[SPEC_PATH_MAX];
+    CfgNode *tree;                      /* resolved tree (owned) */
+    int n_warnings;
+    char warnings[8][512];              /* e.g. an overcomplete plain autoencoder */
+} Spec;
+
+/* Load, override, validate and type a spec. Returns 0, or -1 with every problem in diags. */
+int spec_load(const char *path, char *const *overrides, int n_overrides, Spec *spec, CfgDiags *diags);
+/* Same from an already-parsed tree (takes ownership of tree). */
+int spec_from_tree(CfgNode *tree, const char *path, Spec *spec, CfgDiags *diags);
+void spec_free(Spec *spec);
+
+#endif

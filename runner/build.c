@@ -1,0 +1,116 @@
+#include "build.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "autoencoder.h"
+#include "seqmodel.h"
+#include "data/text.h"
+
+#include <stdlib.h>
+
+static int build_autoencoder(const Spec *spec, const RunData *rd, Model **out, char *warn,
+                             size_t warn_cap, ExError *err) {
+    const ModelSpec *ms = &spec->model;
+    AutoencoderConfig cfg = {0};
+    cfg.n_input = rd->n_input;
+    cfg.n_code = ms->code;
+    cfg.n_hidden = ms->n_hidden;
+    for (int l = 0; l < ms->n_hidden; l++) {
+        cfg.hidden_units[l] = ms->hidden_units[l];
+        cfg.hidden_act[l] = ms->hidden_act[l];
+    }
+    cfg.g = ms->g;
+    cfg.f = ms->f;
+    cfg.tied = ms->tied;
+    cfg.loss = spec->loss;
+    cfg.noise = ms->noise;
+    cfg.sparsity = ms->sparsity;
+    cfg.max_batch = spec->train.batch_size;
+    /* The lecture's dim(h) question: with dim(h) ≥ dim(x) and nothing to stop it, the network
+     * can learn to copy its input. */
+    int narrowest = ms->code;
+    for (int l = 0; l < ms->n_hidden; l++) narrowest = ms->hidden_units[l] < narrowest ? ms->hidden_units[l] : narrowest;
+    if (narrowest >= rd->n_input && ms->noise.type == NOISE_NONE && ms->sparsity.type == SPARSITY_NONE)
+        snprintf(warn, warn_cap,
+                 "warning: model.code %d >= %d input values with neither noise nor sparsity: this "
+                 "overcomplete autoencoder can learn the identity (add model.noise or model.sparsity)\n",
+                 narrowest, rd->n_input);
+    Rng init = rng_stream(spec->seed, "init");
+    return autoencoder_create(out, &cfg, &init, err);
+}
+
+static int build_sequence(const Spec *spec, const RunData *rd, Model **out, ExError *err) {
+    const ModelSpec *ms = &spec->model;
+    SeqModelConfig cfg = seqmodel_config_defaults();
+    cfg.cell = ms->type == MODEL_RNN ? CELL_RNN : ms->type == MODEL_LSTM ? CELL_LSTM : CELL_GRU;
+    cfg.rnn_form = ms->lecture_form ? RNN_LECTURE : RNN_ELMAN;
+    cfg.rnn_act = ms->rnn_activation;
+    cfg.gru_variant = ms->gru_cho ? GRU_CHO : GRU_PYTORCH;
+    cfg.num_layers = ms->n_layers;
+    for (int l = 0; l < ms->n_layers; l++) cfg.hidden[l] = ms->units[l];
+    cfg.forget_bias = (float)ms->forget_bias;
+    cfg.dropout = (float)ms->dropout;
+    cfg.init_state = ms->learned_initial_state ? SEQ_INIT_LEARNED : SEQ_INIT_ZERO;
+    seq_input_from_name(ms->input, &cfg.input);
+    cfg.embed_dim = ms->embed_dim;
+    cfg.head = ms->head_last_step ? SEQ_HEAD_LAST_STEP : SEQ_HEAD_PER_STEP;
+    cfg.loss = spec->loss;
+    cfg.max_batch = spec->train.batch_size;
+    const Dataset *tr = &rd->train;
+    if (spec->data.source == DATA_TEXT) {
+        cfg.vocab = rd->vocab.size;
+        cfg.n_out = rd->vocab.size;
+        cfg.max_T = spec->data.seq_len;
+        cfg.tbptt_carry = rd->is_stream;
+    } else {
+        cfg.vocab = tr->vocab;
+        cfg.n_features = tr->d;
+        cfg.max_T = tr->T;
+        if (spec->loss == LOSS_SQUARED_ERROR) cfg.n_out = tr->dy;
+        else cfg.n_out = tr->y_tokens ? tr->vocab : tr->num_classes;
+    }
+    Rng init = rng_stream(spec->seed, "init");
+    return seqmodel_create(out, &cfg, &init, err);
+}
+
+int build_model(const Spec *spec, const RunData *rd, Model **out, char *warn, size_t warn_cap,
+                ExError *err) {
+    if (warn_cap) warn[0] = '\0';
+    if (spec->model.type == MODEL_AUTOENCODER) return build_autoencoder(spec, rd, out, warn, warn_cap, err);
+    return build_sequence(spec, rd, out, err);
+}
+
+int model_is_sequence(const Model *m) { return m && strcmp(m->ops->family, "sequence") == 0; }
+
+const double *model_time_grad_norms(const Model *m, int *T) {
+    *T = 0;
+    if (!model_is_sequence(m)) return NULL;
+    return seqmodel_grad_norms(m, T);
+}
+
+void model_reset_time_grad_norms(Model *m) {
+    if (model_is_sequence(m)) seqmodel_reset_grad_norms(m);
+}
+
+int model_sample_text(Model *m, const Vocab *v, const char *prime, int length, double temperature,
+                      Rng *rng, char *out, ExError *err) {
+    if (!model_is_sequence(m)) return ex_fail(err, "sampling needs a recurrent model");
+    size_t n_prime = strlen(prime);
+    const uint8_t *bytes = (const uint8_t *)prime;
+    /* An empty prime starts from a space (or the first character of the vocabulary). */
+    uint8_t fallback = v->id_of[' '] >= 0 ? ' ' : v->byte_of[0];
+    if (n_prime == 0) { bytes = &fallback; n_prime = 1; }
+    int32_t *ids = malloc(n_prime * sizeof *ids), *gen = malloc((size_t)length * sizeof *gen);
+    int unknown = v->id_of[' '] >= 0 ? v->id_of[' '] : 0;
+    int rc = vocab_encode(v, bytes, n_prime, ids, unknown, "prime", err) < 0 ? -1 : 0;
+    if (rc == 0 && seqmodel_sample(m, ids, (int)n_prime, length, temperature, rng, gen) != 0)
+        rc = ex_fail(err, "sampling failed: %s", seqmodel_last_error(m));
+    if (rc == 0) {
+        vocab_decode(v, gen, (size_t)length, (uint8_t *)out);
+        out[length] = '\0';
+    }
+    free(ids);
+    free(gen);
+    return rc;
+}

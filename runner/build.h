@@ -1,0 +1,24 @@
+/* build.h — the model a spec describes, sized from its data. */
+#ifndef EXPRUN_BUILD_H
+#define EXPRUN_BUILD_H
+
+#include "model.h"
+#include "rundata.h"
+#include "spec/spec.h"
+
+/* Build and initialise (from the seed's "init" stream) the model of spec for data rd.
+ * Warnings a user should see (e.g. an overcomplete plain autoencoder) go into warn (may be
+ * empty), one per line. */
+int build_model(const Spec *spec, const RunData *rd, Model **out, char *warn, size_t warn_cap,
+                ExError *err);
+
+/* Recurrent extras (no-ops / NULL for other families). */
+int model_is_sequence(const Model *m);
+/* The norm of ∂L/∂h_t for every t, summed since the last reset; *T steps. */
+const double *model_time_grad_norms(const Model *m, int *T);
+void model_reset_time_grad_norms(Model *m);
+/* Generate `length` characters after `prime` (out: length + 1 bytes). */
+int model_sample_text(Model *m, const Vocab *v, const char *prime, int length, double temperature,
+                      Rng *rng, char *out, ExError *err);
+
+#endif

@@ -1,0 +1,11 @@
+/* commands.h — the commands that do not train: validate, show, keys, sample. */
+#ifndef EXPRUN_COMMANDS_H
+#define EXPRUN_COMMANDS_H
+
+int command_validate(const char *spec_path, char *const *overrides, int n_overrides);
+int command_show(const char *spec_path, char *const *overrides, int n_overrides);
+int command_keys(void);
+int command_sample(const char *run_dir, const char *prime, int length, double temperature,
+                   unsigned long long seed);
+
+#endif

@@ -1,0 +1,160 @@
+#include "rundata.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/csv.h"
+#include "data/h5data.h"
+#include "data/idx.h"
+#include "data/tasks.h"
+
+/* One tabular file (IDX, CSV or HDF5) into a Dataset. */
+static int load_table(const DataSpec *d, const char *path, const char *labels, Dataset *out,
+                      ExError *err) {
+    switch (d->source) {
+    case DATA_IDX: return idx_load(path, labels && *labels ? labels : NULL, out, err);
+    case DATA_CSV: {
+        CsvOptions opt = {0};
+        opt.header = d->header;
+        opt.label_column = d->label_column[0] ? d->label_column : NULL;
+        return csv_load(path, &opt, out, err);
+    }
+    case DATA_HDF5:
+        return h5data_load(path, d->dataset, d->labels_dataset[0] ? d->labels_dataset : NULL, out, err);
+    default: return ex_fail(err, "internal: not a tabular source");
+    }
+}
+
+/* Keep only the first `limit` rows (data.limit), for quick runs on big files. */
+static void apply_limit(Dataset *ds, int limit) {
+    if (limit <= 0 || limit >= ds->n) return;
+    int32_t *rows = malloc((size_t)limit * sizeof *rows);
+    for (int i = 0; i < limit; i++) rows[i] = i;
+    Dataset cut = dataset_slice(ds, rows, limit);
+    free(rows);
+    dataset_free(ds);
+    *ds = cut;
+}
+
+/* Cross-entropy compares x̂ in (0,1) with targets that must lie in [0,1] too. */
+static int check_unit_range(const Dataset *ds, const char *which, ExError *err) {
+    size_t n = (size_t)ds->n * ds->T * ds->d;
+    for (size_t i = 0; i < n; i++)
+        if (!(ds->x[i] >= 0.0f && ds->x[i] <= 1.0f))
+            return ex_fail(err,
+                           "%s: %s value %g (row %zu) is outside [0,1], but loss cross_entropy needs "
+                           "targets in [0,1] (set data.scale: unit, or data.binarize: true)",
+                           ds->source, which, (double)ds->x[i], i / ((size_t)ds->T * ds->d));
+    return 0;
+}
+
+static int load_tabular(const Spec *spec, RunData *rd, ExError *err) {
+    const DataSpec *d = &spec->data;
+    Dataset all = {0};
+    if (load_table(d, d->path, d->labels, &all, err) != 0) return -1;
+    apply_limit(&all, d->limit);
+    Rng split_rng = rng_stream(spec->seed, "split");
+    dataset_split(&all, d->validation_fraction, &split_rng, &rd->train, &rd->val);
+    dataset_free(&all);
+    if (d->test_path[0] && load_table(d, d->test_path, d->test_labels, &rd->test, err) != 0) return -1;
+    if (rd->test.n > 0 && rd->test.d != rd->train.d)
+        return ex_fail(err, "%s has %d features per example but %s has %d", d->test_path, rd->test.d,
+                       d->path, rd->train.d);
+    ScaleType st = SCALE_NONE;
+    scale_from_name(d->scale, &st);
+    scaler_fit(&rd->scaler, st, &rd->train);
+    Dataset *sets[3] = {&rd->train, &rd->val, &rd->test};
+    for (int i = 0; i < 3; i++) {
+        if (sets[i]->n == 0) continue;
+        scaler_apply(&rd->scaler, sets[i]);
+        if (d->binarize) dataset_binarize(sets[i], (float)d->binarize_threshold);
+    }
+    if (spec->model.type == MODEL_AUTOENCODER && spec->loss == LOSS_CROSS_ENTROPY) {
+        if (check_unit_range(&rd->train, "training", err) != 0) return -1;
+        if (rd->test.n && check_unit_range(&rd->test, "test", err) != 0) return -1;
+    }
+    rd->n_input = rd->train.T * rd->train.d;
+    rd->n_classes = rd->train.num_classes;
+    return 0;
+}
+
+/* Character text: the vocabulary comes from the training part (the text minus its final
+ * validation_fraction); validation characters training never saw become a space (or id 0). */
+static int load_text(const Spec *spec, RunData *rd, ExError *err) {
+    const DataSpec *d = &spec->data;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (text_load(d->path, (size_t)d->max_bytes, &bytes, &len, err) != 0) return -1;
+    size_t n_val = (size_t)floor((double)len * d->validation_fraction);
+    size_t n_train = len - n_val;
+    vocab_build(&rd->vocab, bytes, n_train);
+    rd->has_vocab = 1;
+    int unknown = rd->vocab.id_of[' '] >= 0 ? rd->vocab.id_of[' '] : 0;
+    int rc = stream_init(&rd->train_stream, &rd->vocab, bytes, n_train, unknown, d->path, err);
+    if (rc == 0 && n_val > 1)
+        rc = stream_init(&rd->val_stream, &rd->vocab, bytes + n_train, n_val, unknown, d->path, err) < 0 ? -1 : 0;
+    free(bytes);
+    if (rc < 0) return -1;
+    int B = spec->train.batch_size, T = d->seq_len;
+    if (stream_check(&rd->train_stream, B, T, d->path, err) != 0) return -1;
+    rd->n_classes = rd->vocab.size;
+    if (d->truncated_bptt) {
+        rd->is_stream = 1;
+        return 0;
+    }
+    /* Full BPTT: independent windows, shuffled by the batcher. */
+    if (text_windows(&rd->train_stream, T, T, d->path, &rd->train, err) != 0) return -1;
+    if (rd->val_stream.len > (size_t)T + 1 &&
+        text_windows(&rd->val_stream, T, T, d->path, &rd->val, err) != 0)
+        return -1;
+    return 0;
+}
+
+static int load_task(const Spec *spec, RunData *rd, ExError *err) {
+    const DataSpec *d = &spec->data;
+    Rng rng = rng_stream(spec->seed, "data");
+    Dataset all = {0};
+    int n_val = (int)floor(d->train_size * d->validation_fraction);
+    int n_all = d->train_size;
+    int rc = d->source == DATA_ADDING
+                 ? task_adding(&all, n_all, d->length, &rng, err)
+                 : task_copy(&all, n_all, d->copy_length, d->length, d->alphabet, &rng, err);
+    if (rc != 0) return -1;
+    int32_t *rows = malloc((size_t)n_all * sizeof *rows);
+    for (int i = 0; i < n_all; i++) rows[i] = i;
+    rd->train = dataset_slice(&all, rows, n_all - n_val);
+    if (n_val > 0) rd->val = dataset_slice(&all, rows + (n_all - n_val), n_val);
+    free(rows);
+    dataset_free(&all);
+    rc = d->source == DATA_ADDING
+             ? task_adding(&rd->test, d->test_size, d->length, &rng, err)
+             : task_copy(&rd->test, d->test_size, d->copy_length, d->length, d->alphabet, &rng, err);
+    if (rc != 0) return -1;
+    rd->n_input = rd->train.d;
+    rd->n_classes = rd->train.vocab;
+    return 0;
+}
+
+int rundata_load(const Spec *spec, RunData *rd, ExError *err) {
+    memset(rd, 0, sizeof *rd);
+    switch (spec->data.source) {
+    case DATA_IDX:
+    case DATA_CSV:
+    case DATA_HDF5: return load_tabular(spec, rd, err);
+    case DATA_TEXT: return load_text(spec, rd, err);
+    case DATA_ADDING:
+    case DATA_COPY: return load_task(spec, rd, err);
+    }
+    return ex_fail(err, "internal: unknown data source");
+}
+
+void rundata_free(RunData *rd) {
+    dataset_free(&rd->train);
+    dataset_free(&rd->val);
+    dataset_free(&rd->test);
+    stream_free(&rd->train_stream);
+    stream_free(&rd->val_stream);
+    scaler_free(&rd->scaler);
+    memset(rd, 0, sizeof *rd);
+}

@@ -1,0 +1,156 @@
+#include "rundir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int make_dirs(const char *path, ExError *err) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+            return ex_fail(err, "cannot create directory %s: %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        return ex_fail(err, "cannot create directory %s: %s", tmp, strerror(errno));
+    return 0;
+}
+
+static int dir_is_empty(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    struct dirent *e;
+    int empty = 1;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) { empty = 0; break; }
+    closedir(d);
+    return empty;
+}
+
+int rundir_create(const char *root, const char *name, const char *explicit_dir, char *out, size_t cap,
+                  ExError *err) {
+    if (explicit_dir) {
+        struct stat st;
+        if (stat(explicit_dir, &st) == 0 && !(S_ISDIR(st.st_mode) && dir_is_empty(explicit_dir)))
+            return ex_fail(err, "%s already exists and is not an empty directory; exprun never writes over "
+                                "another run (use `exprun resume %s` to continue it)", explicit_dir, explicit_dir);
+        if (make_dirs(explicit_dir, err) != 0) return -1;
+        snprintf(out, cap, "%s", explicit_dir);
+        return 0;
+    }
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s/%s", root, name);
+    if (make_dirs(parent, err) != 0) return -1;
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    for (int k = 0; k < 10000; k++) {
+        if (k == 0) snprintf(out, cap, "%s/%s", parent, stamp);
+        else snprintf(out, cap, "%s/%s-%d", parent, stamp, k);
+        if (mkdir(out, 0777) == 0) return 0;   /* mkdir is atomic: two runs never share a dir */
+        if (errno != EEXIST) return ex_fail(err, "cannot create run directory %s: %s", out, strerror(errno));
+    }
+    return ex_fail(err, "cannot find a free run directory under %s", parent);
+}
+
+int rundir_lock(const char *dir, ExError *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return ex_fail(err, "cannot open %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return ex_fail(err, "run directory %s is in use by another exprun process (lock %s is held)", dir, path);
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) == 0 && write(fd, pid, (size_t)n) < 0) { /* the pid is only informative */ }
+    return fd;
+}
+
+static int fsync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int write_file_atomic(const char *dir, const char *name, const char *text, ExError *err) {
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) return ex_fail(err, "cannot write %s: %s", tmp, strerror(errno));
+    size_t len = strlen(text), done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            return ex_fail(err, "cannot write %s: %s", tmp, strerror(e));
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return ex_fail(err, "cannot write %s: %s", tmp, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return ex_fail(err, "cannot rename %s to %s: %s", tmp, path, strerror(e));
+    }
+    fsync_dir(dir);
+    return 0;
+}
+
+char *read_file(const char *path, size_t *len, ExError *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ex_fail(err, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+int rundir_set_status(const char *dir, const char *status, ExError *err) {
+    char line[64];
+    snprintf(line, sizeof line, "%s\n", status);
+    return write_file_atomic(dir, "status", line, err);
+}
+
+int check_writable(const char *dir, ExError *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.write-test", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) return ex_fail(err, "cannot write in %s: %s", dir, strerror(errno));
+    int ok = write(fd, "ok\n", 3) == 3;
+    close(fd);
+    unlink(path);
+    return ok ? 0 : ex_fail(err, "cannot write in %s: %s", dir, strerror(errno));
+}

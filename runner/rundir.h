@@ -1,0 +1,32 @@
+/* rundir.h — the directory of one run, and files published so that a reader never sees half.
+ *
+ *   RUN_DIR/spec.yaml       the spec as given          resolved.yaml  every default filled in
+ *   RUN_DIR/overrides.txt   one override per line     status         running|finished|interrupted|diverged|failed
+ *   RUN_DIR/metrics.csv     one line per epoch, flushed (tail -f, awk)
+ *   RUN_DIR/results.h5      metrics, spec, samples, diagnostics (republished every epoch)
+ *   RUN_DIR/checkpoints/    epoch-EEEE-step-SSSSSSSS.h5 and LATEST (the newest complete one)
+ *   RUN_DIR/.lock           held (flock) by the process writing the run */
+#ifndef EXPRUN_RUNDIR_H
+#define EXPRUN_RUNDIR_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* A new directory ROOT/NAME/YYYYmmdd-HHMMSS[-k] (never an existing one), or `explicit_dir` if
+ * given (it must not exist yet or be empty). */
+int rundir_create(const char *root, const char *name, const char *explicit_dir, char *out, size_t cap,
+                  ExError *err);
+/* Take the run's lock; a second process gets an error naming the directory. Returns the fd. */
+int rundir_lock(const char *dir, ExError *err);
+/* Write text to DIR/NAME through NAME.tmp + fsync + rename. */
+int write_file_atomic(const char *dir, const char *name, const char *text, ExError *err);
+/* Read a whole file (malloc'd, NUL-terminated), or NULL with an error. */
+char *read_file(const char *path, size_t *len, ExError *err);
+int rundir_set_status(const char *dir, const char *status, ExError *err);
+/* mkdir -p */
+int make_dirs(const char *path, ExError *err);
+/* Can we create files in dir? (checked before training starts) */
+int check_writable(const char *dir, ExError *err);
+
+#endif

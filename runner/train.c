@@ -1,0 +1,936 @@
+/* train.c — the training loop.
+ *
+ * One step: gather a batch → zero the gradient arena → model forward + backward (+= grads) →
+ * check for NaN/Inf → [all-reduce of the gradient arena goes here for data-parallel runs] →
+ * clip → learning rate from the schedule → optimizer step. Everything the next step depends on
+ * (parameters, optimizer moments, step, data position, RNG streams, carried hidden state and the
+ * running epoch sums) is saved in checkpoints, so a resumed run is bit for bit the run that
+ * never stopped. Per epoch: evaluation on the validation split, one row of metrics, results.h5
+ * republished by rename, a checkpoint when due. */
+#include "train.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "checkpoint.h"
+#include "clip.h"
+#include "h5doc.h"
+#include "h5read.h"
+#include "history.h"
+#include "rundata.h"
+#include "rundir.h"
+#include "signals.h"
+#include "version.h"
+
+typedef struct Trainer {
+    const Spec *spec;
+    RunData *rd;
+    Model *model;
+    Optimizer opt;
+    const char *run_dir;
+    int quiet, progress;
+
+    /* data position */
+    Batcher batcher;                  /* tabular data and text windows */
+    int64_t steps_per_epoch;
+    int64_t total_steps;
+    int64_t step;                     /* optimizer steps taken */
+    int epoch;                        /* epochs completed */
+    int64_t batch_in_epoch;           /* steps taken in the current epoch */
+
+    /* batch buffers, sized once for the largest batch */
+    int32_t *rows;
+    float *x, *y;
+    int32_t *x_tokens, *y_tokens, *labels;
+
+    int64_t stop_after_steps;         /* test hook, from $EXPRUN_STOP_AFTER_STEPS */
+    Rng noise_rng;                    /* input corruption and dropout */
+    Rng sample_rng;                   /* text samples during training */
+
+    /* running sums of the current epoch */
+    double acc_loss, acc_rows, acc_grad_norm;
+    int64_t acc_steps, skipped_steps;
+    StepStats acc_stats;
+    char stat_names[MODEL_MAX_STATS][32]; /* names of acc_stats restored from a checkpoint */
+    double epoch_started;             /* monotonic seconds */
+    double run_started;
+
+    History history;
+    int n_samples;
+    char **samples;                   /* text samples, one per sampling epoch */
+    int64_t *sample_epochs;
+    double *grad_time_rows;           /* (epochs, T) ∂L/∂h_t norms */
+    int grad_time_T, grad_time_n;
+    char started_at[32];
+    char status[32];
+    char *spec_given;                 /* the spec file as given */
+    char *resolved;                   /* the resolved spec (YAML) */
+    char *overrides_text;
+} Trainer;
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void iso_time(char *buf, size_t cap) {
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+static void format_duration(char *buf, size_t cap, double seconds) {
+    if (!(seconds >= 0) || seconds > 1e8) { snprintf(buf, cap, "?"); return; }
+    long s = (long)(seconds + 0.5);
+    snprintf(buf, cap, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+}
+
+/* ---- data --------------------------------------------------------------------------------- */
+
+static int uses_stream(const Trainer *tr) { return tr->rd->is_stream; }
+
+static void alloc_buffers(Trainer *tr) {
+    const Dataset *ds = &tr->rd->train;
+    int B = tr->spec->train.batch_size, T = tr->spec->data.seq_len;
+    tr->rows = calloc((size_t)B, sizeof *tr->rows);
+    if (uses_stream(tr)) {
+        tr->x_tokens = calloc((size_t)B * T, sizeof *tr->x_tokens);
+        tr->y_tokens = calloc((size_t)B * T, sizeof *tr->y_tokens);
+        return;
+    }
+    if (ds->x) tr->x = calloc((size_t)B * ds->T * ds->d, sizeof *tr->x);
+    if (ds->x_tokens) tr->x_tokens = calloc((size_t)B * ds->T, sizeof *tr->x_tokens);
+    if (ds->labels) tr->labels = calloc((size_t)B, sizeof *tr->labels);
+    if (ds->y) tr->y = calloc((size_t)B * ds->Ty * ds->dy, sizeof *tr->y);
+    if (ds->y_tokens) tr->y_tokens = calloc((size_t)B * ds->Ty, sizeof *tr->y_tokens);
+}
+
+static void free_buffers(Trainer *tr) {
+    free(tr->rows);
+    free(tr->x);
+    free(tr->y);
+    free(tr->x_tokens);
+    free(tr->y_tokens);
+    free(tr->labels);
+}
+
+/* Batch `rows` of a dataset as the model sees it. */
+static Batch dataset_batch(Trainer *tr, const Dataset *ds, const int32_t *rows, int count) {
+    dataset_gather(ds, rows, count, ds->x ? tr->x : NULL, ds->x_tokens ? tr->x_tokens : NULL,
+                   ds->labels ? tr->labels : NULL, ds->y ? tr->y : NULL, ds->y_tokens ? tr->y_tokens : NULL);
+    Batch b = {0};
+    b.B = count;
+    b.T = ds->T;
+    b.d = ds->d;
+    b.x = ds->x ? tr->x : NULL;
+    b.x_tokens = ds->x_tokens ? tr->x_tokens : NULL;
+    b.labels = ds->labels ? tr->labels : NULL;
+    b.Ty = ds->Ty;
+    b.dy = ds->dy;
+    b.y = ds->y ? tr->y : NULL;
+    b.y_tokens = ds->y_tokens ? tr->y_tokens : NULL;
+    return b;
+}
+
+/* Batch k of a token stream: row r continues row r of batch k − 1, so the hidden state carries. */
+static Batch stream_batch_at(Trainer *tr, const TokenStream *s, int B, int64_t k) {
+    int T = tr->spec->data.seq_len;
+    stream_batch(s, B, T, k, tr->x_tokens, tr->y_tokens);
+    Batch b = {0};
+    b.B = B;
+    b.T = T;
+    b.Ty = T;
+    b.x_tokens = tr->x_tokens;
+    b.y_tokens = tr->y_tokens;
+    b.carry_state = k > 0;
+    return b;
+}
+
+/* ---- evaluation ---------------------------------------------------------------------------- */
+
+typedef struct EvalResult {
+    double loss;
+    StepStats stats;          /* averaged per row */
+    double rows;
+} EvalResult;
+
+static void average_stats(StepStats *s, double rows) {
+    for (int i = 0; i < s->count; i++) s->values[i] /= rows > 0 ? rows : 1;
+}
+
+static EvalResult evaluate_dataset(Trainer *tr, const Dataset *ds) {
+    EvalResult r = {0};
+    int B = tr->spec->train.batch_size;
+    double sum = 0;
+    for (int start = 0; start < ds->n; start += B) {
+        int count = ds->n - start < B ? ds->n - start : B;
+        for (int i = 0; i < count; i++) tr->rows[i] = start + i;
+        Batch b = dataset_batch(tr, ds, tr->rows, count);
+        sum += tr->model->ops->eval_batch(tr->model, &b, &r.stats) * count;
+        r.rows += count;
+    }
+    r.loss = r.rows > 0 ? sum / r.rows : NAN;
+    average_stats(&r.stats, r.rows);
+    return r;
+}
+
+static EvalResult evaluate_stream(Trainer *tr, const TokenStream *s) {
+    EvalResult r = {0};
+    int B = tr->spec->train.batch_size, T = tr->spec->data.seq_len;
+    while (B > 1 && stream_batches_per_epoch(s, B, T) == 0) B /= 2;
+    int64_t n = stream_batches_per_epoch(s, B, T);
+    double sum = 0;
+    for (int64_t k = 0; k < n; k++) {
+        Batch b = stream_batch_at(tr, s, B, k);
+        sum += tr->model->ops->eval_batch(tr->model, &b, &r.stats) * B;
+        r.rows += B;
+    }
+    r.loss = r.rows > 0 ? sum / r.rows : NAN;
+    average_stats(&r.stats, r.rows);
+    return r;
+}
+
+static EvalResult evaluate_validation(Trainer *tr) {
+    if (uses_stream(tr)) {
+        if (tr->rd->val_stream.len == 0) return (EvalResult){.loss = NAN};
+        return evaluate_stream(tr, &tr->rd->val_stream);
+    }
+    if (tr->rd->val.n == 0) return (EvalResult){.loss = NAN};
+    return evaluate_dataset(tr, &tr->rd->val);
+}
+
+/* ---- results ------------------------------------------------------------------------------- */
+
+static int publish_results(Trainer *tr, ExError *err) {
+    const Spec *spec = tr->spec;
+    H5Doc *doc = h5doc_new();
+    h5doc_attr_str(doc, "/", "exprun_format", "1");
+    h5doc_attr_str(doc, "/", "exprun_version", exprun_version());
+    h5doc_attr_str(doc, "/", "git_commit", exprun_git_commit());
+    h5doc_attr_str(doc, "/", "run_name", spec->name);
+    h5doc_attr_str(doc, "/", "run_dir", tr->run_dir);
+    h5doc_attr_int(doc, "/", "seed", (int64_t)spec->seed);
+    h5doc_attr_int(doc, "/", "threads", openblas_get_num_threads());
+    h5doc_attr_str(doc, "/", "status", tr->status);
+    h5doc_attr_str(doc, "/", "started", tr->started_at);
+    char now[32];
+    iso_time(now, sizeof now);
+    h5doc_attr_str(doc, "/", "updated", now);
+    h5doc_attr_int(doc, "/", "epochs_done", tr->epoch);
+    h5doc_attr_int(doc, "/", "steps_done", tr->step);
+    h5doc_attr_str(doc, "/", "model_family", tr->model->ops->family);
+    h5doc_string(doc, "/spec", tr->resolved);
+    h5doc_string(doc, "/spec_as_given", tr->spec_given ? tr->spec_given : "");
+    h5doc_string(doc, "/overrides", tr->overrides_text ? tr->overrides_text : "");
+    const History *h = &tr->history;
+    h5doc_table(doc, "/metrics/epochs", h->ncols, (const char *const *)h->names, h->nrows, h->rows);
+    if (tr->rd->has_vocab) {
+        int shape[1] = {tr->rd->vocab.size};
+        int32_t bytes[256];
+        for (int i = 0; i < tr->rd->vocab.size; i++) bytes[i] = tr->rd->vocab.byte_of[i];
+        h5doc_int32s(doc, "/vocab/bytes", 1, shape, bytes);
+    }
+    if (tr->n_samples > 0) {
+        h5doc_strings(doc, "/samples/text", (size_t)tr->n_samples, (const char *const *)tr->samples);
+        int shape[1] = {tr->n_samples};
+        h5doc_int64s(doc, "/samples/epoch", 1, shape, tr->sample_epochs);
+    }
+    if (tr->grad_time_n > 0) {
+        int shape[2] = {tr->grad_time_n, tr->grad_time_T};
+        h5doc_doubles(doc, "/diagnostics/grad_norm_by_time", 2, shape, tr->grad_time_rows);
+        h5doc_attr_str(doc, "/diagnostics/grad_norm_by_time", "description",
+                       "row e, column t: mean over epoch e's batches of ||dL/dh_t|| (last recurrent layer)");
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.h5", tr->run_dir);
+    int rc = h5doc_publish(doc, path, err);
+    h5doc_free(doc);
+    return rc;
+}
+
+static void append_csv(Trainer *tr) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.csv", tr->run_dir);
+    /* Rewritten in full when the header changes (first epoch) or after a resume. */
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    history_csv_line(&tr->history, -1, f);
+    for (int64_t r = 0; r < tr->history.nrows; r++) history_csv_line(&tr->history, r, f);
+    fclose(f);
+}
+
+/* ---- checkpoints --------------------------------------------------------------------------- */
+
+enum { ACC_LOSS, ACC_ROWS, ACC_GNORM, ACC_STEPS, ACC_SKIPPED, ACC_BATCH, ACC_NSTATS, ACC_STATS };
+#define ACC_WORDS (ACC_STATS + MODEL_MAX_STATS)
+
+static void pack_double(uint64_t *w, double v) { memcpy(w, &v, sizeof v); }
+static double unpack_double(uint64_t w) { double v; memcpy(&v, &w, sizeof v); return v; }
+
+/* What a checkpoint holds besides parameters and optimizer: filled for save and for load. */
+typedef struct LoopState {
+    uint64_t noise[4], sample[4], batcher_rng[4];
+    uint64_t acc[ACC_WORDS];
+    char stat_names[MODEL_MAX_STATS][32];   /* saved as 4 u64 words each */
+} LoopState;
+
+static void describe_extras(Trainer *tr, LoopState *ls, CheckpointState *st) {
+    memset(st, 0, sizeof *st);
+    int n = 0;
+#define EXTRA(nm, k, cnt, ptr) \
+    do { snprintf(st->extra[n].name, sizeof st->extra[n].name, "%s", nm); \
+         st->extra[n].kind = k; st->extra[n].count = cnt; st->extra[n].data = ptr; n++; } while (0)
+    EXTRA("rng_noise", CKPT_U64, 4, ls->noise);
+    EXTRA("rng_sample", CKPT_U64, 4, ls->sample);
+    EXTRA("batcher_rng", CKPT_U64, 4, ls->batcher_rng);
+    EXTRA("loop_sums", CKPT_U64, ACC_WORDS, ls->acc);
+    EXTRA("loop_stat_names", CKPT_U64, MODEL_MAX_STATS * 4, ls->stat_names);
+    size_t carried = 0;
+    float *state = tr->model->ops->carried_state ? tr->model->ops->carried_state(tr->model, &carried) : NULL;
+    if (state && carried) EXTRA("carried_state", CKPT_F32, carried, state);
+#undef EXTRA
+    st->n_extra = n;
+}
+
+static void pack_loop_state(Trainer *tr, LoopState *ls, CheckpointState *st) {
+    memcpy(ls->noise, tr->noise_rng.s, sizeof ls->noise);
+    memcpy(ls->sample, tr->sample_rng.s, sizeof ls->sample);
+    int64_t data_epoch = 0;
+    int cursor = 0;
+    Rng brng = {{0}};
+    if (!uses_stream(tr)) batcher_get_state(&tr->batcher, &data_epoch, &cursor, &brng);
+    memcpy(ls->batcher_rng, brng.s, sizeof ls->batcher_rng);
+    pack_double(&ls->acc[ACC_LOSS], tr->acc_loss);
+    pack_double(&ls->acc[ACC_ROWS], tr->acc_rows);
+    pack_double(&ls->acc[ACC_GNORM], tr->acc_grad_norm);
+    ls->acc[ACC_STEPS] = (uint64_t)tr->acc_steps;
+    ls->acc[ACC_SKIPPED] = (uint64_t)tr->skipped_steps;
+    ls->acc[ACC_BATCH] = (uint64_t)tr->batch_in_epoch;
+    ls->acc[ACC_NSTATS] = (uint64_t)tr->acc_stats.count;
+    memset(ls->stat_names, 0, sizeof ls->stat_names);
+    for (int i = 0; i < tr->acc_stats.count; i++) {
+        pack_double(&ls->acc[ACC_STATS + i], tr->acc_stats.values[i]);
+        snprintf(ls->stat_names[i], sizeof ls->stat_names[i], "%s", tr->acc_stats.names[i]);
+    }
+    describe_extras(tr, ls, st);
+    st->step = tr->step;
+    st->epoch = tr->epoch;
+    st->data_epoch = data_epoch;
+    st->data_cursor = cursor;
+}
+
+static int save_checkpoint(Trainer *tr, ExError *err) {
+    char dir[4200], name[128], path[4400];
+    snprintf(dir, sizeof dir, "%s/checkpoints", tr->run_dir);
+    if (make_dirs(dir, err) != 0) return -1;
+    snprintf(name, sizeof name, "epoch-%04d-step-%08lld.h5", tr->epoch, (long long)tr->step);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    LoopState ls;
+    CheckpointState st;
+    pack_loop_state(tr, &ls, &st);
+    if (checkpoint_save(path, &tr->model->params, &tr->opt, &st, tr->resolved, err) != 0) return -1;
+    /* LATEST names the newest complete checkpoint; older ones beyond keep_checkpoints go. */
+    char previous[4400] = "";
+    char latest_path[4300];
+    snprintf(latest_path, sizeof latest_path, "%s/LATEST", dir);
+    char *old = read_file(latest_path, NULL, NULL);
+    char line[160];
+    snprintf(line, sizeof line, "%s\n", name);
+    if (write_file_atomic(dir, "LATEST", line, err) != 0) { free(old); return -1; }
+    /* Keep a small list of kept checkpoints in KEPT, newest last. */
+    char kept_path[4300];
+    snprintf(kept_path, sizeof kept_path, "%s/KEPT", dir);
+    char *kept = read_file(kept_path, NULL, NULL);
+    char *names[4096];
+    int n = 0;
+    if (kept)
+        for (char *tok = strtok(kept, "\n"); tok && n < 4095; tok = strtok(NULL, "\n"))
+            if (strcmp(tok, name) != 0) names[n++] = tok;
+    names[n++] = name;
+    int drop = n - tr->spec->train.keep_checkpoints;
+    size_t cap = 64;
+    for (int i = 0; i < n; i++) cap += strlen(names[i]) + 1;
+    char *text = calloc(cap, 1);
+    for (int i = 0; i < n; i++) {
+        if (i < drop) {
+            snprintf(previous, sizeof previous, "%s/%s", dir, names[i]);
+            unlink(previous);
+            continue;
+        }
+        strcat(text, names[i]);
+        strcat(text, "\n");
+    }
+    int rc = write_file_atomic(dir, "KEPT", text, err);
+    free(text);
+    free(kept);
+    free(old);
+    return rc;
+}
+
+/* ---- the loop ------------------------------------------------------------------------------ */
+
+/* First parameter view whose gradient is not finite, to name the layer where a NaN appeared. */
+static const char *first_bad_view(const Params *p) {
+    for (int v = 0; v < p->count; v++) {
+        const float *g = params_grad(p, v);
+        for (size_t i = 0; i < p->views[v].size; i++)
+            if (!isfinite(g[i])) return p->views[v].name;
+    }
+    return "?";
+}
+
+typedef enum StepResult { STEP_OK, STEP_SKIPPED, STEP_DIVERGED } StepResult;
+
+static StepResult train_step(Trainer *tr, const Batch *b, ExError *err) {
+    Params *p = &tr->model->params;
+    params_zero_grad(p);
+    StepStats stats = {0};
+    double loss = tr->model->ops->train_batch(tr->model, b, &tr->noise_rng, &stats);
+    double norm = grad_global_norm(p->grad, p->total);
+    if (!isfinite(loss) || !isfinite(norm)) {
+        const char *where = isfinite(norm) ? "the loss" : first_bad_view(p);
+        if (tr->spec->train.skip_nan) {
+            tr->skipped_steps++;
+            return STEP_SKIPPED;
+        }
+        ex_fail(err, "diverged at step %lld (epoch %d): %s is %s in %s", (long long)tr->step + 1,
+                tr->epoch + 1, isfinite(loss) ? "the gradient" : "the loss", isfinite(loss) ? "not finite" : "NaN or Inf",
+                where);
+        return STEP_DIVERGED;
+    }
+    /* Data-parallel training all-reduces p->grad (sum over ranks, then / ranks) here, before
+     * clipping, so that every rank clips and steps the same averaged gradient. */
+    if (tr->spec->clip == CLIP_GLOBAL_NORM) clip_by_global_norm(p->grad, p->total, tr->spec->clip_threshold);
+    else if (tr->spec->clip == CLIP_VALUE) clip_by_value(p->grad, p->total, (float)tr->spec->clip_threshold);
+    double lr = schedule_lr(&tr->spec->schedule, tr->step, tr->steps_per_epoch, tr->total_steps);
+    optim_step(&tr->opt, p->value, p->grad, lr);
+    tr->step++;
+    tr->acc_loss += loss * b->B;
+    tr->acc_rows += b->B;
+    tr->acc_grad_norm += norm;
+    tr->acc_steps++;
+    for (int i = 0; i < stats.count; i++) stats_add(&tr->acc_stats, stats.names[i], stats.values[i]);
+    return STEP_OK;
+}
+
+static void show_progress(Trainer *tr, double last_shown[1]) {
+    if (!tr->progress || tr->quiet) return;
+    double t = now_seconds();
+    if (t - last_shown[0] < 0.25) return;
+    last_shown[0] = t;
+    double elapsed = t - tr->run_started;
+    int64_t done_this_session = tr->step;
+    double per_step = done_this_session > 0 ? elapsed / (double)done_this_session : 0;
+    char eta[32];
+    format_duration(eta, sizeof eta, per_step * (double)(tr->total_steps - tr->step));
+    fprintf(stderr, "\r\033[Kepoch %d/%d  step %lld/%lld  loss %.4f  left %s", tr->epoch + 1,
+            tr->spec->train.epochs, (long long)tr->batch_in_epoch, (long long)tr->steps_per_epoch,
+            tr->acc_rows > 0 ? tr->acc_loss / tr->acc_rows : 0.0, eta);
+    fflush(stderr);
+}
+
+static void record_epoch(Trainer *tr, double epoch_time) {
+    EvalResult val = evaluate_validation(tr);
+    History *h = &tr->history;
+    history_set(h, "epoch", tr->epoch);
+    history_set(h, "step", (double)tr->step);
+    history_set(h, "train_loss", tr->acc_rows > 0 ? tr->acc_loss / tr->acc_rows : NAN);
+    history_set(h, "val_loss", val.loss);
+    history_set(h, "lr", schedule_lr(&tr->spec->schedule, tr->step > 0 ? tr->step - 1 : 0,
+                                      tr->steps_per_epoch, tr->total_steps));
+    history_set(h, "grad_norm", tr->acc_steps > 0 ? tr->acc_grad_norm / (double)tr->acc_steps : NAN);
+    history_set(h, "epoch_time", epoch_time);
+    history_set(h, "samples_per_sec", epoch_time > 0 ? tr->acc_rows / epoch_time : NAN);
+    if (model_is_sequence(tr->model))
+        history_set(h, "tokens_per_sec",
+                    epoch_time > 0 ? tr->acc_rows * tr->spec->data.seq_len / epoch_time : NAN);
+    history_set(h, "skipped_steps", (double)tr->skipped_steps);
+    char name[64];
+    for (int i = 0; i < tr->acc_stats.count; i++) {
+        snprintf(name, sizeof name, "train_%s", tr->acc_stats.names[i]);
+        history_set(h, name, tr->acc_stats.values[i] / (tr->acc_rows > 0 ? tr->acc_rows : 1));
+    }
+    for (int i = 0; i < val.stats.count; i++) {
+        snprintf(name, sizeof name, "val_%s", val.stats.names[i]);
+        history_set(h, name, val.stats.values[i]);
+    }
+    history_commit(h);
+
+    int T = 0;
+    const double *norms = model_time_grad_norms(tr->model, &T);
+    if (norms && T > 0) {
+        tr->grad_time_T = T;
+        tr->grad_time_rows = realloc(tr->grad_time_rows, (size_t)(tr->grad_time_n + 1) * T * sizeof(double));
+        for (int t = 0; t < T; t++)
+            tr->grad_time_rows[(size_t)tr->grad_time_n * T + t] = norms[t] / (tr->acc_steps > 0 ? (double)tr->acc_steps : 1);
+        tr->grad_time_n++;
+        model_reset_time_grad_norms(tr->model);
+    }
+}
+
+static void print_epoch_line(Trainer *tr) {
+    if (tr->quiet) return;
+    if (tr->progress) fprintf(stderr, "\r\033[K");
+    const History *h = &tr->history;
+    int64_t r = h->nrows - 1;
+    double elapsed = now_seconds() - tr->run_started;
+    int epochs_left = tr->spec->train.epochs - tr->epoch;
+    char left[32];
+    format_duration(left, sizeof left, tr->epoch > 0 ? elapsed / tr->epoch * epochs_left : NAN);
+    double val = history_get(h, r, "val_loss");
+    double rate = history_get(h, r, model_is_sequence(tr->model) ? "tokens_per_sec" : "samples_per_sec");
+    printf("epoch %3d/%d  train %.5f  val %s%.5f  lr %.2e  %.0f %s/s  %.1f s  left %s\n", tr->epoch,
+           tr->spec->train.epochs, history_get(h, r, "train_loss"), isnan(val) ? "(none) " : "", isnan(val) ? 0.0 : val,
+           history_get(h, r, "lr"), rate, model_is_sequence(tr->model) ? "tok" : "samples",
+           history_get(h, r, "epoch_time"), left);
+    fflush(stdout);
+}
+
+static void take_sample(Trainer *tr) {
+    const SampleSpec *s = &tr->spec->sample;
+    if (!tr->rd->has_vocab || s->every <= 0 || tr->epoch % s->every != 0) return;
+    char *text = calloc((size_t)s->length + 1, 1);
+    ExError err;
+    if (model_sample_text(tr->model, &tr->rd->vocab, s->prime, s->length, s->temperature, &tr->sample_rng,
+                          text, &err) != 0) {
+        free(text);
+        return;
+    }
+    tr->samples = realloc(tr->samples, (size_t)(tr->n_samples + 1) * sizeof *tr->samples);
+    tr->sample_epochs = realloc(tr->sample_epochs, (size_t)(tr->n_samples + 1) * sizeof *tr->sample_epochs);
+    size_t plen = strlen(s->prime);
+    char *full = malloc(plen + (size_t)s->length + 1);
+    memcpy(full, s->prime, plen);
+    memcpy(full + plen, text, (size_t)s->length + 1);
+    free(text);
+    tr->samples[tr->n_samples] = full;
+    tr->sample_epochs[tr->n_samples++] = tr->epoch;
+    if (!tr->quiet) printf("  sample: %s\n", full);
+}
+
+/* Runs epochs until done or stopped; returns an exit status. */
+static int run_loop(Trainer *tr) {
+    ExError err;
+    const TrainSpec *ts = &tr->spec->train;
+    double last_shown[1] = {0};
+    while (tr->epoch < ts->epochs) {
+        if (tr->batch_in_epoch == 0) {
+            tr->epoch_started = now_seconds();
+            if (!uses_stream(tr)) batcher_begin_epoch(&tr->batcher);
+        }
+        while (tr->batch_in_epoch < tr->steps_per_epoch) {
+            Batch b;
+            if (uses_stream(tr)) b = stream_batch_at(tr, &tr->rd->train_stream, ts->batch_size, tr->batch_in_epoch);
+            else {
+                int count = batcher_next(&tr->batcher, tr->rows);
+                if (count == 0) break;
+                b = dataset_batch(tr, &tr->rd->train, tr->rows, count);
+            }
+            StepResult r = train_step(tr, &b, &err);
+            tr->batch_in_epoch++;
+            if (r == STEP_DIVERGED) {
+                if (tr->progress && !tr->quiet) fprintf(stderr, "\n");
+                fprintf(stderr, "exprun: %s\nexprun: the last good checkpoint is kept in %s/checkpoints "
+                                "(set train.on_nan: skip to skip such steps instead)\n", err.msg, tr->run_dir);
+                snprintf(tr->status, sizeof tr->status, "diverged");
+                return EXIT_DIVERGED;
+            }
+            show_progress(tr, last_shown);
+            int sig = signals_stop_requested();
+            /* Test hook: EXPRUN_STOP_AFTER_STEPS=N acts as a SIGTERM after step N, so tests can
+             * stop a run at an exact step (mid-epoch included) and check the resume. */
+            if (!sig && tr->stop_after_steps > 0 && tr->step >= tr->stop_after_steps) sig = SIGTERM;
+            if (sig) {
+                if (tr->progress && !tr->quiet) fprintf(stderr, "\n");
+                snprintf(tr->status, sizeof tr->status, "interrupted");
+                if (save_checkpoint(tr, &err) != 0) {
+                    fprintf(stderr, "exprun: %s\n", err.msg);
+                    return EXIT_RUNTIME;
+                }
+                fprintf(stderr, "exprun: stopped by signal %d after step %lld; checkpoint written; "
+                                "continue with: exprun resume %s\n", sig, (long long)tr->step, tr->run_dir);
+                return 128 + sig;
+            }
+        }
+        double epoch_time = now_seconds() - tr->epoch_started;
+        tr->epoch++;
+        record_epoch(tr, epoch_time);
+        take_sample(tr);
+        print_epoch_line(tr);
+        /* reset the epoch's sums */
+        tr->acc_loss = tr->acc_rows = tr->acc_grad_norm = 0;
+        tr->acc_steps = tr->skipped_steps = 0;
+        memset(&tr->acc_stats, 0, sizeof tr->acc_stats);
+        tr->batch_in_epoch = 0;
+        int last = tr->epoch == ts->epochs;
+        if (last) snprintf(tr->status, sizeof tr->status, "finished");
+        /* Results before the checkpoint: if a kill falls between the two, the results hold one
+         * epoch more than the checkpoint, and a resume recomputes that row identically. */
+        append_csv(tr);
+        if (publish_results(tr, &err) != 0) {
+            fprintf(stderr, "exprun: %s\n", err.msg);
+            return EXIT_RUNTIME;
+        }
+        if (last || (ts->checkpoint_every > 0 && tr->epoch % ts->checkpoint_every == 0)) {
+            if (save_checkpoint(tr, &err) != 0) {
+                fprintf(stderr, "exprun: %s\n", err.msg);
+                return EXIT_RUNTIME;
+            }
+        }
+    }
+    return EXIT_OK;
+}
+
+/* ---- setting up a run ---------------------------------------------------------------------- */
+
+static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *run_dir, ExError *err) {
+    tr->spec = spec;
+    tr->rd = rd;
+    tr->run_dir = run_dir;
+    if (spec->threads > 0) openblas_set_num_threads(spec->threads);
+    char warn[1024];
+    if (build_model(spec, rd, &tr->model, warn, sizeof warn, err) != 0) return -1;
+    if (warn[0] && !tr->quiet) fputs(warn, stderr);
+    optim_init(&tr->opt, &spec->optim, tr->model->params.total);
+    const TrainSpec *ts = &spec->train;
+    if (rd->is_stream) {
+        tr->steps_per_epoch = stream_batches_per_epoch(&rd->train_stream, ts->batch_size, spec->data.seq_len);
+    } else {
+        if (rd->train.n == 0) return ex_fail(err, "%s: no training examples", rd->train.source);
+        batcher_init(&tr->batcher, rd->train.n, ts->batch_size, ts->shuffle, ts->drop_last,
+                     rng_stream(spec->seed, "shuffle"));
+        tr->steps_per_epoch = batcher_batches_per_epoch(&tr->batcher);
+    }
+    if (ts->max_steps_per_epoch > 0 && ts->max_steps_per_epoch < tr->steps_per_epoch)
+        tr->steps_per_epoch = ts->max_steps_per_epoch;
+    if (tr->steps_per_epoch <= 0)
+        return ex_fail(err, "%s: too little data for one batch of %d", spec->data.path, ts->batch_size);
+    tr->total_steps = tr->steps_per_epoch * ts->epochs;
+    tr->noise_rng = rng_stream(spec->seed, "noise");
+    tr->sample_rng = rng_stream(spec->seed, "sample");
+    alloc_buffers(tr);
+    const char *stop = getenv("EXPRUN_STOP_AFTER_STEPS");
+    tr->stop_after_steps = stop ? atoll(stop) : 0;
+    snprintf(tr->status, sizeof tr->status, "running");
+    iso_time(tr->started_at, sizeof tr->started_at);
+    tr->run_started = now_seconds();
+    return 0;
+}
+
+static void trainer_free(Trainer *tr) {
+    free_buffers(tr);
+    if (!tr->rd || !tr->rd->is_stream) batcher_free(&tr->batcher);
+    optim_free(&tr->opt);
+    model_free(tr->model);
+    history_free(&tr->history);
+    for (int i = 0; i < tr->n_samples; i++) free(tr->samples[i]);
+    free(tr->samples);
+    free(tr->sample_epochs);
+    free(tr->grad_time_rows);
+    free(tr->spec_given);
+    free(tr->resolved);
+    free(tr->overrides_text);
+}
+
+/* After the last epoch: the held-out test set, if the data has one, as /metrics/test. */
+static void evaluate_test(Trainer *tr) {
+    if (tr->rd->test.n == 0) return;
+    EvalResult r = evaluate_dataset(tr, &tr->rd->test);
+    if (!tr->quiet) printf("test   loss %.5f", r.loss);
+    for (int i = 0; i < r.stats.count; i++)
+        if (!tr->quiet) printf("  %s %.5f", r.stats.names[i], r.stats.values[i]);
+    if (!tr->quiet) printf("  (%d examples)\n", tr->rd->test.n);
+    /* Kept as a final-row summary in the epochs table: test_* columns on the last row. */
+    int64_t last = tr->history.nrows - 1;
+    if (last < 0) return;
+    char name[64];
+    history_set(&tr->history, "test_loss", r.loss);
+    for (int i = 0; i < r.stats.count; i++) {
+        snprintf(name, sizeof name, "test_%s", r.stats.names[i]);
+        history_set(&tr->history, name, r.stats.values[i]);
+    }
+    /* Move the pending test values onto the last row instead of a new row. */
+    for (int c = 0; c < tr->history.ncols; c++)
+        if (tr->history.pending_set[c]) {
+            tr->history.rows[last * tr->history.ncols + c] = tr->history.pending[c];
+            tr->history.pending_set[c] = 0;
+        }
+}
+
+static int finish(Trainer *tr, int status) {
+    ExError err;
+    if (status == EXIT_OK) {
+        evaluate_test(tr);
+        append_csv(tr);
+    }
+    if (publish_results(tr, &err) != 0) {
+        fprintf(stderr, "exprun: %s\n", err.msg);
+        if (status == EXIT_OK) status = EXIT_RUNTIME;
+    }
+    if (rundir_set_status(tr->run_dir, tr->status, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
+    if (status == EXIT_OK && !tr->quiet) printf("results: %s/results.h5\n", tr->run_dir);
+    return status;
+}
+
+static char *join_overrides(char *const *overrides, int n) {
+    size_t cap = 1;
+    for (int i = 0; i < n; i++) cap += strlen(overrides[i]) + 1;
+    char *text = calloc(cap, 1);
+    for (int i = 0; i < n; i++) {
+        strcat(text, overrides[i]);
+        strcat(text, "\n");
+    }
+    return text;
+}
+
+int command_train(const TrainOptions *opt) {
+    Spec spec;
+    CfgDiags diags = {0};
+    if (spec_load(opt->spec_path, opt->overrides, opt->n_overrides, &spec, &diags) != 0) {
+        cfg_diags_print(&diags, stderr);
+        fprintf(stderr, "exprun: %d problem%s in %s; nothing was run\n", diags.count, diags.count == 1 ? "" : "s",
+                opt->spec_path);
+        cfg_diags_free(&diags);
+        spec_free(&spec);
+        return EXIT_USAGE;
+    }
+    cfg_diags_free(&diags);
+    ExError err;
+    RunData rd;
+    Trainer tr = {0};
+    tr.quiet = opt->quiet;
+    tr.progress = opt->progress;
+    int status = EXIT_RUNTIME;
+    char run_dir[4096] = "";
+    int lock_fd = -1;
+    /* Data first: a missing file should fail before any run directory exists. */
+    if (rundata_load(&spec, &rd, &err) != 0) {
+        fprintf(stderr, "exprun: %s\n", err.msg);
+        spec_free(&spec);
+        return EXIT_RUNTIME;
+    }
+    if (rundir_create(spec.output_root, spec.name, opt->out_dir, run_dir, sizeof run_dir, &err) != 0 ||
+        (lock_fd = rundir_lock(run_dir, &err)) < 0 || check_writable(run_dir, &err) != 0)
+        goto fail;
+    tr.resolved = cfg_emit_yaml_string(spec.tree);
+    tr.spec_given = read_file(opt->spec_path, NULL, NULL);
+    tr.overrides_text = join_overrides(opt->overrides, opt->n_overrides);
+    if (write_file_atomic(run_dir, "spec.yaml", tr.spec_given ? tr.spec_given : "", &err) != 0 ||
+        write_file_atomic(run_dir, "resolved.yaml", tr.resolved, &err) != 0 ||
+        write_file_atomic(run_dir, "overrides.txt", tr.overrides_text, &err) != 0 ||
+        rundir_set_status(run_dir, "running", &err) != 0)
+        goto fail;
+    if (!opt->quiet) printf("run: %s\n", run_dir);
+    if (trainer_init(&tr, &spec, &rd, run_dir, &err) != 0) goto fail;
+    if (opt->init_from) {
+        if (checkpoint_load_params_only(opt->init_from, &tr.model->params, 1, NULL, &err) != 0) goto fail;
+        if (!opt->quiet) printf("initialised from %s\n", opt->init_from);
+    }
+    signals_install();
+    status = finish(&tr, run_loop(&tr));
+    goto done;
+fail:
+    fprintf(stderr, "exprun: %s\n", err.msg);
+    if (run_dir[0] && tr.run_dir) {
+        snprintf(tr.status, sizeof tr.status, "failed");
+        rundir_set_status(run_dir, "failed", NULL);
+    } else if (run_dir[0]) {
+        rundir_set_status(run_dir, "failed", NULL);
+    }
+    status = EXIT_RUNTIME;
+done:
+    trainer_free(&tr);
+    rundata_free(&rd);
+    spec_free(&spec);
+    if (lock_fd >= 0) close(lock_fd);
+    return status;
+}
+
+/* Restore history rows written before the checkpoint (results.h5 may hold later ones). */
+static int restore_history(Trainer *tr, ExError *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.h5", tr->run_dir);
+    H5Reader *r = NULL;
+    if (access(path, F_OK) != 0) return 0;   /* killed before the first epoch ended */
+    if (h5r_open(&r, path, err) != 0) return -1;
+    int ncols = 0;
+    char **names = NULL;
+    int64_t nrows = 0;
+    double *rows = NULL;
+    int rc = h5r_read_table(r, "/metrics/epochs", &ncols, &names, &nrows, &rows, err);
+    if (rc == 0) {
+        for (int64_t i = 0; i < nrows && i < tr->epoch; i++) {
+            for (int c = 0; c < ncols; c++)
+                if (strncmp(names[c], "test_", 5) != 0) history_set(&tr->history, names[c], rows[i * ncols + c]);
+            history_commit(&tr->history);
+        }
+        h5r_free_strings(names, (size_t)ncols);
+        free(rows);
+    }
+    if (rc == 0 && h5r_exists(r, "/samples/text")) {
+        size_t n = 0;
+        char **texts = NULL;
+        if (h5r_read_strings(r, "/samples/text", &n, &texts, err) == 0) {
+            int64_t *epochs = calloc(n ? n : 1, sizeof *epochs);
+            int shape[1] = {(int)n};
+            h5r_read_int64s(r, "/samples/epoch", 1, shape, epochs, err);
+            for (size_t i = 0; i < n; i++)
+                if (epochs[i] <= tr->epoch) {
+                    tr->samples = realloc(tr->samples, (size_t)(tr->n_samples + 1) * sizeof *tr->samples);
+                    tr->sample_epochs = realloc(tr->sample_epochs, (size_t)(tr->n_samples + 1) * sizeof(int64_t));
+                    tr->samples[tr->n_samples] = strdup(texts[i]);
+                    tr->sample_epochs[tr->n_samples++] = epochs[i];
+                }
+            free(epochs);
+            h5r_free_strings(texts, n);
+        }
+    }
+    if (rc == 0 && h5r_exists(r, "/diagnostics/grad_norm_by_time")) {
+        int rank = 0;
+        int64_t dims[8];
+        if (h5r_shape(r, "/diagnostics/grad_norm_by_time", &rank, dims, err) == 0 && rank == 2) {
+            int shape[2] = {(int)dims[0], (int)dims[1]};
+            double *all = malloc((size_t)dims[0] * dims[1] * sizeof *all);
+            if (h5r_read_doubles(r, "/diagnostics/grad_norm_by_time", 2, shape, all, err) == 0) {
+                int keep = (int)(dims[0] < tr->epoch ? dims[0] : tr->epoch);
+                tr->grad_time_T = shape[1];
+                tr->grad_time_n = keep;
+                tr->grad_time_rows = all;
+                all = NULL;
+            }
+            free(all);
+        }
+    }
+    h5r_close(r);
+    return rc;
+}
+
+static int load_latest(Trainer *tr, ExError *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoints/LATEST", tr->run_dir);
+    char *name = read_file(path, NULL, err);
+    if (!name) return ex_prefix(err, "no checkpoint to resume from: ");
+    name[strcspn(name, "\n")] = '\0';
+    char ckpt[4400];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoints/%s", tr->run_dir, name);
+    free(name);
+    LoopState ls;
+    CheckpointState st;
+    memset(&ls, 0, sizeof ls);
+    describe_extras(tr, &ls, &st);
+    char *ckpt_spec = NULL;
+    if (checkpoint_load(ckpt, &tr->model->params, &tr->opt, &st, &ckpt_spec, err) != 0) return -1;
+    if (!ckpt_spec || strcmp(ckpt_spec, tr->resolved) != 0) {
+        free(ckpt_spec);
+        return ex_fail(err, "the spec of %s changed since checkpoint %s was written (resolved.yaml differs "
+                            "from the spec stored in the checkpoint); refusing to resume. To train from these "
+                            "weights with another spec use: exprun SPEC --init-from %s", tr->run_dir, ckpt, ckpt);
+    }
+    free(ckpt_spec);
+    tr->step = st.step;
+    tr->epoch = (int)st.epoch;
+    memcpy(tr->noise_rng.s, ls.noise, sizeof ls.noise);
+    memcpy(tr->sample_rng.s, ls.sample, sizeof ls.sample);
+    tr->acc_loss = unpack_double(ls.acc[ACC_LOSS]);
+    tr->acc_rows = unpack_double(ls.acc[ACC_ROWS]);
+    tr->acc_grad_norm = unpack_double(ls.acc[ACC_GNORM]);
+    tr->acc_steps = (int64_t)ls.acc[ACC_STEPS];
+    tr->skipped_steps = (int64_t)ls.acc[ACC_SKIPPED];
+    tr->batch_in_epoch = (int64_t)ls.acc[ACC_BATCH];
+    if (!uses_stream(tr)) {
+        Rng brng;
+        memcpy(brng.s, ls.batcher_rng, sizeof brng.s);
+        if (batcher_set_state(&tr->batcher, st.data_epoch, (int)st.data_cursor, &brng, err) != 0) return -1;
+    }
+    /* The epoch's running stats, with their names (the names' storage lives in the trainer). */
+    int nstats = (int)ls.acc[ACC_NSTATS];
+    tr->acc_stats.count = 0;
+    for (int i = 0; i < nstats && i < MODEL_MAX_STATS; i++) {
+        memcpy(tr->stat_names[i], ls.stat_names[i], sizeof tr->stat_names[i]);
+        tr->stat_names[i][sizeof tr->stat_names[i] - 1] = '\0';
+        tr->acc_stats.names[i] = tr->stat_names[i];
+        tr->acc_stats.values[i] = unpack_double(ls.acc[ACC_STATS + i]);
+        tr->acc_stats.count++;
+    }
+    if (!tr->quiet) printf("resuming %s from %s (epoch %d, step %lld)\n", tr->run_dir, ckpt, tr->epoch, (long long)tr->step);
+    return 0;
+}
+
+int command_resume(const char *run_dir, int quiet, int progress) {
+    ExError err;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/resolved.yaml", run_dir);
+    char *resolved = read_file(path, NULL, &err);
+    if (!resolved) {
+        fprintf(stderr, "exprun: %s is not a run directory: %s\n", run_dir, err.msg);
+        return EXIT_USAGE;
+    }
+    CfgDiags diags = {0};
+    CfgNode *tree = cfg_parse_string(resolved, strlen(resolved), path, &diags);
+    Spec spec;
+    memset(&spec, 0, sizeof spec);
+    if (!tree || spec_from_tree(tree, path, &spec, &diags) != 0) {
+        cfg_diags_print(&diags, stderr);
+        fprintf(stderr, "exprun: %s no longer validates; refusing to resume\n", path);
+        cfg_diags_free(&diags);
+        if (!tree) free(resolved);
+        else spec_free(&spec);
+        if (tree) free(resolved);
+        return EXIT_USAGE;
+    }
+    cfg_diags_free(&diags);
+    int lock_fd = rundir_lock(run_dir, &err);
+    if (lock_fd < 0) {
+        fprintf(stderr, "exprun: %s\n", err.msg);
+        free(resolved);
+        spec_free(&spec);
+        return EXIT_LOCKED;
+    }
+    RunData rd;
+    Trainer tr = {0};
+    tr.quiet = quiet;
+    tr.progress = progress;
+    int status = EXIT_RUNTIME;
+    if (rundata_load(&spec, &rd, &err) != 0) {
+        fprintf(stderr, "exprun: %s\n", err.msg);
+        free(resolved);
+        spec_free(&spec);
+        close(lock_fd);
+        return EXIT_RUNTIME;
+    }
+    tr.resolved = resolved;
+    snprintf(path, sizeof path, "%s/spec.yaml", run_dir);
+    tr.spec_given = read_file(path, NULL, NULL);
+    snprintf(path, sizeof path, "%s/overrides.txt", run_dir);
+    tr.overrides_text = read_file(path, NULL, NULL);
+    if (trainer_init(&tr, &spec, &rd, run_dir, &err) != 0 || load_latest(&tr, &err) != 0 ||
+        restore_history(&tr, &err) != 0) {
+        fprintf(stderr, "exprun: %s\n", err.msg);
+        goto done;
+    }
+    if (tr.epoch >= spec.train.epochs && tr.batch_in_epoch == 0) {
+        if (!quiet) printf("%s has already finished all %d epochs\n", run_dir, spec.train.epochs);
+        snprintf(tr.status, sizeof tr.status, "finished");
+        status = EXIT_OK;
+        rundir_set_status(run_dir, "finished", NULL);
+        goto done;
+    }
+    rundir_set_status(run_dir, "running", NULL);
+    signals_install();
+    status = finish(&tr, run_loop(&tr));
+done:
+    trainer_free(&tr);
+    rundata_free(&rd);
+    spec_free(&spec);
+    close(lock_fd);
+    return status;
+}
