@@ -22,6 +22,7 @@
 
 typedef float gm_v4 __attribute__((vector_size(16)));
 typedef int32_t gm_v4i __attribute__((vector_size(16)));
+typedef uint32_t gm_v4u __attribute__((vector_size(16)));
 
 #define GM_EXP_LO (-87.3f)
 #define GM_EXP_HI 88.3f
@@ -41,7 +42,7 @@ static inline gm_v4 gm_exp4(gm_v4 x) {
     x = gm_select(x > GM_EXP_HI, gm_splat(GM_EXP_HI), x);
     gm_v4 t = x * GM_LOG2E + GM_ROUND;
     gm_v4 n = t - GM_ROUND;
-    gm_v4i ni = (gm_v4i)t - 0x4B400000;
+    gm_v4u ni = (gm_v4u)t - 0x4B400000u;     /* n in two's complement (unsigned: no overflow) */
     gm_v4 r = x - n * GM_LN2_HI - n * GM_LN2_LO;
     gm_v4 p = r * 1.9875691500E-4f + 1.3981999507E-3f;
     p = p * r + 8.3334519073E-3f;
@@ -49,7 +50,7 @@ static inline gm_v4 gm_exp4(gm_v4 x) {
     p = p * r + 1.6666665459E-1f;
     p = p * r + 5.0000001201E-1f;
     p = p * r * r + r + 1.0f;
-    return p * (gm_v4)((ni + 127) << 23);
+    return p * (gm_v4)((ni + 127u) << 23);
 }
 
 static inline float gm_exp1(float x) {
@@ -57,9 +58,9 @@ static inline float gm_exp1(float x) {
     x = x > GM_EXP_HI ? GM_EXP_HI : x;
     float t = x * GM_LOG2E + GM_ROUND;
     float n = t - GM_ROUND;
-    int32_t ni;
+    uint32_t ni;
     memcpy(&ni, &t, sizeof ni);
-    ni -= 0x4B400000;
+    ni -= 0x4B400000u;
     float r = x - n * GM_LN2_HI - n * GM_LN2_LO;
     float p = r * 1.9875691500E-4f + 1.3981999507E-3f;
     p = p * r + 8.3334519073E-3f;
@@ -67,7 +68,7 @@ static inline float gm_exp1(float x) {
     p = p * r + 1.6666665459E-1f;
     p = p * r + 5.0000001201E-1f;
     p = p * r * r + r + 1.0f;
-    int32_t sbits = (ni + 127) << 23;
+    uint32_t sbits = (ni + 127u) << 23;
     float s;
     memcpy(&s, &sbits, sizeof s);
     return p * s;

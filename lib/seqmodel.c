@@ -178,7 +178,8 @@ static void add_cell_params(Params *p, SeqLayer *ly, const SeqModelConfig *c) {
     char name[PARAM_NAME_MAX], layout[96];
     snprintf(name, sizeof name, "%s/W", ly->name);
     if (c->cell == CELL_RNN)
-        snprintf(layout, sizeof layout, "H,H+I cols [h|x]: %s", c->rnn_form == RNN_LECTURE ? "[theta|theta_x]" : "[W_hh|W_ih]");
+        snprintf(layout, sizeof layout, "%s", c->rnn_form == RNN_LECTURE ? "H,H+I cols [phi(h)|x] = [theta|theta_x]"
+                                                                          : "H,H+I cols [h|x] = [W_hh|W_ih]");
     else
         snprintf(layout, sizeof layout, "%dH,H+I gates %s; cols [h|x] = [W_hh|W_ih]", G, rows);
     ly->iW = params_add(p, name, 2, (int[]){G * H, H + ly->n_in}, layout);
