@@ -438,6 +438,11 @@ static void show_progress(Trainer *tr, double last_shown[1]) {
     fflush(stderr);
 }
 
+/* Time steps in one training row: the text window, or the sequences' length. */
+static int steps_per_row(const Trainer *tr) {
+    return uses_stream(tr) ? tr->spec->data.seq_len : tr->rd->train.T;
+}
+
 static void record_epoch(Trainer *tr, double epoch_time) {
     EvalResult val = evaluate_validation(tr);
     History *h = &tr->history;
@@ -452,7 +457,7 @@ static void record_epoch(Trainer *tr, double epoch_time) {
     history_set(h, "samples_per_sec", epoch_time > 0 ? tr->acc_rows / epoch_time : NAN);
     if (model_is_sequence(tr->model))
         history_set(h, "tokens_per_sec",
-                    epoch_time > 0 ? tr->acc_rows * tr->spec->data.seq_len / epoch_time : NAN);
+                    epoch_time > 0 ? tr->acc_rows * steps_per_row(tr) / epoch_time : NAN);
     history_set(h, "skipped_steps", (double)tr->skipped_steps);
     char name[64];
     for (int i = 0; i < tr->acc_stats.count; i++) {

@@ -65,12 +65,25 @@ static int index_of(const char *choices, const char *value) {
     return -1;
 }
 
-static void read_data(const CfgNode *t, const char *spec_path, DataSpec *d) {
+/* Resolve a data path and write the absolute result back into the tree, so the resolved spec a
+ * run records (and `exprun resume` reads from the run directory) names the same file. */
+static void resolve_data_path(CfgNode *t, const char *key, const char *spec_path, char *dst, size_t cap) {
+    resolve_path(dst, cap, spec_path, cfg_str(t, key));
+    CfgNode *node = (CfgNode *)cfg_get(t, key);
+    if (!node || node->kind != CFG_SCALAR || !dst[0]) return;
+    char *abs = realpath(dst, NULL);
+    if (abs) snprintf(dst, cap, "%s", abs);
+    free(abs);
+    free(node->value);
+    node->value = strdup(dst);
+}
+
+static void read_data(CfgNode *t, const char *spec_path, DataSpec *d) {
     d->source = (DataSource)index_of("idx|csv|hdf5|text|adding|copy", cfg_str(t, "data.source"));
-    resolve_path(d->path, sizeof d->path, spec_path, cfg_str(t, "data.path"));
-    resolve_path(d->labels, sizeof d->labels, spec_path, cfg_str(t, "data.labels"));
-    resolve_path(d->test_path, sizeof d->test_path, spec_path, cfg_str(t, "data.test_path"));
-    resolve_path(d->test_labels, sizeof d->test_labels, spec_path, cfg_str(t, "data.test_labels"));
+    resolve_data_path(t, "data.path", spec_path, d->path, sizeof d->path);
+    resolve_data_path(t, "data.labels", spec_path, d->labels, sizeof d->labels);
+    resolve_data_path(t, "data.test_path", spec_path, d->test_path, sizeof d->test_path);
+    resolve_data_path(t, "data.test_labels", spec_path, d->test_labels, sizeof d->test_labels);
     d->header = cfg_bool(t, "data.header", 1);
     copy_str(d->label_column, sizeof d->label_column, cfg_str(t, "data.label_column"));
     copy_str(d->dataset, sizeof d->dataset, cfg_str(t, "data.dataset"));
@@ -211,7 +224,7 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
         }
     s->seed = (uint64_t)cfg_int(t, "seed", 1);
     s->threads = (int)cfg_int(t, "threads", 0);
-    read_data(t, path, &s->data);
+    read_data(tree, path, &s->data);
     read_model(t, &s->model, diags);
     loss_from_name(cfg_str(t, "loss"), &s->loss);
 
