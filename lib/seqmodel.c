@@ -11,6 +11,7 @@
  *   embedding scatter-add.
  * Gradients are accumulated (+=) into the arena; the training loop zeroes, clips and steps. */
 #include "seqmodel.h"
+#include "init.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -216,6 +217,13 @@ static void init_cell_params(Params *p, SeqLayer *ly, const SeqModelConfig *c, R
             for (int j = 0; j < ly->H; j++) b[ly->H + j] = c->forget_bias;   /* b_f */
     }
     if (ly->ib_hn >= 0) fill_uniform_rng(params_value(p, ly->ib_hn), (size_t)ly->H, k, rng);
+    if (c->recurrent_orthogonal) {
+        /* each gate's recurrent block W[g·H : (g+1)·H, :H] becomes gain · orthogonal */
+        int G = gates_of(c), ld = ly->H + ly->n_in;
+        float *W = params_value(p, ly->iW);
+        for (int g = 0; g < G; g++)
+            init_orthogonal(W + (size_t)g * ly->H * ld, ly->H, ld, c->recurrent_gain, rng, NULL);
+    }
     /* learned initial states start at 0 (the arena is zero-filled) */
 }
 

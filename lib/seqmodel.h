@@ -79,6 +79,8 @@ typedef struct SeqModelConfig {
     LossType loss;                /* LOSS_SOFTMAX_CROSS_ENTROPY or LOSS_SQUARED_ERROR */
     int max_batch, max_T;         /* workspaces are sized for these once */
     int tbptt_carry;              /* keep final states for Batch.carry_state */
+    int recurrent_orthogonal;     /* recurrent blocks W[:, :H] of each gate: gain · orthogonal (init.h) */
+    float recurrent_gain;         /* that gain (used only with recurrent_orthogonal) */
 } SeqModelConfig;
 
 /* The defaults: one LSTM layer of 128, forget_bias 1, no dropout, zero initial state, the

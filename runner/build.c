@@ -51,6 +51,8 @@ static int build_sequence(const Spec *spec, const RunData *rd, Model **out, ExEr
     for (int l = 0; l < ms->n_layers; l++) cfg.hidden[l] = ms->units[l];
     cfg.forget_bias = (float)ms->forget_bias;
     cfg.dropout = (float)ms->dropout;
+    cfg.recurrent_orthogonal = ms->recurrent_orthogonal;
+    cfg.recurrent_gain = (float)ms->recurrent_gain;
     cfg.init_state = ms->learned_initial_state ? SEQ_INIT_LEARNED : SEQ_INIT_ZERO;
     seq_input_from_name(ms->input, &cfg.input);
     cfg.embed_dim = ms->embed_dim;

@@ -232,7 +232,8 @@ static int publish_results(Trainer *tr, ExError *err) {
     h5doc_string(doc, "/spec_as_given", tr->spec_given ? tr->spec_given : "");
     h5doc_string(doc, "/overrides", tr->overrides_text ? tr->overrides_text : "");
     const History *h = &tr->history;
-    h5doc_table(doc, "/metrics/epochs", h->ncols, (const char *const *)h->names, h->nrows, h->rows);
+    if (h->ncols > 0)   /* no epoch finished yet (e.g. diverged in the first): no table */
+        h5doc_table(doc, "/metrics/epochs", h->ncols, (const char *const *)h->names, h->nrows, h->rows);
     if (tr->rd->has_vocab) {
         int shape[1] = {tr->rd->vocab.size};
         int32_t bytes[256];
@@ -544,8 +545,11 @@ static int run_loop(Trainer *tr) {
             tr->batch_in_epoch++;
             if (r == STEP_DIVERGED) {
                 if (tr->progress && !tr->quiet) fprintf(stderr, "\n");
-                fprintf(stderr, "exprun: %s\nexprun: the last good checkpoint is kept in %s/checkpoints "
-                                "(set train.on_nan: skip to skip such steps instead)\n", err.msg, tr->run_dir);
+                char latest[4200];
+                snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", tr->run_dir);
+                fprintf(stderr, "exprun: %s\nexprun: %s%s (set train.on_nan: skip to skip such steps instead)\n",
+                        err.msg, access(latest, F_OK) == 0 ? "the last good checkpoint is kept in " : "no checkpoint was written before it",
+                        access(latest, F_OK) == 0 ? tr->run_dir : "");
                 snprintf(tr->status, sizeof tr->status, "diverged");
                 return EXIT_DIVERGED;
             }

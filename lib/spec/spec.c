@@ -148,6 +148,9 @@ static void read_model(const CfgNode *t, ModelSpec *m, CfgDiags *diags) {
     m->gru_cho = variant && strcmp(variant, "cho") == 0;
     m->forget_bias = cfg_float(t, "model.forget_bias", 1.0);
     m->dropout = cfg_float(t, "model.dropout", 0.0);
+    const char *rinit = cfg_str(t, "model.recurrent_init");
+    m->recurrent_orthogonal = rinit && strcmp(rinit, "orthogonal") == 0;
+    m->recurrent_gain = cfg_float(t, "model.recurrent_gain", 1.0);
     m->learned_initial_state = strcmp(cfg_str(t, "model.initial_state"), "learned") == 0;
     copy_str(m->input, sizeof m->input, cfg_str(t, "model.input"));
     m->embed_dim = (int)cfg_int(t, "model.embed_dim", 64);

@@ -62,6 +62,8 @@ typedef struct ModelSpec {
     Activation rnn_activation;
     int gru_cho;                        /* gru: 1 = the slides' (Cho et al.) variant */
     double forget_bias, dropout;
+    int recurrent_orthogonal;
+    double recurrent_gain;
     int learned_initial_state;
     char input[16];                     /* embedding | onehot | features */
     int embed_dim;

@@ -1,0 +1,27 @@
+#include "init.h"
+
+#include <lapacke.h>
+#include <stdlib.h>
+
+#include "error.h"
+
+int init_orthogonal(float *W, int n, int ld, double gain, Rng *rng, ExError *err) {
+    float *A = ex_malloc((size_t)n * n * sizeof *A);
+    float *tau = ex_malloc((size_t)n * sizeof *tau);
+    float *diag = ex_malloc((size_t)n * sizeof *diag);
+    for (size_t i = 0; i < (size_t)n * n; i++) A[i] = (float)rng_normal(rng);
+    int rc = LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, n, n, A, n, tau);
+    for (int j = 0; j < n && rc == 0; j++) diag[j] = A[(size_t)j * n + j];
+    if (rc == 0) rc = LAPACKE_sorgqr(LAPACK_ROW_MAJOR, n, n, n, A, n, tau);
+    if (rc == 0)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                /* Q · diag(sign(R_jj)): column j flips with R's diagonal */
+                float sign = diag[j] < 0.0f ? -1.0f : 1.0f;
+                W[(size_t)i * ld + j] = (float)gain * sign * A[(size_t)i * n + j];
+            }
+    free(A);
+    free(tau);
+    free(diag);
+    return rc == 0 ? 0 : ex_fail(err, "orthogonal initialisation: LAPACK QR failed (info %d)", rc);
+}

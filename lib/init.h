@@ -1,0 +1,17 @@
+/* init.h — weight initialisations beyond the uniform ones each layer uses by default.
+ *
+ * orthogonal (Saxe et al. 2014): W = gain · Q, Q from the QR decomposition of a matrix of
+ * standard normal draws, with the signs of R's diagonal folded into Q so that Q is uniformly
+ * distributed over orthogonal matrices. A recurrent matrix with all singular values equal to
+ * gain neither shrinks nor grows h_{t−1} on its own: gain > 1 is the classic setting in which
+ * gradients explode through time, the case gradient clipping exists for. */
+#ifndef EXPRUN_INIT_H
+#define EXPRUN_INIT_H
+
+#include "error.h"
+#include "rng.h"
+
+/* Fill the n × n block at W (row stride ld) with gain · Q. */
+int init_orthogonal(float *W, int n, int ld, double gain, Rng *rng, ExError *err);
+
+#endif
