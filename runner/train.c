@@ -775,8 +775,9 @@ static int restore_history(Trainer *tr, ExError *err) {
     char **names = NULL;
     int64_t nrows = 0;
     double *rows = NULL;
-    int rc = h5r_read_table(r, "/metrics/epochs", &ncols, &names, &nrows, &rows, err);
-    if (rc == 0) {
+    /* no table: stopped before the first epoch ended */
+    int rc = h5r_exists(r, "/metrics/epochs") ? h5r_read_table(r, "/metrics/epochs", &ncols, &names, &nrows, &rows, err) : 0;
+    if (rc == 0 && names) {
         for (int64_t i = 0; i < nrows && i < tr->epoch; i++) {
             for (int c = 0; c < ncols; c++)
                 if (strncmp(names[c], "test_", 5) != 0) history_set(&tr->history, names[c], rows[i * ncols + c]);
