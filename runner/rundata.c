@@ -70,12 +70,28 @@ static int load_tabular(const Spec *spec, RunData *rd, ExError *err) {
         scaler_apply(&rd->scaler, sets[i]);
         if (d->binarize) dataset_binarize(sets[i], (float)d->binarize_threshold);
     }
+    if (d->as_sequence) {
+        /* Sequential images: row r of an image is time step r, its pixels the features. The
+         * scaling above was per pixel; this only changes how the same numbers are read. */
+        if (rd->train.image_rows <= 0)
+            return ex_fail(err, "%s: data.as_sequence needs image files (IDX with rows and columns)", d->path);
+        for (int i = 0; i < 3; i++) {
+            if (sets[i]->n == 0) continue;
+            int rows = rd->train.image_rows, cols = rd->train.image_cols;
+            sets[i]->T = rows;
+            sets[i]->d = cols;
+        }
+        if (!rd->train.labels)
+            return ex_fail(err, "%s: classifying image sequences needs labels (data.labels)", d->path);
+    }
     if (spec->model.type == MODEL_AUTOENCODER && spec->loss == LOSS_CROSS_ENTROPY) {
         if (check_unit_range(&rd->train, "training", err) != 0) return -1;
         if (rd->test.n && check_unit_range(&rd->test, "test", err) != 0) return -1;
     }
     rd->n_input = rd->train.T * rd->train.d;
     rd->n_classes = rd->train.num_classes;
+    if (rd->test.n > 0 && rd->train.labels && rd->test.labels && rd->test.num_classes > rd->train.num_classes)
+        rd->train.num_classes = rd->n_classes = rd->test.num_classes;
     return 0;
 }
 
@@ -111,15 +127,21 @@ static int load_text(const Spec *spec, RunData *rd, ExError *err) {
     return 0;
 }
 
+static int generate_task(const DataSpec *d, Dataset *out, int n, Rng *rng, ExError *err) {
+    switch (d->source) {
+    case DATA_ADDING: return task_adding(out, n, d->length, rng, err);
+    case DATA_COPY: return task_copy(out, n, d->copy_length, d->length, d->alphabet, rng, err);
+    default: return task_parity(out, n, d->length, rng, err);
+    }
+}
+
 static int load_task(const Spec *spec, RunData *rd, ExError *err) {
     const DataSpec *d = &spec->data;
     Rng rng = rng_stream(spec->seed, "data");
     Dataset all = {0};
     int n_val = (int)floor(d->train_size * d->validation_fraction);
     int n_all = d->train_size;
-    int rc = d->source == DATA_ADDING
-                 ? task_adding(&all, n_all, d->length, &rng, err)
-                 : task_copy(&all, n_all, d->copy_length, d->length, d->alphabet, &rng, err);
+    int rc = generate_task(d, &all, n_all, &rng, err);
     if (rc != 0) return -1;
     int32_t *rows = malloc((size_t)n_all * sizeof *rows);
     for (int i = 0; i < n_all; i++) rows[i] = i;
@@ -127,9 +149,7 @@ static int load_task(const Spec *spec, RunData *rd, ExError *err) {
     if (n_val > 0) rd->val = dataset_slice(&all, rows + (n_all - n_val), n_val);
     free(rows);
     dataset_free(&all);
-    rc = d->source == DATA_ADDING
-             ? task_adding(&rd->test, d->test_size, d->length, &rng, err)
-             : task_copy(&rd->test, d->test_size, d->copy_length, d->length, d->alphabet, &rng, err);
+    rc = generate_task(d, &rd->test, d->test_size, &rng, err);
     if (rc != 0) return -1;
     rd->n_input = rd->train.d;
     rd->n_classes = rd->train.vocab;
@@ -144,7 +164,8 @@ int rundata_load(const Spec *spec, RunData *rd, ExError *err) {
     case DATA_HDF5: return load_tabular(spec, rd, err);
     case DATA_TEXT: return load_text(spec, rd, err);
     case DATA_ADDING:
-    case DATA_COPY: return load_task(spec, rd, err);
+    case DATA_COPY:
+    case DATA_PARITY: return load_task(spec, rd, err);
     }
     return ex_fail(err, "internal: unknown data source");
 }

@@ -58,3 +58,25 @@ int task_copy(Dataset *out, int n, int S, int delay, int K, Rng *rng, ExError *e
     }
     return 0;
 }
+
+int task_parity(Dataset *out, int n, int T, Rng *rng, ExError *err) {
+    memset(out, 0, sizeof *out);
+    if (n < 1 || T < 1) return ex_fail(err, "parity task: need n ≥ 1 and T ≥ 1, got n = %d, T = %d", n, T);
+    snprintf(out->source, sizeof out->source, "running parity (n=%d, T=%d)", n, T);
+    out->n = n;
+    out->T = T;
+    out->Ty = T;
+    out->vocab = 2;
+    out->x_tokens = ex_malloc((size_t)n * (size_t)T * sizeof(int32_t));   // (n, T)
+    out->y_tokens = ex_malloc((size_t)n * (size_t)T * sizeof(int32_t));   // (n, T)
+    for (int i = 0; i < n; i++) {
+        int32_t *x = out->x_tokens + (size_t)i * T, *y = out->y_tokens + (size_t)i * T;
+        int parity = 0;
+        for (int t = 0; t < T; t++) {
+            x[t] = (int32_t)rng_below(rng, 2);
+            parity ^= x[t];
+            y[t] = parity;
+        }
+    }
+    return 0;
+}

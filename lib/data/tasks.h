@@ -18,7 +18,13 @@
  *     t ∈ [S + delay + 1, T)          x = blank
  * y_tokens = −1 (no target) everywhere except the last S steps, where
  *     y[S + delay + 1 + i] = a_i,  i ∈ [0, S).
- * A model without memory can do no better than chance there: cross-entropy log K per target. */
+ * A model without memory can do no better than chance there: cross-entropy log K per target.
+ *
+ * Running parity (synced many-to-many): x_tokens = T random bits b_t ∈ {0, 1} (vocab 2) and at
+ * every step the label y_t = b_0 ⊕ b_1 ⊕ … ⊕ b_t. The bits are independent and uniform, so y_t is
+ * independent of any fixed window of recent inputs that misses one earlier bit: a model that sees
+ * only the current step (no recurrence) is exactly at chance, 50% per step; only a model that
+ * carries state through the whole prefix can solve it. */
 #ifndef EXPRUN_TASKS_H
 #define EXPRUN_TASKS_H
 
@@ -31,6 +37,9 @@ int task_adding(Dataset *out, int n, int T, Rng *rng, ExError *err);
 
 /* n samples of the copy task: x_tokens (n, T), y_tokens (n, T), T = 2S + delay + 1,
  * vocab = K + 2. S ≥ 1, delay ≥ 0, K ≥ 1. */
+/* n samples of running parity over T bits: x_tokens (n, T), y_tokens (n, T), vocab 2. */
+int task_parity(Dataset *out, int n, int T, Rng *rng, ExError *err);
+
 int task_copy(Dataset *out, int n, int S, int delay, int K, Rng *rng, ExError *err);
 
 /* The blank and delimiter tokens of the copy task for alphabet size K. */

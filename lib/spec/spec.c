@@ -79,7 +79,7 @@ static void resolve_data_path(CfgNode *t, const char *key, const char *spec_path
 }
 
 static void read_data(CfgNode *t, const char *spec_path, DataSpec *d) {
-    d->source = (DataSource)index_of("idx|csv|hdf5|text|adding|copy", cfg_str(t, "data.source"));
+    d->source = (DataSource)index_of("idx|csv|hdf5|text|adding|copy|parity", cfg_str(t, "data.source"));
     resolve_data_path(t, "data.path", spec_path, d->path, sizeof d->path);
     resolve_data_path(t, "data.labels", spec_path, d->labels, sizeof d->labels);
     resolve_data_path(t, "data.test_path", spec_path, d->test_path, sizeof d->test_path);
@@ -98,6 +98,7 @@ static void read_data(CfgNode *t, const char *spec_path, DataSpec *d) {
     d->alphabet = (int)cfg_int(t, "data.alphabet", 8);
     copy_str(d->scale, sizeof d->scale, cfg_str(t, "data.scale") ? cfg_str(t, "data.scale") : "none");
     d->binarize = cfg_bool(t, "data.binarize", 0);
+    d->as_sequence = cfg_bool(t, "data.as_sequence", 0);
     d->binarize_threshold = cfg_float(t, "data.binarize_threshold", 0.5);
     d->validation_fraction = cfg_float(t, "data.validation_fraction", 0.1);
     d->limit = (int)cfg_int(t, "data.limit", 0);
@@ -163,6 +164,8 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
     DataSource src = s->data.source;
     int tabular = src == DATA_IDX || src == DATA_CSV || src == DATA_HDF5;
     if (m->type == MODEL_AUTOENCODER) {
+        if (s->data.as_sequence)
+            diag(diags, t, "data.as_sequence", "an autoencoder reads whole examples: remove data.as_sequence");
         if (!tabular)
             diag(diags, t, "data.source", "an autoencoder needs idx, csv or hdf5 data, not %s",
                  cfg_str(t, "data.source"));
@@ -183,10 +186,16 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
             diag(diags, t, "model.noise.rate", "%s noise needs rate > 0", noise_name(m->noise.type));
         return;
     }
-    int tokens = src == DATA_TEXT || src == DATA_COPY;
-    if (tabular)
-        diag(diags, t, "data.source", "recurrent models read text, adding or copy data, not %s",
-             cfg_str(t, "data.source"));
+    int tokens = src == DATA_TEXT || src == DATA_COPY || src == DATA_PARITY;
+    if (src == DATA_CSV)
+        diag(diags, t, "data.source", "recurrent models read text, generated tasks, idx images as rows "
+                                      "(data.as_sequence: true) or (n, T, d) hdf5 datasets, not csv");
+    if (src == DATA_IDX && !s->data.as_sequence)
+        diag(diags, t, "data.source", "a recurrent model reads images as sequences of rows: set data.as_sequence: true");
+    if ((src == DATA_IDX || src == DATA_HDF5) && strcmp(m->input, "features") != 0)
+        diag(diags, t, "model.input", "%s data has real-valued inputs: use input: features", cfg_str(t, "data.source"));
+    if ((src == DATA_IDX || src == DATA_HDF5) && !m->head_last_step)
+        diag(diags, t, "model.head", "classifying a whole sequence (many-to-one): use head: last_step");
     if (tokens && strcmp(m->input, "features") == 0)
         diag(diags, t, "model.input", "%s data is made of tokens: use input: embedding or onehot",
              cfg_str(t, "data.source"));
@@ -198,7 +207,7 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
         diag(diags, t, "loss", "the adding problem is a regression: use loss: squared_error");
     if (src == DATA_ADDING && !m->head_last_step)
         diag(diags, t, "model.head", "the adding problem has one target at the end: use head: last_step");
-    if ((src == DATA_TEXT || src == DATA_COPY) && m->head_last_step)
+    if ((src == DATA_TEXT || src == DATA_COPY || src == DATA_PARITY) && m->head_last_step)
         diag(diags, t, "model.head", "%s data has a target at every step: use head: per_step",
              cfg_str(t, "data.source"));
 }

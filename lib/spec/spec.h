@@ -20,7 +20,7 @@
 #define SPEC_PATH_MAX 4096
 #define SPEC_MAX_LAYERS 8
 
-typedef enum DataSource { DATA_IDX, DATA_CSV, DATA_HDF5, DATA_TEXT, DATA_ADDING, DATA_COPY } DataSource;
+typedef enum DataSource { DATA_IDX, DATA_CSV, DATA_HDF5, DATA_TEXT, DATA_ADDING, DATA_COPY, DATA_PARITY } DataSource;
 typedef enum ClipType { CLIP_NONE, CLIP_VALUE, CLIP_GLOBAL_NORM } ClipType;
 typedef enum ModelType { MODEL_AUTOENCODER, MODEL_RNN, MODEL_LSTM, MODEL_GRU } ModelType;
 
@@ -37,6 +37,7 @@ typedef struct DataSpec {
     int seq_len;
     int truncated_bptt;
     int length, train_size, test_size, copy_length, alphabet;
+    int as_sequence;                    /* idx images as sequences of rows */
     char scale[32];
     int binarize;
     double binarize_threshold;
