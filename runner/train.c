@@ -225,6 +225,7 @@ static int publish_results(Trainer *tr, ExError *err) {
     char now[32];
     iso_time(now, sizeof now);
     h5doc_attr_str(doc, "/", "updated", now);
+    if (strcmp(tr->status, "running") != 0) h5doc_attr_str(doc, "/", "ended", now);
     h5doc_attr_int(doc, "/", "epochs_done", tr->epoch);
     h5doc_attr_int(doc, "/", "steps_done", tr->step);
     h5doc_attr_str(doc, "/", "model_family", tr->model->ops->family);
