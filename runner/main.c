@@ -1,10 +1,13 @@
-/* main.c — the exprun command line: train, validate, show, resume, sample. */
+/* main.c — the exprun command line: train, validate, show, resume, sample, sweep, summarize, plot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "plot.h"
+#include "summarize.h"
+#include "sweep.h"
 #include "train.h"
 #include "version.h"
 
@@ -15,6 +18,11 @@ static const char USAGE[] =
     "       exprun resume RUN_DIR                  continue a stopped run from its latest checkpoint\n"
     "       exprun sample RUN_DIR [--length N] [--temperature T] [--prime TEXT] [--seed S]\n"
     "       exprun keys                            every spec key with its type, default and meaning\n"
+    "       exprun sweep SPEC [key=value ...] [--list | --index I | --jobs N] [--fail-fast]\n"
+    "                                              the trials of the spec's sweep: block\n"
+    "       exprun summarize DIR... [--csv]        one table of the runs under DIR...\n"
+    "       exprun plot RUN... -o FILE [--svg]     learning curves (and more) as PNG or SVG\n"
+    "       exprun COMMAND --help                  (sweep, summarize, plot: their own options)\n"
     "       exprun --help | --version\n"
     "\n"
     "Overrides are dotted spec keys, list items by index: optimizer.lr=3e-4 model.units.1=512\n"
@@ -22,7 +30,8 @@ static const char USAGE[] =
     "exit status: 0 success; 2 usage or spec error; 3 runtime failure (data, I/O);\n"
     "             4 diverged (NaN/Inf, train.on_nan: stop); 5 run directory in use;\n"
     "             128+N stopped by signal N after writing a checkpoint (130 SIGINT, 143 SIGTERM,\n"
-    "             138 SIGUSR1)\n";
+    "             138 SIGUSR1); exprun sweep (--jobs): the number of trials that did not finish\n"
+    "             (at most 100)\n";
 
 static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "exprun: ");
@@ -78,6 +87,10 @@ int main(int argc, char **argv) {
         printf("exprun %s (git %s)\n", exprun_version(), exprun_git_commit());
         return EXIT_OK;
     }
+    /* Commands with their own options (and their own --help). */
+    if (strcmp(cmd, "sweep") == 0) return command_sweep(argc - 2, argv + 2);
+    if (strcmp(cmd, "summarize") == 0) return command_summarize(argc - 2, argv + 2);
+    if (strcmp(cmd, "plot") == 0) return command_plot(argc - 2, argv + 2);
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0) {
             fputs(USAGE, stdout);

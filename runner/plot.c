@@ -1,0 +1,803 @@
+/* plot.c — learning curves, gradient norms over time and reconstructions, drawn with cairo.
+ *
+ * The figure is a column of panels 960 px wide (see plot.h). Axes use "nice" ticks (1, 2 or 5
+ * times a power of ten on linear axes, powers of ten on log axes). Files are written to
+ * PATH.tmp and renamed, so a viewer that reloads the file never sees half a picture. */
+#include "plot.h"
+
+#include <cairo-svg.h>
+#include <cairo.h>
+#include <fontconfig/fontconfig.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "autoencoder.h"
+#include "build.h"
+#include "checkpoint.h"
+#include "h5read.h"
+#include "rundata.h"
+#include "rundir.h"
+#include "spec/spec.h"
+#include "summarize.h"
+#include "train.h"
+
+static const char PLOT_USAGE[] =
+    "usage: exprun plot RUN... -o FILE [--svg] [--no-images]\n"
+    "\n"
+    "Learning curves (train solid, validation dashed) of one or several runs; for recurrent runs\n"
+    "also the gradient norm ||dL/dh_t|| over time t (log scale); for autoencoders on IDX images\n"
+    "also validation inputs beside their reconstructions (from the latest checkpoint; skip with\n"
+    "--no-images). A RUN may be a folder of runs, e.g. a sweep. PNG, or SVG with --svg or a\n"
+    "FILE ending in .svg.\n"
+    "  exprun plot results/ae_fashion/20250101-120000 -o curves.png\n"
+    "  exprun plot results/ae_fashion/sweep-20250101-120000 -o sweep.svg\n";
+
+enum { FIG_W = 960, CURVE_H = 420, MARGIN_L = 86, MARGIN_R = 24, MARGIN_T = 44, MARGIN_B = 58 };
+#define FONT "DejaVu Sans"
+
+/* Tableau 10: distinct colours that survive grey-scale printing reasonably well. */
+static const double PALETTE[10][3] = {
+    {0.122, 0.467, 0.706}, {1.000, 0.498, 0.055}, {0.173, 0.627, 0.173}, {0.839, 0.153, 0.157},
+    {0.580, 0.404, 0.741}, {0.549, 0.337, 0.294}, {0.890, 0.467, 0.761}, {0.498, 0.498, 0.498},
+    {0.737, 0.741, 0.133}, {0.090, 0.745, 0.812}};
+
+/* ---- loading a run ------------------------------------------------------------------------------ */
+
+void plot_run_free(PlotRun *r) {
+    free(r->epoch);
+    free(r->train);
+    free(r->val);
+    free(r->grad);
+    free(r->img_in);
+    free(r->img_out);
+    memset(r, 0, sizeof *r);
+}
+
+static int column_of(char **names, int ncols, const char *name) {
+    for (int c = 0; c < ncols; c++)
+        if (strcmp(names[c], name) == 0) return c;
+    return -1;
+}
+
+/* The spec a run recorded, typed; data paths are resolved from spec_dir (a file in it). */
+static int load_run_spec(const char *dir, const char *spec_dir, Spec *spec, ExError *err) {
+    char path[4200], as_if[4300];
+    snprintf(path, sizeof path, "%s/resolved.yaml", dir);
+    snprintf(as_if, sizeof as_if, "%s/resolved.yaml", spec_dir);
+    CfgDiags diags = {0};
+    memset(spec, 0, sizeof *spec);
+    CfgNode *tree = cfg_parse_file(path, &diags);
+    if (!tree || spec_from_tree(tree, as_if, spec, &diags) != 0) {
+        cfg_diags_to_error(&diags, err);
+        cfg_diags_free(&diags);
+        if (tree) spec_free(spec);
+        return -1;
+    }
+    cfg_diags_free(&diags);
+    return 0;
+}
+
+/* Reconstructions of the first validation images by the latest checkpoint. Returns 0 with no
+ * images when the run is not an autoencoder on image data. */
+static int load_images(const char *dir, PlotRun *r, ExError *err) {
+    Spec spec;
+    if (load_run_spec(dir, dir, &spec, err) != 0) return -1;
+    if (spec.model.type != MODEL_AUTOENCODER || spec.data.source != DATA_IDX) {
+        spec_free(&spec);
+        return 0;
+    }
+    RunData rd;
+    if (rundata_load(&spec, &rd, err) != 0) {
+        /* Runs made before resolved.yaml held absolute data paths have paths relative to
+         * their spec's folder, which the run does not record: try the working directory. */
+        spec_free(&spec);
+        if (load_run_spec(dir, ".", &spec, err) != 0) return -1;
+        if (rundata_load(&spec, &rd, err) != 0) {
+            spec_free(&spec);
+            return -1;
+        }
+    }
+    int rc = -1;
+    Model *model = NULL;
+    char *latest = NULL;
+    float *codes = NULL;
+    const Dataset *ds = rd.val.n > 0 ? &rd.val : &rd.train;
+    int d = rd.n_input;
+    if (ds->image_rows <= 0 || ds->image_rows * ds->image_cols != d) {
+        rc = 0;
+        goto done;
+    }
+    char warn[512], path[4300];
+    if (build_model(&spec, &rd, &model, warn, sizeof warn, err) != 0) goto done;
+    snprintf(path, sizeof path, "%s/checkpoints/LATEST", dir);
+    latest = read_file(path, NULL, err);
+    if (!latest) {
+        ex_prefix(err, "no checkpoint to draw reconstructions from: ");
+        goto done;
+    }
+    latest[strcspn(latest, "\n")] = '\0';
+    snprintf(path, sizeof path, "%s/checkpoints/%s", dir, latest);
+    if (checkpoint_load_params_only(path, &model->params, 1, NULL, err) != 0) goto done;
+    int k = ds->n < 10 ? ds->n : 10;
+    if (k > model->max_batch) k = model->max_batch;
+    r->img_n = k;
+    r->img_rows = ds->image_rows;
+    r->img_cols = ds->image_cols;
+    r->img_in = malloc((size_t)k * d * sizeof *r->img_in);
+    r->img_out = malloc((size_t)k * d * sizeof *r->img_out);
+    codes = malloc((size_t)k * autoencoder_config(model)->n_code * sizeof *codes);
+    memcpy(r->img_in, ds->x, (size_t)k * d * sizeof *r->img_in);
+    autoencoder_encode(model, ds->x, k, codes, r->img_out, NULL);
+    rc = 0;
+done:
+    free(codes);
+    free(latest);
+    model_free(model);
+    rundata_free(&rd);
+    spec_free(&spec);
+    return rc;
+}
+
+int plot_run_load(const char *dir, int with_images, PlotRun *r, ExError *err) {
+    memset(r, 0, sizeof *r);
+    const char *base = strrchr(dir, '/');
+    snprintf(r->label, sizeof r->label, "%s", base && base[1] ? base + 1 : dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.h5", dir);
+    H5Reader *h = NULL;
+    if (h5r_open(&h, path, err) != 0) return -1;
+    int ncols = 0;
+    char **names = NULL;
+    int64_t nrows = 0;
+    double *rows = NULL;
+    if (h5r_read_table(h, "/metrics/epochs", &ncols, &names, &nrows, &rows, err) != 0) {
+        h5r_close(h);
+        return -1;
+    }
+    int ce = column_of(names, ncols, "epoch"), ct = column_of(names, ncols, "train_loss"),
+        cv = column_of(names, ncols, "val_loss");
+    r->n_epochs = (int)nrows;
+    r->epoch = malloc(((size_t)nrows + 1) * sizeof(double));
+    r->train = malloc(((size_t)nrows + 1) * sizeof(double));
+    r->val = malloc(((size_t)nrows + 1) * sizeof(double));
+    for (int64_t i = 0; i < nrows; i++) {
+        r->epoch[i] = ce >= 0 ? rows[i * ncols + ce] : (double)(i + 1);
+        r->train[i] = ct >= 0 ? rows[i * ncols + ct] : NAN;
+        r->val[i] = cv >= 0 ? rows[i * ncols + cv] : NAN;
+    }
+    h5r_free_strings(names, (size_t)ncols);
+    free(rows);
+    if (h5r_exists(h, "/diagnostics/grad_norm_by_time")) {
+        int rank = 0;
+        int64_t dims[H5R_MAX_RANK];
+        if (h5r_shape(h, "/diagnostics/grad_norm_by_time", &rank, dims, err) == 0 && rank == 2 && dims[0] > 0 &&
+            dims[1] > 0) {
+            int shape[2] = {(int)dims[0], (int)dims[1]};
+            r->grad = malloc((size_t)shape[0] * shape[1] * sizeof *r->grad);
+            if (h5r_read_doubles(h, "/diagnostics/grad_norm_by_time", 2, shape, r->grad, err) == 0) {
+                r->grad_rows = shape[0];
+                r->grad_T = shape[1];
+            } else {
+                snprintf(r->note, sizeof r->note, "gradient norms unreadable: %.400s", err->msg);
+                free(r->grad);
+                r->grad = NULL;
+            }
+        }
+    }
+    h5r_close(h);
+    if (with_images && load_images(dir, r, err) != 0)
+        snprintf(r->note, sizeof r->note, "no reconstructions: %.400s", err->msg);
+    return 0;
+}
+
+/* ---- axes --------------------------------------------------------------------------------------- */
+
+typedef struct Axes {
+    double x0, y0, w, h;            /* plot area in pixels (y0 = top) */
+    double xmin, xmax, ymin, ymax;  /* data range (log10 of it when logy) */
+    int logy;
+} Axes;
+
+static double px(const Axes *a, double x) { return a->x0 + (x - a->xmin) / (a->xmax - a->xmin) * a->w; }
+static double py(const Axes *a, double y) {
+    double v = a->logy ? log10(y) : y;
+    return a->y0 + a->h - (v - a->ymin) / (a->ymax - a->ymin) * a->h;
+}
+
+/* 1, 2 or 5 × 10^k, close to range / target. */
+static double nice_step(double range, int target) {
+    double raw = range / target, mag = pow(10, floor(log10(raw))), f = raw / mag;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
+}
+
+static void set_font(cairo_t *cr, double size, int bold) {
+    cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size);
+}
+
+/* Text anchored at (x, y): ax, ay in {0, 0.5, 1} = left/centre/right, top/middle/bottom. */
+static void text_at(cairo_t *cr, double x, double y, double ax, double ay, const char *s) {
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, s, &e);
+    cairo_move_to(cr, x - ax * e.width - e.x_bearing, y - ay * e.height - e.y_bearing);
+    cairo_show_text(cr, s);
+}
+
+static void format_tick(char *buf, size_t cap, double v, double step) {
+    if (fabs(v) < step * 1e-9) v = 0;
+    int decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    if (decimals > 5 || fabs(v) >= 1e6) snprintf(buf, cap, "%g", v);
+    else snprintf(buf, cap, "%.*f", decimals, v);
+}
+
+static void set_rgb(cairo_t *cr, int color) {
+    const double *c = PALETTE[color % 10];
+    cairo_set_source_rgb(cr, c[0], c[1], c[2]);
+}
+
+/* Frame, grid, ticks, tick labels, title and axis labels; leaves the clip on the plot area. */
+static void draw_axes(cairo_t *cr, const Axes *a, const char *title, const char *xlabel, const char *ylabel,
+                      int integer_x) {
+    char buf[64];
+    cairo_set_line_width(cr, 1);
+    set_font(cr, 12, 0);
+    /* x ticks */
+    double xs = nice_step(a->xmax - a->xmin, 8);
+    if (integer_x && xs < 1) xs = 1;
+    for (double x = ceil(a->xmin / xs - 1e-9) * xs; x <= a->xmax + xs * 1e-9; x += xs) {
+        double X = px(a, x);
+        cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+        cairo_move_to(cr, X, a->y0);
+        cairo_line_to(cr, X, a->y0 + a->h);
+        cairo_stroke(cr);
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        cairo_move_to(cr, X, a->y0 + a->h);
+        cairo_line_to(cr, X, a->y0 + a->h + 5);
+        cairo_stroke(cr);
+        format_tick(buf, sizeof buf, x, xs);
+        text_at(cr, X, a->y0 + a->h + 9, 0.5, 0, buf);
+    }
+    /* y ticks: decades on a log axis (with 2 and 5 when it spans little), else nice steps */
+    double ticks[64];
+    int nt = 0;
+    if (a->logy) {
+        int k0 = (int)floor(a->ymin), k1 = (int)ceil(a->ymax);
+        const double mult_all[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, mult_few[] = {1, 2, 5}, mult_one[] = {1};
+        const double *mult = k1 - k0 > 3 ? mult_one : k1 - k0 > 1 ? mult_few : mult_all;
+        int nm = k1 - k0 > 3 ? 1 : k1 - k0 > 1 ? 3 : 9;
+        for (int k = k0; k <= k1 && nt < 64; k++)
+            for (int m = 0; m < nm && nt < 64; m++) {
+                double v = log10(mult[m]) + k;
+                if (v >= a->ymin - 1e-9 && v <= a->ymax + 1e-9) ticks[nt++] = v;
+            }
+    } else {
+        double ys = nice_step(a->ymax - a->ymin, 6);
+        for (double y = ceil(a->ymin / ys - 1e-9) * ys; y <= a->ymax + ys * 1e-9 && nt < 64; y += ys) ticks[nt++] = y;
+    }
+    /* unlabelled minor ticks at 2..9 × 10^k when only the decades are labelled */
+    if (a->logy && (int)ceil(a->ymax) - (int)floor(a->ymin) > 3) {
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        for (int k = (int)floor(a->ymin); k <= (int)ceil(a->ymax); k++)
+            for (int m = 2; m <= 9; m++) {
+                double v = log10(m) + k;
+                if (v < a->ymin || v > a->ymax) continue;
+                double Y = a->y0 + a->h - (v - a->ymin) / (a->ymax - a->ymin) * a->h;
+                cairo_move_to(cr, a->x0 - 3, Y);
+                cairo_line_to(cr, a->x0, Y);
+                cairo_stroke(cr);
+            }
+    }
+    double ystep = nt > 1 ? ticks[1] - ticks[0] : 1;
+    for (int i = 0; i < nt; i++) {
+        double Y = a->y0 + a->h - (ticks[i] - a->ymin) / (a->ymax - a->ymin) * a->h;
+        cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+        cairo_move_to(cr, a->x0, Y);
+        cairo_line_to(cr, a->x0 + a->w, Y);
+        cairo_stroke(cr);
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        cairo_move_to(cr, a->x0 - 5, Y);
+        cairo_line_to(cr, a->x0, Y);
+        cairo_stroke(cr);
+        if (a->logy) snprintf(buf, sizeof buf, "%g", pow(10, ticks[i]));
+        else format_tick(buf, sizeof buf, ticks[i], ystep);
+        text_at(cr, a->x0 - 8, Y, 1, 0.5, buf);
+    }
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    cairo_rectangle(cr, a->x0, a->y0, a->w, a->h);
+    cairo_stroke(cr);
+    set_font(cr, 15, 1);
+    text_at(cr, a->x0, a->y0 - 12, 0, 1, title);
+    set_font(cr, 13, 0);
+    text_at(cr, a->x0 + a->w / 2, a->y0 + a->h + 30, 0.5, 0, xlabel);
+    cairo_save(cr);
+    cairo_translate(cr, a->x0 - 62, a->y0 + a->h / 2);
+    cairo_rotate(cr, -M_PI / 2);
+    text_at(cr, 0, 0, 0.5, 0.5, ylabel);
+    cairo_restore(cr);
+}
+
+/* Data range of values (only finite ones, only positive ones for a log axis). */
+static void extend(double *lo, double *hi, const double *v, int n, int positive_only) {
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(v[i]) || (positive_only && v[i] <= 0)) continue;
+        if (v[i] < *lo) *lo = v[i];
+        if (v[i] > *hi) *hi = v[i];
+    }
+}
+
+static void set_y_range(Axes *a, double lo, double hi) {
+    if (!(lo <= hi)) lo = 0, hi = 1;
+    if (a->logy) {
+        lo = log10(lo);
+        hi = log10(hi);
+        double pad = (hi - lo) * 0.05 + 0.05;
+        a->ymin = lo - pad;
+        a->ymax = hi + pad;
+        return;
+    }
+    if (hi - lo < 1e-12 * (fabs(hi) + 1)) {
+        double d = fabs(hi) * 0.1 + 1e-3;
+        lo -= d;
+        hi += d;
+    }
+    double pad = (hi - lo) * 0.05;
+    a->ymin = lo - pad;
+    a->ymax = hi + pad;
+}
+
+/* Pixel positions of everything drawn in a panel, so the legend can go where it hides least. */
+typedef struct Points {
+    double *xy;
+    int n, cap;
+} Points;
+
+static void points_add(Points *p, double x, double y) {
+    if (!p) return;
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 256;
+        p->xy = realloc(p->xy, (size_t)p->cap * 2 * sizeof *p->xy);
+    }
+    p->xy[2 * p->n] = x;
+    p->xy[2 * p->n + 1] = y;
+    p->n++;
+}
+
+/* A polyline through the finite points (broken at gaps), markers when there are few points. */
+static void draw_series(cairo_t *cr, const Axes *a, const double *x, const double *y, int n, int stride, int color,
+                        int style, Points *drawn) {
+    set_rgb(cr, color);
+    cairo_set_line_width(cr, 2);
+    static const double dashed[] = {7, 4}, dotted[] = {2, 3};
+    if (style == 1) cairo_set_dash(cr, dashed, 2, 0);
+    else if (style == 2) cairo_set_dash(cr, dotted, 2, 0);
+    int pen = 0;
+    for (int i = 0; i < n; i++) {
+        double xv = x ? x[i] : (double)(i + 1), yv = y[(size_t)i * stride];
+        if (!isfinite(yv) || (a->logy && yv <= 0)) {
+            pen = 0;
+            continue;
+        }
+        if (pen) {
+            /* the segment's interior too, so a long straight line also counts */
+            double X0, Y0;
+            cairo_get_current_point(cr, &X0, &Y0);
+            for (int k = 1; k < 8; k++)
+                points_add(drawn, X0 + (px(a, xv) - X0) * k / 8, Y0 + (py(a, yv) - Y0) * k / 8);
+            cairo_line_to(cr, px(a, xv), py(a, yv));
+        } else {
+            cairo_move_to(cr, px(a, xv), py(a, yv));
+        }
+        points_add(drawn, px(a, xv), py(a, yv));
+        pen = 1;
+    }
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+    if (n <= 40 && style != 2)
+        for (int i = 0; i < n; i++) {
+            double xv = x ? x[i] : (double)(i + 1), yv = y[(size_t)i * stride];
+            if (!isfinite(yv) || (a->logy && yv <= 0)) continue;
+            cairo_new_sub_path(cr);
+            cairo_arc(cr, px(a, xv), py(a, yv), style == 1 ? 2.5 : 3, 0, 2 * M_PI);
+            cairo_fill(cr);
+        }
+}
+
+/* A legend in the top-right corner: entries of colour (or −1 for grey) and line style. */
+typedef struct LegendEntry {
+    const char *text;
+    int color, style;
+} LegendEntry;
+
+static void draw_legend(cairo_t *cr, const Axes *a, const LegendEntry *e, int n, const Points *drawn) {
+    if (n == 0) return;
+    set_font(cr, 12, 0);
+    double wmax = 0;
+    for (int i = 0; i < n; i++) {
+        cairo_text_extents_t te;
+        cairo_text_extents(cr, e[i].text, &te);
+        if (te.x_advance > wmax) wmax = te.x_advance;
+    }
+    double line_h = 18, w = wmax + 50, h = n * line_h + 10;
+    /* the corner (top right, top left, bottom right, bottom left) that covers fewest points */
+    double corners[4][2] = {{a->x0 + a->w - w - 10, a->y0 + 10}, {a->x0 + 10, a->y0 + 10},
+                            {a->x0 + a->w - w - 10, a->y0 + a->h - h - 10}, {a->x0 + 10, a->y0 + a->h - h - 10}};
+    int best = 0, best_count = -1;
+    for (int c = 0; c < 4; c++) {
+        int count = 0;
+        for (int i = 0; drawn && i < drawn->n; i++) {
+            double X = drawn->xy[2 * i], Y = drawn->xy[2 * i + 1];
+            count += X >= corners[c][0] - 4 && X <= corners[c][0] + w + 4 && Y >= corners[c][1] - 4 &&
+                     Y <= corners[c][1] + h + 4;
+        }
+        if (best_count < 0 || count < best_count) best = c, best_count = count;
+    }
+    double x = corners[best][0], y = corners[best][1];
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.9);
+    cairo_rectangle(cr, x, y, w, h);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 0.7, 0.7, 0.7);
+    cairo_set_line_width(cr, 1);
+    cairo_stroke(cr);
+    static const double dashed[] = {7, 4}, dotted[] = {2, 3};
+    for (int i = 0; i < n; i++) {
+        double yy = y + 5 + line_h * (i + 0.5);
+        if (e[i].color < 0) cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+        else set_rgb(cr, e[i].color);
+        cairo_set_line_width(cr, 2);
+        if (e[i].style == 1) cairo_set_dash(cr, dashed, 2, 0);
+        if (e[i].style == 2) cairo_set_dash(cr, dotted, 2, 0);
+        if (e[i].style != 3) {            /* 3: text only */
+            cairo_move_to(cr, x + 8, yy);
+            cairo_line_to(cr, x + 36, yy);
+            cairo_stroke(cr);
+        }
+        cairo_set_dash(cr, NULL, 0, 0);
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        text_at(cr, x + 42, yy, 0, 0.5, e[i].text);
+    }
+}
+
+enum { LEGEND_MAX_RUNS = 12 };
+
+static int has_grad(const PlotRun *r) { return r->grad_rows > 0 && r->grad_T > 0; }
+
+/* Entries for the runs drawn in a panel (only_grad: those with gradient norms), at most
+ * LEGEND_MAX_RUNS, then "... N more runs"; the style entries follow. */
+static int legend_runs(const PlotRun *runs, int n, int only_grad, LegendEntry *e, char *more, size_t more_cap) {
+    int k = 0, hidden = 0;
+    for (int i = 0; i < n; i++) {
+        if (only_grad && !has_grad(&runs[i])) continue;
+        if (k < LEGEND_MAX_RUNS) e[k++] = (LegendEntry){runs[i].label, i, 0};
+        else hidden++;
+    }
+    if (hidden) {
+        snprintf(more, more_cap, "... %d more run%s", hidden, hidden == 1 ? "" : "s");
+        e[k++] = (LegendEntry){more, -1, 3};
+    }
+    return k;
+}
+
+/* ---- panels ------------------------------------------------------------------------------------- */
+
+static Axes panel_axes(double top, double height) {
+    Axes a = {0};
+    a.x0 = MARGIN_L;
+    a.y0 = top + MARGIN_T;
+    a.w = FIG_W - MARGIN_L - MARGIN_R;
+    a.h = height - MARGIN_T - MARGIN_B;
+    return a;
+}
+
+static void draw_curves(cairo_t *cr, const PlotRun *runs, int n, double top) {
+    Axes a = panel_axes(top, CURVE_H);
+    double lo = INFINITY, hi = -INFINITY, lo_pos = INFINITY, hi_pos = -INFINITY;
+    int max_epoch = 1;
+    for (int i = 0; i < n; i++) {
+        extend(&lo, &hi, runs[i].train, runs[i].n_epochs, 0);
+        extend(&lo, &hi, runs[i].val, runs[i].n_epochs, 0);
+        extend(&lo_pos, &hi_pos, runs[i].train, runs[i].n_epochs, 1);
+        extend(&lo_pos, &hi_pos, runs[i].val, runs[i].n_epochs, 1);
+        for (int e = 0; e < runs[i].n_epochs; e++)
+            if (runs[i].epoch[e] > max_epoch) max_epoch = (int)runs[i].epoch[e];
+    }
+    /* Losses that fall over more than two decades are read on a log scale. */
+    a.logy = lo > 0 && isfinite(lo) && hi / lo > 100;
+    a.xmin = max_epoch > 1 ? 1 : 0.5;
+    a.xmax = max_epoch > 1 ? max_epoch : 1.5;
+    set_y_range(&a, a.logy ? lo_pos : lo, a.logy ? hi_pos : hi);
+    draw_axes(cr, &a, "Learning curves", "epoch", a.logy ? "loss (log scale)" : "loss", 1);
+    cairo_save(cr);
+    cairo_rectangle(cr, a.x0, a.y0, a.w, a.h);
+    cairo_clip(cr);
+    Points drawn = {0};
+    for (int i = 0; i < n; i++) {
+        draw_series(cr, &a, runs[i].epoch, runs[i].train, runs[i].n_epochs, 1, i, 0, &drawn);
+        draw_series(cr, &a, runs[i].epoch, runs[i].val, runs[i].n_epochs, 1, i, 1, &drawn);
+    }
+    LegendEntry e[LEGEND_MAX_RUNS + 4];
+    char more[64];
+    int k = legend_runs(runs, n, 0, e, more, sizeof more);
+    e[k++] = (LegendEntry){"train", -1, 0};
+    e[k++] = (LegendEntry){"validation", -1, 1};
+    draw_legend(cr, &a, e, k, &drawn);
+    free(drawn.xy);
+    cairo_restore(cr);
+}
+
+static void draw_grad(cairo_t *cr, const PlotRun *runs, int n, double top) {
+    Axes a = panel_axes(top, CURVE_H);
+    a.logy = 1;
+    double lo = INFINITY, hi = -INFINITY;
+    int T = 1;
+    for (int i = 0; i < n; i++) {
+        if (!has_grad(&runs[i])) continue;
+        extend(&lo, &hi, runs[i].grad, runs[i].grad_rows * runs[i].grad_T, 1);
+        if (runs[i].grad_T > T) T = runs[i].grad_T;
+    }
+    a.xmin = 1;
+    a.xmax = T > 1 ? T : 2;
+    set_y_range(&a, lo, hi);
+    draw_axes(cr, &a, "Gradient norm over time: ||dL/dh_t|| (last recurrent layer)", "time step t",
+              "gradient norm (log scale)", 1);
+    cairo_save(cr);
+    cairo_rectangle(cr, a.x0, a.y0, a.w, a.h);
+    cairo_clip(cr);
+    Points drawn = {0};
+    for (int i = 0; i < n; i++) {
+        const PlotRun *r = &runs[i];
+        if (!has_grad(r)) continue;
+        if (r->grad_rows > 1) draw_series(cr, &a, NULL, r->grad, r->grad_T, 1, i, 2, &drawn);
+        draw_series(cr, &a, NULL, r->grad + (size_t)(r->grad_rows - 1) * r->grad_T, r->grad_T, 1, i, 0, &drawn);
+    }
+    LegendEntry e[LEGEND_MAX_RUNS + 4];
+    char more[64];
+    int k = legend_runs(runs, n, 1, e, more, sizeof more);
+    e[k++] = (LegendEntry){"last epoch", -1, 0};
+    e[k++] = (LegendEntry){"first epoch", -1, 2};
+    draw_legend(cr, &a, e, k, &drawn);
+    free(drawn.xy);
+    cairo_restore(cr);
+}
+
+enum { IMG_TITLE_H = 44, IMG_LABEL_H = 22, IMG_GAP = 14, IMG_SIZE = 56 };
+
+static int image_cell(const PlotRun *r) {
+    int side = r->img_rows > r->img_cols ? r->img_rows : r->img_cols;
+    int scale = side > 0 ? IMG_SIZE / side : 1;
+    return (scale < 1 ? 1 : scale) * side;
+}
+
+static double images_height(const PlotRun *runs, int n) {
+    double h = IMG_TITLE_H;
+    for (int i = 0; i < n; i++)
+        if (runs[i].img_n > 0) h += IMG_LABEL_H + 2 * (image_cell(&runs[i]) + 4) + IMG_GAP;
+    return h + 10;
+}
+
+/* One image (rows × cols values mapped from [lo, hi] to black…white), scaled to cell px. */
+static void draw_image(cairo_t *cr, const float *v, int rows, int cols, double lo, double hi, double x, double y,
+                       int cell) {
+    int stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, cols);
+    unsigned char *pix = calloc((size_t)stride * rows, 1);
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) {
+            double t = (v[i * cols + j] - lo) / (hi - lo);
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            unsigned g = (unsigned)(t * 255 + 0.5);
+            uint32_t px32 = (g << 16) | (g << 8) | g;
+            memcpy(pix + (size_t)i * stride + 4 * j, &px32, 4);
+        }
+    cairo_surface_t *img = cairo_image_surface_create_for_data(pix, CAIRO_FORMAT_RGB24, cols, rows, stride);
+    int side = rows > cols ? rows : cols;
+    double s = (double)cell / side;
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    cairo_scale(cr, s, s);
+    cairo_set_source_surface(cr, img, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    cairo_surface_destroy(img);
+    free(pix);
+}
+
+static void draw_images(cairo_t *cr, const PlotRun *runs, int n, double top) {
+    set_font(cr, 15, 1);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    text_at(cr, MARGIN_L, top + 30, 0, 1, "Validation inputs (upper row) and their reconstructions (lower row)");
+    double y = top + IMG_TITLE_H;
+    for (int i = 0; i < n; i++) {
+        const PlotRun *r = &runs[i];
+        if (r->img_n == 0) continue;
+        set_font(cr, 12, 0);
+        set_rgb(cr, i);
+        text_at(cr, MARGIN_L, y + 4, 0, 0, r->label);
+        y += IMG_LABEL_H;
+        int d = r->img_rows * r->img_cols, cell = image_cell(r);
+        /* one grey scale for inputs and reconstructions, from the inputs' range */
+        double lo = INFINITY, hi = -INFINITY;
+        for (int k = 0; k < r->img_n * d; k++) {
+            if (r->img_in[k] < lo) lo = r->img_in[k];
+            if (r->img_in[k] > hi) hi = r->img_in[k];
+        }
+        if (!(hi > lo)) hi = lo + 1;
+        for (int k = 0; k < r->img_n; k++) {
+            double x = MARGIN_L + k * (cell + 6);
+            draw_image(cr, r->img_in + (size_t)k * d, r->img_rows, r->img_cols, lo, hi, x, y, cell);
+            draw_image(cr, r->img_out + (size_t)k * d, r->img_rows, r->img_cols, lo, hi, x, y + cell + 4, cell);
+        }
+        y += 2 * (cell + 4) + IMG_GAP;
+    }
+}
+
+/* ---- the figure --------------------------------------------------------------------------------- */
+
+static void draw_figure(cairo_t *cr, const PlotRun *runs, int n, int any_grad, int any_images) {
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    double top = 0;
+    draw_curves(cr, runs, n, top);
+    top += CURVE_H;
+    if (any_grad) {
+        draw_grad(cr, runs, n, top);
+        top += CURVE_H;
+    }
+    if (any_images) draw_images(cr, runs, n, top);
+}
+
+int plot_render(const PlotRun *runs, int n, const char *path, int svg, ExError *err) {
+    int any_grad = 0, any_images = 0;
+    for (int i = 0; i < n; i++) {
+        any_grad |= has_grad(&runs[i]);
+        any_images |= runs[i].img_n > 0;
+    }
+    double height = CURVE_H + (any_grad ? CURVE_H : 0) + (any_images ? images_height(runs, n) : 0);
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    cairo_surface_t *surface = svg ? cairo_svg_surface_create(tmp, FIG_W, height)
+                                   : cairo_image_surface_create(CAIRO_FORMAT_RGB24, FIG_W, (int)ceil(height));
+    if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
+        ex_fail(err, "cannot create %s: %s", tmp, cairo_status_to_string(cairo_surface_status(surface)));
+        cairo_surface_destroy(surface);
+        unlink(tmp);
+        return -1;
+    }
+    cairo_t *cr = cairo_create(surface);
+    draw_figure(cr, runs, n, any_grad, any_images);
+    cairo_status_t st = cairo_status(cr);
+    cairo_destroy(cr);
+    if (st == CAIRO_STATUS_SUCCESS && !svg) st = cairo_surface_write_to_png(surface, tmp);
+    cairo_surface_finish(surface);
+    if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(surface);
+    cairo_surface_destroy(surface);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        unlink(tmp);
+        return ex_fail(err, "cannot write %s: %s", path, cairo_status_to_string(st));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return ex_fail(err, "cannot rename %s to %s: %s", tmp, path, strerror(e));
+    }
+    return 0;
+}
+
+void plot_release_fonts(void) {
+    cairo_debug_reset_static_data();
+    FcFini();
+}
+
+/* ---- the command -------------------------------------------------------------------------------- */
+
+/* Legend labels: the run folder's name plus the overrides that tell the runs apart (those that
+ * every run shares, such as threads=1 in a sweep, are left out). */
+static void make_labels(PlotRun *runs, char **dirs, int n) {
+    char **ov = calloc((size_t)n, sizeof *ov);
+    for (int i = 0; i < n; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/overrides.txt", dirs[i]);
+        ov[i] = read_file(path, NULL, NULL);
+        if (!ov[i]) ov[i] = strdup("");
+    }
+    for (int i = 0; i < n; i++) {
+        char label[256];
+        snprintf(label, sizeof label, "%s", runs[i].label);
+        char *copy = strdup(ov[i]), *save = NULL;
+        for (char *tok = strtok_r(copy, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+            int shared = n > 1;
+            for (int j = 0; j < n && shared; j++) {
+                /* is tok one of run j's lines? */
+                const char *p = ov[j];
+                size_t len = strlen(tok);
+                int found = 0;
+                while ((p = strstr(p, tok)) != NULL) {
+                    if ((p == ov[j] || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0')) { found = 1; break; }
+                    p += len;
+                }
+                shared = found;
+            }
+            if (shared) continue;
+            size_t used = strlen(label);
+            if (used + strlen(tok) + 2 < 72) snprintf(label + used, sizeof label - used, " %s", tok);
+            else if (used + 4 < sizeof label && !strstr(label, "...")) snprintf(label + used, sizeof label - used, " ...");
+        }
+        free(copy);
+        snprintf(runs[i].label, sizeof runs[i].label, "%s", label);
+    }
+    for (int i = 0; i < n; i++) free(ov[i]);
+    free(ov);
+}
+
+int command_plot(int argc, char **argv) {
+    const char *out = NULL;
+    int svg = 0, images = 1, n_args = 0, rc = EXIT_USAGE;
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
+            fputs(PLOT_USAGE, stdout);
+            free(args);
+            return EXIT_OK;
+        }
+        if ((strcmp(s, "-o") == 0 || strcmp(s, "--output") == 0) && i + 1 < argc) out = argv[++i];
+        else if (strcmp(s, "--svg") == 0) svg = 1;
+        else if (strcmp(s, "--no-images") == 0) images = 0;
+        else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "exprun plot: unknown option or missing value: %s\n\n%s", s, PLOT_USAGE);
+            free(args);
+            return EXIT_USAGE;
+        } else args[n_args++] = argv[i];
+    }
+    if (n_args == 0 || !out) {
+        fprintf(stderr, "exprun plot: %s\n\n%s", n_args == 0 ? "missing RUN" : "missing -o FILE", PLOT_USAGE);
+        free(args);
+        return EXIT_USAGE;
+    }
+    size_t olen = strlen(out);
+    if (olen > 4 && strcmp(out + olen - 4, ".svg") == 0) svg = 1;
+    ExError err;
+    char **dirs = NULL;
+    int n = 0;
+    if (find_run_dirs(args, n_args, &dirs, &n, &err) != 0) {
+        fprintf(stderr, "exprun plot: %s\n", err.msg);
+        free(args);
+        return EXIT_USAGE;
+    }
+    free(args);
+    PlotRun *runs = calloc((size_t)n + 1, sizeof *runs);
+    char **kept_dirs = calloc((size_t)n + 1, sizeof *kept_dirs);
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        if (plot_run_load(dirs[i], images, &runs[kept], &err) != 0) {
+            fprintf(stderr, "exprun plot: skipping %s: %s\n", dirs[i], err.msg);
+            continue;
+        }
+        if (runs[kept].note[0]) fprintf(stderr, "exprun plot: %s: %s\n", dirs[i], runs[kept].note);
+        kept_dirs[kept++] = dirs[i];
+    }
+    if (kept == 0) {
+        fprintf(stderr, "exprun plot: no run with results to plot%s\n", n == 0 ? " (no run directories found)" : "");
+        rc = EXIT_RUNTIME;
+    } else {
+        make_labels(runs, kept_dirs, kept);
+        if (plot_render(runs, kept, out, svg, &err) != 0) {
+            fprintf(stderr, "exprun plot: %s\n", err.msg);
+            rc = EXIT_RUNTIME;
+        } else {
+            printf("plot: %s (%d run%s)\n", out, kept, kept == 1 ? "" : "s");
+            rc = EXIT_OK;
+        }
+    }
+    plot_release_fonts();
+    for (int i = 0; i < kept; i++) plot_run_free(&runs[i]);
+    for (int i = 0; i < n; i++) free(dirs[i]);
+    free(dirs);
+    free(kept_dirs);
+    free(runs);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/* plot.h — `exprun plot RUN... -o FILE [--svg]`: figures of one or several runs, drawn with
+ * cairo (PNG through its image surface, SVG through its SVG surface).
+ *
+ * Panels, top to bottom:
+ *   1. learning curves: train_loss (solid) and val_loss (dashed) per epoch, one colour per run
+ *      (log scale when the losses span more than two decades);
+ *   2. recurrent runs: the gradient norm over time, ‖∂L/∂h_t‖ against t (results.h5
+ *      /diagnostics/grad_norm_by_time, log scale): the last epoch solid, the first dotted — how
+ *      far back the gradient reaches, and whether it vanishes or explodes;
+ *   3. autoencoders on image data (IDX files, which carry the image size): validation inputs
+ *      beside their reconstructions, from the run's latest checkpoint.
+ * A RUN may also be a folder of runs (a sweep); every run found under it is drawn. */
+#ifndef EXPRUN_PLOT_H
+#define EXPRUN_PLOT_H
+
+#include "error.h"
+
+typedef struct PlotRun {
+    char label[256];                 /* legend text */
+    int n_epochs;
+    double *epoch, *train, *val;     /* (n_epochs); NaN where absent */
+    int grad_rows, grad_T;
+    double *grad;                    /* (grad_rows, grad_T): row e = epoch e+1 */
+    int img_n, img_rows, img_cols;
+    float *img_in, *img_out;         /* (img_n, img_rows·img_cols) inputs and reconstructions */
+    char note[512];                  /* why a panel is missing, "" if nothing is */
+} PlotRun;
+
+/* Read a run directory: metrics and diagnostics from results.h5; with_images: also evaluate
+ * the latest checkpoint on the first validation images (autoencoders on IDX data). A panel
+ * that cannot be made leaves a note and no error; -1 only when results.h5 cannot be read. */
+int plot_run_load(const char *dir, int with_images, PlotRun *r, ExError *err);
+void plot_run_free(PlotRun *r);
+
+/* Draw the figure of runs[0..n) into path (PNG, or SVG if svg), published by rename. */
+int plot_render(const PlotRun *runs, int n, const char *path, int svg, ExError *err);
+
+/* Drop cairo's and fontconfig's process-wide caches (fonts loaded for the labels), so leak
+ * checkers see a clean exit. Call only when no figure is being drawn; command_plot does. */
+void plot_release_fonts(void);
+
+/* `exprun plot RUN... -o FILE [--svg] [--no-images]`; argv holds the arguments after "plot". */
+int command_plot(int argc, char **argv);
+
+#endif

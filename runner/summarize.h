@@ -1,0 +1,54 @@
+/* summarize.h — one table of runs: `exprun summarize DIR... [--csv]`.
+ *
+ * A run directory is any folder holding resolved.yaml; the folders given are searched for them
+ * (a run directory itself may be given). Each run contributes one row read from its files:
+ *   status       the status file; "running" whose lock nobody holds becomes "killed?" (the
+ *                process died without writing a status — resume it)
+ *   overrides    overrides.txt, joined by spaces
+ *   metrics      results.h5 /metrics/epochs: epochs done (rows), final train_loss and
+ *                val_loss, the best (lowest) val_loss and its epoch, wall time = Σ epoch_time
+ *   epochs_total train.epochs of resolved.yaml
+ * results.h5 is published by rename (h5doc.h), so a run that is still training is read like
+ * any other: the table shows its last completed epoch. Rows are sorted by path. */
+#ifndef EXPRUN_SUMMARIZE_H
+#define EXPRUN_SUMMARIZE_H
+
+#include <stdio.h>
+
+#include "error.h"
+
+typedef struct RunSummary {
+    char *dir;                  /* the run directory (as found from the folder given) */
+    char name[256];             /* the spec's name */
+    char status[32];
+    char *overrides;            /* space-joined, "" when none */
+    int epochs, epochs_total;   /* done; planned (0 when unknown) */
+    double final_train, final_val, best_val; /* NaN when absent */
+    int best_epoch;             /* epoch of best_val (1-based), 0 when none */
+    double wall_time;           /* seconds, Σ epoch_time */
+    char note[512];             /* what could not be read, "" when all was fine */
+} RunSummary;
+
+/* Read one run directory into s (free with run_summary_free). A missing or unreadable
+ * results.h5 is not an error: the row gets NaNs and a note. Returns -1 only when dir is not a
+ * run directory. */
+int run_summary_read(const char *dir, RunSummary *s, ExError *err);
+void run_summary_free(RunSummary *s);
+
+/* Every run directory under the given folders (a folder may itself be one), sorted by path,
+ * without duplicates. *paths is malloc'd (free each and the array). Hidden folders and
+ * checkpoints/ are not searched. -1 when a folder does not exist. */
+int find_run_dirs(char *const *folders, int n_folders, char ***paths, int *n_paths, ExError *err);
+
+/* The table: aligned columns (paths shown relative to the runs' common folder, which is named
+ * on a first line) or CSV with a header row (full paths, raw numbers). */
+void summary_print_table(const RunSummary *runs, int n, FILE *out);
+void summary_print_csv(const RunSummary *runs, int n, FILE *out);
+
+/* Seconds as "12.3s" (under a minute) or "h:mm:ss". */
+void format_seconds(char *buf, size_t cap, double seconds);
+
+/* `exprun summarize DIR... [--csv]`; argv holds the arguments after "summarize". */
+int command_summarize(int argc, char **argv);
+
+#endif

@@ -1,0 +1,286 @@
+/* test_plot.c — `exprun plot` makes files other programs can open: PNGs decoded here with libpng
+ * (size, and the runs' colours actually drawn), SVGs parsed as XML by Python; the panels appear
+ * for the runs that have them (gradient norms for a recurrent run, reconstructions for an
+ * autoencoder on IDX images); awkward data (NaN, one epoch, zero gradients, many runs) still
+ * draws; bad arguments fail with the documented statuses. */
+#include <math.h>
+#include <png.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5doc.h"
+#include "plot.h"
+#include "rng.h"
+#include "testutil.h"
+
+static char *tmp;
+static char exe[4096];
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return strdup("");
+    static char buf[1 << 21];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    if (len) *len = n;
+    return strdup(buf);
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) {
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    char full[17000];
+    snprintf(full, sizeof full, "cd %s && %s", tmp, cmd);
+    return run_command(full);
+}
+
+/* Three small runs: an autoencoder on HDF5 data, one on 8x8 IDX images, an LSTM on the copy task. */
+static void make_runs(void) {
+    enum { N = 150, D = 16 };
+    static float x[N * D];
+    Rng r;
+    rng_seed(&r, 9);
+    for (int i = 0; i < N * D; i++) x[i] = rng_uniform(&r);
+    H5Doc *doc = h5doc_new();
+    int shape[2] = {N, D};
+    h5doc_floats(doc, "/x", 2, shape, x);
+    ExError err;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/data.h5", tmp);
+    if (h5doc_publish(doc, path, &err) != 0) exit(1);
+    h5doc_free(doc);
+    /* IDX: magic 0x00000803 (unsigned bytes, 3 dimensions), then n, rows, cols big-endian */
+    snprintf(path, sizeof path, "%s/img.idx", tmp);
+    FILE *f = fopen(path, "wb");
+    unsigned char head[16] = {0, 0, 8, 3, 0, 0, 0, 120, 0, 0, 0, 8, 0, 0, 0, 8};
+    fwrite(head, 1, 16, f);
+    for (int i = 0; i < 120; i++) {
+        unsigned char img[64] = {0};
+        int a = (int)(rng_uniform(&r) * 5), b = (int)(rng_uniform(&r) * 5);
+        for (int u = 0; u < 3; u++)
+            for (int v = 0; v < 3; v++) img[(a + u) * 8 + b + v] = 255;
+        fwrite(img, 1, 64, f);
+    }
+    fclose(f);
+    snprintf(path, sizeof path, "%s/ae.yaml", tmp);
+    write_text(path, "version: 1\nthreads: 1\ndata: {source: hdf5, path: data.h5}\n"
+                     "model: {type: autoencoder, code: 4}\nloss: squared_error\noptimizer: {lr: 0.01}\n"
+                     "train: {epochs: 4, batch_size: 32}\n");
+    snprintf(path, sizeof path, "%s/img.yaml", tmp);
+    write_text(path, "version: 1\nthreads: 1\ndata: {source: idx, path: img.idx, scale: unit}\n"
+                     "model: {type: autoencoder, code: 8}\nloss: cross_entropy\noptimizer: {lr: 0.01}\n"
+                     "train: {epochs: 3, batch_size: 32}\n");
+    snprintf(path, sizeof path, "%s/rnn.yaml", tmp);
+    write_text(path, "version: 1\nthreads: 1\n"
+                     "data: {source: copy, length: 12, train_size: 120, test_size: 20, copy_length: 3, alphabet: 4}\n"
+                     "model: {type: lstm, units: [8], input: onehot}\nloss: softmax_cross_entropy\n"
+                     "train: {epochs: 3, batch_size: 20}\n");
+    if (sh("%s ae.yaml --out runs/ae -q && %s ae.yaml --out runs/ae2 -q optimizer.lr=0.003 && "
+           "%s img.yaml --out img -q && %s rnn.yaml --out rnn -q",
+           exe, exe, exe, exe) != 0) {
+        fprintf(stderr, "test_plot: could not make the runs\n");
+        exit(1);
+    }
+}
+
+typedef struct Image {
+    int w, h;
+    unsigned char *rgb;
+} Image;
+
+/* Decode with libpng (its simplified API): 1 on success. */
+static int read_png(const char *name, Image *im) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", tmp, name);
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&img, path)) return 0;
+    img.format = PNG_FORMAT_RGB;
+    im->rgb = malloc(PNG_IMAGE_SIZE(img));
+    if (!png_image_finish_read(&img, NULL, im->rgb, 0, NULL)) {
+        free(im->rgb);
+        png_image_free(&img);
+        return 0;
+    }
+    im->w = (int)img.width;
+    im->h = (int)img.height;
+    return 1;
+}
+
+/* Pixels within a small distance of colour (r, g, b), in rows [y0, y1). */
+static int count_colour(const Image *im, int r, int g, int b, int y0, int y1) {
+    int n = 0;
+    for (int y = y0; y < y1 && y < im->h; y++)
+        for (int x = 0; x < im->w; x++) {
+            const unsigned char *p = im->rgb + 3 * ((size_t)y * im->w + x);
+            n += abs(p[0] - r) + abs(p[1] - g) + abs(p[2] - b) < 40;
+        }
+    return n;
+}
+
+#define BLUE 31, 119, 180     /* the first run's colour */
+#define ORANGE 255, 127, 14   /* the second's */
+
+static void test_learning_curves_png(void) {
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs/ae -o ae.png > plot.out 2>&1", exe), 0);
+    Image im;
+    CU_ASSERT_FATAL(read_png("ae.png", &im));
+    CU_ASSERT_EQUAL(im.w, 960);
+    CU_ASSERT_EQUAL(im.h, 420);                        /* one panel: learning curves */
+    CU_ASSERT(count_colour(&im, BLUE, 0, im.h) > 300);  /* train and validation curves drawn */
+    CU_ASSERT_EQUAL(count_colour(&im, ORANGE, 0, im.h), 0);
+    CU_ASSERT(count_colour(&im, 255, 255, 255, 0, im.h) > im.w * im.h / 2);   /* white background */
+    free(im.rgb);
+    /* a folder of runs: both drawn, in two colours */
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs -o two.png > plot.out 2>&1", exe), 0);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/plot.out", tmp);
+    char *out = slurp(path, NULL);
+    CU_ASSERT(strstr(out, "(2 runs)") != NULL);
+    free(out);
+    CU_ASSERT_FATAL(read_png("two.png", &im));
+    CU_ASSERT(count_colour(&im, BLUE, 0, im.h) > 300);
+    CU_ASSERT(count_colour(&im, ORANGE, 0, im.h) > 300);
+    free(im.rgb);
+}
+
+static void test_panels(void) {
+    Image im;
+    /* recurrent: learning curves + gradient norm over time */
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn -o rnn.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_FATAL(read_png("rnn.png", &im));
+    CU_ASSERT_EQUAL(im.h, 840);
+    CU_ASSERT(count_colour(&im, BLUE, 420, 840) > 200);   /* the gradient curves in the lower panel */
+    free(im.rgb);
+    /* autoencoder on images: learning curves + inputs beside reconstructions */
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot img -o img.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_FATAL(read_png("img.png", &im));
+    CU_ASSERT(im.h > 420 + 100);
+    /* the image panel holds white squares on black: both extremes occur below the curves */
+    CU_ASSERT(count_colour(&im, 0, 0, 0, 440, im.h) > 1000);
+    CU_ASSERT(count_colour(&im, 255, 255, 255, 480, im.h) > 1000);
+    free(im.rgb);
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot img --no-images -o img2.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_FATAL(read_png("img2.png", &im));
+    CU_ASSERT_EQUAL(im.h, 420);
+    free(im.rgb);
+    /* all three kinds together: three panels */
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs/ae rnn img -o all.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_FATAL(read_png("all.png", &im));
+    CU_ASSERT(im.h > 840 + 100);
+    free(im.rgb);
+}
+
+static void test_svg_is_well_formed(void) {
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn runs/ae -o fig.svg > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn --svg -o forced.png > plot.out 2>&1", exe), 0);
+    const char *files[2] = {"fig.svg", "forced.png"};
+    for (int i = 0; i < 2; i++) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/%s", tmp, files[i]);
+        size_t len = 0;
+        char *text = slurp(path, &len);
+        CU_ASSERT(strncmp(text, "<?xml", 5) == 0);
+        CU_ASSERT(strstr(text, "<svg") != NULL);
+        size_t n = len;
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) n--;
+        CU_ASSERT(n >= 6 && strncmp(text + n - 6, "</svg>", 6) == 0);
+        free(text);
+        int rc = sh("/usr/bin/python3 -c \"import sys, xml.etree.ElementTree as E; "
+                    "r = E.parse(sys.argv[1]).getroot(); sys.exit(0 if r.tag.endswith('svg') else 1)\" %s",
+                    files[i]);
+        CU_ASSERT_EQUAL(rc, 0);
+    }
+}
+
+/* plot_render on data the runs never make: NaN losses, one epoch, zero and negative gradient
+ * norms (not drawable on a log axis), 15 runs (more than the legend lists). */
+static void test_awkward_data(void) {
+    enum { R = 15, E = 5, T = 6 };
+    PlotRun runs[R];
+    memset(runs, 0, sizeof runs);
+    for (int i = 0; i < R; i++) {
+        PlotRun *r = &runs[i];
+        snprintf(r->label, sizeof r->label, "run %d", i);
+        r->n_epochs = i == 0 ? 1 : E;
+        r->epoch = calloc(E, sizeof(double));
+        r->train = calloc(E, sizeof(double));
+        r->val = calloc(E, sizeof(double));
+        for (int e = 0; e < E; e++) {
+            r->epoch[e] = e + 1;
+            r->train[e] = 1.0 / (e + 1 + i);
+            r->val[e] = e == 2 ? NAN : 1.2 / (e + 1 + i);
+        }
+        if (i < 3) {
+            r->grad_rows = 2;
+            r->grad_T = T;
+            r->grad = calloc(2 * T, sizeof(double));
+            for (int t = 0; t < 2 * T; t++) r->grad[t] = t % 3 == 0 ? 0.0 : (t % 5 == 0 ? -1.0 : pow(10, -t));
+        }
+    }
+    ExError err;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/awkward.png", tmp);
+    CU_ASSERT_EQUAL(plot_render(runs, R, path, 0, &err), 0);
+    Image im;
+    CU_ASSERT_FATAL(read_png("awkward.png", &im));
+    CU_ASSERT_EQUAL(im.h, 840);
+    free(im.rgb);
+    /* all-NaN losses and a single run with nothing to draw still give a valid picture */
+    for (int e = 0; e < E; e++) runs[1].train[e] = runs[1].val[e] = NAN;
+    snprintf(path, sizeof path, "%s/empty.svg", tmp);
+    CU_ASSERT_EQUAL(plot_render(&runs[1], 1, path, 1, &err), 0);
+    /* an unwritable path is an error naming it */
+    CU_ASSERT_EQUAL(plot_render(runs, 2, "/nonexistent-dir/x.png", 0, &err), -1);
+    CU_ASSERT(strstr(err.msg, "/nonexistent-dir/x.png") != NULL);
+    for (int i = 0; i < R; i++) plot_run_free(&runs[i]);
+}
+
+static void test_bad_arguments(void) {
+    CU_ASSERT_EQUAL(sh("%s plot rnn > /dev/null 2>&1", exe), 2);                 /* no -o */
+    CU_ASSERT_EQUAL(sh("%s plot -o x.png > /dev/null 2>&1", exe), 2);            /* no run */
+    CU_ASSERT_EQUAL(sh("%s plot nope -o x.png > /dev/null 2>&1", exe), 2);       /* not a folder */
+    CU_ASSERT_EQUAL(sh("mkdir -p empty && %s plot empty -o x.png > /dev/null 2>&1", exe), 3);
+    CU_ASSERT_EQUAL(sh("test ! -e x.png"), 0);
+}
+
+int main(void) {
+    tmp = make_temp_dir("plot");
+    if (!realpath(exprun_bin(), exe)) {
+        perror(exprun_bin());
+        return 1;
+    }
+    make_runs();
+    TestCase cases[] = {{"learning curves: a valid PNG with the runs' colours", test_learning_curves_png},
+                        {"gradient-norm and reconstruction panels", test_panels},
+                        {"SVG is well-formed XML", test_svg_is_well_formed},
+                        {"NaN, one epoch, zero gradients, many runs", test_awkward_data},
+                        {"bad arguments", test_bad_arguments},
+                        {NULL, NULL}};
+    int rc = run_tests("plot", cases);
+    plot_release_fonts();
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    if (rc == 0) run_command(cmd);
+    free(tmp);
+    return rc;
+}

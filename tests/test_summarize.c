@@ -1,0 +1,282 @@
+/* test_summarize.c — `exprun summarize` on small runs the test makes: the aligned table (columns
+ * line up, values match results.h5), the CSV (parsed by Python's csv module and checked against
+ * h5py), statuses (finished, interrupted, "killed?" for a run nobody holds, running while its
+ * lock is held), a run without results, and bad folders. */
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "h5doc.h"
+#include "h5read.h"
+#include "rng.h"
+#include "summarize.h"
+#include "testutil.h"
+
+static char *tmp;
+static char exe[4096];
+static char data_path[1024], spec_path[1024];
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return strdup("");
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return strdup(buf);
+}
+
+static void make_data_and_spec(void) {
+    enum { N = 200, D = 10 };
+    static float x[N * D];
+    Rng r;
+    rng_seed(&r, 2);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < D; j++) x[i * D + j] = rng_uniform(&r);
+    H5Doc *doc = h5doc_new();
+    int shape[2] = {N, D};
+    h5doc_floats(doc, "/x", 2, shape, x);
+    ExError err;
+    snprintf(data_path, sizeof data_path, "%s/data.h5", tmp);
+    if (h5doc_publish(doc, data_path, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(1);
+    }
+    h5doc_free(doc);
+    char text[2048];
+    /* 180 training rows / 50 = 4 steps per epoch */
+    snprintf(text, sizeof text,
+             "version: 1\nname: summ\nseed: 5\nthreads: 1\ndata: {source: hdf5, path: %s}\n"
+             "model: {type: autoencoder, code: 3}\nloss: squared_error\noptimizer: {lr: 0.01}\n"
+             "train: {epochs: 4, batch_size: 50}\n",
+             data_path);
+    snprintf(spec_path, sizeof spec_path, "%s/spec.yaml", tmp);
+    write_text(spec_path, text);
+}
+
+static int sh(const char *fmt, const char *a, const char *b) {
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd, fmt, a, b);
+    return run_command(cmd);
+}
+
+static void make_runs(void) {
+    char cmd[16384];
+    /* a: 4 epochs, an override holding commas; b: 2 epochs; c: stopped after 6 steps */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && %s %s --out runs/a -q optimizer.lr=0.02 'model.noise={type: masking, rate: 0.1}' "
+             "&& %s %s --out runs/b -q train.epochs=2 "
+             "&& (EXPRUN_STOP_AFTER_STEPS=6 %s %s --out runs/c -q 2>/dev/null; test $? = 143) "
+             "&& cp -r runs/a runs/d && echo running > runs/d/status "
+             "&& mkdir runs/e && cp runs/a/resolved.yaml runs/e/ && echo failed > runs/e/status",
+             tmp, exe, spec_path, exe, spec_path, exe, spec_path);
+    if (run_command(cmd) != 0) {
+        fprintf(stderr, "test_summarize: could not make the runs\n");
+        exit(1);
+    }
+}
+
+/* Where each word of the header starts and ends. */
+static int header_columns(const char *line, int *start, int *end, int cap) {
+    int n = 0;
+    for (int i = 0; line[i] && line[i] != '\n' && n < cap; i++)
+        if (line[i] != ' ' && (i == 0 || line[i - 1] == ' ')) {
+            start[n] = i;
+            int j = i;
+            while (line[j] && line[j] != ' ' && line[j] != '\n') j++;
+            end[n++] = j;
+        }
+    return n;
+}
+
+static void test_aligned_table(void) {
+    char cmd[8192], out_path[1100];
+    snprintf(out_path, sizeof out_path, "%s/table.txt", tmp);
+    snprintf(cmd, sizeof cmd, "cd %s && %s summarize runs > table.txt 2> table.err", tmp, exe);
+    CU_ASSERT_EQUAL_FATAL(run_command(cmd), 0);
+    char *text = slurp(out_path);
+    char *lines[16];
+    int n = 0;
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && n < 16; l = strtok_r(NULL, "\n", &save)) lines[n++] = l;
+    CU_ASSERT_EQUAL_FATAL(n, 7);                    /* "# runs in runs/", header, 5 runs */
+    CU_ASSERT_STRING_EQUAL(lines[0], "# runs in runs/");
+    CU_ASSERT(strncmp(lines[1], "run  name  status       epochs  train_loss  val_loss  best_val  best_epoch", 70) == 0);
+    int start[16], end[16];
+    int nc = header_columns(lines[1], start, end, 16);
+    CU_ASSERT_EQUAL_FATAL(nc, 10);
+    /* left-aligned: run, name, status, overrides; the rest right-aligned */
+    const int right[10] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 0};
+    for (int r = 2; r < n; r++)
+        for (int c = 0; c < nc; c++) {
+            const char *row = lines[r];
+            int len = (int)strlen(row);
+            if (right[c]) {
+                CU_ASSERT(end[c] - 1 < len && row[end[c] - 1] != ' ' && row[end[c]] == ' ');
+            } else {
+                CU_ASSERT(start[c] < len && row[start[c]] != ' ' && (start[c] == 0 || row[start[c] - 1] == ' '));
+            }
+        }
+    CU_ASSERT(strncmp(lines[2], "a    summ  finished        4/4", 30) == 0);
+    CU_ASSERT(strncmp(lines[3], "b    summ  finished        2/2", 30) == 0);
+    CU_ASSERT(strncmp(lines[4], "c    summ  interrupted     1/4", 30) == 0);
+    CU_ASSERT(strncmp(lines[5], "d    summ  killed?         4/4", 30) == 0);
+    CU_ASSERT(strncmp(lines[6], "e    summ  failed          0/4           -", 42) == 0);
+    CU_ASSERT(strstr(lines[2], "optimizer.lr=0.02 model.noise={type: masking, rate: 0.1}") != NULL);
+    CU_ASSERT(strstr(lines[3], "train.epochs=2") != NULL);
+    /* run a's best val_loss, as results.h5 has it */
+    char h5[1100];
+    snprintf(h5, sizeof h5, "%s/runs/a/results.h5", tmp);
+    H5Reader *rd;
+    ExError err;
+    CU_ASSERT_FATAL(h5r_open(&rd, h5, &err) == 0);
+    int ncols;
+    char **names;
+    int64_t nrows;
+    double *rows;
+    CU_ASSERT_FATAL(h5r_read_table(rd, "/metrics/epochs", &ncols, &names, &nrows, &rows, &err) == 0);
+    int cv = -1;
+    for (int c = 0; c < ncols; c++)
+        if (strcmp(names[c], "val_loss") == 0) cv = c;
+    double best = INFINITY;
+    for (int64_t i = 0; i < nrows; i++) best = fmin(best, rows[i * ncols + cv]);
+    char want[64];
+    snprintf(want, sizeof want, " %.5g ", best);
+    CU_ASSERT(strstr(lines[2], want) != NULL);
+    h5r_free_strings(names, (size_t)ncols);
+    free(rows);
+    h5r_close(rd);
+    free(text);
+    /* the run without results is named on stderr */
+    snprintf(out_path, sizeof out_path, "%s/table.err", tmp);
+    char *errs = slurp(out_path);
+    CU_ASSERT(strstr(errs, "runs/e: no results.h5 yet") != NULL);
+    free(errs);
+}
+
+static void test_csv_matches_h5py(void) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd %s && %s summarize runs/ --csv > table.csv 2>/dev/null", tmp, exe);
+    CU_ASSERT_EQUAL_FATAL(run_command(cmd), 0);
+    char py[1100];
+    snprintf(py, sizeof py, "%s/check_csv.py", tmp);
+    write_text(py,
+               "import csv, math, sys\n"
+               "try:\n"
+               "    import h5py\n"
+               "except ImportError:\n"
+               "    sys.exit(3)\n"
+               "rows = list(csv.reader(open(sys.argv[1])))\n"
+               "assert rows[0] == ['run_dir','name','status','epochs','epochs_total','final_train_loss',"
+               "'final_val_loss','best_val_loss','best_epoch','wall_time_s','overrides'], rows[0]\n"
+               "assert len(rows) == 6, len(rows)\n"
+               "assert all(len(r) == 11 for r in rows)\n"
+               "by = {r[0].split('/')[-1]: r for r in rows[1:]}\n"
+               "assert by['a'][10] == 'optimizer.lr=0.02 model.noise={type: masking, rate: 0.1}', by['a'][10]\n"
+               "assert by['c'][2] == 'interrupted' and by['c'][3] == '1' and by['c'][4] == '4'\n"
+               "assert by['e'][5] == '' and by['e'][9] == ''\n"
+               "for name in 'abc':\n"
+               "    r = by[name]\n"
+               "    with h5py.File('runs/%s/results.h5' % name, 'r') as f:\n"
+               "        t = f['metrics/epochs'][()]\n"
+               "    assert int(r[3]) == len(t)\n"
+               "    assert abs(float(r[5]) - t['train_loss'][-1]) <= 1e-8 * abs(t['train_loss'][-1])\n"
+               "    assert abs(float(r[7]) - t['val_loss'].min()) <= 1e-8 * abs(t['val_loss'].min())\n"
+               "    assert int(r[8]) == int(t['epoch'][t['val_loss'].argmin()])\n"
+               "    assert abs(float(r[9]) - t['epoch_time'].sum()) <= 1e-3\n"
+               "print('ok')\n");
+    snprintf(cmd, sizeof cmd, "cd %s && /usr/bin/python3 check_csv.py table.csv > py.txt 2>&1", tmp);
+    int rc = run_command(cmd);
+    CU_ASSERT(rc == 0 || rc == 3);
+    if (rc != 0 && rc != 3) {
+        char p[1100];
+        snprintf(p, sizeof p, "%s/py.txt", tmp);
+        char *t = slurp(p);
+        printf("\n%s\n", t);
+        free(t);
+    }
+}
+
+/* "running" in the status file: running while the lock is held, killed? when nobody holds it. */
+static void test_running_vs_killed(void) {
+    char dir[1100], lock[1200];
+    snprintf(dir, sizeof dir, "%s/runs/d", tmp);
+    RunSummary s;
+    ExError err;
+    CU_ASSERT_FATAL(run_summary_read(dir, &s, &err) == 0);
+    CU_ASSERT_STRING_EQUAL(s.status, "killed?");
+    run_summary_free(&s);
+    snprintf(lock, sizeof lock, "%s/.lock", dir);
+    int fd = open(lock, O_RDWR | O_CREAT, 0666);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_FATAL(flock(fd, LOCK_EX | LOCK_NB) == 0);
+    CU_ASSERT_FATAL(run_summary_read(dir, &s, &err) == 0);
+    CU_ASSERT_STRING_EQUAL(s.status, "running");
+    CU_ASSERT_EQUAL(s.epochs, 4);
+    CU_ASSERT_EQUAL(s.epochs_total, 4);
+    run_summary_free(&s);
+    close(fd);
+    /* the probe left no lock behind: a writer can still take it */
+    fd = open(lock, O_RDWR);
+    CU_ASSERT(flock(fd, LOCK_EX | LOCK_NB) == 0);
+    close(fd);
+}
+
+static void test_bad_folders(void) {
+    char args[2048];
+    CU_ASSERT_EQUAL(sh("%s summarize %s/nope > /dev/null 2>&1", exe, tmp), 2);
+    CU_ASSERT_EQUAL(sh("%s summarize > /dev/null 2>&1%s", exe, ""), 2);
+    snprintf(args, sizeof args, "%s/empty", tmp);
+    sh("mkdir -p %s%s", args, "");
+    CU_ASSERT_EQUAL(sh("%s summarize %s > /dev/null 2>&1", exe, args), 0);
+    /* a run directory given directly, twice: one row */
+    char **paths;
+    int n;
+    ExError err;
+    char a[1100];
+    snprintf(a, sizeof a, "%s/runs/a", tmp);
+    char *folders[2] = {a, a};
+    CU_ASSERT_FATAL(find_run_dirs(folders, 2, &paths, &n, &err) == 0);
+    CU_ASSERT_EQUAL(n, 1);
+    for (int i = 0; i < n; i++) free(paths[i]);
+    free(paths);
+    char buf[32];
+    format_seconds(buf, sizeof buf, 12.34);
+    CU_ASSERT_STRING_EQUAL(buf, "12.3s");
+    format_seconds(buf, sizeof buf, 3725);
+    CU_ASSERT_STRING_EQUAL(buf, "1:02:05");
+}
+
+int main(void) {
+    tmp = make_temp_dir("summarize");
+    if (!realpath(exprun_bin(), exe)) {
+        perror(exprun_bin());
+        return 1;
+    }
+    make_data_and_spec();
+    make_runs();
+    TestCase cases[] = {{"aligned table", test_aligned_table},
+                        {"CSV, checked with h5py", test_csv_matches_h5py},
+                        {"running (lock held) vs killed? (no lock)", test_running_vs_killed},
+                        {"bad folders, duplicates, durations", test_bad_folders},
+                        {NULL, NULL}};
+    int rc = run_tests("summarize", cases);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    if (rc == 0) run_command(cmd);
+    free(tmp);
+    return rc;
+}
