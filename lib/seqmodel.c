@@ -54,6 +54,7 @@ typedef struct SeqModel {
     int32_t *tgt;                 /* (T·B) target tokens/labels, time-major */
     float *ytm;                   /* (T·B, n_out) float targets, time-major */
     float *logits, *dlogits;      /* (T·B, n_out) */
+    int out_rows;                 /* rows of logits the last batch filled (seqmodel_outputs) */
     size_t carry_n;               /* floats in a carry block */
     float *carry_train, *carry_eval, *carry_sample;
     int norms_T;
@@ -559,6 +560,7 @@ static double run_batch(SeqModel *s, Params *p, const Batch *b, int train, Rng *
     const float *head_in = per_step ? top : top + (size_t)(T - 1) * B * H;
     const float *hW = params_value(p, s->iHW), *hb = params_value(p, s->iHb);
     dense_forward(s->logits, head_in, hW, hb, rows, H, V, 0, ACT_IDENTITY);
+    s->out_rows = rows;
 
     double loss;
     if (c->loss == LOSS_SOFTMAX_CROSS_ENTROPY) {
@@ -614,6 +616,13 @@ static double seq_eval_batch(Model *m, const Batch *b, StepStats *stats) {
     SeqModel *s = m->impl;
     if (check_batch(s, b) != 0) return NAN;
     return run_batch(s, &m->params, b, 0, NULL, stats);
+}
+
+const float *seqmodel_outputs(const Model *m, int *rows, int *n_out) {
+    const SeqModel *s = m->impl;
+    *rows = s->out_rows;
+    *n_out = s->cfg.n_out;
+    return s->logits;
 }
 
 static float *seq_carried_state(Model *m, size_t *n) {

@@ -106,6 +106,12 @@ const SeqModelConfig *seqmodel_config(const Model *m);
 /* What the last failing train_batch / eval_batch / sample call complained about. */
 const char *seqmodel_last_error(const Model *m);
 
+/* The head's outputs of the last train_batch / eval_batch (logits, or real-valued predictions
+ * for squared error): (rows, n_out), rows = B with a last_step head (row b is batch row b), or
+ * T·B time-major with a per_step head (row t·B + b). Valid until the next call; for
+ * forecasting and plots, which need the predictions and not only the loss. */
+const float *seqmodel_outputs(const Model *m, int *rows, int *n_out);
+
 /* The vanishing-gradient diagnostic: for every step t, Σ over training batches since the last
  * reset of Σ_b ‖∂L/∂h_t[b]‖₂ in the top layer (the one the head reads), index t−1; *T gets the
  * longest T seen. The _layer form gives layer l. Divide by seqmodel_grad_norm_batches() for a

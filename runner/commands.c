@@ -9,6 +9,7 @@
 #include "build.h"
 #include "data/text.h"
 #include "checkpoint.h"
+#include "evaluate.h"
 #include "h5read.h"
 #include "rundata.h"
 #include "rundir.h"
@@ -61,7 +62,7 @@ int command_validate(const char *spec_path, char *const *overrides, int n_overri
     int status = EXIT_OK;
     Model *model = NULL;
     char warn[1024];
-    if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0) {
+    if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0 || evaluate_check(&spec, &rd, &err) != 0) {
         fprintf(stderr, "exprun: %s\n", err.msg);
         status = EXIT_USAGE;
     } else {

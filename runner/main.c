@@ -1,10 +1,12 @@
-/* main.c — the exprun command line: train, validate, show, resume, sample, sweep, summarize, plot. */
+/* main.c — the exprun command line: train, validate, show, resume, sample, encode, sweep, summarize,
+ * plot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "encode.h"
 #include "plot.h"
 #include "summarize.h"
 #include "sweep.h"
@@ -17,6 +19,9 @@ static const char USAGE[] =
     "       exprun show SPEC [key=value ...]       print the resolved spec (every default filled in)\n"
     "       exprun resume RUN_DIR                  continue a stopped run from its latest checkpoint\n"
     "       exprun sample RUN_DIR [--length N] [--temperature T] [--prime TEXT] [--seed S]\n"
+    "       exprun encode RUN_DIR DATA [--labels FILE] [--out FILE]\n"
+    "                                              autoencoder codes h of DATA (a file, or train|val|test),\n"
+    "                                              with labels and reconstruction errors, to HDF5\n"
     "       exprun keys                            every spec key with its type, default and meaning\n"
     "       exprun sweep SPEC [key=value ...] [--list | --index I | --jobs N] [--fail-fast]\n"
     "                                              the trials of the spec's sweep: block\n"
@@ -96,6 +101,7 @@ int main(int argc, char **argv) {
             fputs(USAGE, stdout);
             return EXIT_OK;
         }
+    if (strcmp(cmd, "encode") == 0) return command_encode(argc - 2, argv + 2);
     Args a;
     int is_command = strcmp(cmd, "validate") == 0 || strcmp(cmd, "show") == 0 || strcmp(cmd, "resume") == 0 ||
                      strcmp(cmd, "sample") == 0 || strcmp(cmd, "keys") == 0;

@@ -37,6 +37,29 @@ static void apply_limit(Dataset *ds, int limit) {
     *ds = cut;
 }
 
+/* data.exclude_class: drop every row of that class (the anomaly detector's normal data). */
+static int exclude_class(Dataset *ds, int cls, ExError *err) {
+    if (cls < 0) return 0;
+    if (!ds->labels)
+        return ex_fail(err, "%s: data.exclude_class needs labels (data.labels, data.label_column or "
+                            "data.labels_dataset)", ds->source);
+    int32_t *rows = malloc((size_t)(ds->n > 0 ? ds->n : 1) * sizeof *rows);
+    int keep = 0;
+    for (int i = 0; i < ds->n; i++)
+        if (ds->labels[i] != cls) rows[keep++] = i;
+    if (keep == ds->n || keep == 0) {
+        free(rows);
+        return ex_fail(err, "%s: data.exclude_class %d %s (classes 0..%d)", ds->source, cls,
+                       keep == 0 ? "would leave no training examples" : "does not occur in the labels",
+                       ds->num_classes - 1);
+    }
+    Dataset cut = dataset_slice(ds, rows, keep);
+    free(rows);
+    dataset_free(ds);
+    *ds = cut;
+    return 0;
+}
+
 /* Cross-entropy compares x̂ in (0,1) with targets that must lie in [0,1] too. */
 static int check_unit_range(const Dataset *ds, const char *which, ExError *err) {
     size_t n = (size_t)ds->n * ds->T * ds->d;
@@ -53,6 +76,10 @@ static int load_tabular(const Spec *spec, RunData *rd, ExError *err) {
     const DataSpec *d = &spec->data;
     Dataset all = {0};
     if (load_table(d, d->path, d->labels, &all, err) != 0) return -1;
+    if (exclude_class(&all, d->exclude_class, err) != 0) {
+        dataset_free(&all);
+        return -1;
+    }
     apply_limit(&all, d->limit);
     Rng split_rng = rng_stream(spec->seed, "split");
     dataset_split(&all, d->validation_fraction, &split_rng, &rd->train, &rd->val);
@@ -95,6 +122,30 @@ static int load_tabular(const Spec *spec, RunData *rd, ExError *err) {
     return 0;
 }
 
+int rundata_load_file(const Spec *spec, const RunData *rd, const char *path, const char *labels, Dataset *out,
+                      ExError *err) {
+    const DataSpec *d = &spec->data;
+    memset(out, 0, sizeof *out);
+    if (d->source != DATA_IDX && d->source != DATA_CSV && d->source != DATA_HDF5)
+        return ex_fail(err, "%s: only runs on idx, csv or hdf5 data can read another file", path);
+    if (load_table(d, path, labels, out, err) != 0) return -1;
+    if (out->T != rd->train.T || out->d != rd->train.d) {
+        ex_fail(err, "%s has %d x %d values per example but the run's data %s has %d x %d", path, out->T, out->d,
+                d->path, rd->train.T, rd->train.d);
+        dataset_free(out);
+        return -1;
+    }
+    if (out->n == 0) return 0;
+    scaler_apply(&rd->scaler, out);
+    if (d->binarize) dataset_binarize(out, (float)d->binarize_threshold);
+    if (spec->model.type == MODEL_AUTOENCODER && spec->loss == LOSS_CROSS_ENTROPY &&
+        check_unit_range(out, "input", err) != 0) {
+        dataset_free(out);
+        return -1;
+    }
+    return 0;
+}
+
 /* Character text: the vocabulary comes from the training part (the text minus its final
  * validation_fraction); validation characters training never saw become a space (or id 0). */
 static int load_text(const Spec *spec, RunData *rd, ExError *err) {
@@ -124,6 +175,59 @@ static int load_text(const Spec *spec, RunData *rd, ExError *err) {
     if (rd->val_stream.len > (size_t)T + 1 &&
         text_windows(&rd->val_stream, T, T, d->path, &rd->val, err) != 0)
         return -1;
+    return 0;
+}
+
+/* Forecasting windows from one dated CSV series, or several (data.filter_value "A,B,C"): each
+ * value of the filter is its own series; they must end on the same date, because they share
+ * one final test period (series.h). */
+static int load_series(const Spec *spec, RunData *rd, ExError *err) {
+    const DataSpec *d = &spec->data;
+    SeriesOptions opt = {.window = d->window, .horizon = d->horizon, .test_fraction = d->test_fraction,
+                         .validation_fraction = d->validation_fraction};
+    if (series_transform_from_name(d->transform, &opt.transform) != 0)
+        return ex_fail(err, "unknown data.transform '%s'", d->transform);
+    opt.scale = SCALE_NONE;
+    scale_from_name(d->scale, &opt.scale);
+    char names[sizeof d->filter_value];
+    snprintf(names, sizeof names, "%s", d->filter_value);
+    enum { MAX_SERIES = 256 };
+    const char *keys[MAX_SERIES];
+    int n = 0;
+    if (!d->filter_column[0]) keys[n++] = NULL;
+    else
+        for (char *save = NULL, *tok = strtok_r(names, ",", &save); tok && n < MAX_SERIES;
+             tok = strtok_r(NULL, ",", &save)) {
+            while (*tok == ' ') tok++;
+            size_t len = strlen(tok);
+            while (len > 0 && tok[len - 1] == ' ') tok[--len] = '\0';
+            if (len) keys[n++] = tok;
+        }
+    if (n == 0) return ex_fail(err, "data.filter_value names no series");
+    CsvSeries *loaded = calloc((size_t)n, sizeof *loaded);
+    SeriesInput *inputs = calloc((size_t)n, sizeof *inputs);
+    int rc = 0, got = 0;
+    for (; got < n && rc == 0; got++) {
+        rc = csv_load_series(d->path, d->date_column, d->value_column, keys[got] ? d->filter_column : NULL,
+                             keys[got], &loaded[got], err);
+        if (rc != 0) break;
+        inputs[got] = (SeriesInput){loaded[got].values, loaded[got].n, (const char *const *)loaded[got].dates};
+        const CsvSeries *a = &loaded[0], *b = &loaded[got];
+        if (got > 0 && strcmp(a->dates[a->n - 1], b->dates[b->n - 1]) != 0)
+            rc = ex_fail(err, "%s: %s ends on %s but %s on %s: series that share one test period must end on "
+                              "the same date", d->path, keys[0], a->dates[a->n - 1], keys[got], b->dates[b->n - 1]);
+    }
+    char source[600];
+    if (n == 1) snprintf(source, sizeof source, "%s", loaded[0].source);
+    else snprintf(source, sizeof source, "%.300s (%.100s = %.150s)", d->path, d->filter_column, d->filter_value);
+    if (rc == 0)
+        rc = series_prepare(inputs, n, &opt, source, &rd->train, &rd->val, &rd->test, &rd->series, err);
+    for (int i = 0; i < got; i++) csv_series_free(&loaded[i]);
+    free(loaded);
+    free(inputs);
+    if (rc != 0) return -1;
+    rd->is_series = 1;
+    rd->n_input = 1;
     return 0;
 }
 
@@ -166,6 +270,7 @@ int rundata_load(const Spec *spec, RunData *rd, ExError *err) {
     case DATA_ADDING:
     case DATA_COPY:
     case DATA_PARITY: return load_task(spec, rd, err);
+    case DATA_SERIES: return load_series(spec, rd, err);
     }
     return ex_fail(err, "internal: unknown data source");
 }
@@ -177,5 +282,6 @@ void rundata_free(RunData *rd) {
     stream_free(&rd->train_stream);
     stream_free(&rd->val_stream);
     scaler_free(&rd->scaler);
+    series_meta_free(&rd->series);
     memset(rd, 0, sizeof *rd);
 }

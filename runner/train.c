@@ -21,6 +21,8 @@
 #include "build.h"
 #include "checkpoint.h"
 #include "clip.h"
+#include "evaluate.h"
+#include "forecast.h"
 #include "h5doc.h"
 #include "h5read.h"
 #include "history.h"
@@ -74,6 +76,8 @@ typedef struct Trainer {
     char *spec_given;                 /* the spec file as given */
     char *resolved;                   /* the resolved spec (YAML) */
     char *overrides_text;
+    Evaluation evaluation;            /* autoencoders: evaluate: after the last epoch (evaluate.h) */
+    ForecastReport forecast;          /* series data: forecasts vs persistence, after the last epoch */
 } Trainer;
 
 static double now_seconds(void) {
@@ -253,6 +257,8 @@ static int publish_results(Trainer *tr, ExError *err) {
         h5doc_attr_str(doc, "/diagnostics/grad_norm_by_time", "description",
                        "row e, column t: mean over epoch e's batches of ||dL/dh_t|| (last recurrent layer)");
     }
+    forecast_write(&tr->forecast, doc);
+    evaluation_write(&tr->evaluation, doc);
     char path[4200];
     snprintf(path, sizeof path, "%s/results.h5", tr->run_dir);
     int rc = h5doc_publish(doc, path, err);
@@ -611,6 +617,7 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
     char warn[1024];
     if (build_model(spec, rd, &tr->model, warn, sizeof warn, err) != 0) return -1;
     if (warn[0] && !tr->quiet) fputs(warn, stderr);
+    if (evaluate_check(spec, rd, err) != 0) return -1;
     optim_init(&tr->opt, &spec->optim, tr->model->params.total);
     const TrainSpec *ts = &spec->train;
     if (rd->is_stream) {
@@ -650,7 +657,11 @@ static void trainer_free(Trainer *tr) {
     free(tr->spec_given);
     free(tr->resolved);
     free(tr->overrides_text);
+    evaluation_free(&tr->evaluation);
+    forecast_free(&tr->forecast);
 }
+
+static void set_history_column(void *history, const char *name, double value) { history_set(history, name, value); }
 
 /* After the last epoch: the held-out test set, if the data has one, as /metrics/test. */
 static void evaluate_test(Trainer *tr) {
@@ -669,6 +680,19 @@ static void evaluate_test(Trainer *tr) {
         snprintf(name, sizeof name, "test_%s", r.stats.names[i]);
         history_set(&tr->history, name, r.stats.values[i]);
     }
+    /* Series data: errors in the data's units, beside the persistence baseline (forecast.h). */
+    ExError err;
+    if (forecast_evaluate(&tr->forecast, tr->model, tr->rd, tr->spec->train.batch_size, &err) != 0)
+        fprintf(stderr, "exprun: forecasting the held-out windows failed: %s\n", err.msg);
+    forecast_columns(&tr->forecast, set_history_column, &tr->history);
+    if (tr->forecast.done && !tr->quiet)
+        for (int s = 0; s < 2; s++) {
+            const ForecastSet *fs = s ? &tr->forecast.test : &tr->forecast.val;
+            if (fs->n > 0)
+                printf("%s   mse %.6g  mae %.6g  (persistence: mse %.6g  mae %.6g; %d windows, data units)\n",
+                       s ? "test" : "val ", fs->model.mse, fs->model.mae, fs->persistence.mse, fs->persistence.mae,
+                       fs->n);
+        }
     /* Move the pending test values onto the last row instead of a new row. */
     for (int c = 0; c < tr->history.ncols; c++)
         if (tr->history.pending_set[c]) {
@@ -681,6 +705,10 @@ static int finish(Trainer *tr, int status) {
     ExError err;
     if (status == EXIT_OK) {
         evaluate_test(tr);
+        if (evaluate_model(&tr->evaluation, tr->spec, tr->rd, tr->model, tr->quiet ? NULL : stdout, &err) != 0) {
+            fprintf(stderr, "exprun: evaluation after training failed: %s\n", err.msg);
+            status = EXIT_RUNTIME;
+        }
         append_csv(tr);
     }
     if (publish_results(tr, &err) != 0) {

@@ -109,7 +109,7 @@ int scale_from_name(const char *name, ScaleType *t) {
         const char *name;
         ScaleType type;
     } table[] = {{"none", SCALE_NONE}, {"unit", SCALE_UNIT}, {"standardize", SCALE_STANDARDIZE},
-                 {"center", SCALE_CENTER}};
+                 {"center", SCALE_CENTER}, {"unit_center", SCALE_UNIT_CENTER}};
     if (!name) return -1;
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (strcmp(name, table[i].name) == 0) {
@@ -131,7 +131,8 @@ void scaler_fit(Scaler *s, ScaleType type, const Dataset *train) {
     size_t steps = (size_t)train->n * (size_t)train->T; /* every step of every sample is a draw */
     if (steps == 0) return;
     const float *x = train->x;
-    if (type == SCALE_UNIT) {
+    float unit_scale = 1.0f;
+    if (type == SCALE_UNIT || type == SCALE_UNIT_CENTER) {
         /* One min and max over all features: (x − min)/(max − min) maps the set into [0, 1]. */
         float lo = x[0], hi = x[0];
         for (size_t i = 0; i < steps * (size_t)d; i++) {
@@ -139,20 +140,23 @@ void scaler_fit(Scaler *s, ScaleType type, const Dataset *train) {
             if (x[i] > hi) hi = x[i];
         }
         float range = hi - lo;
+        unit_scale = range > 0.0f ? 1.0f / range : 1.0f;
         for (int j = 0; j < d; j++) {
             s->shift[j] = lo;
-            s->scale[j] = range > 0.0f ? 1.0f / range : 1.0f;
+            s->scale[j] = unit_scale;
         }
-        return;
+        if (type == SCALE_UNIT) return;
     }
     /* Per-feature mean μ_j = (1/N) Σ x_ij and, for standardize, σ_j = sqrt((1/N) Σ (x_ij − μ_j)²)
      * (two passes in double: no cancellation on data with a large mean, e.g. prices). */
     double *mean = ex_calloc((size_t)d, sizeof(double));
     for (size_t i = 0; i < steps; i++)
         for (int j = 0; j < d; j++) mean[j] += x[i * (size_t)d + (size_t)j];
+    /* unit_center: ((x − lo)/range) − (μ − lo)/range = (x − μ)/range, one affine map. */
     for (int j = 0; j < d; j++) {
         mean[j] /= (double)steps;
         s->shift[j] = (float)mean[j];
+        s->scale[j] = unit_scale;
     }
     if (type == SCALE_STANDARDIZE) {
         double *var = ex_calloc((size_t)d, sizeof(double));

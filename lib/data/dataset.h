@@ -38,7 +38,7 @@ void dataset_free(Dataset *ds);
 Dataset dataset_slice(const Dataset *src, const int32_t *rows, int count);
 
 /* ---- scaling, fitted on training data and applied to the others ------------------------ */
-typedef enum ScaleType { SCALE_NONE, SCALE_UNIT, SCALE_STANDARDIZE, SCALE_CENTER } ScaleType;
+typedef enum ScaleType { SCALE_NONE, SCALE_UNIT, SCALE_STANDARDIZE, SCALE_CENTER, SCALE_UNIT_CENTER } ScaleType;
 typedef struct Scaler {
     ScaleType type;
     int d;
@@ -47,7 +47,8 @@ typedef struct Scaler {
 } Scaler;
 int scale_from_name(const char *name, ScaleType *t);
 /* unit: x ← (x − min)/(max − min) over the whole training set (one min/max, so images keep
- * their contrast); standardize: per feature (x − μ)/σ (σ = 1 where σ = 0); center: x − μ. */
+ * their contrast); standardize: per feature (x − μ)/σ (σ = 1 where σ = 0); center: x − μ;
+ * unit_center: unit, then minus each feature's mean, i.e. (x − μ)/(max − min). */
 void scaler_fit(Scaler *s, ScaleType type, const Dataset *train);
 /* x ← (x − shift)·scale per feature; ds->d must equal s->d (the same source as the fit). */
 void scaler_apply(const Scaler *s, Dataset *ds);

@@ -21,9 +21,10 @@ static const SchemaKey KEYS[] = {
      "OpenBLAS threads (0 = one per core); results are bit-identical for a fixed thread count"},
 
     {"data", SK_MAP, "{}", NO_RANGE, NULL, NULL, "where the examples come from"},
-    {"data.source", SK_ENUM, NULL, NO_RANGE, "idx|csv|hdf5|text|adding|copy|parity", NULL,
-     "idx (MNIST-style files), csv, hdf5, text (characters), adding, copy or parity (generated tasks)"},
-    {"data.path", SK_STRING, NULL, NO_RANGE, NULL, "data.source=idx|csv|hdf5|text",
+    {"data.source", SK_ENUM, NULL, NO_RANGE, "idx|csv|hdf5|text|adding|copy|parity|series", NULL,
+     "idx (MNIST-style files), csv, hdf5, text (characters), adding, copy or parity (generated tasks), "
+     "series (a dated CSV series cut into forecasting windows)"},
+    {"data.path", SK_STRING, NULL, NO_RANGE, NULL, "data.source=idx|csv|hdf5|text|series",
      "training file (IDX images, CSV, HDF5 or UTF-8 text); relative paths are taken from the spec's folder"},
     {"data.labels", SK_STRING, "~", NO_RANGE, NULL, "data.source=idx", "IDX labels file (optional)"},
     {"data.test_path", SK_STRING, "~", NO_RANGE, NULL, "data.source=idx|csv|hdf5",
@@ -48,15 +49,38 @@ static const SchemaKey KEYS[] = {
     {"data.alphabet", SK_INT, "8", 2, 1000, NULL, "data.source=copy", "distinct symbols (K)"},
     {"data.as_sequence", SK_BOOL, "false", NO_RANGE, NULL, "data.source=idx",
      "read each image as a sequence of its rows (T = rows, d = columns), for recurrent models"},
-    {"data.scale", SK_ENUM, "none", NO_RANGE, "none|unit|standardize|center", "data.source=idx|csv|hdf5",
-     "unit: to [0,1]; standardize: per feature zero mean, unit variance; center: subtract the mean "
-     "(fitted on the training split only)"},
+    {"data.value_column", SK_STRING, "price", NO_RANGE, NULL, "data.source=series",
+     "CSV column (header name) holding the series' values"},
+    {"data.date_column", SK_STRING, "date", NO_RANGE, NULL, "data.source=series",
+     "CSV column holding the dates (text, kept for the results; rows must be in time order)"},
+    {"data.filter_column", SK_STRING, "~", NO_RANGE, NULL, "data.source=series",
+     "keep only rows whose filter_column equals filter_value (stocks.csv: symbol)"},
+    {"data.filter_value", SK_STRING, "~", NO_RANGE, NULL, "data.source=series",
+     "the value to keep (MSFT), or several separated by commas (AAPL,AMZN,IBM,MSFT): each its own "
+     "series, windows from all, one shared final test period (they must end on the same date)"},
+    {"data.window", SK_INT, "12", 1, 100000, NULL, "data.source=series", "T, the past steps the model sees"},
+    {"data.horizon", SK_INT, "1", 1, 100000, NULL, "data.source=series",
+     "k: forecast the value k steps after the window's last one (1 = next step)"},
+    {"data.transform", SK_ENUM, "log_return", NO_RANGE, "none|diff|log_return", "data.source=series",
+     "what the model sees and predicts: none (the values), diff (changes v[u] - v[u-1], target "
+     "v[t+k] - v[t]) or log_return (log v[u]/v[u-1], target log v[t+k]/v[t]); errors are reported in "
+     "the data's units either way"},
+    {"data.test_fraction", SK_FLOAT, "0.2", 0, 0.9, NULL, "data.source=series",
+     "final part of the timeline held out for the test (split by time: every test target comes after "
+     "every training target)"},
+    {"data.scale", SK_ENUM, "none", NO_RANGE, "none|unit|standardize|center|unit_center", "data.source=idx|csv|hdf5|series",
+     "unit: to [0,1]; standardize: per feature zero mean, unit variance; center: subtract the mean; "
+     "unit_center: unit, then subtract the mean (the lecture's centered input for linear AE = PCA) "
+     "(fitted on the training split only; series: inputs and targets each with their own statistics)"},
     {"data.binarize", SK_BOOL, "false", NO_RANGE, NULL, "data.source=idx|csv|hdf5",
      "after scaling, x = 1 if x > binarize_threshold else 0"},
     {"data.binarize_threshold", SK_FLOAT, "0.5", -INF, INF, NULL, "data.source=idx|csv|hdf5", "threshold for binarize"},
     {"data.validation_fraction", SK_FLOAT, "0.1", 0, 0.9, NULL, NULL,
-     "fraction of the training data held out for validation (seeded split; text: the final part)"},
+     "fraction of the training data held out for validation (seeded split; text and series: the final part)"},
     {"data.limit", SK_INT, "0", 0, 1e9, NULL, NULL, "use only the first N training examples (0 = all)"},
+    {"data.exclude_class", SK_INT, "~", 0, 1e9, NULL, "data.source=idx|csv|hdf5",
+     "leave every example of this class out of the training file (training and validation splits; the "
+     "test file keeps it): the normal data an anomaly detector learns (see evaluate.anomaly_class)"},
 
     {"model", SK_MAP, "{}", NO_RANGE, NULL, NULL, "the network"},
     {"model.type", SK_ENUM, NULL, NO_RANGE, "autoencoder|rnn|lstm|gru", NULL, "model family"},
@@ -144,6 +168,30 @@ static const SchemaKey KEYS[] = {
     {"sample.length", SK_INT, "200", 1, 1e7, NULL, NULL, "characters per sample"},
     {"sample.temperature", SK_FLOAT, "0.8", 0, 100, NULL, NULL, "τ (0 = always the likeliest character)"},
     {"sample.prime", SK_STRING, "\"The \"", NO_RANGE, NULL, NULL, "text the sample starts from"},
+
+    {"evaluate", SK_MAP, "{}", NO_RANGE, NULL, AE,
+     "evaluations once after the last epoch, written to /evaluation in results.h5 (lecture units: "
+     "squared errors are (1/m) Σ_i Σ_j (x̂_ij − x_ij)²)"},
+    {"evaluate.pca", SK_BOOL, "true", NO_RANGE, NULL, AE,
+     "the PCA optimum Σ_{j>k} λ_j for k = model.code on the same training data, beside the autoencoder's "
+     "squared error on the training and test data; for a shallow autoencoder also the angles between the "
+     "top principal components and the decoder's column space"},
+    {"evaluate.anomaly_class", SK_INT, "~", 0, 1e9, NULL, AE,
+     "ROC AUC of each test example's reconstruction error, this class (left out of training with "
+     "data.exclude_class) against the rest"},
+    {"evaluate.kmeans", SK_INT, "0", 0, 100000, NULL, AE,
+     "k-means with this many clusters on the test codes h (k-means++ seeding from the run's seed), with "
+     "purity and NMI against the labels, and on the raw inputs for comparison (0 = off)"},
+    {"evaluate.kmeans_restarts", SK_INT, "3", 1, 1000, NULL, AE, "k-means runs from different seedings; the lowest inertia is kept"},
+    {"evaluate.corrupted_test", SK_BOOL, "false", NO_RANGE, NULL, AE,
+     "reconstruction error against the clean test inputs when the network sees them corrupted "
+     "(the denoising claim); the corruption is evaluate.noise, drawn from the run's seed"},
+    {"evaluate.noise", SK_MAP, "{}", NO_RANGE, NULL, AE, "the corruption for evaluate.corrupted_test"},
+    {"evaluate.noise.type", SK_ENUM, "model", NO_RANGE, "model|masking|gaussian|salt_pepper", AE,
+     "model: the model's own model.noise; otherwise as model.noise.type (so a plain autoencoder can be "
+     "scored on the same corruption as a denoising one)"},
+    {"evaluate.noise.rate", SK_FLOAT, "0.0", 0, 1, NULL, AE, "p for masking and salt_pepper"},
+    {"evaluate.noise.sigma", SK_FLOAT, "0.0", 0, INF, NULL, AE, "σ for gaussian"},
 
     {"output", SK_MAP, "{}", NO_RANGE, NULL, NULL, "where results go"},
     {"output.root", SK_STRING, "results", NO_RANGE, NULL, NULL,

@@ -79,7 +79,7 @@ static void resolve_data_path(CfgNode *t, const char *key, const char *spec_path
 }
 
 static void read_data(CfgNode *t, const char *spec_path, DataSpec *d) {
-    d->source = (DataSource)index_of("idx|csv|hdf5|text|adding|copy|parity", cfg_str(t, "data.source"));
+    d->source = (DataSource)index_of("idx|csv|hdf5|text|adding|copy|parity|series", cfg_str(t, "data.source"));
     resolve_data_path(t, "data.path", spec_path, d->path, sizeof d->path);
     resolve_data_path(t, "data.labels", spec_path, d->labels, sizeof d->labels);
     resolve_data_path(t, "data.test_path", spec_path, d->test_path, sizeof d->test_path);
@@ -102,6 +102,31 @@ static void read_data(CfgNode *t, const char *spec_path, DataSpec *d) {
     d->binarize_threshold = cfg_float(t, "data.binarize_threshold", 0.5);
     d->validation_fraction = cfg_float(t, "data.validation_fraction", 0.1);
     d->limit = (int)cfg_int(t, "data.limit", 0);
+    copy_str(d->value_column, sizeof d->value_column, cfg_str(t, "data.value_column"));
+    copy_str(d->date_column, sizeof d->date_column, cfg_str(t, "data.date_column"));
+    copy_str(d->filter_column, sizeof d->filter_column, cfg_str(t, "data.filter_column"));
+    copy_str(d->filter_value, sizeof d->filter_value, cfg_str(t, "data.filter_value"));
+    d->window = (int)cfg_int(t, "data.window", 12);
+    d->horizon = (int)cfg_int(t, "data.horizon", 1);
+    copy_str(d->transform, sizeof d->transform, cfg_str(t, "data.transform"));
+    d->test_fraction = cfg_float(t, "data.test_fraction", 0.2);
+    d->exclude_class = (int)cfg_int(t, "data.exclude_class", -1);
+}
+
+static void read_evaluate(const CfgNode *t, const ModelSpec *m, EvaluateSpec *e) {
+    e->pca = cfg_bool(t, "evaluate.pca", 0);
+    e->anomaly_class = (int)cfg_int(t, "evaluate.anomaly_class", -1);
+    e->kmeans = (int)cfg_int(t, "evaluate.kmeans", 0);
+    e->kmeans_restarts = (int)cfg_int(t, "evaluate.kmeans_restarts", 3);
+    e->corrupted_test = cfg_bool(t, "evaluate.corrupted_test", 0);
+    const char *type = cfg_str(t, "evaluate.noise.type");
+    if (!type || strcmp(type, "model") == 0) {
+        e->noise = m->noise;
+    } else {
+        noise_from_name(type, &e->noise.type);
+        e->noise.rate = cfg_float(t, "evaluate.noise.rate", 0);
+        e->noise.sigma = cfg_float(t, "evaluate.noise.sigma", 0);
+    }
 }
 
 static void read_model(const CfgNode *t, ModelSpec *m, CfgDiags *diags) {
@@ -158,6 +183,31 @@ static void read_model(const CfgNode *t, ModelSpec *m, CfgDiags *diags) {
     m->head_last_step = strcmp(cfg_str(t, "model.head"), "last_step") == 0;
 }
 
+/* Evaluations that could not run: caught before training, not after it. */
+static void check_evaluate(const CfgNode *t, const Spec *s, CfgDiags *diags) {
+    const EvaluateSpec *e = &s->evaluate;
+    if (e->anomaly_class >= 0) {
+        if (!s->data.test_path[0])
+            diag(diags, t, "evaluate.anomaly_class", "anomaly detection is scored on the test set: set data.test_path");
+        if (s->data.exclude_class != e->anomaly_class)
+            diag(diags, t, "evaluate.anomaly_class",
+                 "the anomalous class must be left out of training, or it is not an anomaly: set "
+                 "data.exclude_class: %d", e->anomaly_class);
+    }
+    if (e->corrupted_test) {
+        const char *type = cfg_str(t, "evaluate.noise.type");
+        int from_model = !type || strcmp(type, "model") == 0;
+        if (from_model && e->noise.type == NOISE_NONE)
+            diag(diags, t, "evaluate.noise.type",
+                 "corrupted_test with the model's own noise, but model.noise.type is none: name the "
+                 "corruption, e.g. evaluate.noise: {type: masking, rate: 0.3}");
+        if (!from_model && e->noise.type == NOISE_GAUSSIAN && e->noise.sigma == 0.0)
+            diag(diags, t, "evaluate.noise.sigma", "gaussian noise needs sigma > 0");
+        if (!from_model && e->noise.type != NOISE_GAUSSIAN && e->noise.rate == 0.0)
+            diag(diags, t, "evaluate.noise.rate", "%s noise needs rate > 0", noise_name(e->noise.type));
+    }
+}
+
 /* Combinations a user would regret, each an error at the key that decides it. */
 static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags) {
     const ModelSpec *m = &s->model;
@@ -184,6 +234,7 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
             diag(diags, t, "model.noise.sigma", "gaussian noise needs sigma > 0");
         if ((m->noise.type == NOISE_MASKING || m->noise.type == NOISE_SALT_PEPPER) && m->noise.rate == 0.0)
             diag(diags, t, "model.noise.rate", "%s noise needs rate > 0", noise_name(m->noise.type));
+        check_evaluate(t, s, diags);
         return;
     }
     int tokens = src == DATA_TEXT || src == DATA_COPY || src == DATA_PARITY;
@@ -205,6 +256,18 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
         diag(diags, t, "loss", "predicting tokens needs loss: softmax_cross_entropy");
     if (src == DATA_ADDING && s->loss != LOSS_SQUARED_ERROR)
         diag(diags, t, "loss", "the adding problem is a regression: use loss: squared_error");
+    if (src == DATA_SERIES) {
+        /* Forecasting: a window of real values in, one real value out. */
+        if (strcmp(m->input, "features") != 0)
+            diag(diags, t, "model.input", "series data has real-valued inputs: use input: features");
+        if (!m->head_last_step)
+            diag(diags, t, "model.head", "a forecast is one value after the window: use head: last_step");
+        if (s->loss != LOSS_SQUARED_ERROR)
+            diag(diags, t, "loss", "forecasting is a regression: use loss: squared_error");
+        if (!s->data.filter_column[0] != !s->data.filter_value[0])
+            diag(diags, t, s->data.filter_column[0] ? "data.filter_column" : "data.filter_value",
+                 "data.filter_column and data.filter_value go together (e.g. symbol and MSFT)");
+    }
     if (src == DATA_ADDING && !m->head_last_step)
         diag(diags, t, "model.head", "the adding problem has one target at the end: use head: last_step");
     if ((src == DATA_TEXT || src == DATA_COPY || src == DATA_PARITY) && m->head_last_step)
@@ -238,6 +301,8 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
     s->threads = (int)cfg_int(t, "threads", 0);
     read_data(tree, path, &s->data);
     read_model(t, &s->model, diags);
+    if (s->model.type == MODEL_AUTOENCODER) read_evaluate(t, &s->model, &s->evaluate);
+    else s->evaluate.anomaly_class = -1;
     loss_from_name(cfg_str(t, "loss"), &s->loss);
 
     OptimType ot = OPT_ADAM;

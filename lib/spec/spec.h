@@ -20,7 +20,7 @@
 #define SPEC_PATH_MAX 4096
 #define SPEC_MAX_LAYERS 8
 
-typedef enum DataSource { DATA_IDX, DATA_CSV, DATA_HDF5, DATA_TEXT, DATA_ADDING, DATA_COPY, DATA_PARITY } DataSource;
+typedef enum DataSource { DATA_IDX, DATA_CSV, DATA_HDF5, DATA_TEXT, DATA_ADDING, DATA_COPY, DATA_PARITY, DATA_SERIES } DataSource;
 typedef enum ClipType { CLIP_NONE, CLIP_VALUE, CLIP_GLOBAL_NORM } ClipType;
 typedef enum ModelType { MODEL_AUTOENCODER, MODEL_RNN, MODEL_LSTM, MODEL_GRU } ModelType;
 
@@ -43,6 +43,13 @@ typedef struct DataSpec {
     double binarize_threshold;
     double validation_fraction;
     int limit;
+    int exclude_class;                  /* −1: none */
+    /* series */
+    char value_column[256], date_column[256], filter_column[256];
+    char filter_value[1024];            /* "" when absent; commas separate several series */
+    int window, horizon;
+    char transform[16];                 /* none | diff | log_return */
+    double test_fraction;
 } DataSpec;
 
 typedef struct ModelSpec {
@@ -79,6 +86,16 @@ typedef struct TrainSpec {
     int skip_nan;
 } TrainSpec;
 
+/* Evaluations after the last epoch (autoencoders; runner/evaluate.c). */
+typedef struct EvaluateSpec {
+    int pca;
+    int anomaly_class;                  /* −1: off */
+    int kmeans;                         /* clusters, 0: off */
+    int kmeans_restarts;
+    int corrupted_test;
+    NoiseConfig noise;                  /* resolved: the model's own when evaluate.noise.type is model */
+} EvaluateSpec;
+
 typedef struct SampleSpec {
     int every, length;
     double temperature;
@@ -99,6 +116,7 @@ typedef struct Spec {
     double clip_threshold;
     TrainSpec train;
     SampleSpec sample;
+    EvaluateSpec evaluate;
     char output_root[SPEC_PATH_MAX];
     CfgNode *tree;                      /* resolved tree (owned) */
     int n_warnings;
