@@ -2,6 +2,7 @@
 #ifndef EXPRUN_BUILD_H
 #define EXPRUN_BUILD_H
 
+#include "h5doc.h"
 #include "model.h"
 #include "rundata.h"
 #include "spec/spec.h"
@@ -20,5 +21,12 @@ void model_reset_time_grad_norms(Model *m);
 /* Generate `length` characters after `prime` (out: length + 1 bytes). */
 int model_sample_text(Model *m, const Vocab *v, const char *prime, int length, double temperature,
                       Rng *rng, char *out, ExError *err);
+
+/* Family-specific results (nothing for other families):
+ *   seq2seq      the first (up to 20) test examples and their greedy outputs as text:
+ *                /examples/input, /examples/target, /examples/output (strings; '$' = END)
+ *   one_to_many  one sequence generated per class, outputs fed back:
+ *                /generated/images (K, T, d) floats, /generated/classes (K) */
+int model_write_results(Model *m, const Spec *spec, const RunData *rd, H5Doc *doc, ExError *err);
 
 #endif

@@ -111,7 +111,8 @@ static int load_tabular(const Spec *spec, RunData *rd, ExError *err) {
         if (!rd->train.labels)
             return ex_fail(err, "%s: classifying image sequences needs labels (data.labels)", d->path);
     }
-    if (spec->model.type == MODEL_AUTOENCODER && spec->loss == LOSS_CROSS_ENTROPY) {
+    if ((spec->model.type == MODEL_AUTOENCODER || spec->model.type == MODEL_ONE_TO_MANY) &&
+        spec->loss == LOSS_CROSS_ENTROPY) {
         if (check_unit_range(&rd->train, "training", err) != 0) return -1;
         if (rd->test.n && check_unit_range(&rd->test, "test", err) != 0) return -1;
     }
@@ -260,6 +261,31 @@ static int load_task(const Spec *spec, RunData *rd, ExError *err) {
     return 0;
 }
 
+/* Sequence to sequence: training, validation and test examples are drawn in ONE call, all
+ * distinct (tasks.h), and cut in that order — so no test input ever occurs in training. */
+static int load_seq2seq_task(const Spec *spec, RunData *rd, ExError *err) {
+    const DataSpec *d = &spec->data;
+    Rng rng = rng_stream(spec->seed, "data");
+    Dataset all = {0};
+    int n_all = d->train_size + d->test_size;
+    int n_val = (int)floor(d->train_size * d->validation_fraction);
+    int rc = d->source == DATA_REVERSE
+                 ? task_reverse(&all, n_all, d->alphabet, d->min_length, d->max_length, &rng, err)
+                 : task_addition(&all, n_all, d->digits, d->reversed_digits, &rng, err);
+    if (rc != 0) return ex_prefix(err, "data (train_size + test_size = %d): ", n_all);
+    int32_t *rows = malloc((size_t)n_all * sizeof *rows);
+    for (int i = 0; i < n_all; i++) rows[i] = i;
+    int n_train = d->train_size - n_val;
+    rd->train = dataset_slice(&all, rows, n_train);
+    if (n_val > 0) rd->val = dataset_slice(&all, rows + n_train, n_val);
+    rd->test = dataset_slice(&all, rows + d->train_size, d->test_size);
+    free(rows);
+    dataset_free(&all);
+    rd->n_input = 0;
+    rd->n_classes = rd->train.vocab;
+    return 0;
+}
+
 int rundata_load(const Spec *spec, RunData *rd, ExError *err) {
     memset(rd, 0, sizeof *rd);
     switch (spec->data.source) {
@@ -271,6 +297,8 @@ int rundata_load(const Spec *spec, RunData *rd, ExError *err) {
     case DATA_COPY:
     case DATA_PARITY: return load_task(spec, rd, err);
     case DATA_SERIES: return load_series(spec, rd, err);
+    case DATA_REVERSE:
+    case DATA_ADDITION: return load_seq2seq_task(spec, rd, err);
     }
     return ex_fail(err, "internal: unknown data source");
 }

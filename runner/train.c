@@ -259,6 +259,10 @@ static int publish_results(Trainer *tr, ExError *err) {
     }
     forecast_write(&tr->forecast, doc);
     evaluation_write(&tr->evaluation, doc);
+    if (model_write_results(tr->model, spec, tr->rd, doc, err) != 0) {
+        h5doc_free(doc);
+        return -1;
+    }
     char path[4200];
     snprintf(path, sizeof path, "%s/results.h5", tr->run_dir);
     int rc = h5doc_publish(doc, path, err);

@@ -46,4 +46,44 @@ int task_copy(Dataset *out, int n, int S, int delay, int K, Rng *rng, ExError *e
 static inline int copy_blank(int K) { return K; }
 static inline int copy_delimiter(int K) { return K + 1; }
 
+/* ---- sequence to sequence ---------------------------------------------------------------------
+ * String reversal and addition written as text share one token set:
+ *   S2S_PAD = 0   fills an input row after its last character (the encoder stops before it)
+ *   S2S_GO  = 1   the decoder's first input
+ *   S2S_END = 2   ends every output
+ *   3, 4, …       the characters: token 3 + i is character i of the task's character string
+ *                 (REVERSE_CHARS, ADDITION_CHARS below)
+ * A sample: x_tokens (n, Tx) = the input characters, then PAD up to Tx (the longest possible
+ * input); y_tokens (n, Ty) = the output characters, END, then −1 (no target) up to Ty. The same
+ * token ids are used on both sides, vocab = 3 + number of characters.
+ *
+ * Every call returns n DISTINCT inputs (rejection against a hash set of the rows drawn so far),
+ * so generating training and test data in one call and cutting it gives held-out examples that
+ * never occur in training. It fails when n exceeds half of the possible distinct inputs (the
+ * rejection would crawl). Draws past the first copy of an input are discarded, so small pools
+ * (e.g. the 100 one-digit sums) are used up and then no longer drawn.
+ *
+ * Reversal: a string of L ~ U{min_len … max_len} characters, each ~ U of the first K of
+ * REVERSE_CHARS, and its reverse: "abcd" → "dcba". Tx = max_len, Ty = max_len + 1.
+ *
+ * Addition: "a+b" → the decimal digits of a + b, for operands of d ~ U{1 … digits} digits each
+ * (the leading digit non-zero unless d = 1, then uniform), e.g. "123+45" → "168". With
+ * reversed_digits every number — both operands and the answer — is written least-significant
+ * digit first ("321+54" → "861"): the first output digit then depends only on the first digits
+ * read in, and the carry flows in writing order. Tx = 2·digits + 1, Ty = digits + 2. */
+enum { S2S_PAD = 0, S2S_GO = 1, S2S_END = 2, S2S_FIRST_CHAR = 3 };
+
+#define REVERSE_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#define ADDITION_CHARS "0123456789+"
+
+/* n distinct reversal samples, alphabet K (2..62), lengths in [min_len, max_len] (1 ≤ min ≤ max ≤ 1000). */
+int task_reverse(Dataset *out, int n, int K, int min_len, int max_len, Rng *rng, ExError *err);
+
+/* n distinct addition samples, operands of 1..digits digits (1 ≤ digits ≤ 9). */
+int task_addition(Dataset *out, int n, int digits, int reversed_digits, Rng *rng, ExError *err);
+
+/* Tokens as text, for messages and examples: characters of `chars`, PAD '_', GO '^', END '$',
+ * −1 ends the text, anything else '?'. Writes at most cap − 1 characters and a NUL; returns out. */
+char *s2s_tokens_text(char *out, size_t cap, const int32_t *tokens, int n, const char *chars);
+
 #endif

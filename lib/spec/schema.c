@@ -10,6 +10,8 @@
 
 #define AE "model.type=autoencoder"
 #define RECURRENT "model.type=rnn|lstm|gru"
+#define RECURRENT_S2S "model.type=rnn|lstm|gru|seq2seq"
+#define RECURRENT_ALL "model.type=rnn|lstm|gru|seq2seq|one_to_many"
 #define ACTS "identity|sigmoid|tanh|relu|leaky_relu|elu|softplus|softmax"
 
 static const SchemaKey KEYS[] = {
@@ -21,9 +23,10 @@ static const SchemaKey KEYS[] = {
      "OpenBLAS threads (0 = one per core); results are bit-identical for a fixed thread count"},
 
     {"data", SK_MAP, "{}", NO_RANGE, NULL, NULL, "where the examples come from"},
-    {"data.source", SK_ENUM, NULL, NO_RANGE, "idx|csv|hdf5|text|adding|copy|parity|series", NULL,
+    {"data.source", SK_ENUM, NULL, NO_RANGE, "idx|csv|hdf5|text|adding|copy|parity|series|reverse|addition", NULL,
      "idx (MNIST-style files), csv, hdf5, text (characters), adding, copy or parity (generated tasks), "
-     "series (a dated CSV series cut into forecasting windows)"},
+     "series (a dated CSV series cut into forecasting windows), "
+     "reverse or addition (generated sequence-to-sequence tasks)"},
     {"data.path", SK_STRING, NULL, NO_RANGE, NULL, "data.source=idx|csv|hdf5|text|series",
      "training file (IDX images, CSV, HDF5 or UTF-8 text); relative paths are taken from the spec's folder"},
     {"data.labels", SK_STRING, "~", NO_RANGE, NULL, "data.source=idx", "IDX labels file (optional)"},
@@ -43,10 +46,17 @@ static const SchemaKey KEYS[] = {
      "next (cut from the graph); full: independent shuffled windows, state reset every sequence"},
     {"data.length", SK_INT, "100", 2, 100000, NULL, "data.source=adding|copy|parity",
      "sequence length T of the generated task (copy: the delay between the symbols and the delimiter)"},
-    {"data.train_size", SK_INT, "10000", 1, 1e8, NULL, "data.source=adding|copy|parity", "generated training sequences"},
-    {"data.test_size", SK_INT, "1000", 1, 1e8, NULL, "data.source=adding|copy|parity", "generated test sequences"},
+    {"data.train_size", SK_INT, "10000", 1, 1e8, NULL, "data.source=adding|copy|parity|reverse|addition",
+     "generated training sequences (validation_fraction of them are held out for validation)"},
+    {"data.test_size", SK_INT, "1000", 1, 1e8, NULL, "data.source=adding|copy|parity|reverse|addition",
+     "generated test sequences (reverse, addition: never among the training ones)"},
     {"data.copy_length", SK_INT, "10", 1, 1000, NULL, "data.source=copy", "symbols to remember (S)"},
-    {"data.alphabet", SK_INT, "8", 2, 1000, NULL, "data.source=copy", "distinct symbols (K)"},
+    {"data.alphabet", SK_INT, "8", 2, 1000, NULL, "data.source=copy|reverse", "distinct symbols (K; reverse: at most 62)"},
+    {"data.min_length", SK_INT, "1", 1, 1000, NULL, "data.source=reverse", "shortest string to reverse"},
+    {"data.max_length", SK_INT, "10", 1, 1000, NULL, "data.source=reverse", "longest string to reverse"},
+    {"data.digits", SK_INT, "3", 1, 9, NULL, "data.source=addition", "operands have 1..digits digits (\"123+45\" -> \"168\")"},
+    {"data.reversed_digits", SK_BOOL, "false", NO_RANGE, NULL, "data.source=addition",
+     "write the operands and the answer least-significant digit first (\"321+54\" -> \"861\")"},
     {"data.as_sequence", SK_BOOL, "false", NO_RANGE, NULL, "data.source=idx",
      "read each image as a sequence of its rows (T = rows, d = columns), for recurrent models"},
     {"data.value_column", SK_STRING, "price", NO_RANGE, NULL, "data.source=series",
@@ -83,7 +93,9 @@ static const SchemaKey KEYS[] = {
      "test file keeps it): the normal data an anomaly detector learns (see evaluate.anomaly_class)"},
 
     {"model", SK_MAP, "{}", NO_RANGE, NULL, NULL, "the network"},
-    {"model.type", SK_ENUM, NULL, NO_RANGE, "autoencoder|rnn|lstm|gru", NULL, "model family"},
+    {"model.type", SK_ENUM, NULL, NO_RANGE, "autoencoder|rnn|lstm|gru|seq2seq|one_to_many", NULL,
+     "model family (seq2seq: an encoder's final state starts a decoder; one_to_many: a class sets the "
+     "initial state of a recurrent net that writes a sequence)"},
     {"model.code", SK_INT, NULL, 1, 1e6, NULL, AE, "dim(h), the code size"},
     {"model.hidden", SK_LIST, "[]", NO_RANGE, NULL, AE,
      "deep autoencoder: encoder hidden layers from the input inwards; the decoder mirrors them"},
@@ -103,25 +115,32 @@ static const SchemaKey KEYS[] = {
     {"model.sparsity.weight", SK_FLOAT, "0.0", 0, INF, NULL, AE,
      "β; the penalty is added once per batch to a loss that sums over the input's values"},
 
-    {"model.units", SK_INT_LIST, "[128]", 1, 1e6, NULL, RECURRENT,
+    {"model.cell", SK_ENUM, "lstm", NO_RANGE, "lstm|gru", "model.type=seq2seq|one_to_many",
+     "recurrent cell (seq2seq: of the encoder and the decoder, the same sizes on both sides)"},
+    {"model.units", SK_INT_LIST, "[128]", 1, 1e6, NULL, RECURRENT_ALL,
      "hidden units per stacked recurrent layer, e.g. [256, 256]"},
     {"model.form", SK_ENUM, "elman", NO_RANGE, "elman|lecture", "model.type=rnn",
      "elman: h_t = φ(W h_{t−1} + U x_t + b); lecture: h_t = θ φ(h_{t−1}) + θ_x x_t"},
     {"model.activation", SK_ENUM, "tanh", NO_RANGE, "tanh|relu|sigmoid", "model.type=rnn", "φ of the vanilla RNN"},
-    {"model.variant", SK_ENUM, "pytorch", NO_RANGE, "pytorch|cho", "model.type=gru",
-     "cho: reset gate on h_{t−1} before the product (the slides); pytorch: after it (PyTorch, cuDNN)"},
-    {"model.forget_bias", SK_FLOAT, "1.0", -INF, INF, NULL, "model.type=lstm", "initial b_f of the forget gate"},
-    {"model.recurrent_init", SK_ENUM, "uniform", NO_RANGE, "uniform|orthogonal", RECURRENT,
+    {"model.variant", SK_ENUM, "pytorch", NO_RANGE, "pytorch|cho", "model.type=gru|seq2seq|one_to_many",
+     "cho: reset gate on h_{t−1} before the product (the slides); pytorch: after it (PyTorch, cuDNN); "
+     "seq2seq, one_to_many: with cell gru"},
+    {"model.forget_bias", SK_FLOAT, "1.0", -INF, INF, NULL, "model.type=lstm|seq2seq|one_to_many",
+     "initial b_f of the forget gate (seq2seq, one_to_many: with cell lstm)"},
+    {"model.recurrent_init", SK_ENUM, "uniform", NO_RANGE, "uniform|orthogonal", RECURRENT_ALL,
      "recurrent weights: uniform U(−1/√H, 1/√H) like PyTorch, or gain · orthogonal per gate"},
-    {"model.recurrent_gain", SK_FLOAT, "1.0", 0, 100, NULL, RECURRENT,
+    {"model.recurrent_gain", SK_FLOAT, "1.0", 0, 100, NULL, RECURRENT_ALL,
      "gain of the orthogonal recurrent init (> 1 makes gradients explode through time)"},
     {"model.dropout", SK_FLOAT, "0.0", 0, 0.95, NULL, RECURRENT, "dropout between stacked layers"},
     {"model.initial_state", SK_ENUM, "zero", NO_RANGE, "zero|learned", RECURRENT, "h_0 (and c_0)"},
     {"model.input", SK_ENUM, "embedding", NO_RANGE, "embedding|onehot|features", RECURRENT,
      "token inputs through an embedding or one-hot, or real-valued features per step"},
-    {"model.embed_dim", SK_INT, "64", 1, 1e6, NULL, RECURRENT, "embedding size (input: embedding)"},
+    {"model.embed_dim", SK_INT, "64", 1, 1e6, NULL, RECURRENT_S2S,
+     "embedding size (input: embedding; seq2seq: of the input and of the output tokens)"},
     {"model.head", SK_ENUM, "per_step", NO_RANGE, "per_step|last_step", RECURRENT,
      "dense output at every step (many-to-many) or on the last step only (many-to-one)"},
+    {"model.beam_width", SK_INT, "1", 1, 64, NULL, "model.type=seq2seq",
+     "evaluation decodes greedily; > 1 also runs beam search of this width (stat beam_exact_match)"},
 
     {"loss", SK_ENUM, NULL, NO_RANGE, "squared_error|cross_entropy|softmax_cross_entropy", NULL,
      "squared_error (1/m) Σ_i Σ_j (x̂_ij − x_ij)²; cross_entropy (binary, inputs in [0,1]); "

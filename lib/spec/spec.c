@@ -79,7 +79,8 @@ static void resolve_data_path(CfgNode *t, const char *key, const char *spec_path
 }
 
 static void read_data(CfgNode *t, const char *spec_path, DataSpec *d) {
-    d->source = (DataSource)index_of("idx|csv|hdf5|text|adding|copy|parity|series", cfg_str(t, "data.source"));
+    d->source = (DataSource)index_of("idx|csv|hdf5|text|adding|copy|parity|series|reverse|addition",
+                                     cfg_str(t, "data.source"));
     resolve_data_path(t, "data.path", spec_path, d->path, sizeof d->path);
     resolve_data_path(t, "data.labels", spec_path, d->labels, sizeof d->labels);
     resolve_data_path(t, "data.test_path", spec_path, d->test_path, sizeof d->test_path);
@@ -96,6 +97,10 @@ static void read_data(CfgNode *t, const char *spec_path, DataSpec *d) {
     d->test_size = (int)cfg_int(t, "data.test_size", 1000);
     d->copy_length = (int)cfg_int(t, "data.copy_length", 10);
     d->alphabet = (int)cfg_int(t, "data.alphabet", 8);
+    d->min_length = (int)cfg_int(t, "data.min_length", 1);
+    d->max_length = (int)cfg_int(t, "data.max_length", 10);
+    d->digits = (int)cfg_int(t, "data.digits", 3);
+    d->reversed_digits = cfg_bool(t, "data.reversed_digits", 0);
     copy_str(d->scale, sizeof d->scale, cfg_str(t, "data.scale") ? cfg_str(t, "data.scale") : "none");
     d->binarize = cfg_bool(t, "data.binarize", 0);
     d->as_sequence = cfg_bool(t, "data.as_sequence", 0);
@@ -130,7 +135,7 @@ static void read_evaluate(const CfgNode *t, const ModelSpec *m, EvaluateSpec *e)
 }
 
 static void read_model(const CfgNode *t, ModelSpec *m, CfgDiags *diags) {
-    m->type = (ModelType)index_of("autoencoder|rnn|lstm|gru", cfg_str(t, "model.type"));
+    m->type = (ModelType)index_of("autoencoder|rnn|lstm|gru|seq2seq|one_to_many", cfg_str(t, "model.type"));
     if (m->type == MODEL_AUTOENCODER) {
         m->code = (int)cfg_int(t, "model.code", 1);
         m->n_hidden = cfg_len(t, "model.hidden");
@@ -177,6 +182,12 @@ static void read_model(const CfgNode *t, ModelSpec *m, CfgDiags *diags) {
     const char *rinit = cfg_str(t, "model.recurrent_init");
     m->recurrent_orthogonal = rinit && strcmp(rinit, "orthogonal") == 0;
     m->recurrent_gain = cfg_float(t, "model.recurrent_gain", 1.0);
+    if (m->type == MODEL_SEQ2SEQ || m->type == MODEL_ONE_TO_MANY) {
+        copy_str(m->cell, sizeof m->cell, cfg_str(t, "model.cell"));
+        m->embed_dim = (int)cfg_int(t, "model.embed_dim", 64);
+        m->beam_width = (int)cfg_int(t, "model.beam_width", 1);
+        return;
+    }
     m->learned_initial_state = strcmp(cfg_str(t, "model.initial_state"), "learned") == 0;
     copy_str(m->input, sizeof m->input, cfg_str(t, "model.input"));
     m->embed_dim = (int)cfg_int(t, "model.embed_dim", 64);
@@ -237,6 +248,33 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
         check_evaluate(t, s, diags);
         return;
     }
+    int s2s_data = src == DATA_REVERSE || src == DATA_ADDITION;
+    if (src == DATA_REVERSE && s->data.min_length > s->data.max_length)
+        diag(diags, t, "data.min_length", "min_length %d is above max_length %d", s->data.min_length,
+             s->data.max_length);
+    if (m->type == MODEL_SEQ2SEQ) {
+        if (!s2s_data)
+            diag(diags, t, "data.source", "a seq2seq model reads pairs of token sequences: use data.source reverse "
+                                          "or addition, not %s", cfg_str(t, "data.source"));
+        if (s->loss != LOSS_SOFTMAX_CROSS_ENTROPY)
+            diag(diags, t, "loss", "a seq2seq model predicts tokens: use loss: softmax_cross_entropy");
+        if (s->model.beam_width > s->train.batch_size)
+            diag(diags, t, "model.beam_width", "beam_width %d is above train.batch_size %d (the beams share its "
+                                                "workspaces)", s->model.beam_width, s->train.batch_size);
+        return;
+    }
+    if (m->type == MODEL_ONE_TO_MANY) {
+        if (src != DATA_IDX || !s->data.as_sequence || !s->data.labels[0])
+            diag(diags, t, "data.source", "a one_to_many model writes image rows from the class: use idx images with "
+                                          "labels and data.as_sequence: true");
+        if (s->loss == LOSS_SOFTMAX_CROSS_ENTROPY)
+            diag(diags, t, "loss", "a one_to_many model writes real values: use cross_entropy (values in [0,1]) or "
+                                   "squared_error");
+        return;
+    }
+    if (s2s_data)
+        diag(diags, t, "model.type", "%s data pairs an input sequence with an output of another length: use "
+                                     "model.type: seq2seq", cfg_str(t, "data.source"));
     int tokens = src == DATA_TEXT || src == DATA_COPY || src == DATA_PARITY;
     if (src == DATA_CSV)
         diag(diags, t, "data.source", "recurrent models read text, generated tasks, idx images as rows "

@@ -20,9 +20,15 @@
 #define SPEC_PATH_MAX 4096
 #define SPEC_MAX_LAYERS 8
 
-typedef enum DataSource { DATA_IDX, DATA_CSV, DATA_HDF5, DATA_TEXT, DATA_ADDING, DATA_COPY, DATA_PARITY, DATA_SERIES } DataSource;
+typedef enum DataSource {
+    DATA_IDX, DATA_CSV, DATA_HDF5, DATA_TEXT, DATA_ADDING, DATA_COPY, DATA_PARITY, DATA_SERIES,
+    DATA_REVERSE, DATA_ADDITION         /* sequence to sequence (tasks.h) */
+} DataSource;
 typedef enum ClipType { CLIP_NONE, CLIP_VALUE, CLIP_GLOBAL_NORM } ClipType;
-typedef enum ModelType { MODEL_AUTOENCODER, MODEL_RNN, MODEL_LSTM, MODEL_GRU } ModelType;
+typedef enum ModelType {
+    MODEL_AUTOENCODER, MODEL_RNN, MODEL_LSTM, MODEL_GRU,
+    MODEL_SEQ2SEQ, MODEL_ONE_TO_MANY    /* seq2seq.h, onetomany.h */
+} ModelType;
 
 typedef struct DataSpec {
     DataSource source;
@@ -38,6 +44,8 @@ typedef struct DataSpec {
     int truncated_bptt;
     int length, train_size, test_size, copy_length, alphabet;
     int as_sequence;                    /* idx images as sequences of rows */
+    int min_length, max_length;         /* reverse: string lengths */
+    int digits, reversed_digits;        /* addition: operand digits, least significant first */
     char scale[32];
     int binarize;
     double binarize_threshold;
@@ -76,6 +84,9 @@ typedef struct ModelSpec {
     char input[16];                     /* embedding | onehot | features */
     int embed_dim;
     int head_last_step;
+    /* seq2seq, one_to_many (units, forget_bias, variant, recurrent_init as above; seq2seq: embed_dim) */
+    char cell[8];                       /* lstm | gru */
+    int beam_width;                     /* evaluation: also beam search when > 1 */
 } ModelSpec;
 
 typedef struct TrainSpec {

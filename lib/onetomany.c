@@ -1,0 +1,419 @@
+/* onetomany.c — one vector in, a sequence out (graph, parameters and loss in onetomany.h).
+ *
+ * One training step, in buffers sized at creation (time-major (T, B, ·) as the cells want):
+ *   h^l_0 ← S^l[c_b] rows (and c^l_0 ← C^l[c_b] for LSTM)
+ *   x (T, B, d) ← [0, y_0, …, y_{T−2}]              teacher forcing
+ *   layers forward, head ŷ (T·B, d), loss, ∂L/∂(pre-activation)
+ *   head backward → layers backward (top down) → ∂L/∂h^l_0 → scatter-add into S^l (and C^l).
+ * Gradients are accumulated (+=) into the arena; the training loop zeroes, clips and steps. */
+#include "onetomany.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dense.h"
+#include "init.h"
+#include "lstm.h"
+
+typedef struct OtmLayer {
+    int n_in, H;
+    char name[16];                /* "lstm0" */
+    int iW, ib, ib_hn, iS, iC;    /* parameter views (−1 when absent) */
+    LstmCache lstm;
+    LstmWork lstm_work;
+    GruCache gru;
+    GruWork gru_work;
+    float *dout;                  /* (T, B, H) ∂L/∂(output) from the layer above */
+    float *h0, *c0;               /* (B, H) initial states (generation: the running state) */
+    float *dh0, *dc0;             /* (B, H) ∂L/∂ initial state */
+} OtmLayer;
+
+typedef struct Otm {
+    OneToManyConfig cfg;
+    int L;
+    OtmLayer layers[SEQ_MAX_LAYERS];
+    int iHW, iHb;
+    float *x;                     /* (T, B, d) inputs */
+    float *ytm;                   /* (T, B, d) targets, time-major */
+    float *pred, *dpre;           /* (T·B, d) outputs and ∂L/∂(pre-activation) */
+    float *gen;                   /* (B, T, d) free-running outputs */
+    ExError err;
+} Otm;
+
+OneToManyConfig onetomany_config_defaults(void) {
+    OneToManyConfig c;
+    memset(&c, 0, sizeof c);
+    c.cell = CELL_LSTM;
+    c.gru_variant = GRU_PYTORCH;
+    c.num_layers = 1;
+    c.hidden[0] = 128;
+    c.forget_bias = 1.0f;
+    c.recurrent_gain = 1.0f;
+    c.loss = LOSS_CROSS_ENTROPY;
+    return c;
+}
+
+static int check_config(const OneToManyConfig *c, ExError *err) {
+    const char *w = "one_to_many config";
+    if (c->cell != CELL_LSTM && c->cell != CELL_GRU) return ex_fail(err, "%s: cell must be lstm|gru", w);
+    if (c->cell == CELL_GRU && c->gru_variant != GRU_CHO && c->gru_variant != GRU_PYTORCH)
+        return ex_fail(err, "%s: gru_variant must be cho|pytorch", w);
+    if (c->num_layers < 1 || c->num_layers > SEQ_MAX_LAYERS)
+        return ex_fail(err, "%s: num_layers = %d, must be 1..%d", w, c->num_layers, SEQ_MAX_LAYERS);
+    for (int l = 0; l < c->num_layers; l++)
+        if (c->hidden[l] < 1) return ex_fail(err, "%s: hidden[%d] = %d, must be ≥ 1", w, l, c->hidden[l]);
+    if (!isfinite(c->forget_bias)) return ex_fail(err, "%s: forget_bias must be finite", w);
+    if (c->n_classes < 1) return ex_fail(err, "%s: n_classes = %d, must be ≥ 1", w, c->n_classes);
+    if (c->steps < 1 || c->n_out < 1)
+        return ex_fail(err, "%s: steps = %d and n_out = %d must be ≥ 1", w, c->steps, c->n_out);
+    if (c->loss != LOSS_CROSS_ENTROPY && c->loss != LOSS_SQUARED_ERROR)
+        return ex_fail(err, "%s: loss '%s' is not available (cross_entropy|squared_error)", w, loss_name(c->loss));
+    if (c->max_batch < 1) return ex_fail(err, "%s: max_batch = %d, must be ≥ 1", w, c->max_batch);
+    return 0;
+}
+
+static int gates_of(CellType c) { return c == CELL_LSTM ? 4 : 3; }
+
+static void fill_uniform_rng(float *x, size_t n, float k, Rng *rng) {
+    for (size_t i = 0; i < n; i++) x[i] = (2.0f * rng_uniform(rng) - 1.0f) * k;
+}
+
+static double otm_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats);
+static double otm_eval_batch(Model *m, const Batch *b, StepStats *stats);
+static void otm_describe(const Model *m, void (*emit)(void *ctx, const char *line), void *ctx);
+static void otm_destroy(Model *m);
+
+static const ModelOps OTM_OPS = {
+    .family = "one_to_many",
+    .train_batch = otm_train_batch,
+    .eval_batch = otm_eval_batch,
+    .describe = otm_describe,
+    .carried_state = NULL,
+    .destroy = otm_destroy,
+};
+
+int model_is_onetomany(const Model *m) { return m && m->ops == &OTM_OPS; }
+
+int onetomany_create(Model **out, const OneToManyConfig *cfg, Rng *init_rng, ExError *err) {
+    *out = NULL;
+    if (check_config(cfg, err) != 0) return -1;
+    Model *m = ex_calloc(1, sizeof *m);
+    Otm *s = ex_calloc(1, sizeof *s);
+    m->ops = &OTM_OPS;
+    m->impl = s;
+    m->max_batch = cfg->max_batch;
+    s->cfg = *cfg;
+    s->L = cfg->num_layers;
+    const OneToManyConfig *c = &s->cfg;
+    Params *p = &m->params;
+    int G = gates_of(c->cell);
+    char name[PARAM_NAME_MAX], layout[96];
+    for (int l = 0; l < s->L; l++) {
+        OtmLayer *ly = &s->layers[l];
+        ly->n_in = l == 0 ? c->n_out : c->hidden[l - 1];
+        ly->H = c->hidden[l];
+        snprintf(ly->name, sizeof ly->name, "%s%d", cell_type_name(c->cell), l);
+        snprintf(name, sizeof name, "state%d/h", l);
+        ly->iS = params_add(p, name, 2, (int[]){c->n_classes, ly->H}, "class,H initial state h_0 per class");
+        ly->iC = -1;
+        if (c->cell == CELL_LSTM) {
+            snprintf(name, sizeof name, "state%d/c", l);
+            ly->iC = params_add(p, name, 2, (int[]){c->n_classes, ly->H}, "class,H initial cell c_0 per class");
+        }
+        snprintf(name, sizeof name, "%s/W", ly->name);
+        snprintf(layout, sizeof layout, "%dH,H+I gates %s; cols [h|x] = [W_hh|W_ih]", G,
+                 c->cell == CELL_LSTM ? "i,f,g,o" : "r,z,n");
+        ly->iW = params_add(p, name, 2, (int[]){G * ly->H, ly->H + ly->n_in}, layout);
+        snprintf(name, sizeof name, "%s/b", ly->name);
+        ly->ib = params_add(p, name, 1, (int[]){G * ly->H}, c->cell == CELL_LSTM ? "4H gates i,f,g,o" : "3H gates r,z,n");
+        ly->ib_hn = -1;
+        if (c->cell == CELL_GRU && c->gru_variant == GRU_PYTORCH) {
+            snprintf(name, sizeof name, "%s/b_hn", ly->name);
+            ly->ib_hn = params_add(p, name, 1, (int[]){ly->H}, "H (b_hh of gate n)");
+        }
+    }
+    int H_top = c->hidden[s->L - 1];
+    s->iHW = params_add(p, "head/W", 2, (int[]){c->n_out, H_top}, "out,in");
+    s->iHb = params_add(p, "head/b", 1, (int[]){c->n_out}, "out");
+    params_alloc(p);
+
+    for (int l = 0; l < s->L; l++) {
+        OtmLayer *ly = &s->layers[l];
+        float k = 1.0f / sqrtf((float)ly->H);
+        fill_uniform_rng(params_value(p, ly->iW), p->views[ly->iW].size, k, init_rng);
+        float *bias = params_value(p, ly->ib);
+        fill_uniform_rng(bias, p->views[ly->ib].size, k, init_rng);
+        if (c->cell == CELL_LSTM)
+            for (int j = 0; j < ly->H; j++) bias[ly->H + j] = c->forget_bias;
+        if (ly->ib_hn >= 0) fill_uniform_rng(params_value(p, ly->ib_hn), (size_t)ly->H, k, init_rng);
+        if (c->recurrent_orthogonal) {
+            int ld = ly->H + ly->n_in;
+            float *W = params_value(p, ly->iW);
+            for (int g = 0; g < G; g++)
+                init_orthogonal(W + (size_t)g * ly->H * ld, ly->H, ld, c->recurrent_gain, init_rng, NULL);
+        }
+    }
+    float kh = 1.0f / sqrtf((float)H_top);
+    fill_uniform_rng(params_value(p, s->iHW), p->views[s->iHW].size, kh, init_rng);
+    fill_uniform_rng(params_value(p, s->iHb), (size_t)c->n_out, kh, init_rng);
+
+    int B = c->max_batch, T = c->steps;
+    for (int l = 0; l < s->L; l++) {
+        OtmLayer *ly = &s->layers[l];
+        size_t row = (size_t)B * ly->H;
+        if (c->cell == CELL_LSTM) {
+            lstm_cache_alloc(&ly->lstm, B, T, ly->n_in, ly->H);
+            lstm_work_alloc(&ly->lstm_work, B, T, ly->n_in, ly->H);
+        } else {
+            gru_cache_alloc(&ly->gru, B, T, ly->n_in, ly->H);
+            gru_work_alloc(&ly->gru_work, c->gru_variant, B, T, ly->n_in, ly->H);
+        }
+        ly->dout = ex_calloc((size_t)T * row, sizeof(float));
+        ly->h0 = ex_calloc(4 * row, sizeof(float));
+        ly->c0 = ly->h0 + row, ly->dh0 = ly->h0 + 2 * row, ly->dc0 = ly->h0 + 3 * row;
+    }
+    size_t n = (size_t)T * B * c->n_out;
+    s->x = ex_calloc(n, sizeof(float));
+    s->ytm = ex_calloc(n, sizeof(float));
+    s->pred = ex_calloc(n, sizeof(float));
+    s->dpre = ex_calloc(n, sizeof(float));
+    s->gen = ex_calloc(n, sizeof(float));
+    *out = m;
+    return 0;
+}
+
+static void otm_destroy(Model *m) {
+    Otm *s = m->impl;
+    if (!s) return;
+    for (int l = 0; l < s->L; l++) {
+        OtmLayer *ly = &s->layers[l];
+        lstm_cache_free(&ly->lstm), lstm_work_free(&ly->lstm_work);
+        gru_cache_free(&ly->gru), gru_work_free(&ly->gru_work);
+        free(ly->dout), free(ly->h0);
+    }
+    free(s->x), free(s->ytm), free(s->pred), free(s->dpre), free(s->gen);
+    free(s);
+    m->impl = NULL;
+}
+
+const OneToManyConfig *onetomany_config(const Model *m) { return &((const Otm *)m->impl)->cfg; }
+const char *onetomany_last_error(const Model *m) { return ((const Otm *)m->impl)->err.msg; }
+
+/* ---- the stack ----------------------------------------------------------------------------------- */
+
+static const float *layer_h(const OtmLayer *ly, const Otm *s, int B, int t) {
+    const float *h = s->cfg.cell == CELL_LSTM ? ly->lstm.h : ly->gru.h;
+    return h + (size_t)t * B * ly->H;
+}
+
+/* h^l_0 (and c^l_0) ← the class rows of the state tables. */
+static void set_initial_states(Otm *s, const Params *p, const int32_t *classes, int B) {
+    for (int l = 0; l < s->L; l++) {
+        OtmLayer *ly = &s->layers[l];
+        size_t H = (size_t)ly->H;
+        const float *S = params_value(p, ly->iS);
+        for (int r = 0; r < B; r++) memcpy(ly->h0 + r * H, S + (size_t)classes[r] * H, H * sizeof(float));
+        if (ly->iC >= 0) {
+            const float *C = params_value(p, ly->iC);
+            for (int r = 0; r < B; r++) memcpy(ly->c0 + r * H, C + (size_t)classes[r] * H, H * sizeof(float));
+        }
+    }
+}
+
+/* Forward the stack over T steps of s->x from h0/c0; returns the top output (T, B, H). */
+static const float *forward_stack(Otm *s, const Params *p, int B, int T) {
+    const OneToManyConfig *c = &s->cfg;
+    const float *in = s->x;
+    for (int l = 0; l < s->L; l++) {
+        OtmLayer *ly = &s->layers[l];
+        const float *W = params_value(p, ly->iW), *bias = params_value(p, ly->ib);
+        if (c->cell == CELL_LSTM)
+            lstm_forward(&ly->lstm, in, ly->h0, ly->c0, W, bias, B, T, ly->n_in, ly->H);
+        else
+            gru_forward(&ly->gru, in, ly->h0, W, bias, ly->ib_hn >= 0 ? params_value(p, ly->ib_hn) : NULL,
+                        c->gru_variant, B, T, ly->n_in, ly->H);
+        in = layer_h(ly, s, B, 1);
+    }
+    return in;
+}
+
+/* Head: pred (rows, d) = act(head/W · top + head/b), sigmoid for cross-entropy. */
+static void head_forward(Otm *s, const Params *p, const float *top, int rows) {
+    const OneToManyConfig *c = &s->cfg;
+    dense_forward(s->pred, top, params_value(p, s->iHW), params_value(p, s->iHb), rows, c->hidden[s->L - 1], c->n_out,
+                  0, c->loss == LOSS_CROSS_ENTROPY ? ACT_SIGMOID : ACT_IDENTITY);
+}
+
+/* Loss summed over a sequence's T·d values, averaged over B sequences, of pred against y (both
+ * time-major (T·B, d)); dpre (may be NULL) = ∂L/∂(head pre-activation). The loss.h functions
+ * average over their m = T·B rows, so loss and gradient are scaled by T. */
+static double sequence_loss(const Otm *s, float *dpre, const float *pred, const float *y, int B, int T) {
+    const OneToManyConfig *c = &s->cfg;
+    int rows = T * B;
+    double loss = c->loss == LOSS_CROSS_ENTROPY ? loss_sigmoid_cross_entropy(dpre, pred, y, rows, c->n_out)
+                                                : loss_squared_error(dpre, pred, y, rows, c->n_out);
+    if (dpre)
+        for (size_t k = 0; k < (size_t)rows * c->n_out; k++) dpre[k] *= (float)T;
+    return loss * T;
+}
+
+/* ---- batches --------------------------------------------------------------------------------------- */
+
+static int check_classes(Otm *s, const int32_t *classes, int B) {
+    const OneToManyConfig *c = &s->cfg;
+    if (B < 1 || B > c->max_batch)
+        return ex_fail(&s->err, "one_to_many batch: B = %d, must be 1..max_batch = %d", B, c->max_batch);
+    if (!classes) return ex_fail(&s->err, "one_to_many batch: the model needs labels (B), the classes");
+    for (int r = 0; r < B; r++)
+        if (classes[r] < 0 || classes[r] >= c->n_classes)
+            return ex_fail(&s->err, "one_to_many batch: class %d of row %d is outside [0, %d)", (int)classes[r], r,
+                           c->n_classes);
+    return 0;
+}
+
+static int check_batch(Otm *s, const Batch *b) {
+    const OneToManyConfig *c = &s->cfg;
+    if (check_classes(s, b->labels, b->B) != 0) return -1;
+    if (!b->x) return ex_fail(&s->err, "one_to_many batch: the model needs the sequences to produce, x (B, T, d)");
+    if (b->T != c->steps || b->d != c->n_out)
+        return ex_fail(&s->err, "one_to_many batch: x is (B, %d, %d), the model writes (B, %d, %d)", b->T, b->d,
+                       c->steps, c->n_out);
+    return 0;
+}
+
+/* Forward with teacher forcing (and, if train, backward); returns the loss. */
+static double run_batch(Otm *s, Params *p, const Batch *b, int train) {
+    const OneToManyConfig *c = &s->cfg;
+    int B = b->B, T = c->steps, d = c->n_out;
+    size_t row = (size_t)d * sizeof(float);
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < B; r++) {
+            const float *y_t = b->x + ((size_t)r * T + t) * d;
+            memcpy(s->ytm + ((size_t)t * B + r) * d, y_t, row);
+            float *x_t = s->x + ((size_t)t * B + r) * d;
+            if (t == 0) memset(x_t, 0, row);                              /* the blank start row */
+            else memcpy(x_t, y_t - d, row);                                /* x_t = y_{t−1} */
+        }
+    set_initial_states(s, p, b->labels, B);
+    const float *top = forward_stack(s, p, B, T);
+    head_forward(s, p, top, T * B);
+    double loss = sequence_loss(s, train ? s->dpre : NULL, s->pred, s->ytm, B, T);
+    if (!train) return loss;
+
+    OtmLayer *topl = &s->layers[s->L - 1];
+    dense_backward(topl->dout, params_grad(p, s->iHW), params_grad(p, s->iHb), s->dpre, s->pred, top,
+                   params_value(p, s->iHW), T * B, c->hidden[s->L - 1], d, 0, ACT_IDENTITY);
+    for (int l = s->L - 1; l >= 0; l--) {
+        OtmLayer *ly = &s->layers[l];
+        const float *in = l == 0 ? s->x : layer_h(&s->layers[l - 1], s, B, 1);
+        float *din = l == 0 ? NULL : s->layers[l - 1].dout;   /* the data needs no gradient */
+        const float *W = params_value(p, ly->iW);
+        float *dW = params_grad(p, ly->iW), *db = params_grad(p, ly->ib);
+        if (c->cell == CELL_LSTM)
+            lstm_backward(din, ly->dh0, ly->dc0, dW, db, NULL, &ly->lstm_work, ly->dout, NULL, NULL, &ly->lstm, in, W, B,
+                          T, ly->n_in, ly->H);
+        else
+            gru_backward(din, ly->dh0, dW, db, ly->ib_hn >= 0 ? params_grad(p, ly->ib_hn) : NULL, NULL, &ly->gru_work,
+                         ly->dout, NULL, &ly->gru, in, W, c->gru_variant, B, T, ly->n_in, ly->H);
+        /* the state tables: row c_b gets ∂L/∂h_0[b] (rows of one class add up) */
+        size_t H = (size_t)ly->H;
+        float *gS = params_grad(p, ly->iS);
+        for (int r = 0; r < B; r++)
+            for (size_t j = 0; j < H; j++) gS[(size_t)b->labels[r] * H + j] += ly->dh0[r * H + j];
+        if (ly->iC >= 0) {
+            float *gC = params_grad(p, ly->iC);
+            for (int r = 0; r < B; r++)
+                for (size_t j = 0; j < H; j++) gC[(size_t)b->labels[r] * H + j] += ly->dc0[r * H + j];
+        }
+    }
+    return loss;
+}
+
+/* Free-running generation for B rows from their classes into out (B, T, d). */
+static void generate(Otm *s, const Params *p, const int32_t *classes, int B, float *out) {
+    const OneToManyConfig *c = &s->cfg;
+    int T = c->steps, d = c->n_out;
+    set_initial_states(s, p, classes, B);
+    memset(s->x, 0, (size_t)B * d * sizeof(float));
+    for (int t = 0; t < T; t++) {
+        const float *top = forward_stack(s, p, B, 1);
+        head_forward(s, p, top, B);
+        for (int l = 0; l < s->L; l++) {
+            /* the state after this step starts the next one */
+            OtmLayer *ly = &s->layers[l];
+            size_t n = (size_t)B * ly->H * sizeof(float);
+            memcpy(ly->h0, layer_h(ly, s, B, 1), n);
+            if (c->cell == CELL_LSTM) memcpy(ly->c0, ly->lstm.c + (size_t)B * ly->H, n);
+        }
+        memcpy(s->x, s->pred, (size_t)B * d * sizeof(float));   /* the output is the next input */
+        for (int r = 0; r < B; r++)
+            memcpy(out + ((size_t)r * T + t) * d, s->pred + (size_t)r * d, (size_t)d * sizeof(float));
+    }
+}
+
+int onetomany_generate(Model *m, const int32_t *classes, int B, float *out) {
+    Otm *s = m->impl;
+    if (check_classes(s, classes, B) != 0) return -1;
+    generate(s, &m->params, classes, B, out);
+    return 0;
+}
+
+static double otm_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats) {
+    (void)noise_rng, (void)stats;
+    Otm *s = m->impl;
+    if (check_batch(s, b) != 0) return NAN;
+    return run_batch(s, &m->params, b, 1);
+}
+
+static double otm_eval_batch(Model *m, const Batch *b, StepStats *stats) {
+    Otm *s = m->impl;
+    if (check_batch(s, b) != 0) return NAN;
+    double loss = run_batch(s, &m->params, b, 0);
+    if (stats) {
+        /* the same loss for what the model writes on its own: gen (B, T, d) against x */
+        int B = b->B, T = s->cfg.steps, d = s->cfg.n_out;
+        generate(s, &m->params, b->labels, B, s->gen);
+        for (int t = 0; t < T; t++)
+            for (int r = 0; r < B; r++) {
+                memcpy(s->pred + ((size_t)t * B + r) * d, s->gen + ((size_t)r * T + t) * d, (size_t)d * sizeof(float));
+                memcpy(s->ytm + ((size_t)t * B + r) * d, b->x + ((size_t)r * T + t) * d, (size_t)d * sizeof(float));
+            }
+        stats_add(stats, "free_running_loss", sequence_loss(s, NULL, s->pred, s->ytm, B, T) * B);
+    }
+    return loss;
+}
+
+static void otm_describe(const Model *m, void (*emit)(void *ctx, const char *line), void *ctx) {
+    const Otm *s = m->impl;
+    const OneToManyConfig *c = &s->cfg;
+    const Params *p = &m->params;
+    char line[512];
+    snprintf(line, sizeof line,
+             "one_to_many model: class (K = %d) -> initial state of %d x %s%s%s -> %d steps of %d values, %s; "
+             "input x_t = y_{t-1} (teacher forcing), generation feeds outputs back",
+             c->n_classes, s->L, cell_type_name(c->cell), c->cell == CELL_GRU ? " " : "",
+             c->cell == CELL_GRU ? gru_variant_name(c->gru_variant) : "", c->steps, c->n_out,
+             c->loss == LOSS_CROSS_ENTROPY ? "sigmoid + cross_entropy" : "squared_error");
+    emit(ctx, line);
+    for (int l = 0; l < s->L; l++) {
+        const OtmLayer *ly = &s->layers[l];
+        const ParamView *W = &p->views[ly->iW];
+        size_t count = W->size + p->views[ly->ib].size + p->views[ly->iS].size + (ly->iC >= 0 ? p->views[ly->iC].size : 0) +
+                       (ly->ib_hn >= 0 ? p->views[ly->ib_hn].size : 0);
+        snprintf(line, sizeof line, "  %-8s (B,T,%d) -> (B,T,%d)   %s (%d, %d), b, %s (%d, %d)%s   %zu params", ly->name,
+                 ly->n_in, ly->H, W->name, W->shape[0], W->shape[1], p->views[ly->iS].name, c->n_classes, ly->H,
+                 ly->iC >= 0 ? " and c" : "", count);
+        emit(ctx, line);
+    }
+    snprintf(line, sizeof line, "  head     (B,T,%d) -> (B,T,%d)   head/W (%d, %d), head/b (%d)   %zu params",
+             c->hidden[s->L - 1], c->n_out, c->n_out, c->hidden[s->L - 1], c->n_out,
+             p->views[s->iHW].size + p->views[s->iHb].size);
+    emit(ctx, line);
+    size_t total = 0;
+    for (int k = 0; k < p->count; k++) total += p->views[k].size;
+    snprintf(line, sizeof line, "  total    %zu parameters; workspaces for batch %d x T %d", total, c->max_batch,
+             c->steps);
+    emit(ctx, line);
+}
