@@ -56,8 +56,8 @@ void history_free(History *h) {
     memset(h, 0, sizeof *h);
 }
 
-void history_csv_line(const History *h, int64_t r, FILE *out) {
-    for (int c = 0; c < h->ncols; c++) {
+void history_csv_line(const History *h, int64_t r, int ncols, FILE *out) {
+    for (int c = 0; c < ncols && c < h->ncols; c++) {
         if (c) fputc(',', out);
         if (r < 0) fputs(h->names[c], out);
         else {

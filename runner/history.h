@@ -25,7 +25,8 @@ void history_commit(History *h);
 void history_truncate(History *h, int64_t n);
 double history_get(const History *h, int64_t row, const char *name);
 void history_free(History *h);
-/* One CSV line of row r (header if r < 0). */
-void history_csv_line(const History *h, int64_t r, FILE *out);
+/* One CSV line of row r (header if r < 0), of the first ncols columns (columns are only ever
+ * added at the end, so a file's header stays a prefix of the table's). */
+void history_csv_line(const History *h, int64_t r, int ncols, FILE *out);
 
 #endif

@@ -66,6 +66,8 @@ typedef struct Trainer {
     double run_started;
 
     History history;
+    int64_t csv_rows;                 /* rows already in metrics.csv (0: write it whole) */
+    int csv_cols;                     /* its columns */
     int n_samples;
     char **samples;                   /* text samples, one per sampling epoch */
     int64_t *sample_epochs;
@@ -221,6 +223,7 @@ static int publish_results(Trainer *tr, ExError *err) {
     h5doc_attr_str(doc, "/", "exprun_format", "1");
     h5doc_attr_str(doc, "/", "exprun_version", exprun_version());
     h5doc_attr_str(doc, "/", "git_commit", exprun_git_commit());
+    h5doc_attr_int(doc, "/", "git_dirty", exprun_git_dirty());
     h5doc_attr_str(doc, "/", "run_name", spec->name);
     h5doc_attr_str(doc, "/", "run_dir", tr->run_dir);
     h5doc_attr_int(doc, "/", "seed", (int64_t)spec->seed);
@@ -270,14 +273,25 @@ static int publish_results(Trainer *tr, ExError *err) {
     return rc;
 }
 
-static void append_csv(Trainer *tr) {
+/* metrics.csv grows by one flushed line per epoch, so `tail -f` and awk can follow it, with the
+ * columns of the first epoch. It is written whole only for the first row, once after a resume
+ * (rows after the checkpoint go) and, when `final` is set, once at the end if columns were added
+ * since (the test_* results on the last row). */
+static void append_csv(Trainer *tr, int final) {
     char path[4200];
     snprintf(path, sizeof path, "%s/metrics.csv", tr->run_dir);
-    /* Rewritten in full when the header changes (first epoch) or after a resume. */
-    FILE *f = fopen(path, "w");
+    const History *h = &tr->history;
+    int rewrite = tr->csv_rows == 0 || (final && h->ncols != tr->csv_cols);
+    if (rewrite) tr->csv_rows = 0;
+    FILE *f = fopen(path, rewrite ? "w" : "a");
     if (!f) return;
-    history_csv_line(&tr->history, -1, f);
-    for (int64_t r = 0; r < tr->history.nrows; r++) history_csv_line(&tr->history, r, f);
+    if (rewrite) {
+        tr->csv_cols = h->ncols;
+        history_csv_line(h, -1, tr->csv_cols, f);
+    }
+    for (int64_t r = tr->csv_rows; r < h->nrows; r++) history_csv_line(h, r, tr->csv_cols, f);
+    tr->csv_rows = h->nrows;
+    fflush(f);
     fclose(f);
 }
 
@@ -596,7 +610,7 @@ static int run_loop(Trainer *tr) {
         if (last) snprintf(tr->status, sizeof tr->status, "finished");
         /* Results before the checkpoint: if a kill falls between the two, the results hold one
          * epoch more than the checkpoint, and a resume recomputes that row identically. */
-        append_csv(tr);
+        append_csv(tr, 0);
         if (publish_results(tr, &err) != 0) {
             fprintf(stderr, "exprun: %s\n", err.msg);
             return EXIT_RUNTIME;
@@ -711,9 +725,10 @@ static int finish(Trainer *tr, int status) {
         evaluate_test(tr);
         if (evaluate_model(&tr->evaluation, tr->spec, tr->rd, tr->model, tr->quiet ? NULL : stdout, &err) != 0) {
             fprintf(stderr, "exprun: evaluation after training failed: %s\n", err.msg);
+            snprintf(tr->status, sizeof tr->status, "failed");   /* the run did not do all it was asked */
             status = EXIT_RUNTIME;
         }
-        append_csv(tr);
+        append_csv(tr, 1);
     }
     if (publish_results(tr, &err) != 0) {
         fprintf(stderr, "exprun: %s\n", err.msg);
