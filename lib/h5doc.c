@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "h5util.h"
@@ -625,9 +626,18 @@ static int write_image(const unsigned char *image, size_t size, const char *tmp,
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0)
         return ex_fail(err, "cannot write %s: cannot create %s: %s", path, tmp, strerror(errno));
+    /* Test hook (tests/test_kill.c): with EXPRUN_TEST_PUBLISH_PAUSE_US=N set, the first half
+     * is written, then a pause of N µs, so that a SIGKILL can land while PATH.tmp is torn. */
+    const char *pause = getenv("EXPRUN_TEST_PUBLISH_PAUSE_US");
+    size_t half = pause ? size / 2 : 0;
     size_t done = 0;
     while (done < size) {
-        ssize_t k = write(fd, image + done, size - done);
+        ssize_t k = write(fd, image + done, (done < half ? half : size) - done);
+        if (k > 0 && half && done + (size_t)k == half) {
+            long us = atol(pause);
+            nanosleep(&(struct timespec){us / 1000000, us % 1000000 * 1000}, NULL);
+            half = 0;
+        }
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
             int saved = k < 0 ? errno : ENOSPC;

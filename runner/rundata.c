@@ -288,19 +288,22 @@ static int load_seq2seq_task(const Spec *spec, RunData *rd, ExError *err) {
 
 int rundata_load(const Spec *spec, RunData *rd, ExError *err) {
     memset(rd, 0, sizeof *rd);
+    int rc = -1;
     switch (spec->data.source) {
     case DATA_IDX:
     case DATA_CSV:
-    case DATA_HDF5: return load_tabular(spec, rd, err);
-    case DATA_TEXT: return load_text(spec, rd, err);
+    case DATA_HDF5: rc = load_tabular(spec, rd, err); break;
+    case DATA_TEXT: rc = load_text(spec, rd, err); break;
     case DATA_ADDING:
     case DATA_COPY:
-    case DATA_PARITY: return load_task(spec, rd, err);
-    case DATA_SERIES: return load_series(spec, rd, err);
+    case DATA_PARITY: rc = load_task(spec, rd, err); break;
+    case DATA_SERIES: rc = load_series(spec, rd, err); break;
     case DATA_REVERSE:
-    case DATA_ADDITION: return load_seq2seq_task(spec, rd, err);
+    case DATA_ADDITION: rc = load_seq2seq_task(spec, rd, err); break;
+    default: rc = ex_fail(err, "internal: unknown data source");
     }
-    return ex_fail(err, "internal: unknown data source");
+    if (rc != 0) rundata_free(rd);   /* what loaded before the failure (valgrind found it) */
+    return rc;
 }
 
 void rundata_free(RunData *rd) {

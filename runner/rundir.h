@@ -5,6 +5,8 @@
  *   RUN_DIR/metrics.csv     one line per epoch, flushed (tail -f, awk)
  *   RUN_DIR/results.h5      metrics, spec, samples, diagnostics (republished every epoch)
  *   RUN_DIR/checkpoints/    epoch-EEEE-step-SSSSSSSS.h5 and LATEST (the newest complete one)
+ *   RUN_DIR/init_from.txt   the --init-from checkpoint (absolute path), if the run had one;
+ *                           resolved.yaml is written last, so a directory with it is complete
  *   RUN_DIR/.lock           held (flock) by the process writing the run */
 #ifndef EXPRUN_RUNDIR_H
 #define EXPRUN_RUNDIR_H

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh — the whole test suite, from a fresh machine: installs what is missing, builds, runs
-# every CUnit test through CTest in a Release build and again under ASan+UBSan, and runs a short
-# fuzzing pass over the spec reader. Exit status non-zero if anything fails.
+# every CUnit test through CTest in a Release build and again under ASan+UBSan, most of them under
+# valgrind memcheck (scripts/valgrind.sh), and runs a short fuzzing pass over the spec reader.
+# Exit status non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --no-build
@@ -17,6 +18,9 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEXPRUN_SANITIZE=ON >/dev/nul
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== valgrind memcheck (scripts/valgrind.sh: every test program but the slow ones it lists)"
+bash scripts/valgrind.sh
 
 if [ -x tests/fuzz/build.sh ] || [ -f tests/fuzz/build.sh ]; then
   echo "== short fuzzing pass over the spec reader"
