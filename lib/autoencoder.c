@@ -22,6 +22,7 @@ typedef struct Autoencoder {
     float *acts[2 * AE_MAX_HIDDEN + 3]; /* acts[0] = network input (B, n_input), acts[l+1] = layer l out */
     float *grad_a, *grad_b;             /* (B, widest) ping-pong buffers for ∂L/∂activations */
     double *rho_hat;                    /* (n_code) */
+    DenseWork work;                     /* packing room for every layer's products */
 } Autoencoder;
 
 static Autoencoder *impl(const Model *m) { return m->impl; }
@@ -105,6 +106,9 @@ int autoencoder_create(Model **out, const AutoencoderConfig *cfg, Rng *init_rng,
     ae->grad_a = ex_calloc((size_t)cfg->max_batch * widest, sizeof(float));
     ae->grad_b = ex_calloc((size_t)cfg->max_batch * widest, sizeof(float));
     ae->rho_hat = ex_calloc((size_t)cfg->n_code, sizeof(double));
+    size_t work = 0;
+    for (int l = 0; l < n; l++) dense_work_reserve(&work, cfg->max_batch, sizes[l], sizes[l + 1]);
+    dense_work_alloc(&ae->work, work);
     *out = m;
     return 0;
 }
@@ -116,6 +120,7 @@ static void ae_destroy(Model *m) {
     free(ae->grad_a);
     free(ae->grad_b);
     free(ae->rho_hat);
+    dense_work_free(&ae->work);
     free(ae);
     m->impl = NULL;
 }
@@ -136,14 +141,16 @@ static double forward(Model *m, const float *x_clean, const float *x_input, int 
     if (ae->acts[0] != x_input) memcpy(ae->acts[0], x_input, (size_t)B * ae->cfg.n_input * sizeof(float));
     for (int l = 0; l < ae->n_layers; l++) {
         const AeLayer *L = &ae->layers[l];
+        /* fused sigmoid + cross-entropy: the last layer leaves its logits, the loss applies σ */
+        Activation act = l == ae->n_layers - 1 && fused_sigmoid_ce(ae) ? ACT_IDENTITY : L->act;
         dense_forward(ae->acts[l + 1], ae->acts[l], params_value(p, L->W), params_value(p, L->b), B,
-                      L->n_in, L->n_out, L->transposed, L->act);
+                      L->n_in, L->n_out, L->transposed, act, &ae->work);
     }
-    const float *recon = ae->acts[ae->n_layers];
+    float *recon = ae->acts[ae->n_layers];
     int n = ae->cfg.n_input;
     double loss;
     if (ae->cfg.loss == LOSS_SQUARED_ERROR) loss = loss_squared_error(grad_out, recon, x_clean, B, n);
-    else if (fused_sigmoid_ce(ae)) loss = loss_sigmoid_cross_entropy(grad_out, recon, x_clean, B, n);
+    else if (fused_sigmoid_ce(ae)) loss = loss_sigmoid_cross_entropy_logits(grad_out, recon, recon, x_clean, B, n);
     else loss = loss_binary_cross_entropy(grad_out, recon, x_clean, B, n);
     /* with a penalty the objective is reconstruction + Ω: report the reconstruction alone too */
     if (stats && ae->cfg.sparsity.type != SPARSITY_NONE) stats_add(stats, "reconstruction", loss * B);
@@ -164,7 +171,7 @@ static double ae_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats
         Activation act = (l == ae->n_layers - 1 && fused_sigmoid_ce(ae)) ? ACT_IDENTITY : L->act;
         dense_backward(l > 0 ? d_next : NULL, params_grad(p, L->W), params_grad(p, L->b), d,
                        ae->acts[l + 1], ae->acts[l], params_value(p, L->W), B, L->n_in, L->n_out,
-                       L->transposed, act);
+                       L->transposed, act, &ae->work);
         float *tmp = d;
         d = d_next;
         d_next = tmp;

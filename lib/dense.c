@@ -1,27 +1,54 @@
 #include "dense.h"
 
-#include <cblas.h>
 #include <string.h>
 
+#include "gatemath.h"
+
+/* ---- workspace ---------------------------------------------------------------------------- */
+
+/* A packed (K, N) operand takes K · ⌈N/32⌉·32 floats (panels padded to the widest kernel). */
+static size_t packed_floats(int K, int N) { return (size_t)K * (size_t)((N + 31) / 32) * 32; }
+
+void dense_work_reserve(size_t *floats, int max_B, int n_in, int n_out) {
+    /* the right operands: W or Wᵀ (forward, ∂L/∂in), in or dpre (∂L/∂W) */
+    size_t need[4] = {packed_floats(n_in, n_out), packed_floats(n_out, n_in), packed_floats(max_B, n_in),
+                      packed_floats(max_B, n_out)};
+    for (int k = 0; k < 4; k++)
+        if (need[k] > *floats) *floats = need[k];
+}
+
+void dense_work_alloc(DenseWork *w, size_t floats) {
+    /* packed_alloc(K = floats / 32, N = 32) has room for `floats` (rounded up to a panel row) */
+    packed_alloc(&w->pack, (int)((floats + 31) / 32), 32);
+}
+
+void dense_work_free(DenseWork *w) { packed_free(&w->pack); }
+
+/* ---- fast path ---------------------------------------------------------------------------- */
+
+/* y = act(y) in place: σ and tanh vectorised, the rest through act.h. */
+static void activate(float *y, int rows, int cols, Activation act) {
+    size_t n = (size_t)rows * cols;
+    if (act == ACT_SIGMOID) gm_sigmoid(y, y, (int)n);
+    else if (act == ACT_TANH) gm_tanh(y, y, (int)n);
+    else if (act != ACT_IDENTITY) act_forward(y, y, rows, cols, act);
+}
+
 void dense_forward(float *out, const float *in, const float *W, const float *b, int B, int n_in,
-                   int n_out, int transposed, Activation act) {
+                   int n_out, int transposed, Activation act, DenseWork *ws) {
     /* pre = b broadcast over rows, then pre += in · Wᵀ (or in · W when tied). */
     for (int r = 0; r < B; r++) {
         if (b) memcpy(out + (size_t)r * n_out, b, (size_t)n_out * sizeof *out);
         else memset(out + (size_t)r * n_out, 0, (size_t)n_out * sizeof *out);
     }
-    if (!transposed)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, in, n_in, W, n_in, 1.0f,
-                    out, n_out);
-    else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_out, n_in, 1.0f, in, n_in, W, n_out, 1.0f,
-                    out, n_out);
-    act_forward(out, out, B, n_out, act);
+    if (!transposed) pk_gemm_nt(out, n_out, in, n_in, W, n_in, B, n_out, n_in, 1.0f, &ws->pack);
+    else pk_gemm_nn(out, n_out, in, n_in, W, n_out, B, n_out, n_in, 1.0f, &ws->pack);
+    activate(out, B, n_out, act);
 }
 
 void dense_backward(float *din, float *dW, float *db, float *dout, const float *out,
                     const float *in, const float *W, int B, int n_in, int n_out, int transposed,
-                    Activation act) {
+                    Activation act, DenseWork *ws) {
     float *dpre = dout;
     act_backward(dpre, dout, out, B, n_out, act);
     if (db)
@@ -30,19 +57,52 @@ void dense_backward(float *din, float *dW, float *db, float *dout, const float *
             for (int j = 0; j < n_out; j++) db[j] += row[j];
         }
     if (!transposed) {
-        /* dW (n_out,n_in) += dpreᵀ (n_out,B) · in (B,n_in) */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f, dpre, n_out, in, n_in, 1.0f,
-                    dW, n_in);
-        /* din (B,n_in) = dpre (B,n_out) · W (n_out,n_in) */
-        if (din)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f, dpre, n_out, W, n_in,
-                        0.0f, din, n_in);
+        /* dW (n_out,n_in) += dpreᵀ (n_out,B) · in (B,n_in);  din (B,n_in) = dpre (B,n_out) · W (n_out,n_in) */
+        pk_gemm_tn(dW, n_in, dpre, n_out, in, n_in, n_out, n_in, B, 1.0f, &ws->pack);
+        if (din) pk_gemm_nn(din, n_in, dpre, n_out, W, n_in, B, n_in, n_out, 0.0f, &ws->pack);
     } else {
         /* W is (n_in,n_out): dW (n_in,n_out) += inᵀ (n_in,B) · dpre (B,n_out); din (B,n_in) = dpre · Wᵀ */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, n_out, B, 1.0f, in, n_in, dpre, n_out, 1.0f,
-                    dW, n_out);
+        pk_gemm_tn(dW, n_out, in, n_in, dpre, n_out, n_in, n_out, B, 1.0f, &ws->pack);
+        if (din) pk_gemm_nt(din, n_in, dpre, n_out, W, n_out, B, n_in, n_out, 0.0f, &ws->pack);
+    }
+}
+
+/* ---- plain reference ---------------------------------------------------------------------- */
+
+/* W[j, k] of the layer's (n_out, n_in) matrix, wherever it is stored. */
+static float weight(const float *W, int j, int k, int n_in, int n_out, int transposed) {
+    return transposed ? W[(size_t)k * n_out + j] : W[(size_t)j * n_in + k];
+}
+
+void dense_forward_reference(float *out, const float *in, const float *W, const float *b, int B,
+                             int n_in, int n_out, int transposed, Activation act) {
+    for (int r = 0; r < B; r++)
+        for (int j = 0; j < n_out; j++) {
+            float sum = b ? b[j] : 0.0f;
+            for (int k = 0; k < n_in; k++) sum += weight(W, j, k, n_in, n_out, transposed) * in[(size_t)r * n_in + k];
+            out[(size_t)r * n_out + j] = sum;
+        }
+    act_forward(out, out, B, n_out, act);
+}
+
+void dense_backward_reference(float *din, float *dW, float *db, float *dout, const float *out,
+                              const float *in, const float *W, int B, int n_in, int n_out,
+                              int transposed, Activation act) {
+    act_backward(dout, dout, out, B, n_out, act);
+    for (int r = 0; r < B; r++) {
+        const float *g = dout + (size_t)r * n_out, *x = in + (size_t)r * n_in;
+        for (int j = 0; j < n_out; j++) {
+            if (db) db[j] += g[j];
+            for (int k = 0; k < n_in; k++) {
+                size_t at = transposed ? (size_t)k * n_out + j : (size_t)j * n_in + k;
+                dW[at] += g[j] * x[k];
+            }
+        }
         if (din)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_in, n_out, 1.0f, dpre, n_out, W, n_out,
-                        0.0f, din, n_in);
+            for (int k = 0; k < n_in; k++) {
+                float sum = 0.0f;
+                for (int j = 0; j < n_out; j++) sum += g[j] * weight(W, j, k, n_in, n_out, transposed);
+                din[(size_t)r * n_in + k] = sum;
+            }
     }
 }

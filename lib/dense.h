@@ -8,17 +8,44 @@
  *   - overwrites dout with ∂L/∂pre = dout ⊙ act'(out) (pass act = ACT_IDENTITY when the loss
  *     already gave ∂L/∂pre, as the fused sigmoid + cross-entropy does);
  *   - accumulates (+=) into dW and db (so tied weights sum both uses);
- *   - writes (=) ∂L/∂in into din unless din is NULL. */
+ *   - writes (=) ∂L/∂in into din unless din is NULL.
+ *
+ * Speed: the three products (forward in·Wᵀ, backward dpreᵀ·in and dpre·W) go through the packed
+ * kernels of packgemm.h, which pack their right operand into a workspace sized once per model
+ * (dense_work_alloc) — OpenBLAS would allocate and pack inside every call, and its Prescott
+ * fallback is slow on CPUs it does not know. σ and tanh use the vectorised gatemath.h.
+ * dense_forward_reference / dense_backward_reference are the plain loops (and act.h); tests
+ * hold the two equal. */
 #ifndef EXPRUN_DENSE_H
 #define EXPRUN_DENSE_H
 
 #include "act.h"
+#include "packgemm.h"
+
+/* Room to pack any operand of the layers it serves. */
+typedef struct DenseWork {
+    PackedMat pack;
+} DenseWork;
+
+/* Room for a layer n_in → n_out at up to max_B rows; call once per layer shape, or once with
+ * the largest of each (dense_work_reserve grows the requirement, dense_work_alloc allocates). */
+void dense_work_reserve(size_t *floats, int max_B, int n_in, int n_out);
+void dense_work_alloc(DenseWork *w, size_t floats);
+void dense_work_free(DenseWork *w);
 
 void dense_forward(float *out, const float *in, const float *W, const float *b, int B, int n_in,
-                   int n_out, int transposed, Activation act);
+                   int n_out, int transposed, Activation act, DenseWork *ws);
 
 void dense_backward(float *din, float *dW, float *db, float *dout, const float *out,
                     const float *in, const float *W, int B, int n_in, int n_out, int transposed,
-                    Activation act);
+                    Activation act, DenseWork *ws);
+
+/* The plain reference: the sums written out, activations from act.h. Same arguments and
+ * results (to rounding) without a workspace. */
+void dense_forward_reference(float *out, const float *in, const float *W, const float *b, int B,
+                             int n_in, int n_out, int transposed, Activation act);
+void dense_backward_reference(float *din, float *dW, float *db, float *dout, const float *out,
+                              const float *in, const float *W, int B, int n_in, int n_out,
+                              int transposed, Activation act);
 
 #endif

@@ -11,9 +11,18 @@
  *   σ(x)   = 1 / (1 + exp(−x))
  *   tanh x = x + x³ P(x²)                      for |x| < 0.625 (Cephes' tanhf polynomial)
  *          = sign(x) (1 − 2 / (exp(2|x|) + 1))  otherwise
- * Maximum relative error against double precision: about 3e-7 (σ, tanh), tested in test_lstm.c.
+ *   log x  = e ln 2 + log m from x = 2^e · m, m ∈ [√½, √2), log m = Cephes' logf polynomial
+ *            in m − 1 (for normal positive x only: the losses clamp first)
+ * Maximum relative error against double precision: about 3e-7 (σ, tanh), tested in test_lstm.c;
+ * log: at most 3e-7 of max(1, |log x|) (test_fastpaths.c).
  * NaN propagates. The scalar tail does the same operations in the same order, so a value's
- * result does not depend on its position in the array. */
+ * result does not depend on its position in the array.
+ *
+ * Wider: the same functions on 16 lanes (gm_v16: gm_exp16, gm_log16, gm_sigmoid16, gm_tanh16),
+ * again the same operations per lane. The array functions and the losses' row loops carry
+ * GM_CLONES: GCC compiles them for AVX-512, AVX2 and the baseline and picks one at load time
+ * (ifunc), so a 16-lane operation is one zmm instruction on AVX-512 and four SSE ones on the
+ * baseline. Without FMA contraction (ISO C mode) every clone computes the same bits. */
 #ifndef EXPRUN_GATEMATH_H
 #define EXPRUN_GATEMATH_H
 
@@ -23,6 +32,16 @@
 typedef float gm_v4 __attribute__((vector_size(16)));
 typedef int32_t gm_v4i __attribute__((vector_size(16)));
 typedef uint32_t gm_v4u __attribute__((vector_size(16)));
+
+typedef float gm_v16 __attribute__((vector_size(64)));
+typedef int32_t gm_v16i __attribute__((vector_size(64)));
+typedef uint32_t gm_v16u __attribute__((vector_size(64)));
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GM_CLONES
+#endif
 
 #define GM_EXP_LO (-87.3f)
 #define GM_EXP_HI 88.3f
@@ -98,9 +117,109 @@ static inline float gm_tanh1(float x) {
     return a < 0.625f ? small : big;
 }
 
+/* log of 4 normal positive floats (Cephes' logf). */
+static inline gm_v4 gm_log4(gm_v4 x) {
+    gm_v4i bits = (gm_v4i)x;
+    gm_v4i e = ((bits >> 23) & 0xff) - 126;                         /* x = 2^e · m, m ∈ [½, 1) */
+    gm_v4 m = (gm_v4)((bits & 0x807fffff) | 0x3f000000);
+    gm_v4i low = m < 0.707106781186547524f;                         /* m < √½: use 2m, e − 1 */
+    e += low;                                                       /* low is −1 where true */
+    m = m - 1.0f + (gm_v4)(low & (gm_v4i)m);
+    gm_v4 fe = __builtin_convertvector(e, gm_v4);
+    gm_v4 z = m * m;
+    gm_v4 y = m * 7.0376836292E-2f - 1.1514610310E-1f;
+    y = y * m + 1.1676998740E-1f;
+    y = y * m - 1.2420140846E-1f;
+    y = y * m + 1.4249322787E-1f;
+    y = y * m - 1.6668057665E-1f;
+    y = y * m + 2.0000714765E-1f;
+    y = y * m - 2.4999993993E-1f;
+    y = y * m + 3.3333331174E-1f;
+    y = y * m * z;
+    y += fe * GM_LN2_LO;
+    y -= 0.5f * z;
+    return m + y + fe * GM_LN2_HI;
+}
+
+static inline float gm_log1(float x) {
+    gm_v4 v = gm_log4(gm_splat(x));
+    return v[0];
+}
+
+/* ---- 16 lanes: the same operations as the 4-lane functions above ---------------------- */
+
+/* Always inlined, so they compile to the instructions of the clone that calls them. They are
+ * never called across files, so GCC's note that passing 64-byte vectors changed ABI is moot
+ * (CMakeLists.txt builds with -Wno-psabi). */
+#define GM_INLINE16 static inline __attribute__((always_inline))
+
+GM_INLINE16 gm_v16 gm_splat16(float v) { return (gm_v16){v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v}; }
+
+GM_INLINE16 gm_v16 gm_select16(gm_v16i mask, gm_v16 a, gm_v16 b) {
+    return (gm_v16)((mask & (gm_v16i)a) | (~mask & (gm_v16i)b));
+}
+
+GM_INLINE16 gm_v16 gm_exp16(gm_v16 x) {
+    x = gm_select16(x < GM_EXP_LO, gm_splat16(GM_EXP_LO), x);
+    x = gm_select16(x > GM_EXP_HI, gm_splat16(GM_EXP_HI), x);
+    gm_v16 t = x * GM_LOG2E + GM_ROUND;
+    gm_v16 n = t - GM_ROUND;
+    gm_v16u ni = (gm_v16u)t - 0x4B400000u;
+    gm_v16 r = x - n * GM_LN2_HI - n * GM_LN2_LO;
+    gm_v16 p = r * 1.9875691500E-4f + 1.3981999507E-3f;
+    p = p * r + 8.3334519073E-3f;
+    p = p * r + 4.1665795894E-2f;
+    p = p * r + 1.6666665459E-1f;
+    p = p * r + 5.0000001201E-1f;
+    p = p * r * r + r + 1.0f;
+    return p * (gm_v16)((ni + 127u) << 23);
+}
+
+GM_INLINE16 gm_v16 gm_sigmoid16(gm_v16 x) { return 1.0f / (1.0f + gm_exp16(-x)); }
+
+GM_INLINE16 gm_v16 gm_tanh16(gm_v16 x) {
+    gm_v16i sign = (gm_v16i)x & INT32_MIN;
+    gm_v16 a = (gm_v16)((gm_v16i)x & INT32_MAX);
+    gm_v16 z = x * x;
+    gm_v16 small = ((((z * -5.70498872745E-3f + 2.06390887954E-2f) * z - 5.37397155531E-2f) * z + 1.33314422036E-1f) * z -
+                    3.33332819422E-1f) * z * x + x;
+    gm_v16 big = 1.0f - 2.0f / (gm_exp16(a + a) + 1.0f);
+    big = (gm_v16)((gm_v16i)big | sign);
+    return gm_select16(a < 0.625f, small, big);
+}
+
+GM_INLINE16 gm_v16 gm_log16(gm_v16 x) {
+    gm_v16i bits = (gm_v16i)x;
+    gm_v16i e = ((bits >> 23) & 0xff) - 126;
+    gm_v16 m = (gm_v16)((bits & 0x807fffff) | 0x3f000000);
+    gm_v16i low = m < 0.707106781186547524f;
+    e += low;
+    m = m - 1.0f + (gm_v16)(low & (gm_v16i)m);
+    gm_v16 fe = __builtin_convertvector(e, gm_v16);
+    gm_v16 z = m * m;
+    gm_v16 y = m * 7.0376836292E-2f - 1.1514610310E-1f;
+    y = y * m + 1.1676998740E-1f;
+    y = y * m - 1.2420140846E-1f;
+    y = y * m + 1.4249322787E-1f;
+    y = y * m - 1.6668057665E-1f;
+    y = y * m + 2.0000714765E-1f;
+    y = y * m - 2.4999993993E-1f;
+    y = y * m + 3.3333331174E-1f;
+    y = y * m * z;
+    y += fe * GM_LN2_LO;
+    y -= 0.5f * z;
+    return m + y + fe * GM_LN2_HI;
+}
+
 /* y[k] = σ(x[k]) for k < n; y may alias x. */
-static inline void gm_sigmoid(float *y, const float *x, int n) {
+GM_CLONES static inline void gm_sigmoid(float *y, const float *x, int n) {
     int k = 0;
+    for (; k + 16 <= n; k += 16) {
+        gm_v16 v;
+        memcpy(&v, x + k, sizeof v);
+        v = gm_sigmoid16(v);
+        memcpy(y + k, &v, sizeof v);
+    }
     for (; k + 4 <= n; k += 4) {
         gm_v4 v;
         memcpy(&v, x + k, sizeof v);
@@ -111,8 +230,14 @@ static inline void gm_sigmoid(float *y, const float *x, int n) {
 }
 
 /* y[k] = tanh(x[k]) for k < n; y may alias x. */
-static inline void gm_tanh(float *y, const float *x, int n) {
+GM_CLONES static inline void gm_tanh(float *y, const float *x, int n) {
     int k = 0;
+    for (; k + 16 <= n; k += 16) {
+        gm_v16 v;
+        memcpy(&v, x + k, sizeof v);
+        v = gm_tanh16(v);
+        memcpy(y + k, &v, sizeof v);
+    }
     for (; k + 4 <= n; k += 4) {
         gm_v4 v;
         memcpy(&v, x + k, sizeof v);

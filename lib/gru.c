@@ -19,6 +19,7 @@
 #include "act.h"
 #include "error.h"
 #include "gatemath.h"
+#include "stepsplit.h"
 
 static const char *const VARIANT_NAMES[] = {"cho", "pytorch"};
 
@@ -63,6 +64,7 @@ void gru_work_alloc(GruWork *w, GruVariant v, int max_B, int max_T, int n_in, in
     w->dgh = v == GRU_PYTORCH ? w->dgx + 3 * steps : NULL;
     w->dh = w->dgx + 3 * steps + dgh;
     w->drh = w->dh + row;
+    w->sq = ex_calloc((size_t)max_T * max_B * step_norm_chunks(H), sizeof(double));
     packed_alloc(&w->wh, 3 * H, H);
     packed_alloc(&w->wn, H, H);
     packed_alloc(&w->wx, 3 * H, n_in);
@@ -74,6 +76,7 @@ void gru_work_free(GruWork *w) {
     packed_free(&w->wn);
     packed_free(&w->wx);
     packed_free(&w->act);
+    free(w->sq);
     free(w->block);
     memset(w, 0, sizeof *w);
 }
@@ -132,33 +135,69 @@ static void forward_cho(GruCache *cache, const float *b, int B, int T, int H) {
     }
 }
 
-static void forward_pytorch(GruCache *cache, const float *b, const float *b_hn, int B, int T, int H) {
-    const int G = 3 * H;
+/* What the parts of a layer's time loop share (stepsplit.h). */
+typedef struct GruStep {
+    GruCache *cache;
+    GruWork *work;
+    const float *b, *b_hn;   /* forward */
+    const float *dout;       /* backward: ∂L/∂h from above (T, B, H) */
+    int B, T, H, t;          /* t: the step, when the plan shares out one step at a time */
+    StepPlan plan;
+} GruStep;
+
+/* GRU_PYTORCH forward step t for rows [r0, r1) and units [u0, u1): those units' columns of the
+ * three gate blocks of s = h_{t−1} · W_hᵀ, then r_t, z_t, n_t and h_t of those units. */
+static void forward_pytorch_block(const GruStep *st, int t, int r0, int r1, int u0, int u1) {
+    GruCache *cache = st->cache;
+    const int B = st->B, H = st->H, G = 3 * H, n = u1 - u0, rows = r1 - r0;
     const size_t BH = (size_t)B * H;
+    const float *b = st->b, *b_hn = st->b_hn;
     float *s = cache->rec;                                       /* (B, 3H) */
-    for (int t = 1; t <= T; t++) {
-        float *a = cache->gates + (size_t)(t - 1) * B * G;
-        const float *h_prev = cache->h + (size_t)(t - 1) * BH;
-        float *h_t = cache->h + (size_t)t * BH;
-        float *hn = cache->aux + (size_t)(t - 1) * BH;
-        /* s = h_{t−1} · W_hᵀ for all three gates in one product */
-        packed_gemm(s, G, h_prev, H, &cache->wh, B, 0.0f);
-        for (int r = 0; r < B; r++) {
-            float *ar = a + (size_t)r * G;
-            const float *sr = s + (size_t)r * G, *hp = h_prev + (size_t)r * H;
-            float *hnr = hn + (size_t)r * H, *hr = h_t + (size_t)r * H;
-            for (int k = 0; k < 2 * H; k++) ar[k] += sr[k] + b[k];
-            gm_sigmoid(ar, ar, 2 * H);                                  /* r_t, z_t */
-            const float *r_t = ar, *z_t = ar + H;
-            float *n_t = ar + 2 * H;
-            for (int j = 0; j < H; j++) {
-                hnr[j] = sr[2 * H + j] + b_hn[j];                       /* W_hn h_{t−1} + b_hn */
-                n_t[j] += b[2 * H + j] + r_t[j] * hnr[j];
-            }
-            gm_tanh(n_t, n_t, H);
-            for (int j = 0; j < H; j++) hr[j] = (1.0f - z_t[j]) * n_t[j] + z_t[j] * hp[j];   /* (1 − z) n + z h_{t−1} */
+    float *a = cache->gates + (size_t)(t - 1) * B * G;
+    const float *h_prev = cache->h + (size_t)(t - 1) * BH;
+    float *h_t = cache->h + (size_t)t * BH;
+    float *hn = cache->aux + (size_t)(t - 1) * BH;
+    /* s = h_{t−1} · W_hᵀ for all three gates in one product */
+    if (n == H) packed_gemm(s + (size_t)r0 * G, G, h_prev + (size_t)r0 * H, H, &cache->wh, rows, 0.0f);
+    else
+        for (int g = 0; g < 3; g++)
+            packed_gemm_cols(s + (size_t)r0 * G, G, h_prev + (size_t)r0 * H, H, &cache->wh, rows, 0.0f, g * H + u0,
+                             g * H + u1);
+    for (int r = r0; r < r1; r++) {
+        float *ar = a + (size_t)r * G;
+        const float *sr = s + (size_t)r * G, *hp = h_prev + (size_t)r * H;
+        float *hnr = hn + (size_t)r * H, *hr = h_t + (size_t)r * H;
+        for (int g = 0; g < 2; g++)
+            for (int k = g * H + u0; k < g * H + u1; k++) ar[k] += sr[k] + b[k];
+        gm_sigmoid(ar + u0, ar + u0, n);                                /* r_t */
+        gm_sigmoid(ar + H + u0, ar + H + u0, n);                        /* z_t */
+        const float *r_t = ar, *z_t = ar + H;
+        float *n_t = ar + 2 * H;
+        for (int j = u0; j < u1; j++) {
+            hnr[j] = sr[2 * H + j] + b_hn[j];                           /* W_hn h_{t−1} + b_hn */
+            n_t[j] += b[2 * H + j] + r_t[j] * hnr[j];
         }
+        gm_tanh(n_t + u0, n_t + u0, n);
+        for (int j = u0; j < u1; j++) hr[j] = (1.0f - z_t[j]) * n_t[j] + z_t[j] * hp[j];   /* (1 − z) n + z h_{t−1} */
     }
+}
+
+static void forward_pytorch_part(void *ctx, int part, int parts) {
+    const GruStep *st = ctx;
+    int r0, r1, u0, u1;
+    (void)parts;
+    step_part_range(st->plan, st->B, st->H, part, &r0, &r1, &u0, &u1);
+    if (st->plan.how == STEP_BY_ROWS)
+        for (int t = 1; t <= st->T; t++) forward_pytorch_block(st, t, r0, r1, u0, u1);
+    else
+        forward_pytorch_block(st, st->t, r0, r1, u0, u1);
+}
+
+static void forward_pytorch(GruCache *cache, const float *b, const float *b_hn, int B, int T, int H) {
+    GruStep step = {cache, NULL, b, b_hn, NULL, B, T, H, 0, step_plan(&cache->wh, B, T, H, 3)};
+    if (step.plan.how == STEP_BY_ROWS) par_run(forward_pytorch_part, &step, step.plan.parts);
+    else
+        for (step.t = 1; step.t <= T; step.t++) par_run(forward_pytorch_part, &step, step.plan.parts);
 }
 
 void gru_forward(GruCache *cache, const float *x, const float *h0, const float *W, const float *b,
@@ -216,38 +255,65 @@ static void backward_cho(double *dh_norms, GruWork *work, const float *dout, con
     }
 }
 
-static void backward_pytorch(double *dh_norms, GruWork *work, const float *dout, const GruCache *cache, int B,
-                             int T, int H) {
-    const int G = 3 * H;
+/* GRU_PYTORCH backward step t for rows [r0, r1) and units [u0, u1): for t < T first ∂L/∂h_t
+ * there carried back from step t+1, carry += dah_{t+1} (B, 3H) · W_h (3H, H) (carry already
+ * holds dh z there); then for t ≥ 1 the gate gradients, and carry ← dh z for step t−1. */
+static void backward_pytorch_block(const GruStep *st, int t, int r0, int r1, int u0, int u1) {
+    const GruCache *cache = st->cache;
+    GruWork *work = st->work;
+    const int B = st->B, H = st->H, G = 3 * H, rows = r1 - r0;
     const size_t BH = (size_t)B * H;
     float *carry = work->dh;
-    for (int t = T; t >= 1; t--) {
-        const float *gates = cache->gates + (size_t)(t - 1) * B * G;
-        float *dax = work->dgx + (size_t)(t - 1) * B * G, *dah = work->dgh + (size_t)(t - 1) * B * G;
-        const float *h_prev = cache->h + (size_t)(t - 1) * BH, *hn = cache->aux + (size_t)(t - 1) * BH;
-        const float *dout_t = dout + (size_t)(t - 1) * BH;
-        for (size_t k = 0; k < BH; k++) carry[k] += dout_t[k];
-        if (dh_norms) dh_norms[t - 1] += row_norm_sum(carry, B, H);
-        for (int r = 0; r < B; r++) {
-            const float *gr = gates + (size_t)r * G, *hp = h_prev + (size_t)r * H, *hnr = hn + (size_t)r * H;
-            float *dxr = dax + (size_t)r * G, *dhr_ = dah + (size_t)r * G, *dh = carry + (size_t)r * H;
-            for (int j = 0; j < H; j++) {
-                float r_t = gr[j], z_t = gr[H + j], n_t = gr[2 * H + j];
-                float da_n = dh[j] * (1.0f - z_t) * (1.0f - n_t * n_t);
-                float da_z = dh[j] * (hp[j] - n_t) * z_t * (1.0f - z_t);
-                float da_r = da_n * hnr[j] * r_t * (1.0f - r_t);
-                dxr[j] = da_r;
-                dxr[H + j] = da_z;
-                dxr[2 * H + j] = da_n;
-                dhr_[j] = da_r;
-                dhr_[H + j] = da_z;
-                dhr_[2 * H + j] = da_n * r_t;                     /* ∂L/∂(W_hn h + b_hn) */
-                dh[j] *= z_t;
-            }
-        }
-        /* ∂L/∂h_{t−1} += dah_t (B, 3H) · W_h (3H, H) */
-        packed_gemm(carry, H, dah, G, &work->wh, B, 1.0f);
+    if (t < st->T) {
+        const float *dah_next = work->dgh + ((size_t)t * B + r0) * G;
+        if (u1 - u0 == H) packed_gemm(carry + (size_t)r0 * H, H, dah_next, G, &work->wh, rows, 1.0f);
+        else packed_gemm_cols(carry + (size_t)r0 * H, H, dah_next, G, &work->wh, rows, 1.0f, u0, u1);
     }
+    if (t < 1) return;
+    const float *gates = cache->gates + (size_t)(t - 1) * B * G;
+    float *dax = work->dgx + (size_t)(t - 1) * B * G, *dah = work->dgh + (size_t)(t - 1) * B * G;
+    const float *h_prev = cache->h + (size_t)(t - 1) * BH, *hn = cache->aux + (size_t)(t - 1) * BH;
+    const float *dout_t = st->dout + (size_t)(t - 1) * BH;
+    for (int r = r0; r < r1; r++)
+        for (int j = u0; j < u1; j++) carry[(size_t)r * H + j] += dout_t[(size_t)r * H + j];   /* total ∂L/∂h_t */
+    step_chunk_squares(step_chunk_row(work->sq, t, 0, B, H), carry, H, H, r0, r1, u0, u1);
+    for (int r = r0; r < r1; r++) {
+        const float *gr = gates + (size_t)r * G, *hp = h_prev + (size_t)r * H, *hnr = hn + (size_t)r * H;
+        float *dxr = dax + (size_t)r * G, *dhr_ = dah + (size_t)r * G, *dh = carry + (size_t)r * H;
+        for (int j = u0; j < u1; j++) {
+            float r_t = gr[j], z_t = gr[H + j], n_t = gr[2 * H + j];
+            float da_n = dh[j] * (1.0f - z_t) * (1.0f - n_t * n_t);
+            float da_z = dh[j] * (hp[j] - n_t) * z_t * (1.0f - z_t);
+            float da_r = da_n * hnr[j] * r_t * (1.0f - r_t);
+            dxr[j] = da_r;
+            dxr[H + j] = da_z;
+            dxr[2 * H + j] = da_n;
+            dhr_[j] = da_r;
+            dhr_[H + j] = da_z;
+            dhr_[2 * H + j] = da_n * r_t;                     /* ∂L/∂(W_hn h + b_hn) */
+            dh[j] *= z_t;
+        }
+    }
+}
+
+static void backward_pytorch_part(void *ctx, int part, int parts) {
+    const GruStep *st = ctx;
+    int r0, r1, u0, u1;
+    (void)parts;
+    step_part_range(st->plan, st->B, st->H, part, &r0, &r1, &u0, &u1);
+    if (st->plan.how == STEP_BY_ROWS)
+        for (int t = st->T; t >= 0; t--) backward_pytorch_block(st, t, r0, r1, u0, u1);
+    else
+        backward_pytorch_block(st, st->t, r0, r1, u0, u1);
+}
+
+static void backward_pytorch(double *dh_norms, GruWork *work, const float *dout, const GruCache *cache, int B,
+                             int T, int H) {
+    GruStep step = {(GruCache *)cache, work, NULL, NULL, dout, B, T, H, 0, step_plan(&work->wh, B, T, H, 3)};
+    if (step.plan.how == STEP_BY_ROWS) par_run(backward_pytorch_part, &step, step.plan.parts);
+    else
+        for (step.t = T; step.t >= 0; step.t--) par_run(backward_pytorch_part, &step, step.plan.parts);
+    if (dh_norms) step_norm_sums(dh_norms, work->sq, B, T, H);
 }
 
 void gru_backward(float *dx, float *dh0, float *dW, float *db, float *db_hn, double *dh_norms,

@@ -38,7 +38,9 @@
  * needs one recurrent GEMM (B, H)·(H, 3H); GRU_CHO needs two, since r_t must be known before the
  * candidate's product (that dependency is why PyTorch/cuDNN moved r_t outside); the per-step
  * products run against W_h packed once per call (packgemm.h). Backward does the weight-gradient
- * GEMMs once over all T·B rows. */
+ * GEMMs once over all T·B rows. Threads: GRU_PYTORCH's time loop is shared out by batch rows
+ * (or, for a small batch, each step by hidden units; stepsplit.h); GRU_CHO's products are split
+ * by column panels. Results are bit-identical for every thread count. */
 #ifndef EXPRUN_GRU_H
 #define EXPRUN_GRU_H
 
@@ -65,6 +67,7 @@ typedef struct GruWork {
     float *dgh;    /* (T, B, 3H) GRU_PYTORCH: as seen by W_h and b_hn (r, z, ∂L/∂(W_hn h + b_hn)) */
     float *dh;     /* (B, H) gradient flowing back to h_{t−1} */
     float *drh;    /* (B, H) GRU_CHO: ∂L/∂(r_t * h_{t−1}) */
+    double *sq;    /* (T, B, ⌈H/16⌉) GRU_PYTORCH: squared norms of ∂L/∂h_t in chunks (stepsplit.h) */
     PackedMat wh;  /* packed once per backward: W_h (pytorch) or W_{rz;h} (cho) */
     PackedMat wn;  /* GRU_CHO: W_{n;h} */
     PackedMat wx;  /* W_x for ∂L/∂x */

@@ -3,6 +3,49 @@
 #include <math.h>
 #include <string.h>
 
+#include "gatemath.h"
+#include "parallel.h"
+
+/* Sums over rows are taken in fixed blocks of ROW_BLOCK rows (each block in order, the block
+ * sums in order), so a loss computed by several threads — each taking whole blocks — is the
+ * same number whatever the thread count. */
+enum { ROW_BLOCK = 8, MAX_BLOCKS = 256 };
+
+typedef double (*RowLoss)(void *ctx, int row);   /* one row's loss; also writes its gradient */
+
+typedef struct RowJob {
+    RowLoss fn;
+    void *ctx;
+    int m, first_block, n_blocks;
+    double *sums;   /* (n_blocks) */
+} RowJob;
+
+static void row_blocks_part(void *ctx, int part, int parts) {
+    RowJob *job = ctx;
+    int b0, b1;
+    par_range(job->n_blocks, part, parts, 1, &b0, &b1);
+    for (int k = b0; k < b1; k++) {
+        int r0 = (job->first_block + k) * ROW_BLOCK, r1 = r0 + ROW_BLOCK < job->m ? r0 + ROW_BLOCK : job->m;
+        double s = 0.0;
+        for (int r = r0; r < r1; r++) s += job->fn(job->ctx, r);
+        job->sums[k] = s;
+    }
+}
+
+/* Σ_r fn(ctx, r) over m rows, shared out over threads by blocks of rows (flops_per_row: the
+ * work of one row, to decide whether threads pay). */
+static double sum_rows(RowLoss fn, void *ctx, int m, double flops_per_row) {
+    double total = 0.0, sums[MAX_BLOCKS];
+    int blocks = (m + ROW_BLOCK - 1) / ROW_BLOCK;
+    for (int first = 0; first < blocks; first += MAX_BLOCKS) {
+        int n = blocks - first < MAX_BLOCKS ? blocks - first : MAX_BLOCKS;
+        RowJob job = {fn, ctx, m, first, n, sums};
+        par_run(row_blocks_part, &job, par_parts_for(flops_per_row * n * ROW_BLOCK, n));
+        for (int k = 0; k < n; k++) total += sums[k];
+    }
+    return total;
+}
+
 static const char *const NAMES[] = {"squared_error", "cross_entropy", "softmax_cross_entropy"};
 
 const char *loss_name(LossType t) { return NAMES[t]; }
@@ -49,19 +92,133 @@ double loss_binary_cross_entropy(float *grad, const float *pred, const float *ta
     return sum / m;
 }
 
-double loss_sigmoid_cross_entropy(float *grad_pre, const float *pred, const float *target, int m,
-                                  int n) {
-    double value = loss_binary_cross_entropy(NULL, pred, target, m, n);
-    if (grad_pre) {
-        size_t count = (size_t)m * n;
-        float inv_m = 1.0f / (float)m;
-        for (size_t i = 0; i < count; i++) grad_pre[i] = (pred[i] - target[i]) * inv_m;
+/* Σ over one row of x log p + (1 − x) log(1 − p), p clamped as in loss_binary_cross_entropy,
+ * 4 values at a time with gatemath.h's log; each group of 4 terms is added in double.
+ * log(1 − p) = log u − ((u − 1) + p)/u with u = 1 − p rounded: the first-order correction for
+ * the rounding of u, accurate like log1pf. */
+static double bce_row_sum_fast(const float *p_row, const float *x_row, int n) {
+    const gm_v4 lo = gm_splat(BCE_EPS), hi = gm_splat(1.0f - BCE_EPS);
+    double sum = 0.0;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        gm_v4 p, x;
+        memcpy(&p, p_row + j, sizeof p);
+        memcpy(&x, x_row + j, sizeof x);
+        p = gm_select(p < lo, lo, p);
+        p = gm_select(p > hi, hi, p);
+        gm_v4 u = 1.0f - p;
+        gm_v4 log_q = gm_log4(u) - ((u - 1.0f) + p) / u;
+        gm_v4 t = x * gm_log4(p) + (1.0f - x) * log_q;
+        sum += ((double)t[0] + (double)t[1]) + ((double)t[2] + (double)t[3]);
     }
-    return value;
+    for (; j < n; j++) {
+        float p = fminf(fmaxf(p_row[j], BCE_EPS), 1.0f - BCE_EPS), x = x_row[j];
+        sum += x * logf(p) + (1.0f - x) * log1pf(-p);
+    }
+    return sum;
 }
 
-double loss_softmax_cross_entropy(float *grad_logits, const float *logits, const int *targets,
-                                  int m, int V, double normalizer) {
+typedef struct SigmoidCe {
+    float *grad, *pred;
+    const float *logits, *target;
+    int n;
+    float inv_m;
+} SigmoidCe;
+
+static double sigmoid_ce_pred_row(void *ctx, int r) {
+    const SigmoidCe *c = ctx;
+    size_t at = (size_t)r * c->n;
+    if (c->grad)
+        for (int j = 0; j < c->n; j++) c->grad[at + j] = (c->pred[at + j] - c->target[at + j]) * c->inv_m;
+    return -bce_row_sum_fast(c->pred + at, c->target + at, c->n);
+}
+
+double loss_sigmoid_cross_entropy(float *grad_pre, const float *pred, const float *target, int m,
+                                  int n) {
+    SigmoidCe c = {grad_pre, (float *)pred, NULL, target, n, 1.0f / (float)m};
+    return sum_rows(sigmoid_ce_pred_row, &c, m, 200.0 * n) / m;
+}
+
+/* The logit where σ reaches the clamp 1 − 1e-7 (and −it, 1e-7): log((1 − ε)/ε). */
+#define LOGIT_CLAMP 16.1180954f
+/* softplus(LOGIT_CLAMP) − LOGIT_CLAMP = log1p(e^−16.118…) */
+#define SOFTPLUS_TAIL 1.0000000e-7f
+
+/* 16 pixels from their logits a: writes σ(a) into p and returns the loss terms
+ *   softplus(a_c) − x a_c = −[x log σ(a_c) + (1 − x) log(1 − σ(a_c))],  a_c = clamp(a, ±LOGIT_CLAMP)
+ * (the clamp is loss_binary_cross_entropy's clamp of p to [1e-7, 1 − 1e-7]). With e = e^−|a|
+ * and u = 1 + e: σ(a) = 1/u for a ≥ 0, e/u otherwise; softplus(a) = max(a, 0) + log1p(e), and
+ * log1p(e) = log u − ((u − 1) − e)/u corrects the rounding of u. */
+static inline __attribute__((always_inline)) gm_v16 sigmoid_ce16(gm_v16 *p, gm_v16 a, gm_v16 x) {
+    gm_v16 abs_a = (gm_v16)((gm_v16i)a & INT32_MAX);
+    gm_v16 e = gm_exp16(-abs_a), u = 1.0f + e, s = 1.0f / u;
+    *p = gm_select16(a >= 0.0f, s, e * s);
+    gm_v16 log1p_e = gm_log16(u) - ((u - 1.0f) - e) * s;
+    gm_v16i big = abs_a > LOGIT_CLAMP;
+    gm_v16 ac = gm_select16(big, gm_select16(a > 0.0f, gm_splat16(LOGIT_CLAMP), gm_splat16(-LOGIT_CLAMP)), a);
+    gm_v16 sp = gm_select16(big, gm_splat16(SOFTPLUS_TAIL), log1p_e) + gm_select16(ac > 0.0f, ac, gm_splat16(0.0f));
+    return sp - x * ac;
+}
+
+/* Σ of 16 lanes in double, in a fixed pairwise order. */
+static inline __attribute__((always_inline)) double sum16(gm_v16 t) {
+    double q[4];
+    for (int k = 0; k < 4; k++) q[k] = ((double)t[4 * k] + (double)t[4 * k + 1]) + ((double)t[4 * k + 2] + (double)t[4 * k + 3]);
+    return (q[0] + q[1]) + (q[2] + q[3]);
+}
+
+/* n ≤ 16 floats into a vector padded with `fill`, and back (a row's tail goes through the same
+ * vector code as its body, so every value gets the same operations). */
+static inline __attribute__((always_inline)) gm_v16 load_tail(const float *x, int n, float fill) {
+    gm_v16 v = gm_splat16(fill);
+    for (int q = 0; q < n; q++) v[q] = x[q];
+    return v;
+}
+
+static inline __attribute__((always_inline)) void store_tail(float *x, gm_v16 v, int n) {
+    for (int q = 0; q < n; q++) x[q] = v[q];
+}
+
+GM_CLONES static double sigmoid_ce_logits_row(void *ctx, int r) {
+    const SigmoidCe *c = ctx;
+    const int n = c->n;
+    const float *a_row = c->logits + (size_t)r * n, *x_row = c->target + (size_t)r * n;
+    float *p_row = c->pred + (size_t)r * n, *g_row = c->grad ? c->grad + (size_t)r * n : NULL;
+    double sum = 0.0;
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        gm_v16 a, x, p;
+        memcpy(&a, a_row + j, sizeof a);
+        memcpy(&x, x_row + j, sizeof x);
+        gm_v16 t = sigmoid_ce16(&p, a, x);
+        memcpy(p_row + j, &p, sizeof p);
+        if (g_row) {
+            gm_v16 g = (p - x) * c->inv_m;
+            memcpy(g_row + j, &g, sizeof g);
+        }
+        sum += sum16(t);
+    }
+    if (j < n) {
+        int k = n - j;
+        gm_v16 x = load_tail(x_row + j, k, 0.0f), p;
+        gm_v16 t = sigmoid_ce16(&p, load_tail(a_row + j, k, 0.0f), x);
+        store_tail(p_row + j, p, k);
+        if (g_row) store_tail(g_row + j, (p - x) * c->inv_m, k);
+        for (int q = k; q < 16; q++) t[q] = 0.0f;
+        sum += sum16(t);
+    }
+    return sum;
+}
+
+double loss_sigmoid_cross_entropy_logits(float *grad_pre, float *pred, const float *logits,
+                                         const float *target, int m, int n) {
+    SigmoidCe c = {grad_pre, pred, logits, target, n, 1.0f / (float)m};
+    return sum_rows(sigmoid_ce_logits_row, &c, m, 200.0 * n) / m;
+}
+
+/* The plain reference: exp and log in double, row by row. */
+double loss_softmax_cross_entropy_reference(float *grad_logits, const float *logits, const int *targets,
+                                            int m, int V, double normalizer) {
     int count = 0;
     for (int i = 0; i < m; i++) count += targets[i] >= 0;
     double norm = normalizer > 0 ? normalizer : (count > 0 ? count : 1);
@@ -86,4 +243,59 @@ double loss_softmax_cross_entropy(float *grad_logits, const float *logits, const
         }
     }
     return sum / norm;
+}
+
+typedef struct SoftmaxCe {
+    float *grad;
+    const float *logits;
+    const int *targets;
+    int V;
+    float inv;
+} SoftmaxCe;
+
+/* One row: −log softmax(z)[y], with e_j = exp(z_j − max z) in float (gatemath.h, 16 at a time,
+ * the tail padded with −∞ so it adds 0), Σ e_j and the log in double; the gradient
+ * (e_j / Σ e − [j = y]) · inv. */
+GM_CLONES static double softmax_ce_row(void *ctx, int r) {
+    const SoftmaxCe *c = ctx;
+    const int V = c->V, y = c->targets[r];
+    const float *z = c->logits + (size_t)r * V;
+    float *g = c->grad ? c->grad + (size_t)r * V : NULL;
+    if (y < 0) {
+        if (g) memset(g, 0, (size_t)V * sizeof *g);
+        return 0.0;
+    }
+    float max = z[0];
+    for (int j = 1; j < V; j++) max = z[j] > max ? z[j] : max;
+    double denom = 0.0;
+    int j = 0;
+    for (; j + 16 <= V; j += 16) {
+        gm_v16 v;
+        memcpy(&v, z + j, sizeof v);
+        gm_v16 e = gm_exp16(v - max);
+        if (g) memcpy(g + j, &e, sizeof e);
+        denom += sum16(e);
+    }
+    if (j < V) {
+        int k = V - j;
+        gm_v16 e = gm_exp16(load_tail(z + j, k, -INFINITY) - max);
+        for (int q = k; q < 16; q++) e[q] = 0.0f;
+        if (g) store_tail(g + j, e, k);
+        denom += sum16(e);
+    }
+    if (g) {
+        float scale = (float)(1.0 / denom) * c->inv;
+        for (int q = 0; q < V; q++) g[q] *= scale;
+        g[y] -= c->inv;
+    }
+    return log(denom) - (double)(z[y] - max);
+}
+
+double loss_softmax_cross_entropy(float *grad_logits, const float *logits, const int *targets,
+                                  int m, int V, double normalizer) {
+    int count = 0;
+    for (int i = 0; i < m; i++) count += targets[i] >= 0;
+    double norm = normalizer > 0 ? normalizer : (count > 0 ? count : 1);
+    SoftmaxCe c = {grad_logits, logits, targets, V, (float)(1.0 / norm)};
+    return sum_rows(softmax_ce_row, &c, m, 100.0 * V) / norm;
 }

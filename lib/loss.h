@@ -22,9 +22,18 @@ double loss_squared_error(float *grad, const float *pred, const float *target, i
 double loss_binary_cross_entropy(float *grad, const float *pred, const float *target, int m, int n);
 
 /* The same loss when x̂ = sigmoid(pre): grad = ∂L/∂pre = (x̂ − x) / m, the exact and stable
- * gradient that skips the sigmoid's own derivative. The caller passes x̂, not pre. */
+ * gradient that skips the sigmoid's own derivative. The caller passes x̂, not pre. The value
+ * is computed with the vectorised log of gatemath.h (it equals loss_binary_cross_entropy's to
+ * about 1e-7 relative; test_fastpaths.c). */
 double loss_sigmoid_cross_entropy(float *grad_pre, const float *pred, const float *target, int m,
                                   int n);
+
+/* The same loss and gradient from the logits a of x̂ = σ(a): also writes x̂ = σ(a) into pred
+ * (which may alias logits). Cheaper than σ then loss_sigmoid_cross_entropy (one exp and one
+ * log per value), and the value keeps loss_binary_cross_entropy's clamp of x̂ to
+ * [1e-7, 1 − 1e-7] (as a clamp of a to ±16.118). */
+double loss_sigmoid_cross_entropy_logits(float *grad_pre, float *pred, const float *logits,
+                                         const float *target, int m, int n);
 
 /* Softmax cross-entropy over rows of logits z (m, V) with integer targets y (m):
  *   L = −(1/count) Σ_i log softmax(z_i)[y_i],  ∂L/∂z_i = (softmax(z_i) − onehot(y_i)) / count
@@ -32,5 +41,10 @@ double loss_sigmoid_cross_entropy(float *grad_pre, const float *pred, const floa
  * number of non-padding rows (or `normalizer` if > 0). */
 double loss_softmax_cross_entropy(float *grad_logits, const float *logits, const int *targets,
                                   int m, int V, double normalizer);
+/* Rows are computed 4 values at a time with gatemath.h's exp (shared out over threads in fixed
+ * blocks of rows: the same value for any thread count); loss_softmax_cross_entropy_reference
+ * is the plain double-precision loop, equal to about 1e-6 relative (test_fastpaths.c). */
+double loss_softmax_cross_entropy_reference(float *grad_logits, const float *logits,
+                                            const int *targets, int m, int V, double normalizer);
 
 #endif

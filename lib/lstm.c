@@ -18,6 +18,7 @@
 #include "act.h"
 #include "error.h"
 #include "gatemath.h"
+#include "stepsplit.h"
 
 void lstm_cache_alloc(LstmCache *c, int max_B, int max_T, int n_in, int H) {
     size_t steps = (size_t)max_T * max_B * H, states = (size_t)(max_T + 1) * max_B * H;
@@ -43,6 +44,7 @@ void lstm_work_alloc(LstmWork *w, int max_B, int max_T, int n_in, int H) {
     w->dgates = w->block;
     w->dh = w->dgates + 4 * steps;
     w->dc = w->dh + row;
+    w->sq = ex_calloc((size_t)max_T * max_B * step_norm_chunks(H), sizeof(double));
     packed_alloc(&w->wh, 4 * H, H);
     packed_alloc(&w->wx, 4 * H, n_in);
     packed_alloc(&w->act, max_T * max_B, H > n_in ? H : n_in);
@@ -52,6 +54,7 @@ void lstm_work_free(LstmWork *w) {
     packed_free(&w->wh);
     packed_free(&w->wx);
     packed_free(&w->act);
+    free(w->sq);
     free(w->block);
     memset(w, 0, sizeof *w);
 }
@@ -67,6 +70,64 @@ static void copy_or_zero(float *dst, const float *src, size_t n) {
 
 /* ---- fast path -------------------------------------------------------------------------- */
 
+/* What the parts of a layer's time loop share (stepsplit.h). */
+typedef struct LstmStep {
+    LstmCache *cache;
+    LstmWork *work;
+    const float *b;      /* forward: the bias (4H) */
+    const float *dout;   /* backward: ∂L/∂h from above (T, B, H) */
+    int B, T, H, t;      /* t: the step, when the plan shares out one step at a time */
+    StepPlan plan;
+} LstmStep;
+
+/* Forward step t for rows [r0, r1) and units [u0, u1): those units' columns of the four gate
+ * blocks of z_t += h_{t−1} (B, H) · W_hᵀ (H, 4H); then bias, the gate non-linearities over
+ * contiguous runs (vectorised, gatemath.h), the memory cell and the output. */
+static void forward_block(const LstmStep *s, int t, int r0, int r1, int u0, int u1) {
+    LstmCache *cache = s->cache;
+    const int B = s->B, H = s->H, G = 4 * H, n = u1 - u0, rows = r1 - r0;
+    const size_t BH = (size_t)B * H;
+    float *z = cache->gates + (size_t)(t - 1) * B * G;      /* (B, 4H) */
+    const float *h_prev = cache->h + (size_t)(t - 1) * BH;
+    const float *c_prev = cache->c + (size_t)(t - 1) * BH;
+    float *c_t = cache->c + (size_t)t * BH, *h_t = cache->h + (size_t)t * BH;
+    float *tc_t = cache->tc + (size_t)(t - 1) * BH;
+    if (n == H) {
+        packed_gemm(z + (size_t)r0 * G, G, h_prev + (size_t)r0 * H, H, &cache->wh, rows, 1.0f);
+    } else {
+        for (int g = 0; g < 4; g++)
+            packed_gemm_cols(z + (size_t)r0 * G, G, h_prev + (size_t)r0 * H, H, &cache->wh, rows, 1.0f, g * H + u0,
+                             g * H + u1);
+    }
+    for (int r = r0; r < r1; r++) {
+        float *zr = z + (size_t)r * G;
+        for (int g = 0; g < 4; g++)
+            for (int j = u0; j < u1; j++) zr[g * H + j] += s->b[g * H + j];
+        float *i_t = zr + u0, *f_t = zr + H + u0, *g_t = zr + 2 * H + u0, *o_t = zr + 3 * H + u0;
+        gm_sigmoid(i_t, i_t, n);
+        gm_sigmoid(f_t, f_t, n);
+        gm_tanh(g_t, g_t, n);                                  /* c̃_t */
+        gm_sigmoid(o_t, o_t, n);
+        const float *cp = c_prev + (size_t)r * H + u0;
+        float *cr = c_t + (size_t)r * H + u0, *hr = h_t + (size_t)r * H + u0, *tcr = tc_t + (size_t)r * H + u0;
+        for (int j = 0; j < n; j++) cr[j] = f_t[j] * cp[j] + i_t[j] * g_t[j];   /* c_t = f_t * c_{t−1} + i_t * c̃_t */
+        gm_tanh(tcr, cr, n);
+        for (int j = 0; j < n; j++) hr[j] = o_t[j] * tcr[j];                     /* h_t = o_t * tanh(c_t) */
+    }
+}
+
+/* By rows: this part's rows through all T steps; by units: this part's units of step s->t. */
+static void forward_part(void *ctx, int part, int parts) {
+    const LstmStep *s = ctx;
+    int r0, r1, u0, u1;
+    (void)parts;
+    step_part_range(s->plan, s->B, s->H, part, &r0, &r1, &u0, &u1);
+    if (s->plan.how == STEP_BY_ROWS)
+        for (int t = 1; t <= s->T; t++) forward_block(s, t, r0, r1, u0, u1);
+    else
+        forward_block(s, s->t, r0, r1, u0, u1);
+}
+
 void lstm_forward(LstmCache *cache, const float *x, const float *h0, const float *c0, const float *W,
                   const float *b, int B, int T, int n_in, int H) {
     const int ld = H + n_in, G = 4 * H;
@@ -78,58 +139,43 @@ void lstm_forward(LstmCache *cache, const float *x, const float *h0, const float
     pk_gemm_nt(cache->gates, G, x, n_in, W + H, ld, T * B, G, n_in, 0.0f, &cache->wx);
     packed_set_transposed(&cache->wh, W, ld, G, H);
 
-    for (int t = 1; t <= T; t++) {
-        float *z = cache->gates + (size_t)(t - 1) * B * G;      /* (B, 4H) */
-        const float *h_prev = cache->h + (size_t)(t - 1) * BH;
-        const float *c_prev = cache->c + (size_t)(t - 1) * BH;
-        float *c_t = cache->c + (size_t)t * BH, *h_t = cache->h + (size_t)t * BH;
-        float *tc_t = cache->tc + (size_t)(t - 1) * BH;
-        /* z_t += h_{t−1} (B, H) · W_hᵀ (H, 4H) */
-        packed_gemm(z, G, h_prev, H, &cache->wh, B, 1.0f);
-        /* Per row: bias, the gate non-linearities over contiguous runs (vectorised, gatemath.h),
-         * then the memory cell and the output. */
-        for (int r = 0; r < B; r++) {
-            float *zr = z + (size_t)r * G;
-            const float *cp = c_prev + (size_t)r * H;
-            float *cr = c_t + (size_t)r * H, *hr = h_t + (size_t)r * H, *tcr = tc_t + (size_t)r * H;
-            for (int k = 0; k < G; k++) zr[k] += b[k];
-            gm_sigmoid(zr, zr, 2 * H);                      /* i_t, f_t */
-            gm_tanh(zr + 2 * H, zr + 2 * H, H);             /* c̃_t */
-            gm_sigmoid(zr + 3 * H, zr + 3 * H, H);          /* o_t */
-            const float *i_t = zr, *f_t = zr + H, *g_t = zr + 2 * H, *o_t = zr + 3 * H;
-            for (int j = 0; j < H; j++) cr[j] = f_t[j] * cp[j] + i_t[j] * g_t[j];   /* c_t = f_t * c_{t−1} + i_t * c̃_t */
-            gm_tanh(tcr, cr, H);
-            for (int j = 0; j < H; j++) hr[j] = o_t[j] * tcr[j];                     /* h_t = o_t * tanh(c_t) */
-        }
-    }
+    LstmStep step = {cache, NULL, b, NULL, B, T, H, 0, step_plan(&cache->wh, B, T, H, 4)};
+    if (step.plan.how == STEP_BY_ROWS) par_run(forward_part, &step, step.plan.parts);
+    else
+        for (step.t = 1; step.t <= T; step.t++) par_run(forward_part, &step, step.plan.parts);
 }
 
-void lstm_backward(float *dx, float *dh0, float *dc0, float *dW, float *db, double *dh_norms,
-                   LstmWork *work, const float *dout, const float *dhT, const float *dcT,
-                   const LstmCache *cache, const float *x, const float *W, int B, int T, int n_in,
-                   int H) {
-    const int ld = H + n_in, G = 4 * H;
+/* Backward step t for rows [r0, r1) and units [u0, u1): for t < T first ∂L/∂h_t there,
+ * carried back from step t+1: dh = dz_{t+1} (B, 4H) · W_h (4H, H); then for t ≥ 1 the gate
+ * gradients (the equations above) and the squared norms of ∂L/∂h_t in chunks. */
+static void backward_block(const LstmStep *s, int t, int r0, int r1, int u0, int u1) {
+    const LstmCache *cache = s->cache;
+    LstmWork *work = s->work;
+    const int B = s->B, H = s->H, G = 4 * H, rows = r1 - r0;
     const size_t BH = (size_t)B * H;
     float *dh_next = work->dh, *dc_next = work->dc;    /* (B, H) carried from step t+1 */
-    copy_or_zero(dh_next, dhT, BH);
-    copy_or_zero(dc_next, dcT, BH);
-    packed_set(&work->wh, W, ld, G, H);
-
-    for (int t = T; t >= 1; t--) {
-        const float *gates = cache->gates + (size_t)(t - 1) * B * G;
-        float *dz = work->dgates + (size_t)(t - 1) * B * G;
-        const float *c_prev = cache->c + (size_t)(t - 1) * BH;
-        const float *tc_t = cache->tc + (size_t)(t - 1) * BH;
-        const float *dout_t = dout + (size_t)(t - 1) * BH;
-        double norm_sum = 0.0;
-        for (int r = 0; r < B; r++) {
-            const float *gr = gates + (size_t)r * G;
-            float *dzr = dz + (size_t)r * G;
-            const float *cp = c_prev + (size_t)r * H, *tcr = tc_t + (size_t)r * H;
-            const float *dor = dout_t + (size_t)r * H;
-            float *dhr = dh_next + (size_t)r * H, *dcr = dc_next + (size_t)r * H;
+    if (t < s->T) {
+        const float *dz_next = work->dgates + ((size_t)t * B + r0) * G;
+        if (u1 - u0 == H) packed_gemm(dh_next + (size_t)r0 * H, H, dz_next, G, &work->wh, rows, 0.0f);
+        else packed_gemm_cols(dh_next + (size_t)r0 * H, H, dz_next, G, &work->wh, rows, 0.0f, u0, u1);
+    }
+    if (t < 1) return;
+    const float *gates = cache->gates + (size_t)(t - 1) * B * G;
+    float *dz = work->dgates + (size_t)(t - 1) * B * G;
+    const float *c_prev = cache->c + (size_t)(t - 1) * BH;
+    const float *tc_t = cache->tc + (size_t)(t - 1) * BH;
+    const float *dout_t = s->dout + (size_t)(t - 1) * BH;
+    for (int r = r0; r < r1; r++) {
+        const float *gr = gates + (size_t)r * G;
+        float *dzr = dz + (size_t)r * G;
+        const float *cp = c_prev + (size_t)r * H, *tcr = tc_t + (size_t)r * H;
+        const float *dor = dout_t + (size_t)r * H;
+        float *dhr = dh_next + (size_t)r * H, *dcr = dc_next + (size_t)r * H;
+        double *sq_r = step_chunk_row(work->sq, t, r, B, H);
+        for (int c0 = u0; c0 < u1; c0 += STEP_NORM_CHUNK) {
+            int c1 = c0 + STEP_NORM_CHUNK < u1 ? c0 + STEP_NORM_CHUNK : u1;
             double sq = 0.0;
-            for (int j = 0; j < H; j++) {
+            for (int j = c0; j < c1; j++) {
                 float i_t = gr[j], f_t = gr[H + j], g_t = gr[2 * H + j], o_t = gr[3 * H + j];
                 float tc = tcr[j];
                 float dh = dor[j] + dhr[j];                      /* total ∂L/∂h_t */
@@ -141,14 +187,41 @@ void lstm_backward(float *dx, float *dh0, float *dc0, float *dW, float *db, doub
                 dzr[3 * H + j] = dh * tc * o_t * (1.0f - o_t);
                 dcr[j] = dc * f_t;                               /* ∂L/∂c_{t−1} */
             }
-            norm_sum += sqrt(sq);
+            sq_r[c0 / STEP_NORM_CHUNK] = sq;
         }
-        if (dh_norms) dh_norms[t - 1] += norm_sum;
-        /* ∂L/∂h_{t−1} = dz_t (B, 4H) · W_h (4H, H) */
-        packed_gemm(dh_next, H, dz, G, &work->wh, B, 0.0f);
     }
-    if (dh0) memcpy(dh0, dh_next, BH * sizeof *dh0);
-    if (dc0) memcpy(dc0, dc_next, BH * sizeof *dc0);
+}
+
+/* By rows: this part's rows from step T back to 0; by units: this part's units of step s->t. */
+static void backward_part(void *ctx, int part, int parts) {
+    const LstmStep *s = ctx;
+    int r0, r1, u0, u1;
+    (void)parts;
+    step_part_range(s->plan, s->B, s->H, part, &r0, &r1, &u0, &u1);
+    if (s->plan.how == STEP_BY_ROWS)
+        for (int t = s->T; t >= 0; t--) backward_block(s, t, r0, r1, u0, u1);
+    else
+        backward_block(s, s->t, r0, r1, u0, u1);
+}
+
+void lstm_backward(float *dx, float *dh0, float *dc0, float *dW, float *db, double *dh_norms,
+                   LstmWork *work, const float *dout, const float *dhT, const float *dcT,
+                   const LstmCache *cache, const float *x, const float *W, int B, int T, int n_in,
+                   int H) {
+    const int ld = H + n_in, G = 4 * H;
+    const size_t BH = (size_t)B * H;
+    copy_or_zero(work->dh, dhT, BH);
+    copy_or_zero(work->dc, dcT, BH);
+    packed_set(&work->wh, W, ld, G, H);
+
+    /* Step t = T..1 computes dz_t; step 0 only carries the gradient to h_0. */
+    LstmStep step = {(LstmCache *)cache, work, NULL, dout, B, T, H, 0, step_plan(&work->wh, B, T, H, 4)};
+    if (step.plan.how == STEP_BY_ROWS) par_run(backward_part, &step, step.plan.parts);
+    else
+        for (step.t = T; step.t >= 0; step.t--) par_run(backward_part, &step, step.plan.parts);
+    if (dh_norms) step_norm_sums(dh_norms, work->sq, B, T, H);
+    if (dh0) memcpy(dh0, work->dh, BH * sizeof *dh0);
+    if (dc0) memcpy(dc0, work->dc, BH * sizeof *dc0);
 
     const float *dZ = work->dgates;   /* (T·B, 4H) */
     /* dW_h += dZᵀ · H_{0..T−1};  dW_x += dZᵀ · X;  db += Σ rows of dZ;  dx = dZ · W_x */

@@ -39,6 +39,7 @@ typedef struct Otm {
     float *ytm;                   /* (T, B, d) targets, time-major */
     float *pred, *dpre;           /* (T·B, d) outputs and ∂L/∂(pre-activation) */
     float *gen;                   /* (B, T, d) free-running outputs */
+    DenseWork head_work;          /* the head's packed products, sized once */
     ExError err;
 } Otm;
 
@@ -180,6 +181,9 @@ int onetomany_create(Model **out, const OneToManyConfig *cfg, Rng *init_rng, ExE
     s->pred = ex_calloc(n, sizeof(float));
     s->dpre = ex_calloc(n, sizeof(float));
     s->gen = ex_calloc(n, sizeof(float));
+    size_t head_work = 0;
+    dense_work_reserve(&head_work, T * B, c->hidden[s->L - 1], c->n_out);
+    dense_work_alloc(&s->head_work, head_work);
     *out = m;
     return 0;
 }
@@ -194,6 +198,7 @@ static void otm_destroy(Model *m) {
         free(ly->dout), free(ly->h0);
     }
     free(s->x), free(s->ytm), free(s->pred), free(s->dpre), free(s->gen);
+    dense_work_free(&s->head_work);
     free(s);
     m->impl = NULL;
 }
@@ -243,7 +248,7 @@ static const float *forward_stack(Otm *s, const Params *p, int B, int T) {
 static void head_forward(Otm *s, const Params *p, const float *top, int rows) {
     const OneToManyConfig *c = &s->cfg;
     dense_forward(s->pred, top, params_value(p, s->iHW), params_value(p, s->iHb), rows, c->hidden[s->L - 1], c->n_out,
-                  0, c->loss == LOSS_CROSS_ENTROPY ? ACT_SIGMOID : ACT_IDENTITY);
+                  0, c->loss == LOSS_CROSS_ENTROPY ? ACT_SIGMOID : ACT_IDENTITY, &s->head_work);
 }
 
 /* Loss summed over a sequence's T·d values, averaged over B sequences, of pred against y (both
@@ -304,7 +309,7 @@ static double run_batch(Otm *s, Params *p, const Batch *b, int train) {
 
     OtmLayer *topl = &s->layers[s->L - 1];
     dense_backward(topl->dout, params_grad(p, s->iHW), params_grad(p, s->iHb), s->dpre, s->pred, top,
-                   params_value(p, s->iHW), T * B, c->hidden[s->L - 1], d, 0, ACT_IDENTITY);
+                   params_value(p, s->iHW), T * B, c->hidden[s->L - 1], d, 0, ACT_IDENTITY, &s->head_work);
     for (int l = s->L - 1; l >= 0; l--) {
         OtmLayer *ly = &s->layers[l];
         const float *in = l == 0 ? s->x : layer_h(&s->layers[l - 1], s, B, 1);

@@ -37,6 +37,8 @@ typedef struct Optimizer {
     float *m;                     /* (n) first moment / momentum buffer; NULL when unused */
     float *v;                     /* (n) second moment / sum of squares; NULL when unused */
     int64_t t;                    /* updates done so far */
+    int use_fast;                 /* 1 (optim_init's default): the vectorised Adam loop, bit-identical
+                                   * to the plain one; 0: the plain loop (for tests) */
 } Optimizer;
 
 const char *optim_name(OptimType t);

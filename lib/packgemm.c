@@ -10,11 +10,13 @@
 #include "packgemm.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "parallel.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PACK_X86 1
@@ -62,6 +64,15 @@ void packed_alloc(PackedMat *p, int max_K, int max_N) {
     p->panels = (float *)(((uintptr_t)p->block + 63) & ~(uintptr_t)63);
 }
 
+size_t packed_room(const PackedMat *p) { return p->cap; }
+
+void packed_share(PackedMat *p, const PackedMat *storage) {
+    free(p->block);
+    p->block = NULL;   /* not ours: packed_free leaves it alone */
+    p->panels = storage->panels;
+    p->cap = storage->cap;
+}
+
 void packed_free(PackedMat *p) {
     free(p->block);
     memset(p, 0, sizeof *p);
@@ -71,20 +82,78 @@ static int fits(const PackedMat *p, int K, int N, int NR) {
     return (size_t)K * (size_t)((N + NR - 1) / NR) * NR <= p->cap;
 }
 
-void packed_set_transposed(PackedMat *p, const float *W, int ld, int N, int K) {
-    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 1;
-    p->NR = panel_width(packed_kernel());
-    if (!p->NR || !fits(p, K, N, p->NR)) {
-        p->NR = 0;   /* no room (or no kernel): the BLAS path reads W directly */
+/* Packing a big operand is shared out by panels (each panel is written by one thread). */
+enum { PACK_PAR_MIN_FLOATS = 131072 };
+
+typedef void (*PackPanels)(PackedMat *p, int j0, int j1);
+
+typedef struct PackJob {
+    PackedMat *p;
+    PackPanels fn;
+} PackJob;
+
+static void pack_part(void *ctx, int part, int parts) {
+    PackJob *job = ctx;
+    int panels = (job->p->N + job->p->NR - 1) / job->p->NR, j0, j1;
+    par_range(panels, part, parts, 1, &j0, &j1);
+    job->fn(job->p, j0, j1);
+}
+
+static void pack_all(PackedMat *p, PackPanels fn) {
+    int panels = (p->N + p->NR - 1) / p->NR;
+    int parts = (size_t)p->K * p->N < PACK_PAR_MIN_FLOATS && par_min_flops() > 0.0 ? 1 : par_parts_for(INFINITY, panels);
+    if (parts < 2) {
+        fn(p, 0, panels);
         return;
     }
-    const int NR = p->NR, panels = (N + NR - 1) / NR;
-    for (int j = 0; j < panels; j++) {
+    PackJob job = {p, fn};
+    par_run(pack_part, &job, parts);
+}
+
+#if PACK_X86
+/* dst[t · NR + r] = src[r · ld + t] for r, t < 8: an 8 × 8 block transposed in registers. */
+__attribute__((target("avx2"))) static void transpose8x8(float *dst, int NR, const float *src, int ld) {
+    __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld), r2 = _mm256_loadu_ps(src + 2 * (size_t)ld);
+    __m256 r3 = _mm256_loadu_ps(src + 3 * (size_t)ld), r4 = _mm256_loadu_ps(src + 4 * (size_t)ld);
+    __m256 r5 = _mm256_loadu_ps(src + 5 * (size_t)ld), r6 = _mm256_loadu_ps(src + 6 * (size_t)ld);
+    __m256 r7 = _mm256_loadu_ps(src + 7 * (size_t)ld);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(dst + NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(dst + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(dst + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(dst + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(dst + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(dst + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(dst + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+#endif
+
+/* Panels [j0, j1) of P = Wᵀ. Full 8 × 8 blocks are transposed in registers (the kernels imply
+ * AVX2); the edges (the last panel's missing columns, K mod 8) element by element. */
+static void pack_transposed_panels(PackedMat *p, int j0, int j1) {
+    const int NR = p->NR, K = p->K, N = p->N, ld = p->ld;
+    const float *W = p->src;
+    for (int j = j0; j < j1; j++) {
         float *dst = p->panels + (size_t)j * K * NR;
         int cols = N - j * NR < NR ? N - j * NR : NR;
         /* P[k, n] = W[n, k]: read W's rows in blocks of 8 k so the writes fill whole lines */
         for (int k0 = 0; k0 < K; k0 += 8) {
             int kn = K - k0 < 8 ? K - k0 : 8;
+#if PACK_X86
+            if (kn == 8 && cols == NR) {
+                for (int c = 0; c < NR; c += 8)
+                    transpose8x8(dst + (size_t)k0 * NR + c, NR, W + (size_t)(j * NR + c) * ld + k0, ld);
+                continue;
+            }
+#endif
             for (int c = 0; c < NR; c++) {
                 float *d = dst + (size_t)k0 * NR + c;
                 if (c < cols) {
@@ -98,15 +167,11 @@ void packed_set_transposed(PackedMat *p, const float *W, int ld, int N, int K) {
     }
 }
 
-void packed_set(PackedMat *p, const float *W, int ld, int K, int N) {
-    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0;
-    p->NR = panel_width(packed_kernel());
-    if (!p->NR || !fits(p, K, N, p->NR)) {
-        p->NR = 0;
-        return;
-    }
-    const int NR = p->NR, panels = (N + NR - 1) / NR;
-    for (int j = 0; j < panels; j++) {
+/* Panels [j0, j1) of P = W. */
+static void pack_panels(PackedMat *p, int j0, int j1) {
+    const int NR = p->NR, K = p->K, N = p->N, ld = p->ld;
+    const float *W = p->src;
+    for (int j = j0; j < j1; j++) {
         float *dst = p->panels + (size_t)j * K * NR;
         int cols = N - j * NR < NR ? N - j * NR : NR;
         for (int k = 0; k < K; k++) {
@@ -114,6 +179,26 @@ void packed_set(PackedMat *p, const float *W, int ld, int K, int N) {
             for (int c = cols; c < NR; c++) dst[(size_t)k * NR + c] = 0.0f;
         }
     }
+}
+
+void packed_set_transposed(PackedMat *p, const float *W, int ld, int N, int K) {
+    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 1;
+    p->NR = panel_width(packed_kernel());
+    if (!p->NR || !fits(p, K, N, p->NR)) {
+        p->NR = 0;   /* no room (or no kernel): the BLAS path reads W directly */
+        return;
+    }
+    pack_all(p, pack_transposed_panels);
+}
+
+void packed_set(PackedMat *p, const float *W, int ld, int K, int N) {
+    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0;
+    p->NR = panel_width(packed_kernel());
+    if (!p->NR || !fits(p, K, N, p->NR)) {
+        p->NR = 0;
+        return;
+    }
+    pack_all(p, pack_panels);
 }
 
 #if PACK_X86
@@ -191,30 +276,189 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(float *C, int ldc, c
     Y_STORE(0) Y_STORE(1) Y_STORE(2) Y_STORE(3) Y_STORE(4) Y_STORE(5)
 }
 
-/* The blocked loops. Element (m, k) of A is at A[m·rs + k·cs]. */
+/* ---- one row against several panels (M = 1: batch-1 steps) ------------------------------- */
+
+/* C[0, panels j..j+n−1] (+)= a (1, kc) · P: the per-element chain of fused multiply-adds of the
+ * tile kernels above (zero, then k in order, then + C when beta ≠ 0), so the same bits; but
+ * one row instead of a tile whose other rows would be wasted, and up to ROW_PANELS panels at
+ * once so that independent chains hide the latency of each fused multiply-add. */
+enum { ROW_PANELS = 4 };
+
+__attribute__((target("avx512f"))) static void row_kernel_avx512(float *C, const float *a, size_t cs,
+                                                                 const float *panel, size_t panel_stride,
+                                                                 int npanels, int K, int ncols_last, float beta) {
+    const float *p[ROW_PANELS];
+    for (int q = 0; q < ROW_PANELS; q++) p[q] = panel + (q < npanels ? (size_t)q * panel_stride : 0);
+    __m512 c[ROW_PANELS][2];
+    for (int q = 0; q < ROW_PANELS; q++) c[q][0] = c[q][1] = _mm512_setzero_ps();
+    size_t off = 0;
+    for (int k = 0; k < K; k++, off += cs) {
+        __m512 av = _mm512_set1_ps(a[off]);
+        for (int q = 0; q < ROW_PANELS; q++) {
+            c[q][0] = _mm512_fmadd_ps(av, _mm512_load_ps(p[q] + (size_t)k * 32), c[q][0]);
+            c[q][1] = _mm512_fmadd_ps(av, _mm512_load_ps(p[q] + (size_t)k * 32 + 16), c[q][1]);
+        }
+    }
+    for (int q = 0; q < npanels; q++) {
+        int ncols = q == npanels - 1 ? ncols_last : 32;
+        __mmask16 m0 = ncols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << ncols) - 1u);
+        __mmask16 m1 = ncols >= 32 ? (__mmask16)0xFFFF : ncols > 16 ? (__mmask16)((1u << (ncols - 16)) - 1u) : 0;
+        float *cq = C + (size_t)q * 32;
+        if (beta != 0.0f) {
+            c[q][0] = _mm512_add_ps(c[q][0], _mm512_maskz_loadu_ps(m0, cq));
+            c[q][1] = _mm512_add_ps(c[q][1], _mm512_maskz_loadu_ps(m1, cq + 16));
+        }
+        _mm512_mask_storeu_ps(cq, m0, c[q][0]);
+        _mm512_mask_storeu_ps(cq + 16, m1, c[q][1]);
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void row_kernel_avx2(float *C, const float *a, size_t cs,
+                                                                const float *panel, size_t panel_stride, int npanels,
+                                                                int K, int ncols_last, float beta) {
+    const float *p[ROW_PANELS];
+    for (int q = 0; q < ROW_PANELS; q++) p[q] = panel + (q < npanels ? (size_t)q * panel_stride : 0);
+    __m256 c[ROW_PANELS][2];
+    for (int q = 0; q < ROW_PANELS; q++) c[q][0] = c[q][1] = _mm256_setzero_ps();
+    size_t off = 0;
+    for (int k = 0; k < K; k++, off += cs) {
+        __m256 av = _mm256_broadcast_ss(a + off);
+        for (int q = 0; q < ROW_PANELS; q++) {
+            c[q][0] = _mm256_fmadd_ps(av, _mm256_load_ps(p[q] + (size_t)k * 16), c[q][0]);
+            c[q][1] = _mm256_fmadd_ps(av, _mm256_load_ps(p[q] + (size_t)k * 16 + 8), c[q][1]);
+        }
+    }
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int q = 0; q < npanels; q++) {
+        int ncols = q == npanels - 1 ? ncols_last : 16;
+        __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols), lanes);
+        __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols - 8), lanes);
+        float *cq = C + (size_t)q * 16;
+        if (beta != 0.0f) {
+            c[q][0] = _mm256_add_ps(c[q][0], _mm256_maskload_ps(cq, m0));
+            c[q][1] = _mm256_add_ps(c[q][1], _mm256_maskload_ps(cq + 8, m1));
+        }
+        _mm256_maskstore_ps(cq, m0, c[q][0]);
+        _mm256_maskstore_ps(cq + 8, m1, c[q][1]);
+    }
+}
+
+/* M = 1: panels [j0, j1) ROW_PANELS at a time, k in slices of KC as in run_kernels. */
+static void run_row_kernels(float *C, const float *A, size_t cs, const PackedMat *p, float beta, int j0, int j1) {
+    const int K = p->K, N = p->N, NR = p->NR;
+    for (int k0 = 0; k0 < K; k0 += KC) {
+        int kc = K - k0 < KC ? K - k0 : KC;
+        float b = k0 == 0 ? beta : 1.0f;
+        for (int j = j0; j < j1; j += ROW_PANELS) {
+            int n = j1 - j < ROW_PANELS ? j1 - j : ROW_PANELS, last = j + n - 1;
+            int ncols_last = N - last * NR < NR ? N - last * NR : NR;
+            const float *panel = p->panels + (size_t)j * K * NR + (size_t)k0 * NR;
+            if (NR == 32)
+                row_kernel_avx512(C + (size_t)j * NR, A + (size_t)k0 * cs, cs, panel, (size_t)K * NR, n, kc, ncols_last, b);
+            else
+                row_kernel_avx2(C + (size_t)j * NR, A + (size_t)k0 * cs, cs, panel, (size_t)K * NR, n, kc, ncols_last, b);
+        }
+    }
+}
+
+/* The blocked loops over column panels [j0, j1). Element (m, k) of A is at A[m·rs + k·cs]. */
+/* Rows [mb, mend) × k [k0, k0 + kc) of A into tiles of MR rows, (kc, MR) each, MR values
+ * contiguous per k; a last partial tile repeats its first row (its results are not stored).
+ * For A given transposed (rs = 1) each k is one contiguous run of A, read in order. */
+static void pack_a_block(float *dst, const float *A, size_t rs, size_t cs, int mb, int mend, int k0, int kc, int MR) {
+    for (int k = 0; k < kc; k++) {
+        const float *src = A + (size_t)(k0 + k) * cs;
+        for (int m0 = mb; m0 < mend; m0 += MR) {
+            int mrows = mend - m0 < MR ? mend - m0 : MR;
+            float *d = dst + (size_t)(m0 - mb) * kc + (size_t)k * MR;
+            if (rs == 1 && mrows == MR) memcpy(d, src + m0, MR * sizeof(float));
+            else
+                for (int i = 0; i < MR; i++) d[i] = src[(size_t)(m0 + (i < mrows ? i : 0)) * rs];
+        }
+    }
+}
+
 static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs, const PackedMat *p, int M,
-                        float beta) {
-    const int K = p->K, N = p->N, NR = p->NR, MR = NR == 32 ? 8 : 6, panels = (N + NR - 1) / NR;
+                        float beta, int j0, int j1) {
+    const int K = p->K, N = p->N, NR = p->NR, MR = NR == 32 ? 8 : 6;
     const float *rows[8];
+    if (M == 1) {
+        run_row_kernels(C, A, cs, p, beta, j0, j1);
+        return;
+    }
+    /* A given transposed (cs ≠ 1: element (m, k) at A[m + k·cs], the weight gradients' dZᵀ):
+     * each k of a tile would touch a new row of A — 4H floats apart, a new page every time, and
+     * again for every panel. So each block of A (kc × up to MC rows) is first copied into tiles
+     * of MR contiguous values per k (BLIS's packing of A), read by the kernel with stride MR.
+     * The same values in the same order of operations: the same bits. */
+    float a_block[KC * MC] __attribute__((aligned(64)));
+    const int pack_a = cs != 1;
     for (int k0 = 0; k0 < K; k0 += KC) {
         int kc = K - k0 < KC ? K - k0 : KC;
         float b = k0 == 0 ? beta : 1.0f;          /* later k slices add to the first */
         for (int mb = 0; mb < M; mb += MC) {
             int mend = M - mb < MC ? M : mb + MC;
-            for (int j = 0; j < panels; j++) {
+            if (pack_a) pack_a_block(a_block, A, rs, cs, mb, mend, k0, kc, MR);
+            for (int j = j0; j < j1; j++) {
                 const float *panel = p->panels + (size_t)j * K * NR + (size_t)k0 * NR;
                 int ncols = N - j * NR < NR ? N - j * NR : NR;
                 for (int m0 = mb; m0 < mend; m0 += MR) {
                     int mrows = mend - m0 < MR ? mend - m0 : MR;
-                    for (int i = 0; i < MR; i++)
-                        rows[i] = A + (size_t)(m0 + (i < mrows ? i : 0)) * rs + (size_t)k0 * cs;
+                    size_t a_cs = cs;
+                    if (pack_a) {
+                        for (int i = 0; i < MR; i++) rows[i] = a_block + (size_t)(m0 - mb) * kc + i;
+                        a_cs = (size_t)MR;
+                    } else {
+                        for (int i = 0; i < MR; i++)
+                            rows[i] = A + (size_t)(m0 + (i < mrows ? i : 0)) * rs + (size_t)k0 * cs;
+                    }
                     float *Ct = C + (size_t)m0 * ldc + (size_t)j * NR;
-                    if (NR == 32) kernel_avx512(Ct, ldc, rows, cs, panel, kc, ncols, mrows, b);
-                    else kernel_avx2(Ct, ldc, rows, cs, panel, kc, ncols, mrows, b);
+                    if (NR == 32) kernel_avx512(Ct, ldc, rows, a_cs, panel, kc, ncols, mrows, b);
+                    else kernel_avx2(Ct, ldc, rows, a_cs, panel, kc, ncols, mrows, b);
                 }
             }
         }
     }
+}
+
+typedef struct KernelJob {
+    float *C;
+    int ldc;
+    const float *A;
+    size_t rs, cs;
+    const PackedMat *p;
+    int M;
+    float beta;
+    int by_rows;   /* 1: parts take ranges of rows of C; 0: ranges of column panels */
+} KernelJob;
+
+static void kernel_part(void *ctx, int part, int parts) {
+    const KernelJob *job = ctx;
+    int panels = (job->p->N + job->p->NR - 1) / job->p->NR, b, e;
+    if (job->by_rows) {
+        par_range(job->M, part, parts, 8, &b, &e);
+        run_kernels(job->C + (size_t)b * job->ldc, job->ldc, job->A + (size_t)b * job->rs, job->rs, job->cs, job->p,
+                    e - b, job->beta, 0, panels);
+    } else {
+        par_range(panels, part, parts, 1, &b, &e);
+        run_kernels(job->C, job->ldc, job->A, job->rs, job->cs, job->p, job->M, job->beta, b, e);
+    }
+}
+
+/* All panels, shared out over the threads when the product is big enough: by column panels
+ * (each thread reads part of P), or — when P has few panels to share (a narrow product such as
+ * the softmax head's 96 columns) and C has many rows — by rows. */
+static void run_kernels_parallel(float *C, int ldc, const float *A, size_t rs, size_t cs, const PackedMat *p,
+                                 int M, float beta) {
+    int panels = (p->N + p->NR - 1) / p->NR, threads = par_threads();
+    int by_rows = panels < 4 * threads && M >= 64 * threads;
+    int parts = par_parts_for(2.0 * M * (double)p->N * p->K, by_rows ? M / 8 : panels);
+    if (parts < 2) {
+        run_kernels(C, ldc, A, rs, cs, p, M, beta, 0, panels);
+        return;
+    }
+    KernelJob job = {C, ldc, A, rs, cs, p, M, beta, by_rows};
+    par_run(kernel_part, &job, parts);
 }
 
 #endif
@@ -233,12 +477,35 @@ void packed_gemm(float *C, int ldc, const float *A, int lda, const PackedMat *p,
     }
 #if PACK_X86
     if (p->NR) {
-        run_kernels(C, ldc, A, (size_t)lda, 1, p, M, beta);
+        run_kernels_parallel(C, ldc, A, (size_t)lda, 1, p, M, beta);
         return;
     }
 #endif
     cblas_sgemm(CblasRowMajor, CblasNoTrans, p->transposed ? CblasTrans : CblasNoTrans, M, p->N, p->K, 1.0f, A, lda,
                 p->src, p->ld, beta, C, ldc);
+}
+
+void packed_gemm_cols(float *C, int ldc, const float *A, int lda, const PackedMat *p, int M, float beta, int n0,
+                      int n1) {
+    if (M <= 0 || n1 <= n0) return;
+    if (p->K == 0) {
+        scale_only(C + n0, ldc, M, n1 - n0, beta);
+        return;
+    }
+#if PACK_X86
+    if (p->NR) {
+        run_kernels(C, ldc, A, (size_t)lda, 1, p, M, beta, n0 / p->NR, (n1 + p->NR - 1) / p->NR);
+        return;
+    }
+#endif
+    const float *B = p->transposed ? p->src + (size_t)n0 * p->ld : p->src + n0;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, p->transposed ? CblasTrans : CblasNoTrans, M, n1 - n0, p->K, 1.0f, A,
+                lda, B, p->ld, beta, C + n0, ldc);
+}
+
+int packed_unit_split(const PackedMat *p, int B, int H, int G) {
+    if (p->NR && H % p->NR != 0) return 1;
+    return par_parts_for(2.0 * B * (double)G * H * H, H / PACK_UNIT_GRAIN);
 }
 
 void packed_gemm_at(float *C, int ldc, const float *At, int lda, const PackedMat *p, int M, float beta) {
@@ -249,7 +516,7 @@ void packed_gemm_at(float *C, int ldc, const float *At, int lda, const PackedMat
     }
 #if PACK_X86
     if (p->NR) {
-        run_kernels(C, ldc, At, 1, (size_t)lda, p, M, beta);
+        run_kernels_parallel(C, ldc, At, 1, (size_t)lda, p, M, beta);
         return;
     }
 #endif

@@ -17,7 +17,14 @@
  * matrices. (The project is compiled for x86-64-v2; the kernels carry their own target
  * attributes.) Loops are blocked as in BLIS: K in slices of 256 (a panel slice stays in L1),
  * M in blocks of 128 rows (the A block stays in L2). packed_force_kernel() lets tests run every
- * path on one machine. Results differ from BLAS only by summation order (~1e-7 relative). */
+ * path on one machine. Results differ from BLAS only by summation order (~1e-7 relative).
+ *
+ * Threads (parallel.h): a product big enough to pay for waking a thread (par_min_flops()),
+ * and the packing of a big operand, are cut into contiguous ranges of column panels, one per
+ * thread. Every element of C is still computed by one thread in the same order, so the result
+ * is bit-identical for every thread count. The recurrent layers share out their time loops
+ * themselves (stepsplit.h): by batch rows, or by hidden units with packed_gemm_cols and
+ * packed_unit_split. */
 #ifndef EXPRUN_PACKGEMM_H
 #define EXPRUN_PACKGEMM_H
 
@@ -47,6 +54,15 @@ int packed_force_kernel(PackKernel k);
 void packed_alloc(PackedMat *p, int max_K, int max_N);
 void packed_free(PackedMat *p);
 
+/* Packing room shared by operands that are never live at the same time — the layers of a
+ * stack run one after another, and within a layer each product's operand is dead before the
+ * next is packed — so that it costs memory once, not once per operand:
+ *   packed_room(p)            the floats p has room for;
+ *   packed_share(p, storage)  from now on p packs into storage's room (its own is freed);
+ *                             storage must have at least packed_room(p) and outlive p. */
+size_t packed_room(const PackedMat *p);
+void packed_share(PackedMat *p, const PackedMat *storage);
+
 /* P = Wᵀ, W (N, K) with row stride ld — for C = A · Wᵀ (forward: z += h · W_hᵀ). */
 void packed_set_transposed(PackedMat *p, const float *W, int ld, int N, int K);
 /* P = W, W (K, N) with row stride ld — for C = A · W (backward: dh = dz · W_h). */
@@ -55,6 +71,19 @@ void packed_set(PackedMat *p, const float *W, int ld, int K, int N);
 /* C (M, N; row stride ldc) = A · P + beta · C, beta 0 or 1, where A (M, K) has row stride lda.
  * P's source matrix must be unchanged since packed_set*. */
 void packed_gemm(float *C, int ldc, const float *A, int lda, const PackedMat *p, int M, float beta);
+/* Only columns [n0, n1) of C, on the calling thread; n0 must be a multiple of p->NR (a panel
+ * boundary) and n1 one too or p->N. For a thread's share of a recurrent step. */
+void packed_gemm_cols(float *C, int ldc, const float *A, int lda, const PackedMat *p, int M, float beta, int n0,
+                      int n1);
+
+/* Splitting a recurrent step over threads by hidden units: a step multiplies (B, H) by the
+ * packed (H, G·H) [or (G·H, H)] matrix p whose G column blocks of H hold the gates of units
+ * 0..H−1. Unit ranges are multiples of PACK_UNIT_GRAIN, so that every block's share of the
+ * columns starts on a panel boundary. Returns the number of parts to use (1 when the step is
+ * too small to pay for a wake-up, or H is not a multiple of the panel width). */
+enum { PACK_UNIT_GRAIN = 32 };
+int packed_unit_split(const PackedMat *p, int B, int H, int G);
+
 /* The same with A given transposed: At (K, M) with row stride lda, C = Atᵀ · P + beta · C. */
 void packed_gemm_at(float *C, int ldc, const float *At, int lda, const PackedMat *p, int M, float beta);
 

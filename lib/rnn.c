@@ -19,6 +19,7 @@
 
 #include "error.h"
 #include "gatemath.h"
+#include "stepsplit.h"
 
 static const char *const FORM_NAMES[] = {"elman", "lecture"};
 
@@ -54,6 +55,7 @@ void rnn_work_alloc(RnnWork *w, int max_B, int max_T, int n_in, int H) {
     w->block = ex_calloc(steps + (size_t)max_B * H, sizeof(float));
     w->dpre = w->block;
     w->dh = w->block + steps;
+    w->sq = ex_calloc((size_t)max_T * max_B * step_norm_chunks(H), sizeof(double));
     packed_alloc(&w->wh, H, H);
     packed_alloc(&w->wx, H, n_in);
     packed_alloc(&w->act, max_T * max_B, H > n_in ? H : n_in);
@@ -63,6 +65,7 @@ void rnn_work_free(RnnWork *w) {
     packed_free(&w->wh);
     packed_free(&w->wx);
     packed_free(&w->act);
+    free(w->sq);
     free(w->block);
     memset(w, 0, sizeof *w);
 }
@@ -95,6 +98,85 @@ static void add_row_norms(double *acc, const float *v, int B, int H) {
 
 /* ---- fast path -------------------------------------------------------------------------- */
 
+/* What the parts of an Elman layer's time loop share (stepsplit.h). */
+typedef struct RnnStep {
+    RnnCache *cache;
+    RnnWork *work;
+    const float *b;      /* forward */
+    const float *dout;   /* backward: ∂L/∂h from above (T, B, H) */
+    const float *dhT;    /* backward: ∂L/∂h_T from beyond the sequence, or NULL */
+    Activation act;
+    int B, T, H, t;      /* t: the step, when the plan shares out one step at a time */
+    StepPlan plan;
+} RnnStep;
+
+/* Elman forward step t for rows [r0, r1) and units [u0, u1): p_t += h_{t−1} · Wᵀ there (U x_t
+ * is already in place), + b, then h_t = φ(p_t) in place. */
+static void elman_forward_block(const RnnStep *s, int t, int r0, int r1, int u0, int u1) {
+    const int B = s->B, H = s->H, n = u1 - u0, rows = r1 - r0;
+    const size_t BH = (size_t)B * H;
+    float *h_t = s->cache->h + (size_t)t * BH, *rows_t = h_t + (size_t)r0 * H;
+    if (n == H) packed_gemm(rows_t, H, rows_t - BH, H, &s->cache->wh, rows, 1.0f);
+    else packed_gemm_cols(rows_t, H, rows_t - BH, H, &s->cache->wh, rows, 1.0f, u0, u1);
+    for (int r = r0; r < r1; r++) {
+        float *hr = h_t + (size_t)r * H;
+        for (int j = u0; j < u1; j++) hr[j] += s->b[j];
+        phi_forward(hr + u0, hr + u0, 1, n, s->act);
+    }
+}
+
+static void elman_forward_part(void *ctx, int part, int parts) {
+    const RnnStep *s = ctx;
+    int r0, r1, u0, u1;
+    (void)parts;
+    step_part_range(s->plan, s->B, s->H, part, &r0, &r1, &u0, &u1);
+    if (s->plan.how == STEP_BY_ROWS)
+        for (int t = 1; t <= s->T; t++) elman_forward_block(s, t, r0, r1, u0, u1);
+    else
+        elman_forward_block(s, s->t, r0, r1, u0, u1);
+}
+
+/* Elman backward step t for rows [r0, r1) and units [u0, u1): for t < T first
+ * carry = g_{t+1} · W there; then (t ≥ 1) ∂L/∂h_t = dout_t + carry (+ dhT at t = T), its
+ * squared norms in chunks, and g_t = ∂L/∂h_t ⊙ φ'(h_t). */
+static void elman_backward_block(const RnnStep *s, int t, int r0, int r1, int u0, int u1) {
+    RnnWork *work = s->work;
+    const int B = s->B, H = s->H, T = s->T, n = u1 - u0, rows = r1 - r0;
+    const size_t BH = (size_t)B * H;
+    float *g = work->dpre, *carry = work->dh;
+    if (t < T) {
+        const float *g_next = g + (size_t)t * BH + (size_t)r0 * H;
+        if (n == H) packed_gemm(carry + (size_t)r0 * H, H, g_next, H, &work->wh, rows, 0.0f);
+        else packed_gemm_cols(carry + (size_t)r0 * H, H, g_next, H, &work->wh, rows, 0.0f, u0, u1);
+    }
+    if (t < 1) return;
+    float *g_t = g + (size_t)(t - 1) * BH;
+    const float *dout_t = s->dout + (size_t)(t - 1) * BH, *h_t = s->cache->h + (size_t)t * BH;
+    for (int r = r0; r < r1; r++) {
+        size_t row = (size_t)r * H;
+        if (t < T)
+            for (int j = u0; j < u1; j++) g_t[row + j] = dout_t[row + j] + carry[row + j];
+        else
+            for (int j = u0; j < u1; j++) g_t[row + j] = s->dhT ? dout_t[row + j] + s->dhT[row + j] : dout_t[row + j];
+    }
+    step_chunk_squares(step_chunk_row(work->sq, t, 0, B, H), g_t, H, H, r0, r1, u0, u1);
+    for (int r = r0; r < r1; r++) {
+        size_t row = (size_t)r * H + u0;
+        act_backward(g_t + row, g_t + row, h_t + row, 1, n, s->act);   /* g_t = ∂L/∂h_t ⊙ φ'(h_t) */
+    }
+}
+
+static void elman_backward_part(void *ctx, int part, int parts) {
+    const RnnStep *s = ctx;
+    int r0, r1, u0, u1;
+    (void)parts;
+    step_part_range(s->plan, s->B, s->H, part, &r0, &r1, &u0, &u1);
+    if (s->plan.how == STEP_BY_ROWS)
+        for (int t = s->T; t >= 0; t--) elman_backward_block(s, t, r0, r1, u0, u1);
+    else
+        elman_backward_block(s, s->t, r0, r1, u0, u1);
+}
+
 void rnn_forward(RnnCache *cache, const float *x, const float *h0, const float *W, const float *b,
                  RnnForm form, Activation act, int B, int T, int n_in, int H) {
     const int ld = H + n_in;             /* row stride of W */
@@ -117,14 +199,11 @@ void rnn_forward(RnnCache *cache, const float *x, const float *h0, const float *
             phi_forward(as + (size_t)t * BH, h_t, B, H, act);
         }
     } else {
-        for (int t = 1; t <= T; t++) {
-            float *h_t = hs + (size_t)t * BH;
-            /* p_t = U x_t (already there) + W h_{t−1} + b, then h_t = φ(p_t) in place. */
-            packed_gemm(h_t, H, h_t - BH, H, &cache->wh, B, 1.0f);
-            for (int r = 0; r < B; r++)
-                for (int j = 0; j < H; j++) h_t[(size_t)r * H + j] += b[j];
-            phi_forward(h_t, h_t, B, H, act);
-        }
+        /* p_t = U x_t (already there) + W h_{t−1} + b, then h_t = φ(p_t) in place. */
+        RnnStep step = {cache, NULL, b, NULL, NULL, act, B, T, H, 0, step_plan(&cache->wh, B, T, H, 1)};
+        if (step.plan.how == STEP_BY_ROWS) par_run(elman_forward_part, &step, step.plan.parts);
+        else
+            for (step.t = 1; step.t <= T; step.t++) par_run(elman_forward_part, &step, step.plan.parts);
     }
 }
 
@@ -159,21 +238,12 @@ void rnn_backward(float *dx, float *dh0, float *dW, float *db, double *dh_norms,
         /* dθ += G (T·B, H)ᵀ · A_{0..T−1} (T·B, H) */
         pk_gemm_tn(dW, ld, g, H, as, H, H, H, T * B, 1.0f, &work->act);
     } else {
-        for (int t = T; t >= 1; t--) {
-            float *g_t = g + (size_t)(t - 1) * BH;
-            const float *dout_t = dout + (size_t)(t - 1) * BH;
-            /* ∂L/∂h_t = dout_t + Wᵀ g_{t+1} (+ dhT at the end) */
-            if (t == T) {
-                memcpy(g_t, dout_t, BH * sizeof *g_t);
-                if (dhT)
-                    for (size_t k = 0; k < BH; k++) g_t[k] += dhT[k];
-            } else {
-                for (size_t k = 0; k < BH; k++) g_t[k] = dout_t[k] + carry[k];
-            }
-            if (dh_norms) add_row_norms(&dh_norms[t - 1], g_t, B, H);
-            act_backward(g_t, g_t, hs + (size_t)t * BH, B, H, act);   /* g_t = ∂L/∂h_t ⊙ φ'(h_t) */
-            packed_gemm(carry, H, g_t, H, &work->wh, B, 0.0f);
-        }
+        /* ∂L/∂h_t = dout_t + Wᵀ g_{t+1} (+ dhT at the end); step 0 only carries to h_0 */
+        RnnStep step = {(RnnCache *)cache, work, NULL, dout, dhT, act, B, T, H, 0, step_plan(&work->wh, B, T, H, 1)};
+        if (step.plan.how == STEP_BY_ROWS) par_run(elman_backward_part, &step, step.plan.parts);
+        else
+            for (step.t = T; step.t >= 0; step.t--) par_run(elman_backward_part, &step, step.plan.parts);
+        if (dh_norms) step_norm_sums(dh_norms, work->sq, B, T, H);
         if (dh0) memcpy(dh0, carry, BH * sizeof *dh0);
         /* dW += G ᵀ · H_{0..T−1};  db += Σ rows of G */
         pk_gemm_tn(dW, ld, g, H, hs, H, H, H, T * B, 1.0f, &work->act);

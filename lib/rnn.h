@@ -27,7 +27,10 @@
  *
  * Speed: the input projection of all steps is ONE GEMM (T·B, n_in)·θ_xᵀ; each step then adds
  * one recurrent product (B, H)·θᵀ against θ packed once (packgemm.h). Backward keeps ∂L/∂(pre-activation) of every step and does the
- * weight-gradient GEMMs once over all T·B rows. Nothing is allocated in forward or backward. */
+ * weight-gradient GEMMs once over all T·B rows. Nothing is allocated in forward or backward.
+ * Threads: the Elman time loop is shared out by batch rows (or, for a small batch, each step by
+ * hidden units; stepsplit.h); the lecture form's products are split by column panels.
+ * Bit-identical for every thread count. */
 #ifndef EXPRUN_RNN_H
 #define EXPRUN_RNN_H
 
@@ -54,6 +57,7 @@ typedef struct RnnWork {
     float *dpre;   /* (T, B, H) ∂L/∂(pre-activation) of every step: Elman ∂L/∂(W h + U x + b),
                       lecture ∂L/∂h_t (the state itself is the pre-activation) */
     float *dh;     /* (B, H) the gradient flowing back in time */
+    double *sq;    /* (T, B, ⌈H/16⌉) Elman: squared norms of ∂L/∂h_t in chunks (stepsplit.h) */
     PackedMat wh;  /* θ (or W) packed once per backward */
     PackedMat wx;  /* θ_x (or U) for ∂L/∂x */
     PackedMat act; /* states or x packed for the weight gradients */

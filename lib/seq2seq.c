@@ -50,6 +50,7 @@ typedef struct S2S {
     float *xe, *dxe;              /* (Tx, B, E) embedded inputs and ∂L/∂ them */
     float *ue, *due;              /* (Ty, B, E) embedded decoder inputs and ∂L/∂ them */
     float *logits, *dlogits;      /* (Ty·B, V) */
+    DenseWork head_work;          /* the head's packed products, sized once */
     int32_t *cur;                 /* (B) decoding: the tokens fed at this step */
     int32_t *out;                 /* (B, Ty) greedy outputs */
     int32_t *seqs, *seqs_next;    /* (B, Ty) beam prefixes */
@@ -251,6 +252,9 @@ int seq2seq_create(Model **out, const Seq2SeqConfig *cfg, Rng *init_rng, ExError
     s->due = ex_calloc(Ty * B * Ed, sizeof(float));
     s->logits = ex_calloc(Ty * B * V, sizeof(float));
     s->dlogits = ex_calloc(Ty * B * V, sizeof(float));
+    size_t head_work = 0;
+    dense_work_reserve(&head_work, (int)(Ty * B), c->hidden[s->L - 1], c->vocab_out);
+    dense_work_alloc(&s->head_work, head_work);
     s->cur = ex_calloc(B, sizeof(int32_t));
     s->out = ex_calloc(B * Ty, sizeof(int32_t));
     s->seqs = ex_calloc(B * Ty, sizeof(int32_t));
@@ -271,6 +275,7 @@ static void s2s_destroy(Model *m) {
     for (int l = 0; l < s->L; l++) free_layer(&s->enc[l]), free_layer(&s->dec[l]);
     free(s->xtok), free(s->utok), free(s->tgt), free(s->xlen), free(s->ylen), free(s->spans);
     free(s->xe), free(s->dxe), free(s->ue), free(s->due), free(s->logits), free(s->dlogits);
+    dense_work_free(&s->head_work);
     free(s->cur), free(s->out), free(s->seqs), free(s->seqs_next), free(s->parent);
     free(s->score), free(s->score_next), free(s->cand), free(s->best), free(s->beam_out);
     free(s);
@@ -516,7 +521,7 @@ static double run_batch(S2S *s, Params *p, const Batch *b, int train, StepStats 
     const float *top = decoder_forward(s, p, B, Ty);
     int rows = Ty * B;
     const float *hW = params_value(p, s->iHW), *hb = params_value(p, s->iHb);
-    dense_forward(s->logits, top, hW, hb, rows, H, V, 0, ACT_IDENTITY);
+    dense_forward(s->logits, top, hW, hb, rows, H, V, 0, ACT_IDENTITY, &s->head_work);
     double loss = loss_softmax_cross_entropy(s->dlogits, s->logits, s->tgt, rows, V, 0.0);
     if (stats) {
         int correct = 0, count = 0;
@@ -530,7 +535,7 @@ static double run_batch(S2S *s, Params *p, const Batch *b, int train, StepStats 
     if (!train) return loss;
     S2SLayer *topl = &s->dec[s->L - 1];
     dense_backward(topl->dout, params_grad(p, s->iHW), params_grad(p, s->iHb), s->dlogits, s->logits, top, hW, rows,
-                   H, V, 0, ACT_IDENTITY);
+                   H, V, 0, ACT_IDENTITY, &s->head_work);
     decoder_backward(s, p, B, Ty);
     encoder_backward(s, p, B, Tx);
     return loss;
@@ -553,7 +558,7 @@ static void decode_step(S2S *s, const Params *p, int B) {
         if (c->cell == CELL_LSTM) memcpy(ly->sc, layer_c(ly, B, 1), n);
     }
     dense_forward(s->logits, in, params_value(p, s->iHW), params_value(p, s->iHb), B, c->hidden[s->L - 1],
-                  c->vocab_out, 0, ACT_IDENTITY);
+                  c->vocab_out, 0, ACT_IDENTITY, &s->head_work);
 }
 
 /* Greedy decoding after encoder_forward: out (B, Ty) row-major. */

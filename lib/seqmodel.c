@@ -27,12 +27,9 @@ typedef struct SeqLayer {
     int n_in, H;
     char name[16];                /* "lstm0" */
     int iW, ib, ib_hn, ih0, ic0;  /* parameter views, −1 when absent */
-    RnnCache rnn;
-    RnnWork rnn_work;
+    RnnCache rnn;                 /* what forward leaves for backward: one per layer */
     LstmCache lstm;
-    LstmWork lstm_work;
     GruCache gru;
-    GruWork gru_work;
     float *dout;                  /* (T, B, H) ∂L/∂(this layer's output) */
     float *mask, *dropped;        /* (T, B, H) dropout mask and output after it (below the top) */
     float *h0, *c0;               /* (B, H) this batch's initial state when not zero */
@@ -55,6 +52,16 @@ typedef struct SeqModel {
     float *ytm;                   /* (T·B, n_out) float targets, time-major */
     float *logits, *dlogits;      /* (T·B, n_out) */
     int out_rows;                 /* rows of logits the last batch filled (seqmodel_outputs) */
+    DenseWork head_work;          /* the head's products */
+    /* Scratch of the layers' backward passes: the layers run one after another, so one work
+     * area sized for the largest layer serves them all; and one packing room (packgemm.h)
+     * serves every packed operand of the stack and the head (GRU_CHO's second recurrent
+     * operand, live beside the first, keeps its own). Memory is the training step's
+     * activations, not a copy of the scratch per layer. */
+    RnnWork rnn_work;
+    LstmWork lstm_work;
+    GruWork gru_work;
+    PackedMat pack;
     size_t carry_n;               /* floats in a carry block */
     float *carry_train, *carry_eval, *carry_sample;
     int norms_T;
@@ -232,18 +239,9 @@ static void alloc_layer_buffers(SeqLayer *ly, const SeqModelConfig *c, int top) 
     int B = c->max_batch, T = c->max_T, H = ly->H;
     size_t steps = (size_t)T * B * H, row = (size_t)B * H;
     switch (c->cell) {
-    case CELL_RNN:
-        rnn_cache_alloc(&ly->rnn, c->rnn_form, B, T, ly->n_in, H);
-        rnn_work_alloc(&ly->rnn_work, B, T, ly->n_in, H);
-        break;
-    case CELL_LSTM:
-        lstm_cache_alloc(&ly->lstm, B, T, ly->n_in, H);
-        lstm_work_alloc(&ly->lstm_work, B, T, ly->n_in, H);
-        break;
-    case CELL_GRU:
-        gru_cache_alloc(&ly->gru, B, T, ly->n_in, H);
-        gru_work_alloc(&ly->gru_work, c->gru_variant, B, T, ly->n_in, H);
-        break;
+    case CELL_RNN: rnn_cache_alloc(&ly->rnn, c->rnn_form, B, T, ly->n_in, H); break;
+    case CELL_LSTM: lstm_cache_alloc(&ly->lstm, B, T, ly->n_in, H); break;
+    case CELL_GRU: gru_cache_alloc(&ly->gru, B, T, ly->n_in, H); break;
     }
     ly->dout = ex_calloc(steps, sizeof(float));
     if (!top && c->dropout > 0.0f) {
@@ -258,11 +256,45 @@ static void alloc_layer_buffers(SeqLayer *ly, const SeqModelConfig *c, int top) 
 }
 
 static void free_layer(SeqLayer *ly) {
-    rnn_cache_free(&ly->rnn), rnn_work_free(&ly->rnn_work);
-    lstm_cache_free(&ly->lstm), lstm_work_free(&ly->lstm_work);
-    gru_cache_free(&ly->gru), gru_work_free(&ly->gru_work);
+    rnn_cache_free(&ly->rnn);
+    lstm_cache_free(&ly->lstm);
+    gru_cache_free(&ly->gru);
     free(ly->dout), free(ly->mask), free(ly->dropped);
     free(ly->h0), free(ly->c0), free(ly->dh0), free(ly->dc0), free(ly->norms);
+}
+
+/* The work area for the largest layer, and one packing room for every shareable operand. */
+static void alloc_shared_scratch(SeqModel *s) {
+    const SeqModelConfig *c = &s->cfg;
+    int n_in = 0, H = 0;
+    for (int l = 0; l < s->L; l++) {
+        n_in = s->layers[l].n_in > n_in ? s->layers[l].n_in : n_in;
+        H = s->layers[l].H > H ? s->layers[l].H : H;
+    }
+    PackedMat *shared[3 * SEQ_MAX_LAYERS + 4];
+    int n = 0;
+    switch (c->cell) {
+    case CELL_RNN:
+        rnn_work_alloc(&s->rnn_work, c->max_batch, c->max_T, n_in, H);
+        shared[n++] = &s->rnn_work.wh, shared[n++] = &s->rnn_work.wx, shared[n++] = &s->rnn_work.act;
+        for (int l = 0; l < s->L; l++) shared[n++] = &s->layers[l].rnn.wh, shared[n++] = &s->layers[l].rnn.wx;
+        break;
+    case CELL_LSTM:
+        lstm_work_alloc(&s->lstm_work, c->max_batch, c->max_T, n_in, H);
+        shared[n++] = &s->lstm_work.wh, shared[n++] = &s->lstm_work.wx, shared[n++] = &s->lstm_work.act;
+        for (int l = 0; l < s->L; l++) shared[n++] = &s->layers[l].lstm.wh, shared[n++] = &s->layers[l].lstm.wx;
+        break;
+    case CELL_GRU:
+        gru_work_alloc(&s->gru_work, c->gru_variant, c->max_batch, c->max_T, n_in, H);
+        shared[n++] = &s->gru_work.wh, shared[n++] = &s->gru_work.wx, shared[n++] = &s->gru_work.act;
+        for (int l = 0; l < s->L; l++) shared[n++] = &s->layers[l].gru.wh, shared[n++] = &s->layers[l].gru.wx;
+        break;
+    }
+    shared[n++] = &s->head_work.pack;
+    size_t room = 0;
+    for (int k = 0; k < n; k++) room = packed_room(shared[k]) > room ? packed_room(shared[k]) : room;
+    packed_alloc(&s->pack, (int)((room + 31) / 32), 32);
+    for (int k = 0; k < n; k++) packed_share(shared[k], &s->pack);
 }
 
 static double seq_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats);
@@ -330,6 +362,10 @@ int seqmodel_create(Model **out, const SeqModelConfig *cfg, Rng *init_rng, ExErr
     s->ytm = ex_calloc(rows * c->n_out, sizeof(float));
     s->logits = ex_calloc(rows * c->n_out, sizeof(float));
     s->dlogits = ex_calloc(rows * c->n_out, sizeof(float));
+    size_t head_work = 0;
+    dense_work_reserve(&head_work, (int)rows, H_top, c->n_out);
+    dense_work_alloc(&s->head_work, head_work);
+    alloc_shared_scratch(s);
     s->carry_n = carry_n;
     s->carry_train = ex_calloc(carry_n, sizeof(float));
     s->carry_eval = ex_calloc(carry_n, sizeof(float));
@@ -344,6 +380,9 @@ static void seq_destroy(Model *m) {
     for (int l = 0; l < s->L; l++) free_layer(&s->layers[l]);
     free(s->x0), free(s->dx0), free(s->tok), free(s->tgt), free(s->ytm), free(s->logits), free(s->dlogits);
     free(s->carry_train), free(s->carry_eval), free(s->carry_sample);
+    dense_work_free(&s->head_work);
+    rnn_work_free(&s->rnn_work), lstm_work_free(&s->lstm_work), gru_work_free(&s->gru_work);
+    packed_free(&s->pack);
     free(s);
     m->impl = NULL;
 }
@@ -453,16 +492,16 @@ static void backward_stack(SeqModel *s, Params *p, int B, int T, int train, int 
         float *dc0 = learned_state && c->cell == CELL_LSTM ? ly->dc0 : NULL;
         switch (c->cell) {
         case CELL_RNN:
-            rnn_backward(din, dh0, dW, db, ly->norms, &ly->rnn_work, ly->dout, NULL, &ly->rnn, in, W, c->rnn_form,
+            rnn_backward(din, dh0, dW, db, ly->norms, &s->rnn_work, ly->dout, NULL, &ly->rnn, in, W, c->rnn_form,
                          c->rnn_act, B, T, ly->n_in, ly->H);
             break;
         case CELL_LSTM:
-            lstm_backward(din, dh0, dc0, dW, db, ly->norms, &ly->lstm_work, ly->dout, NULL, NULL, &ly->lstm, in, W,
+            lstm_backward(din, dh0, dc0, dW, db, ly->norms, &s->lstm_work, ly->dout, NULL, NULL, &ly->lstm, in, W,
                           B, T, ly->n_in, ly->H);
             break;
         case CELL_GRU:
             gru_backward(din, dh0, dW, db, ly->ib_hn >= 0 ? params_grad(p, ly->ib_hn) : NULL, ly->norms,
-                         &ly->gru_work, ly->dout, NULL, &ly->gru, in, W, c->gru_variant, B, T, ly->n_in, ly->H);
+                         &s->gru_work, ly->dout, NULL, &ly->gru, in, W, c->gru_variant, B, T, ly->n_in, ly->H);
             break;
         }
         if (l > 0 && train && c->dropout > 0.0f) {
@@ -559,7 +598,7 @@ static double run_batch(SeqModel *s, Params *p, const Batch *b, int train, Rng *
     int rows = per_step ? T * B : B;
     const float *head_in = per_step ? top : top + (size_t)(T - 1) * B * H;
     const float *hW = params_value(p, s->iHW), *hb = params_value(p, s->iHb);
-    dense_forward(s->logits, head_in, hW, hb, rows, H, V, 0, ACT_IDENTITY);
+    dense_forward(s->logits, head_in, hW, hb, rows, H, V, 0, ACT_IDENTITY, &s->head_work);
     s->out_rows = rows;
 
     double loss;
@@ -599,7 +638,7 @@ static double run_batch(SeqModel *s, Params *p, const Batch *b, int train, Rng *
     float *dtop = topl->dout;
     if (!per_step) memset(dtop, 0, (size_t)T * B * H * sizeof(float));
     dense_backward(per_step ? dtop : dtop + (size_t)(T - 1) * B * H, params_grad(p, s->iHW), params_grad(p, s->iHb),
-                   s->dlogits, s->logits, head_in, hW, rows, H, V, 0, ACT_IDENTITY);
+                   s->dlogits, s->logits, head_in, hW, rows, H, V, 0, ACT_IDENTITY, &s->head_work);
     int learned_state = c->init_state == SEQ_INIT_LEARNED && !b->carry_state;
     backward_stack(s, p, B, T, train, learned_state);
     if (c->input == SEQ_INPUT_EMBED) embed_backward(params_grad(p, s->iE), s->dx0, s->tok, T * B, c->embed_dim);
@@ -671,7 +710,7 @@ static void sample_feed(SeqModel *s, const Params *p, const int32_t *tokens, int
     const float *top = forward_stack(s, p, 1, n, 0, NULL);
     save_final_states(s, s->carry_sample, 1, n);
     dense_forward(s->logits, top + (size_t)(n - 1) * H, params_value(p, s->iHW), params_value(p, s->iHb), 1, H,
-                  c->n_out, 0, ACT_IDENTITY);
+                  c->n_out, 0, ACT_IDENTITY, &s->head_work);
 }
 
 static int32_t sample_logits(const float *z, int V, double temperature, Rng *rng) {

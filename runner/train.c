@@ -29,6 +29,7 @@
 #include "h5doc.h"
 #include "h5read.h"
 #include "history.h"
+#include "parallel.h"
 #include "rundata.h"
 #include "rundir.h"
 #include "signals.h"
@@ -478,7 +479,8 @@ static StepResult train_step(Trainer *tr, const Batch *b, ExError *err) {
     }
     /* Data-parallel training all-reduces p->grad (sum over ranks, then / ranks) here, before
      * clipping, so that every rank clips and steps the same averaged gradient. */
-    if (tr->spec->clip == CLIP_GLOBAL_NORM) clip_by_global_norm(p->grad, p->total, tr->spec->clip_threshold);
+    if (tr->spec->clip == CLIP_GLOBAL_NORM)   /* norm from above (after an all-reduce: recompute it) */
+        clip_to_global_norm(p->grad, p->total, tr->spec->clip_threshold, norm);
     else if (tr->spec->clip == CLIP_VALUE) clip_by_value(p->grad, p->total, (float)tr->spec->clip_threshold);
     double lr = schedule_lr(&tr->spec->schedule, tr->step, tr->steps_per_epoch, tr->total_steps);
     optim_step(&tr->opt, p->value, p->grad, lr);
@@ -683,7 +685,10 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
     tr->spec = spec;
     tr->rd = rd;
     tr->run_dir = run_dir;
-    if (spec->threads > 0) openblas_set_num_threads(spec->threads);
+    if (spec->threads > 0) {
+        openblas_set_num_threads(spec->threads);
+        par_set_threads(spec->threads);   /* exprun's own kernels (parallel.h) */
+    }
     char warn[1024];
     if (build_model(spec, rd, &tr->model, warn, sizeof warn, err) != 0) return -1;
     if (warn[0] && !tr->quiet) fputs(warn, stderr);

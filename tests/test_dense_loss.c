@@ -1,5 +1,5 @@
 /* test_dense_loss.c — finite-difference checks for the dense layer (every activation, plain and
- * tied/transposed weights) and for every loss. */
+ * tied/transposed weights; the packed fast path and the plain reference) and for every loss. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,23 +10,27 @@
 
 enum { B = 3, N_IN = 5, N_OUT = 4 };
 
+static DenseWork work;   /* packing room for every product below */
+
 typedef struct DenseCase {
     float in[B * N_IN], W[N_OUT * N_IN], b[N_OUT], target[B * N_OUT];
     int transposed;
     Activation act;
+    int reference;   /* 1: dense_*_reference */
 } DenseCase;
 
 /* L = Σ target ⊙ out: a loss whose gradient w.r.t. out is just target. */
 static double dense_loss(void *ctx) {
     DenseCase *c = ctx;
     float out[B * N_OUT];
-    dense_forward(out, c->in, c->W, c->b, B, N_IN, N_OUT, c->transposed, c->act);
+    if (c->reference) dense_forward_reference(out, c->in, c->W, c->b, B, N_IN, N_OUT, c->transposed, c->act);
+    else dense_forward(out, c->in, c->W, c->b, B, N_IN, N_OUT, c->transposed, c->act, &work);
     double sum = 0.0;
     for (int i = 0; i < B * N_OUT; i++) sum += (double)out[i] * c->target[i];
     return sum;
 }
 
-static void check_dense(Activation act, int transposed) {
+static void check_dense(Activation act, int transposed, int reference) {
     DenseCase c;
     fill_uniform(c.in, B * N_IN, -1.0f, 1.0f, 1);
     fill_uniform(c.W, N_OUT * N_IN, -0.8f, 0.8f, 2);
@@ -34,17 +38,24 @@ static void check_dense(Activation act, int transposed) {
     fill_uniform(c.target, B * N_OUT, -1.0f, 1.0f, 4);
     c.transposed = transposed;
     c.act = act;
+    c.reference = reference;
     float out[B * N_OUT], dout[B * N_OUT], din[B * N_IN];
     float dW[N_OUT * N_IN] = {0}, db[N_OUT] = {0};
-    dense_forward(out, c.in, c.W, c.b, B, N_IN, N_OUT, transposed, act);
     memcpy(dout, c.target, sizeof dout);
-    dense_backward(din, dW, db, dout, out, c.in, c.W, B, N_IN, N_OUT, transposed, act);
+    if (reference) {
+        dense_forward_reference(out, c.in, c.W, c.b, B, N_IN, N_OUT, transposed, act);
+        dense_backward_reference(din, dW, db, dout, out, c.in, c.W, B, N_IN, N_OUT, transposed, act);
+    } else {
+        dense_forward(out, c.in, c.W, c.b, B, N_IN, N_OUT, transposed, act, &work);
+        dense_backward(din, dW, db, dout, out, c.in, c.W, B, N_IN, N_OUT, transposed, act, &work);
+    }
     double h = 1e-3, floor = 1e-4;
     double e_in = gradcheck(dense_loss, &c, c.in, din, B * N_IN, 0, h, floor);
     double e_W = gradcheck(dense_loss, &c, c.W, dW, N_OUT * N_IN, 0, h, floor);
     double e_b = gradcheck(dense_loss, &c, c.b, db, N_OUT, 0, h, floor);
     if (e_in > 2e-2 || e_W > 2e-2 || e_b > 2e-2)
-        printf("\n  %s transposed=%d: in %.2e W %.2e b %.2e\n", act_name(act), transposed, e_in, e_W, e_b);
+        printf("\n  %s transposed=%d reference=%d: in %.2e W %.2e b %.2e\n", act_name(act), transposed, reference,
+               e_in, e_W, e_b);
     CU_ASSERT(e_in < 2e-2);
     CU_ASSERT(e_W < 2e-2);
     CU_ASSERT(e_b < 2e-2);
@@ -52,8 +63,10 @@ static void check_dense(Activation act, int transposed) {
 
 static void test_dense_every_activation(void) {
     for (int a = 0; a < ACT_COUNT; a++) {
-        check_dense((Activation)a, 0);
-        check_dense((Activation)a, 1);
+        for (int reference = 0; reference < 2; reference++) {
+            check_dense((Activation)a, 0, reference);
+            check_dense((Activation)a, 1, reference);
+        }
     }
 }
 
@@ -63,12 +76,12 @@ static void test_dense_accumulates(void) {
     fill_uniform(in, N_IN, -1, 1, 5);
     fill_uniform(W, N_OUT * N_IN, -1, 1, 6);
     memset(dW, 0, sizeof dW);
-    dense_forward(out, in, W, NULL, 1, N_IN, N_OUT, 0, ACT_IDENTITY);
+    dense_forward(out, in, W, NULL, 1, N_IN, N_OUT, 0, ACT_IDENTITY, &work);
     for (int i = 0; i < N_OUT; i++) dout[i] = 1.0f;
-    dense_backward(NULL, dW, NULL, dout, out, in, W, 1, N_IN, N_OUT, 0, ACT_IDENTITY);
+    dense_backward(NULL, dW, NULL, dout, out, in, W, 1, N_IN, N_OUT, 0, ACT_IDENTITY, &work);
     memcpy(dW2, dW, sizeof dW);
     for (int i = 0; i < N_OUT; i++) dout[i] = 1.0f;
-    dense_backward(NULL, dW, NULL, dout, out, in, W, 1, N_IN, N_OUT, 0, ACT_IDENTITY);
+    dense_backward(NULL, dW, NULL, dout, out, in, W, 1, N_IN, N_OUT, 0, ACT_IDENTITY, &work);
     for (int i = 0; i < N_OUT * N_IN; i++) CU_ASSERT_DOUBLE_EQUAL(dW[i], 2 * dW2[i], 1e-6);
 }
 
@@ -139,11 +152,16 @@ static void test_softmax_ce_padding(void) {
 }
 
 int main(void) {
+    size_t floats = 0;
+    dense_work_reserve(&floats, B, N_IN, N_OUT);
+    dense_work_alloc(&work, floats);
     TestCase cases[] = {{"dense gradient, every activation, plain and tied", test_dense_every_activation},
                         {"dense backward accumulates dW", test_dense_accumulates},
                         {"loss gradients (squared error, BCE, sigmoid+BCE, softmax CE)", test_loss_gradients},
                         {"squared error by hand", test_squared_error_value},
                         {"softmax CE padding rows", test_softmax_ce_padding},
                         {NULL, NULL}};
-    return run_tests("dense_loss", cases);
+    int status = run_tests("dense_loss", cases);
+    dense_work_free(&work);
+    return status;
 }

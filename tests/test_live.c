@@ -44,8 +44,8 @@ static char *slurp(const char *path) {
     return strdup(buf);
 }
 
-/* 1200 examples of 256 values. With a code of 128 an epoch is ~25 ms of arithmetic (plus the
- * fsyncs of its results and checkpoint), so a 20-epoch run lasts seconds on any machine: long
+/* 1200 examples of 256 values. With a code of 128 an epoch is ~10 ms of arithmetic (plus the
+ * fsyncs of its results and checkpoint), so an 80-epoch run lasts seconds on any machine: long
  * enough for many reads while it is live. The short runs use a part of it and a small code. */
 static void make_data_and_spec(void) {
     enum { N = 1200, D = 256 };
@@ -208,7 +208,7 @@ static void test_h5py_reads_a_live_run(void) {
         int fd = open("long.log", O_WRONLY | O_CREAT | O_TRUNC, 0666);
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
-        execl(exe, exe, spec_path, "train.epochs=20", "train.checkpoint_every=0", "--out", out_dir, (char *)NULL);
+        execl(exe, exe, spec_path, "train.epochs=80", "train.checkpoint_every=0", "--out", out_dir, (char *)NULL);
         _exit(127);
     }
     /* wait for the first epoch's results, then summarize reads the run while it trains */
@@ -224,7 +224,7 @@ static void test_h5py_reads_a_live_run(void) {
     snprintf(summ, sizeof summ, "%s/summ.txt", tmp);
     char *text = slurp(summ);
     CU_ASSERT(strstr(text, "running") != NULL);
-    CU_ASSERT(strstr(text, "/20") != NULL);
+    CU_ASSERT(strstr(text, "/80") != NULL);
     free(text);
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %d > %s/reader.txt 2>&1", py, results, (int)pid, tmp);
     int rc = run_command(cmd);
@@ -242,7 +242,7 @@ static void test_h5py_reads_a_live_run(void) {
     /* the readers did not disturb the writer */
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 %s/tests/check_results.py %s --table /metrics/epochs --rows 20 "
+             "/usr/bin/python3 %s/tests/check_results.py %s --table /metrics/epochs --rows 80 "
              "--attr status=finished > /dev/null 2>&1",
              source_dir(), results);
     rc = run_command(cmd);

@@ -20,7 +20,7 @@ static const SchemaKey KEYS[] = {
     {"seed", SK_INT, "1", 0, 9.2e18, NULL, NULL,
      "the one seed: initialisation, shuffling, noise, dropout and generated data all derive from it"},
     {"threads", SK_INT, "0", 0, 256, NULL, NULL,
-     "OpenBLAS threads (0 = one per core); results are bit-identical for a fixed thread count"},
+     "threads of exprun's kernels and OpenBLAS (0 = one per core); results are bit-identical for a fixed thread count"},
 
     {"data", SK_MAP, "{}", NO_RANGE, NULL, NULL, "where the examples come from"},
     {"data.source", SK_ENUM, NULL, NO_RANGE, "idx|csv|hdf5|text|adding|copy|parity|series|reverse|addition", NULL,

@@ -1,0 +1,218 @@
+/* bench_exprun.c — exprun's training throughput on the workloads of the benchmark suite.
+ *
+ *   bench_exprun WORKLOAD [--steps N] [--warmup N] [--threads N]
+ *
+ * Workloads (issue 8; the PyTorch peer bench/torch_peer.py builds the same ones):
+ *   lstm_h256 lstm_h512 gru_h256 rnn_h256   character LM: vocabulary 96, embedding 64, 2 layers,
+ *                                           sequence 64, batch 32, per-step softmax head
+ *   lstm_h128_b1                            the same with hidden 128, batch 1, sequence 32
+ *   ae_deep                                 784-256-64-256-784, sigmoid everywhere, batch 128
+ *   ae_shallow                              784-64-784, sigmoid, batch 128
+ * The recurrent cells are the ones that match PyTorch's: LSTM, GRU in PyTorch's variant (the
+ * reset gate on W_hn·h + b_hn) and the Elman RNN with tanh. Loss: softmax cross-entropy (LM),
+ * binary cross-entropy summed over the 784 pixels and averaged over the batch (AE). Optimizer
+ * Adam (lr 2e-3); the LMs clip at global norm 5, the AEs do not clip (as configs/ae_fashion.yaml).
+ *
+ * One training step is exactly runner/train.c's: zero the gradients, train_batch (forward and
+ * backward), the global gradient norm, clipping, the optimizer step. Data are synthetic, from
+ * the project RNG, generated before timing: 16 batches cycled (random tokens with the next token as
+ * target; uniform pixels in [0, 1]). After `warmup` untimed steps, `steps` steps are timed one by
+ * one with CLOCK_MONOTONIC. Output: one JSON line with the throughput over the timed steps, the
+ * median step time, the first and last loss, and the peak resident set size (getrusage). */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "autoencoder.h"
+#include "clip.h"
+#include "optim.h"
+#include "packgemm.h"
+#include "parallel.h"
+#include "rng.h"
+#include "seqmodel.h"
+
+#include "workloads.h"
+
+enum { N_BATCHES = 16 };
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* User + system CPU seconds of the whole process (all threads). */
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+           1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+/* FNV-1a of the parameters' bytes: equal hashes = bit-identical training (e.g. across thread counts). */
+static unsigned long long params_hash(const Params *p) {
+    const unsigned char *bytes = (const unsigned char *)p->value;
+    unsigned long long h = 1469598103934665603ULL;
+    for (size_t i = 0; i < p->total * sizeof(float); i++) h = (h ^ bytes[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int build(const Workload *w, Model **m, ExError *err) {
+    Rng init = rng_stream(1, "init");
+    if (w->kind == WL_AE) {
+        AutoencoderConfig c;
+        memset(&c, 0, sizeof c);
+        c.n_input = w->sizes[0];
+        c.n_hidden = w->n_layers / 2 - 1;
+        c.n_code = w->sizes[c.n_hidden + 1];
+        for (int l = 0; l < c.n_hidden; l++) c.hidden_units[l] = w->sizes[l + 1], c.hidden_act[l] = ACT_SIGMOID;
+        c.g = ACT_SIGMOID;
+        c.f = ACT_SIGMOID;
+        c.loss = LOSS_CROSS_ENTROPY;
+        c.max_batch = w->B;
+        return autoencoder_create(m, &c, &init, err);
+    }
+    SeqModelConfig c = seqmodel_config_defaults();
+    c.cell = w->kind == WL_LSTM ? CELL_LSTM : w->kind == WL_GRU ? CELL_GRU : CELL_RNN;
+    c.rnn_form = RNN_ELMAN;
+    c.rnn_act = ACT_TANH;
+    c.gru_variant = GRU_PYTORCH;
+    c.num_layers = 2;
+    c.hidden[0] = c.hidden[1] = w->hidden;
+    c.input = SEQ_INPUT_EMBED;
+    c.vocab = WL_VOCAB;
+    c.embed_dim = WL_EMBED;
+    c.n_out = WL_VOCAB;
+    c.loss = LOSS_SOFTMAX_CROSS_ENTROPY;
+    c.max_batch = w->B;
+    c.max_T = w->T;
+    return seqmodel_create(m, &c, &init, err);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_exprun WORKLOAD [--steps N] [--warmup N] [--threads N]\n");
+        return 2;
+    }
+    const Workload *w = workload_find(argv[1]);
+    if (!w) {
+        fprintf(stderr, "bench_exprun: unknown workload '%s'\n", argv[1]);
+        return 2;
+    }
+    int steps = 30, warmup = 5, threads = 0;
+    for (int k = 2; k + 1 < argc; k += 2) {
+        if (strcmp(argv[k], "--steps") == 0) steps = atoi(argv[k + 1]);
+        else if (strcmp(argv[k], "--warmup") == 0) warmup = atoi(argv[k + 1]);
+        else if (strcmp(argv[k], "--threads") == 0) threads = atoi(argv[k + 1]);
+        else {
+            fprintf(stderr, "bench_exprun: unknown option '%s'\n", argv[k]);
+            return 2;
+        }
+    }
+    if (steps < 1) steps = 1;
+    if (threads > 0) {
+        openblas_set_num_threads(threads);   /* as runner/train.c does with the spec's `threads` */
+        par_set_threads(threads);
+    }
+
+    ExError err = {0};
+    Model *m = NULL;
+    if (build(w, &m, &err) != 0) {
+        fprintf(stderr, "bench_exprun: %s\n", err.msg);
+        return 1;
+    }
+    Params *p = &m->params;
+    OptimConfig oc = optim_defaults(OPT_ADAM);
+    oc.lr = 2e-3;
+    Optimizer opt;
+    optim_init(&opt, &oc, p->total);
+
+    /* Synthetic data, generated once. */
+    Rng data = rng_stream(1, "data");
+    Batch batches[N_BATCHES];
+    float *pixels = NULL;
+    int32_t *tokens = NULL;
+    size_t per = w->kind == WL_AE ? (size_t)w->B * WL_PIXELS : (size_t)w->B * (w->T + 1);
+    if (w->kind == WL_AE) pixels = malloc(N_BATCHES * per * sizeof *pixels);
+    else tokens = malloc(N_BATCHES * per * sizeof *tokens);
+    for (int k = 0; k < N_BATCHES; k++) {
+        Batch *b = &batches[k];
+        memset(b, 0, sizeof *b);
+        b->B = w->B;
+        if (w->kind == WL_AE) {
+            float *x = pixels + k * per;
+            for (size_t i = 0; i < per; i++) x[i] = rng_uniform(&data);
+            b->T = 1, b->d = WL_PIXELS, b->x = x;
+        } else {
+            /* a stream of T + 1 tokens per row: x = its first T, y = its last T */
+            int32_t *s = tokens + k * per;
+            for (size_t i = 0; i < per; i++) s[i] = (int32_t)rng_below(&data, WL_VOCAB);
+            int32_t *x = malloc((size_t)w->B * w->T * sizeof *x), *y = malloc((size_t)w->B * w->T * sizeof *y);
+            for (int r = 0; r < w->B; r++)
+                for (int t = 0; t < w->T; t++) {
+                    x[(size_t)r * w->T + t] = s[(size_t)r * (w->T + 1) + t];
+                    y[(size_t)r * w->T + t] = s[(size_t)r * (w->T + 1) + t + 1];
+                }
+            b->T = w->T, b->x_tokens = x, b->Ty = w->T, b->y_tokens = y;
+        }
+    }
+
+    Rng noise = rng_stream(1, "noise");
+    double clip = w->kind == WL_AE ? 0.0 : 5.0;
+    double *times = malloc((size_t)steps * sizeof *times);
+    double first_loss = NAN, last_loss = NAN, total = 0.0, cpu0 = 0.0;
+    for (int s = 0; s < warmup + steps; s++) {
+        if (s == warmup) cpu0 = cpu_seconds();
+        const Batch *b = &batches[s % N_BATCHES];
+        double t0 = now_seconds();
+        /* runner/train.c's train_step */
+        params_zero_grad(p);
+        double loss = m->ops->train_batch(m, b, &noise, NULL);
+        double norm = grad_global_norm(p->grad, p->total);
+        if (clip > 0.0) clip_to_global_norm(p->grad, p->total, clip, norm);
+        optim_step(&opt, p->value, p->grad, oc.lr);
+        double dt = now_seconds() - t0;
+        if (!isfinite(loss) || !isfinite(norm)) {
+            fprintf(stderr, "bench_exprun: %s: loss %g, gradient norm %g at step %d\n", w->name, loss, norm, s);
+            return 1;
+        }
+        if (s == 0) first_loss = loss;
+        last_loss = loss;
+        if (s >= warmup) {
+            times[s - warmup] = dt;
+            total += dt;
+        }
+    }
+    double cpu = cpu_seconds() - cpu0;
+    qsort(times, (size_t)steps, sizeof *times, cmp_double);
+    double median = steps % 2 ? times[steps / 2] : 0.5 * (times[steps / 2 - 1] + times[steps / 2]);
+    double units = workload_units(w), flops = workload_flops_per_step(w);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    const char *coretype = getenv("OPENBLAS_CORETYPE");
+    printf("{\"impl\": \"exprun\", \"workload\": \"%s\", \"unit\": \"%s\", \"throughput\": %.1f, "
+           "\"throughput_median_step\": %.1f, \"step_ms_median\": %.4f, \"gflops\": %.2f, \"cpu_per_wall\": %.2f, \"steps\": %d, \"warmup\": %d, "
+           "\"first_loss\": %.6f, \"last_loss\": %.6f, \"peak_rss_mb\": %.1f, \"blas_threads\": %d, "
+           "\"pack_kernel\": \"%s\", \"openblas_coretype\": \"%s\", \"params\": %zu, \"threads\": %d, \"params_hash\": \"%016llx\"}\n",
+           w->name, w->kind == WL_AE ? "samples/s" : "tokens/s", units * steps / total, units / median, 1e3 * median,
+           1e-9 * flops * steps / total, cpu / total, steps,
+           warmup, first_loss, last_loss, ru.ru_maxrss / 1024.0, openblas_get_num_threads(),
+           packed_kernel_name(packed_kernel()), coretype ? coretype : "", p->total, par_threads(), params_hash(p));
+    for (int k = 0; k < N_BATCHES; k++) {
+        free((void *)batches[k].x_tokens);
+        free((void *)batches[k].y_tokens);
+    }
+    free(pixels), free(tokens), free(times);
+    optim_free(&opt);
+    model_free(m);
+    return 0;
+}

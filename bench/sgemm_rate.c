@@ -1,0 +1,161 @@
+/* sgemm_rate.c — this machine's matrix-product rate at the benchmark's shapes.
+ *
+ *   sgemm_rate [--threads N] [--square N] [--repeats N]
+ *
+ * For every product of every workload's training step (workloads.h) and for a large square
+ * product, the GFLOP/s (2·M·N·K per product) of
+ *   blas   OpenBLAS cblas_sgemm, with OPENBLAS_NUM_THREADS / --threads threads;
+ *   pack   the library's packed kernels (packgemm.h) as the layers call them: the one-off
+ *          products through pk_gemm_nt/nn/tn (packing included), the per-step products
+ *          (`per_step`) through packed_gemm against an operand packed once for the T calls
+ *          (the packing included too), with the thread count packgemm runs at.
+ * Each rate is the median of `repeats` timings, each of enough calls to last ≥ 20 ms.
+ * Output: one JSON line per product, one per workload (the step's GEMM time at each rate and
+ * the throughput the GEMMs alone would allow), and one for the square. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "packgemm.h"
+#include "parallel.h"
+#include "workloads.h"
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct Operands {
+    float *A, *Bm, *C;
+    PackedMat ws;
+} Operands;
+
+static void fill(float *x, size_t n, unsigned seed) {
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)(seed >> 8) / 16777216.0f - 0.5f;
+    }
+}
+
+static void operands_alloc(Operands *o, const Gemm *g) {
+    size_t a = (size_t)g->M * g->K, b = (size_t)g->K * g->N, c = (size_t)g->M * g->N;
+    o->A = malloc(a * sizeof(float));
+    o->Bm = malloc(b * sizeof(float));
+    o->C = calloc(c, sizeof(float));
+    fill(o->A, a, 1);
+    fill(o->Bm, b, 2);
+    packed_alloc(&o->ws, g->K, g->N);
+}
+
+static void operands_free(Operands *o) {
+    free(o->A), free(o->Bm), free(o->C);
+    packed_free(&o->ws);
+}
+
+/* One "unit" of work: `count` products (the per-step ones against one packed operand). */
+static void run_blas(const Gemm *g, Operands *o) {
+    int M = g->M, N = g->N, K = g->K;
+    for (int c = 0; c < g->count; c++) {
+        if (strcmp(g->form, "nt") == 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, o->A, K, o->Bm, K, 1.0f, o->C, N);
+        else if (strcmp(g->form, "nn") == 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, o->A, K, o->Bm, N, 1.0f, o->C, N);
+        else
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, o->A, M, o->Bm, N, 1.0f, o->C, N);
+    }
+}
+
+static void run_pack(const Gemm *g, Operands *o) {
+    int M = g->M, N = g->N, K = g->K;
+    if (g->per_step) {
+        if (strcmp(g->form, "nt") == 0) packed_set_transposed(&o->ws, o->Bm, K, N, K);
+        else packed_set(&o->ws, o->Bm, N, K, N);
+        for (int c = 0; c < g->count; c++) packed_gemm(o->C, N, o->A, K, &o->ws, M, 1.0f);
+        return;
+    }
+    for (int c = 0; c < g->count; c++) {
+        if (strcmp(g->form, "nt") == 0) pk_gemm_nt(o->C, N, o->A, K, o->Bm, K, M, N, K, 1.0f, &o->ws);
+        else if (strcmp(g->form, "nn") == 0) pk_gemm_nn(o->C, N, o->A, K, o->Bm, N, M, N, K, 1.0f, &o->ws);
+        else pk_gemm_tn(o->C, N, o->A, M, o->Bm, N, M, N, K, 1.0f, &o->ws);
+    }
+}
+
+/* Seconds per unit: median over `repeats` timings of ≥ 20 ms each. */
+static double time_unit(void (*run)(const Gemm *, Operands *), const Gemm *g, Operands *o, int repeats) {
+    run(g, o);   /* warm-up: caches, OpenBLAS's threads */
+    double t0 = now_seconds();
+    run(g, o);
+    double one = now_seconds() - t0;
+    int reps = one > 0.02 ? 1 : (int)(0.02 / (one > 1e-7 ? one : 1e-7)) + 1;
+    double *t = malloc((size_t)repeats * sizeof *t);
+    for (int r = 0; r < repeats; r++) {
+        t0 = now_seconds();
+        for (int k = 0; k < reps; k++) run(g, o);
+        t[r] = (now_seconds() - t0) / reps;
+    }
+    qsort(t, (size_t)repeats, sizeof *t, cmp_double);
+    double med = t[repeats / 2];
+    free(t);
+    return med;
+}
+
+int main(int argc, char **argv) {
+    int threads = 0, square = 2048, repeats = 7;
+    for (int k = 1; k + 1 < argc; k += 2) {
+        if (strcmp(argv[k], "--threads") == 0) threads = atoi(argv[k + 1]);
+        else if (strcmp(argv[k], "--square") == 0) square = atoi(argv[k + 1]);
+        else if (strcmp(argv[k], "--repeats") == 0) repeats = atoi(argv[k + 1]);
+        else {
+            fprintf(stderr, "usage: sgemm_rate [--threads N] [--square N] [--repeats N]\n");
+            return 2;
+        }
+    }
+    if (threads > 0) openblas_set_num_threads(threads);
+    if (repeats < 1) repeats = 1;
+    const char *coretype = getenv("OPENBLAS_CORETYPE");
+    int blas_threads = openblas_get_num_threads();
+    int pack_threads = par_threads();
+
+    for (int w = 0; w < N_WORKLOADS; w++) {
+        const Workload *wl = &WORKLOADS[w];
+        Gemm g[MAX_GEMMS];
+        int n = workload_gemms(wl, g);
+        double t_blas = 0.0, t_pack = 0.0, flops = 0.0;
+        for (int k = 0; k < n; k++) {
+            Operands o;
+            operands_alloc(&o, &g[k]);
+            double f = 2.0 * g[k].M * g[k].N * g[k].K * g[k].count;
+            double tb = time_unit(run_blas, &g[k], &o, repeats), tp = time_unit(run_pack, &g[k], &o, repeats);
+            t_blas += tb, t_pack += tp, flops += f;
+            printf("{\"kind\": \"gemm\", \"workload\": \"%s\", \"what\": \"%s\", \"form\": \"%s\", \"M\": %d, \"N\": %d, "
+                   "\"K\": %d, \"count\": %d, \"blas_gflops\": %.2f, \"pack_gflops\": %.2f}\n",
+                   wl->name, g[k].what, g[k].form, g[k].M, g[k].N, g[k].K, g[k].count, 1e-9 * f / tb, 1e-9 * f / tp);
+            operands_free(&o);
+        }
+        double units = workload_units(wl);
+        printf("{\"kind\": \"workload\", \"workload\": \"%s\", \"flops_per_step\": %.0f, \"blas_gflops\": %.2f, "
+               "\"pack_gflops\": %.2f, \"blas_bound\": %.1f, \"pack_bound\": %.1f, \"unit\": \"%s\"}\n",
+               wl->name, flops, 1e-9 * flops / t_blas, 1e-9 * flops / t_pack, units / t_blas, units / t_pack,
+               wl->kind == WL_AE ? "samples/s" : "tokens/s");
+        fflush(stdout);
+    }
+    Gemm sq = {"square", "nn", square, square, square, 1, 0};
+    Operands o;
+    operands_alloc(&o, &sq);
+    double f = 2.0 * square * (double)square * square;
+    double tb = time_unit(run_blas, &sq, &o, repeats), tp = time_unit(run_pack, &sq, &o, repeats);
+    operands_free(&o);
+    printf("{\"kind\": \"square\", \"N\": %d, \"blas_gflops\": %.2f, \"pack_gflops\": %.2f, \"blas_threads\": %d, "
+           "\"pack_threads\": %d, \"pack_kernel\": \"%s\", \"openblas_coretype\": \"%s\", \"openblas_config\": \"%s\"}\n",
+           square, 1e-9 * f / tb, 1e-9 * f / tp, blas_threads, pack_threads, packed_kernel_name(packed_kernel()),
+           coretype ? coretype : "", openblas_get_config());
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* parallel.h — the other cores for the hot loops, with results that do not depend on them.
+ *
+ * par_run(fn, ctx, parts) calls fn(ctx, part, parts) once for every part in [0, parts) and
+ * returns when all are done. With n threads, thread i (0 = the caller) runs parts i, i + n, …
+ * Callers cut their work into parts whose results do not depend on which thread runs them or
+ * on how many threads there are: disjoint column panels of a product (packgemm.c), disjoint
+ * slices of an array (optim.c), fixed blocks of a sum added in a fixed order (clip.c). So a
+ * run gives the same numbers bit for bit with 1 thread or with 8 (test_fastpaths.c).
+ *
+ * The extra threads are started once, on the first call that can use them, and then wait on a
+ * condition variable between calls — they never spin, so a busy machine loses nothing to
+ * them (kann's spin-waiting workers collapse when another process shares the cores). A
+ * par_run from inside a part runs its parts on the calling thread. Not reentrant from two
+ * outside threads at once (the library is single-threaded from its caller's point of view). */
+#ifndef EXPRUN_PARALLEL_H
+#define EXPRUN_PARALLEL_H
+
+#define PAR_MAX_THREADS 8
+
+typedef void (*ParFn)(void *ctx, int part, int parts);
+
+/* Threads to use, 1..PAR_MAX_THREADS (clamped). The default is the number of online CPUs
+ * (at most PAR_MAX_THREADS), or $EXPRUN_THREADS when it is set. */
+void par_set_threads(int n);
+int par_threads(void);
+
+void par_run(ParFn fn, void *ctx, int parts);
+
+/* Work below this many FLOPs stays on the calling thread: waking a sleeping thread and waiting
+ * for it costs 5–10 µs, so two threads pay from about 20 µs of work (≈ 3 MFLOP in the packed
+ * kernels; element-wise loops state their cost in the same units). Default PAR_MIN_FLOPS;
+ * tests set 0 to make every split happen. */
+#define PAR_MIN_FLOPS 4.0e6
+void par_set_min_flops(double flops);
+double par_min_flops(void);
+
+/* Parts worth using for `flops` of work that splits into at most `max_parts` pieces. */
+int par_parts_for(double flops, int max_parts);
+
+/* [*begin, *end) of n items for part `part` of `parts`: contiguous, in order, sizes differing
+ * by at most one, rounded to multiples of `grain` (except the last). */
+void par_range(int n, int part, int parts, int grain, int *begin, int *end);
+
+#endif

@@ -1,0 +1,562 @@
+/* test_fastpaths.c — every speed-up held to its plain counterpart.
+ *
+ *   threads     par_run runs every part once; nested calls run inline. The packed products,
+ *               the recurrent layers (LSTM, both GRU variants, both RNN forms; forward and
+ *               backward, every output) and whole training steps (sequence model, autoencoder)
+ *               give BIT-IDENTICAL results with 1, 2 and 3 threads, with the size threshold
+ *               set to 0 so that every split happens even on these small shapes.
+ *   adam        the vectorised loop equals the plain loop bit for bit (tails, weight decay, AdamW).
+ *   norm        the interleaved global norm equals the one-sum definition to rounding.
+ *   dense       the packed layer equals the plain reference (every activation, plain and tied).
+ *   loss        the vectorised binary cross-entropy value equals the libm one; gm_log4's error. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "autoencoder.h"
+#include "clip.h"
+#include "dense.h"
+#include "gatemath.h"
+#include "gru.h"
+#include "loss.h"
+#include "lstm.h"
+#include "optim.h"
+#include "packgemm.h"
+#include "parallel.h"
+#include "rnn.h"
+#include "seqmodel.h"
+#include "testutil.h"
+
+static int same_bits(const void *a, const void *b, size_t bytes) { return memcmp(a, b, bytes) == 0; }
+
+static void restore_threads(void) {
+    par_set_threads(2);
+    par_set_min_flops(PAR_MIN_FLOPS);
+}
+
+/* ---- par_run --------------------------------------------------------------------------- */
+
+typedef struct Count {
+    int hits[16];
+    int inner[16];
+} Count;
+
+static void inner_part(void *ctx, int part, int parts) {
+    (void)parts;
+    ((int *)ctx)[part]++;
+}
+
+static void count_part(void *ctx, int part, int parts) {
+    Count *c = ctx;
+    c->hits[part]++;
+    (void)parts;
+    par_run(inner_part, c->inner, 3);   /* nested: runs inline on this thread */
+}
+
+static void test_par_run_every_part_once(void) {
+    for (int threads = 1; threads <= 4; threads++) {
+        par_set_threads(threads);
+        for (int parts = 1; parts <= 7; parts++) {
+            Count c;
+            memset(&c, 0, sizeof c);
+            par_run(count_part, &c, parts);
+            for (int k = 0; k < 16; k++) CU_ASSERT_EQUAL(c.hits[k], k < parts ? 1 : 0);
+            for (int k = 0; k < 3; k++) CU_ASSERT_EQUAL(c.inner[k], parts);
+        }
+    }
+    int b, e, covered = 0;
+    for (int part = 0; part < 3; part++) {
+        par_range(100, part, 3, 32, &b, &e);
+        CU_ASSERT(b % 32 == 0);
+        CU_ASSERT_EQUAL(b, covered);
+        covered = e;
+    }
+    CU_ASSERT_EQUAL(covered, 100);
+    restore_threads();
+}
+
+/* A child of fork() (after the parent's workers started) gets workers of its own. */
+static void test_par_run_after_fork(void) {
+    par_set_threads(2);
+    Count c;
+    memset(&c, 0, sizeof c);
+    par_run(count_part, &c, 2);   /* the parent's worker is running now */
+    fflush(NULL);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        alarm(10);   /* a deadlock fails the test instead of hanging it */
+        memset(&c, 0, sizeof c);
+        par_run(count_part, &c, 4);
+        _exit(c.hits[0] == 1 && c.hits[3] == 1 ? 0 : 1);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    restore_threads();
+}
+
+/* ---- packed products over threads -------------------------------------------------------- */
+
+/* Shapes split by column panels (37 × 200) and by rows (300 × 40: two panels, many rows). */
+static void check_products_any_thread_count(int M, int N, int K) {
+    size_t big = (size_t)K * N + (size_t)M * K;   /* room for any operand shape below */
+    float *A = malloc(big * sizeof(float)), *Bm = malloc(big * sizeof(float));
+    float *C[3];
+    fill_uniform(A, big, -1, 1, 1);
+    fill_uniform(Bm, big, -1, 1, 2);
+    PackedMat ws;
+    packed_alloc(&ws, K, N);
+    par_set_min_flops(0.0);
+    for (int form = 0; form < 3; form++) {
+        for (int threads = 1; threads <= 3; threads++) {
+            par_set_threads(threads);
+            C[threads - 1] = malloc((size_t)M * N * sizeof(float));
+            fill_uniform(C[threads - 1], (size_t)M * N, -1, 1, 3);
+            if (form == 0) pk_gemm_nt(C[threads - 1], N, A, K, Bm, K, M, N, K, 1.0f, &ws);
+            else if (form == 1) pk_gemm_nn(C[threads - 1], N, A, K, Bm, N, M, N, K, 1.0f, &ws);
+            else pk_gemm_tn(C[threads - 1], N, A, M, Bm, N, M, N, K, 0.0f, &ws);   /* A as At (K, M) */
+        }
+        CU_ASSERT(same_bits(C[0], C[1], (size_t)M * N * sizeof(float)));
+        CU_ASSERT(same_bits(C[0], C[2], (size_t)M * N * sizeof(float)));
+        for (int k = 0; k < 3; k++) free(C[k]);
+    }
+    packed_free(&ws);
+    free(A), free(Bm);
+    restore_threads();
+}
+
+static void test_packed_products_any_thread_count(void) {
+    check_products_any_thread_count(37, 200, 150);
+    check_products_any_thread_count(300, 40, 50);
+}
+
+/* One row at a time (M = 1, the row kernel) gives the same bits as the same rows inside a tile
+ * of a bigger product: the same chain of fused multiply-adds per element. */
+static void test_row_kernel_equals_tile_kernel(void) {
+    const int M = 9, N = 200, K = 300;   /* K crosses a k slice (256); N: 7 panels, the last partial */
+    float *A = malloc((size_t)M * K * sizeof(float)), *W = malloc((size_t)N * K * sizeof(float));
+    float *tile = malloc((size_t)M * N * sizeof(float)), *rows = malloc((size_t)M * N * sizeof(float));
+    fill_uniform(A, (size_t)M * K, -1, 1, 71);
+    fill_uniform(W, (size_t)N * K, -1, 1, 72);
+    PackedMat p;
+    packed_alloc(&p, K, N);
+    for (int kernel = PACK_KERNEL_AVX2; kernel <= PACK_KERNEL_AVX512; kernel++) {
+        if (packed_force_kernel((PackKernel)kernel) != 0) continue;
+        for (int beta = 0; beta < 2; beta++) {
+            fill_uniform(tile, (size_t)M * N, -1, 1, 73);
+            memcpy(rows, tile, (size_t)M * N * sizeof(float));
+            packed_set_transposed(&p, W, K, N, K);
+            packed_gemm(tile, N, A, K, &p, M, (float)beta);
+            for (int r = 0; r < M; r++) packed_gemm(rows + (size_t)r * N, N, A + (size_t)r * K, K, &p, 1, (float)beta);
+            CU_ASSERT(same_bits(tile, rows, (size_t)M * N * sizeof(float)));
+        }
+    }
+    for (int k = PACK_KERNEL_AVX512; k >= PACK_KERNEL_BLAS; k--)
+        if (packed_force_kernel((PackKernel)k) == 0) break;
+    packed_free(&p);
+    free(A), free(W), free(tile), free(rows);
+}
+
+/* ---- recurrent layers over threads ------------------------------------------------------- */
+
+/* B = 5: too few rows to split, the steps split by units (H = 3 unit grains: up to 3 parts);
+ * B = 24: the time loop splits by rows (3 blocks of 8). */
+enum { RT = 6, RIN = 7, RH = 96 };
+static int RB = 5;
+
+typedef struct LayerRun {
+    float *h;           /* forward output and states, as laid out by the layer */
+    size_t h_n;
+    float *dx, *dh0, *dc0, *dW, *db, *db2;
+    double norms[RT];
+} LayerRun;
+
+typedef enum { L_LSTM, L_GRU_PT, L_GRU_CHO, L_RNN_ELMAN, L_RNN_LECTURE } LayerKind;
+
+static void layer_run(LayerRun *out, LayerKind kind, int threads) {
+    par_set_threads(threads);
+    par_set_min_flops(0.0);
+    int G = kind == L_LSTM ? 4 : kind <= L_GRU_CHO ? 3 : 1, ld = RH + RIN;
+    size_t nw = (size_t)G * RH * ld, bh = (size_t)RB * RH;
+    float *x = malloc((size_t)RT * RB * RIN * sizeof(float)), *h0 = malloc(bh * sizeof(float));
+    float *c0 = malloc(bh * sizeof(float)), *W = malloc(nw * sizeof(float)), *b = malloc((size_t)G * RH * sizeof(float));
+    float *bhn = malloc(RH * sizeof(float)), *dout = malloc((size_t)RT * bh * sizeof(float));
+    float *dhT = malloc(bh * sizeof(float)), *dcT = malloc(bh * sizeof(float));
+    fill_uniform(x, (size_t)RT * RB * RIN, -1, 1, 11);
+    fill_uniform(h0, bh, -0.5f, 0.5f, 12);
+    fill_uniform(c0, bh, -0.5f, 0.5f, 13);
+    fill_uniform(W, nw, -0.2f, 0.2f, 14);
+    fill_uniform(b, (size_t)G * RH, -0.3f, 0.3f, 15);
+    fill_uniform(bhn, RH, -0.3f, 0.3f, 16);
+    fill_uniform(dout, (size_t)RT * bh, -1, 1, 17);
+    fill_uniform(dhT, bh, -1, 1, 18);
+    fill_uniform(dcT, bh, -1, 1, 19);
+    memset(out, 0, sizeof *out);
+    out->dx = calloc((size_t)RT * RB * RIN, sizeof(float));
+    out->dh0 = calloc(bh, sizeof(float));
+    out->dc0 = calloc(bh, sizeof(float));
+    out->dW = calloc(nw, sizeof(float));
+    out->db = calloc((size_t)G * RH, sizeof(float));
+    out->db2 = calloc(RH, sizeof(float));
+    if (kind == L_LSTM) {
+        LstmCache c;
+        LstmWork w;
+        lstm_cache_alloc(&c, RB, RT, RIN, RH);
+        lstm_work_alloc(&w, RB, RT, RIN, RH);
+        lstm_forward(&c, x, h0, c0, W, b, RB, RT, RIN, RH);
+        lstm_backward(out->dx, out->dh0, out->dc0, out->dW, out->db, out->norms, &w, dout, dhT, dcT, &c, x, W, RB, RT,
+                      RIN, RH);
+        out->h_n = (size_t)(RT + 1) * bh * 2 + (size_t)RT * bh * 5;   /* h, c, gates, tanh c */
+        out->h = malloc(out->h_n * sizeof(float));
+        memcpy(out->h, c.block, out->h_n * sizeof(float));
+        lstm_cache_free(&c);
+        lstm_work_free(&w);
+    } else if (kind == L_GRU_PT || kind == L_GRU_CHO) {
+        GruVariant v = kind == L_GRU_PT ? GRU_PYTORCH : GRU_CHO;
+        GruCache c;
+        GruWork w;
+        gru_cache_alloc(&c, RB, RT, RIN, RH);
+        gru_work_alloc(&w, v, RB, RT, RIN, RH);
+        gru_forward(&c, x, h0, W, b, bhn, v, RB, RT, RIN, RH);
+        gru_backward(out->dx, out->dh0, out->dW, out->db, out->db2, out->norms, &w, dout, dhT, &c, x, W, v, RB, RT,
+                     RIN, RH);
+        out->h_n = (size_t)RT * bh * 3 + (size_t)(RT + 1) * bh + (size_t)RT * bh;   /* gates, h, aux */
+        out->h = malloc(out->h_n * sizeof(float));
+        memcpy(out->h, c.block, out->h_n * sizeof(float));
+        gru_cache_free(&c);
+        gru_work_free(&w);
+    } else {
+        RnnForm form = kind == L_RNN_ELMAN ? RNN_ELMAN : RNN_LECTURE;
+        RnnCache c;
+        RnnWork w;
+        rnn_cache_alloc(&c, form, RB, RT, RIN, RH);
+        rnn_work_alloc(&w, RB, RT, RIN, RH);
+        rnn_forward(&c, x, h0, W, b, form, ACT_TANH, RB, RT, RIN, RH);
+        rnn_backward(out->dx, out->dh0, out->dW, out->db, out->norms, &w, dout, dhT, &c, x, W, form, ACT_TANH, RB, RT,
+                     RIN, RH);
+        out->h_n = (size_t)(RT + 1) * bh * (form == RNN_LECTURE ? 2 : 1);
+        out->h = malloc(out->h_n * sizeof(float));
+        memcpy(out->h, c.block, out->h_n * sizeof(float));
+        rnn_cache_free(&c);
+        rnn_work_free(&w);
+    }
+    free(x), free(h0), free(c0), free(W), free(b), free(bhn), free(dout), free(dhT), free(dcT);
+}
+
+static void layer_run_free(LayerRun *r) {
+    free(r->h), free(r->dx), free(r->dh0), free(r->dc0), free(r->dW), free(r->db), free(r->db2);
+}
+
+static void check_layer_threads(LayerKind kind) {
+    int G = kind == L_LSTM ? 4 : kind <= L_GRU_CHO ? 3 : 1;
+    size_t nw = (size_t)G * RH * (RH + RIN), bh = (size_t)RB * RH;
+    LayerRun one, many;
+    layer_run(&one, kind, 1);
+    for (int threads = 2; threads <= 3; threads++) {
+        layer_run(&many, kind, threads);
+        int ok = same_bits(one.h, many.h, one.h_n * sizeof(float)) &&
+                 same_bits(one.dx, many.dx, (size_t)RT * RB * RIN * sizeof(float)) &&
+                 same_bits(one.dh0, many.dh0, bh * sizeof(float)) && same_bits(one.dc0, many.dc0, bh * sizeof(float)) &&
+                 same_bits(one.dW, many.dW, nw * sizeof(float)) &&
+                 same_bits(one.db, many.db, (size_t)G * RH * sizeof(float)) &&
+                 same_bits(one.db2, many.db2, RH * sizeof(float)) && same_bits(one.norms, many.norms, sizeof one.norms);
+        if (!ok) fprintf(stderr, "\n    layer kind %d, batch %d differs at %d threads\n", (int)kind, RB, threads);
+        CU_ASSERT(ok);
+        layer_run_free(&many);
+    }
+    CU_ASSERT(one.norms[0] > 0.0);
+    layer_run_free(&one);
+    restore_threads();
+}
+
+static void test_recurrent_layers_any_thread_count(void) {
+    int batches[2] = {5, 24};
+    for (int k = 0; k < 2; k++) {
+        RB = batches[k];
+        for (int kind = L_LSTM; kind <= L_RNN_LECTURE; kind++) check_layer_threads((LayerKind)kind);
+    }
+    RB = 5;
+}
+
+/* ---- whole training steps over threads -------------------------------------------------- */
+
+/* One training step of a fresh model; returns the loss, fills grad (params.total floats). */
+static double seq_step(CellType cell, int threads, int B, float **grad, size_t *n) {
+    par_set_threads(threads);
+    par_set_min_flops(0.0);
+    SeqModelConfig c = seqmodel_config_defaults();
+    c.cell = cell;
+    c.rnn_form = RNN_ELMAN;
+    c.gru_variant = GRU_PYTORCH;
+    c.num_layers = 2;
+    c.hidden[0] = 64, c.hidden[1] = 96;
+    c.init_state = SEQ_INIT_LEARNED;
+    c.vocab = 11, c.embed_dim = 6, c.n_out = 11;
+    c.max_batch = B, c.max_T = 5;
+    Rng rng;
+    rng_seed(&rng, 7);
+    Model *m = NULL;
+    ExError err = {0};
+    CU_ASSERT_FATAL(seqmodel_create(&m, &c, &rng, &err) == 0);
+    int32_t x[16 * 5], y[16 * 5];
+    for (int k = 0; k < B * 5; k++) x[k] = (k * 7 + 3) % 11, y[k] = (k * 5 + 1) % 11;
+    Batch b = {0};
+    b.B = B, b.T = 5, b.x_tokens = x, b.Ty = 5, b.y_tokens = y;
+    params_zero_grad(&m->params);
+    double loss = m->ops->train_batch(m, &b, NULL, NULL);
+    *n = m->params.total;
+    *grad = malloc(*n * sizeof(float));
+    memcpy(*grad, m->params.grad, *n * sizeof(float));
+    model_free(m);
+    return loss;
+}
+
+static double ae_step(int threads, float **grad, size_t *n) {
+    par_set_threads(threads);
+    par_set_min_flops(0.0);
+    AutoencoderConfig c;
+    memset(&c, 0, sizeof c);
+    c.n_input = 70, c.n_code = 9, c.n_hidden = 1, c.hidden_units[0] = 40, c.hidden_act[0] = ACT_SIGMOID;
+    c.g = ACT_SIGMOID, c.f = ACT_SIGMOID, c.loss = LOSS_CROSS_ENTROPY, c.max_batch = 13;
+    Rng rng;
+    rng_seed(&rng, 8);
+    Model *m = NULL;
+    ExError err = {0};
+    CU_ASSERT_FATAL(autoencoder_create(&m, &c, &rng, &err) == 0);
+    float x[13 * 70];
+    fill_uniform(x, 13 * 70, 0, 1, 21);
+    Batch b = {0};
+    b.B = 13, b.T = 1, b.d = 70, b.x = x;
+    params_zero_grad(&m->params);
+    double loss = m->ops->train_batch(m, &b, NULL, NULL);
+    *n = m->params.total;
+    *grad = malloc(*n * sizeof(float));
+    memcpy(*grad, m->params.grad, *n * sizeof(float));
+    model_free(m);
+    return loss;
+}
+
+static void test_training_steps_any_thread_count(void) {
+    CellType cells[3] = {CELL_LSTM, CELL_GRU, CELL_RNN};
+    for (int k = 0; k < 3; k++)
+        for (int B = 4; B <= 16; B += 12) {   /* steps split by units, loops by rows */
+            float *g1, *g2;
+            size_t n1, n2;
+            double l1 = seq_step(cells[k], 1, B, &g1, &n1), l2 = seq_step(cells[k], 3, B, &g2, &n2);
+            CU_ASSERT(isfinite(l1));
+            CU_ASSERT(l1 == l2);
+            CU_ASSERT(n1 == n2 && same_bits(g1, g2, n1 * sizeof(float)));
+            free(g1), free(g2);
+        }
+    float *g1, *g2;
+    size_t n1, n2;
+    double l1 = ae_step(1, &g1, &n1), l2 = ae_step(2, &g2, &n2);
+    CU_ASSERT(isfinite(l1));
+    CU_ASSERT(l1 == l2);
+    CU_ASSERT(n1 == n2 && same_bits(g1, g2, n1 * sizeof(float)));
+    free(g1), free(g2);
+    restore_threads();
+}
+
+/* ---- optimizer, norm, dense, loss ------------------------------------------------------- */
+
+static void test_adam_fast_equals_plain(void) {
+    const size_t n = 1031;   /* not a multiple of 4: the tail too */
+    float *g = malloc(n * sizeof(float)), *p[2], *g_step = malloc(n * sizeof(float));
+    for (int variant = 0; variant < 3; variant++) {
+        OptimConfig c = optim_defaults(OPT_ADAM);
+        c.lr = 1e-2;
+        c.weight_decay = variant == 0 ? 0.0 : 0.05;
+        c.decoupled_weight_decay = variant == 2;
+        Optimizer opt[2];
+        for (int k = 0; k < 2; k++) {
+            optim_init(&opt[k], &c, n);
+            opt[k].use_fast = k == 0;
+            p[k] = malloc(n * sizeof(float));
+            fill_uniform(p[k], n, -1, 1, 30);
+        }
+        for (int s = 0; s < 5; s++) {
+            fill_uniform(g, n, -2, 2, 40 + s);
+            for (int k = 0; k < 2; k++) {
+                memcpy(g_step, g, n * sizeof(float));
+                optim_step(&opt[k], p[k], g_step, c.lr);
+            }
+        }
+        CU_ASSERT(same_bits(p[0], p[1], n * sizeof(float)));
+        CU_ASSERT(same_bits(opt[0].m, opt[1].m, n * sizeof(float)));
+        CU_ASSERT(same_bits(opt[0].v, opt[1].v, n * sizeof(float)));
+        for (int k = 0; k < 2; k++) {
+            optim_free(&opt[k]);
+            free(p[k]);
+        }
+    }
+    free(g), free(g_step);
+}
+
+static void test_global_norm_fast_equals_plain(void) {
+    for (size_t n = 1; n < 2000; n = n * 3 + 1) {
+        float *g = malloc(n * sizeof(float));
+        fill_uniform(g, n, -3, 3, n);
+        double fast = grad_global_norm(g, n), plain = grad_global_norm_reference(g, n);
+        CU_ASSERT(fabs(fast - plain) <= 1e-13 * plain);
+        free(g);
+    }
+}
+
+static void test_dense_fast_equals_reference(void) {
+    const int B = 37, n_in = 70, n_out = 45;
+    size_t floats = 0;
+    dense_work_reserve(&floats, B, n_in, n_out);
+    dense_work_reserve(&floats, B, n_out, n_in);
+    DenseWork work;
+    dense_work_alloc(&work, floats);
+    float *in = malloc((size_t)B * n_in * sizeof(float)), *W = malloc((size_t)n_in * n_out * sizeof(float));
+    float *bias = malloc(n_out * sizeof(float)), *out[2], *dout[2], *din[2], *dW[2], *db[2];
+    fill_uniform(in, (size_t)B * n_in, -1, 1, 50);
+    fill_uniform(W, (size_t)n_in * n_out, -0.3f, 0.3f, 51);
+    fill_uniform(bias, n_out, -0.3f, 0.3f, 52);
+    double worst = 0.0;
+    for (int a = 0; a < ACT_COUNT; a++)
+        for (int transposed = 0; transposed < 2; transposed++) {
+            for (int k = 0; k < 2; k++) {
+                out[k] = malloc((size_t)B * n_out * sizeof(float));
+                dout[k] = malloc((size_t)B * n_out * sizeof(float));
+                din[k] = malloc((size_t)B * n_in * sizeof(float));
+                dW[k] = calloc((size_t)n_in * n_out, sizeof(float));
+                db[k] = calloc(n_out, sizeof(float));
+                fill_uniform(dout[k], (size_t)B * n_out, -1, 1, 53);
+                if (k == 0) {
+                    dense_forward(out[0], in, W, bias, B, n_in, n_out, transposed, (Activation)a, &work);
+                    dense_backward(din[0], dW[0], db[0], dout[0], out[0], in, W, B, n_in, n_out, transposed,
+                                   (Activation)a, &work);
+                } else {
+                    dense_forward_reference(out[1], in, W, bias, B, n_in, n_out, transposed, (Activation)a);
+                    dense_backward_reference(din[1], dW[1], db[1], dout[1], out[1], in, W, B, n_in, n_out, transposed,
+                                             (Activation)a);
+                }
+            }
+            const float *pairs[5][2] = {{out[0], out[1]}, {dout[0], dout[1]}, {din[0], din[1]}, {dW[0], dW[1]},
+                                        {db[0], db[1]}};
+            size_t sizes[5] = {(size_t)B * n_out, (size_t)B * n_out, (size_t)B * n_in, (size_t)n_in * n_out,
+                               (size_t)n_out};
+            for (int q = 0; q < 5; q++)
+                for (size_t i = 0; i < sizes[q]; i++) {
+                    double d = fabs((double)pairs[q][0][i] - pairs[q][1][i]) / (1.0 + fabs(pairs[q][1][i]));
+                    worst = d > worst ? d : worst;
+                }
+            for (int k = 0; k < 2; k++) free(out[k]), free(dout[k]), free(din[k]), free(dW[k]), free(db[k]);
+        }
+    CU_ASSERT(worst < 1e-5);
+    free(in), free(W), free(bias);
+    dense_work_free(&work);
+}
+
+static void test_bce_value_fast_equals_libm(void) {
+    const int m = 9, n = 103;
+    float *p = malloc((size_t)m * n * sizeof(float)), *x = malloc((size_t)m * n * sizeof(float));
+    fill_uniform(p, (size_t)m * n, 0.0f, 1.0f, 60);
+    fill_uniform(x, (size_t)m * n, 0.0f, 1.0f, 61);
+    p[0] = 0.0f, p[1] = 1.0f, p[2] = 1e-9f, p[3] = 1.0f - 1e-8f;   /* the clamps */
+    double fast = loss_sigmoid_cross_entropy(NULL, p, x, m, n), plain = loss_binary_cross_entropy(NULL, p, x, m, n);
+    CU_ASSERT(fabs(fast - plain) < 1e-6 * fabs(plain));
+    /* gm_log4 against double-precision log over [1e-7, 1] and beyond */
+    double worst = 0.0;
+    for (float v = 1e-7f; v < 1e4f; v *= 1.01f) {
+        double e = fabs((double)gm_log1(v) - log((double)v));
+        worst = fmax(worst, e / fmax(1.0, fabs(log((double)v))));
+    }
+    CU_ASSERT(worst < 3e-7);
+    free(p), free(x);
+}
+
+typedef struct LogitCase {
+    float a[3 * 10], x[3 * 10];
+} LogitCase;
+
+static double logit_loss(void *ctx) {
+    LogitCase *c = ctx;
+    float p[30];
+    return loss_sigmoid_cross_entropy_logits(NULL, p, c->a, c->x, 3, 10);
+}
+
+/* From the logits: σ, the loss (clamp included) and the gradient agree with a double-precision
+ * σ then binary cross-entropy; the gradient passes finite differences. */
+static void test_sigmoid_ce_from_logits(void) {
+    LogitCase c;
+    fill_uniform(c.a, 30, -4, 4, 80);
+    fill_uniform(c.x, 30, 0, 1, 81);
+    c.a[0] = 30.0f, c.a[1] = -30.0f, c.a[2] = 16.0f, c.a[3] = -17.0f;   /* beyond and near the clamp */
+    float p[30], grad[30], p_ref[30];
+    double fast = loss_sigmoid_cross_entropy_logits(grad, p, c.a, c.x, 3, 10);
+    /* the reference in double: σ, the clamp of p to [1e-7, 1 − 1e-7], the loss (a float σ
+     * would lose the tail: 1 − σ(16) is not representable next to 1 in float) */
+    double plain = 0.0;
+    for (int k = 0; k < 30; k++) {
+        double pk = 1.0 / (1.0 + exp(-(double)c.a[k]));
+        p_ref[k] = (float)pk;
+        pk = fmin(fmax(pk, 1e-7), 1.0 - 1e-7);
+        plain -= (c.x[k] * log(pk) + (1.0 - c.x[k]) * log1p(-pk)) / 3.0;
+    }
+    CU_ASSERT(fabs(fast - plain) < 1e-6 * fabs(plain));
+    for (int k = 0; k < 30; k++) {
+        CU_ASSERT(fabsf(p[k] - p_ref[k]) <= 2e-7f * p_ref[k] + 1e-30f);
+        CU_ASSERT(fabsf(grad[k] - (p[k] - c.x[k]) / 3.0f) < 1e-7f);
+    }
+    /* finite differences inside the clamp (the clamp's gradient is the unclamped one, as before) */
+    double err = gradcheck(logit_loss, &c, c.a + 4, grad + 4, 26, 0, 1e-3, 1e-4);
+    CU_ASSERT(err < 1e-2);
+    /* in place, as the autoencoder calls it */
+    float inplace[30];
+    memcpy(inplace, c.a, sizeof inplace);
+    double again = loss_sigmoid_cross_entropy_logits(NULL, inplace, inplace, c.x, 3, 10);
+    CU_ASSERT(again == fast);
+    CU_ASSERT(same_bits(inplace, p, sizeof p));
+}
+
+static void test_softmax_ce_fast_equals_reference(void) {
+    const int m = 37, V = 97;   /* V not a multiple of 4 */
+    float *z = malloc((size_t)m * V * sizeof(float)), *g[2];
+    int32_t *t = malloc((size_t)m * sizeof(int32_t));
+    fill_uniform(z, (size_t)m * V, -6, 6, 90);
+    for (int r = 0; r < m; r++) t[r] = r % 5 == 3 ? -1 : (r * 31) % V;   /* some padding rows */
+    z[5] = 80.0f;                                                          /* a dominant logit */
+    for (int k = 0; k < 2; k++) g[k] = malloc((size_t)m * V * sizeof(float));
+    double fast = loss_softmax_cross_entropy(g[0], z, t, m, V, 0.0);
+    double plain = loss_softmax_cross_entropy_reference(g[1], z, t, m, V, 0.0);
+    CU_ASSERT(fabs(fast - plain) < 1e-6 * fabs(plain));
+    double worst = 0.0;
+    for (size_t k = 0; k < (size_t)m * V; k++) worst = fmax(worst, fabs((double)g[0][k] - g[1][k]));
+    CU_ASSERT(worst < 1e-7);
+    for (int r = 0; r < m; r++)
+        if (t[r] < 0)
+            for (int j = 0; j < V; j++) CU_ASSERT(g[0][(size_t)r * V + j] == 0.0f);
+    /* the same for any thread count */
+    par_set_min_flops(0.0);
+    par_set_threads(3);
+    double three = loss_softmax_cross_entropy(g[1], z, t, m, V, 0.0);
+    CU_ASSERT(three == fast);
+    CU_ASSERT(same_bits(g[0], g[1], (size_t)m * V * sizeof(float)));
+    restore_threads();
+    free(z), free(t), free(g[0]), free(g[1]);
+}
+
+int main(void) {
+    TestCase cases[] = {
+        {"par_run: every part once, nested calls inline", test_par_run_every_part_once},
+        {"par_run after fork()", test_par_run_after_fork},
+        {"packed products: bit-identical for 1, 2, 3 threads", test_packed_products_any_thread_count},
+        {"row kernel (M = 1) == tile kernel, bit for bit", test_row_kernel_equals_tile_kernel},
+        {"recurrent layers: bit-identical for 1, 2, 3 threads", test_recurrent_layers_any_thread_count},
+        {"training steps: bit-identical for 1 and more threads", test_training_steps_any_thread_count},
+        {"adam: vectorised == plain, bit for bit", test_adam_fast_equals_plain},
+        {"global norm: interleaved == one sum", test_global_norm_fast_equals_plain},
+        {"dense: packed == plain reference", test_dense_fast_equals_reference},
+        {"binary cross-entropy value: vectorised log == libm", test_bce_value_fast_equals_libm},
+        {"sigmoid + cross-entropy from the logits == double-precision sigmoid then loss", test_sigmoid_ce_from_logits},
+        {"softmax cross-entropy: vectorised == double reference", test_softmax_ce_fast_equals_reference},
+        {NULL, NULL}};
+    return run_tests("fastpaths", cases);
+}
