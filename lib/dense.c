@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gatemath.h"
+#include "parallel.h"
 
 /* ---- workspace ---------------------------------------------------------------------------- */
 
@@ -34,28 +35,73 @@ static void activate(float *y, int rows, int cols, Activation act) {
     else if (act != ACT_IDENTITY) act_forward(y, y, rows, cols, act);
 }
 
+/* Work of one element in the element-wise passes, in the FLOP units of parallel.h. */
+static double elementwise_flops(Activation act) {
+    return act == ACT_SIGMOID || act == ACT_TANH || act == ACT_SOFTPLUS || act == ACT_SOFTMAX ? 20.0 : 2.0;
+}
+
+/* What the element-wise passes share: rows are independent (so are softmax's), and each bias
+ * sum runs over all rows of its own columns in order — any split gives the same bits. */
+typedef struct DenseRows {
+    float *out, *dout;
+    const float *b;
+    float *db;
+    int B, n_out;
+    Activation act;
+} DenseRows;
+
+/* Forward, rows of this part: out = act(out + b). */
+static void bias_act_part(void *ctx, int part, int parts) {
+    const DenseRows *job = ctx;
+    int r0, r1;
+    par_range(job->B, part, parts, 1, &r0, &r1);
+    if (job->b)
+        for (int r = r0; r < r1; r++) {
+            float *row = job->out + (size_t)r * job->n_out;
+            for (int j = 0; j < job->n_out; j++) row[j] += job->b[j];
+        }
+    activate(job->out + (size_t)r0 * job->n_out, r1 - r0, job->n_out, job->act);
+}
+
+/* Backward, rows of this part: dout = ∂L/∂pre = dout ⊙ act'(out). */
+static void act_grad_part(void *ctx, int part, int parts) {
+    const DenseRows *job = ctx;
+    int r0, r1;
+    par_range(job->B, part, parts, 1, &r0, &r1);
+    size_t at = (size_t)r0 * job->n_out;
+    act_backward(job->dout + at, job->dout + at, job->out + at, r1 - r0, job->n_out, job->act);
+}
+
+/* Backward, columns of this part: db[j] += Σ_r dpre[r, j], the rows in order. */
+static void bias_grad_part(void *ctx, int part, int parts) {
+    const DenseRows *job = ctx;
+    int j0, j1;
+    par_range(job->n_out, part, parts, 16, &j0, &j1);
+    for (int r = 0; r < job->B; r++) {
+        const float *row = job->dout + (size_t)r * job->n_out;
+        for (int j = j0; j < j1; j++) job->db[j] += row[j];
+    }
+}
+
 void dense_forward(float *out, const float *in, const float *W, const float *b, int B, int n_in,
                    int n_out, int transposed, Activation act, DenseWork *ws) {
-    /* pre = b broadcast over rows, then pre += in · Wᵀ (or in · W when tied). */
-    for (int r = 0; r < B; r++) {
-        if (b) memcpy(out + (size_t)r * n_out, b, (size_t)n_out * sizeof *out);
-        else memset(out + (size_t)r * n_out, 0, (size_t)n_out * sizeof *out);
-    }
-    if (!transposed) pk_gemm_nt(out, n_out, in, n_in, W, n_in, B, n_out, n_in, 1.0f, &ws->pack);
-    else pk_gemm_nn(out, n_out, in, n_in, W, n_out, B, n_out, n_in, 1.0f, &ws->pack);
-    activate(out, B, n_out, act);
+    /* pre = in · Wᵀ (or in · W when tied), then out = act(pre + b) in one pass over the rows */
+    if (!transposed) pk_gemm_nt(out, n_out, in, n_in, W, n_in, B, n_out, n_in, 0.0f, &ws->pack);
+    else pk_gemm_nn(out, n_out, in, n_in, W, n_out, B, n_out, n_in, 0.0f, &ws->pack);
+    if (!b && act == ACT_IDENTITY) return;
+    DenseRows job = {out, NULL, b, NULL, B, n_out, act};
+    double per_row = (double)n_out * elementwise_flops(act);
+    par_run(bias_act_part, &job, par_parts_for(per_row * B, B));
 }
 
 void dense_backward(float *din, float *dW, float *db, float *dout, const float *out,
                     const float *in, const float *W, int B, int n_in, int n_out, int transposed,
                     Activation act, DenseWork *ws) {
     float *dpre = dout;
-    act_backward(dpre, dout, out, B, n_out, act);
-    if (db)
-        for (int r = 0; r < B; r++) {
-            const float *row = dpre + (size_t)r * n_out;
-            for (int j = 0; j < n_out; j++) db[j] += row[j];
-        }
+    DenseRows job = {(float *)out, dout, NULL, db, B, n_out, act};
+    if (act != ACT_IDENTITY)
+        par_run(act_grad_part, &job, par_parts_for((double)n_out * elementwise_flops(act) * B, B));
+    if (db) par_run(bias_grad_part, &job, par_parts_for(2.0 * n_out * B, (n_out + 15) / 16));
     if (!transposed) {
         /* dW (n_out,n_in) += dpreᵀ (n_out,B) · in (B,n_in);  din (B,n_in) = dpre (B,n_out) · W (n_out,n_in) */
         pk_gemm_tn(dW, n_in, dpre, n_out, in, n_in, n_out, n_in, B, 1.0f, &ws->pack);

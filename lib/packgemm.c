@@ -83,7 +83,7 @@ static int fits(const PackedMat *p, int K, int N, int NR) {
 }
 
 /* Packing a big operand is shared out by panels (each panel is written by one thread). */
-enum { PACK_PAR_MIN_FLOATS = 131072 };
+enum { PACK_PAR_MIN_FLOATS = 32768 };
 
 typedef void (*PackPanels)(PackedMat *p, int j0, int j1);
 
@@ -174,8 +174,13 @@ static void pack_panels(PackedMat *p, int j0, int j1) {
     for (int j = j0; j < j1; j++) {
         float *dst = p->panels + (size_t)j * K * NR;
         int cols = N - j * NR < NR ? N - j * NR : NR;
+        const float *src = W + (size_t)j * NR;
+        if (cols == 32 && NR == 32) {   /* a full AVX-512 panel: fixed-size copies, inlined */
+            for (int k = 0; k < K; k++) memcpy(dst + (size_t)k * 32, src + (size_t)k * ld, 32 * sizeof(float));
+            continue;
+        }
         for (int k = 0; k < K; k++) {
-            memcpy(dst + (size_t)k * NR, W + (size_t)k * ld + (size_t)j * NR, (size_t)cols * sizeof(float));
+            memcpy(dst + (size_t)k * NR, src + (size_t)k * ld, (size_t)cols * sizeof(float));
             for (int c = cols; c < NR; c++) dst[(size_t)k * NR + c] = 0.0f;
         }
     }

@@ -1,27 +1,41 @@
-/* parallel.c — persistent worker threads woken by a condition variable (see parallel.h).
+/* parallel.c — persistent worker threads (see parallel.h): spin briefly, then sleep.
  *
- * One job at a time: the caller publishes (fn, ctx, parts), bumps `generation` and broadcasts;
- * each worker that sees a new generation runs its parts, and the last one to finish signals
- * `done`. Every wait is a pthread_cond_wait — a sleeping thread costs nothing. */
+ * One job at a time: the caller publishes (fn, ctx, parts, stride), counts the started workers
+ * into `pending` and bumps `generation` (a release store: the job's fields are visible to a
+ * worker that sees the new generation). A worker spins on `generation` for up to PAR_SPIN_NS
+ * after its last job, then sleeps on `wake`; the caller likewise spins on `pending` before it
+ * sleeps on `done`. A training step calls par_run 10–30 times a few microseconds apart, and a
+ * futex wake-up costs 5–100 µs (most on a virtual machine): a short spin turns those into
+ * cache-line reads. Between steps, or with another process on the cores, the spin ends and
+ * every thread sleeps — a bounded loss of PAR_SPIN_NS per job, never a busy core.
+ * Every started worker acknowledges every job (those beyond its stride run nothing), so the
+ * caller never publishes a job while a worker still reads the one before. */
 #include "parallel.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
+
+/* How long a thread spins before it sleeps: longer than the gaps inside a step (≤ 20 µs of
+ * element-wise work on the caller), much shorter than a step. */
+#define PAR_SPIN_NS 200000L
 
 typedef struct Pool {
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
-    unsigned long generation;   /* one per job */
+    atomic_ulong generation;    /* one per job */
     ParFn fn;
     void *ctx;
     int parts, stride;          /* this job: parts, and the number of threads sharing them */
-    int pending;                /* workers still running this job */
+    atomic_int pending;         /* workers that have not finished this job */
     int started;                /* workers started so far (they are never stopped) */
 } Pool;
 
 static Pool pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, NULL,
                     0, 0, 0, 0};
+static unsigned long first_seen[PAR_MAX_THREADS]; /* the generation when worker i started */
 static int n_threads = 0;                 /* 0: not decided yet */
 static double min_flops = PAR_MIN_FLOPS;
 static _Thread_local int inside_part = 0; /* a par_run from inside a part runs inline */
@@ -48,6 +62,47 @@ int par_parts_for(double flops, int max_parts) {
     return threads < max_parts ? threads : max_parts;
 }
 
+static long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Spin up to PAR_SPIN_NS while *v == while_equal; returns the last value read. */
+static unsigned long spin_while_ulong(atomic_ulong *v, unsigned long while_equal) {
+    long until = 0;
+    for (unsigned k = 0;; k++) {
+        unsigned long now = atomic_load_explicit(v, memory_order_acquire);
+        if (now != while_equal) return now;
+        if ((k & 63) == 0) {   /* read the clock every 64 pauses */
+            long t = now_ns();
+            if (until == 0) until = t + PAR_SPIN_NS;
+            else if (t > until) return now;
+        }
+        cpu_relax();
+    }
+}
+
+static int spin_while_pending(void) {
+    long until = 0;
+    for (unsigned k = 0;; k++) {
+        int left = atomic_load_explicit(&pool.pending, memory_order_acquire);
+        if (left == 0) return 0;
+        if ((k & 63) == 0) {
+            long t = now_ns();
+            if (until == 0) until = t + PAR_SPIN_NS;
+            else if (t > until) return left;
+        }
+        cpu_relax();
+    }
+}
+
 static void run_parts(ParFn fn, void *ctx, int first, int parts, int stride) {
     inside_part = 1;
     for (int k = first; k < parts; k += stride) fn(ctx, k, parts);
@@ -56,19 +111,20 @@ static void run_parts(ParFn fn, void *ctx, int first, int parts, int stride) {
 
 static void *worker_main(void *arg) {
     int index = (int)(long)arg;   /* 1.. ; the caller is thread 0 */
-    unsigned long seen = 0;
-    pthread_mutex_lock(&pool.mu);
+    unsigned long seen = first_seen[index];   /* jobs before it started are not its own */
     for (;;) {
-        while (pool.generation == seen) pthread_cond_wait(&pool.wake, &pool.mu);
-        seen = pool.generation;
-        if (index >= pool.stride) continue;   /* not needed for this job */
-        ParFn fn = pool.fn;
-        void *ctx = pool.ctx;
-        int parts = pool.parts, stride = pool.stride;
-        pthread_mutex_unlock(&pool.mu);
-        run_parts(fn, ctx, index, parts, stride);
-        pthread_mutex_lock(&pool.mu);
-        if (--pool.pending == 0) pthread_cond_signal(&pool.done);
+        if (spin_while_ulong(&pool.generation, seen) == seen) {
+            pthread_mutex_lock(&pool.mu);
+            while (atomic_load(&pool.generation) == seen) pthread_cond_wait(&pool.wake, &pool.mu);
+            pthread_mutex_unlock(&pool.mu);
+        }
+        seen = atomic_load_explicit(&pool.generation, memory_order_acquire);
+        if (index < pool.stride) run_parts(pool.fn, pool.ctx, index, pool.parts, pool.stride);
+        if (atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&pool.mu);   /* the caller may be asleep on `done` */
+            pthread_cond_signal(&pool.done);
+            pthread_mutex_unlock(&pool.mu);
+        }
     }
     return NULL;
 }
@@ -79,7 +135,7 @@ static void forget_workers_after_fork(void) {
     pthread_cond_init(&pool.wake, NULL);
     pthread_cond_init(&pool.done, NULL);
     pool.started = 0;
-    pool.pending = 0;
+    atomic_store(&pool.pending, 0);
 }
 
 /* Start workers 1..want−1 that are not running yet; returns how many threads are available. */
@@ -91,6 +147,7 @@ static int ensure_workers(int want) {
     }
     while (pool.started < want - 1) {
         pthread_t tid;
+        first_seen[pool.started + 1] = atomic_load(&pool.generation);
         if (pthread_create(&tid, NULL, worker_main, (void *)(long)(pool.started + 1)) != 0) break;
         pthread_detach(tid);
         pool.started++;
@@ -110,21 +167,23 @@ void par_run(ParFn fn, void *ctx, int parts) {
         for (int k = 0; k < parts; k++) fn(ctx, k, parts);
         return;
     }
-    pthread_mutex_lock(&pool.mu);
     pool.fn = fn;
     pool.ctx = ctx;
     pool.parts = parts;
     pool.stride = threads;
-    pool.pending = threads - 1;
-    pool.generation++;
+    atomic_store_explicit(&pool.pending, pool.started, memory_order_relaxed);
+    pthread_mutex_lock(&pool.mu);   /* a worker about to sleep checks `generation` under it */
+    atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
     pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.mu);
 
     run_parts(fn, ctx, 0, parts, threads);
 
-    pthread_mutex_lock(&pool.mu);
-    while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.mu);
-    pthread_mutex_unlock(&pool.mu);
+    if (spin_while_pending() != 0) {
+        pthread_mutex_lock(&pool.mu);
+        while (atomic_load(&pool.pending) > 0) pthread_cond_wait(&pool.done, &pool.mu);
+        pthread_mutex_unlock(&pool.mu);
+    }
 }
 
 void par_range(int n, int part, int parts, int grain, int *begin, int *end) {

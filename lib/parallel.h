@@ -30,7 +30,7 @@ void par_run(ParFn fn, void *ctx, int parts);
  * for it costs 5–10 µs, so two threads pay from about 20 µs of work (≈ 3 MFLOP in the packed
  * kernels; element-wise loops state their cost in the same units). Default PAR_MIN_FLOPS;
  * tests set 0 to make every split happen. */
-#define PAR_MIN_FLOPS 4.0e6
+#define PAR_MIN_FLOPS 1.0e6
 void par_set_min_flops(double flops);
 double par_min_flops(void);
 
