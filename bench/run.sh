@@ -6,7 +6,7 @@
 #
 # Builds exprun (Release) in build-bench/, runs bench/suite.py (which waits for a quiet machine
 # before every measurement and alternates the programs) and writes bench/results/RESULTS.md and
-# bench/results/raw.jsonl; prints the table. Takes about 30-40 minutes on 2 quiet cores.
+# bench/results/raw.jsonl; prints the table. Takes about 40 minutes on 2 quiet cores.
 #
 # Environment, the same for both programs: OPENBLAS_CORETYPE as set, else Haswell (Debian's
 # OpenBLAS 0.3.21 does not know newer CPUs and would fall back to its slow Prescott kernels);
@@ -23,10 +23,8 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
 fi
 echo "run.sh: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-(unset)}" >&2
 
-if [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
-    echo "run.sh: /usr/bin/python3 cannot import torch: install Debian's python3-torch" >&2
-    exit 1
-fi
+# Debian's packages the suite needs (PyTorch, hyperfine, the datasets), installed if missing.
+bash "$root/scripts/setup.sh" --no-build --bench >&2
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DEXPRUN_TESTS=OFF >/dev/null
 cmake --build "$build" -j2 --target exprun bench_exprun sgemm_rate >/dev/null

@@ -2,9 +2,20 @@
 # setup.sh — install what exprun needs from Debian packages (only what is missing), then
 # configure and build it with CMake into build/. Safe to run again: it skips what is there.
 # Works as root or as a user with sudo.
-#   usage: scripts/setup.sh [--no-build]
+#   usage: scripts/setup.sh [--no-build] [--bench]
+#   --bench also installs what bench/run.sh compares with: PyTorch (python3-torch) and hyperfine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+build=1
+bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) build=0 ;;
+    --bench) bench=1 ;;
+    *) echo "setup: unknown option '$arg' (expected --no-build or --bench)" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   build-essential cmake pkg-config git
@@ -14,6 +25,7 @@ PACKAGES=(
   dataset-fashion-mnist fortunes
   valgrind clang libclang-rt-14-dev
 )
+if [ "$bench" -eq 1 ]; then PACKAGES+=(python3-torch hyperfine); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -32,7 +44,7 @@ else
   echo "setup: all Debian packages present"
 fi
 
-if [ "${1:-}" != "--no-build" ]; then
+if [ "$build" -eq 1 ]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build -j"$(nproc)"
   echo "setup: built build/exprun"
