@@ -19,7 +19,8 @@ typedef struct Autoencoder {
     AutoencoderConfig cfg;
     int n_layers;                       /* 2 (n_hidden + 1) */
     AeLayer layers[2 * AE_MAX_HIDDEN + 2];
-    float *acts[2 * AE_MAX_HIDDEN + 3]; /* acts[0] = network input (B, n_input), acts[l+1] = layer l out */
+    float *acts[2 * AE_MAX_HIDDEN + 3]; /* acts[0] = corrupted input x̃ (B, n_input), acts[l+1] = layer l out */
+    const float *input;                 /* this batch's network input: acts[0], or x itself (no copy) */
     float *grad_a, *grad_b;             /* (B, widest) ping-pong buffers for ∂L/∂activations */
     double *rho_hat;                    /* (n_code) */
     DenseWork work;                     /* packing room for every layer's products */
@@ -131,19 +132,19 @@ static int fused_sigmoid_ce(const Autoencoder *ae) {
     return ae->cfg.f == ACT_SIGMOID && ae->cfg.loss == LOSS_CROSS_ENTROPY;
 }
 
-/* Forward through the chain from acts[0] (already holding the network input). Returns the loss of
+/* Forward through the chain from x_input (x itself, or x̃ in acts[0]). Returns the loss of
  * x̂ against x_clean plus the sparsity penalty; if grad_out is given, writes ∂L/∂x̂ (or ∂L/∂pre
  * for the fused sigmoid + cross-entropy) there. */
 static double forward(Model *m, const float *x_clean, const float *x_input, int B, float *grad_out,
                       StepStats *stats) {
     Autoencoder *ae = impl(m);
     const Params *p = &m->params;
-    if (ae->acts[0] != x_input) memcpy(ae->acts[0], x_input, (size_t)B * ae->cfg.n_input * sizeof(float));
+    ae->input = x_input;
     for (int l = 0; l < ae->n_layers; l++) {
         const AeLayer *L = &ae->layers[l];
         /* fused sigmoid + cross-entropy: the last layer leaves its logits, the loss applies σ */
         Activation act = l == ae->n_layers - 1 && fused_sigmoid_ce(ae) ? ACT_IDENTITY : L->act;
-        dense_forward(ae->acts[l + 1], ae->acts[l], params_value(p, L->W), params_value(p, L->b), B,
+        dense_forward(ae->acts[l + 1], l == 0 ? ae->input : ae->acts[l], params_value(p, L->W), params_value(p, L->b), B,
                       L->n_in, L->n_out, L->transposed, act, &ae->work);
     }
     float *recon = ae->acts[ae->n_layers];
@@ -162,15 +163,19 @@ static double ae_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats
     const Params *p = &m->params;
     int B = b->B, n = ae->cfg.n_input, code_layer = ae->cfg.n_hidden;
     /* x̃ = corrupt(x) into acts[0]; the loss still compares with the clean x. */
-    noise_apply(ae->acts[0], b->x, (size_t)B * n, &ae->cfg.noise, noise_rng);
+    const float *x_input = b->x;
+    if (ae->cfg.noise.type != NOISE_NONE) {
+        noise_apply(ae->acts[0], b->x, (size_t)B * n, &ae->cfg.noise, noise_rng);
+        x_input = ae->acts[0];
+    }
     float *d = ae->grad_a, *d_next = ae->grad_b;
-    double loss = forward(m, b->x, ae->acts[0], B, d, stats);
+    double loss = forward(m, b->x, x_input, B, d, stats);
     double penalty = 0.0;
     for (int l = ae->n_layers - 1; l >= 0; l--) {
         const AeLayer *L = &ae->layers[l];
         Activation act = (l == ae->n_layers - 1 && fused_sigmoid_ce(ae)) ? ACT_IDENTITY : L->act;
         dense_backward(l > 0 ? d_next : NULL, params_grad(p, L->W), params_grad(p, L->b), d,
-                       ae->acts[l + 1], ae->acts[l], params_value(p, L->W), B, L->n_in, L->n_out,
+                       ae->acts[l + 1], l == 0 ? ae->input : ae->acts[l], params_value(p, L->W), B, L->n_in, L->n_out,
                        L->transposed, act, &ae->work);
         float *tmp = d;
         d = d_next;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "parallel.h"
 
 int params_add(Params *p, const char *name, int rank, const int *shape, const char *layout) {
     if (p->count == p->cap) {
@@ -40,7 +41,15 @@ int params_find(const Params *p, const char *name) {
     return -1;
 }
 
-void params_zero_grad(Params *p) { memset(p->grad, 0, p->total * sizeof(float)); }
+/* Zeroing the gradient arena is one pass over as many bytes as the parameters: shared out over
+ * the threads (disjoint slices) when it is big enough to pay for them. */
+static void zero_part(void *ctx, int part, int parts) {
+    const Params *p = ctx;
+    size_t i0 = p->total * (size_t)part / (size_t)parts, i1 = p->total * (size_t)(part + 1) / (size_t)parts;
+    memset(p->grad + i0, 0, (i1 - i0) * sizeof(float));
+}
+
+void params_zero_grad(Params *p) { par_run(zero_part, p, par_parts_for(8.0 * (double)p->total, 64)); }
 
 void params_free(Params *p) {
     free(p->views);
