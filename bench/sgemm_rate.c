@@ -1,6 +1,6 @@
 /* sgemm_rate.c — this machine's matrix-product rate at the benchmark's shapes.
  *
- *   sgemm_rate [--threads N] [--square N] [--repeats N]
+ *   sgemm_rate [--threads N] [--square N] [--repeats N] [--square-only]
  *
  * For every product of every workload's training step (workloads.h) and for a large square
  * product, the GFLOP/s (2·M·N·K per product) of
@@ -108,23 +108,35 @@ static double time_unit(void (*run)(const Gemm *, Operands *), const Gemm *g, Op
 }
 
 int main(int argc, char **argv) {
-    int threads = 0, square = 2048, repeats = 7;
-    for (int k = 1; k + 1 < argc; k += 2) {
+    int threads = 0, square = 2048, repeats = 7, square_only = 0;
+    for (int k = 1; k < argc; k += 2) {
+        if (strcmp(argv[k], "--square-only") == 0) {   /* the square alone (the suite repeats it every round) */
+            square_only = 1;
+            k--;
+            continue;
+        }
+        if (k + 1 >= argc) {
+            fprintf(stderr, "sgemm_rate: '%s' needs a value\n", argv[k]);
+            return 2;
+        }
         if (strcmp(argv[k], "--threads") == 0) threads = atoi(argv[k + 1]);
         else if (strcmp(argv[k], "--square") == 0) square = atoi(argv[k + 1]);
         else if (strcmp(argv[k], "--repeats") == 0) repeats = atoi(argv[k + 1]);
         else {
-            fprintf(stderr, "usage: sgemm_rate [--threads N] [--square N] [--repeats N]\n");
+            fprintf(stderr, "usage: sgemm_rate [--threads N] [--square N] [--repeats N] [--square-only]\n");
             return 2;
         }
     }
-    if (threads > 0) openblas_set_num_threads(threads);
+    if (threads > 0) {
+        openblas_set_num_threads(threads);
+        par_set_threads(threads);   /* the packed kernels' threads too */
+    }
     if (repeats < 1) repeats = 1;
     const char *coretype = getenv("OPENBLAS_CORETYPE");
     int blas_threads = openblas_get_num_threads();
     int pack_threads = par_threads();
 
-    for (int w = 0; w < N_WORKLOADS; w++) {
+    for (int w = 0; w < (square_only ? 0 : N_WORKLOADS); w++) {
         const Workload *wl = &WORKLOADS[w];
         Gemm g[MAX_GEMMS];
         int n = workload_gemms(wl, g);
