@@ -9,7 +9,8 @@
  * cache-line reads. Between steps, or with another process on the cores, the spin ends and
  * every thread sleeps — a bounded loss of PAR_SPIN_NS per job, never a busy core.
  * Every started worker acknowledges every job (those beyond its stride run nothing), so the
- * caller never publishes a job while a worker still reads the one before. */
+ * caller never publishes a job while a worker still reads the one before. At exit the workers
+ * are told to stop and joined (atexit), so no thread outlives the program's clean-up. */
 #include "parallel.h"
 
 #include <pthread.h>
@@ -30,11 +31,13 @@ typedef struct Pool {
     void *ctx;
     int parts, stride;          /* this job: parts, and the number of threads sharing them */
     atomic_int pending;         /* workers that have not finished this job */
-    int started;                /* workers started so far (they are never stopped) */
+    int started;                /* workers started so far (they run until exit) */
+    int quit;                   /* set at exit: workers return */
+    pthread_t tids[PAR_MAX_THREADS];
 } Pool;
 
-static Pool pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, NULL,
-                    0, 0, 0, 0};
+static Pool pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
+                    .done = PTHREAD_COND_INITIALIZER};
 static unsigned long first_seen[PAR_MAX_THREADS]; /* the generation when worker i started */
 static int n_threads = 0;                 /* 0: not decided yet */
 static double min_flops = PAR_MIN_FLOPS;
@@ -119,6 +122,7 @@ static void *worker_main(void *arg) {
             pthread_mutex_unlock(&pool.mu);
         }
         seen = atomic_load_explicit(&pool.generation, memory_order_acquire);
+        if (pool.quit) return NULL;
         if (index < pool.stride) run_parts(pool.fn, pool.ctx, index, pool.parts, pool.stride);
         if (atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_acq_rel) == 1) {
             pthread_mutex_lock(&pool.mu);   /* the caller may be asleep on `done` */
@@ -138,18 +142,31 @@ static void forget_workers_after_fork(void) {
     atomic_store(&pool.pending, 0);
 }
 
+/* At exit: wake every worker with `quit` set and join it. */
+static void stop_workers(void) {
+    if (pool.started == 0) return;
+    pthread_mutex_lock(&pool.mu);
+    pool.quit = 1;
+    atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.mu);
+    for (int k = 1; k <= pool.started; k++) pthread_join(pool.tids[k], NULL);
+    pool.started = 0;
+    pool.quit = 0;
+}
+
 /* Start workers 1..want−1 that are not running yet; returns how many threads are available. */
 static int ensure_workers(int want) {
     static int registered = 0;
     if (!registered) {
         pthread_atfork(NULL, NULL, forget_workers_after_fork);
+        atexit(stop_workers);
         registered = 1;
     }
     while (pool.started < want - 1) {
-        pthread_t tid;
-        first_seen[pool.started + 1] = atomic_load(&pool.generation);
-        if (pthread_create(&tid, NULL, worker_main, (void *)(long)(pool.started + 1)) != 0) break;
-        pthread_detach(tid);
+        int index = pool.started + 1;
+        first_seen[index] = atomic_load(&pool.generation);
+        if (pthread_create(&pool.tids[index], NULL, worker_main, (void *)(long)index) != 0) break;
         pool.started++;
     }
     return pool.started + 1;

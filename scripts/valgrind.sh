@@ -47,7 +47,7 @@ logs="$root/$build/valgrind"
 rm -rf "$logs"
 mkdir -p "$logs"
 VG=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
-    --error-markers=VGERR-BEGIN,VGERR-END)
+    --error-markers=VGERR-BEGIN,VGERR-END --suppressions="$root/tests/valgrind.supp")
 
 # The wrapper the tests start instead of exprun: one log per process, non-empty on any error.
 wrapper="$root/$build/exprun-valgrind"
