@@ -259,9 +259,7 @@ def report(raw_path, out_dir, machine, args):
         best_cfg, best = ("torch_1t", t1) if t1 >= t2 or t2 != t2 else ("torch_2t", t2)
         ratio = e / best if best else float("nan")
         wr = wl_rates.get(name, {})
-        units_per_step = {"lstm_h128_b1": 32}.get(name, 2048 if unit == "tokens/s" else 128)
-        flops_per_unit = wr.get("flops_per_step", float("nan")) / units_per_step
-        gflops = e * flops_per_unit / 1e9
+        gflops, *_ = stat(name, "exprun", "gflops")   # bench_exprun counts workloads.h's products
         frac = gflops / sq2.get("blas_gflops", float("nan"))
         e_rss = med([x["results"][-1]["peak_rss_mb"] for x in by.get((name, "exprun"), [])])
         t_rss = med([x["results"][-1]["peak_rss_mb"] for x in by.get((name, best_cfg), [])])
