@@ -951,6 +951,77 @@ static int restore_history(Trainer *tr, ExError *err) {
     return rc;
 }
 
+/* The loop state of a checkpoint, checked against the spec before any of it is used: a value
+ * out of range (a flipped bit, an edited file) would otherwise index past buffers, run for ever
+ * or "finish" with other weights. What must hold, with E = train.epochs and S = steps per epoch:
+ *   0 ≤ epoch ≤ E;  0 ≤ batch < S (batch = 0 once epoch = E);  kept + skipped = batch (this
+ *   epoch's steps); step = epoch·S + kept without train.on_nan: skip, kept ≤ step ≤ epoch·S + kept
+ *   with it; the optimizer's update count t = step; every RNG state non-zero (xoshiro256** never
+ *   reaches the all-zero state); the batcher's epoch and cursor where batch puts them; the
+ *   running sums finite and within what batch rows could add up to. */
+static int check_loop_state(const Trainer *tr, const CheckpointState *st, const LoopState *ls, const char *ckpt,
+                            ExError *err) {
+    const TrainSpec *ts = &tr->spec->train;
+    const int64_t E = ts->epochs, S = tr->steps_per_epoch, B = ts->batch_size;
+    const int64_t epoch = st->epoch, step = st->step, batch = (int64_t)ls->acc[ACC_BATCH];
+    const int64_t kept = (int64_t)ls->acc[ACC_STEPS], skipped = (int64_t)ls->acc[ACC_SKIPPED];
+    const int64_t nstats = (int64_t)ls->acc[ACC_NSTATS];
+    const double loss = unpack_double(ls->acc[ACC_LOSS]), rows = unpack_double(ls->acc[ACC_ROWS]);
+    const double gnorm = unpack_double(ls->acc[ACC_GNORM]);
+    char why[512] = "";
+#define BAD(...) snprintf(why, sizeof why, __VA_ARGS__)
+    if (epoch < 0 || epoch > E) BAD("epoch %lld is outside [0, %lld] (train.epochs)", (long long)epoch, (long long)E);
+    else if (batch < 0 || batch >= S || (epoch == E && batch != 0))
+        BAD("the batch position %lld is outside [0, %lld) (steps per epoch)%s", (long long)batch, (long long)S,
+            epoch == E ? ", or not 0 after the last epoch" : "");
+    else if (kept < 0 || skipped < 0 || kept + skipped != batch)
+        BAD("this epoch's steps (%lld kept, %lld skipped) do not add up to its batch position %lld", (long long)kept,
+            (long long)skipped, (long long)batch);
+    else if (!ts->skip_nan && (skipped != 0 || step != epoch * S + kept))
+        BAD("step %lld is not epoch %lld × %lld steps + %lld (train.on_nan is stop, so no step is skipped)",
+            (long long)step, (long long)epoch, (long long)S, (long long)kept);
+    else if (ts->skip_nan && (step < kept || step > epoch * S + kept))
+        BAD("step %lld is outside [%lld, %lld] for epoch %lld and batch %lld", (long long)step, (long long)kept,
+            (long long)(epoch * S + kept), (long long)epoch, (long long)batch);
+    else if (tr->opt.t != step)
+        BAD("the optimizer's update count t = %lld, but the checkpoint is of step %lld", (long long)tr->opt.t,
+            (long long)step);
+    else if (!(ls->noise[0] | ls->noise[1] | ls->noise[2] | ls->noise[3]) ||
+             !(ls->sample[0] | ls->sample[1] | ls->sample[2] | ls->sample[3]) ||
+             (!uses_stream(tr) && !(ls->batcher_rng[0] | ls->batcher_rng[1] | ls->batcher_rng[2] | ls->batcher_rng[3])))
+        BAD("a random number generator's state is all zeros, which xoshiro256** never reaches");
+    else if (!isfinite(loss) || !(rows >= 0 && rows <= (double)(batch * B)) || !(gnorm >= 0 && isfinite(gnorm)))
+        BAD("the running sums of the epoch are out of range (loss %g, rows %g of at most %lld, gradient norm %g)",
+            loss, rows, (long long)(batch * B), gnorm);
+    else if (nstats < 0 || nstats > MODEL_MAX_STATS)
+        BAD("%lld running statistics, at most %d", (long long)nstats, MODEL_MAX_STATS);
+    for (int i = 0; !why[0] && i < nstats; i++) {
+        const char *name = ls->stat_names[i];
+        size_t len = strnlen(name, sizeof ls->stat_names[i]);
+        int printable = len > 0 && len < sizeof ls->stat_names[i];
+        for (size_t k = 0; printable && k < len; k++) printable = name[k] > ' ' && name[k] < 127;
+        if (!printable || !isfinite(unpack_double(ls->acc[ACC_STATS + i])))
+            BAD("running statistic %d has a name that is not printable text or a value that is not finite", i);
+    }
+    if (!why[0] && !uses_stream(tr)) {
+        const int64_t n = tr->rd->train.n, cursor = st->data_cursor, data_epoch = st->data_epoch;
+        const int64_t want_cursor = batch * B < n ? batch * B : n;
+        if (batch > 0 && (data_epoch != epoch + 1 || cursor != want_cursor))
+            BAD("the data position (epoch %lld, row %lld) is not where batch %lld of epoch %lld puts it (epoch %lld, row "
+                "%lld)", (long long)data_epoch, (long long)cursor, (long long)batch, (long long)epoch + 1,
+                (long long)epoch + 1, (long long)want_cursor);
+        else if (batch == 0 && (data_epoch != epoch || cursor < 0 || cursor > n))
+            BAD("the data position (epoch %lld, row %lld) is not the end of epoch %lld", (long long)data_epoch,
+                (long long)cursor, (long long)epoch);
+    }
+#undef BAD
+    if (!why[0]) return 0;
+    return ex_fail(err, "%s: the checkpoint's loop state does not fit the spec: %s. The file is damaged or was "
+                        "edited; nothing was changed. Resume from an earlier checkpoint (checkpoints/KEPT lists them) "
+                        "by naming it in checkpoints/LATEST, or start the run again",
+                   ckpt, why);
+}
+
 static int load_latest(Trainer *tr, ExError *err) {
     char path[4200];
     snprintf(path, sizeof path, "%s/checkpoints/LATEST", tr->run_dir);
@@ -973,6 +1044,7 @@ static int load_latest(Trainer *tr, ExError *err) {
                             "weights with another spec use: exprun SPEC --init-from %s", tr->run_dir, ckpt, ckpt);
     }
     free(ckpt_spec);
+    if (check_loop_state(tr, &st, &ls, ckpt, err) != 0) return -1;
     /* A kill after LATEST was published but before the old checkpoints were removed leaves
      * one too many: tidy up before going on (the last epochs may write no new checkpoint). */
     char dir[4300];
@@ -1100,6 +1172,11 @@ int command_resume(const char *run_dir, int quiet, int progress) {
         }
     } else if (load_latest(&tr, &err) != 0 || restore_history(&tr, &err) != 0) {
         fprintf(stderr, "exprun: %s\n", err.msg);
+        /* A run killed outright still says `running`; holding its lock, we know it is not. */
+        snprintf(path, sizeof path, "%s/status", run_dir);
+        char *was = read_file(path, NULL, NULL);
+        if (was && strcmp(was, "running\n") == 0) rundir_set_status(run_dir, "failed", NULL);
+        free(was);
         goto done;
     }
     if (tr.epoch >= spec.train.epochs && tr.batch_in_epoch == 0) {

@@ -1,0 +1,262 @@
+/* test_trust.c — what exprun reads back from its own run directories is checked before it is
+ * used (docs/reliability.md, "Damaged files"). A small run is stopped mid-epoch with a
+ * checkpoint; each case damages a copy of that run directory the way a flipped bit, an edited
+ * file or a hostile user would, and resumes it. Every case must end in a clear refusal (exit 3,
+ * the file and what was wrong named, nothing overwritten, status not left `running`) or, for
+ * damage that changes nothing the run uses, in the same bits as the undamaged resume. */
+#include <hdf5.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runcheck.h"
+#include "testutil.h"
+
+static char *tmp;
+static char spec_path[1024], ref_dir[1024], stopped_dir[1024];
+
+static const char *in_tmp(const char *name) {
+    static char bufs[8][1100];
+    static int k = 0;
+    char *b = bufs[k++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", tmp, name);
+    return b;
+}
+
+static int log_has(const char *log, const char *a, const char *b) {
+    char *text = rc_slurp(log);
+    int ok = text && strstr(text, a) && (!b || strstr(text, b));
+    if (!ok) fprintf(stderr, "\n  %s lacks '%s'%s%s: %s\n", log, a, b ? " / " : "", b ? b : "", text ? text : "(none)");
+    free(text);
+    return ok;
+}
+
+static int run_logged(const char *const *args, const char *log) {
+    unlink(log);
+    return rc_run(args, log);
+}
+
+/* 30 epochs of a small denoising autoencoder (23 steps each, after the validation split), stopped
+ * after step 30 — epoch 1, batch 7 — with a checkpoint, and the same run never stopped as the reference. */
+static void make_runs(void) {
+    char data_path[1100], text[2048];
+    snprintf(data_path, sizeof data_path, "%s/data.h5", tmp);
+    rc_make_table(data_path, 400, 5);
+    snprintf(text, sizeof text,
+             "version: 1\nname: trust\nseed: 7\nthreads: 1\n"
+             "data: {source: hdf5, path: %s, dataset: x}\n"
+             "model:\n  type: autoencoder\n  code: 6\n  hidden: [{units: 16, activation: tanh}]\n"
+             "  noise: {type: masking, rate: 0.2}\n"
+             "loss: squared_error\noptimizer: {type: adam, lr: 0.01}\nschedule: {type: cosine}\n"
+             "train: {epochs: 30, batch_size: 16}\noutput: {root: %s/results}\n",
+             data_path, tmp);
+    snprintf(spec_path, sizeof spec_path, "%s/spec.yaml", tmp);
+    rc_write_text(spec_path, text);
+    snprintf(ref_dir, sizeof ref_dir, "%s/ref", tmp);
+    snprintf(stopped_dir, sizeof stopped_dir, "%s/stopped", tmp);
+    const char *ref[] = {spec_path, "--out", ref_dir, "--quiet", NULL};
+    const char *stop[] = {spec_path, "--out", stopped_dir, "--quiet", NULL};
+    int ref_rc = run_logged(ref, in_tmp("ref.log"));
+    setenv("EXPRUN_STOP_AFTER_STEPS", "30", 1);
+    int stop_rc = run_logged(stop, in_tmp("stopped.log"));
+    unsetenv("EXPRUN_STOP_AFTER_STEPS");
+    if (ref_rc != 0 || stop_rc != 128 + SIGTERM) {
+        fprintf(stderr, "test_trust: the runs to damage could not be made (%d, %d)\n", ref_rc, stop_rc);
+        exit(1);
+    }
+}
+
+/* A fresh copy of the stopped run, as a SIGKILL would have left it (status `running`). */
+static const char *fresh_copy(const char *name) {
+    const char *dir = in_tmp(name);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", dir, stopped_dir, dir);
+    CU_ASSERT_FATAL(run_command(cmd) == 0);
+    char status[1200];
+    snprintf(status, sizeof status, "%s/status", dir);
+    rc_write_text(status, "running\n");
+    return dir;
+}
+
+/* ---- editing a checkpoint in place with HDF5 ---------------------------------------------- */
+
+static void set_attr_i64(const char *file, const char *obj, const char *name, long long value) {
+    hid_t f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    hid_t o = H5Oopen(f, obj, H5P_DEFAULT);
+    CU_ASSERT_FATAL(o >= 0);
+    hid_t a = H5Aopen(o, name, H5P_DEFAULT);
+    CU_ASSERT_FATAL(a >= 0);
+    int64_t v = value;
+    CU_ASSERT(H5Awrite(a, H5T_NATIVE_INT64, &v) >= 0);
+    H5Aclose(a);
+    H5Oclose(o);
+    H5Fclose(f);
+}
+
+static long long get_attr_i64(const char *file, const char *obj, const char *name) {
+    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t a = H5Aopen_by_name(f, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    int64_t v = 0;
+    H5Aread(a, H5T_NATIVE_INT64, &v);
+    H5Aclose(a);
+    H5Fclose(f);
+    return (long long)v;
+}
+
+/* Element i of a 1-D uint64 dataset: set to value (xor_mask 0) or xor'ed with xor_mask. */
+static void edit_u64(const char *file, const char *dset, int i, unsigned long long value, unsigned long long xor_mask) {
+    hid_t f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    hid_t d = H5Dopen(f, dset, H5P_DEFAULT);
+    CU_ASSERT_FATAL(d >= 0);
+    hid_t space = H5Dget_space(d);
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    CU_ASSERT_FATAL(n > i);
+    uint64_t *buf = calloc((size_t)n, sizeof *buf);
+    H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    buf[i] = xor_mask ? buf[i] ^ xor_mask : value;
+    CU_ASSERT(H5Dwrite(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    free(buf);
+    H5Sclose(space);
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
+/* The bytes of a file, to show that a refusal overwrote nothing. */
+static char *bytes_of(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    *len = fread(b, 1, (size_t)n, f);
+    fclose(f);
+    return b;
+}
+
+static int same_bytes(const char *a_path, const char *b_path) {
+    size_t na = 0, nb = 0;
+    char *a = bytes_of(a_path, &na), *b = bytes_of(b_path, &nb);
+    int same = a && b && na == nb && memcmp(a, b, na) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+/* Resume dir, whose LATEST checkpoint was damaged: exit 3, the log names the checkpoint and
+ * each of the words given; the checkpoint, results.h5 and metrics.csv are as they were, and
+ * status is `failed` (it said `running`, which the held lock proves false). */
+static void expect_refused(const char *dir, const char *what, const char *word) {
+    char *ckpt = rc_latest_checkpoint(dir);
+    CU_ASSERT_FATAL(ckpt != NULL);
+    char saved[1300], results[1300], saved_results[1300], status[1300];
+    snprintf(saved, sizeof saved, "%s.before", ckpt);
+    snprintf(results, sizeof results, "%s/results.h5", dir);
+    snprintf(saved_results, sizeof saved_results, "%s/results.h5.before", tmp);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s' '%s'", ckpt, saved, results, saved_results);
+    CU_ASSERT_FATAL(run_command(cmd) == 0);
+    const char *args[] = {"resume", dir, "--quiet", NULL};
+    const char *log = in_tmp("resume.log");
+    int rc = run_logged(args, log);
+    if (rc != 3) fprintf(stderr, "\n  %s: resume exited %d, expected 3\n", what, rc);
+    CU_ASSERT_EQUAL(rc, 3);
+    CU_ASSERT(log_has(log, ckpt, word));
+    CU_ASSERT(same_bytes(ckpt, saved));
+    CU_ASSERT(same_bytes(results, saved_results));
+    snprintf(status, sizeof status, "%s/status", dir);
+    char *s = rc_slurp(status);
+    CU_ASSERT(s && strcmp(s, "failed\n") == 0);
+    free(s);
+    unlink(saved);
+    free(ckpt);
+}
+
+/* ---- 1. loop state ------------------------------------------------------------------------ */
+
+static void test_loop_state(void) {
+    const char *dir = fresh_copy("epoch-negative");
+    char *ckpt = rc_latest_checkpoint(dir);
+    CU_ASSERT_EQUAL_FATAL(get_attr_i64(ckpt, "/", "epoch"), 1);
+    set_attr_i64(ckpt, "/", "epoch", -3);
+    expect_refused(dir, "epoch -3", "epoch -3 is outside [0, 30]");
+    free(ckpt);
+
+    dir = fresh_copy("epoch-bit31");
+    ckpt = rc_latest_checkpoint(dir);
+    set_attr_i64(ckpt, "/", "epoch", 1LL ^ (1LL << 31));
+    expect_refused(dir, "epoch bit 31", "is outside [0, 30]");
+    free(ckpt);
+
+    dir = fresh_copy("epoch-1000");
+    ckpt = rc_latest_checkpoint(dir);
+    set_attr_i64(ckpt, "/", "epoch", 1000);
+    expect_refused(dir, "epoch 1000", "epoch 1000 is outside [0, 30]");
+    free(ckpt);
+
+    dir = fresh_copy("step-off");
+    ckpt = rc_latest_checkpoint(dir);
+    set_attr_i64(ckpt, "/", "step", 31);
+    expect_refused(dir, "step 31", "step 31 is not epoch 1");
+    free(ckpt);
+
+    dir = fresh_copy("adam-t");
+    ckpt = rc_latest_checkpoint(dir);
+    set_attr_i64(ckpt, "/optimizer", "t", 1LL << 62);
+    expect_refused(dir, "Adam t = 2^62", "update count t = 4611686018427387904");
+    free(ckpt);
+
+    /* /state/loop_sums: [loss, rows, grad norm, kept steps, skipped steps, batch position, …] */
+    dir = fresh_copy("batch-flip");
+    ckpt = rc_latest_checkpoint(dir);
+    edit_u64(ckpt, "/state/loop_sums", 5, 0, 1ULL << 20);
+    expect_refused(dir, "batch position flipped", "batch position 1048583 is outside [0, 23)");
+    free(ckpt);
+
+    dir = fresh_copy("kept-flip");
+    ckpt = rc_latest_checkpoint(dir);
+    edit_u64(ckpt, "/state/loop_sums", 3, 0, 1ULL << 1);
+    expect_refused(dir, "kept steps flipped", "do not add up to its batch position 7");
+    free(ckpt);
+
+    dir = fresh_copy("rng-zero");
+    ckpt = rc_latest_checkpoint(dir);
+    for (int i = 0; i < 4; i++) edit_u64(ckpt, "/state/rng_noise", i, 0, 0);
+    expect_refused(dir, "zero RNG", "all zeros");
+    free(ckpt);
+
+    dir = fresh_copy("cursor");
+    ckpt = rc_latest_checkpoint(dir);
+    set_attr_i64(ckpt, "/state", "data_cursor", 96);
+    expect_refused(dir, "data cursor", "is not where batch 7 of epoch 2 puts it");
+    free(ckpt);
+
+    /* The undamaged copy resumes to the reference, bit for bit: the checks refuse no good file. */
+    dir = fresh_copy("undamaged");
+    const char *args[] = {"resume", dir, "--quiet", NULL};
+    CU_ASSERT_EQUAL(run_logged(args, in_tmp("undamaged.log")), 0);
+    CU_ASSERT(rc_same_run(ref_dir, dir, 1));
+}
+
+int main(void) {
+    tmp = make_temp_dir("trust");
+    if (!tmp) return 1;
+    unsetenv("EXPRUN_STOP_AFTER_STEPS");
+    unsetenv("EXPRUN_TEST_PUBLISH_PAUSE_US");
+    make_runs();
+    TestCase cases[] = {
+        {"loop state out of range (epoch, step, batch, t, RNG, cursor): exit 3, nothing changed", test_loop_state},
+        {NULL, NULL}};
+    int rc = run_tests("trust", cases);
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    if (rc == 0) run_command(cmd);
+    else fprintf(stderr, "test_trust: files kept in %s\n", tmp);
+    free(tmp);
+    return rc;
+}
