@@ -162,6 +162,7 @@ int checkpoint_save(const char *path, const Params *p, const Optimizer *opt,
 static int check_header(H5Reader *r, CheckpointInfo *info, char **spec_out, ExError *err) {
     const char *path = h5r_path(r);
     memset(info, 0, sizeof *info);
+    if (h5r_refuse_links(r, err)) return -1;
     if (!h5r_has_attr(r, "/", "exprun_format"))
         return ex_fail(err, "%s: not an exprun checkpoint (no exprun_format attribute)", path);
     if (h5r_attr_int(r, "/", "exprun_format", &info->format, err)) return -1;

@@ -539,6 +539,35 @@ done:
     return rc;
 }
 
+typedef struct LinkCtx {
+    char first[512];              /* the first link that is not a hard link, escaped */
+    int type;
+} LinkCtx;
+
+static herr_t find_non_hard_link(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+    LinkCtx *ctx = data;
+    (void)g;
+    if (info->type == H5L_TYPE_HARD) return 0;
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)name; *c && o + 8 < sizeof ctx->first; c++)
+        o += (size_t)snprintf(ctx->first + o, sizeof ctx->first - o, *c >= 32 && *c < 127 ? "%c" : "\\x%02x", *c);
+    ctx->type = (int)info->type;
+    return 1;   /* stop: one is enough to refuse the file */
+}
+
+int h5r_refuse_links(const H5Reader *r, ExError *err) {
+    H5Quiet q;
+    h5_quiet_begin(&q);
+    LinkCtx ctx = {"", 0};
+    herr_t e = H5Lvisit(r->file, H5_INDEX_NAME, H5_ITER_INC, find_non_hard_link, &ctx);
+    h5_quiet_end(&q);
+    if (e < 0) return ex_fail(err, "%s: its groups cannot be listed: the file is damaged", r->path);
+    if (e == 0) return 0;
+    return ex_fail(err, "%s: /%s is %s link, which exprun never writes: refusing a file whose reads could be sent "
+                        "elsewhere (the file was edited or is not exprun's)",
+                   r->path, ctx.first, ctx.type == H5L_TYPE_SOFT ? "a soft" : ctx.type == H5L_TYPE_EXTERNAL ? "an external" : "a user-defined");
+}
+
 /* --- tables ---------------------------------------------------------------------------- */
 
 int h5r_read_table(const H5Reader *r, const char *dset, int *ncols, char ***names,

@@ -76,6 +76,11 @@ int h5r_attr_double(const H5Reader *r, const char *obj_path, const char *name, d
 int h5r_list_datasets(const H5Reader *r, const char *group, size_t *n, char ***paths,
                       ExError *err);
 
+/* Fails, naming it, if the file holds any soft, external or user-defined link: exprun's own
+ * files (checkpoints, results) have hard links only, and reading through another kind could
+ * open another file or another dataset than the one named. */
+int h5r_refuse_links(const H5Reader *r, ExError *err);
+
 /* A 1-D compound table (as h5doc_table writes) read back as doubles: *names (ncols) and *rows
  * (nrows × ncols, row-major) are malloc'd. Every field must be an integer or float scalar. */
 int h5r_read_table(const H5Reader *r, const char *dset, int *ncols, char ***names,

@@ -7,6 +7,8 @@
  * The message is padded with 0x80, zeros, and its bit length as a big-endian 64-bit number. */
 #include "sha256.h"
 
+#include <stdio.h>
+
 #include <string.h>
 
 static const uint32_t K[64] = {
@@ -92,16 +94,35 @@ void sha256_final(Sha256 *s, uint8_t digest[32]) {
     }
 }
 
-void sha256_hex(char out[65], const void *data, size_t len) {
-    Sha256 s;
+void sha256_final_hex(Sha256 *s, char out[65]) {
     uint8_t d[32];
-    sha256_init(&s);
-    sha256_update(&s, data, len);
-    sha256_final(&s, d);
+    sha256_final(s, d);
     static const char HEX[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {
         out[2 * i] = HEX[d[i] >> 4];
         out[2 * i + 1] = HEX[d[i] & 15];
     }
     out[64] = '\0';
+}
+
+void sha256_hex(char out[65], const void *data, size_t len) {
+    Sha256 s;
+    sha256_init(&s);
+    sha256_update(&s, data, len);
+    sha256_final_hex(&s, out);
+}
+
+int sha256_file_hex(char out[65], const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    Sha256 s;
+    sha256_init(&s);
+    unsigned char buf[1 << 16];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) sha256_update(&s, buf, got);
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) return -1;
+    sha256_final_hex(&s, out);
+    return 0;
 }

@@ -22,5 +22,9 @@ void sha256_final(Sha256 *s, uint8_t digest[32]);
 
 /* One-shot digest of data (len bytes) as 64 lower-case hex digits plus NUL. */
 void sha256_hex(char out[65], const void *data, size_t len);
+/* sha256_final as 64 hex digits plus NUL. */
+void sha256_final_hex(Sha256 *s, char out[65]);
+/* The digest of a whole file, as `sha256sum FILE` prints it; -1 (errno set) if it cannot be read. */
+int sha256_file_hex(char out[65], const char *path);
 
 #endif

@@ -11,6 +11,7 @@
 #include "checkpoint.h"
 #include "evaluate.h"
 #include "h5read.h"
+#include "latest.h"
 #include "rundata.h"
 #include "rundir.h"
 #include "spec/schema.h"
@@ -148,14 +149,13 @@ int command_sample(const char *run_dir, const char *prime, int length, double te
     memset(&rd, 0, sizeof rd);
     Model *model = NULL;
     H5Reader *r = NULL;
-    char *latest = NULL;
     if (spec.data.source != DATA_TEXT) {
         fprintf(stderr, "exprun: %s is not a text run (data.source is not text); nothing to sample\n", run_dir);
         status = EXIT_USAGE;
         goto done;
     }
     snprintf(path, sizeof path, "%s/results.h5", run_dir);
-    if (h5r_open(&r, path, &err) != 0) goto fail;
+    if (h5r_open(&r, path, &err) != 0 || h5r_refuse_links(r, &err) != 0) goto fail;
     int rank = 0;
     int64_t dims[8];
     if (h5r_shape(r, "/vocab/bytes", &rank, dims, &err) != 0) goto fail;
@@ -173,12 +173,14 @@ int command_sample(const char *run_dir, const char *prime, int length, double te
     rd.train.T = spec.data.seq_len;
     char warn[256];
     if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0) goto fail;
-    snprintf(path, sizeof path, "%s/checkpoints/LATEST", run_dir);
-    latest = read_file(path, NULL, &err);
-    if (!latest) goto fail;
-    latest[strcspn(latest, "\n")] = '\0';
-    snprintf(path, sizeof path, "%s/checkpoints/%s", run_dir, latest);
-    if (checkpoint_load_params_only(path, &model->params, 1, NULL, &err) != 0) goto fail;
+    LatestCheckpoint lc;
+    int found = latest_find(run_dir, &lc, &err);
+    if (found != 0) {
+        if (found == 1) ex_fail(&err, "no checkpoint to sample from: %s/checkpoints/LATEST does not exist", run_dir);
+        goto fail;
+    }
+    latest_warn_unverified(&lc, stderr);
+    if (checkpoint_load_params_only(lc.path, &model->params, 1, NULL, &err) != 0) goto fail;
     char *text = calloc((size_t)length + 1, 1);
     Rng rng;
     rng_seed(&rng, seed);
@@ -193,7 +195,6 @@ int command_sample(const char *run_dir, const char *prime, int length, double te
 fail:
     fprintf(stderr, "exprun: %s\n", err.msg);
 done:
-    free(latest);
     if (r) h5r_close(r);
     model_free(model);
     spec_free(&spec);

@@ -9,6 +9,7 @@
 #include "build.h"
 #include "checkpoint.h"
 #include "h5doc.h"
+#include "latest.h"
 #include "rundata.h"
 #include "rundir.h"
 #include "spec/spec.h"
@@ -134,7 +135,6 @@ int command_encode(int argc, char **argv) {
     memset(&rd, 0, sizeof rd);
     Dataset own = {0};
     Model *model = NULL;
-    char *latest = NULL;
     float *codes = NULL;
     double *row_loss = NULL, *row_sq = NULL;
     float *recon = NULL;
@@ -148,17 +148,14 @@ int command_encode(int argc, char **argv) {
     if (rundata_load(&spec, &rd, &err) != 0) goto fail;
     char warn[1024];
     if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0) goto fail;
-    char path[4400];
-    snprintf(path, sizeof path, "%s/checkpoints/LATEST", a.run_dir);
-    latest = read_file(path, NULL, &err);
-    if (!latest) {
-        ex_prefix(&err, "no checkpoint to encode with: ");
+    LatestCheckpoint lc;
+    int found = latest_find(a.run_dir, &lc, &err);
+    if (found != 0) {
+        if (found == 1) ex_fail(&err, "no checkpoint to encode with: %s/checkpoints/LATEST does not exist", a.run_dir);
         goto fail;
     }
-    latest[strcspn(latest, "\n")] = '\0';
-    char ckpt[4400];
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoints/%s", a.run_dir, latest);
-    if (checkpoint_load_params_only(ckpt, &model->params, 1, NULL, &err) != 0) goto fail;
+    latest_warn_unverified(&lc, stderr);
+    if (checkpoint_load_params_only(lc.path, &model->params, 1, NULL, &err) != 0) goto fail;
 
     const Dataset *ds = NULL;
     int is_split = access(a.data, F_OK) != 0 &&
@@ -199,10 +196,10 @@ int command_encode(int argc, char **argv) {
     char out[4400];
     if (a.out) snprintf(out, sizeof out, "%s", a.out);
     else default_out(out, sizeof out, a.run_dir, a.data);
-    if (write_codes(out, &a, &spec, ckpt, ds, codes, K, row_loss, row_sq, &err) != 0) goto fail;
+    if (write_codes(out, &a, &spec, lc.path, ds, codes, K, row_loss, row_sq, &err) != 0) goto fail;
     if (!a.quiet)
         printf("%s: %d codes of size %d%s, mean reconstruction error %.6g (%s), from %s\n", out, ds->n, K,
-               ds->labels ? " with labels" : "", ds->n ? mean_loss / ds->n : 0.0, loss_name(spec.loss), ckpt);
+               ds->labels ? " with labels" : "", ds->n ? mean_loss / ds->n : 0.0, loss_name(spec.loss), lc.path);
     status = EXIT_OK;
     goto done;
 fail:
@@ -212,7 +209,6 @@ done:
     free(row_loss);
     free(row_sq);
     free(recon);
-    free(latest);
     dataset_free(&own);
     model_free(model);
     rundata_free(&rd);

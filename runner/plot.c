@@ -20,6 +20,7 @@
 #include "build.h"
 #include "checkpoint.h"
 #include "h5read.h"
+#include "latest.h"
 #include "rundata.h"
 #include "rundir.h"
 #include "spec/spec.h"
@@ -104,7 +105,6 @@ static int load_images(const char *dir, PlotRun *r, ExError *err) {
     }
     int rc = -1;
     Model *model = NULL;
-    char *latest = NULL;
     float *codes = NULL;
     const Dataset *ds = rd.val.n > 0 ? &rd.val : &rd.train;
     int d = rd.n_input;
@@ -112,17 +112,16 @@ static int load_images(const char *dir, PlotRun *r, ExError *err) {
         rc = 0;
         goto done;
     }
-    char warn[512], path[4300];
+    char warn[512];
     if (build_model(&spec, &rd, &model, warn, sizeof warn, err) != 0) goto done;
-    snprintf(path, sizeof path, "%s/checkpoints/LATEST", dir);
-    latest = read_file(path, NULL, err);
-    if (!latest) {
-        ex_prefix(err, "no checkpoint to draw reconstructions from: ");
+    LatestCheckpoint lc;
+    int found = latest_find(dir, &lc, err);
+    if (found != 0) {
+        if (found == 1) ex_fail(err, "no checkpoint to draw reconstructions from: %s/checkpoints/LATEST does not exist", dir);
         goto done;
     }
-    latest[strcspn(latest, "\n")] = '\0';
-    snprintf(path, sizeof path, "%s/checkpoints/%s", dir, latest);
-    if (checkpoint_load_params_only(path, &model->params, 1, NULL, err) != 0) goto done;
+    latest_warn_unverified(&lc, stderr);
+    if (checkpoint_load_params_only(lc.path, &model->params, 1, NULL, err) != 0) goto done;
     int k = ds->n < 10 ? ds->n : 10;
     if (k > model->max_batch) k = model->max_batch;
     r->img_n = k;
@@ -136,7 +135,6 @@ static int load_images(const char *dir, PlotRun *r, ExError *err) {
     rc = 0;
 done:
     free(codes);
-    free(latest);
     model_free(model);
     rundata_free(&rd);
     spec_free(&spec);
@@ -151,6 +149,10 @@ int plot_run_load(const char *dir, int with_images, PlotRun *r, ExError *err) {
     snprintf(path, sizeof path, "%s/results.h5", dir);
     H5Reader *h = NULL;
     if (h5r_open(&h, path, err) != 0) return -1;
+    if (h5r_refuse_links(h, err) != 0) {
+        h5r_close(h);
+        return -1;
+    }
     int ncols = 0;
     char **names = NULL;
     int64_t nrows = 0;

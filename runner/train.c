@@ -29,6 +29,7 @@
 #include "h5doc.h"
 #include "h5read.h"
 #include "history.h"
+#include "latest.h"
 #include "parallel.h"
 #include "rundata.h"
 #include "rundir.h"
@@ -429,10 +430,9 @@ static int save_checkpoint(Trainer *tr, ExError *err) {
     CheckpointState st;
     pack_loop_state(tr, &ls, &st);
     if (checkpoint_save(path, &tr->model->params, &tr->opt, &st, tr->resolved, err) != 0) return -1;
-    /* LATEST names the newest complete checkpoint; older ones beyond keep_checkpoints go. */
-    char line[160];
-    snprintf(line, sizeof line, "%s\n", name);
-    if (write_file_atomic(dir, "LATEST", line, err) != 0) return -1;
+    /* LATEST names the newest complete checkpoint, with its digest (latest.h); older ones
+     * beyond keep_checkpoints go. */
+    if (latest_publish(dir, name, err) != 0) return -1;
     return prune_checkpoints(dir, name, tr->spec->train.keep_checkpoints, err);
 }
 
@@ -898,6 +898,10 @@ static int restore_history(Trainer *tr, ExError *err) {
     H5Reader *r = NULL;
     if (access(path, F_OK) != 0) return 0;   /* killed before the first epoch ended */
     if (h5r_open(&r, path, err) != 0) return -1;
+    if (h5r_refuse_links(r, err) != 0) {
+        h5r_close(r);
+        return -1;
+    }
     int ncols = 0;
     char **names = NULL;
     int64_t nrows = 0;
@@ -1022,15 +1026,9 @@ static int check_loop_state(const Trainer *tr, const CheckpointState *st, const 
                    ckpt, why);
 }
 
-static int load_latest(Trainer *tr, ExError *err) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/checkpoints/LATEST", tr->run_dir);
-    char *name = read_file(path, NULL, err);
-    if (!name) return ex_prefix(err, "no checkpoint to resume from: ");
-    name[strcspn(name, "\n")] = '\0';
-    char ckpt[4400];
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoints/%s", tr->run_dir, name);
-    free(name);
+static int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
+    const char *ckpt = lc->path;
+    if (!tr->quiet) latest_warn_unverified(lc, stderr);
     LoopState ls;
     CheckpointState st;
     memset(&ls, 0, sizeof ls);
@@ -1161,8 +1159,9 @@ int command_resume(const char *run_dir, int quiet, int progress) {
         fprintf(stderr, "exprun: %s\n", err.msg);
         goto done;
     }
-    snprintf(path, sizeof path, "%s/checkpoints/LATEST", run_dir);
-    if (access(path, F_OK) != 0 && errno == ENOENT) {
+    LatestCheckpoint lc;
+    int found = latest_find(run_dir, &lc, &err);
+    if (found == 1) {
         /* Stopped before its first checkpoint: nothing was kept that a fresh start would not
          * compute again bit for bit, so the run starts over from step 0 (from the weights of
          * --init-from, if it was started with them). */
@@ -1170,7 +1169,7 @@ int command_resume(const char *run_dir, int quiet, int progress) {
             fprintf(stderr, "exprun: %s\n", err.msg);
             goto done;
         }
-    } else if (load_latest(&tr, &err) != 0 || restore_history(&tr, &err) != 0) {
+    } else if (found < 0 || load_latest(&tr, &lc, &err) != 0 || restore_history(&tr, &err) != 0) {
         fprintf(stderr, "exprun: %s\n", err.msg);
         /* A run killed outright still says `running`; holding its lock, we know it is not. */
         snprintf(path, sizeof path, "%s/status", run_dir);

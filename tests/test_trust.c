@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "runcheck.h"
+#include "sha256.h"
 #include "testutil.h"
 
 static char *tmp;
 static char spec_path[1024], ref_dir[1024], stopped_dir[1024];
+static char *stopped_ckpt;     /* the checkpoint the stopped run wrote */
 
 static const char *in_tmp(const char *name) {
     static char bufs[8][1100];
@@ -63,7 +65,8 @@ static void make_runs(void) {
     setenv("EXPRUN_STOP_AFTER_STEPS", "30", 1);
     int stop_rc = run_logged(stop, in_tmp("stopped.log"));
     unsetenv("EXPRUN_STOP_AFTER_STEPS");
-    if (ref_rc != 0 || stop_rc != 128 + SIGTERM) {
+    stopped_ckpt = rc_latest_checkpoint(stopped_dir);
+    if (ref_rc != 0 || stop_rc != 128 + SIGTERM || !stopped_ckpt) {
         fprintf(stderr, "test_trust: the runs to damage could not be made (%d, %d)\n", ref_rc, stop_rc);
         exit(1);
     }
@@ -148,25 +151,36 @@ static int same_bytes(const char *a_path, const char *b_path) {
     return same;
 }
 
-/* Resume dir, whose LATEST checkpoint was damaged: exit 3, the log names the checkpoint and
- * each of the words given; the checkpoint, results.h5 and metrics.csv are as they were, and
- * status is `failed` (it said `running`, which the held lock proves false). */
-static void expect_refused(const char *dir, const char *what, const char *word) {
-    char *ckpt = rc_latest_checkpoint(dir);
-    CU_ASSERT_FATAL(ckpt != NULL);
-    char saved[1300], results[1300], saved_results[1300], status[1300];
-    snprintf(saved, sizeof saved, "%s.before", ckpt);
+/* LATEST of dir recorded again with the digest of the file it names, as if whoever changed the
+ * checkpoint had also rewritten LATEST: the checks behind the digest must hold on their own. */
+static void reseal(const char *dir) {
+    char *ckpt = rc_latest_checkpoint(dir), sha[65], latest[1300], text[300];
+    CU_ASSERT_FATAL(ckpt && sha256_file_hex(sha, ckpt) == 0);
+    snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", dir);
+    snprintf(text, sizeof text, "%s\nsha256 %s\n", strrchr(ckpt, '/') + 1, sha);
+    rc_write_text(latest, text);
+    free(ckpt);
+}
+
+/* Resume dir, whose checkpoint (the one the stopped run wrote) or LATEST was damaged: exit 3,
+ * the log names `named` (the checkpoint if NULL) and holds `word`; the checkpoint, results.h5
+ * and metrics.csv are as they were, and status is `failed` (it said `running`, which the held
+ * lock proves false). */
+static void expect_refused(const char *dir, const char *what, const char *named, const char *word) {
+    char ckpt[1300], saved[1300], results[1300], saved_results[1300], status[1300];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoints/%s", dir, strrchr(stopped_ckpt, '/') + 1);
+    snprintf(saved, sizeof saved, "%s/checkpoint.before", tmp);
     snprintf(results, sizeof results, "%s/results.h5", dir);
     snprintf(saved_results, sizeof saved_results, "%s/results.h5.before", tmp);
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s' '%s'", ckpt, saved, results, saved_results);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cp -P '%s' '%s' && cp '%s' '%s'", ckpt, saved, results, saved_results);
     CU_ASSERT_FATAL(run_command(cmd) == 0);
     const char *args[] = {"resume", dir, "--quiet", NULL};
     const char *log = in_tmp("resume.log");
     int rc = run_logged(args, log);
     if (rc != 3) fprintf(stderr, "\n  %s: resume exited %d, expected 3\n", what, rc);
     CU_ASSERT_EQUAL(rc, 3);
-    CU_ASSERT(log_has(log, ckpt, word));
+    CU_ASSERT(log_has(log, named ? named : ckpt, word));
     CU_ASSERT(same_bytes(ckpt, saved));
     CU_ASSERT(same_bytes(results, saved_results));
     snprintf(status, sizeof status, "%s/status", dir);
@@ -174,7 +188,6 @@ static void expect_refused(const char *dir, const char *what, const char *word) 
     CU_ASSERT(s && strcmp(s, "failed\n") == 0);
     free(s);
     unlink(saved);
-    free(ckpt);
 }
 
 /* ---- 1. loop state ------------------------------------------------------------------------ */
@@ -184,56 +197,65 @@ static void test_loop_state(void) {
     char *ckpt = rc_latest_checkpoint(dir);
     CU_ASSERT_EQUAL_FATAL(get_attr_i64(ckpt, "/", "epoch"), 1);
     set_attr_i64(ckpt, "/", "epoch", -3);
-    expect_refused(dir, "epoch -3", "epoch -3 is outside [0, 30]");
+    reseal(dir);
+    expect_refused(dir, "epoch -3", NULL, "epoch -3 is outside [0, 30]");
     free(ckpt);
 
     dir = fresh_copy("epoch-bit31");
     ckpt = rc_latest_checkpoint(dir);
     set_attr_i64(ckpt, "/", "epoch", 1LL ^ (1LL << 31));
-    expect_refused(dir, "epoch bit 31", "is outside [0, 30]");
+    reseal(dir);
+    expect_refused(dir, "epoch bit 31", NULL, "is outside [0, 30]");
     free(ckpt);
 
     dir = fresh_copy("epoch-1000");
     ckpt = rc_latest_checkpoint(dir);
     set_attr_i64(ckpt, "/", "epoch", 1000);
-    expect_refused(dir, "epoch 1000", "epoch 1000 is outside [0, 30]");
+    reseal(dir);
+    expect_refused(dir, "epoch 1000", NULL, "epoch 1000 is outside [0, 30]");
     free(ckpt);
 
     dir = fresh_copy("step-off");
     ckpt = rc_latest_checkpoint(dir);
     set_attr_i64(ckpt, "/", "step", 31);
-    expect_refused(dir, "step 31", "step 31 is not epoch 1");
+    reseal(dir);
+    expect_refused(dir, "step 31", NULL, "step 31 is not epoch 1");
     free(ckpt);
 
     dir = fresh_copy("adam-t");
     ckpt = rc_latest_checkpoint(dir);
     set_attr_i64(ckpt, "/optimizer", "t", 1LL << 62);
-    expect_refused(dir, "Adam t = 2^62", "update count t = 4611686018427387904");
+    reseal(dir);
+    expect_refused(dir, "Adam t = 2^62", NULL, "update count t = 4611686018427387904");
     free(ckpt);
 
     /* /state/loop_sums: [loss, rows, grad norm, kept steps, skipped steps, batch position, …] */
     dir = fresh_copy("batch-flip");
     ckpt = rc_latest_checkpoint(dir);
     edit_u64(ckpt, "/state/loop_sums", 5, 0, 1ULL << 20);
-    expect_refused(dir, "batch position flipped", "batch position 1048583 is outside [0, 23)");
+    reseal(dir);
+    expect_refused(dir, "batch position flipped", NULL, "batch position 1048583 is outside [0, 23)");
     free(ckpt);
 
     dir = fresh_copy("kept-flip");
     ckpt = rc_latest_checkpoint(dir);
     edit_u64(ckpt, "/state/loop_sums", 3, 0, 1ULL << 1);
-    expect_refused(dir, "kept steps flipped", "do not add up to its batch position 7");
+    reseal(dir);
+    expect_refused(dir, "kept steps flipped", NULL, "do not add up to its batch position 7");
     free(ckpt);
 
     dir = fresh_copy("rng-zero");
     ckpt = rc_latest_checkpoint(dir);
     for (int i = 0; i < 4; i++) edit_u64(ckpt, "/state/rng_noise", i, 0, 0);
-    expect_refused(dir, "zero RNG", "all zeros");
+    reseal(dir);
+    expect_refused(dir, "zero RNG", NULL, "all zeros");
     free(ckpt);
 
     dir = fresh_copy("cursor");
     ckpt = rc_latest_checkpoint(dir);
     set_attr_i64(ckpt, "/state", "data_cursor", 96);
-    expect_refused(dir, "data cursor", "is not where batch 7 of epoch 2 puts it");
+    reseal(dir);
+    expect_refused(dir, "data cursor", NULL, "is not where batch 7 of epoch 2 puts it");
     free(ckpt);
 
     /* The undamaged copy resumes to the reference, bit for bit: the checks refuse no good file. */
@@ -241,6 +263,112 @@ static void test_loop_state(void) {
     const char *args[] = {"resume", dir, "--quiet", NULL};
     CU_ASSERT_EQUAL(run_logged(args, in_tmp("undamaged.log")), 0);
     CU_ASSERT(rc_same_run(ref_dir, dir, 1));
+}
+
+/* ---- 2. the whole file against LATEST's digest ------------------------------------------- */
+
+static void test_digest(void) {
+    /* One byte of the file changed and LATEST left alone: refused before HDF5 reads it. */
+    const char *dir = fresh_copy("byte-changed");
+    char *ckpt = rc_latest_checkpoint(dir);
+    FILE *f = fopen(ckpt, "r+b");
+    CU_ASSERT_FATAL(f != NULL);
+    fseek(f, -100, SEEK_END);
+    int c = fgetc(f);
+    fseek(f, -100, SEEK_END);
+    fputc(c ^ 0x10, f);
+    fclose(f);
+    expect_refused(dir, "a byte changed", NULL, "was damaged or changed since");
+    free(ckpt);
+
+    /* A LATEST of the name alone (as exprun 0.1 wrote): resumed, with a warning, to the reference. */
+    dir = fresh_copy("legacy-latest");
+    char latest[1300], line[300];
+    snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", dir);
+    snprintf(line, sizeof line, "%s\n", strrchr(stopped_ckpt, '/') + 1);
+    rc_write_text(latest, line);
+    const char *args[] = {"resume", dir, NULL};
+    const char *log = in_tmp("legacy.log");
+    CU_ASSERT_EQUAL(run_logged(args, log), 0);
+    CU_ASSERT(log_has(log, "warning: checkpoints/LATEST records no checksum", NULL));
+    CU_ASSERT(rc_same_run(ref_dir, dir, 1));
+}
+
+/* ---- 3. LATEST and links confined to the run ------------------------------------------------ */
+
+static void write_latest(const char *dir, const char *text) {
+    char latest[1300];
+    snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", dir);
+    unlink(latest);
+    rc_write_text(latest, text);
+}
+
+static void add_link(const char *file, int external) {
+    hid_t f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    herr_t e = external ? H5Lcreate_external(stopped_ckpt, "/model", f, "/borrowed", H5P_DEFAULT, H5P_DEFAULT)
+                        : H5Lcreate_soft("/model", f, "/alias", H5P_DEFAULT, H5P_DEFAULT);
+    CU_ASSERT(e >= 0);
+    H5Fclose(f);
+}
+
+static void test_confined(void) {
+    char latest[1300], text[1300];
+    const char *dir = fresh_copy("latest-other-run");
+    snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", dir);
+    char *ref_ckpt = rc_latest_checkpoint(ref_dir);
+    snprintf(text, sizeof text, "../../ref/checkpoints/%s\n", strrchr(ref_ckpt, '/') + 1);
+    free(ref_ckpt);
+    write_latest(dir, text);
+    expect_refused(dir, "LATEST into another run", latest, "does not name a checkpoint of this run");
+
+    dir = fresh_copy("latest-passwd");
+    snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", dir);
+    write_latest(dir, "../../../../../../../../etc/passwd\n");
+    expect_refused(dir, "LATEST = /etc/passwd", latest, "\"../../../../../../../../etc/passwd\\n\"");
+
+    dir = fresh_copy("latest-bytes");
+    snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", dir);
+    write_latest(dir, "epoch-\001\033[2J\377.h5\n");
+    expect_refused(dir, "LATEST with control bytes", latest, "epoch-\\x01\\x1b[2J\\xff.h5\\n");
+
+    dir = fresh_copy("latest-symlink");
+    snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", dir);
+    unlink(latest);
+    char target[1300];
+    snprintf(target, sizeof target, "%s/checkpoints/LATEST", ref_dir);
+    CU_ASSERT_FATAL(symlink(target, latest) == 0);
+    expect_refused(dir, "LATEST a symbolic link", latest, "is a symbolic link");
+
+    /* the checkpoint itself a symbolic link to the same file elsewhere */
+    dir = fresh_copy("ckpt-symlink");
+    char *ckpt = rc_latest_checkpoint(dir), cmd[8192];
+    snprintf(cmd, sizeof cmd, "mv '%s' '%s/elsewhere.h5' && ln -s '%s/elsewhere.h5' '%s'", ckpt, tmp, tmp, ckpt);
+    CU_ASSERT_FATAL(run_command(cmd) == 0);
+    expect_refused(dir, "checkpoint a symbolic link", ckpt, "is a symbolic link, not a plain file");
+    free(ckpt);
+
+    /* soft and external links inside the checkpoint, LATEST resealed */
+    for (int external = 0; external < 2; external++) {
+        dir = fresh_copy(external ? "external-link" : "soft-link");
+        ckpt = rc_latest_checkpoint(dir);
+        add_link(ckpt, external);
+        reseal(dir);
+        expect_refused(dir, external ? "external link" : "soft link", ckpt,
+                       external ? "/borrowed is an external link" : "/alias is a soft link");
+        free(ckpt);
+    }
+
+    /* a soft link in results.h5 */
+    dir = fresh_copy("results-link");
+    char results[1300];
+    snprintf(results, sizeof results, "%s/results.h5", dir);
+    hid_t f = H5Fopen(results, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    CU_ASSERT(H5Lcreate_soft("/metrics", f, "/alias", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    /* expect_refused compares results.h5 with its copy taken after this edit */
+    expect_refused(dir, "soft link in results.h5", results, "/alias is a soft link");
 }
 
 int main(void) {
@@ -251,6 +379,8 @@ int main(void) {
     make_runs();
     TestCase cases[] = {
         {"loop state out of range (epoch, step, batch, t, RNG, cursor): exit 3, nothing changed", test_loop_state},
+        {"the checkpoint's bytes against LATEST's SHA-256; a LATEST without one warns", test_digest},
+        {"LATEST, the checkpoint and HDF5 links confined to the run: exit 3, bytes escaped", test_confined},
         {NULL, NULL}};
     int rc = run_tests("trust", cases);
     char cmd[1100];
@@ -258,5 +388,6 @@ int main(void) {
     if (rc == 0) run_command(cmd);
     else fprintf(stderr, "test_trust: files kept in %s\n", tmp);
     free(tmp);
+    free(stopped_ckpt);
     return rc;
 }

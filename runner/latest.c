@@ -1,0 +1,134 @@
+/* latest.c — publish and read checkpoints/LATEST (layout and rules in latest.h). */
+#include "latest.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rundir.h"
+#include "sha256.h"
+
+#define LATEST_MAX_BYTES 4096
+
+int latest_publish(const char *dir, const char *name, ExError *err) {
+    char path[4400], sha[65], text[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (sha256_file_hex(sha, path) != 0)
+        return ex_fail(err, "cannot read back %s to record its checksum: %s", path, strerror(errno));
+    snprintf(text, sizeof text, "%s\nsha256 %s\n", name, sha);
+    return write_file_atomic(dir, "LATEST", text, err);
+}
+
+/* text (len bytes) with anything but printable ASCII as \n, \t or \xHH; "..." if cut to fit cap. */
+static void escape_bytes(char *out, size_t cap, const char *text, size_t len) {
+    size_t o = 0, i = 0;
+    for (; i < len && o + 8 < cap; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '\n') o += (size_t)snprintf(out + o, cap - o, "\\n");
+        else if (c == '\t') o += (size_t)snprintf(out + o, cap - o, "\\t");
+        else if (c == '\\' || c == '"') o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
+        else if (c < 32 || c > 126) o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+        else out[o++] = (char)c;
+    }
+    snprintf(out + o, cap - o, "%s", i < len ? "..." : "");
+}
+
+/* epoch-E-step-S.h5 with E and S digits: the only names save_checkpoint writes. */
+static int is_checkpoint_name(const char *s) {
+    if (strncmp(s, "epoch-", 6) != 0) return 0;
+    s += 6;
+    if (!(*s >= '0' && *s <= '9')) return 0;
+    while (*s >= '0' && *s <= '9') s++;
+    if (strncmp(s, "-step-", 6) != 0) return 0;
+    s += 6;
+    if (!(*s >= '0' && *s <= '9')) return 0;
+    while (*s >= '0' && *s <= '9') s++;
+    return strcmp(s, ".h5") == 0;
+}
+
+static int is_hex64(const char *s) {
+    for (int i = 0; i < 64; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+int latest_find(const char *run_dir, LatestCheckpoint *out, ExError *err) {
+    memset(out, 0, sizeof *out);
+    char dir[4200], latest[4300];
+    snprintf(dir, sizeof dir, "%s/checkpoints", run_dir);
+    snprintf(latest, sizeof latest, "%s/LATEST", dir);
+    struct stat st;
+    if (lstat(dir, &st) != 0) {
+        if (errno == ENOENT) return 1;
+        return ex_fail(err, "cannot look at %s: %s", dir, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return ex_fail(err, "%s is %s, not a directory of the run: refusing to read checkpoints through it", dir,
+                       S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+    if (lstat(latest, &st) != 0) {
+        if (errno == ENOENT) return 1;
+        return ex_fail(err, "cannot look at %s: %s", latest, strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode))
+        return ex_fail(err, "%s is %s, not a plain file: refusing to follow it", latest,
+                       S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+    if (st.st_size > LATEST_MAX_BYTES)
+        return ex_fail(err, "%s is %lld bytes; it holds one checkpoint name and its checksum (under %d bytes): "
+                            "the file is damaged",
+                       latest, (long long)st.st_size, LATEST_MAX_BYTES);
+    size_t len = 0;
+    char *text = read_file(latest, &len, err);
+    if (!text) return -1;
+    char shown[300];
+    escape_bytes(shown, sizeof shown, text, len);
+    /* line 1: the name; line 2 (optional): "sha256 HEX"; nothing else */
+    char *nl = memchr(text, '\n', len);
+    size_t name_len = nl ? (size_t)(nl - text) : len;
+    char *rest = nl ? nl + 1 : text + len;
+    size_t rest_len = len - (size_t)(rest - text);
+    int rc = 0;
+    if (name_len == 0 || name_len >= sizeof out->name || memchr(text, '\0', name_len) ||
+        (text[name_len] = '\0', !is_checkpoint_name(text)))
+        rc = ex_fail(err, "%s holds \"%s\", which does not name a checkpoint of this run (a file epoch-E-step-S.h5 "
+                          "in %s): refusing to open it. The file is damaged or was edited; name one of the files "
+                          "checkpoints/KEPT lists in it",
+                     latest, shown, dir);
+    int has_digest = rest_len > 0;
+    if (rc == 0 && has_digest &&
+        !(rest_len == 7 + 64 + 1 && strncmp(rest, "sha256 ", 7) == 0 && is_hex64(rest + 7) && rest[71] == '\n'))
+        rc = ex_fail(err, "%s holds \"%s\": after the checkpoint's name, expected one line \"sha256 <64 hex digits>\". "
+                          "The file is damaged or was edited",
+                     latest, shown);
+    if (rc == 0) {
+        snprintf(out->name, sizeof out->name, "%s", text);
+        snprintf(out->path, sizeof out->path, "%s/%s", dir, out->name);
+        if (lstat(out->path, &st) != 0)
+            rc = ex_fail(err, "%s names %s: %s", latest, out->path, strerror(errno));
+        else if (!S_ISREG(st.st_mode))
+            rc = ex_fail(err, "%s names %s, which is %s, not a plain file: refusing to follow it", latest, out->path,
+                         S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+    }
+    if (rc == 0 && has_digest) {
+        char want[65], got[65];
+        memcpy(want, rest + 7, 64);
+        want[64] = '\0';
+        if (sha256_file_hex(got, out->path) != 0)
+            rc = ex_fail(err, "cannot read %s: %s", out->path, strerror(errno));
+        else if (strcmp(got, want) != 0)
+            rc = ex_fail(err, "%s: its SHA-256 is %s, but checkpoints/LATEST recorded %s when it was written: the "
+                              "file was damaged or changed since, and nothing of it was used. Name an earlier checkpoint "
+                              "(checkpoints/KEPT lists them) in LATEST, or start the run again",
+                         out->path, got, want);
+        else out->verified = 1;
+    }
+    free(text);
+    return rc;
+}
+
+void latest_warn_unverified(const LatestCheckpoint *lc, FILE *f) {
+    if (lc->verified) return;
+    fprintf(f, "exprun: warning: checkpoints/LATEST records no checksum for %s (an older exprun wrote it): the "
+               "file cannot be checked against the one that was saved\n",
+            lc->path);
+}

@@ -1,0 +1,36 @@
+/* latest.h — checkpoints/LATEST: which checkpoint of a run is the newest complete one, and the
+ * SHA-256 of that file's bytes, so that a resume refuses a checkpoint damaged or changed since.
+ *
+ *   RUN_DIR/checkpoints/LATEST   epoch-0003-step-00000420.h5
+ *                                sha256 3f1c…   (64 hex digits of the whole file, as sha256sum)
+ *
+ * What LATEST names is confined to the run: a plain file name of the form epoch-E-step-S.h5 in
+ * RUN_DIR/checkpoints, a regular file and not a symbolic link (nor is checkpoints/ one), so a
+ * damaged or hostile LATEST can open neither another run's checkpoint nor /etc/passwd. Its bytes
+ * are printed escaped in errors. A LATEST of the first line alone (exprun 0.1 wrote those) is
+ * still read, unverified: callers say so with latest_warn_unverified. */
+#ifndef EXPRUN_LATEST_H
+#define EXPRUN_LATEST_H
+
+#include <stdio.h>
+
+#include "error.h"
+
+typedef struct LatestCheckpoint {
+    char name[128];       /* epoch-E-step-S.h5 */
+    char path[4400];      /* RUN_DIR/checkpoints/NAME */
+    int verified;         /* LATEST recorded a digest and the file matches it */
+} LatestCheckpoint;
+
+/* Record dir/name (a checkpoint just published in dir = RUN_DIR/checkpoints) in dir/LATEST with
+ * its digest, atomically. */
+int latest_publish(const char *dir, const char *name, ExError *err);
+
+/* The checkpoint RUN_DIR/checkpoints/LATEST names, checked as above. Returns 0 when found and
+ * sound, 1 when the run has no LATEST (no checkpoint yet), -1 with an error otherwise. */
+int latest_find(const char *run_dir, LatestCheckpoint *out, ExError *err);
+
+/* One line on f saying that lc's checkpoint could not be verified, if it could not. */
+void latest_warn_unverified(const LatestCheckpoint *lc, FILE *f);
+
+#endif
