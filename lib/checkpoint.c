@@ -6,6 +6,7 @@
 #include "checkpoint.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,12 @@
 #endif
 
 #define PATH_CAP 256
+
+/* Checksums are over the values' bytes in little-endian order, which is how they are in memory
+ * on the machines exprun builds for (and how numpy's tobytes() gives them from the file). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "checkpoint checksums are defined over little-endian bytes: add a byte swap for this machine"
+#endif
 
 static const char *kind_name(int kind) {
     switch (kind) {
@@ -73,12 +80,20 @@ int checkpoint_state_add(CheckpointState *st, const char *name, CkptKind kind, s
 
 /* --- save ------------------------------------------------------------------------------ */
 
+/* The dataset's SHA-256 as its attribute sha256 (hex), checked on every load. */
+static void add_checksum(H5Doc *doc, const char *path, const void *data, size_t bytes) {
+    char sha[65];
+    sha256_hex(sha, data, bytes);
+    h5doc_attr_str(doc, path, "sha256", sha);
+}
+
 static void add_buffers(H5Doc *doc, const Params *p, const char *group, const float *base) {
     char path[PATH_CAP];
     for (int i = 0; i < p->count; i++) {
         const ParamView *v = &p->views[i];
         snprintf(path, sizeof path, "%s/%s", group, v->name);
         h5doc_floats(doc, path, v->rank, v->shape, base + v->offset);
+        add_checksum(doc, path, base + v->offset, v->size * sizeof(float));
     }
 }
 
@@ -90,6 +105,10 @@ static int add_extra(H5Doc *doc, const CkptExtra *e, ExError *err) {
     char path[PATH_CAP];
     snprintf(path, sizeof path, "/state/%s", e->name);
     int shape[1] = {(int)e->count};
+    char k;
+    size_t size;
+    kind_dtype(e->kind, &k, &size);
+    if (size) add_checksum(doc, path, e->data, e->count * size);
     switch (e->kind) {
     case CKPT_U64: return h5doc_uint64s(doc, path, 1, shape, e->data);
     case CKPT_F32: return h5doc_floats(doc, path, 1, shape, e->data);
@@ -116,6 +135,7 @@ int checkpoint_save(const char *path, const Params *p, const Optimizer *opt,
     h5doc_attr_int(doc, "/", "step", st ? st->step : 0);
     h5doc_attr_int(doc, "/", "epoch", st ? st->epoch : 0);
     h5doc_attr_str(doc, "/", "spec_sha256", sha);
+    h5doc_attr_str(doc, "/", "checksums", "sha256");   /* every dataset has its sha256 */
     h5doc_string(doc, "/spec", spec);
 
     char vpath[PATH_CAP];
@@ -187,6 +207,7 @@ static int check_header(H5Reader *r, CheckpointInfo *info, char **spec_out, ExEr
     }
     if (spec_out) *spec_out = spec;
     else free(spec);
+    info->checksummed = h5r_has_attr(r, "/", "checksums");
     if (h5r_has_attr(r, "/optimizer", "type")) {
         char *type = NULL;
         if (h5r_attr_str(r, "/optimizer", "type", &type, err)) return -1;
@@ -310,30 +331,82 @@ static int check_state(H5Reader *r, const CheckpointState *st, ExError *err) {
 
 /* --- load: reads ----------------------------------------------------------------------- */
 
+/* Everything is read into staging buffers and checked — each dataset against its sha256, the
+ * floats for finite values — before any of it is copied over the model, optimizer and state:
+ * a damaged file changes nothing. The price is a second copy of the parameters while loading. */
+
+/* dset's values (bytes) against its attribute sha256, when the file has checksums. */
+static int verify_checksum(H5Reader *r, const char *dset, const void *data, size_t bytes, int checksummed,
+                           ExError *err) {
+    if (!checksummed) return 0;
+    if (!h5r_has_attr(r, dset, "sha256"))
+        return ex_fail(err, "%s: %s has no sha256 attribute, though the file says every dataset has one: the "
+                       "file is damaged or was edited, and nothing of it was used", h5r_path(r), dset);
+    char *want = NULL, got[65];
+    if (h5r_attr_str(r, dset, "sha256", &want, err)) return -1;
+    sha256_hex(got, data, bytes);
+    int same = strcmp(want, got) == 0;
+    if (!same)
+        ex_fail(err, "%s: the values of %s do not match their checksum (SHA-256 %s, recorded %.64s): the file is "
+                "damaged or was edited, and nothing of it was used", h5r_path(r), dset, got, want);
+    free(want);
+    return same ? 0 : -1;
+}
+
+/* Parameters, moments and carried state are written from finite values only (a step that made
+ * one NaN or Inf stops the run before its checkpoint); sums of squares are also never below 0. */
+static int verify_finite(H5Reader *r, const char *dset, const float *x, size_t n, int nonnegative, ExError *err) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]) || (nonnegative && x[i] < 0))
+            return ex_fail(err, "%s: %s[%zu] is %g%s; exprun writes checkpoints from finite values only, so the "
+                           "file is damaged or was edited, and nothing of it was used", h5r_path(r), dset, i,
+                           (double)x[i], isfinite(x[i]) ? ", below 0 in a sum of squares" : "");
+    return 0;
+}
+
 static int read_views(H5Reader *r, const Params *p, const char *group, float *base, int strict,
-                      int *n_loaded, ExError *err) {
+                      int *n_loaded, int checksummed, int nonnegative, ExError *err) {
     char dset[PATH_CAP];
     for (int i = 0; i < p->count; i++) {
         const ParamView *v = &p->views[i];
         snprintf(dset, sizeof dset, "%s/%s", group, v->name);
         if (!strict && !h5r_exists(r, dset)) continue;
-        if (h5r_read_floats(r, dset, v->rank, v->shape, base + v->offset, err)) return -1;
+        float *x = base + v->offset;
+        if (h5r_read_floats(r, dset, v->rank, v->shape, x, err) ||
+            verify_checksum(r, dset, x, v->size * sizeof(float), checksummed, err) ||
+            verify_finite(r, dset, x, v->size, nonnegative, err))
+            return -1;
         if (n_loaded) (*n_loaded)++;
     }
     return 0;
 }
 
-static int read_extra(H5Reader *r, const CkptExtra *e, ExError *err) {
+/* An extra into data (a staging buffer of e->count elements). */
+static int read_extra(H5Reader *r, const CkptExtra *e, void *data, int checksummed, ExError *err) {
     char dset[PATH_CAP];
     snprintf(dset, sizeof dset, "/state/%s", e->name);
     int shape[1] = {(int)e->count};
+    char k;
+    size_t size;
+    kind_dtype(e->kind, &k, &size);
+    int rc;
     switch (e->kind) {
-    case CKPT_U64: return h5r_read_uint64s(r, dset, 1, shape, e->data, err);
-    case CKPT_F32: return h5r_read_floats(r, dset, 1, shape, e->data, err);
-    case CKPT_I64: return h5r_read_int64s(r, dset, 1, shape, e->data, err);
-    case CKPT_F64: return h5r_read_doubles(r, dset, 1, shape, e->data, err);
+    case CKPT_U64: rc = h5r_read_uint64s(r, dset, 1, shape, data, err); break;
+    case CKPT_F32: rc = h5r_read_floats(r, dset, 1, shape, data, err); break;
+    case CKPT_I64: rc = h5r_read_int64s(r, dset, 1, shape, data, err); break;
+    case CKPT_F64: rc = h5r_read_doubles(r, dset, 1, shape, data, err); break;
+    default: return ex_fail(err, "state '%s': unknown kind %d", e->name, e->kind);
     }
-    return ex_fail(err, "state '%s': unknown kind %d", e->name, e->kind);
+    if (rc || verify_checksum(r, dset, data, e->count * size, checksummed, err)) return -1;
+    return e->kind == CKPT_F32 ? verify_finite(r, dset, data, e->count, 0, err) : 0;
+}
+
+/* A staging copy of n floats at from: views may be padded apart in the arena (params.c), and
+ * the padding must come back as it was. */
+static float *staging_floats(const float *from, size_t n) {
+    float *x = ex_malloc((n ? n : 1) * sizeof(float));
+    if (n) memcpy(x, from, n * sizeof(float));
+    return x;
 }
 
 int checkpoint_load(const char *path, Params *p, Optimizer *opt, CheckpointState *st,
@@ -348,26 +421,60 @@ int checkpoint_load(const char *path, Params *p, Optimizer *opt, CheckpointState
     int rc = -1;
     char *spec = NULL;
     CheckpointInfo info;
-    /* Phase 1: does everything fit? Nothing is overwritten yet. */
+    float *value = NULL, *m = NULL, *v = NULL;
+    void *extra[CKPT_MAX_EXTRA] = {0};
+    int64_t t = 0, data_epoch = 0, data_cursor = 0;
+    /* Phase 1: does everything fit? */
     if (check_header(r, &info, &spec, err) || check_views(r, p, "/model", "parameters", err) ||
         check_no_unknown_views(r, p, err) || (opt && check_optimizer(r, p, opt, &info, err)) ||
         (st && check_state(r, st, err)))
         goto done;
-    /* Phase 2: read. Only an I/O error can fail from here on. */
-    if (read_views(r, p, "/model", p->value, 1, NULL, err)) goto done;
+    /* Phase 2: read into staging and verify. */
+    const int sums = info.checksummed;
+    value = staging_floats(p->value, p->total);
+    if (read_views(r, p, "/model", value, 1, NULL, sums, 0, err)) goto done;
     if (opt) {
-        if (h5r_attr_int(r, "/optimizer", "t", &opt->t, err)) goto done;
-        if (opt->m && read_views(r, p, "/optimizer/m", opt->m, 1, NULL, err)) goto done;
-        if (opt->v && read_views(r, p, "/optimizer/v", opt->v, 1, NULL, err)) goto done;
+        if (h5r_attr_int(r, "/optimizer", "t", &t, err)) goto done;
+        if (t < 0) {
+            ex_fail(err, "%s: the optimizer's update count t is %lld, below 0: the file is damaged or was edited",
+                    path, (long long)t);
+            goto done;
+        }
+        if (opt->m && read_views(r, p, "/optimizer/m", m = staging_floats(opt->m, p->total), 1, NULL, sums, 0, err))
+            goto done;
+        if (opt->v && read_views(r, p, "/optimizer/v", v = staging_floats(opt->v, p->total), 1, NULL, sums, 1, err))
+            goto done;
+    }
+    if (st) {
+        if (h5r_attr_int(r, "/state", "data_epoch", &data_epoch, err) ||
+            h5r_attr_int(r, "/state", "data_cursor", &data_cursor, err))
+            goto done;
+        for (int i = 0; i < st->n_extra; i++) {
+            char k;
+            size_t size;
+            kind_dtype(st->extra[i].kind, &k, &size);
+            extra[i] = ex_malloc(st->extra[i].count * size + 1);
+            if (read_extra(r, &st->extra[i], extra[i], sums, err)) goto done;
+        }
+    }
+    /* Phase 3: all of it checked; copy it over. */
+    memcpy(p->value, value, p->total * sizeof(float));
+    if (opt) {
+        opt->t = t;
+        if (m) memcpy(opt->m, m, p->total * sizeof(float));
+        if (v) memcpy(opt->v, v, p->total * sizeof(float));
     }
     if (st) {
         st->step = info.step;
         st->epoch = info.epoch;
-        if (h5r_attr_int(r, "/state", "data_epoch", &st->data_epoch, err) ||
-            h5r_attr_int(r, "/state", "data_cursor", &st->data_cursor, err))
-            goto done;
-        for (int i = 0; i < st->n_extra; i++)
-            if (read_extra(r, &st->extra[i], err)) goto done;
+        st->data_epoch = data_epoch;
+        st->data_cursor = data_cursor;
+        for (int i = 0; i < st->n_extra; i++) {
+            char k;
+            size_t size;
+            kind_dtype(st->extra[i].kind, &k, &size);
+            if (st->extra[i].count) memcpy(st->extra[i].data, extra[i], st->extra[i].count * size);
+        }
     }
     rc = 0;
     if (resolved_spec_out) {
@@ -376,6 +483,10 @@ int checkpoint_load(const char *path, Params *p, Optimizer *opt, CheckpointState
     }
 done:
     free(spec);
+    free(value);
+    free(m);
+    free(v);
+    for (int i = 0; i < CKPT_MAX_EXTRA; i++) free(extra[i]);
     h5r_close(r);
     return rc;
 }
@@ -386,14 +497,19 @@ int checkpoint_load_params_only(const char *path, Params *p, int strict, int *n_
     if (!p || !p->value) return ex_fail(err, "%s: the model's parameters are not allocated", path);
     H5Reader *r = NULL;
     if (h5r_open(&r, path, err)) return -1;
-    int rc = -1;
+    int rc = -1, loaded = 0;
     CheckpointInfo info;
+    /* Views the file lacks (strict = 0) keep their values. */
+    float *value = staging_floats(p->value, p->total);
     if (check_header(r, &info, NULL, err)) goto done;
     for (int i = 0; i < p->count; i++)
         if (check_view(r, "/model", &p->views[i], strict, "parameters", err) < 0) goto done;
-    if (read_views(r, p, "/model", p->value, strict, n_loaded, err)) goto done;
+    if (read_views(r, p, "/model", value, strict, &loaded, info.checksummed, 0, err)) goto done;
+    memcpy(p->value, value, p->total * sizeof(float));
+    if (n_loaded) *n_loaded = loaded;
     rc = 0;
 done:
+    free(value);
     h5r_close(r);
     return rc;
 }

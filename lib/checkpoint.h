@@ -12,7 +12,10 @@
  * Layout of a checkpoint file (runs keep them in RUN_DIR/checkpoints/; exprun_format 1):
  *   /                    attrs: exprun_format int64 = 1, kind str = "checkpoint",
  *                               exprun_version str, step int64, epoch int64,
- *                               spec_sha256 str (64 hex digits of the /spec text, as sha256sum)
+ *                               spec_sha256 str (64 hex digits of the /spec text, as sha256sum),
+ *                               checksums str = "sha256" (every dataset below has attr sha256:
+ *                               the SHA-256 of its values' little-endian bytes, checked on load;
+ *                               files without it predate checksums and load unverified)
  *   /spec                scalar vlen UTF-8 string: the resolved spec YAML
  *   /model/<view>        float32, the view's shape, e.g. /model/enc0/W (64, 784);
  *                        attr layout str (what the axes mean, e.g. "out,in")
@@ -98,6 +101,7 @@ typedef struct CheckpointInfo {
     int64_t format, step, epoch;
     char spec_sha256[65];
     char optimizer[32];
+    int checksummed;              /* root attr checksums = "sha256": every dataset has one */
 } CheckpointInfo;
 int checkpoint_info(const char *path, CheckpointInfo *info, ExError *err);
 

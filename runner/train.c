@@ -849,8 +849,15 @@ int command_train(const TrainOptions *opt) {
     /* Then the model and its --init-from weights (a checkpoint of other shapes is refused
      * here), still before the run directory: tr.run_dir points at run_dir, filled below. */
     if (trainer_init(&tr, &spec, &rd, run_dir, &err) != 0) goto fail;
-    if (opt->init_from && checkpoint_load_params_only(opt->init_from, &tr.model->params, 1, NULL, &err) != 0)
-        goto fail;
+    if (opt->init_from) {
+        CheckpointInfo init_info;
+        if (checkpoint_info(opt->init_from, &init_info, &err) != 0 ||
+            checkpoint_load_params_only(opt->init_from, &tr.model->params, 1, NULL, &err) != 0)
+            goto fail;
+        if (!init_info.checksummed && !opt->quiet)
+            fprintf(stderr, "exprun: warning: %s has no checksums (an older exprun wrote it): its values were "
+                            "checked for NaN and Inf only\n", opt->init_from);
+    }
     if (rundir_create(spec.output_root, spec.name, opt->out_dir, run_dir, sizeof run_dir, &err) != 0 ||
         (lock_fd = rundir_lock(run_dir, &err)) < 0 || check_writable(run_dir, &err) != 0)
         goto fail;

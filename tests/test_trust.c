@@ -5,13 +5,16 @@
  * the file and what was wrong named, nothing overwritten, status not left `running`) or, for
  * damage that changes nothing the run uses, in the same bits as the undamaged resume. */
 #include <hdf5.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "rng.h"
 #include "runcheck.h"
 #include "sha256.h"
 #include "testutil.h"
@@ -110,7 +113,21 @@ static long long get_attr_i64(const char *file, const char *obj, const char *nam
     return (long long)v;
 }
 
-/* Element i of a 1-D uint64 dataset: set to value (xor_mask 0) or xor'ed with xor_mask. */
+/* Dataset d's sha256 attribute made that of data (bytes), as if the file had been written so. */
+static void reseal_dataset_sum(hid_t d, const void *data, size_t bytes) {
+    char sha[65];
+    sha256_hex(sha, data, bytes);
+    CU_ASSERT(H5Adelete(d, "sha256") >= 0);
+    hid_t t = H5Tcopy(H5T_C_S1), scalar = H5Screate(H5S_SCALAR);
+    H5Tset_size(t, 64);
+    hid_t a = H5Acreate2(d, "sha256", t, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    CU_ASSERT(a >= 0 && H5Awrite(a, t, sha) >= 0);
+    H5Aclose(a);
+    H5Sclose(scalar);
+    H5Tclose(t);
+}
+
+/* Element i of a 1-D uint64 dataset (its sha256 resealed): set to value (xor_mask 0) or xor'ed with xor_mask. */
 static void edit_u64(const char *file, const char *dset, int i, unsigned long long value, unsigned long long xor_mask) {
     hid_t f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
@@ -123,6 +140,28 @@ static void edit_u64(const char *file, const char *dset, int i, unsigned long lo
     H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
     buf[i] = xor_mask ? buf[i] ^ xor_mask : value;
     CU_ASSERT(H5Dwrite(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    reseal_dataset_sum(d, buf, (size_t)n * sizeof *buf);
+    free(buf);
+    H5Sclose(space);
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
+/* Element i of a float32 dataset set to value; with reseal_dataset, its sha256 attribute is
+ * recomputed, as if the file had been written with that value. */
+static void edit_f32(const char *file, const char *dset, int i, float value, int reseal_dataset) {
+    hid_t f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    hid_t d = H5Dopen(f, dset, H5P_DEFAULT);
+    CU_ASSERT_FATAL(d >= 0);
+    hid_t space = H5Dget_space(d);
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    CU_ASSERT_FATAL(n > i);
+    float *buf = calloc((size_t)n, sizeof *buf);
+    H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    buf[i] = value;
+    CU_ASSERT(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    if (reseal_dataset) reseal_dataset_sum(d, buf, (size_t)n * sizeof *buf);
     free(buf);
     H5Sclose(space);
     H5Dclose(d);
@@ -294,6 +333,64 @@ static void test_digest(void) {
     CU_ASSERT(rc_same_run(ref_dir, dir, 1));
 }
 
+/* ---- 2. every dataset against its own SHA-256; values finite ------------------------------ */
+
+static void test_dataset_checksums(void) {
+    /* One weight changed and LATEST resealed: the dataset's own checksum refuses it. */
+    const char *dir = fresh_copy("weight-changed");
+    char *ckpt = rc_latest_checkpoint(dir);
+    edit_f32(ckpt, "/model/enc0/W", 17, 0.5f, 0);
+    reseal(dir);
+    expect_refused(dir, "a weight changed", "/model/enc0/W do not match their checksum", NULL);
+    free(ckpt);
+
+    /* NaN in the weights, in Adam's m, and a negative second moment, each fully resealed. */
+    const struct { const char *dset; float value; const char *word; } planted[] = {
+        {"/model/enc0/W", NAN, "/model/enc0/W[3] is nan"},
+        {"/optimizer/m/enc0/b", INFINITY, "/optimizer/m/enc0/b[3] is inf"},
+        {"/optimizer/v/dec0/W", -1.0f, "/optimizer/v/dec0/W[3] is -1, below 0 in a sum of squares"},
+    };
+    for (size_t k = 0; k < sizeof planted / sizeof planted[0]; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "planted-%zu", k);
+        dir = fresh_copy(name);
+        ckpt = rc_latest_checkpoint(dir);
+        edit_f32(ckpt, planted[k].dset, 3, planted[k].value, 1);
+        reseal(dir);
+        expect_refused(dir, planted[k].word, ckpt, planted[k].word);
+        free(ckpt);
+    }
+
+    /* --init-from a checkpoint with a NaN or a changed value: refused before the run directory. */
+    char *good = rc_latest_checkpoint(ref_dir);
+    char cmd[4096];
+    const char *bad = in_tmp("nan.h5");
+    for (int reseal_dataset = 1; reseal_dataset >= 0; reseal_dataset--) {
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", good, bad);
+        CU_ASSERT_FATAL(run_command(cmd) == 0);
+        edit_f32(bad, "/model/dec0/b", 0, reseal_dataset ? NAN : 0.25f, reseal_dataset);
+        const char *out = in_tmp("init-nan");
+        const char *args[] = {spec_path, "--init-from", bad, "--out", out, "--quiet", NULL};
+        const char *log = in_tmp("init.log");
+        CU_ASSERT_EQUAL(run_logged(args, log), 3);
+        CU_ASSERT(log_has(log, bad, reseal_dataset ? "/model/dec0/b[0] is nan" : "do not match their checksum"));
+        CU_ASSERT(!rc_exists(out));
+    }
+    /* A checkpoint without checksums (as exprun 0.1 wrote them) still initialises a run, with a
+     * warning; its values are still checked. */
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", good, bad);
+    CU_ASSERT_FATAL(run_command(cmd) == 0);
+    hid_t f = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT(f >= 0 && H5Adelete(f, "checksums") >= 0);
+    H5Fclose(f);
+    const char *out = in_tmp("init-legacy");
+    const char *args[] = {spec_path, "train.epochs=1", "--init-from", bad, "--out", out, NULL};
+    const char *log = in_tmp("init-legacy.log");
+    CU_ASSERT_EQUAL(run_logged(args, log), 0);
+    CU_ASSERT(log_has(log, "warning", "has no checksums"));
+    free(good);
+}
+
 /* ---- 3. LATEST and links confined to the run ------------------------------------------------ */
 
 static void write_latest(const char *dir, const char *text) {
@@ -371,6 +468,97 @@ static void test_confined(void) {
     expect_refused(dir, "soft link in results.h5", results, "/alias is a soft link");
 }
 
+/* ---- randomized damage ---------------------------------------------------------------------- */
+
+typedef struct Outcomes {
+    int refused, identical, crashed, hung, diverged, other;
+} Outcomes;
+
+/* Wait for pid up to `seconds`; kill it after. Its exit status, 128 + signal, or -1 if it hung. */
+static int wait_bounded(pid_t pid, double seconds) {
+    double until = rc_now() + seconds;
+    for (;;) {
+        int st = 0;
+        pid_t got = waitpid(pid, &st, WNOHANG);
+        if (got == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (rc_now() > until) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            return -1;
+        }
+        rc_sleep(0.005);
+    }
+}
+
+/* Damage a fresh copy of the stopped run's checkpoint — one random bit, or (one time in four) a
+ * random range of 1 to 64 bytes made random — and resume it. With reseal, LATEST is given the
+ * damaged file's digest first, so the damage meets HDF5 and the file's own checks instead of
+ * LATEST's. Every outcome must be a refusal (exit 3, naming the file) or a run bit-identical to
+ * the undamaged one. */
+static void damage_and_resume(Rng *rng, int reseal_latest, Outcomes *o, int verbose) {
+    const char *dir = fresh_copy("damaged");
+    char *ckpt = rc_latest_checkpoint(dir);
+    size_t len = 0;
+    unsigned char *bytes = (unsigned char *)bytes_of(ckpt, &len);
+    CU_ASSERT_FATAL(bytes && len > 0);
+    char what[128];
+    if (rng_below(rng, 4) == 0) {
+        size_t n = 1 + (size_t)rng_below(rng, 64), at = (size_t)rng_below(rng, len);
+        if (at + n > len) n = len - at;
+        for (size_t i = 0; i < n; i++) bytes[at + i] = (unsigned char)rng_below(rng, 256);
+        snprintf(what, sizeof what, "%zu random bytes at %zu", n, at);
+    } else {
+        size_t at = (size_t)rng_below(rng, len);
+        int bit = (int)rng_below(rng, 8);
+        bytes[at] ^= (unsigned char)(1u << bit);
+        snprintf(what, sizeof what, "bit %d of byte %zu", bit, at);
+    }
+    rc_write_bytes(ckpt, bytes, len);
+    free(bytes);
+    if (reseal_latest) reseal(dir);
+    const char *log = in_tmp("damaged.log");
+    unlink(log);
+    const char *args[] = {"resume", dir, "--quiet", NULL};
+    int rc = wait_bounded(rc_spawn(args, log), 120);
+    char *text = rc_slurp(log);
+    const char *kind = "other";
+    if (rc == 3 && text && (strstr(text, ckpt) || strstr(text, "LATEST"))) o->refused++, kind = "refused";
+    else if (rc == 0 && rc_same_run(ref_dir, dir, 0)) o->identical++, kind = "identical";
+    else if (rc == 0) o->diverged++, kind = "SILENTLY DIFFERENT";
+    else if (rc == -1) o->hung++, kind = "HUNG";
+    else if (rc >= 128) o->crashed++, kind = "CRASHED";
+    else o->other++;
+    if (strcmp(kind, "refused") && strcmp(kind, "identical")) {
+        char cmd[4096];   /* kept for a look: the run directory as damaged */
+        snprintf(cmd, sizeof cmd, "cp -a '%s' '%s-%d'", dir, dir, o->crashed + o->hung + o->diverged + o->other);
+        run_command(cmd);
+    }
+    if (verbose || (strcmp(kind, "refused") && strcmp(kind, "identical")))
+        fprintf(stderr, "\n  %s%s: exit %d, %s%s%.300s", what, reseal_latest ? " (LATEST resealed)" : "", rc, kind,
+                text && *text ? ": " : "", text ? text : "");
+    free(text);
+    free(ckpt);
+}
+
+static void test_random_damage(void) {
+    const char *n_env = getenv("EXPRUN_DAMAGE_FLIPS"), *seed_env = getenv("EXPRUN_DAMAGE_SEED");
+    int flips = n_env ? atoi(n_env) : 60;
+    uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : 20261204;
+    int verbose = getenv("EXPRUN_DAMAGE_VERBOSE") != NULL;
+    Rng rng;
+    rng_seed(&rng, seed);
+    Outcomes o[2];
+    memset(o, 0, sizeof o);
+    for (int i = 0; i < flips; i++) damage_and_resume(&rng, 0, &o[0], verbose);
+    for (int k = 0; k < 1; k++) {
+        printf("[%s: %d refused, %d identical, %d crashed, %d hung, %d silently different, %d other] ",
+               k ? "LATEST resealed" : "as damaged", o[k].refused, o[k].identical, o[k].crashed, o[k].hung,
+               o[k].diverged, o[k].other);
+        CU_ASSERT_EQUAL(o[k].crashed + o[k].hung + o[k].diverged + o[k].other, 0);
+    }
+    printf("[%d damaged checkpoints, seed %llu] ", flips, (unsigned long long)seed);
+}
+
 int main(void) {
     tmp = make_temp_dir("trust");
     if (!tmp) return 1;
@@ -380,7 +568,9 @@ int main(void) {
     TestCase cases[] = {
         {"loop state out of range (epoch, step, batch, t, RNG, cursor): exit 3, nothing changed", test_loop_state},
         {"the checkpoint's bytes against LATEST's SHA-256; a LATEST without one warns", test_digest},
+        {"every dataset against its own SHA-256, values finite; --init-from checked first", test_dataset_checksums},
         {"LATEST, the checkpoint and HDF5 links confined to the run: exit 3, bytes escaped", test_confined},
+        {"random damage to the checkpoint: refused or bit-identical, never a crash or a hang", test_random_damage},
         {NULL, NULL}};
     int rc = run_tests("trust", cases);
     char cmd[1100];
