@@ -127,6 +127,12 @@ static int write_codes(const char *out, const EncodeArgs *a, const Spec *spec, c
 int command_encode(int argc, char **argv) {
     EncodeArgs a;
     if (parse(argc, argv, &a) != 0) return EXIT_USAGE;
+    char why[8800];
+    if (a.out && rundir_owns(a.out, why, sizeof why)) {
+        fprintf(stderr, "exprun encode: refusing to write --out %s: %s, which exprun never writes over. Choose "
+                        "another file (by default the codes go to RUN_DIR/codes-NAME.h5)\n", a.out, why);
+        return EXIT_USAGE;
+    }
     Spec spec;
     if (load_run_spec(a.run_dir, &spec) != 0) return EXIT_USAGE;
     int status = EXIT_RUNTIME;
@@ -195,7 +201,7 @@ int command_encode(int argc, char **argv) {
     }
     char out[4400];
     if (a.out) snprintf(out, sizeof out, "%s", a.out);
-    else default_out(out, sizeof out, a.run_dir, a.data);
+    else default_out(out, sizeof out, a.run_dir, a.data);   /* checked at the start */
     if (write_codes(out, &a, &spec, lc.path, ds, codes, K, row_loss, row_sq, &err) != 0) goto fail;
     if (!a.quiet)
         printf("%s: %d codes of size %d%s, mean reconstruction error %.6g (%s), from %s\n", out, ds->n, K,

@@ -760,6 +760,13 @@ int command_plot(int argc, char **argv) {
         free(args);
         return EXIT_USAGE;
     }
+    char why[8800];
+    if (rundir_owns(out, why, sizeof why)) {
+        fprintf(stderr, "exprun plot: refusing to write -o %s: %s, which exprun never writes over. Choose another "
+                        "file\n", out, why);
+        free(args);
+        return EXIT_USAGE;
+    }
     size_t olen = strlen(out);
     if (olen > 4 && strcmp(out + olen - 4, ".svg") == 0) svg = 1;
     ExError err;

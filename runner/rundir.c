@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,4 +154,50 @@ int check_writable(const char *dir, ExError *err) {
     close(fd);
     unlink(path);
     return ok ? 0 : ex_fail(err, "cannot write in %s: %s", dir, strerror(errno));
+}
+
+static int is_run_dir(const char *dir) {
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/resolved.yaml", dir);
+    if (access(path, F_OK) == 0) return 1;
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    return access(path, F_OK) == 0;
+}
+
+int rundir_owns(const char *path, char *why, size_t cap) {
+    static const struct { const char *name, *what; } OWNED[] = {
+        {"spec.yaml", "the spec as given"},       {"overrides.txt", "the overrides"},
+        {"resolved.yaml", "the resolved spec"},   {"init_from.txt", "the --init-from record"},
+        {"status", "the status"},                 {"results.h5", "the metrics and results"},
+        {"metrics.csv", "the metrics table"},     {".lock", "the lock"},
+    };
+    /* Where the bytes would land: through a symbolic link, at its target. */
+    char target[PATH_MAX], dir[PATH_MAX], real_dir[PATH_MAX];
+    if (!realpath(path, target)) snprintf(target, sizeof target, "%s", path);
+    const char *slash = strrchr(target, '/');
+    const char *base = slash ? slash + 1 : target;
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - target), target);
+    else snprintf(dir, sizeof dir, ".");
+    if (!dir[0]) snprintf(dir, sizeof dir, "/");
+    if (!realpath(dir, real_dir)) return 0;   /* no such directory: nothing there to replace */
+    char base_name[PATH_MAX];
+    snprintf(base_name, sizeof base_name, "%s", base);
+    size_t blen = strlen(base_name);
+    if (blen > 4 && strcmp(base_name + blen - 4, ".tmp") == 0) base_name[blen - 4] = '\0';
+    if (is_run_dir(real_dir))
+        for (size_t i = 0; i < sizeof OWNED / sizeof OWNED[0]; i++)
+            if (strcmp(base_name, OWNED[i].name) == 0) {
+                snprintf(why, cap, "%s holds %s of run %s", path, OWNED[i].what, real_dir);
+                return 1;
+            }
+    const char *last = strrchr(real_dir, '/');
+    if (last && strcmp(last + 1, "checkpoints") == 0) {
+        char run[PATH_MAX];
+        snprintf(run, sizeof run, "%.*s", (int)(last - real_dir), real_dir);
+        if (is_run_dir(run)) {
+            snprintf(why, cap, "%s is in the checkpoints of run %s", path, run);
+            return 1;
+        }
+    }
+    return 0;
 }

@@ -26,6 +26,12 @@ int write_file_atomic(const char *dir, const char *name, const char *text, ExErr
 /* Read a whole file (malloc'd, NUL-terminated), or NULL with an error. */
 char *read_file(const char *path, size_t *len, ExError *err);
 int rundir_set_status(const char *dir, const char *status, ExError *err);
+/* Whether writing path would replace a file a run directory owns — what training wrote and
+ * resume reads (spec.yaml, overrides.txt, resolved.yaml, init_from.txt, status, results.h5,
+ * metrics.csv, .lock, and anything in checkpoints/), also through a symbolic link. Returns 1
+ * and says which run and what the file holds in why, or 0. Output options (encode --out, plot
+ * -o) refuse such paths. */
+int rundir_owns(const char *path, char *why, size_t cap);
 /* mkdir -p */
 int make_dirs(const char *path, ExError *err);
 /* Can we create files in dir? (checked before training starts) */

@@ -468,6 +468,50 @@ static void test_confined(void) {
     expect_refused(dir, "soft link in results.h5", results, "/alias is a soft link");
 }
 
+/* ---- 4. output options never replace a run's own files --------------------------------------- */
+
+/* exprun with args: exit 2, the log names the path and says why; path has the same bytes. */
+static void expect_kept(const char *const *args, const char *path, const char *word) {
+    char saved[1300], cmd[4096];
+    snprintf(saved, sizeof saved, "%s/kept.before", tmp);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, saved);
+    CU_ASSERT_FATAL(run_command(cmd) == 0);
+    const char *log = in_tmp("output.log");
+    CU_ASSERT_EQUAL(run_logged(args, log), 2);
+    CU_ASSERT(log_has(log, "refusing to write", word));
+    CU_ASSERT(same_bytes(path, saved));
+    unlink(saved);
+}
+
+static void test_outputs_confined(void) {
+    char latest[1300], results[1300], status[1300], link[1300];
+    snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", ref_dir);
+    snprintf(results, sizeof results, "%s/results.h5", ref_dir);
+    snprintf(status, sizeof status, "%s/status", ref_dir);
+    const char *encode_latest[] = {"encode", ref_dir, "train", "--out", latest, "--quiet", NULL};
+    expect_kept(encode_latest, latest, "is in the checkpoints of run");
+    const char *encode_results[] = {"encode", ref_dir, "train", "--out", results, "--quiet", NULL};
+    expect_kept(encode_results, results, "the metrics and results");
+    const char *plot_results[] = {"plot", ref_dir, "-o", results, NULL};
+    expect_kept(plot_results, results, "the metrics and results");
+    const char *plot_status[] = {"plot", ref_dir, "-o", status, NULL};
+    expect_kept(plot_status, status, "the status");
+    /* through a symbolic link elsewhere */
+    snprintf(link, sizeof link, "%s/innocent.png", tmp);
+    unlink(link);
+    CU_ASSERT_FATAL(symlink(results, link) == 0);
+    const char *plot_link[] = {"plot", ref_dir, "-o", link, NULL};
+    expect_kept(plot_link, results, "the metrics and results");
+    /* A file of its own in the run directory is fine, as is encode's default. */
+    char own[1300];
+    snprintf(own, sizeof own, "%s/curves.png", ref_dir);
+    const char *plot_own[] = {"plot", ref_dir, "-o", own, NULL};
+    CU_ASSERT_EQUAL(run_logged(plot_own, in_tmp("plot.log")), 0);
+    CU_ASSERT(rc_exists(own));
+    const char *encode_default[] = {"encode", ref_dir, "train", "--quiet", NULL};
+    CU_ASSERT_EQUAL(run_logged(encode_default, in_tmp("encode.log")), 0);
+}
+
 /* ---- randomized damage ---------------------------------------------------------------------- */
 
 typedef struct Outcomes {
@@ -570,6 +614,7 @@ int main(void) {
         {"the checkpoint's bytes against LATEST's SHA-256; a LATEST without one warns", test_digest},
         {"every dataset against its own SHA-256, values finite; --init-from checked first", test_dataset_checksums},
         {"LATEST, the checkpoint and HDF5 links confined to the run: exit 3, bytes escaped", test_confined},
+        {"encode --out and plot -o never replace a run's own files: exit 2", test_outputs_confined},
         {"random damage to the checkpoint: refused or bit-identical, never a crash or a hang", test_random_damage},
         {NULL, NULL}};
     int rc = run_tests("trust", cases);
