@@ -4,7 +4,8 @@
  *   RUN_DIR/overrides.txt   one override per line     status         running|finished|interrupted|diverged|failed
  *   RUN_DIR/metrics.csv     one line per epoch, flushed (tail -f, awk)
  *   RUN_DIR/results.h5      metrics, spec, samples, diagnostics (republished every epoch)
- *   RUN_DIR/checkpoints/    epoch-EEEE-step-SSSSSSSS.h5 and LATEST (the newest complete one)
+ *   RUN_DIR/checkpoints/    epoch-EEEE-step-SSSSSSSS.h5 and LATEST (the newest complete one and its
+ *                           SHA-256, latest.h)
  *   RUN_DIR/init_from.txt   the --init-from checkpoint (absolute path), if the run had one;
  *                           resolved.yaml is written last, so a directory with it is complete
  *   RUN_DIR/.lock           held (flock) by the process writing the run */
