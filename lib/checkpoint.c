@@ -13,6 +13,7 @@
 
 #include "h5doc.h"
 #include "h5read.h"
+#include "h5seal.h"
 #include "sha256.h"
 
 #ifndef EXPRUN_VERSION
@@ -129,6 +130,7 @@ int checkpoint_save(const char *path, const Params *p, const Optimizer *opt,
     sha256_hex(sha, spec, strlen(spec));
 
     H5Doc *doc = h5doc_new();
+    h5doc_seal(doc);   /* the whole file's SHA-256 in its user block, checked before HDF5 opens it */
     h5doc_attr_int(doc, "/", "exprun_format", CKPT_FORMAT);
     h5doc_attr_str(doc, "/", "kind", "checkpoint");
     h5doc_attr_str(doc, "/", "exprun_version", EXPRUN_VERSION);
@@ -417,7 +419,8 @@ int checkpoint_load(const char *path, Params *p, Optimizer *opt, CheckpointState
         return ex_fail(err, "%s: the optimizer holds %zu values, the model %zu", path, opt->n,
                        p->total);
     H5Reader *r = NULL;
-    if (h5r_open(&r, path, err)) return -1;
+    int sealed = h5seal_check(path, err);
+    if (sealed < 0 || h5r_open(&r, path, err)) return -1;
     int rc = -1;
     char *spec = NULL;
     CheckpointInfo info;
@@ -496,7 +499,8 @@ int checkpoint_load_params_only(const char *path, Params *p, int strict, int *n_
     if (n_loaded) *n_loaded = 0;
     if (!p || !p->value) return ex_fail(err, "%s: the model's parameters are not allocated", path);
     H5Reader *r = NULL;
-    if (h5r_open(&r, path, err)) return -1;
+    int sealed = h5seal_check(path, err);
+    if (sealed < 0 || h5r_open(&r, path, err)) return -1;
     int rc = -1, loaded = 0;
     CheckpointInfo info;
     /* Views the file lacks (strict = 0) keep their values. */
@@ -517,8 +521,10 @@ done:
 int checkpoint_info(const char *path, CheckpointInfo *info, ExError *err) {
     H5Reader *r = NULL;
     memset(info, 0, sizeof *info);
-    if (h5r_open(&r, path, err)) return -1;
+    int sealed = h5seal_check(path, err);
+    if (sealed < 0 || h5r_open(&r, path, err)) return -1;
     int rc = check_header(r, info, NULL, err);
+    info->sealed = sealed;
     h5r_close(r);
     return rc;
 }

@@ -9,7 +9,9 @@
  * experiment. It is published atomically (h5doc_publish): a kill mid-save leaves the previous
  * checkpoint intact.
  *
- * Layout of a checkpoint file (runs keep them in RUN_DIR/checkpoints/; exprun_format 1):
+ * Layout of a checkpoint file (runs keep them in RUN_DIR/checkpoints/; exprun_format 1). The
+ * file is sealed (h5seal.h): its first 512 bytes, a user block HDF5 skips, hold the SHA-256 of
+ * the rest, and every load checks it before HDF5 parses the file.
  *   /                    attrs: exprun_format int64 = 1, kind str = "checkpoint",
  *                               exprun_version str, step int64, epoch int64,
  *                               spec_sha256 str (64 hex digits of the /spec text, as sha256sum),
@@ -102,6 +104,7 @@ typedef struct CheckpointInfo {
     char spec_sha256[65];
     char optimizer[32];
     int checksummed;              /* root attr checksums = "sha256": every dataset has one */
+    int sealed;                   /* the whole file's SHA-256 in its user block (h5seal.h), checked */
 } CheckpointInfo;
 int checkpoint_info(const char *path, CheckpointInfo *info, ExError *err);
 

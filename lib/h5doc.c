@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "h5seal.h"
 #include "h5util.h"
 
 typedef enum ItemKind { ITEM_GROUP, ITEM_NUMBERS, ITEM_STRING, ITEM_STRINGS, ITEM_TABLE } ItemKind;
@@ -52,6 +53,7 @@ struct H5Doc {
     size_t n_items, cap_items;
     Attr *attrs;
     size_t n_attrs, cap_attrs;
+    int sealed;                   /* h5doc_seal: a user block with the file's SHA-256 */
     int failed;                   /* the first builder error, reported by h5doc_publish */
     char error[1024];
 };
@@ -588,7 +590,10 @@ static int build_image(const H5Doc *doc, const char *path, unsigned char **image
     char reason[512];
     hid_t fapl = h5_fapl();
     H5Pset_fapl_core(fapl, (size_t)1 << 20, 0);  /* grow in 1 MiB steps, no backing file */
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (doc->sealed) H5Pset_userblock(fcpl, H5SEAL_BYTES);
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    H5Pclose(fcpl);
     if (file < 0) {
         h5_reason(reason, sizeof reason);
         H5Pclose(fapl);
@@ -611,6 +616,21 @@ static int build_image(const H5Doc *doc, const char *path, unsigned char **image
                          reason);
             free(buf);
         } else {
+            if (doc->sealed) {
+                /* The core driver's image starts at the superblock: the user block, which the
+                 * superblock's base address (512) leaves room for, goes in front of it. */
+                unsigned char *sealed = malloc((size_t)n + H5SEAL_BYTES);
+                if (!sealed) {
+                    free(buf);
+                    H5Fclose(file);
+                    return ex_fail(err, "cannot write %s: out of memory sealing the file", path);
+                }
+                memcpy(sealed + H5SEAL_BYTES, buf, (size_t)n);
+                free(buf);
+                buf = sealed;
+                n += H5SEAL_BYTES;
+                h5seal_stamp(buf, (size_t)n);
+            }
             *image = buf;
             *size = (size_t)n;
         }
@@ -714,6 +734,10 @@ static int publish_bytes(const unsigned char *bytes, size_t size, const char *pa
     if (rc != 0) unlink(tmp);
     free(tmp);
     return rc;
+}
+
+void h5doc_seal(H5Doc *doc) {
+    if (doc) doc->sealed = 1;
 }
 
 int h5doc_publish(const H5Doc *doc, const char *path, ExError *err) {

@@ -100,6 +100,10 @@ int h5doc_column_is_int(const char *name);
  * PATH is left as it was, PATH.tmp is removed and err names the path and the reason. */
 int h5doc_publish(const H5Doc *doc, const char *path, ExError *err);
 
+/* Publish doc sealed: the file begins with a 512-byte user block holding the SHA-256 of the rest,
+ * which h5seal_check verifies before HDF5 parses anything (h5seal.h). */
+void h5doc_seal(H5Doc *doc);
+
 /* The same tmp → fsync → rename → fsync(dir) for a small text file (e.g. checkpoints/LATEST). */
 int h5doc_publish_text(const char *path, const char *text, ExError *err);
 

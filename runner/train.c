@@ -854,9 +854,11 @@ int command_train(const TrainOptions *opt) {
         if (checkpoint_info(opt->init_from, &init_info, &err) != 0 ||
             checkpoint_load_params_only(opt->init_from, &tr.model->params, 1, NULL, &err) != 0)
             goto fail;
-        if (!init_info.checksummed && !opt->quiet)
-            fprintf(stderr, "exprun: warning: %s has no checksums (an older exprun wrote it): its values were "
-                            "checked for NaN and Inf only\n", opt->init_from);
+        if ((!init_info.checksummed || !init_info.sealed) && !opt->quiet)
+            fprintf(stderr, "exprun: warning: %s has no %s (an older exprun wrote it, or another tool rewrote it): "
+                            "%s\n", opt->init_from, init_info.checksummed ? "seal" : "checksums",
+                    init_info.checksummed ? "its datasets' checksums and values were checked, its HDF5 structure "
+                                            "was not" : "its values were checked for NaN and Inf only");
     }
     if (rundir_create(spec.output_root, spec.name, opt->out_dir, run_dir, sizeof run_dir, &err) != 0 ||
         (lock_fd = rundir_lock(run_dir, &err)) < 0 || check_writable(run_dir, &err) != 0)

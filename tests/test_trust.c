@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "h5seal.h"
 #include "rng.h"
 #include "runcheck.h"
 #include "sha256.h"
@@ -190,11 +191,23 @@ static int same_bytes(const char *a_path, const char *b_path) {
     return same;
 }
 
-/* LATEST of dir recorded again with the digest of the file it names, as if whoever changed the
- * checkpoint had also rewritten LATEST: the checks behind the digest must hold on their own. */
+/* The seal in a checkpoint's user block (h5seal.h) made that of its bytes now. */
+static void restamp(const char *path) {
+    size_t len = 0;
+    char *bytes = bytes_of(path, &len);
+    CU_ASSERT_FATAL(bytes && len > H5SEAL_BYTES && memcmp(bytes, H5SEAL_MAGIC, strlen(H5SEAL_MAGIC)) == 0);
+    h5seal_stamp((unsigned char *)bytes, len);
+    rc_write_bytes(path, bytes, len);
+    free(bytes);
+}
+
+/* The checkpoint of dir resealed, and LATEST recorded again with its digest, as if whoever
+ * changed the checkpoint had also redone both: the checks behind them must hold on their own. */
 static void reseal(const char *dir) {
     char *ckpt = rc_latest_checkpoint(dir), sha[65], latest[1300], text[300];
-    CU_ASSERT_FATAL(ckpt && sha256_file_hex(sha, ckpt) == 0);
+    CU_ASSERT_FATAL(ckpt != NULL);
+    restamp(ckpt);
+    CU_ASSERT_FATAL(sha256_file_hex(sha, ckpt) == 0);
     snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", dir);
     snprintf(text, sizeof text, "%s\nsha256 %s\n", strrchr(ckpt, '/') + 1, sha);
     rc_write_text(latest, text);
@@ -364,11 +377,13 @@ static void test_dataset_checksums(void) {
     /* --init-from a checkpoint with a NaN or a changed value: refused before the run directory. */
     char *good = rc_latest_checkpoint(ref_dir);
     char cmd[4096];
-    const char *bad = in_tmp("nan.h5");
+    char bad[1100];   /* a copy: in_tmp's buffers rotate */
+    snprintf(bad, sizeof bad, "%s", in_tmp("nan.h5"));
     for (int reseal_dataset = 1; reseal_dataset >= 0; reseal_dataset--) {
         snprintf(cmd, sizeof cmd, "cp '%s' '%s'", good, bad);
         CU_ASSERT_FATAL(run_command(cmd) == 0);
         edit_f32(bad, "/model/dec0/b", 0, reseal_dataset ? NAN : 0.25f, reseal_dataset);
+        restamp(bad);
         const char *out = in_tmp("init-nan");
         const char *args[] = {spec_path, "--init-from", bad, "--out", out, "--quiet", NULL};
         const char *log = in_tmp("init.log");
@@ -376,9 +391,19 @@ static void test_dataset_checksums(void) {
         CU_ASSERT(log_has(log, bad, reseal_dataset ? "/model/dec0/b[0] is nan" : "do not match their checksum"));
         CU_ASSERT(!rc_exists(out));
     }
-    /* A checkpoint without checksums (as exprun 0.1 wrote them) still initialises a run, with a
-     * warning; its values are still checked. */
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", good, bad);
+    /* --init-from a file damaged anywhere: its seal refuses it before HDF5 parses it. */
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && printf '\\377' | dd of='%s' bs=1 seek=700 conv=notrunc status=none",
+             good, bad, bad);
+    CU_ASSERT_FATAL(run_command(cmd) == 0);
+    const char *sealed_out = in_tmp("init-sealed");
+    const char *sealed_args[] = {spec_path, "--init-from", bad, "--out", sealed_out, "--quiet", NULL};
+    CU_ASSERT_EQUAL(run_logged(sealed_args, in_tmp("init.log")), 3);
+    CU_ASSERT(log_has(in_tmp("init.log"), bad, "do not match its seal"));
+    CU_ASSERT(!rc_exists(sealed_out));
+    /* A checkpoint without seal and checksums (as exprun 0.1 wrote them) still initialises a run,
+     * with a warning; its values are still checked. Without the user block, HDF5 finds the
+     * superblock at byte 0 and moves its base address there. */
+    snprintf(cmd, sizeof cmd, "tail -c +%d '%s' > '%s'", H5SEAL_BYTES + 1, good, bad);
     CU_ASSERT_FATAL(run_command(cmd) == 0);
     hid_t f = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT(f >= 0 && H5Adelete(f, "checksums") >= 0);
@@ -534,40 +559,54 @@ static int wait_bounded(pid_t pid, double seconds) {
     }
 }
 
+typedef enum DamagePath { BY_RESUME, BY_RESUME_RESEALED, BY_INIT_FROM } DamagePath;
+static const char *const PATH_NAME[] = {"resume", "resume, file and LATEST resealed", "--init-from"};
+
 /* Damage a fresh copy of the stopped run's checkpoint — one random bit, or (one time in four) a
- * random range of 1 to 64 bytes made random — and resume it. With reseal, LATEST is given the
- * damaged file's digest first, so the damage meets HDF5 and the file's own checks instead of
- * LATEST's. Every outcome must be a refusal (exit 3, naming the file) or a run bit-identical to
- * the undamaged one. */
-static void damage_and_resume(Rng *rng, int reseal_latest, Outcomes *o, int verbose) {
+ * random range of 1 to 64 bytes made random — and use it: resume the run; or resume it after
+ * resealing the file and LATEST, so that the damage meets HDF5's parser and the file's own
+ * checks instead of the digests; or start a new run --init-from it. Every outcome must be a
+ * refusal (exit 3, naming the file; for --init-from, no run directory made) or the same result
+ * as with the undamaged file: a resume bit-identical to the run never stopped, an --init-from
+ * run that starts only when the damage fell in the seal's zero padding, which nothing reads. */
+static void damage_and_use(Rng *rng, DamagePath how, Outcomes *o, int verbose) {
     const char *dir = fresh_copy("damaged");
     char *ckpt = rc_latest_checkpoint(dir);
     size_t len = 0;
     unsigned char *bytes = (unsigned char *)bytes_of(ckpt, &len);
     CU_ASSERT_FATAL(bytes && len > 0);
     char what[128];
+    size_t lo, hi;   /* the damaged bytes [lo, hi) */
     if (rng_below(rng, 4) == 0) {
         size_t n = 1 + (size_t)rng_below(rng, 64), at = (size_t)rng_below(rng, len);
         if (at + n > len) n = len - at;
         for (size_t i = 0; i < n; i++) bytes[at + i] = (unsigned char)rng_below(rng, 256);
         snprintf(what, sizeof what, "%zu random bytes at %zu", n, at);
+        lo = at, hi = at + n;
     } else {
         size_t at = (size_t)rng_below(rng, len);
         int bit = (int)rng_below(rng, 8);
         bytes[at] ^= (unsigned char)(1u << bit);
         snprintf(what, sizeof what, "bit %d of byte %zu", bit, at);
+        lo = at, hi = at + 1;
     }
     rc_write_bytes(ckpt, bytes, len);
     free(bytes);
-    if (reseal_latest) reseal(dir);
+    if (how == BY_RESUME_RESEALED) reseal(dir);
     const char *log = in_tmp("damaged.log");
+    char out[1300];
+    snprintf(out, sizeof out, "%s-init", dir);
     unlink(log);
-    const char *args[] = {"resume", dir, "--quiet", NULL};
-    int rc = wait_bounded(rc_spawn(args, log), 120);
+    const char *resume_args[] = {"resume", dir, "--quiet", NULL};
+    const char *init_args[] = {spec_path, "train.epochs=1", "--init-from", ckpt, "--out", out, "--quiet", NULL};
+    int rc = wait_bounded(rc_spawn(how == BY_INIT_FROM ? init_args : resume_args, log), 120);
     char *text = rc_slurp(log);
     const char *kind = "other";
-    if (rc == 3 && text && (strstr(text, ckpt) || strstr(text, "LATEST"))) o->refused++, kind = "refused";
-    else if (rc == 0 && rc_same_run(ref_dir, dir, 0)) o->identical++, kind = "identical";
+    const size_t seal_line = strlen(H5SEAL_MAGIC) + 7 + 64 + 1;
+    int same = how == BY_INIT_FROM ? lo >= seal_line && hi <= H5SEAL_BYTES : rc == 0 && rc_same_run(ref_dir, dir, 0);
+    if (rc == 3 && text && (strstr(text, ckpt) || strstr(text, "LATEST")) && !(how == BY_INIT_FROM && rc_exists(out)))
+        o->refused++, kind = "refused";
+    else if (rc == 0 && same) o->identical++, kind = "identical";
     else if (rc == 0) o->diverged++, kind = "SILENTLY DIFFERENT";
     else if (rc == -1) o->hung++, kind = "HUNG";
     else if (rc >= 128) o->crashed++, kind = "CRASHED";
@@ -578,29 +617,35 @@ static void damage_and_resume(Rng *rng, int reseal_latest, Outcomes *o, int verb
         run_command(cmd);
     }
     if (verbose || (strcmp(kind, "refused") && strcmp(kind, "identical")))
-        fprintf(stderr, "\n  %s%s: exit %d, %s%s%.300s", what, reseal_latest ? " (LATEST resealed)" : "", rc, kind,
-                text && *text ? ": " : "", text ? text : "");
+        fprintf(stderr, "\n  %s (%s): exit %d, %s%s%.300s", what, PATH_NAME[how], rc, kind, text && *text ? ": " : "",
+                text ? text : "");
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out);
+    run_command(cmd);
     free(text);
     free(ckpt);
 }
 
+/* EXPRUN_DAMAGE_FLIPS damaged files (default 60), alternately resumed and given to --init-from;
+ * with EXPRUN_DAMAGE_RESEAL=1, all resumed past the digests instead (the parser's own test). */
 static void test_random_damage(void) {
     const char *n_env = getenv("EXPRUN_DAMAGE_FLIPS"), *seed_env = getenv("EXPRUN_DAMAGE_SEED");
     int flips = n_env ? atoi(n_env) : 60;
     uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : 20261204;
     int verbose = getenv("EXPRUN_DAMAGE_VERBOSE") != NULL;
-    /* EXPRUN_DAMAGE_RESEAL=1: every damaged file gets a LATEST with its digest, as when LATEST's
-     * check is bypassed; the damage then meets HDF5's parser and the file's own checks. */
-    int reseal_latest = getenv("EXPRUN_DAMAGE_RESEAL") && atoi(getenv("EXPRUN_DAMAGE_RESEAL")) != 0;
+    int resealed = getenv("EXPRUN_DAMAGE_RESEAL") && atoi(getenv("EXPRUN_DAMAGE_RESEAL")) != 0;
     Rng rng;
     rng_seed(&rng, seed);
-    Outcomes o[2];
+    Outcomes o[3];
     memset(o, 0, sizeof o);
-    for (int i = 0; i < flips; i++) damage_and_resume(&rng, reseal_latest, &o[reseal_latest], verbose);
-    for (int k = reseal_latest; k <= reseal_latest; k++) {
-        printf("[%s: %d refused, %d identical, %d crashed, %d hung, %d silently different, %d other] ",
-               k ? "LATEST resealed" : "as damaged", o[k].refused, o[k].identical, o[k].crashed, o[k].hung,
-               o[k].diverged, o[k].other);
+    for (int i = 0; i < flips; i++) {
+        DamagePath how = resealed ? BY_RESUME_RESEALED : i % 2 ? BY_INIT_FROM : BY_RESUME;
+        damage_and_use(&rng, how, &o[how], verbose);
+    }
+    for (int k = 0; k < 3; k++) {
+        if (o[k].refused + o[k].identical + o[k].crashed + o[k].hung + o[k].diverged + o[k].other == 0) continue;
+        printf("[%s: %d refused, %d identical, %d crashed, %d hung, %d silently different, %d other] ", PATH_NAME[k],
+               o[k].refused, o[k].identical, o[k].crashed, o[k].hung, o[k].diverged, o[k].other);
         CU_ASSERT_EQUAL(o[k].crashed + o[k].hung + o[k].diverged + o[k].other, 0);
     }
     printf("[%d damaged checkpoints, seed %llu] ", flips, (unsigned long long)seed);
