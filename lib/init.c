@@ -5,6 +5,10 @@
 
 #include "error.h"
 
+void init_uniform(float *x, size_t n, float k, Rng *rng) {
+    for (size_t i = 0; i < n; i++) x[i] = (2.0f * rng_uniform(rng) - 1.0f) * k;
+}
+
 int init_orthogonal(float *W, int n, int ld, double gain, Rng *rng, ExError *err) {
     float *A = ex_malloc((size_t)n * n * sizeof *A);
     float *tau = ex_malloc((size_t)n * sizeof *tau);

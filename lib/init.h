@@ -8,8 +8,14 @@
 #ifndef EXPRUN_INIT_H
 #define EXPRUN_INIT_H
 
+#include <stddef.h>
+
 #include "error.h"
 #include "rng.h"
+
+/* x[0..n) drawn from U(−k, k): (2u − 1)·k with u = rng_uniform, in order — the default of every
+ * recurrent cell (k = 1/√H, as PyTorch) and head. */
+void init_uniform(float *x, size_t n, float k, Rng *rng);
 
 /* Fill the n × n block at W (row stride ld) with gain · Q. */
 int init_orthogonal(float *W, int n, int ld, double gain, Rng *rng, ExError *err);

@@ -75,10 +75,9 @@ static int check_config(const OneToManyConfig *c, ExError *err) {
     return 0;
 }
 
-static int gates_of(CellType c) { return c == CELL_LSTM ? 4 : 3; }
-
-static void fill_uniform_rng(float *x, size_t n, float k, Rng *rng) {
-    for (size_t i = 0; i < n; i++) x[i] = (2.0f * rng_uniform(rng) - 1.0f) * k;
+static CellSettings cell_settings(const OneToManyConfig *c) {
+    return (CellSettings){c->cell, RNN_ELMAN, c->gru_variant, c->forget_bias, c->recurrent_orthogonal,
+                          c->recurrent_gain};
 }
 
 static double otm_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats);
@@ -109,8 +108,8 @@ int onetomany_create(Model **out, const OneToManyConfig *cfg, Rng *init_rng, ExE
     s->L = cfg->num_layers;
     const OneToManyConfig *c = &s->cfg;
     Params *p = &m->params;
-    int G = gates_of(c->cell);
-    char name[PARAM_NAME_MAX], layout[96];
+    const CellSettings cs = cell_settings(c);
+    char name[PARAM_NAME_MAX];
     for (int l = 0; l < s->L; l++) {
         OtmLayer *ly = &s->layers[l];
         ly->n_in = l == 0 ? c->n_out : c->hidden[l - 1];
@@ -123,17 +122,8 @@ int onetomany_create(Model **out, const OneToManyConfig *cfg, Rng *init_rng, ExE
             snprintf(name, sizeof name, "state%d/c", l);
             ly->iC = params_add(p, name, 2, (int[]){c->n_classes, ly->H}, "class,H initial cell c_0 per class");
         }
-        snprintf(name, sizeof name, "%s/W", ly->name);
-        snprintf(layout, sizeof layout, "%dH,H+I gates %s; cols [h|x] = [W_hh|W_ih]", G,
-                 c->cell == CELL_LSTM ? "i,f,g,o" : "r,z,n");
-        ly->iW = params_add(p, name, 2, (int[]){G * ly->H, ly->H + ly->n_in}, layout);
-        snprintf(name, sizeof name, "%s/b", ly->name);
-        ly->ib = params_add(p, name, 1, (int[]){G * ly->H}, c->cell == CELL_LSTM ? "4H gates i,f,g,o" : "3H gates r,z,n");
-        ly->ib_hn = -1;
-        if (c->cell == CELL_GRU && c->gru_variant == GRU_PYTORCH) {
-            snprintf(name, sizeof name, "%s/b_hn", ly->name);
-            ly->ib_hn = params_add(p, name, 1, (int[]){ly->H}, "H (b_hh of gate n)");
-        }
+        CellViews v = cell_add_params(p, ly->name, &cs, ly->H, ly->n_in);
+        ly->iW = v.iW, ly->ib = v.ib, ly->ib_hn = v.ib_hn;
     }
     int H_top = c->hidden[s->L - 1];
     s->iHW = params_add(p, "head/W", 2, (int[]){c->n_out, H_top}, "out,in");
@@ -142,23 +132,12 @@ int onetomany_create(Model **out, const OneToManyConfig *cfg, Rng *init_rng, ExE
 
     for (int l = 0; l < s->L; l++) {
         OtmLayer *ly = &s->layers[l];
-        float k = 1.0f / sqrtf((float)ly->H);
-        fill_uniform_rng(params_value(p, ly->iW), p->views[ly->iW].size, k, init_rng);
-        float *bias = params_value(p, ly->ib);
-        fill_uniform_rng(bias, p->views[ly->ib].size, k, init_rng);
-        if (c->cell == CELL_LSTM)
-            for (int j = 0; j < ly->H; j++) bias[ly->H + j] = c->forget_bias;
-        if (ly->ib_hn >= 0) fill_uniform_rng(params_value(p, ly->ib_hn), (size_t)ly->H, k, init_rng);
-        if (c->recurrent_orthogonal) {
-            int ld = ly->H + ly->n_in;
-            float *W = params_value(p, ly->iW);
-            for (int g = 0; g < G; g++)
-                init_orthogonal(W + (size_t)g * ly->H * ld, ly->H, ld, c->recurrent_gain, init_rng, NULL);
-        }
+        CellViews v = {ly->iW, ly->ib, ly->ib_hn};
+        cell_init_params(p, &v, &cs, ly->H, ly->n_in, init_rng);
     }
     float kh = 1.0f / sqrtf((float)H_top);
-    fill_uniform_rng(params_value(p, s->iHW), p->views[s->iHW].size, kh, init_rng);
-    fill_uniform_rng(params_value(p, s->iHb), (size_t)c->n_out, kh, init_rng);
+    init_uniform(params_value(p, s->iHW), p->views[s->iHW].size, kh, init_rng);
+    init_uniform(params_value(p, s->iHb), (size_t)c->n_out, kh, init_rng);
 
     int B = c->max_batch, T = c->steps;
     for (int l = 0; l < s->L; l++) {

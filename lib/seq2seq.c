@@ -110,45 +110,21 @@ static int check_config(const Seq2SeqConfig *c, ExError *err) {
 
 /* ---- creation ---------------------------------------------------------------------------- */
 
-static int gates_of(CellType c) { return c == CELL_LSTM ? 4 : 3; }
-
-static void fill_uniform_rng(float *x, size_t n, float k, Rng *rng) {
-    for (size_t i = 0; i < n; i++) x[i] = (2.0f * rng_uniform(rng) - 1.0f) * k;
+static CellSettings cell_settings(const Seq2SeqConfig *c) {
+    return (CellSettings){c->cell, RNN_ELMAN, c->gru_variant, c->forget_bias, c->recurrent_orthogonal,
+                          c->recurrent_gain};
 }
 
 static void add_layer_params(Params *p, S2SLayer *ly, const Seq2SeqConfig *c) {
-    int G = gates_of(c->cell), H = ly->H;
-    char name[PARAM_NAME_MAX], layout[96];
-    snprintf(name, sizeof name, "%s/W", ly->name);
-    snprintf(layout, sizeof layout, "%dH,H+I gates %s; cols [h|x] = [W_hh|W_ih]", G,
-             c->cell == CELL_LSTM ? "i,f,g,o" : "r,z,n");
-    ly->iW = params_add(p, name, 2, (int[]){G * H, H + ly->n_in}, layout);
-    snprintf(name, sizeof name, "%s/b", ly->name);
-    if (c->cell == CELL_LSTM) snprintf(layout, sizeof layout, "4H gates i,f,g,o (b_ih+b_hh)");
-    else if (c->gru_variant == GRU_PYTORCH) snprintf(layout, sizeof layout, "3H gates r,z,n (r,z: b_ih+b_hh; n: b_in)");
-    else snprintf(layout, sizeof layout, "3H gates r,z,n");
-    ly->ib = params_add(p, name, 1, (int[]){G * H}, layout);
-    ly->ib_hn = -1;
-    if (c->cell == CELL_GRU && c->gru_variant == GRU_PYTORCH) {
-        snprintf(name, sizeof name, "%s/b_hn", ly->name);
-        ly->ib_hn = params_add(p, name, 1, (int[]){H}, "H (b_hh of gate n)");
-    }
+    CellSettings cs = cell_settings(c);
+    CellViews v = cell_add_params(p, ly->name, &cs, ly->H, ly->n_in);
+    ly->iW = v.iW, ly->ib = v.ib, ly->ib_hn = v.ib_hn;
 }
 
 static void init_layer_params(Params *p, S2SLayer *ly, const Seq2SeqConfig *c, Rng *rng) {
-    float k = 1.0f / sqrtf((float)ly->H);
-    fill_uniform_rng(params_value(p, ly->iW), p->views[ly->iW].size, k, rng);
-    float *b = params_value(p, ly->ib);
-    fill_uniform_rng(b, p->views[ly->ib].size, k, rng);
-    if (c->cell == CELL_LSTM)
-        for (int j = 0; j < ly->H; j++) b[ly->H + j] = c->forget_bias;   /* b_f */
-    if (ly->ib_hn >= 0) fill_uniform_rng(params_value(p, ly->ib_hn), (size_t)ly->H, k, rng);
-    if (c->recurrent_orthogonal) {
-        int G = gates_of(c->cell), ld = ly->H + ly->n_in;
-        float *W = params_value(p, ly->iW);
-        for (int g = 0; g < G; g++)
-            init_orthogonal(W + (size_t)g * ly->H * ld, ly->H, ld, c->recurrent_gain, rng, NULL);
-    }
+    CellSettings cs = cell_settings(c);
+    CellViews v = {ly->iW, ly->ib, ly->ib_hn};
+    cell_init_params(p, &v, &cs, ly->H, ly->n_in, rng);
 }
 
 static void alloc_layer(S2SLayer *ly, const Seq2SeqConfig *c, int T) {
@@ -231,8 +207,8 @@ int seq2seq_create(Model **out, const Seq2SeqConfig *cfg, Rng *init_rng, ExError
     for (size_t k = 0; k < p->views[s->iEout].size; k++) E[k] = (float)rng_normal(init_rng);
     for (int l = 0; l < s->L; l++) init_layer_params(p, &s->dec[l], c, init_rng);
     float kh = 1.0f / sqrtf((float)H_top);
-    fill_uniform_rng(params_value(p, s->iHW), p->views[s->iHW].size, kh, init_rng);
-    fill_uniform_rng(params_value(p, s->iHb), (size_t)c->vocab_out, kh, init_rng);
+    init_uniform(params_value(p, s->iHW), p->views[s->iHW].size, kh, init_rng);
+    init_uniform(params_value(p, s->iHb), (size_t)c->vocab_out, kh, init_rng);
 
     for (int l = 0; l < s->L; l++) {
         alloc_layer(&s->enc[l], c, c->max_Tx);

@@ -128,7 +128,6 @@ SeqModelConfig seqmodel_config_defaults(void) {
 
 /* ---- creation ------------------------------------------------------------------------- */
 
-static int gates_of(const SeqModelConfig *c) { return c->cell == CELL_LSTM ? 4 : c->cell == CELL_GRU ? 3 : 1; }
 
 static int check_config(const SeqModelConfig *c, ExError *err) {
     const char *where = "seqmodel config";
@@ -177,62 +176,32 @@ static int check_config(const SeqModelConfig *c, ExError *err) {
     return 0;
 }
 
-static void fill_uniform_rng(float *x, size_t n, float k, Rng *rng) {
-    for (size_t i = 0; i < n; i++) x[i] = (2.0f * rng_uniform(rng) - 1.0f) * k;
+static CellSettings cell_settings(const SeqModelConfig *c) {
+    return (CellSettings){c->cell, c->rnn_form, c->gru_variant, c->forget_bias, c->recurrent_orthogonal,
+                          c->recurrent_gain};
 }
 
 static void add_cell_params(Params *p, SeqLayer *ly, const SeqModelConfig *c) {
-    int G = gates_of(c), H = ly->H;
-    const char *rows = c->cell == CELL_LSTM ? "i,f,g,o" : c->cell == CELL_GRU ? "r,z,n" : "";
-    char name[PARAM_NAME_MAX], layout[96];
-    snprintf(name, sizeof name, "%s/W", ly->name);
-    if (c->cell == CELL_RNN)
-        snprintf(layout, sizeof layout, "%s", c->rnn_form == RNN_LECTURE ? "H,H+I cols [phi(h)|x] = [theta|theta_x]"
-                                                                          : "H,H+I cols [h|x] = [W_hh|W_ih]");
-    else
-        snprintf(layout, sizeof layout, "%dH,H+I gates %s; cols [h|x] = [W_hh|W_ih]", G, rows);
-    ly->iW = params_add(p, name, 2, (int[]){G * H, H + ly->n_in}, layout);
-    ly->ib = ly->ib_hn = ly->ih0 = ly->ic0 = -1;
-    if (!(c->cell == CELL_RNN && c->rnn_form == RNN_LECTURE)) {
-        snprintf(name, sizeof name, "%s/b", ly->name);
-        if (c->cell == CELL_RNN) snprintf(layout, sizeof layout, "H (b_ih+b_hh)");
-        else if (c->cell == CELL_LSTM) snprintf(layout, sizeof layout, "4H gates i,f,g,o (b_ih+b_hh)");
-        else if (c->gru_variant == GRU_PYTORCH) snprintf(layout, sizeof layout, "3H gates r,z,n (r,z: b_ih+b_hh; n: b_in)");
-        else snprintf(layout, sizeof layout, "3H gates r,z,n");
-        ly->ib = params_add(p, name, 1, (int[]){G * H}, layout);
-    }
-    if (c->cell == CELL_GRU && c->gru_variant == GRU_PYTORCH) {
-        snprintf(name, sizeof name, "%s/b_hn", ly->name);
-        ly->ib_hn = params_add(p, name, 1, (int[]){H}, "H (b_hh of gate n)");
-    }
+    CellSettings cs = cell_settings(c);
+    CellViews v = cell_add_params(p, ly->name, &cs, ly->H, ly->n_in);
+    ly->iW = v.iW, ly->ib = v.ib, ly->ib_hn = v.ib_hn;
+    ly->ih0 = ly->ic0 = -1;
+    char name[PARAM_NAME_MAX];
     if (c->init_state == SEQ_INIT_LEARNED) {
         snprintf(name, sizeof name, "%s/h0", ly->name);
-        ly->ih0 = params_add(p, name, 1, (int[]){H}, "H initial state");
+        ly->ih0 = params_add(p, name, 1, (int[]){ly->H}, "H initial state");
         if (c->cell == CELL_LSTM) {
             snprintf(name, sizeof name, "%s/c0", ly->name);
-            ly->ic0 = params_add(p, name, 1, (int[]){H}, "H initial memory cell");
+            ly->ic0 = params_add(p, name, 1, (int[]){ly->H}, "H initial memory cell");
         }
     }
 }
 
+/* learned initial states start at 0 (the arena is zero-filled) */
 static void init_cell_params(Params *p, SeqLayer *ly, const SeqModelConfig *c, Rng *rng) {
-    float k = 1.0f / sqrtf((float)ly->H);
-    fill_uniform_rng(params_value(p, ly->iW), p->views[ly->iW].size, k, rng);
-    if (ly->ib >= 0) {
-        float *b = params_value(p, ly->ib);
-        fill_uniform_rng(b, p->views[ly->ib].size, k, rng);
-        if (c->cell == CELL_LSTM)
-            for (int j = 0; j < ly->H; j++) b[ly->H + j] = c->forget_bias;   /* b_f */
-    }
-    if (ly->ib_hn >= 0) fill_uniform_rng(params_value(p, ly->ib_hn), (size_t)ly->H, k, rng);
-    if (c->recurrent_orthogonal) {
-        /* each gate's recurrent block W[g·H : (g+1)·H, :H] becomes gain · orthogonal */
-        int G = gates_of(c), ld = ly->H + ly->n_in;
-        float *W = params_value(p, ly->iW);
-        for (int g = 0; g < G; g++)
-            init_orthogonal(W + (size_t)g * ly->H * ld, ly->H, ld, c->recurrent_gain, rng, NULL);
-    }
-    /* learned initial states start at 0 (the arena is zero-filled) */
+    CellSettings cs = cell_settings(c);
+    CellViews v = {ly->iW, ly->ib, ly->ib_hn};
+    cell_init_params(p, &v, &cs, ly->H, ly->n_in, rng);
 }
 
 static void alloc_layer_buffers(SeqLayer *ly, const SeqModelConfig *c, int top) {
@@ -349,8 +318,8 @@ int seqmodel_create(Model **out, const SeqModelConfig *cfg, Rng *init_rng, ExErr
     }
     for (int l = 0; l < s->L; l++) init_cell_params(p, &s->layers[l], c, init_rng);
     float kh = 1.0f / sqrtf((float)H_top);
-    fill_uniform_rng(params_value(p, s->iHW), p->views[s->iHW].size, kh, init_rng);
-    fill_uniform_rng(params_value(p, s->iHb), (size_t)c->n_out, kh, init_rng);
+    init_uniform(params_value(p, s->iHW), p->views[s->iHW].size, kh, init_rng);
+    init_uniform(params_value(p, s->iHb), (size_t)c->n_out, kh, init_rng);
     rng_seed(&s->dropout_rng, rng_next_u64(init_rng));
 
     for (int l = 0; l < s->L; l++) alloc_layer_buffers(&s->layers[l], c, l == s->L - 1);

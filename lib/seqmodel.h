@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "act.h"
+#include "cell.h"
 #include "error.h"
 #include "gru.h"
 #include "loss.h"
@@ -55,7 +56,6 @@
 
 #define SEQ_MAX_LAYERS 8
 
-typedef enum { CELL_RNN, CELL_LSTM, CELL_GRU } CellType;
 typedef enum { SEQ_INPUT_EMBED, SEQ_INPUT_ONEHOT, SEQ_INPUT_FEATURES } SeqInput;
 typedef enum { SEQ_HEAD_PER_STEP, SEQ_HEAD_LAST_STEP } SeqHead;
 typedef enum { SEQ_INIT_ZERO, SEQ_INIT_LEARNED } SeqInitState;
