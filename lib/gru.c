@@ -141,13 +141,14 @@ typedef struct GruStep {
     GruWork *work;
     const float *b, *b_hn;   /* forward */
     const float *dout;       /* backward: ∂L/∂h from above (T, B, H) */
-    int B, T, H, t;          /* t: the step, when the plan shares out one step at a time */
+    int B, T, H;
     StepPlan plan;
 } GruStep;
 
 /* GRU_PYTORCH forward step t for rows [r0, r1) and units [u0, u1): those units' columns of the
  * three gate blocks of s = h_{t−1} · W_hᵀ, then r_t, z_t, n_t and h_t of those units. */
-static void forward_pytorch_block(const GruStep *st, int t, int r0, int r1, int u0, int u1) {
+static void forward_pytorch_block(const void *ctx, int t, int r0, int r1, int u0, int u1) {
+    const GruStep *st = ctx;
     GruCache *cache = st->cache;
     const int B = st->B, H = st->H, G = 3 * H, n = u1 - u0, rows = r1 - r0;
     const size_t BH = (size_t)B * H;
@@ -182,22 +183,9 @@ static void forward_pytorch_block(const GruStep *st, int t, int r0, int r1, int 
     }
 }
 
-static void forward_pytorch_part(void *ctx, int part, int parts) {
-    const GruStep *st = ctx;
-    int r0, r1, u0, u1;
-    (void)parts;
-    step_part_range(st->plan, st->B, st->H, part, &r0, &r1, &u0, &u1);
-    if (st->plan.how == STEP_BY_ROWS)
-        for (int t = 1; t <= st->T; t++) forward_pytorch_block(st, t, r0, r1, u0, u1);
-    else
-        forward_pytorch_block(st, st->t, r0, r1, u0, u1);
-}
-
 static void forward_pytorch(GruCache *cache, const float *b, const float *b_hn, int B, int T, int H) {
-    GruStep step = {cache, NULL, b, b_hn, NULL, B, T, H, 0, step_plan(&cache->wh, B, T, H, 3)};
-    if (step.plan.how == STEP_BY_ROWS) par_run(forward_pytorch_part, &step, step.plan.parts);
-    else
-        for (step.t = 1; step.t <= T; step.t++) par_run(forward_pytorch_part, &step, step.plan.parts);
+    GruStep step = {cache, NULL, b, b_hn, NULL, B, T, H, step_plan(&cache->wh, B, T, H, 3)};
+    step_loop_run(forward_pytorch_block, &step, step.plan, B, H, 1, T);
 }
 
 void gru_forward(GruCache *cache, const float *x, const float *h0, const float *W, const float *b,
@@ -258,7 +246,8 @@ static void backward_cho(double *dh_norms, GruWork *work, const float *dout, con
 /* GRU_PYTORCH backward step t for rows [r0, r1) and units [u0, u1): for t < T first ∂L/∂h_t
  * there carried back from step t+1, carry += dah_{t+1} (B, 3H) · W_h (3H, H) (carry already
  * holds dh z there); then for t ≥ 1 the gate gradients, and carry ← dh z for step t−1. */
-static void backward_pytorch_block(const GruStep *st, int t, int r0, int r1, int u0, int u1) {
+static void backward_pytorch_block(const void *ctx, int t, int r0, int r1, int u0, int u1) {
+    const GruStep *st = ctx;
     const GruCache *cache = st->cache;
     GruWork *work = st->work;
     const int B = st->B, H = st->H, G = 3 * H, rows = r1 - r0;
@@ -296,23 +285,10 @@ static void backward_pytorch_block(const GruStep *st, int t, int r0, int r1, int
     }
 }
 
-static void backward_pytorch_part(void *ctx, int part, int parts) {
-    const GruStep *st = ctx;
-    int r0, r1, u0, u1;
-    (void)parts;
-    step_part_range(st->plan, st->B, st->H, part, &r0, &r1, &u0, &u1);
-    if (st->plan.how == STEP_BY_ROWS)
-        for (int t = st->T; t >= 0; t--) backward_pytorch_block(st, t, r0, r1, u0, u1);
-    else
-        backward_pytorch_block(st, st->t, r0, r1, u0, u1);
-}
-
 static void backward_pytorch(double *dh_norms, GruWork *work, const float *dout, const GruCache *cache, int B,
                              int T, int H) {
-    GruStep step = {(GruCache *)cache, work, NULL, NULL, dout, B, T, H, 0, step_plan(&work->wh, B, T, H, 3)};
-    if (step.plan.how == STEP_BY_ROWS) par_run(backward_pytorch_part, &step, step.plan.parts);
-    else
-        for (step.t = T; step.t >= 0; step.t--) par_run(backward_pytorch_part, &step, step.plan.parts);
+    GruStep step = {(GruCache *)cache, work, NULL, NULL, dout, B, T, H, step_plan(&work->wh, B, T, H, 3)};
+    step_loop_run(backward_pytorch_block, &step, step.plan, B, H, T, 0);
     if (dh_norms) step_norm_sums(dh_norms, work->sq, B, T, H);
 }
 

@@ -76,14 +76,15 @@ typedef struct LstmStep {
     LstmWork *work;
     const float *b;      /* forward: the bias (4H) */
     const float *dout;   /* backward: ∂L/∂h from above (T, B, H) */
-    int B, T, H, t;      /* t: the step, when the plan shares out one step at a time */
+    int B, T, H;
     StepPlan plan;
 } LstmStep;
 
 /* Forward step t for rows [r0, r1) and units [u0, u1): those units' columns of the four gate
  * blocks of z_t += h_{t−1} (B, H) · W_hᵀ (H, 4H); then bias, the gate non-linearities over
  * contiguous runs (vectorised, gatemath.h), the memory cell and the output. */
-static void forward_block(const LstmStep *s, int t, int r0, int r1, int u0, int u1) {
+static void forward_block(const void *ctx, int t, int r0, int r1, int u0, int u1) {
+    const LstmStep *s = ctx;
     LstmCache *cache = s->cache;
     const int B = s->B, H = s->H, G = 4 * H, n = u1 - u0, rows = r1 - r0;
     const size_t BH = (size_t)B * H;
@@ -116,18 +117,6 @@ static void forward_block(const LstmStep *s, int t, int r0, int r1, int u0, int 
     }
 }
 
-/* By rows: this part's rows through all T steps; by units: this part's units of step s->t. */
-static void forward_part(void *ctx, int part, int parts) {
-    const LstmStep *s = ctx;
-    int r0, r1, u0, u1;
-    (void)parts;
-    step_part_range(s->plan, s->B, s->H, part, &r0, &r1, &u0, &u1);
-    if (s->plan.how == STEP_BY_ROWS)
-        for (int t = 1; t <= s->T; t++) forward_block(s, t, r0, r1, u0, u1);
-    else
-        forward_block(s, s->t, r0, r1, u0, u1);
-}
-
 void lstm_forward(LstmCache *cache, const float *x, const float *h0, const float *c0, const float *W,
                   const float *b, int B, int T, int n_in, int H) {
     const int ld = H + n_in, G = 4 * H;
@@ -139,16 +128,15 @@ void lstm_forward(LstmCache *cache, const float *x, const float *h0, const float
     pk_gemm_nt(cache->gates, G, x, n_in, W + H, ld, T * B, G, n_in, 0.0f, &cache->wx);
     packed_set_transposed(&cache->wh, W, ld, G, H);
 
-    LstmStep step = {cache, NULL, b, NULL, B, T, H, 0, step_plan(&cache->wh, B, T, H, 4)};
-    if (step.plan.how == STEP_BY_ROWS) par_run(forward_part, &step, step.plan.parts);
-    else
-        for (step.t = 1; step.t <= T; step.t++) par_run(forward_part, &step, step.plan.parts);
+    LstmStep step = {cache, NULL, b, NULL, B, T, H, step_plan(&cache->wh, B, T, H, 4)};
+    step_loop_run(forward_block, &step, step.plan, B, H, 1, T);
 }
 
 /* Backward step t for rows [r0, r1) and units [u0, u1): for t < T first ∂L/∂h_t there,
  * carried back from step t+1: dh = dz_{t+1} (B, 4H) · W_h (4H, H); then for t ≥ 1 the gate
  * gradients (the equations above) and the squared norms of ∂L/∂h_t in chunks. */
-static void backward_block(const LstmStep *s, int t, int r0, int r1, int u0, int u1) {
+static void backward_block(const void *ctx, int t, int r0, int r1, int u0, int u1) {
+    const LstmStep *s = ctx;
     const LstmCache *cache = s->cache;
     LstmWork *work = s->work;
     const int B = s->B, H = s->H, G = 4 * H, rows = r1 - r0;
@@ -192,18 +180,6 @@ static void backward_block(const LstmStep *s, int t, int r0, int r1, int u0, int
     }
 }
 
-/* By rows: this part's rows from step T back to 0; by units: this part's units of step s->t. */
-static void backward_part(void *ctx, int part, int parts) {
-    const LstmStep *s = ctx;
-    int r0, r1, u0, u1;
-    (void)parts;
-    step_part_range(s->plan, s->B, s->H, part, &r0, &r1, &u0, &u1);
-    if (s->plan.how == STEP_BY_ROWS)
-        for (int t = s->T; t >= 0; t--) backward_block(s, t, r0, r1, u0, u1);
-    else
-        backward_block(s, s->t, r0, r1, u0, u1);
-}
-
 void lstm_backward(float *dx, float *dh0, float *dc0, float *dW, float *db, double *dh_norms,
                    LstmWork *work, const float *dout, const float *dhT, const float *dcT,
                    const LstmCache *cache, const float *x, const float *W, int B, int T, int n_in,
@@ -215,10 +191,8 @@ void lstm_backward(float *dx, float *dh0, float *dc0, float *dW, float *db, doub
     packed_set(&work->wh, W, ld, G, H);
 
     /* Step t = T..1 computes dz_t; step 0 only carries the gradient to h_0. */
-    LstmStep step = {(LstmCache *)cache, work, NULL, dout, B, T, H, 0, step_plan(&work->wh, B, T, H, 4)};
-    if (step.plan.how == STEP_BY_ROWS) par_run(backward_part, &step, step.plan.parts);
-    else
-        for (step.t = T; step.t >= 0; step.t--) par_run(backward_part, &step, step.plan.parts);
+    LstmStep step = {(LstmCache *)cache, work, NULL, dout, B, T, H, step_plan(&work->wh, B, T, H, 4)};
+    step_loop_run(backward_block, &step, step.plan, B, H, T, 0);
     if (dh_norms) step_norm_sums(dh_norms, work->sq, B, T, H);
     if (dh0) memcpy(dh0, work->dh, BH * sizeof *dh0);
     if (dc0) memcpy(dc0, work->dc, BH * sizeof *dc0);

@@ -106,13 +106,14 @@ typedef struct RnnStep {
     const float *dout;   /* backward: ∂L/∂h from above (T, B, H) */
     const float *dhT;    /* backward: ∂L/∂h_T from beyond the sequence, or NULL */
     Activation act;
-    int B, T, H, t;      /* t: the step, when the plan shares out one step at a time */
+    int B, T, H;
     StepPlan plan;
 } RnnStep;
 
 /* Elman forward step t for rows [r0, r1) and units [u0, u1): p_t += h_{t−1} · Wᵀ there (U x_t
  * is already in place), + b, then h_t = φ(p_t) in place. */
-static void elman_forward_block(const RnnStep *s, int t, int r0, int r1, int u0, int u1) {
+static void elman_forward_block(const void *ctx, int t, int r0, int r1, int u0, int u1) {
+    const RnnStep *s = ctx;
     const int B = s->B, H = s->H, n = u1 - u0, rows = r1 - r0;
     const size_t BH = (size_t)B * H;
     float *h_t = s->cache->h + (size_t)t * BH, *rows_t = h_t + (size_t)r0 * H;
@@ -125,21 +126,11 @@ static void elman_forward_block(const RnnStep *s, int t, int r0, int r1, int u0,
     }
 }
 
-static void elman_forward_part(void *ctx, int part, int parts) {
-    const RnnStep *s = ctx;
-    int r0, r1, u0, u1;
-    (void)parts;
-    step_part_range(s->plan, s->B, s->H, part, &r0, &r1, &u0, &u1);
-    if (s->plan.how == STEP_BY_ROWS)
-        for (int t = 1; t <= s->T; t++) elman_forward_block(s, t, r0, r1, u0, u1);
-    else
-        elman_forward_block(s, s->t, r0, r1, u0, u1);
-}
-
 /* Elman backward step t for rows [r0, r1) and units [u0, u1): for t < T first
  * carry = g_{t+1} · W there; then (t ≥ 1) ∂L/∂h_t = dout_t + carry (+ dhT at t = T), its
  * squared norms in chunks, and g_t = ∂L/∂h_t ⊙ φ'(h_t). */
-static void elman_backward_block(const RnnStep *s, int t, int r0, int r1, int u0, int u1) {
+static void elman_backward_block(const void *ctx, int t, int r0, int r1, int u0, int u1) {
+    const RnnStep *s = ctx;
     RnnWork *work = s->work;
     const int B = s->B, H = s->H, T = s->T, n = u1 - u0, rows = r1 - r0;
     const size_t BH = (size_t)B * H;
@@ -166,17 +157,6 @@ static void elman_backward_block(const RnnStep *s, int t, int r0, int r1, int u0
     }
 }
 
-static void elman_backward_part(void *ctx, int part, int parts) {
-    const RnnStep *s = ctx;
-    int r0, r1, u0, u1;
-    (void)parts;
-    step_part_range(s->plan, s->B, s->H, part, &r0, &r1, &u0, &u1);
-    if (s->plan.how == STEP_BY_ROWS)
-        for (int t = s->T; t >= 0; t--) elman_backward_block(s, t, r0, r1, u0, u1);
-    else
-        elman_backward_block(s, s->t, r0, r1, u0, u1);
-}
-
 void rnn_forward(RnnCache *cache, const float *x, const float *h0, const float *W, const float *b,
                  RnnForm form, Activation act, int B, int T, int n_in, int H) {
     const int ld = H + n_in;             /* row stride of W */
@@ -200,10 +180,8 @@ void rnn_forward(RnnCache *cache, const float *x, const float *h0, const float *
         }
     } else {
         /* p_t = U x_t (already there) + W h_{t−1} + b, then h_t = φ(p_t) in place. */
-        RnnStep step = {cache, NULL, b, NULL, NULL, act, B, T, H, 0, step_plan(&cache->wh, B, T, H, 1)};
-        if (step.plan.how == STEP_BY_ROWS) par_run(elman_forward_part, &step, step.plan.parts);
-        else
-            for (step.t = 1; step.t <= T; step.t++) par_run(elman_forward_part, &step, step.plan.parts);
+        RnnStep step = {cache, NULL, b, NULL, NULL, act, B, T, H, step_plan(&cache->wh, B, T, H, 1)};
+        step_loop_run(elman_forward_block, &step, step.plan, B, H, 1, T);
     }
 }
 
@@ -239,10 +217,8 @@ void rnn_backward(float *dx, float *dh0, float *dW, float *db, double *dh_norms,
         pk_gemm_tn(dW, ld, g, H, as, H, H, H, T * B, 1.0f, &work->act);
     } else {
         /* ∂L/∂h_t = dout_t + Wᵀ g_{t+1} (+ dhT at the end); step 0 only carries to h_0 */
-        RnnStep step = {(RnnCache *)cache, work, NULL, dout, dhT, act, B, T, H, 0, step_plan(&work->wh, B, T, H, 1)};
-        if (step.plan.how == STEP_BY_ROWS) par_run(elman_backward_part, &step, step.plan.parts);
-        else
-            for (step.t = T; step.t >= 0; step.t--) par_run(elman_backward_part, &step, step.plan.parts);
+        RnnStep step = {(RnnCache *)cache, work, NULL, dout, dhT, act, B, T, H, step_plan(&work->wh, B, T, H, 1)};
+        step_loop_run(elman_backward_block, &step, step.plan, B, H, T, 0);
         if (dh_norms) step_norm_sums(dh_norms, work->sq, B, T, H);
         if (dh0) memcpy(dh0, carry, BH * sizeof *dh0);
         /* dW += G ᵀ · H_{0..T−1};  db += Σ rows of G */

@@ -59,6 +59,41 @@ static inline void step_part_range(StepPlan plan, int B, int H, int part, int *r
     else if (plan.how == STEP_BY_UNITS) par_range(H, part, plan.parts, PACK_UNIT_GRAIN, u0, u1);
 }
 
+/* One step's work on rows [r0, r1) and units [u0, u1): what a cell's forward or backward does
+ * at step t. ctx is the cell's own step state. */
+typedef void (*StepBlock)(const void *ctx, int t, int r0, int r1, int u0, int u1);
+
+typedef struct StepLoop {
+    StepBlock block;
+    const void *ctx;
+    StepPlan plan;
+    int B, H, t_from, t_to, dir;
+    int t;                        /* by units: the step being run */
+} StepLoop;
+
+/* By rows: this part's rows through every step from t_from to t_to; by units (or serial): this
+ * part's units of step l->t. */
+static inline void step_loop_part(void *arg, int part, int parts) {
+    const StepLoop *l = arg;
+    int r0, r1, u0, u1;
+    (void)parts;
+    step_part_range(l->plan, l->B, l->H, part, &r0, &r1, &u0, &u1);
+    if (l->plan.how == STEP_BY_ROWS)
+        for (int t = l->t_from; t != l->t_to + l->dir; t += l->dir) l->block(l->ctx, t, r0, r1, u0, u1);
+    else
+        l->block(l->ctx, l->t, r0, r1, u0, u1);
+}
+
+/* Steps t_from, …, t_to (forward, or backward when t_from > t_to) of a layer under plan: by
+ * rows one wake-up for the whole loop, otherwise one per step. */
+static inline void step_loop_run(StepBlock block, const void *ctx, StepPlan plan, int B, int H, int t_from,
+                                 int t_to) {
+    StepLoop l = {block, ctx, plan, B, H, t_from, t_to, t_from <= t_to ? 1 : -1, t_from};
+    if (plan.how == STEP_BY_ROWS) par_run(step_loop_part, &l, plan.parts);
+    else
+        for (l.t = t_from; l.t != t_to + l.dir; l.t += l.dir) par_run(step_loop_part, &l, plan.parts);
+}
+
 static inline int step_norm_chunks(int H) { return (H + STEP_NORM_CHUNK - 1) / STEP_NORM_CHUNK; }
 
 /* Where step t's (1-based) chunk sums of row r start in a (T, B, chunks) buffer. */
