@@ -57,6 +57,27 @@ int rc_wait(pid_t pid) {
 
 int rc_run(const char *const *args, const char *log) { return rc_wait(rc_spawn(args, log)); }
 
+int rc_run_logged(const char *const *args, const char *log) {
+    unlink(log);
+    return rc_run(args, log);
+}
+
+int rc_log_has(const char *log, const char *a, const char *b) {
+    char *text = rc_slurp(log);
+    int ok = text && strstr(text, a) && (!b || strstr(text, b));
+    if (!ok) fprintf(stderr, "\n  %s lacks '%s'%s%s: %s\n", log, a, b ? " / " : "", b ? b : "", text ? text : "(none)");
+    free(text);
+    return ok;
+}
+
+const char *rc_in_dir(const char *dir, const char *name) {
+    static char bufs[8][1100];
+    static int k = 0;
+    char *b = bufs[k++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
+    return b;
+}
+
 int rc_wait_for_file(pid_t pid, const char *dir, const char *after, const char *suffix) {
     char ckpt[4200], path[4400];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoints", dir);
@@ -156,6 +177,22 @@ void rc_make_table(const char *path, int n, uint64_t seed) {
 }
 
 /* ---- run directories ------------------------------------------------------------------------ */
+
+void rc_write_small_ae(const char *dir, const char *name, char *spec_path, char *data_path) {
+    snprintf(data_path, 1024, "%s/data.h5", dir);
+    rc_make_table(data_path, 400, 5);
+    char text[2400];
+    snprintf(text, sizeof text,
+             "version: 1\nname: %s\nseed: 7\nthreads: 1\n"
+             "data: {source: hdf5, path: %s, dataset: x}\n"
+             "model:\n  type: autoencoder\n  code: 6\n  hidden: [{units: 16, activation: tanh}]\n"
+             "  noise: {type: masking, rate: 0.2}\n"
+             "loss: squared_error\noptimizer: {type: adam, lr: 0.01}\nschedule: {type: cosine}\n"
+             "train: {epochs: 30, batch_size: 16}\noutput: {root: %s/results}\n",
+             name, data_path, dir);
+    snprintf(spec_path, 1024, "%s/spec.yaml", dir);
+    rc_write_text(spec_path, text);
+}
 
 char *rc_latest_checkpoint(const char *dir) {
     char path[4200];

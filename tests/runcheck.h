@@ -13,6 +13,13 @@ pid_t rc_spawn(const char *const *args, const char *log);
 /* The same with RLIMIT_FSIZE = max_file_bytes (0: none): no file may grow past it, which
  * stands in for a full disk. */
 pid_t rc_spawn_limited(const char *const *args, const char *log, long max_file_bytes);
+/* rc_run with a fresh log (the old one removed first). */
+int rc_run_logged(const char *const *args, const char *log);
+/* Whether the file log holds a (and b, if not NULL); if not, says so on stderr with the log. */
+int rc_log_has(const char *log, const char *a, const char *b);
+/* dir/name in one of 8 rotating buffers, so that one call can take several: copy one that must
+ * outlive 8 more calls. */
+const char *rc_in_dir(const char *dir, const char *name);
 /* Wait for pid: its exit status, or 128 + the signal that ended it. */
 int rc_wait(pid_t pid);
 /* rc_spawn + rc_wait. */
@@ -34,6 +41,11 @@ int rc_count_files(const char *dir, const char *suffix);
 
 /* n examples of 24 values in [0,1] with a 3-dimensional structure, as /x of an HDF5 file. */
 void rc_make_table(const char *path, int n, uint64_t seed);
+
+/* The reliability tests' run: 30 epochs of a small denoising autoencoder (about a second,
+ * a checkpoint every epoch) on dir/data.h5 (rc_make_table, 400 rows), written to dir/spec.yaml
+ * with output.root dir/results. The two paths go to spec_path and data_path (1024 bytes each). */
+void rc_write_small_ae(const char *dir, const char *name, char *spec_path, char *data_path);
 
 /* The checkpoint named by dir/checkpoints/LATEST (malloc'd path), or NULL. */
 char *rc_latest_checkpoint(const char *dir);

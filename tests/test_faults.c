@@ -26,13 +26,7 @@ static char *tmp;
 static char data_path[1024], spec_path[1024], ref_dir[1024];
 
 /* tmp/name in one of a few rotating buffers, so that a call can take several. */
-static const char *in_tmp(const char *name) {
-    static char bufs[8][1100];
-    static int k = 0;
-    char *b = bufs[k++ % 8];
-    snprintf(b, sizeof bufs[0], "%s/%s", tmp, name);
-    return b;
-}
+static const char *in_tmp(const char *name) { return rc_in_dir(tmp, name); }
 
 static char *file_text(const char *dir, const char *name) {
     char path[1300];
@@ -50,23 +44,9 @@ static int status_is(const char *dir, const char *want) {
     return ok;
 }
 
-static int log_has(const char *log, const char *a, const char *b) {
-    char *text = rc_slurp(log);
-    int ok = text && strstr(text, a) && (!b || strstr(text, b));
-    if (!ok) fprintf(stderr, "\n  %s lacks '%s'%s%s: %s\n", log, a, b ? " / " : "", b ? b : "", text ? text : "(none)");
-    free(text);
-    return ok;
-}
-
-/* Run exprun to its end; output to a fresh log. */
-static int run_logged(const char *const *args, const char *log) {
-    unlink(log);
-    return rc_run(args, log);
-}
-
 static int resume(const char *dir) {
     const char *args[] = {"resume", dir, "--quiet", NULL};
-    return run_logged(args, in_tmp("resume.log"));
+    return rc_run_logged(args, in_tmp("resume.log"));
 }
 
 /* The LATEST checkpoint of dir reads as a checkpoint; its step (or -1). */
@@ -81,22 +61,10 @@ static int64_t latest_step(const char *dir) {
 
 /* 30 epochs of a small denoising autoencoder: about a second, checkpoints every epoch. */
 static void make_spec(void) {
-    snprintf(data_path, sizeof data_path, "%s/data.h5", tmp);
-    rc_make_table(data_path, 400, 5);
-    char text[2048];
-    snprintf(text, sizeof text,
-             "version: 1\nname: faults\nseed: 7\nthreads: 1\n"
-             "data: {source: hdf5, path: %s, dataset: x}\n"
-             "model:\n  type: autoencoder\n  code: 6\n  hidden: [{units: 16, activation: tanh}]\n"
-             "  noise: {type: masking, rate: 0.2}\n"
-             "loss: squared_error\noptimizer: {type: adam, lr: 0.01}\nschedule: {type: cosine}\n"
-             "train: {epochs: 30, batch_size: 16}\noutput: {root: %s/results}\n",
-             data_path, tmp);
-    snprintf(spec_path, sizeof spec_path, "%s/spec.yaml", tmp);
-    rc_write_text(spec_path, text);
+    rc_write_small_ae(tmp, "faults", spec_path, data_path);
     snprintf(ref_dir, sizeof ref_dir, "%s/ref", tmp);
     const char *args[] = {spec_path, "--out", ref_dir, "--quiet", NULL};
-    if (run_logged(args, in_tmp("ref.log")) != 0) {
+    if (rc_run_logged(args, in_tmp("ref.log")) != 0) {
         fprintf(stderr, "test_faults: the reference run failed\n");
         exit(1);
     }
@@ -128,7 +96,7 @@ static void stop_by_signal(int sig, When when) {
     CU_ASSERT(status_is(dir, "interrupted"));
     char said[64];
     snprintf(said, sizeof said, "stopped by signal %d after step", sig);
-    CU_ASSERT(log_has(log, said, "checkpoint written"));
+    CU_ASSERT(rc_log_has(log, said, "checkpoint written"));
     /* The checkpoint is of the step the message names. */
     char *text = rc_slurp(log), *at = text ? strstr(text, said) : NULL;
     long long step = at ? atoll(at + strlen(said)) : -2;
@@ -231,7 +199,7 @@ static void test_divergence_stops(void) {
     snprintf(log, sizeof log, "%s/diverge.log", tmp);
     const char *args[32];
     diverge_args(args, dir, NULL);
-    CU_ASSERT_EQUAL(run_logged(args, log), 4);
+    CU_ASSERT_EQUAL(rc_run_logged(args, log), 4);
     CU_ASSERT(status_is(dir, "diverged"));
     /* stderr: "diverged at step S (epoch E): … in VIEW", VIEW a parameter of the model */
     char *text = rc_slurp(log), *at = text ? strstr(text, "diverged at step ") : NULL;
@@ -269,7 +237,7 @@ static void test_divergence_stops(void) {
     char again[64];
     snprintf(again, sizeof again, "diverged at step %lld ", step);
     CU_ASSERT_EQUAL(resume(dir), 4);
-    CU_ASSERT(log_has(in_tmp("resume.log"), again, view));
+    CU_ASSERT(rc_log_has(in_tmp("resume.log"), again, view));
     printf("[diverged at step %lld in %s; LATEST step %lld] ", step, view, (long long)latest_step(dir));
     free(ckpt);
     free(text);
@@ -299,7 +267,7 @@ static void test_divergence_skip(void) {
     const char *dir = in_tmp("skip");
     const char *args[] = {spec_path, data, "model.g=identity", "model.hidden=[]", "train.epochs=4", "train.on_nan=skip",
                           "--out", dir, "--quiet", NULL};
-    CU_ASSERT_EQUAL(run_logged(args, in_tmp("skip.log")), 0);
+    CU_ASSERT_EQUAL(rc_run_logged(args, in_tmp("skip.log")), 0);
     CU_ASSERT(status_is(dir, "finished"));
     char results[1200];
     snprintf(results, sizeof results, "%s/results.h5", dir);
@@ -353,8 +321,8 @@ static void test_divergence_skip(void) {
     const char *stop_dir = in_tmp("skip-stop");
     const char *stop[] = {spec_path, data, "model.g=identity", "model.hidden=[]", "train.epochs=4", "--out", stop_dir,
                           "--quiet", NULL};
-    CU_ASSERT_EQUAL(run_logged(stop, in_tmp("skip-stop.log")), 4);
-    CU_ASSERT(log_has(in_tmp("skip-stop.log"), "(epoch 1)", "train.on_nan: skip"));
+    CU_ASSERT_EQUAL(rc_run_logged(stop, in_tmp("skip-stop.log")), 4);
+    CU_ASSERT(rc_log_has(in_tmp("skip-stop.log"), "(epoch 1)", "train.on_nan: skip"));
     printf("[on_nan: skip: %.0f steps skipped in 4 epochs, parameters finite] ", skipped);
 }
 
@@ -365,8 +333,8 @@ static void expect_unwritable(const char *root, const char *why) {
     snprintf(override, sizeof override, "output.root=%s", root);
     const char *args[] = {spec_path, override, NULL};
     const char *log = in_tmp("unwritable.log");
-    CU_ASSERT_EQUAL(run_logged(args, log), 3);
-    CU_ASSERT(log_has(log, root, why));
+    CU_ASSERT_EQUAL(rc_run_logged(args, log), 3);
+    CU_ASSERT(rc_log_has(log, root, why));
     char *text = rc_slurp(log);
     CU_ASSERT(text && strncmp(text, "run: ", 5) != 0 && !strstr(text, "\nrun: ") && !strstr(text, "epoch"));
     free(text);
@@ -401,7 +369,7 @@ static void test_full_disk(void) {
     snprintf(dir, sizeof dir, "%s/full", tmp);
     const char *args[] = {spec_path, "--out", dir, "--quiet", NULL};
     setenv("EXPRUN_STOP_AFTER_STEPS", "50", 1);
-    CU_ASSERT_EQUAL_FATAL(run_logged(args, in_tmp("full.log")), 128 + SIGTERM);
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(args, in_tmp("full.log")), 128 + SIGTERM);
     unsetenv("EXPRUN_STOP_AFTER_STEPS");
     char *ckpt = rc_latest_checkpoint(dir);
     CU_ASSERT_FATAL(ckpt != NULL);
@@ -422,7 +390,7 @@ static void test_full_disk(void) {
         const char *log = in_tmp("full-resume.log");
         unlink(log);
         CU_ASSERT_EQUAL(rc_wait(rc_spawn_limited(resume_args, log, limits[k])), 3);
-        CU_ASSERT(log_has(log, names[k], "File too large"));
+        CU_ASSERT(rc_log_has(log, names[k], "File too large"));
         CU_ASSERT(status_is(dir, "failed"));
         char *now = rc_latest_checkpoint(dir);
         CU_ASSERT(now && strcmp(now, ckpt) == 0);
@@ -461,8 +429,8 @@ static void expect_bad_data(const char *data_yaml, const char *model_yaml, const
     rc_write_text(bad_spec, text);
     const char *args[] = {bad_spec, NULL};
     const char *log = in_tmp("bad.log");
-    CU_ASSERT_EQUAL(run_logged(args, log), 3);
-    CU_ASSERT(log_has(log, want1, want2));
+    CU_ASSERT_EQUAL(rc_run_logged(args, log), 3);
+    CU_ASSERT(rc_log_has(log, want1, want2));
     CU_ASSERT(!rc_exists(in_tmp("bad-results")));
 }
 
@@ -526,23 +494,23 @@ static void test_bad_checkpoints(void) {
     const char *out = in_tmp("init-bad");
     const char *log = in_tmp("init.log");
     const char *shapes[] = {spec_path, "model.code=5", "--init-from", good, "--out", out, NULL};
-    CU_ASSERT_EQUAL(run_logged(shapes, log), 3);
-    CU_ASSERT(log_has(log, good, "6x16 in the checkpoint but 5x16 in the model"));
+    CU_ASSERT_EQUAL(rc_run_logged(shapes, log), 3);
+    CU_ASSERT(rc_log_has(log, good, "6x16 in the checkpoint but 5x16 in the model"));
     CU_ASSERT(!rc_exists(out));   /* refused before the run directory is made */
     const char *not_ckpt[] = {spec_path, "--init-from", data_path, "--out", out, NULL};
-    CU_ASSERT_EQUAL(run_logged(not_ckpt, log), 3);
-    CU_ASSERT(log_has(log, data_path, NULL));
+    CU_ASSERT_EQUAL(rc_run_logged(not_ckpt, log), 3);
+    CU_ASSERT(rc_log_has(log, data_path, NULL));
     CU_ASSERT(!rc_exists(out));
     const char *text_file[] = {spec_path, "--init-from", spec_path, "--out", out, NULL};
-    CU_ASSERT_EQUAL(run_logged(text_file, log), 3);
-    CU_ASSERT(log_has(log, spec_path, "not an HDF5 file"));
+    CU_ASSERT_EQUAL(rc_run_logged(text_file, log), 3);
+    CU_ASSERT(rc_log_has(log, spec_path, "not an HDF5 file"));
 
     /* a run stopped with a checkpoint, then its checkpoint damaged four ways */
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/damaged", tmp);
     const char *args[] = {spec_path, "--out", dir, "--quiet", NULL};
     setenv("EXPRUN_STOP_AFTER_STEPS", "30", 1);
-    CU_ASSERT_EQUAL_FATAL(run_logged(args, in_tmp("damaged.log")), 128 + SIGTERM);
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(args, in_tmp("damaged.log")), 128 + SIGTERM);
     unsetenv("EXPRUN_STOP_AFTER_STEPS");
     char *ckpt = rc_latest_checkpoint(dir);
     CU_ASSERT_FATAL(ckpt != NULL);
@@ -557,25 +525,25 @@ static void test_bad_checkpoints(void) {
     const char *rlog = in_tmp("resume.log");
     CU_ASSERT_FATAL(truncate(ckpt, st.st_size / 2) == 0);
     CU_ASSERT_EQUAL(resume(dir), 3);
-    CU_ASSERT(log_has(rlog, ckpt, "truncated"));
+    CU_ASSERT(rc_log_has(rlog, ckpt, "truncated"));
     CU_ASSERT_FATAL(truncate(ckpt, 0) == 0);
     CU_ASSERT_EQUAL(resume(dir), 3);
-    CU_ASSERT(log_has(rlog, ckpt, "not an HDF5 file"));
+    CU_ASSERT(rc_log_has(rlog, ckpt, "not an HDF5 file"));
     /* a checkpoint of another spec (code 5) in its place */
     const char *other_dir = in_tmp("other");
     const char *other[] = {spec_path, "model.code=5", "train.epochs=1", "--out", other_dir, "--quiet", NULL};
-    CU_ASSERT_EQUAL_FATAL(run_logged(other, log), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(other, log), 0);
     char *foreign = rc_latest_checkpoint(other_dir);
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "cp %s %s", foreign, ckpt);
     CU_ASSERT_FATAL(run_command(cmd) == 0);
     CU_ASSERT_EQUAL(resume(dir), 3);
-    CU_ASSERT(log_has(rlog, ckpt, "shape"));
+    CU_ASSERT(rc_log_has(rlog, ckpt, "shape"));
     free(foreign);
     /* LATEST naming a file that is not there */
     unlink(ckpt);
     CU_ASSERT_EQUAL(resume(dir), 3);
-    CU_ASSERT(log_has(rlog, ckpt, NULL));
+    CU_ASSERT(rc_log_has(rlog, ckpt, NULL));
     CU_ASSERT(status_is(dir, "interrupted"));   /* a refused resume changes nothing */
     free(ckpt);
     free(good);
@@ -589,7 +557,7 @@ static void test_resume_before_first_checkpoint(void) {
     char *init = rc_latest_checkpoint(ref_dir);
     const char *ref2 = in_tmp("init-ref"), *dir = in_tmp("init-killed");
     const char *ref_args[] = {spec_path, "train.epochs=6", "--init-from", init, "--out", ref2, "--quiet", NULL};
-    CU_ASSERT_EQUAL_FATAL(run_logged(ref_args, in_tmp("init-ref.log")), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(ref_args, in_tmp("init-ref.log")), 0);
     const char *args[] = {spec_path, "train.epochs=6", "--init-from", init, "--out", dir, "--quiet", NULL};
     setenv("EXPRUN_TEST_PUBLISH_PAUSE_US", "300000", 1);
     pid_t pid = rc_spawn(args, in_tmp("init-killed.log"));
@@ -602,8 +570,8 @@ static void test_resume_before_first_checkpoint(void) {
     CU_ASSERT(!rc_exists(latest));
     const char *resume_args[] = {"resume", dir, NULL};
     const char *log = in_tmp("init-resume.log");
-    CU_ASSERT_EQUAL(run_logged(resume_args, log), 0);
-    CU_ASSERT(log_has(log, "no checkpoint yet", "from the beginning"));
+    CU_ASSERT_EQUAL(rc_run_logged(resume_args, log), 0);
+    CU_ASSERT(rc_log_has(log, "no checkpoint yet", "from the beginning"));
     CU_ASSERT(rc_same_run(ref2, dir, 1));
     free(init);
 }
@@ -641,7 +609,7 @@ static void test_determinism(void) {
             char threads[32];
             snprintf(threads, sizeof threads, "threads=%d", t + 1);
             const char *args[] = {det, threads, "--out", dirs[t][k], "--quiet", NULL};
-            CU_ASSERT_EQUAL_FATAL(run_logged(args, in_tmp("det.log")), 0);
+            CU_ASSERT_EQUAL_FATAL(rc_run_logged(args, in_tmp("det.log")), 0);
             char results[4500];
             snprintf(results, sizeof results, "%s/results.h5", dirs[t][k]);
             H5Reader *r = NULL;

@@ -24,50 +24,20 @@ static char *tmp;
 static char spec_path[1024], ref_dir[1024], stopped_dir[1024];
 static char *stopped_ckpt;     /* the checkpoint the stopped run wrote */
 
-static const char *in_tmp(const char *name) {
-    static char bufs[8][1100];
-    static int k = 0;
-    char *b = bufs[k++ % 8];
-    snprintf(b, sizeof bufs[0], "%s/%s", tmp, name);
-    return b;
-}
-
-static int log_has(const char *log, const char *a, const char *b) {
-    char *text = rc_slurp(log);
-    int ok = text && strstr(text, a) && (!b || strstr(text, b));
-    if (!ok) fprintf(stderr, "\n  %s lacks '%s'%s%s: %s\n", log, a, b ? " / " : "", b ? b : "", text ? text : "(none)");
-    free(text);
-    return ok;
-}
-
-static int run_logged(const char *const *args, const char *log) {
-    unlink(log);
-    return rc_run(args, log);
-}
+static const char *in_tmp(const char *name) { return rc_in_dir(tmp, name); }
 
 /* 30 epochs of a small denoising autoencoder (23 steps each, after the validation split), stopped
  * after step 30 — epoch 1, batch 7 — with a checkpoint, and the same run never stopped as the reference. */
 static void make_runs(void) {
-    char data_path[1100], text[2048];
-    snprintf(data_path, sizeof data_path, "%s/data.h5", tmp);
-    rc_make_table(data_path, 400, 5);
-    snprintf(text, sizeof text,
-             "version: 1\nname: trust\nseed: 7\nthreads: 1\n"
-             "data: {source: hdf5, path: %s, dataset: x}\n"
-             "model:\n  type: autoencoder\n  code: 6\n  hidden: [{units: 16, activation: tanh}]\n"
-             "  noise: {type: masking, rate: 0.2}\n"
-             "loss: squared_error\noptimizer: {type: adam, lr: 0.01}\nschedule: {type: cosine}\n"
-             "train: {epochs: 30, batch_size: 16}\noutput: {root: %s/results}\n",
-             data_path, tmp);
-    snprintf(spec_path, sizeof spec_path, "%s/spec.yaml", tmp);
-    rc_write_text(spec_path, text);
+    char data_path[1024];
+    rc_write_small_ae(tmp, "trust", spec_path, data_path);
     snprintf(ref_dir, sizeof ref_dir, "%s/ref", tmp);
     snprintf(stopped_dir, sizeof stopped_dir, "%s/stopped", tmp);
     const char *ref[] = {spec_path, "--out", ref_dir, "--quiet", NULL};
     const char *stop[] = {spec_path, "--out", stopped_dir, "--quiet", NULL};
-    int ref_rc = run_logged(ref, in_tmp("ref.log"));
+    int ref_rc = rc_run_logged(ref, in_tmp("ref.log"));
     setenv("EXPRUN_STOP_AFTER_STEPS", "30", 1);
-    int stop_rc = run_logged(stop, in_tmp("stopped.log"));
+    int stop_rc = rc_run_logged(stop, in_tmp("stopped.log"));
     unsetenv("EXPRUN_STOP_AFTER_STEPS");
     stopped_ckpt = rc_latest_checkpoint(stopped_dir);
     if (ref_rc != 0 || stop_rc != 128 + SIGTERM || !stopped_ckpt) {
@@ -128,8 +98,10 @@ static void reseal_dataset_sum(hid_t d, const void *data, size_t bytes) {
     H5Tclose(t);
 }
 
-/* Element i of a 1-D uint64 dataset (its sha256 resealed): set to value (xor_mask 0) or xor'ed with xor_mask. */
-static void edit_u64(const char *file, const char *dset, int i, unsigned long long value, unsigned long long xor_mask) {
+/* Element i of a 1-D dataset of mtype (elements of `size` bytes) changed by edit(element, arg);
+ * with reseal_dataset, its sha256 attribute is recomputed, as if the file had been written so. */
+static void edit_element(const char *file, const char *dset, hid_t mtype, size_t size, int i,
+                         void (*edit)(void *element, const void *arg), const void *arg, int reseal_dataset) {
     hid_t f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
     hid_t d = H5Dopen(f, dset, H5P_DEFAULT);
@@ -137,36 +109,36 @@ static void edit_u64(const char *file, const char *dset, int i, unsigned long lo
     hid_t space = H5Dget_space(d);
     hssize_t n = H5Sget_simple_extent_npoints(space);
     CU_ASSERT_FATAL(n > i);
-    uint64_t *buf = calloc((size_t)n, sizeof *buf);
-    H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-    buf[i] = xor_mask ? buf[i] ^ xor_mask : value;
-    CU_ASSERT(H5Dwrite(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
-    reseal_dataset_sum(d, buf, (size_t)n * sizeof *buf);
+    unsigned char *buf = calloc((size_t)n, size);
+    H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    edit(buf + (size_t)i * size, arg);
+    CU_ASSERT(H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    if (reseal_dataset) reseal_dataset_sum(d, buf, (size_t)n * size);
     free(buf);
     H5Sclose(space);
     H5Dclose(d);
     H5Fclose(f);
 }
 
-/* Element i of a float32 dataset set to value; with reseal_dataset, its sha256 attribute is
- * recomputed, as if the file had been written with that value. */
+typedef struct U64Edit {
+    unsigned long long value, xor_mask;
+} U64Edit;
+static void apply_u64(void *element, const void *arg) {
+    const U64Edit *e = arg;
+    uint64_t *x = element;
+    *x = e->xor_mask ? *x ^ e->xor_mask : e->value;
+}
+static void apply_f32(void *element, const void *arg) { *(float *)element = *(const float *)arg; }
+
+/* Element i of a uint64 dataset (its sha256 resealed): set to value (xor_mask 0) or xor'ed with xor_mask. */
+static void edit_u64(const char *file, const char *dset, int i, unsigned long long value, unsigned long long xor_mask) {
+    U64Edit e = {value, xor_mask};
+    edit_element(file, dset, H5T_NATIVE_UINT64, sizeof(uint64_t), i, apply_u64, &e, 1);
+}
+
+/* Element i of a float32 dataset set to value (its sha256 resealed with reseal_dataset). */
 static void edit_f32(const char *file, const char *dset, int i, float value, int reseal_dataset) {
-    hid_t f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
-    CU_ASSERT_FATAL(f >= 0);
-    hid_t d = H5Dopen(f, dset, H5P_DEFAULT);
-    CU_ASSERT_FATAL(d >= 0);
-    hid_t space = H5Dget_space(d);
-    hssize_t n = H5Sget_simple_extent_npoints(space);
-    CU_ASSERT_FATAL(n > i);
-    float *buf = calloc((size_t)n, sizeof *buf);
-    H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-    buf[i] = value;
-    CU_ASSERT(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
-    if (reseal_dataset) reseal_dataset_sum(d, buf, (size_t)n * sizeof *buf);
-    free(buf);
-    H5Sclose(space);
-    H5Dclose(d);
-    H5Fclose(f);
+    edit_element(file, dset, H5T_NATIVE_FLOAT, sizeof(float), i, apply_f32, &value, reseal_dataset);
 }
 
 /* The bytes of a file, to show that a refusal overwrote nothing. */
@@ -229,10 +201,10 @@ static void expect_refused(const char *dir, const char *what, const char *named,
     CU_ASSERT_FATAL(run_command(cmd) == 0);
     const char *args[] = {"resume", dir, "--quiet", NULL};
     const char *log = in_tmp("resume.log");
-    int rc = run_logged(args, log);
+    int rc = rc_run_logged(args, log);
     if (rc != 3) fprintf(stderr, "\n  %s: resume exited %d, expected 3\n", what, rc);
     CU_ASSERT_EQUAL(rc, 3);
-    CU_ASSERT(log_has(log, named ? named : ckpt, word));
+    CU_ASSERT(rc_log_has(log, named ? named : ckpt, word));
     CU_ASSERT(same_bytes(ckpt, saved));
     CU_ASSERT(same_bytes(results, saved_results));
     snprintf(status, sizeof status, "%s/status", dir);
@@ -244,76 +216,50 @@ static void expect_refused(const char *dir, const char *what, const char *named,
 
 /* ---- 1. loop state ------------------------------------------------------------------------ */
 
+/* One edit of the stopped run's checkpoint: an int64 attribute set (obj, name), or element `index`
+ * of a uint64 dataset (obj) set to value or, with xor_mask, xor'ed with it. */
+typedef struct LoopEdit {
+    const char *what, *obj, *attr;
+    int index;
+    long long value;
+    unsigned long long xor_mask;
+    const char *said;             /* what the refusal must say */
+} LoopEdit;
+
 static void test_loop_state(void) {
-    const char *dir = fresh_copy("epoch-negative");
-    char *ckpt = rc_latest_checkpoint(dir);
-    CU_ASSERT_EQUAL_FATAL(get_attr_i64(ckpt, "/", "epoch"), 1);
-    set_attr_i64(ckpt, "/", "epoch", -3);
-    reseal(dir);
-    expect_refused(dir, "epoch -3", NULL, "epoch -3 is outside [0, 30]");
-    free(ckpt);
-
-    dir = fresh_copy("epoch-bit31");
-    ckpt = rc_latest_checkpoint(dir);
-    set_attr_i64(ckpt, "/", "epoch", 1LL ^ (1LL << 31));
-    reseal(dir);
-    expect_refused(dir, "epoch bit 31", NULL, "is outside [0, 30]");
-    free(ckpt);
-
-    dir = fresh_copy("epoch-1000");
-    ckpt = rc_latest_checkpoint(dir);
-    set_attr_i64(ckpt, "/", "epoch", 1000);
-    reseal(dir);
-    expect_refused(dir, "epoch 1000", NULL, "epoch 1000 is outside [0, 30]");
-    free(ckpt);
-
-    dir = fresh_copy("step-off");
-    ckpt = rc_latest_checkpoint(dir);
-    set_attr_i64(ckpt, "/", "step", 31);
-    reseal(dir);
-    expect_refused(dir, "step 31", NULL, "step 31 is not epoch 1");
-    free(ckpt);
-
-    dir = fresh_copy("adam-t");
-    ckpt = rc_latest_checkpoint(dir);
-    set_attr_i64(ckpt, "/optimizer", "t", 1LL << 62);
-    reseal(dir);
-    expect_refused(dir, "Adam t = 2^62", NULL, "update count t = 4611686018427387904");
-    free(ckpt);
-
-    /* /state/loop_sums: [loss, rows, grad norm, kept steps, skipped steps, batch position, …] */
-    dir = fresh_copy("batch-flip");
-    ckpt = rc_latest_checkpoint(dir);
-    edit_u64(ckpt, "/state/loop_sums", 5, 0, 1ULL << 20);
-    reseal(dir);
-    expect_refused(dir, "batch position flipped", NULL, "batch position 1048583 is outside [0, 23)");
-    free(ckpt);
-
-    dir = fresh_copy("kept-flip");
-    ckpt = rc_latest_checkpoint(dir);
-    edit_u64(ckpt, "/state/loop_sums", 3, 0, 1ULL << 1);
-    reseal(dir);
-    expect_refused(dir, "kept steps flipped", NULL, "do not add up to its batch position 7");
-    free(ckpt);
-
-    dir = fresh_copy("rng-zero");
-    ckpt = rc_latest_checkpoint(dir);
-    for (int i = 0; i < 4; i++) edit_u64(ckpt, "/state/rng_noise", i, 0, 0);
-    reseal(dir);
-    expect_refused(dir, "zero RNG", NULL, "all zeros");
-    free(ckpt);
-
-    dir = fresh_copy("cursor");
-    ckpt = rc_latest_checkpoint(dir);
-    set_attr_i64(ckpt, "/state", "data_cursor", 96);
-    reseal(dir);
-    expect_refused(dir, "data cursor", NULL, "is not where batch 7 of epoch 2 puts it");
-    free(ckpt);
+    static const LoopEdit EDITS[] = {
+        {"epoch -3", "/", "epoch", 0, -3, 0, "epoch -3 is outside [0, 30]"},
+        {"epoch bit 31", "/", "epoch", 0, 1LL ^ (1LL << 31), 0, "is outside [0, 30]"},
+        {"epoch 1000", "/", "epoch", 0, 1000, 0, "epoch 1000 is outside [0, 30]"},
+        {"step 31", "/", "step", 0, 31, 0, "step 31 is not epoch 1"},
+        {"Adam t = 2^62", "/optimizer", "t", 0, 1LL << 62, 0, "update count t = 4611686018427387904"},
+        {"data cursor", "/state", "data_cursor", 0, 96, 0, "is not where batch 7 of epoch 2 puts it"},
+        /* /state/loop_sums: [loss, rows, grad norm, kept steps, skipped steps, batch position, …] */
+        {"batch position flipped", "/state/loop_sums", NULL, 5, 0, 1ULL << 20,
+         "batch position 1048583 is outside [0, 23)"},
+        {"kept steps flipped", "/state/loop_sums", NULL, 3, 0, 1ULL << 1, "do not add up to its batch position 7"},
+        {"zero RNG", "/state/rng_noise", NULL, -1, 0, 0, "all zeros"},
+    };
+    for (size_t k = 0; k < sizeof EDITS / sizeof EDITS[0]; k++) {
+        const LoopEdit *e = &EDITS[k];
+        char name[64];
+        snprintf(name, sizeof name, "loop-%zu", k);
+        const char *dir = fresh_copy(name);
+        char *ckpt = rc_latest_checkpoint(dir);
+        if (e->attr) CU_ASSERT_FATAL(k > 0 || get_attr_i64(ckpt, e->obj, e->attr) == 1);
+        if (e->attr) set_attr_i64(ckpt, e->obj, e->attr, e->value);
+        else if (e->index >= 0) edit_u64(ckpt, e->obj, e->index, (unsigned long long)e->value, e->xor_mask);
+        else
+            for (int i = 0; i < 4; i++) edit_u64(ckpt, e->obj, i, 0, 0);   /* the whole state */
+        reseal(dir);
+        expect_refused(dir, e->what, NULL, e->said);
+        free(ckpt);
+    }
 
     /* The undamaged copy resumes to the reference, bit for bit: the checks refuse no good file. */
-    dir = fresh_copy("undamaged");
+    const char *dir = fresh_copy("undamaged");
     const char *args[] = {"resume", dir, "--quiet", NULL};
-    CU_ASSERT_EQUAL(run_logged(args, in_tmp("undamaged.log")), 0);
+    CU_ASSERT_EQUAL(rc_run_logged(args, in_tmp("undamaged.log")), 0);
     CU_ASSERT(rc_same_run(ref_dir, dir, 1));
 }
 
@@ -341,8 +287,8 @@ static void test_digest(void) {
     rc_write_text(latest, line);
     const char *args[] = {"resume", dir, NULL};
     const char *log = in_tmp("legacy.log");
-    CU_ASSERT_EQUAL(run_logged(args, log), 0);
-    CU_ASSERT(log_has(log, "warning: checkpoints/LATEST records no checksum", NULL));
+    CU_ASSERT_EQUAL(rc_run_logged(args, log), 0);
+    CU_ASSERT(rc_log_has(log, "warning: checkpoints/LATEST records no checksum", NULL));
     CU_ASSERT(rc_same_run(ref_dir, dir, 1));
 }
 
@@ -387,8 +333,8 @@ static void test_dataset_checksums(void) {
         const char *out = in_tmp("init-nan");
         const char *args[] = {spec_path, "--init-from", bad, "--out", out, "--quiet", NULL};
         const char *log = in_tmp("init.log");
-        CU_ASSERT_EQUAL(run_logged(args, log), 3);
-        CU_ASSERT(log_has(log, bad, reseal_dataset ? "/model/dec0/b[0] is nan" : "do not match their checksum"));
+        CU_ASSERT_EQUAL(rc_run_logged(args, log), 3);
+        CU_ASSERT(rc_log_has(log, bad, reseal_dataset ? "/model/dec0/b[0] is nan" : "do not match their checksum"));
         CU_ASSERT(!rc_exists(out));
     }
     /* --init-from a file damaged anywhere: its seal refuses it before HDF5 parses it. */
@@ -397,8 +343,8 @@ static void test_dataset_checksums(void) {
     CU_ASSERT_FATAL(run_command(cmd) == 0);
     const char *sealed_out = in_tmp("init-sealed");
     const char *sealed_args[] = {spec_path, "--init-from", bad, "--out", sealed_out, "--quiet", NULL};
-    CU_ASSERT_EQUAL(run_logged(sealed_args, in_tmp("init.log")), 3);
-    CU_ASSERT(log_has(in_tmp("init.log"), bad, "do not match its seal"));
+    CU_ASSERT_EQUAL(rc_run_logged(sealed_args, in_tmp("init.log")), 3);
+    CU_ASSERT(rc_log_has(in_tmp("init.log"), bad, "do not match its seal"));
     CU_ASSERT(!rc_exists(sealed_out));
     /* A checkpoint without seal and checksums (as exprun 0.1 wrote them) still initialises a run,
      * with a warning; its values are still checked. Without the user block, HDF5 finds the
@@ -411,8 +357,8 @@ static void test_dataset_checksums(void) {
     const char *out = in_tmp("init-legacy");
     const char *args[] = {spec_path, "train.epochs=1", "--init-from", bad, "--out", out, NULL};
     const char *log = in_tmp("init-legacy.log");
-    CU_ASSERT_EQUAL(run_logged(args, log), 0);
-    CU_ASSERT(log_has(log, "warning", "has no checksums"));
+    CU_ASSERT_EQUAL(rc_run_logged(args, log), 0);
+    CU_ASSERT(rc_log_has(log, "warning", "has no checksums"));
     free(good);
 }
 
@@ -502,8 +448,8 @@ static void expect_kept(const char *const *args, const char *path, const char *w
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, saved);
     CU_ASSERT_FATAL(run_command(cmd) == 0);
     const char *log = in_tmp("output.log");
-    CU_ASSERT_EQUAL(run_logged(args, log), 2);
-    CU_ASSERT(log_has(log, "refusing to write", word));
+    CU_ASSERT_EQUAL(rc_run_logged(args, log), 2);
+    CU_ASSERT(rc_log_has(log, "refusing to write", word));
     CU_ASSERT(same_bytes(path, saved));
     unlink(saved);
 }
@@ -531,10 +477,10 @@ static void test_outputs_confined(void) {
     char own[1300];
     snprintf(own, sizeof own, "%s/curves.png", ref_dir);
     const char *plot_own[] = {"plot", ref_dir, "-o", own, NULL};
-    CU_ASSERT_EQUAL(run_logged(plot_own, in_tmp("plot.log")), 0);
+    CU_ASSERT_EQUAL(rc_run_logged(plot_own, in_tmp("plot.log")), 0);
     CU_ASSERT(rc_exists(own));
     const char *encode_default[] = {"encode", ref_dir, "train", "--quiet", NULL};
-    CU_ASSERT_EQUAL(run_logged(encode_default, in_tmp("encode.log")), 0);
+    CU_ASSERT_EQUAL(rc_run_logged(encode_default, in_tmp("encode.log")), 0);
 }
 
 /* ---- randomized damage ---------------------------------------------------------------------- */
