@@ -568,6 +568,14 @@ int h5r_refuse_links(const H5Reader *r, ExError *err) {
                    r->path, ctx.first, ctx.type == H5L_TYPE_SOFT ? "a soft" : ctx.type == H5L_TYPE_EXTERNAL ? "an external" : "a user-defined");
 }
 
+int h5r_open_own(H5Reader **out, const char *path, ExError *err) {
+    if (h5r_open(out, path, err)) return -1;
+    if (h5r_refuse_links(*out, err) == 0) return 0;
+    h5r_close(*out);
+    *out = NULL;
+    return -1;
+}
+
 /* --- tables ---------------------------------------------------------------------------- */
 
 int h5r_read_table(const H5Reader *r, const char *dset, int *ncols, char ***names,

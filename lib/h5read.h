@@ -81,6 +81,10 @@ int h5r_list_datasets(const H5Reader *r, const char *group, size_t *n, char ***p
  * open another file or another dataset than the one named. */
 int h5r_refuse_links(const H5Reader *r, ExError *err);
 
+/* h5r_open for a file exprun wrote itself (a checkpoint, results.h5): refused, and not left
+ * open, if it holds any link but a hard one (h5r_refuse_links). */
+int h5r_open_own(H5Reader **out, const char *path, ExError *err);
+
 /* A 1-D compound table (as h5doc_table writes) read back as doubles: *names (ncols) and *rows
  * (nrows × ncols, row-major) are malloc'd. Every field must be an integer or float scalar. */
 int h5r_read_table(const H5Reader *r, const char *dset, int *ncols, char ***names,

@@ -155,7 +155,7 @@ int command_sample(const char *run_dir, const char *prime, int length, double te
         goto done;
     }
     snprintf(path, sizeof path, "%s/results.h5", run_dir);
-    if (h5r_open(&r, path, &err) != 0 || h5r_refuse_links(r, &err) != 0) goto fail;
+    if (h5r_open_own(&r, path, &err) != 0) goto fail;
     int rank = 0;
     int64_t dims[8];
     if (h5r_shape(r, "/vocab/bytes", &rank, dims, &err) != 0) goto fail;
@@ -173,14 +173,7 @@ int command_sample(const char *run_dir, const char *prime, int length, double te
     rd.train.T = spec.data.seq_len;
     char warn[256];
     if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0) goto fail;
-    LatestCheckpoint lc;
-    int found = latest_find(run_dir, &lc, &err);
-    if (found != 0) {
-        if (found == 1) ex_fail(&err, "no checkpoint to sample from: %s/checkpoints/LATEST does not exist", run_dir);
-        goto fail;
-    }
-    latest_warn_unverified(&lc, stderr);
-    if (checkpoint_load_params_only(lc.path, &model->params, 1, NULL, &err) != 0) goto fail;
+    if (latest_load_params(run_dir, &model->params, "to sample from", NULL, &err) != 0) goto fail;
     char *text = calloc((size_t)length + 1, 1);
     Rng rng;
     rng_seed(&rng, seed);

@@ -155,13 +155,7 @@ int command_encode(int argc, char **argv) {
     char warn[1024];
     if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0) goto fail;
     LatestCheckpoint lc;
-    int found = latest_find(a.run_dir, &lc, &err);
-    if (found != 0) {
-        if (found == 1) ex_fail(&err, "no checkpoint to encode with: %s/checkpoints/LATEST does not exist", a.run_dir);
-        goto fail;
-    }
-    latest_warn_unverified(&lc, stderr);
-    if (checkpoint_load_params_only(lc.path, &model->params, 1, NULL, &err) != 0) goto fail;
+    if (latest_load_params(a.run_dir, &model->params, "to encode with", &lc, &err) != 0) goto fail;
 
     const Dataset *ds = NULL;
     int is_split = access(a.data, F_OK) != 0 &&

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "checkpoint.h"
 #include "rundir.h"
 #include "sha256.h"
 
@@ -131,4 +132,14 @@ void latest_warn_unverified(const LatestCheckpoint *lc, FILE *f) {
     fprintf(f, "exprun: warning: checkpoints/LATEST records no checksum for %s (an older exprun wrote it): the "
                "file cannot be checked against the one that was saved\n",
             lc->path);
+}
+
+int latest_load_params(const char *run_dir, Params *p, const char *purpose, LatestCheckpoint *lc, ExError *err) {
+    LatestCheckpoint own;
+    if (!lc) lc = &own;
+    int found = latest_find(run_dir, lc, err);
+    if (found == 1) return ex_fail(err, "no checkpoint %s: %s/checkpoints/LATEST does not exist", purpose, run_dir);
+    if (found != 0) return -1;
+    latest_warn_unverified(lc, stderr);
+    return checkpoint_load_params_only(lc->path, p, 1, NULL, err);
 }

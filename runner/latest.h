@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "params.h"
 
 typedef struct LatestCheckpoint {
     char name[128];       /* epoch-E-step-S.h5 */
@@ -32,5 +33,10 @@ int latest_find(const char *run_dir, LatestCheckpoint *out, ExError *err);
 
 /* One line on f saying that lc's checkpoint could not be verified, if it could not. */
 void latest_warn_unverified(const LatestCheckpoint *lc, FILE *f);
+
+/* The parameters of the run's LATEST checkpoint into p (every view of p must be in it), after
+ * latest_find's checks and its warning. `purpose` ("to encode with") completes the error when
+ * the run has no checkpoint yet. lc (may be NULL) gets which file it was. */
+int latest_load_params(const char *run_dir, Params *p, const char *purpose, LatestCheckpoint *lc, ExError *err);
 
 #endif

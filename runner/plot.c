@@ -114,14 +114,7 @@ static int load_images(const char *dir, PlotRun *r, ExError *err) {
     }
     char warn[512];
     if (build_model(&spec, &rd, &model, warn, sizeof warn, err) != 0) goto done;
-    LatestCheckpoint lc;
-    int found = latest_find(dir, &lc, err);
-    if (found != 0) {
-        if (found == 1) ex_fail(err, "no checkpoint to draw reconstructions from: %s/checkpoints/LATEST does not exist", dir);
-        goto done;
-    }
-    latest_warn_unverified(&lc, stderr);
-    if (checkpoint_load_params_only(lc.path, &model->params, 1, NULL, err) != 0) goto done;
+    if (latest_load_params(dir, &model->params, "to draw reconstructions from", NULL, err) != 0) goto done;
     int k = ds->n < 10 ? ds->n : 10;
     if (k > model->max_batch) k = model->max_batch;
     r->img_n = k;
@@ -148,11 +141,7 @@ int plot_run_load(const char *dir, int with_images, PlotRun *r, ExError *err) {
     char path[4200];
     snprintf(path, sizeof path, "%s/results.h5", dir);
     H5Reader *h = NULL;
-    if (h5r_open(&h, path, err) != 0) return -1;
-    if (h5r_refuse_links(h, err) != 0) {
-        h5r_close(h);
-        return -1;
-    }
+    if (h5r_open_own(&h, path, err) != 0) return -1;
     int ncols = 0;
     char **names = NULL;
     int64_t nrows = 0;

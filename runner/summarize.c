@@ -79,9 +79,8 @@ static void read_metrics(const char *dir, RunSummary *s) {
     }
     ExError err;
     H5Reader *r = NULL;
-    if (h5r_open(&r, path, &err) != 0 || h5r_refuse_links(r, &err) != 0) {
+    if (h5r_open_own(&r, path, &err) != 0) {
         snprintf(s->note, sizeof s->note, "%.500s", err.msg);
-        h5r_close(r);
         return;
     }
     char *name = NULL;

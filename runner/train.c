@@ -906,11 +906,7 @@ static int restore_history(Trainer *tr, ExError *err) {
     snprintf(path, sizeof path, "%s/results.h5", tr->run_dir);
     H5Reader *r = NULL;
     if (access(path, F_OK) != 0) return 0;   /* killed before the first epoch ended */
-    if (h5r_open(&r, path, err) != 0) return -1;
-    if (h5r_refuse_links(r, err) != 0) {
-        h5r_close(r);
-        return -1;
-    }
+    if (h5r_open_own(&r, path, err) != 0) return -1;
     int ncols = 0;
     char **names = NULL;
     int64_t nrows = 0;
