@@ -6,18 +6,23 @@
 # for bit (h5py, numpy array_equal on the raw bytes). Needs the prepared data
 # (datasets/prepare_fortunes.sh, datasets/prepare_stocks.sh) and dataset-fashion-mnist.
 #
-#   usage: bench/same_bits.sh OLD_EXPRUN NEW_EXPRUN [STEPS=3]
+#   usage: bench/same_bits.sh OLD_EXPRUN NEW_EXPRUN [STEPS=3] [OVERRIDE ...]
+#   OVERRIDEs (e.g. model.dropout=0.3) go to every run; SAME_BITS_ONLY=REGEX keeps the configs
+#   whose names match (e.g. SAME_BITS_ONLY='_text|adding' for the sequence family's keys).
 #   e.g.   git worktree add /tmp/old HEAD~1 && cmake -S /tmp/old -B /tmp/old/build -DEXPRUN_TESTS=OFF
 #          cmake --build /tmp/old/build --target exprun && bench/same_bits.sh /tmp/old/build/exprun build/exprun
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old=$1 new=$2 steps=${3:-3}
+shift $(($# < 3 ? $# : 3))
+extra=("$@")
 out=$(mktemp -d /tmp/same-bits.XXXXXX)
 fail=0 n=0
 for spec in configs/*.yaml; do
   grep -qE '^\s*type: (rnn|lstm|gru|seq2seq|one_to_many)\b' "$spec" || continue
   name=$(basename "$spec" .yaml)
-  args=(train.epochs=1 "train.max_steps_per_epoch=$steps" --quiet)
+  [[ -z ${SAME_BITS_ONLY:-} || $name =~ $SAME_BITS_ONLY ]] || continue
+  args=(train.epochs=1 "train.max_steps_per_epoch=$steps" --quiet ${extra[@]+"${extra[@]}"})
   grep -q 'source: text' "$spec" && args+=(data.max_bytes=60000)
   for which in old new; do
     bin=$old; [ $which = new ] && bin=$new

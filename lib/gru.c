@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "act.h"
+#include "cell.h"
 #include "error.h"
 #include "gatemath.h"
 #include "stepsplit.h"
@@ -85,6 +86,7 @@ const float *gru_output(const GruCache *c, int B, int H) { return c->h + (size_t
 const float *gru_final_h(const GruCache *c, int B, int T, int H) { return c->h + (size_t)T * B * H; }
 
 static void copy_or_zero(float *dst, const float *src, size_t n) {
+    if (src == dst) return;   /* a span continuing from the cache's own slot (cell.h) */
     if (src) memcpy(dst, src, n * sizeof *dst);
     else memset(dst, 0, n * sizeof *dst);
 }
@@ -460,3 +462,85 @@ void gru_backward_reference(float *dx, float *dh0, float *dW, float *db, float *
                 }
         }
 }
+
+/* ---- the cell table's row (cell.h) ------------------------------------------------------- */
+
+static void *cell_cache_new(const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
+    (void)cs;
+    GruCache *c = ex_calloc(1, sizeof *c);
+    gru_cache_alloc(c, max_B, max_T, n_in, H);
+    return c;
+}
+
+static void cell_cache_free(void *c) {
+    if (c) gru_cache_free(c);
+    free(c);
+}
+
+static void *cell_work_new(const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
+    GruWork *w = ex_calloc(1, sizeof *w);
+    gru_work_alloc(w, cs->gru_variant, max_B, max_T, n_in, H);
+    return w;
+}
+
+static void cell_work_free(void *w) {
+    if (w) gru_work_free(w);
+    free(w);
+}
+
+/* GRU_CHO's second recurrent operand wn is live beside wh: it keeps its own room. */
+static int cell_shareable(void *cache, void *work, PackedMat **out) {
+    GruCache *c = cache;
+    GruWork *w = work;
+    int n = 0;
+    if (c) out[n++] = &c->wh, out[n++] = &c->wx;
+    if (w) out[n++] = &w->wh, out[n++] = &w->wx, out[n++] = &w->act;
+    return n;
+}
+
+/* The cache as seen from slot t0: its slot 0 is slot t0 (rec is a step's scratch). */
+static GruCache cell_view(const GruCache *c, const CellSpan *sp) {
+    size_t off = (size_t)sp->t0 * sp->B * sp->H;
+    GruCache v = *c;
+    v.gates += 3 * off, v.h += off, v.aux += off;
+    return v;
+}
+
+static void cell_forward(void *cache, const CellSpan *sp, const CellWeights *w, const float *x,
+                         const float *const *s0) {
+    GruCache *c = cache, v = cell_view(c, sp);
+    gru_forward(&v, x, s0[0], w->W, w->b, w->b_hn, sp->cs->gru_variant, sp->B, sp->T, sp->n_in, sp->H);
+    c->wh = v.wh, c->wn = v.wn, c->wx = v.wx;   /* what was packed */
+}
+
+static void cell_backward(void *cache, void *work, const CellSpan *sp, const CellWeights *w, CellGrads *g,
+                          const float *x, float *dx, const float *dout, const float *const *dsT, float *const *ds0,
+                          double *dh_norms) {
+    GruCache v = cell_view(cache, sp);
+    gru_backward(dx, ds0[0], g->W, g->b, g->b_hn, dh_norms, work, dout, dsT[0], &v, x, w->W, sp->cs->gru_variant,
+                 sp->B, sp->T, sp->n_in, sp->H);
+}
+
+static const float *cell_state(const void *cache, const CellSettings *cs, int k, int t, int B, int H) {
+    (void)cs, (void)k;
+    return ((const GruCache *)cache)->h + (size_t)t * B * H;
+}
+
+static const float *cell_output(const void *cache, const CellSettings *cs, int t, int B, int H) {
+    return cell_state(cache, cs, 0, t, B, H);
+}
+
+static const char *cell_layout(const CellSettings *cs, const char *view) {
+    int pytorch = cs->gru_variant == GRU_PYTORCH;
+    if (strcmp(view, "W") == 0) return "3H,H+I gates r,z,n; cols [h|x] = [W_hh|W_ih]";
+    if (strcmp(view, "b") == 0) return pytorch ? "3H gates r,z,n (r,z: b_ih+b_hh; n: b_in)" : "3H gates r,z,n";
+    if (strcmp(view, "b_hn") == 0 && pytorch) return "H (b_hh of gate n)";
+    return NULL;
+}
+
+const CellOps GRU_CELL = {
+    .name = "gru", .gates = 3, .states = 1, .forget_gate = -1, .layout = cell_layout,
+    .cache_new = cell_cache_new, .cache_free = cell_cache_free, .work_new = cell_work_new,
+    .work_free = cell_work_free, .shareable = cell_shareable, .forward = cell_forward,
+    .backward = cell_backward, .state = cell_state, .output = cell_output,
+};

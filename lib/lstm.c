@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "act.h"
+#include "cell.h"
 #include "error.h"
 #include "gatemath.h"
 #include "stepsplit.h"
@@ -64,6 +65,7 @@ const float *lstm_final_h(const LstmCache *c, int B, int T, int H) { return c->h
 const float *lstm_final_c(const LstmCache *c, int B, int T, int H) { return c->c + (size_t)T * B * H; }
 
 static void copy_or_zero(float *dst, const float *src, size_t n) {
+    if (src == dst) return;   /* a span continuing from the cache's own slot (cell.h) */
     if (src) memcpy(dst, src, n * sizeof *dst);
     else memset(dst, 0, n * sizeof *dst);
 }
@@ -309,3 +311,86 @@ void lstm_backward_reference(float *dx, float *dh0, float *dc0, float *dW, float
                 }
         }
 }
+
+/* ---- the cell table's row (cell.h) ------------------------------------------------------- */
+
+static void *cell_cache_new(const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
+    (void)cs;
+    LstmCache *c = ex_calloc(1, sizeof *c);
+    lstm_cache_alloc(c, max_B, max_T, n_in, H);
+    return c;
+}
+
+static void cell_cache_free(void *c) {
+    if (c) lstm_cache_free(c);
+    free(c);
+}
+
+static void *cell_work_new(const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
+    (void)cs;
+    LstmWork *w = ex_calloc(1, sizeof *w);
+    lstm_work_alloc(w, max_B, max_T, n_in, H);
+    return w;
+}
+
+static void cell_work_free(void *w) {
+    if (w) lstm_work_free(w);
+    free(w);
+}
+
+static int cell_shareable(void *cache, void *work, PackedMat **out) {
+    LstmCache *c = cache;
+    LstmWork *w = work;
+    int n = 0;
+    if (c) out[n++] = &c->wh, out[n++] = &c->wx;
+    if (w) out[n++] = &w->wh, out[n++] = &w->wx, out[n++] = &w->act;
+    return n;
+}
+
+/* The cache as seen from slot t0: its slot 0 is slot t0. */
+static LstmCache cell_view(const LstmCache *c, const CellSpan *sp) {
+    size_t off = (size_t)sp->t0 * sp->B * sp->H;
+    LstmCache v = *c;
+    v.gates += 4 * off, v.tc += off, v.c += off, v.h += off;
+    return v;
+}
+
+static void cell_forward(void *cache, const CellSpan *sp, const CellWeights *w, const float *x,
+                         const float *const *s0) {
+    LstmCache *c = cache, v = cell_view(c, sp);
+    lstm_forward(&v, x, s0[0], s0[1], w->W, w->b, sp->B, sp->T, sp->n_in, sp->H);
+    c->wh = v.wh, c->wx = v.wx;   /* what was packed */
+}
+
+static void cell_backward(void *cache, void *work, const CellSpan *sp, const CellWeights *w, CellGrads *g,
+                          const float *x, float *dx, const float *dout, const float *const *dsT, float *const *ds0,
+                          double *dh_norms) {
+    LstmCache v = cell_view(cache, sp);
+    lstm_backward(dx, ds0[0], ds0[1], g->W, g->b, dh_norms, work, dout, dsT[0], dsT[1], &v, x, w->W, sp->B, sp->T,
+                  sp->n_in, sp->H);
+}
+
+static const float *cell_state(const void *cache, const CellSettings *cs, int k, int t, int B, int H) {
+    (void)cs;
+    const LstmCache *c = cache;
+    return (k == 0 ? c->h : c->c) + (size_t)t * B * H;
+}
+
+static const float *cell_output(const void *cache, const CellSettings *cs, int t, int B, int H) {
+    (void)cs;
+    return ((const LstmCache *)cache)->h + (size_t)t * B * H;
+}
+
+static const char *cell_layout(const CellSettings *cs, const char *view) {
+    (void)cs;
+    if (strcmp(view, "W") == 0) return "4H,H+I gates i,f,g,o; cols [h|x] = [W_hh|W_ih]";
+    if (strcmp(view, "b") == 0) return "4H gates i,f,g,o (b_ih+b_hh)";
+    return NULL;
+}
+
+const CellOps LSTM_CELL = {
+    .name = "lstm", .gates = 4, .states = 2, .forget_gate = 1, .layout = cell_layout,
+    .cache_new = cell_cache_new, .cache_free = cell_cache_free, .work_new = cell_work_new,
+    .work_free = cell_work_free, .shareable = cell_shareable, .forward = cell_forward,
+    .backward = cell_backward, .state = cell_state, .output = cell_output,
+};

@@ -76,8 +76,9 @@ static int check_config(const OneToManyConfig *c, ExError *err) {
 }
 
 static CellSettings cell_settings(const OneToManyConfig *c) {
-    return (CellSettings){c->cell, RNN_ELMAN, c->gru_variant, c->forget_bias, c->recurrent_orthogonal,
-                          c->recurrent_gain};
+    return (CellSettings){.cell = c->cell, .rnn_form = RNN_ELMAN, .rnn_act = ACT_TANH,
+                          .gru_variant = c->gru_variant, .forget_bias = c->forget_bias,
+                          .recurrent_orthogonal = c->recurrent_orthogonal, .recurrent_gain = c->recurrent_gain};
 }
 
 static double otm_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats);

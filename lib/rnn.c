@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cell.h"
 #include "error.h"
 #include "gatemath.h"
 #include "stepsplit.h"
@@ -162,8 +163,8 @@ void rnn_forward(RnnCache *cache, const float *x, const float *h0, const float *
     const int ld = H + n_in;             /* row stride of W */
     const size_t BH = (size_t)B * H;
     float *hs = cache->h;                /* (T+1, B, H) */
-    if (h0) memcpy(hs, h0, BH * sizeof *hs);
-    else memset(hs, 0, BH * sizeof *hs);
+    if (!h0) memset(hs, 0, BH * sizeof *hs);
+    else if (h0 != hs) memcpy(hs, h0, BH * sizeof *hs);   /* h0 == hs: a span continuing (cell.h) */
 
     /* All steps' input projections at once: h_{1..T} ← X (T·B, n_in) · θ_xᵀ. */
     pk_gemm_nt(hs + BH, H, x, n_in, W + H, ld, T * B, H, n_in, 0.0f, &cache->wx);
@@ -325,3 +326,86 @@ void rnn_backward_reference(float *dx, float *dh0, float *dW, float *db, double 
                 }
         }
 }
+
+/* ---- the cell table's row (cell.h) ------------------------------------------------------- */
+
+static void *cell_cache_new(const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
+    RnnCache *c = ex_calloc(1, sizeof *c);
+    rnn_cache_alloc(c, cs->rnn_form, max_B, max_T, n_in, H);
+    return c;
+}
+
+static void cell_cache_free(void *c) {
+    if (c) rnn_cache_free(c);
+    free(c);
+}
+
+static void *cell_work_new(const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
+    (void)cs;
+    RnnWork *w = ex_calloc(1, sizeof *w);
+    rnn_work_alloc(w, max_B, max_T, n_in, H);
+    return w;
+}
+
+static void cell_work_free(void *w) {
+    if (w) rnn_work_free(w);
+    free(w);
+}
+
+static int cell_shareable(void *cache, void *work, PackedMat **out) {
+    RnnCache *c = cache;
+    RnnWork *w = work;
+    int n = 0;
+    if (c) out[n++] = &c->wh, out[n++] = &c->wx;
+    if (w) out[n++] = &w->wh, out[n++] = &w->wx, out[n++] = &w->act;
+    return n;
+}
+
+/* The cache as seen from slot t0: its slot 0 is slot t0. */
+static RnnCache cell_view(const RnnCache *c, const CellSpan *sp) {
+    size_t off = (size_t)sp->t0 * sp->B * sp->H;
+    RnnCache v = *c;
+    v.h += off;
+    if (v.a) v.a += off;
+    return v;
+}
+
+static void cell_forward(void *cache, const CellSpan *sp, const CellWeights *w, const float *x,
+                         const float *const *s0) {
+    RnnCache *c = cache, v = cell_view(c, sp);
+    rnn_forward(&v, x, s0[0], w->W, w->b, sp->cs->rnn_form, sp->cs->rnn_act, sp->B, sp->T, sp->n_in, sp->H);
+    c->wh = v.wh, c->wx = v.wx;   /* what was packed */
+}
+
+static void cell_backward(void *cache, void *work, const CellSpan *sp, const CellWeights *w, CellGrads *g,
+                          const float *x, float *dx, const float *dout, const float *const *dsT, float *const *ds0,
+                          double *dh_norms) {
+    RnnCache v = cell_view(cache, sp);
+    rnn_backward(dx, ds0[0], g->W, g->b, dh_norms, work, dout, dsT[0], &v, x, w->W, sp->cs->rnn_form,
+                 sp->cs->rnn_act, sp->B, sp->T, sp->n_in, sp->H);
+}
+
+static const float *cell_state(const void *cache, const CellSettings *cs, int k, int t, int B, int H) {
+    (void)cs, (void)k;
+    return ((const RnnCache *)cache)->h + (size_t)t * B * H;
+}
+
+static const float *cell_output(const void *cache, const CellSettings *cs, int t, int B, int H) {
+    const RnnCache *c = cache;
+    return (cs->rnn_form == RNN_LECTURE ? c->a : c->h) + (size_t)t * B * H;
+}
+
+static const char *cell_layout(const CellSettings *cs, const char *view) {
+    int lecture = cs->rnn_form == RNN_LECTURE;
+    if (strcmp(view, "W") == 0)
+        return lecture ? "H,H+I cols [phi(h)|x] = [theta|theta_x]" : "H,H+I cols [h|x] = [W_hh|W_ih]";
+    if (strcmp(view, "b") == 0 && !lecture) return "H (b_ih+b_hh)";
+    return NULL;
+}
+
+const CellOps RNN_CELL = {
+    .name = "rnn", .gates = 1, .states = 1, .forget_gate = -1, .layout = cell_layout,
+    .cache_new = cell_cache_new, .cache_free = cell_cache_free, .work_new = cell_work_new,
+    .work_free = cell_work_free, .shareable = cell_shareable, .forward = cell_forward,
+    .backward = cell_backward, .state = cell_state, .output = cell_output,
+};

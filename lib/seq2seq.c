@@ -111,8 +111,9 @@ static int check_config(const Seq2SeqConfig *c, ExError *err) {
 /* ---- creation ---------------------------------------------------------------------------- */
 
 static CellSettings cell_settings(const Seq2SeqConfig *c) {
-    return (CellSettings){c->cell, RNN_ELMAN, c->gru_variant, c->forget_bias, c->recurrent_orthogonal,
-                          c->recurrent_gain};
+    return (CellSettings){.cell = c->cell, .rnn_form = RNN_ELMAN, .rnn_act = ACT_TANH,
+                          .gru_variant = c->gru_variant, .forget_bias = c->forget_bias,
+                          .recurrent_orthogonal = c->recurrent_orthogonal, .recurrent_gain = c->recurrent_gain};
 }
 
 static void add_layer_params(Params *p, S2SLayer *ly, const Seq2SeqConfig *c) {

@@ -21,28 +21,14 @@
 #include "dense.h"
 #include "dropout.h"
 #include "embed.h"
-#include "lstm.h"
-
-typedef struct SeqLayer {
-    int n_in, H;
-    char name[16];                /* "lstm0" */
-    int iW, ib, ib_hn, ih0, ic0;  /* parameter views, −1 when absent */
-    RnnCache rnn;                 /* what forward leaves for backward: one per layer */
-    LstmCache lstm;
-    GruCache gru;
-    float *dout;                  /* (T, B, H) ∂L/∂(this layer's output) */
-    float *mask, *dropped;        /* (T, B, H) dropout mask and output after it (below the top) */
-    float *h0, *c0;               /* (B, H) this batch's initial state when not zero */
-    const float *h0_use, *c0_use; /* what forward starts from: h0/c0, a carried block, or NULL */
-    float *dh0, *dc0;             /* (B, H) ∂L/∂ initial state (learned state only) */
-    size_t carry_off;             /* offset of this layer's h (then c) in a carry block */
-    double *norms;                /* (max_T) Σ over batches of Σ_b ‖∂L/∂h_t‖ */
-} SeqLayer;
+#include "recurrent.h"
 
 typedef struct SeqModel {
     SeqModelConfig cfg;
     int L;
-    SeqLayer layers[SEQ_MAX_LAYERS];
+    Recurrent rec;                /* the stack of cells (recurrent.h) */
+    int ih0[SEQ_MAX_LAYERS];      /* learned initial state views {cell}{l}/h0, c0 (−1 when absent) */
+    int ic0[SEQ_MAX_LAYERS];
     int iE, iHW, iHb;             /* embed/W (or −1), head/W, head/b */
     int n_in0;                    /* features entering layer 0 */
     float *x0;                    /* (T, B, n_in0) */
@@ -52,18 +38,10 @@ typedef struct SeqModel {
     float *ytm;                   /* (T·B, n_out) float targets, time-major */
     float *logits, *dlogits;      /* (T·B, n_out) */
     int out_rows;                 /* rows of logits the last batch filled (seqmodel_outputs) */
-    DenseWork head_work;          /* the head's products */
-    /* Scratch of the layers' backward passes: the layers run one after another, so one work
-     * area sized for the largest layer serves them all; and one packing room (packgemm.h)
-     * serves every packed operand of the stack and the head (GRU_CHO's second recurrent
-     * operand, live beside the first, keeps its own). Memory is the training step's
-     * activations, not a copy of the scratch per layer. */
-    RnnWork rnn_work;
-    LstmWork lstm_work;
-    GruWork gru_work;
-    PackedMat pack;
-    size_t carry_n;               /* floats in a carry block */
-    float *carry_train, *carry_eval, *carry_sample;
+    DenseWork head_work;          /* the head's products (its packing shares the stack's room) */
+    /* Carry blocks (recurrent.h's layout): the learned initial state broadcast to a batch's
+     * rows, and the carried states of training, evaluation and sampling. */
+    float *start, *carry_train, *carry_eval, *carry_sample;
     int norms_T;
     long norms_batches;
     Rng dropout_rng;              /* fallback when train_batch gets no noise stream */
@@ -78,21 +56,14 @@ static int find_name(const char *const *names, int n, const char *name) {
     return -1;
 }
 
-static const char *const CELL_NAMES[] = {"rnn", "lstm", "gru"};
 static const char *const INPUT_NAMES[] = {"embedding", "onehot", "features"};
 static const char *const HEAD_NAMES[] = {"per_step", "last_step"};
 static const char *const INIT_NAMES[] = {"zero", "learned"};
 
-const char *cell_type_name(CellType c) { return (unsigned)c < 3 ? CELL_NAMES[c] : "?"; }
 const char *seq_input_name(SeqInput i) { return (unsigned)i < 3 ? INPUT_NAMES[i] : "?"; }
 const char *seq_head_name(SeqHead h) { return (unsigned)h < 2 ? HEAD_NAMES[h] : "?"; }
 const char *seq_init_state_name(SeqInitState s) { return (unsigned)s < 2 ? INIT_NAMES[s] : "?"; }
 
-int cell_type_from_name(const char *name, CellType *c) {
-    int k = find_name(CELL_NAMES, 3, name);
-    if (k >= 0) *c = (CellType)k;
-    return k >= 0 ? 0 : -1;
-}
 int seq_input_from_name(const char *name, SeqInput *i) {
     int k = find_name(INPUT_NAMES, 3, name);
     if (k >= 0) *i = (SeqInput)k;
@@ -131,7 +102,7 @@ SeqModelConfig seqmodel_config_defaults(void) {
 
 static int check_config(const SeqModelConfig *c, ExError *err) {
     const char *where = "seqmodel config";
-    if ((unsigned)c->cell > CELL_GRU) return ex_fail(err, "%s: cell must be rnn|lstm|gru", where);
+    if (!cell_ops(c->cell)) return ex_fail(err, "%s: cell must be rnn|lstm|gru", where);
     if (c->num_layers < 1 || c->num_layers > SEQ_MAX_LAYERS)
         return ex_fail(err, "%s: num_layers = %d, must be 1..%d", where, c->num_layers, SEQ_MAX_LAYERS);
     for (int l = 0; l < c->num_layers; l++)
@@ -177,93 +148,23 @@ static int check_config(const SeqModelConfig *c, ExError *err) {
 }
 
 static CellSettings cell_settings(const SeqModelConfig *c) {
-    return (CellSettings){c->cell, c->rnn_form, c->gru_variant, c->forget_bias, c->recurrent_orthogonal,
-                          c->recurrent_gain};
+    return (CellSettings){.cell = c->cell, .rnn_form = c->rnn_form, .rnn_act = c->rnn_act,
+                          .gru_variant = c->gru_variant, .forget_bias = c->forget_bias,
+                          .recurrent_orthogonal = c->recurrent_orthogonal, .recurrent_gain = c->recurrent_gain};
 }
 
-static void add_cell_params(Params *p, SeqLayer *ly, const SeqModelConfig *c) {
-    CellSettings cs = cell_settings(c);
-    CellViews v = cell_add_params(p, ly->name, &cs, ly->H, ly->n_in);
-    ly->iW = v.iW, ly->ib = v.ib, ly->ib_hn = v.ib_hn;
-    ly->ih0 = ly->ic0 = -1;
+/* Layer l's learned initial state {cell}{l}/h0 (and /c0 for LSTM), right after its cell's views. */
+static void add_initial_state_params(SeqModel *s, Params *p, int l) {
+    const RecLayer *ly = &s->rec.layer[l];
     char name[PARAM_NAME_MAX];
-    if (c->init_state == SEQ_INIT_LEARNED) {
-        snprintf(name, sizeof name, "%s/h0", ly->name);
-        ly->ih0 = params_add(p, name, 1, (int[]){ly->H}, "H initial state");
-        if (c->cell == CELL_LSTM) {
-            snprintf(name, sizeof name, "%s/c0", ly->name);
-            ly->ic0 = params_add(p, name, 1, (int[]){ly->H}, "H initial memory cell");
-        }
+    s->ih0[l] = s->ic0[l] = -1;
+    if (s->cfg.init_state != SEQ_INIT_LEARNED) return;
+    snprintf(name, sizeof name, "%s/h0", ly->name);
+    s->ih0[l] = params_add(p, name, 1, (int[]){ly->H}, "H initial state");
+    if (s->rec.ops->states > 1) {
+        snprintf(name, sizeof name, "%s/c0", ly->name);
+        s->ic0[l] = params_add(p, name, 1, (int[]){ly->H}, "H initial memory cell");
     }
-}
-
-/* learned initial states start at 0 (the arena is zero-filled) */
-static void init_cell_params(Params *p, SeqLayer *ly, const SeqModelConfig *c, Rng *rng) {
-    CellSettings cs = cell_settings(c);
-    CellViews v = {ly->iW, ly->ib, ly->ib_hn};
-    cell_init_params(p, &v, &cs, ly->H, ly->n_in, rng);
-}
-
-static void alloc_layer_buffers(SeqLayer *ly, const SeqModelConfig *c, int top) {
-    int B = c->max_batch, T = c->max_T, H = ly->H;
-    size_t steps = (size_t)T * B * H, row = (size_t)B * H;
-    switch (c->cell) {
-    case CELL_RNN: rnn_cache_alloc(&ly->rnn, c->rnn_form, B, T, ly->n_in, H); break;
-    case CELL_LSTM: lstm_cache_alloc(&ly->lstm, B, T, ly->n_in, H); break;
-    case CELL_GRU: gru_cache_alloc(&ly->gru, B, T, ly->n_in, H); break;
-    }
-    ly->dout = ex_calloc(steps, sizeof(float));
-    if (!top && c->dropout > 0.0f) {
-        ly->mask = ex_calloc(steps, sizeof(float));
-        ly->dropped = ex_calloc(steps, sizeof(float));
-    }
-    ly->h0 = ex_calloc(row, sizeof(float));
-    ly->c0 = ex_calloc(row, sizeof(float));
-    ly->dh0 = ex_calloc(row, sizeof(float));
-    ly->dc0 = ex_calloc(row, sizeof(float));
-    ly->norms = ex_calloc((size_t)T, sizeof(double));
-}
-
-static void free_layer(SeqLayer *ly) {
-    rnn_cache_free(&ly->rnn);
-    lstm_cache_free(&ly->lstm);
-    gru_cache_free(&ly->gru);
-    free(ly->dout), free(ly->mask), free(ly->dropped);
-    free(ly->h0), free(ly->c0), free(ly->dh0), free(ly->dc0), free(ly->norms);
-}
-
-/* The work area for the largest layer, and one packing room for every shareable operand. */
-static void alloc_shared_scratch(SeqModel *s) {
-    const SeqModelConfig *c = &s->cfg;
-    int n_in = 0, H = 0;
-    for (int l = 0; l < s->L; l++) {
-        n_in = s->layers[l].n_in > n_in ? s->layers[l].n_in : n_in;
-        H = s->layers[l].H > H ? s->layers[l].H : H;
-    }
-    PackedMat *shared[3 * SEQ_MAX_LAYERS + 4];
-    int n = 0;
-    switch (c->cell) {
-    case CELL_RNN:
-        rnn_work_alloc(&s->rnn_work, c->max_batch, c->max_T, n_in, H);
-        shared[n++] = &s->rnn_work.wh, shared[n++] = &s->rnn_work.wx, shared[n++] = &s->rnn_work.act;
-        for (int l = 0; l < s->L; l++) shared[n++] = &s->layers[l].rnn.wh, shared[n++] = &s->layers[l].rnn.wx;
-        break;
-    case CELL_LSTM:
-        lstm_work_alloc(&s->lstm_work, c->max_batch, c->max_T, n_in, H);
-        shared[n++] = &s->lstm_work.wh, shared[n++] = &s->lstm_work.wx, shared[n++] = &s->lstm_work.act;
-        for (int l = 0; l < s->L; l++) shared[n++] = &s->layers[l].lstm.wh, shared[n++] = &s->layers[l].lstm.wx;
-        break;
-    case CELL_GRU:
-        gru_work_alloc(&s->gru_work, c->gru_variant, c->max_batch, c->max_T, n_in, H);
-        shared[n++] = &s->gru_work.wh, shared[n++] = &s->gru_work.wx, shared[n++] = &s->gru_work.act;
-        for (int l = 0; l < s->L; l++) shared[n++] = &s->layers[l].gru.wh, shared[n++] = &s->layers[l].gru.wx;
-        break;
-    }
-    shared[n++] = &s->head_work.pack;
-    size_t room = 0;
-    for (int k = 0; k < n; k++) room = packed_room(shared[k]) > room ? packed_room(shared[k]) : room;
-    packed_alloc(&s->pack, (int)((room + 31) / 32), 32);
-    for (int k = 0; k < n; k++) packed_share(shared[k], &s->pack);
 }
 
 static double seq_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats);
@@ -297,32 +198,28 @@ int seqmodel_create(Model **out, const SeqModelConfig *cfg, Rng *init_rng, ExErr
     s->n_in0 = c->input == SEQ_INPUT_EMBED ? c->embed_dim : c->input == SEQ_INPUT_ONEHOT ? c->vocab : c->n_features;
     s->iE = -1;
     if (c->input == SEQ_INPUT_EMBED) s->iE = params_add(p, "embed/W", 2, (int[]){c->vocab, c->embed_dim}, "vocab,embed");
-    size_t carry_n = 0;
+    CellSettings cs = cell_settings(c);
+    recurrent_setup(&s->rec, &cs, "", s->L, c->hidden, s->n_in0, c->dropout);
     for (int l = 0; l < s->L; l++) {
-        SeqLayer *ly = &s->layers[l];
-        ly->n_in = l == 0 ? s->n_in0 : c->hidden[l - 1];
-        ly->H = c->hidden[l];
-        snprintf(ly->name, sizeof ly->name, "%s%d", cell_type_name(c->cell), l);
-        add_cell_params(p, ly, c);
-        ly->carry_off = carry_n;
-        carry_n += (size_t)(c->cell == CELL_LSTM ? 2 : 1) * c->max_batch * ly->H;
+        recurrent_add_layer_params(&s->rec, p, l);
+        add_initial_state_params(s, p, l);
     }
     int H_top = c->hidden[s->L - 1];
     s->iHW = params_add(p, "head/W", 2, (int[]){c->n_out, H_top}, "out,in");
     s->iHb = params_add(p, "head/b", 1, (int[]){c->n_out}, "out");
     params_alloc(p);
 
+    /* learned initial states start at 0 (the arena is zero-filled) */
     if (s->iE >= 0) {
         float *E = params_value(p, s->iE);
         for (size_t k = 0; k < p->views[s->iE].size; k++) E[k] = (float)rng_normal(init_rng);
     }
-    for (int l = 0; l < s->L; l++) init_cell_params(p, &s->layers[l], c, init_rng);
+    recurrent_init_params(&s->rec, p, init_rng);
     float kh = 1.0f / sqrtf((float)H_top);
     init_uniform(params_value(p, s->iHW), p->views[s->iHW].size, kh, init_rng);
     init_uniform(params_value(p, s->iHb), (size_t)c->n_out, kh, init_rng);
     rng_seed(&s->dropout_rng, rng_next_u64(init_rng));
 
-    for (int l = 0; l < s->L; l++) alloc_layer_buffers(&s->layers[l], c, l == s->L - 1);
     size_t rows = (size_t)c->max_T * c->max_batch;
     s->x0 = ex_calloc(rows * s->n_in0, sizeof(float));
     if (c->input == SEQ_INPUT_EMBED) s->dx0 = ex_calloc(rows * s->n_in0, sizeof(float));
@@ -334,8 +231,9 @@ int seqmodel_create(Model **out, const SeqModelConfig *cfg, Rng *init_rng, ExErr
     size_t head_work = 0;
     dense_work_reserve(&head_work, (int)rows, H_top, c->n_out);
     dense_work_alloc(&s->head_work, head_work);
-    alloc_shared_scratch(s);
-    s->carry_n = carry_n;
+    recurrent_alloc(&s->rec, c->max_batch, c->max_T, 1, (PackedMat *[]){&s->head_work.pack}, 1);
+    size_t carry_n = s->rec.carry_n;
+    s->start = ex_calloc(carry_n, sizeof(float));
     s->carry_train = ex_calloc(carry_n, sizeof(float));
     s->carry_eval = ex_calloc(carry_n, sizeof(float));
     s->carry_sample = ex_calloc(carry_n, sizeof(float));
@@ -346,12 +244,10 @@ int seqmodel_create(Model **out, const SeqModelConfig *cfg, Rng *init_rng, ExErr
 static void seq_destroy(Model *m) {
     SeqModel *s = m->impl;
     if (!s) return;
-    for (int l = 0; l < s->L; l++) free_layer(&s->layers[l]);
+    recurrent_free(&s->rec);
     free(s->x0), free(s->dx0), free(s->tok), free(s->tgt), free(s->ytm), free(s->logits), free(s->dlogits);
-    free(s->carry_train), free(s->carry_eval), free(s->carry_sample);
+    free(s->start), free(s->carry_train), free(s->carry_eval), free(s->carry_sample);
     dense_work_free(&s->head_work);
-    rnn_work_free(&s->rnn_work), lstm_work_free(&s->lstm_work), gru_work_free(&s->gru_work);
-    packed_free(&s->pack);
     free(s);
     m->impl = NULL;
 }
@@ -361,134 +257,36 @@ const char *seqmodel_last_error(const Model *m) { return ((const SeqModel *)m->i
 
 /* ---- the stacked forward and backward --------------------------------------------------- */
 
-/* The layer's output (T, B, H) and final states (B, H) after forward. */
-static const float *layer_output(const SeqLayer *ly, const SeqModelConfig *c, int B) {
-    switch (c->cell) {
-    case CELL_RNN: return rnn_output(&ly->rnn, c->rnn_form, B, ly->H);
-    case CELL_LSTM: return lstm_output(&ly->lstm, B, ly->H);
-    default: return gru_output(&ly->gru, B, ly->H);
-    }
-}
-
-static const float *layer_final_h(const SeqLayer *ly, const SeqModelConfig *c, int B, int T) {
-    switch (c->cell) {
-    case CELL_RNN: return rnn_final_state(&ly->rnn, B, T, ly->H);
-    case CELL_LSTM: return lstm_final_h(&ly->lstm, B, T, ly->H);
-    default: return gru_final_h(&ly->gru, B, T, ly->H);
-    }
-}
-
 /* Point every layer's initial state at: the rows of a carry block, the learned parameters
- * (broadcast to B rows), or NULL (zeros). */
+ * (broadcast to B rows), or zeros. */
 static void set_initial_states(SeqModel *s, const Params *p, int B, const float *carry) {
-    const SeqModelConfig *c = &s->cfg;
-    for (int l = 0; l < s->L; l++) {
-        SeqLayer *ly = &s->layers[l];
-        size_t row = (size_t)c->max_batch * ly->H;
-        if (carry) {
-            ly->h0_use = carry + ly->carry_off;
-            ly->c0_use = c->cell == CELL_LSTM ? carry + ly->carry_off + row : NULL;
-        } else if (c->init_state == SEQ_INIT_LEARNED) {
-            const float *h0 = params_value(p, ly->ih0);
-            for (int r = 0; r < B; r++) memcpy(ly->h0 + (size_t)r * ly->H, h0, (size_t)ly->H * sizeof(float));
-            ly->h0_use = ly->h0;
-            ly->c0_use = NULL;
-            if (c->cell == CELL_LSTM) {
-                const float *c0 = params_value(p, ly->ic0);
-                for (int r = 0; r < B; r++) memcpy(ly->c0 + (size_t)r * ly->H, c0, (size_t)ly->H * sizeof(float));
-                ly->c0_use = ly->c0;
+    if (!carry && s->cfg.init_state == SEQ_INIT_LEARNED) {
+        for (int l = 0; l < s->L; l++)
+            for (int k = 0; k < s->rec.ops->states; k++) {
+                size_t H = (size_t)s->rec.layer[l].H;
+                const float *v = params_value(p, k == 0 ? s->ih0[l] : s->ic0[l]);
+                float *rows = recurrent_carry_state(&s->rec, s->start, l, k);
+                for (int r = 0; r < B; r++) memcpy(rows + r * H, v, H * sizeof(float));
             }
-        } else {
-            ly->h0_use = ly->c0_use = NULL;
-        }
+        carry = s->start;
     }
+    recurrent_start(&s->rec, carry);
 }
 
-/* Copy every layer's final state into a carry block (values only: the next batch's gradient
- * stops there — truncated BPTT). */
-static void save_final_states(const SeqModel *s, float *carry, int B, int T) {
-    const SeqModelConfig *c = &s->cfg;
-    for (int l = 0; l < s->L; l++) {
-        const SeqLayer *ly = &s->layers[l];
-        size_t bh = (size_t)B * ly->H;
-        memcpy(carry + ly->carry_off, layer_final_h(ly, c, B, T), bh * sizeof(float));
-        if (c->cell == CELL_LSTM)
-            memcpy(carry + ly->carry_off + (size_t)c->max_batch * ly->H, lstm_final_c(&ly->lstm, B, T, ly->H),
-                   bh * sizeof(float));
-    }
-}
-
-/* Forward through the stack from s->x0; returns the top layer's output (T, B, H_top). */
-static const float *forward_stack(SeqModel *s, const Params *p, int B, int T, int train, Rng *rng) {
-    const SeqModelConfig *c = &s->cfg;
-    const float *in = s->x0;
-    for (int l = 0; l < s->L; l++) {
-        SeqLayer *ly = &s->layers[l];
-        const float *W = params_value(p, ly->iW), *bias = ly->ib >= 0 ? params_value(p, ly->ib) : NULL;
-        switch (c->cell) {
-        case CELL_RNN:
-            rnn_forward(&ly->rnn, in, ly->h0_use, W, bias, c->rnn_form, c->rnn_act, B, T, ly->n_in, ly->H);
-            break;
-        case CELL_LSTM:
-            lstm_forward(&ly->lstm, in, ly->h0_use, ly->c0_use, W, bias, B, T, ly->n_in, ly->H);
-            break;
-        case CELL_GRU:
-            gru_forward(&ly->gru, in, ly->h0_use, W, bias, ly->ib_hn >= 0 ? params_value(p, ly->ib_hn) : NULL,
-                        c->gru_variant, B, T, ly->n_in, ly->H);
-            break;
-        }
-        in = layer_output(ly, c, B);
-        if (l < s->L - 1 && train && c->dropout > 0.0f) {
-            dropout_forward(ly->dropped, ly->mask, in, (size_t)T * B * ly->H, c->dropout, 1, rng);
-            in = ly->dropped;
-        }
-    }
-    return in;
-}
-
-/* Backward through the stack from s->layers[L−1].dout; accumulates parameter gradients.
+/* Backward through the stack from the top layer's dout; accumulates parameter gradients.
  * learned_state: the batch started from the learned initial state (not a carried one). */
-static void backward_stack(SeqModel *s, Params *p, int B, int T, int train, int learned_state) {
-    const SeqModelConfig *c = &s->cfg;
-    for (int l = s->L - 1; l >= 0; l--) {
-        SeqLayer *ly = &s->layers[l];
-        const float *in = l == 0 ? s->x0 : (train && c->dropout > 0.0f ? s->layers[l - 1].dropped
-                                                                         : layer_output(&s->layers[l - 1], c, B));
-        float *din = l > 0 ? s->layers[l - 1].dout : s->dx0;   /* NULL: features/one-hot need none */
-        const float *W = params_value(p, ly->iW);
-        float *dW = params_grad(p, ly->iW), *db = ly->ib >= 0 ? params_grad(p, ly->ib) : NULL;
-        float *dh0 = learned_state ? ly->dh0 : NULL;
-        float *dc0 = learned_state && c->cell == CELL_LSTM ? ly->dc0 : NULL;
-        switch (c->cell) {
-        case CELL_RNN:
-            rnn_backward(din, dh0, dW, db, ly->norms, &s->rnn_work, ly->dout, NULL, &ly->rnn, in, W, c->rnn_form,
-                         c->rnn_act, B, T, ly->n_in, ly->H);
-            break;
-        case CELL_LSTM:
-            lstm_backward(din, dh0, dc0, dW, db, ly->norms, &s->lstm_work, ly->dout, NULL, NULL, &ly->lstm, in, W,
-                          B, T, ly->n_in, ly->H);
-            break;
-        case CELL_GRU:
-            gru_backward(din, dh0, dW, db, ly->ib_hn >= 0 ? params_grad(p, ly->ib_hn) : NULL, ly->norms,
-                         &s->gru_work, ly->dout, NULL, &ly->gru, in, W, c->gru_variant, B, T, ly->n_in, ly->H);
-            break;
-        }
-        if (l > 0 && train && c->dropout > 0.0f) {
-            SeqLayer *below = &s->layers[l - 1];
-            dropout_backward(below->dout, below->dout, below->mask, (size_t)T * B * below->H);
-        }
-        if (learned_state) {
-            /* h0 was broadcast to every row: its gradient is the sum over rows */
-            float *g = params_grad(p, ly->ih0);
-            for (int r = 0; r < B; r++)
-                for (int j = 0; j < ly->H; j++) g[j] += ly->dh0[(size_t)r * ly->H + j];
-            if (c->cell == CELL_LSTM) {
-                float *gc = params_grad(p, ly->ic0);
+static void backward_stack(SeqModel *s, Params *p, int B, int T, int learned_state) {
+    recurrent_backward(&s->rec, p, s->x0, s->dx0, 0, B, T, 1, learned_state ? REC_GRAD_OUT : REC_GRAD_NONE);
+    if (learned_state)
+        /* h0 (c0) was broadcast to every row: its gradient is the sum over rows */
+        for (int l = 0; l < s->L; l++)
+            for (int k = 0; k < s->rec.ops->states; k++) {
+                int H = s->rec.layer[l].H;
+                const float *ds = s->rec.layer[l].ds[k];
+                float *g = params_grad(p, k == 0 ? s->ih0[l] : s->ic0[l]);
                 for (int r = 0; r < B; r++)
-                    for (int j = 0; j < ly->H; j++) gc[j] += ly->dc0[(size_t)r * ly->H + j];
+                    for (int j = 0; j < H; j++) g[j] += ds[(size_t)r * H + j];
             }
-        }
-    }
     if (T > s->norms_T) s->norms_T = T;
     s->norms_batches++;
 }
@@ -559,8 +357,8 @@ static double run_batch(SeqModel *s, Params *p, const Batch *b, int train, Rng *
     float *carry = train ? s->carry_train : s->carry_eval;
     gather_input(s, p, b);
     set_initial_states(s, p, B, b->carry_state ? carry : NULL);
-    const float *top = forward_stack(s, p, B, T, train, rng);
-    if (c->tbptt_carry) save_final_states(s, carry, B, T);
+    const float *top = recurrent_forward(&s->rec, p, s->x0, 0, B, T, train, rng);
+    if (c->tbptt_carry) recurrent_save(&s->rec, carry, B, T);
 
     /* head: per step over all T·B rows, or on h_T (B rows) */
     int per_step = c->head == SEQ_HEAD_PER_STEP;
@@ -603,13 +401,12 @@ static double run_batch(SeqModel *s, Params *p, const Batch *b, int train, Rng *
     if (!train) return loss;
 
     /* head backward → ∂L/∂(top output) */
-    SeqLayer *topl = &s->layers[s->L - 1];
-    float *dtop = topl->dout;
+    float *dtop = s->rec.layer[s->L - 1].dout;
     if (!per_step) memset(dtop, 0, (size_t)T * B * H * sizeof(float));
     dense_backward(per_step ? dtop : dtop + (size_t)(T - 1) * B * H, params_grad(p, s->iHW), params_grad(p, s->iHb),
                    s->dlogits, s->logits, head_in, hW, rows, H, V, 0, ACT_IDENTITY, &s->head_work);
     int learned_state = c->init_state == SEQ_INIT_LEARNED && !b->carry_state;
-    backward_stack(s, p, B, T, train, learned_state);
+    backward_stack(s, p, B, T, learned_state);
     if (c->input == SEQ_INPUT_EMBED) embed_backward(params_grad(p, s->iE), s->dx0, s->tok, T * B, c->embed_dim);
     return loss;
 }
@@ -635,7 +432,7 @@ const float *seqmodel_outputs(const Model *m, int *rows, int *n_out) {
 
 static float *seq_carried_state(Model *m, size_t *n) {
     SeqModel *s = m->impl;
-    *n = s->cfg.tbptt_carry ? s->carry_n : 0;
+    *n = s->cfg.tbptt_carry ? s->rec.carry_n : 0;
     return s->cfg.tbptt_carry ? s->carry_train : NULL;
 }
 
@@ -648,7 +445,7 @@ const double *seqmodel_grad_norms_layer(const Model *m, int layer, int *T) {
         return NULL;
     }
     if (T) *T = s->norms_T;
-    return s->layers[layer].norms;
+    return s->rec.layer[layer].norms;
 }
 
 const double *seqmodel_grad_norms(const Model *m, int *T) {
@@ -660,7 +457,7 @@ long seqmodel_grad_norm_batches(const Model *m) { return ((const SeqModel *)m->i
 
 void seqmodel_reset_grad_norms(Model *m) {
     SeqModel *s = m->impl;
-    for (int l = 0; l < s->L; l++) memset(s->layers[l].norms, 0, (size_t)s->cfg.max_T * sizeof(double));
+    for (int l = 0; l < s->L; l++) memset(s->rec.layer[l].norms, 0, (size_t)s->cfg.max_T * sizeof(double));
     s->norms_T = 0;
     s->norms_batches = 0;
 }
@@ -675,9 +472,9 @@ static void sample_feed(SeqModel *s, const Params *p, const int32_t *tokens, int
     memcpy(s->tok, tokens, (size_t)n * sizeof(int32_t));
     if (c->input == SEQ_INPUT_EMBED) embed_forward(s->x0, s->tok, params_value(p, s->iE), n, c->embed_dim);
     else onehot_forward(s->x0, s->tok, n, c->vocab);
-    set_initial_states(s, p, 1, s->carry_sample);
-    const float *top = forward_stack(s, p, 1, n, 0, NULL);
-    save_final_states(s, s->carry_sample, 1, n);
+    recurrent_start(&s->rec, s->carry_sample);
+    const float *top = recurrent_forward(&s->rec, p, s->x0, 0, 1, n, 0, NULL);
+    recurrent_save(&s->rec, s->carry_sample, 1, n);
     dense_forward(s->logits, top + (size_t)(n - 1) * H, params_value(p, s->iHW), params_value(p, s->iHb), 1, H,
                   c->n_out, 0, ACT_IDENTITY, &s->head_work);
 }
@@ -712,17 +509,14 @@ int seqmodel_sample(Model *m, const int32_t *prime, int n_prime, int length, dou
 
     /* start from the initial state (learned or zero), as a training sequence does */
     set_initial_states(s, &m->params, 1, NULL);
-    for (int l = 0; l < s->L; l++) {
-        const SeqLayer *ly = &s->layers[l];
-        size_t H = (size_t)ly->H;
-        float *h = s->carry_sample + ly->carry_off, *cell = h + (size_t)c->max_batch * ly->H;
-        if (ly->h0_use) memcpy(h, ly->h0_use, H * sizeof(float));
-        else memset(h, 0, H * sizeof(float));
-        if (c->cell == CELL_LSTM) {
-            if (ly->c0_use) memcpy(cell, ly->c0_use, H * sizeof(float));
-            else memset(cell, 0, H * sizeof(float));
+    for (int l = 0; l < s->L; l++)
+        for (int k = 0; k < s->rec.ops->states; k++) {
+            size_t n = (size_t)s->rec.layer[l].H * sizeof(float);
+            const float *from = s->rec.layer[l].s0[k];
+            float *to = recurrent_carry_state(&s->rec, s->carry_sample, l, k);
+            if (from) memcpy(to, from, n);
+            else memset(to, 0, n);
         }
-    }
     for (int k = 0; k < n_prime; k += c->max_T) {
         int n = n_prime - k < c->max_T ? n_prime - k : c->max_T;
         sample_feed(s, &m->params, prime + k, n);
@@ -757,12 +551,12 @@ static void seq_describe(const Model *m, void (*emit)(void *ctx, const char *lin
         snprintf(line, sizeof line, "  input    features (B,T,%d)", c->n_features);
     emit(ctx, line);
     for (int l = 0; l < s->L; l++) {
-        const SeqLayer *ly = &s->layers[l];
-        const ParamView *W = &p->views[ly->iW];
+        const RecLayer *ly = &s->rec.layer[l];
+        const ParamView *W = &p->views[ly->v.iW];
         size_t count = W->size;
         int len = snprintf(line, sizeof line, "  %-8s (B,T,%d) -> (B,T,%d)   %s (%d, %d) [%s]", ly->name, ly->n_in,
                            ly->H, W->name, W->shape[0], W->shape[1], W->layout);
-        int extra[4] = {ly->ib, ly->ib_hn, ly->ih0, ly->ic0};
+        int extra[4] = {ly->v.ib, ly->v.ib_hn, s->ih0[l], s->ic0[l]};
         for (int k = 0; k < 4; k++)
             if (extra[k] >= 0 && len < (int)sizeof line) {
                 len += snprintf(line + len, sizeof line - len, ", %s (%d)", p->views[extra[k]].name,

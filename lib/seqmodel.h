@@ -51,10 +51,11 @@
 #include "gru.h"
 #include "loss.h"
 #include "model.h"
+#include "recurrent.h"
 #include "rng.h"
 #include "rnn.h"
 
-#define SEQ_MAX_LAYERS 8
+#define SEQ_MAX_LAYERS REC_MAX_LAYERS
 
 typedef enum { SEQ_INPUT_EMBED, SEQ_INPUT_ONEHOT, SEQ_INPUT_FEATURES } SeqInput;
 typedef enum { SEQ_HEAD_PER_STEP, SEQ_HEAD_LAST_STEP } SeqHead;
@@ -88,8 +89,6 @@ typedef struct SeqModelConfig {
  * no carry. Input kind and sizes must still be set. */
 SeqModelConfig seqmodel_config_defaults(void);
 
-const char *cell_type_name(CellType c);              /* "rnn", "lstm", "gru" */
-int cell_type_from_name(const char *name, CellType *c);
 const char *seq_input_name(SeqInput i);              /* "embedding", "onehot", "features" */
 int seq_input_from_name(const char *name, SeqInput *i);
 const char *seq_head_name(SeqHead h);                /* "per_step", "last_step" */

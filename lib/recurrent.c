@@ -1,0 +1,171 @@
+/* recurrent.c — a stack of recurrent layers of one cell (recurrent.h).
+ *
+ * Backward reads as forward read upwards: forward goes l = 0..L−1, each layer's output (after
+ * dropout) the next one's input; backward goes l = L−1..0, each layer's ∂L/∂input written into
+ * the dout of the layer below, through the same dropout mask. */
+#include "recurrent.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dropout.h"
+#include "error.h"
+
+void recurrent_setup(Recurrent *r, const CellSettings *cs, const char *prefix, int L, const int *hidden, int n_in0,
+                     float dropout) {
+    memset(r, 0, sizeof *r);
+    r->ops = cell_ops(cs->cell);
+    r->cs = *cs;
+    r->L = L;
+    r->dropout = dropout;
+    for (int l = 0; l < L; l++) {
+        RecLayer *ly = &r->layer[l];
+        ly->n_in = l == 0 ? n_in0 : hidden[l - 1];
+        ly->H = hidden[l];
+        ly->v = (CellViews){-1, -1, -1};
+        snprintf(ly->name, sizeof ly->name, "%s%s%d", prefix, r->ops->name, l);
+    }
+}
+
+void recurrent_add_layer_params(Recurrent *r, Params *p, int l) {
+    RecLayer *ly = &r->layer[l];
+    ly->v = cell_add_params(p, ly->name, &r->cs, ly->H, ly->n_in);
+}
+
+void recurrent_add_params(Recurrent *r, Params *p) {
+    for (int l = 0; l < r->L; l++) recurrent_add_layer_params(r, p, l);
+}
+
+void recurrent_init_params(const Recurrent *r, Params *p, Rng *rng) {
+    for (int l = 0; l < r->L; l++) cell_init_params(p, &r->layer[l].v, &r->cs, r->layer[l].H, r->layer[l].n_in, rng);
+}
+
+void recurrent_alloc(Recurrent *r, int max_B, int max_T, int keep_norms, PackedMat *const *extra, int n_extra) {
+    const CellOps *ops = r->ops;
+    r->max_B = max_B, r->max_T = max_T;
+    int n_in = 0, H = 0;
+    size_t carry = 0;
+    for (int l = 0; l < r->L; l++) {
+        RecLayer *ly = &r->layer[l];
+        size_t steps = (size_t)max_T * max_B * ly->H, row = (size_t)max_B * ly->H;
+        ly->cache = ops->cache_new(&r->cs, max_B, max_T, ly->n_in, ly->H);
+        ly->dout = ex_calloc(steps, sizeof(float));
+        if (l < r->L - 1 && r->dropout > 0.0f) {
+            ly->mask = ex_calloc(steps, sizeof(float));
+            ly->dropped = ex_calloc(steps, sizeof(float));
+        }
+        for (int k = 0; k < ops->states; k++) ly->ds[k] = ex_calloc(row, sizeof(float));
+        if (keep_norms) ly->norms = ex_calloc((size_t)max_T, sizeof(double));
+        ly->carry_off = carry;
+        carry += (size_t)ops->states * row;
+        n_in = ly->n_in > n_in ? ly->n_in : n_in;
+        H = ly->H > H ? ly->H : H;
+    }
+    r->carry_n = carry;
+    r->work = ops->work_new(&r->cs, max_B, max_T, n_in, H);
+
+    /* one packing room, as large as the largest shareable operand */
+    PackedMat *shared[8 * REC_MAX_LAYERS + 16];
+    int n = ops->shareable(NULL, r->work, shared);
+    for (int l = 0; l < r->L; l++) n += ops->shareable(r->layer[l].cache, NULL, shared + n);
+    for (int k = 0; k < n_extra; k++) shared[n++] = extra[k];
+    size_t room = 0;
+    for (int k = 0; k < n; k++) room = packed_room(shared[k]) > room ? packed_room(shared[k]) : room;
+    packed_alloc(&r->pack, (int)((room + 31) / 32), 32);
+    for (int k = 0; k < n; k++) packed_share(shared[k], &r->pack);
+}
+
+void recurrent_free(Recurrent *r) {
+    if (!r->ops) return;
+    for (int l = 0; l < r->L; l++) {
+        RecLayer *ly = &r->layer[l];
+        r->ops->cache_free(ly->cache);
+        free(ly->dout), free(ly->mask), free(ly->dropped), free(ly->ds[0]), free(ly->ds[1]), free(ly->norms);
+    }
+    r->ops->work_free(r->work);
+    packed_free(&r->pack);
+    memset(r, 0, sizeof *r);
+}
+
+const float *recurrent_output(const Recurrent *r, int l, int t, int B) {
+    return r->ops->output(r->layer[l].cache, &r->cs, t, B, r->layer[l].H);
+}
+
+const float *recurrent_state(const Recurrent *r, int l, int k, int t, int B) {
+    return r->ops->state(r->layer[l].cache, &r->cs, k, t, B, r->layer[l].H);
+}
+
+static CellWeights weights_of(const RecLayer *ly, const Params *p) {
+    const CellViews *v = &ly->v;
+    return (CellWeights){params_value(p, v->iW), v->ib >= 0 ? params_value(p, v->ib) : NULL,
+                         v->ib_hn >= 0 ? params_value(p, v->ib_hn) : NULL};
+}
+
+/* What layer l read at slot t0+1 of the last forward: the stack's input, or the output of the
+ * layer below after its dropout. */
+static const float *input_of(const Recurrent *r, int l, const float *x, int t0, int B, int train) {
+    if (l == 0) return x;
+    const RecLayer *below = &r->layer[l - 1];
+    if (train && r->dropout > 0.0f) return below->dropped + (size_t)t0 * B * below->H;
+    return recurrent_output(r, l - 1, t0 + 1, B);
+}
+
+const float *recurrent_forward(Recurrent *r, const Params *p, const float *x, int t0, int B, int T, int train,
+                               Rng *rng) {
+    const float *in = x;
+    for (int l = 0; l < r->L; l++) {
+        RecLayer *ly = &r->layer[l];
+        CellSpan sp = {&r->cs, t0, B, T, ly->n_in, ly->H};
+        CellWeights w = weights_of(ly, p);
+        r->ops->forward(ly->cache, &sp, &w, in, ly->s0);
+        in = recurrent_output(r, l, t0 + 1, B);
+        if (l < r->L - 1 && train && r->dropout > 0.0f) {
+            size_t off = (size_t)t0 * B * ly->H;
+            dropout_forward(ly->dropped + off, ly->mask + off, in, (size_t)T * B * ly->H, r->dropout, 1, rng);
+            in = ly->dropped + off;
+        }
+    }
+    return in;
+}
+
+void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int t0, int B, int T, int train,
+                        RecStateGrad grad) {
+    for (int l = r->L - 1; l >= 0; l--) {
+        RecLayer *ly = &r->layer[l];
+        CellSpan sp = {&r->cs, t0, B, T, ly->n_in, ly->H};
+        CellWeights w = weights_of(ly, p);
+        const CellViews *v = &ly->v;
+        CellGrads g = {params_grad(p, v->iW), v->ib >= 0 ? params_grad(p, v->ib) : NULL,
+                       v->ib_hn >= 0 ? params_grad(p, v->ib_hn) : NULL};
+        RecLayer *below = l > 0 ? &r->layer[l - 1] : NULL;
+        size_t below_off = below ? (size_t)t0 * B * below->H : 0;
+        float *din = below ? below->dout + below_off : dx;
+        const float *none[2] = {NULL, NULL};
+        float *none_out[2] = {NULL, NULL};
+        const float *dsT[2] = {ly->ds[0], ly->ds[1]};
+        r->ops->backward(ly->cache, r->work, &sp, &w, &g, input_of(r, l, x, t0, B, train), din,
+                         ly->dout + (size_t)t0 * B * ly->H, grad == REC_GRAD_THROUGH ? dsT : none,
+                         grad == REC_GRAD_NONE ? none_out : ly->ds, ly->norms ? ly->norms + t0 : NULL);
+        if (below && train && r->dropout > 0.0f)
+            dropout_backward(below->dout + below_off, below->dout + below_off, below->mask + below_off,
+                             (size_t)T * B * below->H);
+    }
+}
+
+float *recurrent_carry_state(const Recurrent *r, float *carry, int l, int k) {
+    return carry + r->layer[l].carry_off + (size_t)k * r->max_B * r->layer[l].H;
+}
+
+void recurrent_start(Recurrent *r, const float *carry) {
+    for (int l = 0; l < r->L; l++)
+        for (int k = 0; k < 2; k++)
+            r->layer[l].s0[k] = carry && k < r->ops->states ? recurrent_carry_state(r, (float *)carry, l, k) : NULL;
+}
+
+void recurrent_save(const Recurrent *r, float *carry, int B, int t) {
+    for (int l = 0; l < r->L; l++)
+        for (int k = 0; k < r->ops->states; k++)
+            memcpy(recurrent_carry_state(r, carry, l, k), recurrent_state(r, l, k, t, B),
+                   (size_t)B * r->layer[l].H * sizeof(float));
+}

@@ -1,0 +1,106 @@
+/* recurrent.h — a stack of recurrent layers of one cell: the part every recurrent family shares
+ * (seqmodel.c, seq2seq.c, onetomany.c keep only what is theirs: embeddings, heads, wiring).
+ *
+ *   layer l = 0..L−1    h^l_t = cell(h^l_{t−1}, in^l_t)      (the cell's equations: cell.h's table)
+ *   inputs              in^0 = the stack's input x,  in^{l+1} = dropout(output^l)
+ *                       (dropout only between layers and only in training, as nn.LSTM(dropout=p))
+ *
+ * Parameters: layer l's views are NAME/W, NAME/b (, NAME/b_hn) with NAME = PREFIX + cell + l
+ * ("lstm0", "enc_gru1"), registered and initialised by cell.c, so every family has the same
+ * views, layouts and initial values for the same cell.
+ *
+ * Memory, sized once for (max_B, max_T): each layer keeps its cell cache (what forward leaves
+ * for backward), ∂L/∂(its output) and its dropout mask; ONE backward work area sized for the
+ * largest layer serves every layer (they run one after another), and ONE packing room serves
+ * every shareable packed operand of the stack plus any the family adds (its head's). A step
+ * allocates nothing.
+ *
+ * Spans: forward and backward run over slots t0+1..t0+T of the caches (cell.h), so a decoder
+ * fed one step at a time or a backward cut at the rows' own lengths (seq2seq's encoder) needs
+ * no copy of a cache. x, dx are the span's (T, B, n_in) blocks; ∂L/∂output lives in the
+ * layers' dout at the slots' own places (slot t at (t−1)·B·H).
+ *
+ * States: forward starts layer l from layer[l].s0[k] (B, H) — state k, 0 = h, 1 = c for an
+ * LSTM — or zeros where NULL. A carry block holds every layer's states for max_B rows: for
+ * l = 0..L−1, for each state k, a (max_B, H_l) block (seqmodel's checkpoints store this
+ * layout). recurrent_start points s0 into one; recurrent_save copies the states of slot t in.
+ *
+ * State gradients: layer[l].ds[k] (max_B, H). REC_GRAD_NONE: backward computes none;
+ * REC_GRAD_OUT: ds ← ∂L/∂(state at slot t0); REC_GRAD_THROUGH: ds holds ∂L/∂(state at slot
+ * t0+T) on entry (the gradient from beyond the span) and ∂L/∂(state at t0) on return. */
+#ifndef EXPRUN_RECURRENT_H
+#define EXPRUN_RECURRENT_H
+
+#include <stddef.h>
+
+#include "cell.h"
+#include "packgemm.h"
+#include "params.h"
+#include "rng.h"
+
+#define REC_MAX_LAYERS 8
+
+typedef enum { REC_GRAD_NONE, REC_GRAD_OUT, REC_GRAD_THROUGH } RecStateGrad;
+
+typedef struct RecLayer {
+    char name[PARAM_NAME_MAX / 2];  /* "lstm0" */
+    int n_in, H;
+    CellViews v;                  /* its parameter views */
+    void *cache;                  /* the cell's cache */
+    float *dout;                  /* (max_T, max_B, H) ∂L/∂(this layer's output) */
+    float *mask, *dropped;        /* (max_T, max_B, H) below the top with dropout: mask, output after it */
+    const float *s0[2];           /* where the next forward starts (NULL: zeros) */
+    float *ds[2];                 /* (max_B, H) state gradients, as above */
+    double *norms;                /* (max_T) Σ over backward calls of Σ_b ‖∂L/∂h_t‖, if kept */
+    size_t carry_off;             /* where its states start in a carry block */
+} RecLayer;
+
+typedef struct Recurrent {
+    const CellOps *ops;
+    CellSettings cs;
+    int L, max_B, max_T;
+    float dropout;
+    RecLayer layer[REC_MAX_LAYERS];
+    void *work;                   /* backward's scratch, for the largest layer */
+    PackedMat pack;               /* the shared packing room */
+    size_t carry_n;               /* floats in a carry block */
+} Recurrent;
+
+/* Sizes and names (no memory yet): L layers of hidden[l] units over n_in0 inputs. */
+void recurrent_setup(Recurrent *r, const CellSettings *cs, const char *prefix, int L, const int *hidden, int n_in0,
+                     float dropout);
+
+/* Register layer l's views (a family may add its own views between the layers'), or all. */
+void recurrent_add_layer_params(Recurrent *r, Params *p, int l);
+void recurrent_add_params(Recurrent *r, Params *p);
+
+/* Initialise every layer's parameters from rng, layer 0 first (p allocated). */
+void recurrent_init_params(const Recurrent *r, Params *p, Rng *rng);
+
+/* Allocate everything for (max_B, max_T); keep_norms: keep each layer's gradient-norm
+ * diagnostic (cells' dh_norms). extra: the family's packed operands that may share the room. */
+void recurrent_alloc(Recurrent *r, int max_B, int max_T, int keep_norms, PackedMat *const *extra, int n_extra);
+void recurrent_free(Recurrent *r);
+
+/* Forward over slots t0+1..t0+T from layer[l].s0; returns the top layer's output there
+ * (T, B, H_top). train: dropout between layers, its masks drawn from rng. */
+const float *recurrent_forward(Recurrent *r, const Params *p, const float *x, int t0, int B, int T, int train,
+                               Rng *rng);
+
+/* Backward over the slots of the last forward's span t0+1..t0+T, top layer down, from the top
+ * layer's dout there; accumulates the parameter gradients into p, writes dx (unless NULL). */
+void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int t0, int B, int T, int train,
+                        RecStateGrad grad);
+
+/* Layer l's output and state k at slot t of the last forward with B rows. */
+const float *recurrent_output(const Recurrent *r, int l, int t, int B);
+const float *recurrent_state(const Recurrent *r, int l, int k, int t, int B);
+
+/* State k of layer l in a carry block (max_B rows). */
+float *recurrent_carry_state(const Recurrent *r, float *carry, int l, int k);
+/* Every layer's s0 ← its states in carry (NULL: zeros). */
+void recurrent_start(Recurrent *r, const float *carry);
+/* carry ← every layer's states at slot t (B rows). */
+void recurrent_save(const Recurrent *r, float *carry, int B, int t);
+
+#endif

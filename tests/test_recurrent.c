@@ -1,0 +1,270 @@
+/* test_recurrent.c — the recurrent stack (recurrent.h) over every row of the cell table:
+ * finite differences through the whole stack (dropout between layers, gradients into the input,
+ * every parameter and every layer's initial states), forward and backward cut into spans equal to
+ * one call, carry blocks, and the table itself (names, views, layouts). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recurrent.h"
+#include "testutil.h"
+
+enum { B = 3, T = 5, N_IN = 4, L = 2 };
+static const int HIDDEN[L] = {6, 5};
+
+/* A two-layer stack with a linear probe loss
+ *   L = Σ_t Σ dout_t ⊙ top_t + Σ_l Σ_k dS_lk ⊙ (state k of layer l at slot T)
+ * so that backward's inputs are known exactly, and every path is checked. */
+typedef struct Ctx {
+    CellSettings cs;
+    Recurrent r;
+    Params p;
+    float *x, *dx;        /* (T, B, N_IN) */
+    float *init;          /* a carry block: the initial states */
+    float *dout;          /* (T, B, H_top) */
+    float *dS;            /* a carry block: ∂L/∂(final states) */
+    float dropout;
+} Ctx;
+
+static void ctx_init(Ctx *c, CellSettings cs, float dropout) {
+    memset(c, 0, sizeof *c);
+    c->cs = cs;
+    c->dropout = dropout;
+    recurrent_setup(&c->r, &c->cs, "t_", L, HIDDEN, N_IN, dropout);
+    recurrent_add_params(&c->r, &c->p);
+    params_alloc(&c->p);
+    Rng rng;
+    rng_seed(&rng, 7);
+    recurrent_init_params(&c->r, &c->p, &rng);
+    recurrent_alloc(&c->r, B, T, 1, NULL, 0);
+    size_t nx = (size_t)T * B * N_IN;
+    c->x = malloc(nx * sizeof(float));
+    c->dx = calloc(nx, sizeof(float));
+    c->init = malloc(c->r.carry_n * sizeof(float));
+    c->dS = malloc(c->r.carry_n * sizeof(float));
+    c->dout = malloc((size_t)T * B * HIDDEN[L - 1] * sizeof(float));
+    fill_uniform(c->x, nx, -1.0f, 1.0f, 11);
+    fill_uniform(c->init, c->r.carry_n, -0.5f, 0.5f, 12);
+    fill_uniform(c->dS, c->r.carry_n, -1.0f, 1.0f, 13);
+    fill_uniform(c->dout, (size_t)T * B * HIDDEN[L - 1], -1.0f, 1.0f, 14);
+}
+
+static void ctx_free(Ctx *c) {
+    recurrent_free(&c->r);
+    params_free(&c->p);
+    free(c->x), free(c->dx), free(c->init), free(c->dS), free(c->dout);
+}
+
+/* Forward over all T steps from c->init (dropout masks from a fixed seed); returns the probe loss. */
+static double probe_loss(void *ctx) {
+    Ctx *c = ctx;
+    Rng noise;
+    rng_seed(&noise, 99);
+    recurrent_start(&c->r, c->init);
+    const float *top = recurrent_forward(&c->r, &c->p, c->x, 0, B, T, 1, &noise);
+    double loss = 0.0;
+    for (size_t k = 0; k < (size_t)T * B * HIDDEN[L - 1]; k++) loss += (double)c->dout[k] * top[k];
+    for (int l = 0; l < L; l++)
+        for (int k = 0; k < c->r.ops->states; k++) {
+            const float *s = recurrent_state(&c->r, l, k, T, B);
+            const float *d = recurrent_carry_state(&c->r, c->dS, l, k);
+            for (int j = 0; j < B * HIDDEN[l]; j++) loss += (double)d[j] * s[j];
+        }
+    return loss;
+}
+
+/* Backward over [t0, t1) from the probe's gradients, the state gradients carried in ds. */
+static void backward_span(Ctx *c, int t0, int t1) {
+    memcpy(c->r.layer[L - 1].dout + (size_t)t0 * B * HIDDEN[L - 1], c->dout + (size_t)t0 * B * HIDDEN[L - 1],
+           (size_t)(t1 - t0) * B * HIDDEN[L - 1] * sizeof(float));
+    recurrent_backward(&c->r, &c->p, c->x + (size_t)t0 * B * N_IN, c->dx + (size_t)t0 * B * N_IN, t0, B, t1 - t0, 1,
+                       REC_GRAD_THROUGH);
+}
+
+/* ∂L/∂(final states) into the layers' ds, as REC_GRAD_THROUGH wants them at the last slot. */
+static void seed_state_grads(Ctx *c) {
+    for (int l = 0; l < L; l++)
+        for (int k = 0; k < c->r.ops->states; k++)
+            memcpy(c->r.layer[l].ds[k], recurrent_carry_state(&c->r, c->dS, l, k),
+                   (size_t)B * HIDDEN[l] * sizeof(float));
+}
+
+static double worst_of(double a, double b) { return a > b ? a : b; }
+
+/* Worst error over about `most` entries of x, each at steps 1e-2 and 1e-3, the better kept
+ * (relu kinks vs float rounding), as test_seqmodel.c does. */
+static double check_entries(Ctx *c, float *x, const float *analytic, size_t n, size_t most) {
+    size_t stride = n > most ? n / most : 1;
+    double worst = 0.0;
+    for (size_t k = 0; k < n; k += stride)
+        worst = worst_of(worst, fmin(gradcheck(probe_loss, c, x + k, analytic + k, 1, 0, 1e-2, 1e-3),
+                                     gradcheck(probe_loss, c, x + k, analytic + k, 1, 0, 1e-3, 1e-3)));
+    return worst;
+}
+
+static void check_gradients(CellSettings cs, float dropout, const char *what) {
+    Ctx c;
+    ctx_init(&c, cs, dropout);
+    params_zero_grad(&c.p);
+    probe_loss(&c);
+    seed_state_grads(&c);
+    backward_span(&c, 0, T);
+    float *dparams = malloc(c.p.total * sizeof(float));
+    memcpy(dparams, c.p.grad, c.p.total * sizeof(float));
+    float *dinit = malloc(c.r.carry_n * sizeof(float));
+    for (int l = 0; l < L; l++)
+        for (int k = 0; k < c.r.ops->states; k++)
+            memcpy(recurrent_carry_state(&c.r, dinit, l, k), c.r.layer[l].ds[k], (size_t)B * HIDDEN[l] * sizeof(float));
+    float *dx = malloc((size_t)T * B * N_IN * sizeof(float));
+    memcpy(dx, c.dx, (size_t)T * B * N_IN * sizeof(float));
+
+    double e_params = check_entries(&c, c.p.value, dparams, c.p.total, 80);
+    double e_x = check_entries(&c, c.x, dx, (size_t)T * B * N_IN, 30);
+    double e_init = check_entries(&c, c.init, dinit, c.r.carry_n, 30);
+    double worst = worst_of(e_params, worst_of(e_x, e_init));
+    if (worst > 1e-2)
+        fprintf(stderr, "\n    %s: params %.3g, x %.3g, initial states %.3g\n", what, e_params, e_x, e_init);
+    CU_ASSERT(worst < 1e-2);
+    free(dparams), free(dinit), free(dx);
+    ctx_free(&c);
+}
+
+static CellSettings settings(CellType cell, RnnForm form, GruVariant variant) {
+    return (CellSettings){.cell = cell, .rnn_form = form, .rnn_act = ACT_TANH, .gru_variant = variant,
+                          .forget_bias = 1.0f, .recurrent_gain = 1.0f};
+}
+
+static void test_grad_rnn_elman(void) { check_gradients(settings(CELL_RNN, RNN_ELMAN, GRU_CHO), 0.3f, "rnn elman"); }
+static void test_grad_rnn_lecture(void) {
+    check_gradients(settings(CELL_RNN, RNN_LECTURE, GRU_CHO), 0.3f, "rnn lecture");
+}
+static void test_grad_lstm(void) { check_gradients(settings(CELL_LSTM, RNN_ELMAN, GRU_CHO), 0.3f, "lstm"); }
+static void test_grad_gru_cho(void) { check_gradients(settings(CELL_GRU, RNN_ELMAN, GRU_CHO), 0.3f, "gru cho"); }
+static void test_grad_gru_pytorch(void) {
+    check_gradients(settings(CELL_GRU, RNN_ELMAN, GRU_PYTORCH), 0.0f, "gru pytorch");
+}
+
+/* max |a − b| / (1 + |b|) over n values */
+static double max_diff(const float *a, const float *b, size_t n) {
+    double worst = 0.0;
+    for (size_t k = 0; k < n; k++) worst = fmax(worst, fabs((double)a[k] - b[k]) / (1.0 + fabs((double)b[k])));
+    return worst;
+}
+
+/* Forward in two spans (the second continuing from the cache's own slot) equals one forward;
+ * backward in two spans, the state gradient carried between them, equals one backward. */
+static void check_spans(CellSettings cs, const char *what) {
+    Ctx c;
+    ctx_init(&c, cs, 0.0f);
+    int H = HIDDEN[L - 1], cut = 2;
+    size_t n_top = (size_t)T * B * H;
+    float *top_whole = malloc(n_top * sizeof(float));
+    probe_loss(&c);
+    memcpy(top_whole, recurrent_output(&c.r, L - 1, 1, B), n_top * sizeof(float));
+    params_zero_grad(&c.p);
+    seed_state_grads(&c);
+    backward_span(&c, 0, T);
+    float *g_whole = malloc(c.p.total * sizeof(float));
+    memcpy(g_whole, c.p.grad, c.p.total * sizeof(float));
+    float *dx_whole = malloc((size_t)T * B * N_IN * sizeof(float));
+    memcpy(dx_whole, c.dx, (size_t)T * B * N_IN * sizeof(float));
+    float *ds_whole = malloc((size_t)B * HIDDEN[0] * sizeof(float));
+    memcpy(ds_whole, c.r.layer[0].ds[0], (size_t)B * HIDDEN[0] * sizeof(float));
+
+    /* forward: [0, cut) from init, then [cut, T) from slot cut itself */
+    memset(c.r.layer[L - 1].dout, 0, n_top * sizeof(float));
+    recurrent_start(&c.r, c.init);
+    recurrent_forward(&c.r, &c.p, c.x, 0, B, cut, 0, NULL);
+    for (int l = 0; l < L; l++)
+        for (int k = 0; k < c.r.ops->states; k++) c.r.layer[l].s0[k] = recurrent_state(&c.r, l, k, cut, B);
+    const float *top2 = recurrent_forward(&c.r, &c.p, c.x + (size_t)cut * B * N_IN, cut, B, T - cut, 0, NULL);
+    CU_ASSERT(top2 == recurrent_output(&c.r, L - 1, cut + 1, B));
+    double e_fwd = max_diff(recurrent_output(&c.r, L - 1, 1, B), top_whole, n_top);
+
+    /* backward: [cut, T) then [0, cut) */
+    params_zero_grad(&c.p);
+    memset(c.dx, 0, (size_t)T * B * N_IN * sizeof(float));
+    seed_state_grads(&c);
+    backward_span(&c, cut, T);
+    backward_span(&c, 0, cut);
+    double e_bwd = fmax(max_diff(c.p.grad, g_whole, c.p.total), max_diff(c.dx, dx_whole, (size_t)T * B * N_IN));
+    e_bwd = fmax(e_bwd, max_diff(c.r.layer[0].ds[0], ds_whole, (size_t)B * HIDDEN[0]));
+    if (e_fwd > 1e-6 || e_bwd > 1e-5) fprintf(stderr, "\n    %s: forward %.3g, backward %.3g\n", what, e_fwd, e_bwd);
+    CU_ASSERT(e_fwd <= 1e-6);
+    CU_ASSERT(e_bwd <= 1e-5);
+    free(top_whole), free(g_whole), free(dx_whole), free(ds_whole);
+    ctx_free(&c);
+}
+
+static void test_spans(void) {
+    check_spans(settings(CELL_RNN, RNN_ELMAN, GRU_CHO), "rnn elman");
+    check_spans(settings(CELL_RNN, RNN_LECTURE, GRU_CHO), "rnn lecture");
+    check_spans(settings(CELL_LSTM, RNN_ELMAN, GRU_CHO), "lstm");
+    check_spans(settings(CELL_GRU, RNN_ELMAN, GRU_CHO), "gru cho");
+    check_spans(settings(CELL_GRU, RNN_ELMAN, GRU_PYTORCH), "gru pytorch");
+}
+
+/* recurrent_save then recurrent_start: the next forward starts exactly where the last ended. */
+static void test_carry(void) {
+    Ctx c;
+    ctx_init(&c, settings(CELL_LSTM, RNN_ELMAN, GRU_CHO), 0.0f);
+    CU_ASSERT(c.r.carry_n == (size_t)2 * B * (HIDDEN[0] + HIDDEN[1]));
+    /* the layout checkpoints carry: layer 0 h, layer 0 c, layer 1 h, layer 1 c */
+    CU_ASSERT(recurrent_carry_state(&c.r, c.init, 1, 1) == c.init + 2 * B * HIDDEN[0] + B * HIDDEN[1]);
+    probe_loss(&c);
+    float *carry = calloc(c.r.carry_n, sizeof(float));
+    recurrent_save(&c.r, carry, B, T);
+    CU_ASSERT(memcmp(recurrent_carry_state(&c.r, carry, 1, 1), recurrent_state(&c.r, 1, 1, T, B),
+                     (size_t)B * HIDDEN[1] * sizeof(float)) == 0);
+    recurrent_start(&c.r, carry);
+    recurrent_forward(&c.r, &c.p, c.x, 0, B, 1, 0, NULL);
+    CU_ASSERT(memcmp(recurrent_state(&c.r, 0, 1, 0, B), recurrent_carry_state(&c.r, carry, 0, 1),
+                     (size_t)B * HIDDEN[0] * sizeof(float)) == 0);
+    recurrent_start(&c.r, NULL);
+    CU_ASSERT(c.r.layer[0].s0[0] == NULL && c.r.layer[1].s0[1] == NULL);
+    free(carry);
+    ctx_free(&c);
+}
+
+/* The table: every row is complete, names round-trip, views are named under the prefix with
+ * the layouts checkpoints carry. */
+static void test_table(void) {
+    for (int k = 0; k < CELL_TYPE_COUNT; k++) {
+        const CellOps *ops = cell_ops((CellType)k);
+        CU_ASSERT_FATAL(ops != NULL);
+        CU_ASSERT(ops->cache_new && ops->cache_free && ops->work_new && ops->work_free && ops->shareable &&
+                  ops->forward && ops->backward && ops->state && ops->output && ops->layout);
+        CU_ASSERT(ops->gates >= 1 && ops->states >= 1 && ops->states <= 2);
+        CellType back;
+        CU_ASSERT(cell_type_from_name(ops->name, &back) == 0 && back == (CellType)k);
+        CU_ASSERT(cell_gates((CellType)k) == ops->gates);
+    }
+    CellType t;
+    CU_ASSERT(cell_type_from_name("mgu", &t) == -1);
+    CU_ASSERT(cell_ops((CellType)CELL_TYPE_COUNT) == NULL);
+    Ctx c;
+    ctx_init(&c, settings(CELL_GRU, RNN_ELMAN, GRU_PYTORCH), 0.0f);
+    const char *names[] = {"t_gru0/W", "t_gru0/b", "t_gru0/b_hn", "t_gru1/W", "t_gru1/b", "t_gru1/b_hn"};
+    CU_ASSERT_FATAL(c.p.count == 6);
+    for (int k = 0; k < 6; k++) CU_ASSERT_STRING_EQUAL(c.p.views[k].name, names[k]);
+    CU_ASSERT_STRING_EQUAL(c.p.views[0].layout, "3H,H+I gates r,z,n; cols [h|x] = [W_hh|W_ih]");
+    CU_ASSERT_STRING_EQUAL(c.p.views[2].layout, "H (b_hh of gate n)");
+    CU_ASSERT(c.p.views[3].shape[0] == 3 * HIDDEN[1] && c.p.views[3].shape[1] == HIDDEN[1] + HIDDEN[0]);
+    ctx_free(&c);
+}
+
+int main(void) {
+    static const TestCase cases[] = {
+        {"table: complete rows, names, views and layouts", test_table},
+        {"gradients: rnn elman stack with dropout", test_grad_rnn_elman},
+        {"gradients: rnn lecture stack with dropout", test_grad_rnn_lecture},
+        {"gradients: lstm stack with dropout", test_grad_lstm},
+        {"gradients: gru cho stack with dropout", test_grad_gru_cho},
+        {"gradients: gru pytorch stack", test_grad_gru_pytorch},
+        {"spans: two spans equal one call, every cell", test_spans},
+        {"carry blocks: save, start, layout", test_carry},
+        {NULL, NULL},
+    };
+    return run_tests("recurrent", cases);
+}
