@@ -3,7 +3,8 @@
 # For a refactor that must change nothing (issue 21): each config in configs/ whose model is
 # recurrent (rnn, lstm, gru, seq2seq, one_to_many) trains 1 epoch of at most 3 steps with each
 # build; every dataset of /model and /optimizer of the two final checkpoints must be equal, bit
-# for bit (h5py, numpy array_equal on the raw bytes). Needs the prepared data
+# for bit (h5py, numpy array_equal on the raw bytes), and so must every metrics.csv value but the
+# clocks (losses, evaluation metrics such as greedy and beam accuracy). Needs the prepared data
 # (datasets/prepare_fortunes.sh, datasets/prepare_stocks.sh) and dataset-fashion-mnist.
 #
 #   usage: bench/same_bits.sh OLD_EXPRUN NEW_EXPRUN [STEPS=3] [OVERRIDE ...]
@@ -44,7 +45,15 @@ def datasets(f):
     return out
 da, db = datasets(a), datasets(b)
 bad = sorted(set(da) ^ set(db)) + [k for k in sorted(set(da) & set(db)) if da[k][()].tobytes() != db[k][()].tobytes()]
-print(f"{name}: {len(da)} datasets, {'the same bits' if not bad else 'DIFFER: ' + ', '.join(bad[:6])}")
+# metrics.csv: every column but the clocks (evaluation metrics such as greedy/beam accuracy too)
+import csv
+def metrics(d):
+    rows = list(csv.DictReader(open(f"{d}/metrics.csv")))
+    return [{k: v for k, v in r.items() if not (k.endswith("_time") or k.endswith("_per_sec"))} for r in rows]
+ma, mb = metrics(a_dir), metrics(b_dir)
+if ma != mb: bad.append("metrics.csv")
+print(f"{name}: {len(da)} datasets, {len(ma[0]) if ma else 0} metrics, "
+      f"{'the same bits' if not bad else 'DIFFER: ' + ', '.join(bad[:6])}")
 sys.exit(1 if bad else 0)
 PY
 done

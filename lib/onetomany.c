@@ -15,25 +15,15 @@
 
 #include "dense.h"
 #include "init.h"
-#include "lstm.h"
-
-typedef struct OtmLayer {
-    int n_in, H;
-    char name[16];                /* "lstm0" */
-    int iW, ib, ib_hn, iS, iC;    /* parameter views (−1 when absent) */
-    LstmCache lstm;
-    LstmWork lstm_work;
-    GruCache gru;
-    GruWork gru_work;
-    float *dout;                  /* (T, B, H) ∂L/∂(output) from the layer above */
-    float *h0, *c0;               /* (B, H) initial states (generation: the running state) */
-    float *dh0, *dc0;             /* (B, H) ∂L/∂ initial state */
-} OtmLayer;
+#include "recurrent.h"
 
 typedef struct Otm {
     OneToManyConfig cfg;
     int L;
-    OtmLayer layers[SEQ_MAX_LAYERS];
+    Recurrent rec;                /* the stack of cells (recurrent.h) */
+    int iS[SEQ_MAX_LAYERS];       /* state{l}/h: the class → h^l_0 table */
+    int iC[SEQ_MAX_LAYERS];       /* state{l}/c: the class → c^l_0 table (LSTM), else −1 */
+    float *start;                 /* carry block: the batch's initial states (generation: the running ones) */
     int iHW, iHb;
     float *x;                     /* (T, B, d) inputs */
     float *ytm;                   /* (T, B, d) targets, time-major */
@@ -56,16 +46,17 @@ OneToManyConfig onetomany_config_defaults(void) {
     return c;
 }
 
+static CellSettings cell_settings(const OneToManyConfig *c) {
+    return (CellSettings){.cell = c->cell, .rnn_form = RNN_ELMAN, .rnn_act = ACT_TANH,
+                          .gru_variant = c->gru_variant, .forget_bias = c->forget_bias,
+                          .recurrent_orthogonal = c->recurrent_orthogonal, .recurrent_gain = c->recurrent_gain};
+}
+
 static int check_config(const OneToManyConfig *c, ExError *err) {
     const char *w = "one_to_many config";
     if (c->cell != CELL_LSTM && c->cell != CELL_GRU) return ex_fail(err, "%s: cell must be lstm|gru", w);
-    if (c->cell == CELL_GRU && c->gru_variant != GRU_CHO && c->gru_variant != GRU_PYTORCH)
-        return ex_fail(err, "%s: gru_variant must be cho|pytorch", w);
-    if (c->num_layers < 1 || c->num_layers > SEQ_MAX_LAYERS)
-        return ex_fail(err, "%s: num_layers = %d, must be 1..%d", w, c->num_layers, SEQ_MAX_LAYERS);
-    for (int l = 0; l < c->num_layers; l++)
-        if (c->hidden[l] < 1) return ex_fail(err, "%s: hidden[%d] = %d, must be ≥ 1", w, l, c->hidden[l]);
-    if (!isfinite(c->forget_bias)) return ex_fail(err, "%s: forget_bias must be finite", w);
+    CellSettings cs = cell_settings(c);
+    if (recurrent_check(&cs, c->num_layers, c->hidden, w, err) != 0) return -1;
     if (c->n_classes < 1) return ex_fail(err, "%s: n_classes = %d, must be ≥ 1", w, c->n_classes);
     if (c->steps < 1 || c->n_out < 1)
         return ex_fail(err, "%s: steps = %d and n_out = %d must be ≥ 1", w, c->steps, c->n_out);
@@ -73,12 +64,6 @@ static int check_config(const OneToManyConfig *c, ExError *err) {
         return ex_fail(err, "%s: loss '%s' is not available (cross_entropy|squared_error)", w, loss_name(c->loss));
     if (c->max_batch < 1) return ex_fail(err, "%s: max_batch = %d, must be ≥ 1", w, c->max_batch);
     return 0;
-}
-
-static CellSettings cell_settings(const OneToManyConfig *c) {
-    return (CellSettings){.cell = c->cell, .rnn_form = RNN_ELMAN, .rnn_act = ACT_TANH,
-                          .gru_variant = c->gru_variant, .forget_bias = c->forget_bias,
-                          .recurrent_orthogonal = c->recurrent_orthogonal, .recurrent_gain = c->recurrent_gain};
 }
 
 static double otm_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats);
@@ -111,50 +96,29 @@ int onetomany_create(Model **out, const OneToManyConfig *cfg, Rng *init_rng, ExE
     Params *p = &m->params;
     const CellSettings cs = cell_settings(c);
     char name[PARAM_NAME_MAX];
+    recurrent_setup(&s->rec, &cs, "", s->L, c->hidden, c->n_out, 0.0f);
     for (int l = 0; l < s->L; l++) {
-        OtmLayer *ly = &s->layers[l];
-        ly->n_in = l == 0 ? c->n_out : c->hidden[l - 1];
-        ly->H = c->hidden[l];
-        snprintf(ly->name, sizeof ly->name, "%s%d", cell_type_name(c->cell), l);
+        int H = c->hidden[l];
         snprintf(name, sizeof name, "state%d/h", l);
-        ly->iS = params_add(p, name, 2, (int[]){c->n_classes, ly->H}, "class,H initial state h_0 per class");
-        ly->iC = -1;
-        if (c->cell == CELL_LSTM) {
+        s->iS[l] = params_add(p, name, 2, (int[]){c->n_classes, H}, "class,H initial state h_0 per class");
+        s->iC[l] = -1;
+        if (s->rec.ops->states > 1) {
             snprintf(name, sizeof name, "state%d/c", l);
-            ly->iC = params_add(p, name, 2, (int[]){c->n_classes, ly->H}, "class,H initial cell c_0 per class");
+            s->iC[l] = params_add(p, name, 2, (int[]){c->n_classes, H}, "class,H initial cell c_0 per class");
         }
-        CellViews v = cell_add_params(p, ly->name, &cs, ly->H, ly->n_in);
-        ly->iW = v.iW, ly->ib = v.ib, ly->ib_hn = v.ib_hn;
+        recurrent_add_layer_params(&s->rec, p, l);
     }
     int H_top = c->hidden[s->L - 1];
     s->iHW = params_add(p, "head/W", 2, (int[]){c->n_out, H_top}, "out,in");
     s->iHb = params_add(p, "head/b", 1, (int[]){c->n_out}, "out");
     params_alloc(p);
 
-    for (int l = 0; l < s->L; l++) {
-        OtmLayer *ly = &s->layers[l];
-        CellViews v = {ly->iW, ly->ib, ly->ib_hn};
-        cell_init_params(p, &v, &cs, ly->H, ly->n_in, init_rng);
-    }
+    recurrent_init_params(&s->rec, p, init_rng);
     float kh = 1.0f / sqrtf((float)H_top);
     init_uniform(params_value(p, s->iHW), p->views[s->iHW].size, kh, init_rng);
     init_uniform(params_value(p, s->iHb), (size_t)c->n_out, kh, init_rng);
 
     int B = c->max_batch, T = c->steps;
-    for (int l = 0; l < s->L; l++) {
-        OtmLayer *ly = &s->layers[l];
-        size_t row = (size_t)B * ly->H;
-        if (c->cell == CELL_LSTM) {
-            lstm_cache_alloc(&ly->lstm, B, T, ly->n_in, ly->H);
-            lstm_work_alloc(&ly->lstm_work, B, T, ly->n_in, ly->H);
-        } else {
-            gru_cache_alloc(&ly->gru, B, T, ly->n_in, ly->H);
-            gru_work_alloc(&ly->gru_work, c->gru_variant, B, T, ly->n_in, ly->H);
-        }
-        ly->dout = ex_calloc((size_t)T * row, sizeof(float));
-        ly->h0 = ex_calloc(4 * row, sizeof(float));
-        ly->c0 = ly->h0 + row, ly->dh0 = ly->h0 + 2 * row, ly->dc0 = ly->h0 + 3 * row;
-    }
     size_t n = (size_t)T * B * c->n_out;
     s->x = ex_calloc(n, sizeof(float));
     s->ytm = ex_calloc(n, sizeof(float));
@@ -164,6 +128,8 @@ int onetomany_create(Model **out, const OneToManyConfig *cfg, Rng *init_rng, ExE
     size_t head_work = 0;
     dense_work_reserve(&head_work, T * B, c->hidden[s->L - 1], c->n_out);
     dense_work_alloc(&s->head_work, head_work);
+    recurrent_alloc(&s->rec, B, T, 0, (PackedMat *[]){&s->head_work.pack}, 1);
+    s->start = ex_calloc(s->rec.carry_n, sizeof(float));
     *out = m;
     return 0;
 }
@@ -171,13 +137,8 @@ int onetomany_create(Model **out, const OneToManyConfig *cfg, Rng *init_rng, ExE
 static void otm_destroy(Model *m) {
     Otm *s = m->impl;
     if (!s) return;
-    for (int l = 0; l < s->L; l++) {
-        OtmLayer *ly = &s->layers[l];
-        lstm_cache_free(&ly->lstm), lstm_work_free(&ly->lstm_work);
-        gru_cache_free(&ly->gru), gru_work_free(&ly->gru_work);
-        free(ly->dout), free(ly->h0);
-    }
-    free(s->x), free(s->ytm), free(s->pred), free(s->dpre), free(s->gen);
+    recurrent_free(&s->rec);
+    free(s->start), free(s->x), free(s->ytm), free(s->pred), free(s->dpre), free(s->gen);
     dense_work_free(&s->head_work);
     free(s);
     m->impl = NULL;
@@ -188,40 +149,16 @@ const char *onetomany_last_error(const Model *m) { return ((const Otm *)m->impl)
 
 /* ---- the stack ----------------------------------------------------------------------------------- */
 
-static const float *layer_h(const OtmLayer *ly, const Otm *s, int B, int t) {
-    const float *h = s->cfg.cell == CELL_LSTM ? ly->lstm.h : ly->gru.h;
-    return h + (size_t)t * B * ly->H;
-}
-
 /* h^l_0 (and c^l_0) ← the class rows of the state tables. */
 static void set_initial_states(Otm *s, const Params *p, const int32_t *classes, int B) {
-    for (int l = 0; l < s->L; l++) {
-        OtmLayer *ly = &s->layers[l];
-        size_t H = (size_t)ly->H;
-        const float *S = params_value(p, ly->iS);
-        for (int r = 0; r < B; r++) memcpy(ly->h0 + r * H, S + (size_t)classes[r] * H, H * sizeof(float));
-        if (ly->iC >= 0) {
-            const float *C = params_value(p, ly->iC);
-            for (int r = 0; r < B; r++) memcpy(ly->c0 + r * H, C + (size_t)classes[r] * H, H * sizeof(float));
+    for (int l = 0; l < s->L; l++)
+        for (int k = 0; k < s->rec.ops->states; k++) {
+            size_t H = (size_t)s->rec.layer[l].H;
+            const float *table = params_value(p, k == 0 ? s->iS[l] : s->iC[l]);
+            float *rows = recurrent_carry_state(&s->rec, s->start, l, k);
+            for (int r = 0; r < B; r++) memcpy(rows + r * H, table + (size_t)classes[r] * H, H * sizeof(float));
         }
-    }
-}
-
-/* Forward the stack over T steps of s->x from h0/c0; returns the top output (T, B, H). */
-static const float *forward_stack(Otm *s, const Params *p, int B, int T) {
-    const OneToManyConfig *c = &s->cfg;
-    const float *in = s->x;
-    for (int l = 0; l < s->L; l++) {
-        OtmLayer *ly = &s->layers[l];
-        const float *W = params_value(p, ly->iW), *bias = params_value(p, ly->ib);
-        if (c->cell == CELL_LSTM)
-            lstm_forward(&ly->lstm, in, ly->h0, ly->c0, W, bias, B, T, ly->n_in, ly->H);
-        else
-            gru_forward(&ly->gru, in, ly->h0, W, bias, ly->ib_hn >= 0 ? params_value(p, ly->ib_hn) : NULL,
-                        c->gru_variant, B, T, ly->n_in, ly->H);
-        in = layer_h(ly, s, B, 1);
-    }
-    return in;
+    recurrent_start(&s->rec, s->start);
 }
 
 /* Head: pred (rows, d) = act(head/W · top + head/b), sigmoid for cross-entropy. */
@@ -282,37 +219,23 @@ static double run_batch(Otm *s, Params *p, const Batch *b, int train) {
             else memcpy(x_t, y_t - d, row);                                /* x_t = y_{t−1} */
         }
     set_initial_states(s, p, b->labels, B);
-    const float *top = forward_stack(s, p, B, T);
+    const float *top = recurrent_forward(&s->rec, p, s->x, 0, B, T, 0, NULL);
     head_forward(s, p, top, T * B);
     double loss = sequence_loss(s, train ? s->dpre : NULL, s->pred, s->ytm, B, T);
     if (!train) return loss;
 
-    OtmLayer *topl = &s->layers[s->L - 1];
-    dense_backward(topl->dout, params_grad(p, s->iHW), params_grad(p, s->iHb), s->dpre, s->pred, top,
-                   params_value(p, s->iHW), T * B, c->hidden[s->L - 1], d, 0, ACT_IDENTITY, &s->head_work);
-    for (int l = s->L - 1; l >= 0; l--) {
-        OtmLayer *ly = &s->layers[l];
-        const float *in = l == 0 ? s->x : layer_h(&s->layers[l - 1], s, B, 1);
-        float *din = l == 0 ? NULL : s->layers[l - 1].dout;   /* the data needs no gradient */
-        const float *W = params_value(p, ly->iW);
-        float *dW = params_grad(p, ly->iW), *db = params_grad(p, ly->ib);
-        if (c->cell == CELL_LSTM)
-            lstm_backward(din, ly->dh0, ly->dc0, dW, db, NULL, &ly->lstm_work, ly->dout, NULL, NULL, &ly->lstm, in, W, B,
-                          T, ly->n_in, ly->H);
-        else
-            gru_backward(din, ly->dh0, dW, db, ly->ib_hn >= 0 ? params_grad(p, ly->ib_hn) : NULL, NULL, &ly->gru_work,
-                         ly->dout, NULL, &ly->gru, in, W, c->gru_variant, B, T, ly->n_in, ly->H);
-        /* the state tables: row c_b gets ∂L/∂h_0[b] (rows of one class add up) */
-        size_t H = (size_t)ly->H;
-        float *gS = params_grad(p, ly->iS);
-        for (int r = 0; r < B; r++)
-            for (size_t j = 0; j < H; j++) gS[(size_t)b->labels[r] * H + j] += ly->dh0[r * H + j];
-        if (ly->iC >= 0) {
-            float *gC = params_grad(p, ly->iC);
+    dense_backward(s->rec.layer[s->L - 1].dout, params_grad(p, s->iHW), params_grad(p, s->iHb), s->dpre, s->pred,
+                   top, params_value(p, s->iHW), T * B, c->hidden[s->L - 1], d, 0, ACT_IDENTITY, &s->head_work);
+    recurrent_backward(&s->rec, p, s->x, NULL, 0, B, T, 1, REC_GRAD_OUT);   /* the data needs no gradient */
+    /* the state tables: row c_b gets ∂L/∂h^l_0[b] (and ∂L/∂c^l_0[b]); rows of one class add up */
+    for (int l = 0; l < s->L; l++)
+        for (int k = 0; k < s->rec.ops->states; k++) {
+            size_t H = (size_t)s->rec.layer[l].H;
+            const float *ds = s->rec.layer[l].ds[k];
+            float *g = params_grad(p, k == 0 ? s->iS[l] : s->iC[l]);
             for (int r = 0; r < B; r++)
-                for (size_t j = 0; j < H; j++) gC[(size_t)b->labels[r] * H + j] += ly->dc0[r * H + j];
+                for (size_t j = 0; j < H; j++) g[(size_t)b->labels[r] * H + j] += ds[r * H + j];
         }
-    }
     return loss;
 }
 
@@ -323,15 +246,9 @@ static void generate(Otm *s, const Params *p, const int32_t *classes, int B, flo
     set_initial_states(s, p, classes, B);
     memset(s->x, 0, (size_t)B * d * sizeof(float));
     for (int t = 0; t < T; t++) {
-        const float *top = forward_stack(s, p, B, 1);
+        const float *top = recurrent_forward(&s->rec, p, s->x, 0, B, 1, 0, NULL);
         head_forward(s, p, top, B);
-        for (int l = 0; l < s->L; l++) {
-            /* the state after this step starts the next one */
-            OtmLayer *ly = &s->layers[l];
-            size_t n = (size_t)B * ly->H * sizeof(float);
-            memcpy(ly->h0, layer_h(ly, s, B, 1), n);
-            if (c->cell == CELL_LSTM) memcpy(ly->c0, ly->lstm.c + (size_t)B * ly->H, n);
-        }
+        recurrent_save(&s->rec, s->start, B, 1);   /* the state after this step starts the next one */
         memcpy(s->x, s->pred, (size_t)B * d * sizeof(float));   /* the output is the next input */
         for (int r = 0; r < B; r++)
             memcpy(out + ((size_t)r * T + t) * d, s->pred + (size_t)r * d, (size_t)d * sizeof(float));
@@ -383,13 +300,14 @@ static void otm_describe(const Model *m, void (*emit)(void *ctx, const char *lin
              c->loss == LOSS_CROSS_ENTROPY ? "sigmoid + cross_entropy" : "squared_error");
     emit(ctx, line);
     for (int l = 0; l < s->L; l++) {
-        const OtmLayer *ly = &s->layers[l];
-        const ParamView *W = &p->views[ly->iW];
-        size_t count = W->size + p->views[ly->ib].size + p->views[ly->iS].size + (ly->iC >= 0 ? p->views[ly->iC].size : 0) +
-                       (ly->ib_hn >= 0 ? p->views[ly->ib_hn].size : 0);
+        const RecLayer *ly = &s->rec.layer[l];
+        const ParamView *W = &p->views[ly->v.iW];
+        int iS = s->iS[l], iC = s->iC[l];
+        size_t count = W->size + p->views[ly->v.ib].size + p->views[iS].size + (iC >= 0 ? p->views[iC].size : 0) +
+                       (ly->v.ib_hn >= 0 ? p->views[ly->v.ib_hn].size : 0);
         snprintf(line, sizeof line, "  %-8s (B,T,%d) -> (B,T,%d)   %s (%d, %d), b, %s (%d, %d)%s   %zu params", ly->name,
-                 ly->n_in, ly->H, W->name, W->shape[0], W->shape[1], p->views[ly->iS].name, c->n_classes, ly->H,
-                 ly->iC >= 0 ? " and c" : "", count);
+                 ly->n_in, ly->H, W->name, W->shape[0], W->shape[1], p->views[iS].name, c->n_classes, ly->H,
+                 iC >= 0 ? " and c" : "", count);
         emit(ctx, line);
     }
     snprintf(line, sizeof line, "  head     (B,T,%d) -> (B,T,%d)   head/W (%d, %d), head/b (%d)   %zu params",

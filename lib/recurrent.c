@@ -5,12 +5,33 @@
  * the dout of the layer below, through the same dropout mask. */
 #include "recurrent.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dropout.h"
 #include "error.h"
+
+int recurrent_check(const CellSettings *cs, int L, const int *hidden, const char *where, ExError *err) {
+    if (!cell_ops(cs->cell)) return ex_fail(err, "%s: cell must be rnn|lstm|gru", where);
+    if (L < 1 || L > REC_MAX_LAYERS) return ex_fail(err, "%s: num_layers = %d, must be 1..%d", where, L, REC_MAX_LAYERS);
+    for (int l = 0; l < L; l++)
+        if (hidden[l] < 1) return ex_fail(err, "%s: hidden[%d] = %d, must be ≥ 1", where, l, hidden[l]);
+    if (cs->cell == CELL_RNN) {
+        if (cs->rnn_form != RNN_ELMAN && cs->rnn_form != RNN_LECTURE)
+            return ex_fail(err, "%s: rnn_form must be elman|lecture", where);
+        if ((unsigned)cs->rnn_act >= ACT_COUNT || cs->rnn_act == ACT_SOFTMAX)
+            return ex_fail(err, "%s: the RNN activation φ must be element-wise (tanh, relu, sigmoid, ...), not '%s'",
+                           where, act_name(cs->rnn_act));
+    }
+    if (cs->cell == CELL_GRU && cs->gru_variant != GRU_CHO && cs->gru_variant != GRU_PYTORCH)
+        return ex_fail(err, "%s: gru_variant must be cho|pytorch", where);
+    if (!isfinite(cs->forget_bias)) return ex_fail(err, "%s: forget_bias must be finite", where);
+    if (cs->recurrent_orthogonal && !(cs->recurrent_gain > 0.0f))
+        return ex_fail(err, "%s: recurrent_gain must be > 0", where);
+    return 0;
+}
 
 void recurrent_setup(Recurrent *r, const CellSettings *cs, const char *prefix, int L, const int *hidden, int n_in0,
                      float dropout) {

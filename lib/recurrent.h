@@ -34,6 +34,7 @@
 #include <stddef.h>
 
 #include "cell.h"
+#include "error.h"
 #include "packgemm.h"
 #include "params.h"
 #include "rng.h"
@@ -65,6 +66,11 @@ typedef struct Recurrent {
     PackedMat pack;               /* the shared packing room */
     size_t carry_n;               /* floats in a carry block */
 } Recurrent;
+
+/* Check a stack's settings: a cell of the table with a valid variant (and, for the RNN, an
+ * element-wise φ), 1..REC_MAX_LAYERS layers of ≥ 1 unit, a finite forget_bias, a gain > 0 for
+ * orthogonal recurrent blocks. Returns 0, or -1 with "WHERE: what is wrong" in err. */
+int recurrent_check(const CellSettings *cs, int L, const int *hidden, const char *where, ExError *err);
 
 /* Sizes and names (no memory yet): L layers of hidden[l] units over n_in0 inputs. */
 void recurrent_setup(Recurrent *r, const CellSettings *cs, const char *prefix, int L, const int *hidden, int n_in0,

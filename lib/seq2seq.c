@@ -20,27 +20,16 @@
 #include "embed.h"
 #include "init.h"
 #include "loss.h"
-#include "lstm.h"
-
-typedef struct S2SLayer {
-    int n_in, H;
-    char name[24];                /* "enc_lstm0", "dec_gru1" */
-    int iW, ib, ib_hn;            /* parameter views (ib_hn −1 unless GRU_PYTORCH) */
-    LstmCache lstm;
-    LstmWork lstm_work;
-    GruCache gru;
-    GruWork gru_work;
-    float *dout;                  /* (T, B, H) ∂L/∂(this layer's output) from the layer above */
-    float *dh, *dc;               /* (B, H) encoder: ∂L/∂ state at the current span's end;
-                                     decoder: ∂L/∂ its initial state = ∂L/∂e */
-    float *eh, *ec;               /* (B, H) decoder: the initial state e (encoder's final) */
-    float *sh, *sc, *th, *tc;     /* (B, H) decoding: running state and a reorder buffer */
-} S2SLayer;
+#include "recurrent.h"
 
 typedef struct S2S {
     Seq2SeqConfig cfg;
     int L;
-    S2SLayer enc[SEQ_MAX_LAYERS], dec[SEQ_MAX_LAYERS];
+    Recurrent enc, dec;           /* the two stacks (recurrent.h) */
+    /* Carry blocks in dec's layout (max_B rows per layer and state): e = the encoder's state
+     * after each row's last token, which starts the decoder and receives ∂L/∂e back; decoding's
+     * running states, and a buffer to reorder them (beam search). */
+    float *e, *run, *reorder;
     int iEin, iEout, iHW, iHb;
     int32_t *xtok;                /* (Tx·B) input tokens, time-major */
     int32_t *utok;                /* (Ty·B) decoder input tokens, time-major */
@@ -79,18 +68,17 @@ Seq2SeqConfig seq2seq_config_defaults(void) {
     return c;
 }
 
+static CellSettings cell_settings(const Seq2SeqConfig *c) {
+    return (CellSettings){.cell = c->cell, .rnn_form = RNN_ELMAN, .rnn_act = ACT_TANH,
+                          .gru_variant = c->gru_variant, .forget_bias = c->forget_bias,
+                          .recurrent_orthogonal = c->recurrent_orthogonal, .recurrent_gain = c->recurrent_gain};
+}
+
 static int check_config(const Seq2SeqConfig *c, ExError *err) {
     const char *w = "seq2seq config";
     if (c->cell != CELL_LSTM && c->cell != CELL_GRU) return ex_fail(err, "%s: cell must be lstm|gru", w);
-    if (c->cell == CELL_GRU && c->gru_variant != GRU_CHO && c->gru_variant != GRU_PYTORCH)
-        return ex_fail(err, "%s: gru_variant must be cho|pytorch", w);
-    if (c->num_layers < 1 || c->num_layers > SEQ_MAX_LAYERS)
-        return ex_fail(err, "%s: num_layers = %d, must be 1..%d", w, c->num_layers, SEQ_MAX_LAYERS);
-    for (int l = 0; l < c->num_layers; l++)
-        if (c->hidden[l] < 1) return ex_fail(err, "%s: hidden[%d] = %d, must be ≥ 1", w, l, c->hidden[l]);
-    if (!isfinite(c->forget_bias)) return ex_fail(err, "%s: forget_bias must be finite", w);
-    if (c->recurrent_orthogonal && !(c->recurrent_gain > 0.0f))
-        return ex_fail(err, "%s: recurrent_gain must be > 0", w);
+    CellSettings cs = cell_settings(c);
+    if (recurrent_check(&cs, c->num_layers, c->hidden, w, err) != 0) return -1;
     if (c->vocab_in < 2 || c->vocab_out < 2)
         return ex_fail(err, "%s: vocab_in = %d and vocab_out = %d, both must be ≥ 2", w, c->vocab_in, c->vocab_out);
     if (c->embed_dim < 1) return ex_fail(err, "%s: embed_dim = %d, must be ≥ 1", w, c->embed_dim);
@@ -109,46 +97,6 @@ static int check_config(const Seq2SeqConfig *c, ExError *err) {
 }
 
 /* ---- creation ---------------------------------------------------------------------------- */
-
-static CellSettings cell_settings(const Seq2SeqConfig *c) {
-    return (CellSettings){.cell = c->cell, .rnn_form = RNN_ELMAN, .rnn_act = ACT_TANH,
-                          .gru_variant = c->gru_variant, .forget_bias = c->forget_bias,
-                          .recurrent_orthogonal = c->recurrent_orthogonal, .recurrent_gain = c->recurrent_gain};
-}
-
-static void add_layer_params(Params *p, S2SLayer *ly, const Seq2SeqConfig *c) {
-    CellSettings cs = cell_settings(c);
-    CellViews v = cell_add_params(p, ly->name, &cs, ly->H, ly->n_in);
-    ly->iW = v.iW, ly->ib = v.ib, ly->ib_hn = v.ib_hn;
-}
-
-static void init_layer_params(Params *p, S2SLayer *ly, const Seq2SeqConfig *c, Rng *rng) {
-    CellSettings cs = cell_settings(c);
-    CellViews v = {ly->iW, ly->ib, ly->ib_hn};
-    cell_init_params(p, &v, &cs, ly->H, ly->n_in, rng);
-}
-
-static void alloc_layer(S2SLayer *ly, const Seq2SeqConfig *c, int T) {
-    int B = c->max_batch, H = ly->H;
-    size_t row = (size_t)B * H;
-    if (c->cell == CELL_LSTM) {
-        lstm_cache_alloc(&ly->lstm, B, T, ly->n_in, H);
-        lstm_work_alloc(&ly->lstm_work, B, T, ly->n_in, H);
-    } else {
-        gru_cache_alloc(&ly->gru, B, T, ly->n_in, H);
-        gru_work_alloc(&ly->gru_work, c->gru_variant, B, T, ly->n_in, H);
-    }
-    ly->dout = ex_calloc((size_t)T * row, sizeof(float));
-    float *block = ex_calloc(8 * row, sizeof(float));
-    ly->dh = block, ly->dc = block + row, ly->eh = block + 2 * row, ly->ec = block + 3 * row;
-    ly->sh = block + 4 * row, ly->sc = block + 5 * row, ly->th = block + 6 * row, ly->tc = block + 7 * row;
-}
-
-static void free_layer(S2SLayer *ly) {
-    lstm_cache_free(&ly->lstm), lstm_work_free(&ly->lstm_work);
-    gru_cache_free(&ly->gru), gru_work_free(&ly->gru_work);
-    free(ly->dout), free(ly->dh);   /* dh heads the block of the (B, H) buffers */
-}
 
 static double s2s_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats);
 static double s2s_eval_batch(Model *m, const Batch *b, StepStats *stats);
@@ -178,24 +126,14 @@ int seq2seq_create(Model **out, const Seq2SeqConfig *cfg, Rng *init_rng, ExError
     s->L = cfg->num_layers;
     const Seq2SeqConfig *c = &s->cfg;
     Params *p = &m->params;
-    const char *cell = cell_type_name(c->cell);
+    CellSettings cs = cell_settings(c);
+    recurrent_setup(&s->enc, &cs, "enc_", s->L, c->hidden, c->embed_dim, 0.0f);
+    recurrent_setup(&s->dec, &cs, "dec_", s->L, c->hidden, c->embed_dim, 0.0f);
 
     s->iEin = params_add(p, "embed_in/W", 2, (int[]){c->vocab_in, c->embed_dim}, "vocab,embed");
-    for (int l = 0; l < s->L; l++) {
-        S2SLayer *ly = &s->enc[l];
-        ly->n_in = l == 0 ? c->embed_dim : c->hidden[l - 1];
-        ly->H = c->hidden[l];
-        snprintf(ly->name, sizeof ly->name, "enc_%s%d", cell, l);
-        add_layer_params(p, ly, c);
-    }
+    recurrent_add_params(&s->enc, p);
     s->iEout = params_add(p, "embed_out/W", 2, (int[]){c->vocab_out, c->embed_dim}, "vocab,embed");
-    for (int l = 0; l < s->L; l++) {
-        S2SLayer *ly = &s->dec[l];
-        ly->n_in = l == 0 ? c->embed_dim : c->hidden[l - 1];
-        ly->H = c->hidden[l];
-        snprintf(ly->name, sizeof ly->name, "dec_%s%d", cell, l);
-        add_layer_params(p, ly, c);
-    }
+    recurrent_add_params(&s->dec, p);
     int H_top = c->hidden[s->L - 1];
     s->iHW = params_add(p, "head/W", 2, (int[]){c->vocab_out, H_top}, "out,in");
     s->iHb = params_add(p, "head/b", 1, (int[]){c->vocab_out}, "out");
@@ -203,18 +141,14 @@ int seq2seq_create(Model **out, const Seq2SeqConfig *cfg, Rng *init_rng, ExError
 
     float *E = params_value(p, s->iEin);
     for (size_t k = 0; k < p->views[s->iEin].size; k++) E[k] = (float)rng_normal(init_rng);
-    for (int l = 0; l < s->L; l++) init_layer_params(p, &s->enc[l], c, init_rng);
+    recurrent_init_params(&s->enc, p, init_rng);
     E = params_value(p, s->iEout);
     for (size_t k = 0; k < p->views[s->iEout].size; k++) E[k] = (float)rng_normal(init_rng);
-    for (int l = 0; l < s->L; l++) init_layer_params(p, &s->dec[l], c, init_rng);
+    recurrent_init_params(&s->dec, p, init_rng);
     float kh = 1.0f / sqrtf((float)H_top);
     init_uniform(params_value(p, s->iHW), p->views[s->iHW].size, kh, init_rng);
     init_uniform(params_value(p, s->iHb), (size_t)c->vocab_out, kh, init_rng);
 
-    for (int l = 0; l < s->L; l++) {
-        alloc_layer(&s->enc[l], c, c->max_Tx);
-        alloc_layer(&s->dec[l], c, c->max_Ty);
-    }
     size_t B = (size_t)c->max_batch, Tx = (size_t)c->max_Tx, Ty = (size_t)c->max_Ty, V = (size_t)c->vocab_out;
     size_t Ed = (size_t)c->embed_dim;
     s->xtok = ex_calloc(Tx * B, sizeof(int32_t));
@@ -232,6 +166,11 @@ int seq2seq_create(Model **out, const Seq2SeqConfig *cfg, Rng *init_rng, ExError
     size_t head_work = 0;
     dense_work_reserve(&head_work, (int)(Ty * B), c->hidden[s->L - 1], c->vocab_out);
     dense_work_alloc(&s->head_work, head_work);
+    recurrent_alloc(&s->enc, c->max_batch, c->max_Tx, 0, NULL, 0);
+    recurrent_alloc(&s->dec, c->max_batch, c->max_Ty, 0, (PackedMat *[]){&s->head_work.pack}, 1);
+    s->e = ex_calloc(s->dec.carry_n, sizeof(float));
+    s->run = ex_calloc(s->dec.carry_n, sizeof(float));
+    s->reorder = ex_calloc(s->dec.carry_n, sizeof(float));
     s->cur = ex_calloc(B, sizeof(int32_t));
     s->out = ex_calloc(B * Ty, sizeof(int32_t));
     s->seqs = ex_calloc(B * Ty, sizeof(int32_t));
@@ -249,7 +188,8 @@ int seq2seq_create(Model **out, const Seq2SeqConfig *cfg, Rng *init_rng, ExError
 static void s2s_destroy(Model *m) {
     S2S *s = m->impl;
     if (!s) return;
-    for (int l = 0; l < s->L; l++) free_layer(&s->enc[l]), free_layer(&s->dec[l]);
+    recurrent_free(&s->enc), recurrent_free(&s->dec);
+    free(s->e), free(s->run), free(s->reorder);
     free(s->xtok), free(s->utok), free(s->tgt), free(s->xlen), free(s->ylen), free(s->spans);
     free(s->xe), free(s->dxe), free(s->ue), free(s->due), free(s->logits), free(s->dlogits);
     dense_work_free(&s->head_work);
@@ -261,50 +201,6 @@ static void s2s_destroy(Model *m) {
 
 const Seq2SeqConfig *seq2seq_config(const Model *m) { return &((const S2S *)m->impl)->cfg; }
 const char *seq2seq_last_error(const Model *m) { return ((const S2S *)m->impl)->err.msg; }
-
-/* ---- one layer over T steps ---------------------------------------------------------------- */
-
-static void layer_forward(S2SLayer *ly, const S2S *s, const Params *p, const float *x, const float *h0,
-                          const float *c0, int B, int T) {
-    const float *W = params_value(p, ly->iW), *b = params_value(p, ly->ib);
-    if (s->cfg.cell == CELL_LSTM)
-        lstm_forward(&ly->lstm, x, h0, c0, W, b, B, T, ly->n_in, ly->H);
-    else
-        gru_forward(&ly->gru, x, h0, W, b, ly->ib_hn >= 0 ? params_value(p, ly->ib_hn) : NULL, s->cfg.gru_variant,
-                    B, T, ly->n_in, ly->H);
-}
-
-/* Slot t of the layer's states after forward: h_t (B, H), t = 0 the initial state; c_t for LSTM. */
-static const float *layer_h(const S2SLayer *ly, const S2S *s, int B, int t) {
-    const float *h = s->cfg.cell == CELL_LSTM ? ly->lstm.h : ly->gru.h;
-    return h + (size_t)t * B * ly->H;
-}
-static const float *layer_c(const S2SLayer *ly, int B, int t) { return ly->lstm.c + (size_t)t * B * ly->H; }
-
-/* Backward over steps t0+1 … t1 of the last forward (the span [t0, t1)), as if a forward had
- * started at step t0: the cell's backward runs on a view of its cache shifted by t0 steps (the
- * cache is time-major, so the span's gates and states are contiguous). x and dx are the span's
- * (t1 − t0, B, n_in) blocks, dout its (t1 − t0, B, H) block; dhT/dcT enter at step t1 and
- * ∂L/∂(state at t0) comes out in dh0/dc0 (which may alias dhT/dcT: the cells read those first
- * and write these last). */
-static void layer_backward_span(S2SLayer *ly, const S2S *s, Params *p, int t0, int t1, int B, const float *x,
-                                float *dx, const float *dout, const float *dhT, const float *dcT, float *dh0,
-                                float *dc0) {
-    int T = t1 - t0, H = ly->H;
-    size_t off = (size_t)t0 * B * H;
-    const float *W = params_value(p, ly->iW);
-    float *dW = params_grad(p, ly->iW), *db = params_grad(p, ly->ib);
-    if (s->cfg.cell == CELL_LSTM) {
-        LstmCache v = ly->lstm;
-        v.gates += 4 * off, v.tc += off, v.c += off, v.h += off;
-        lstm_backward(dx, dh0, dc0, dW, db, NULL, &ly->lstm_work, dout, dhT, dcT, &v, x, W, B, T, ly->n_in, H);
-    } else {
-        GruCache v = ly->gru;
-        v.gates += 3 * off, v.h += off, v.aux += off;
-        gru_backward(dx, dh0, dW, db, ly->ib_hn >= 0 ? params_grad(p, ly->ib_hn) : NULL, NULL, &ly->gru_work, dout,
-                     dhT, &v, x, W, s->cfg.gru_variant, B, T, ly->n_in, H);
-    }
-}
 
 /* ---- batches --------------------------------------------------------------------------------- */
 
@@ -390,96 +286,71 @@ static int gather_targets(S2S *s, const Params *p, const int32_t *y, int B, int 
 
 /* ---- encoder ----------------------------------------------------------------------------------- */
 
-/* Forward the stack over Tx steps from zero, then pick e^l_b = state at step n_b into the
- * decoder layers' eh/ec. */
+/* Forward the stack over Tx steps from zero, then pick e^l_b = state at step n_b into s->e. */
 static void encoder_forward(S2S *s, const Params *p, int B, int Tx) {
-    const float *in = s->xe;
-    for (int l = 0; l < s->L; l++) {
-        S2SLayer *ly = &s->enc[l];
-        layer_forward(ly, s, p, in, NULL, NULL, B, Tx);
-        in = layer_h(ly, s, B, 1);
-        S2SLayer *dl = &s->dec[l];
-        size_t H = (size_t)ly->H;
-        for (int r = 0; r < B; r++) {
-            memcpy(dl->eh + r * H, layer_h(ly, s, B, s->xlen[r]) + r * H, H * sizeof(float));
-            if (s->cfg.cell == CELL_LSTM)
-                memcpy(dl->ec + r * H, layer_c(ly, B, s->xlen[r]) + r * H, H * sizeof(float));
+    recurrent_start(&s->enc, NULL);
+    recurrent_forward(&s->enc, p, s->xe, 0, B, Tx, 0, NULL);
+    for (int l = 0; l < s->L; l++)
+        for (int k = 0; k < s->enc.ops->states; k++) {
+            size_t H = (size_t)s->enc.layer[l].H;
+            float *e = recurrent_carry_state(&s->dec, s->e, l, k);
+            for (int r = 0; r < B; r++)
+                memcpy(e + r * H, recurrent_state(&s->enc, l, k, s->xlen[r], B) + r * H, H * sizeof(float));
         }
-    }
 }
 
-/* Backward from ∂L/∂e^l (the decoder layers' dh/dc) through the encoder.
+/* Backward from ∂L/∂e^l (the decoder's state gradients) through the encoder.
  *
  * Row b's e is its state at step n_b, inside the sequence, but a cell's backward takes a
- * gradient for the state only at the end of its steps (dhT, dcT). So the steps are cut into
- * spans at the batch's distinct lengths L_1 < … < L_k: going backward over span (L_{j−1}, L_j],
- * the state gradient entering at L_j is what came back from span j + 1 plus ∂L/∂e_b for every
- * row with n_b = L_j. A row past its end has no gradient entering and nothing from above, so
- * its steps there contribute exactly zero (0 · anything), to the weights and to the pad
- * tokens' embeddings alike. The encoder's top layer feeds nothing per step: its dout is 0. */
+ * gradient for the state only at the end of its steps. So the steps are cut into spans at the
+ * batch's distinct lengths L_1 < … < L_k: going backward over span (L_{j−1}, L_j], the state
+ * gradient entering at L_j is what came back from span j + 1 plus ∂L/∂e_b for every row with
+ * n_b = L_j (recurrent.h's REC_GRAD_THROUGH). A row past its end has no gradient entering and
+ * nothing from above, so its steps there contribute exactly zero (0 · anything), to the weights
+ * and to the pad tokens' embeddings alike. The encoder's top layer feeds nothing per step: its
+ * dout is 0. */
 static void encoder_backward(S2S *s, Params *p, int B, int Tx) {
     const Seq2SeqConfig *c = &s->cfg;
-    int k = 0;
+    Recurrent *enc = &s->enc;
+    int k = 0, E = c->embed_dim;
     for (int t = 1; t <= Tx; t++)
         for (int r = 0; r < B; r++)
             if (s->xlen[r] == t) {
                 s->spans[k++] = t;
                 break;
             }
-    S2SLayer *top = &s->enc[s->L - 1];
-    memset(top->dout, 0, (size_t)Tx * B * top->H * sizeof(float));
-    for (int l = 0; l < s->L; l++) {
-        memset(s->enc[l].dh, 0, (size_t)B * s->enc[l].H * sizeof(float));
-        memset(s->enc[l].dc, 0, (size_t)B * s->enc[l].H * sizeof(float));
-    }
+    memset(enc->layer[s->L - 1].dout, 0, (size_t)Tx * B * enc->layer[s->L - 1].H * sizeof(float));
+    for (int l = 0; l < s->L; l++)
+        for (int q = 0; q < enc->ops->states; q++) memset(enc->layer[l].ds[q], 0, (size_t)B * enc->layer[l].H * sizeof(float));
     for (int j = k - 1; j >= 0; j--) {
         int t0 = j > 0 ? s->spans[j - 1] : 0, t1 = s->spans[j];
-        for (int l = s->L - 1; l >= 0; l--) {
-            S2SLayer *ly = &s->enc[l];
-            const S2SLayer *dl = &s->dec[l];
-            size_t H = (size_t)ly->H;
-            for (int r = 0; r < B; r++) {
-                if (s->xlen[r] != t1) continue;
-                for (size_t q = 0; q < H; q++) ly->dh[r * H + q] += dl->dh[r * H + q];
-                if (c->cell == CELL_LSTM)
-                    for (size_t q = 0; q < H; q++) ly->dc[r * H + q] += dl->dc[r * H + q];
+        for (int l = 0; l < s->L; l++)
+            for (int q = 0; q < enc->ops->states; q++) {
+                size_t H = (size_t)enc->layer[l].H;
+                float *ds = enc->layer[l].ds[q];
+                const float *de = s->dec.layer[l].ds[q];
+                for (int r = 0; r < B; r++)
+                    if (s->xlen[r] == t1)
+                        for (size_t u = 0; u < H; u++) ds[r * H + u] += de[r * H + u];
             }
-            int n_in = ly->n_in;
-            const float *x = l == 0 ? s->xe : layer_h(&s->enc[l - 1], s, B, 1);
-            float *dx = l == 0 ? s->dxe : s->enc[l - 1].dout;
-            size_t xo = (size_t)t0 * B * n_in;
-            int lstm = c->cell == CELL_LSTM;
-            layer_backward_span(ly, s, p, t0, t1, B, x + xo, dx + xo, ly->dout + (size_t)t0 * B * H, ly->dh,
-                                lstm ? ly->dc : NULL, ly->dh, lstm ? ly->dc : NULL);
-        }
+        size_t xo = (size_t)t0 * B * E;
+        recurrent_backward(enc, p, s->xe + xo, s->dxe + xo, t0, B, t1 - t0, 1, REC_GRAD_THROUGH);
     }
-    embed_backward(params_grad(p, s->iEin), s->dxe, s->xtok, Tx * B, c->embed_dim);
+    embed_backward(params_grad(p, s->iEin), s->dxe, s->xtok, Tx * B, E);
 }
 
 /* ---- decoder ----------------------------------------------------------------------------------- */
 
 /* Teacher-forced decoder from e over Ty steps; returns its top output (Ty, B, H). */
 static const float *decoder_forward(S2S *s, const Params *p, int B, int Ty) {
-    const float *in = s->ue;
-    for (int l = 0; l < s->L; l++) {
-        S2SLayer *ly = &s->dec[l];
-        layer_forward(ly, s, p, in, ly->eh, s->cfg.cell == CELL_LSTM ? ly->ec : NULL, B, Ty);
-        in = layer_h(ly, s, B, 1);
-    }
-    return in;
+    recurrent_start(&s->dec, s->e);
+    return recurrent_forward(&s->dec, p, s->ue, 0, B, Ty, 0, NULL);
 }
 
-/* From the top layer's dout: every decoder layer, leaving ∂L/∂e^l in dec[l].dh/dc. */
+/* From the top layer's dout: every decoder layer, leaving ∂L/∂e^l in the decoder's ds. */
 static void decoder_backward(S2S *s, Params *p, int B, int Ty) {
-    const Seq2SeqConfig *c = &s->cfg;
-    for (int l = s->L - 1; l >= 0; l--) {
-        S2SLayer *ly = &s->dec[l];
-        const float *x = l == 0 ? s->ue : layer_h(&s->dec[l - 1], s, B, 1);
-        float *dx = l == 0 ? s->due : s->dec[l - 1].dout;
-        layer_backward_span(ly, s, p, 0, Ty, B, x, dx, ly->dout, NULL, NULL, ly->dh,
-                            c->cell == CELL_LSTM ? ly->dc : NULL);
-    }
-    embed_backward(params_grad(p, s->iEout), s->due, s->utok, Ty * B, c->embed_dim);
+    recurrent_backward(&s->dec, p, s->ue, s->due, 0, B, Ty, 1, REC_GRAD_OUT);
+    embed_backward(params_grad(p, s->iEout), s->due, s->utok, Ty * B, s->cfg.embed_dim);
 }
 
 static int argmax(const float *z, int V) {
@@ -510,8 +381,7 @@ static double run_batch(S2S *s, Params *p, const Batch *b, int train, StepStats 
         stats_add(stats, "accuracy", count ? (double)correct / count * B : 0.0);
     }
     if (!train) return loss;
-    S2SLayer *topl = &s->dec[s->L - 1];
-    dense_backward(topl->dout, params_grad(p, s->iHW), params_grad(p, s->iHb), s->dlogits, s->logits, top, hW, rows,
+    dense_backward(s->dec.layer[s->L - 1].dout, params_grad(p, s->iHW), params_grad(p, s->iHb), s->dlogits, s->logits, top, hW, rows,
                    H, V, 0, ACT_IDENTITY, &s->head_work);
     decoder_backward(s, p, B, Ty);
     encoder_backward(s, p, B, Tx);
@@ -520,33 +390,22 @@ static double run_batch(S2S *s, Params *p, const Batch *b, int train, StepStats 
 
 /* ---- decoding ------------------------------------------------------------------------------- */
 
-/* One decoder step for B rows from the running states sh/sc with input tokens s->cur: the
+/* One decoder step for B rows from the running states s->run with input tokens s->cur: the
  * states advance, and logits (B, V) are left in s->logits. */
 static void decode_step(S2S *s, const Params *p, int B) {
     const Seq2SeqConfig *c = &s->cfg;
     embed_forward(s->ue, s->cur, params_value(p, s->iEout), B, c->embed_dim);
-    const float *in = s->ue;
-    for (int l = 0; l < s->L; l++) {
-        S2SLayer *ly = &s->dec[l];
-        size_t n = (size_t)B * ly->H * sizeof(float);
-        layer_forward(ly, s, p, in, ly->sh, c->cell == CELL_LSTM ? ly->sc : NULL, B, 1);
-        in = layer_h(ly, s, B, 1);
-        memcpy(ly->sh, in, n);
-        if (c->cell == CELL_LSTM) memcpy(ly->sc, layer_c(ly, B, 1), n);
-    }
-    dense_forward(s->logits, in, params_value(p, s->iHW), params_value(p, s->iHb), B, c->hidden[s->L - 1],
+    recurrent_start(&s->dec, s->run);
+    const float *top = recurrent_forward(&s->dec, p, s->ue, 0, B, 1, 0, NULL);
+    recurrent_save(&s->dec, s->run, B, 1);
+    dense_forward(s->logits, top, params_value(p, s->iHW), params_value(p, s->iHb), B, c->hidden[s->L - 1],
                   c->vocab_out, 0, ACT_IDENTITY, &s->head_work);
 }
 
 /* Greedy decoding after encoder_forward: out (B, Ty) row-major. */
 static void greedy_decode(S2S *s, const Params *p, int B, int Ty, int32_t *out) {
     const Seq2SeqConfig *c = &s->cfg;
-    for (int l = 0; l < s->L; l++) {
-        S2SLayer *ly = &s->dec[l];
-        size_t n = (size_t)B * ly->H * sizeof(float);
-        memcpy(ly->sh, ly->eh, n);
-        if (c->cell == CELL_LSTM) memcpy(ly->sc, ly->ec, n);
-    }
+    memcpy(s->run, s->e, s->dec.carry_n * sizeof(float));
     for (int r = 0; r < B; r++) s->cur[r] = c->go_token;
     for (size_t k = 0; k < (size_t)B * Ty; k++) out[k] = c->end_token;
     for (int t = 0; t < Ty; t++) {
@@ -583,18 +442,16 @@ static void log_softmax(double *lp, const float *z, int V) {
     for (int j = 0; j < V; j++) lp[j] = (double)z[j] - lse;
 }
 
-/* Copy running-state rows sh[parent[i]] → row i of every decoder layer (through th/tc). */
+/* Running-state row i ← row parent[i], i < n, in every layer and state (through s->reorder). */
 static void reorder_states(S2S *s, int n) {
-    for (int l = 0; l < s->L; l++) {
-        S2SLayer *ly = &s->dec[l];
-        size_t H = (size_t)ly->H;
-        for (int i = 0; i < n; i++) {
-            memcpy(ly->th + i * H, ly->sh + (size_t)s->parent[i] * H, H * sizeof(float));
-            if (s->cfg.cell == CELL_LSTM) memcpy(ly->tc + i * H, ly->sc + (size_t)s->parent[i] * H, H * sizeof(float));
+    for (int l = 0; l < s->L; l++)
+        for (int k = 0; k < s->dec.ops->states; k++) {
+            size_t H = (size_t)s->dec.layer[l].H;
+            float *run = recurrent_carry_state(&s->dec, s->run, l, k);
+            float *tmp = recurrent_carry_state(&s->dec, s->reorder, l, k);
+            for (int i = 0; i < n; i++) memcpy(tmp + i * H, run + (size_t)s->parent[i] * H, H * sizeof(float));
+            memcpy(run, tmp, (size_t)n * H * sizeof(float));
         }
-        memcpy(ly->sh, ly->th, (size_t)n * H * sizeof(float));
-        if (s->cfg.cell == CELL_LSTM) memcpy(ly->sc, ly->tc, (size_t)n * H * sizeof(float));
-    }
 }
 
 int seq2seq_beam(Model *m, const int32_t *x, int Tx, int width, int max_len, int32_t *out, double *logp) {
@@ -609,11 +466,7 @@ int seq2seq_beam(Model *m, const int32_t *x, int Tx, int width, int max_len, int
         return ex_fail(&s->err, "seq2seq_beam: max_len = %d, must be 1..max_Ty = %d", max_len, Ty);
     int Tmax = gather_inputs(s, p, x, 1, Tx);
     encoder_forward(s, p, 1, Tmax);
-    for (int l = 0; l < s->L; l++) {
-        S2SLayer *ly = &s->dec[l];
-        memcpy(ly->sh, ly->eh, (size_t)ly->H * sizeof(float));
-        if (c->cell == CELL_LSTM) memcpy(ly->sc, ly->ec, (size_t)ly->H * sizeof(float));
-    }
+    memcpy(s->run, s->e, s->dec.carry_n * sizeof(float));
     int n = 1;                                  /* live prefixes */
     s->cur[0] = c->go_token;
     s->score[0] = 0.0;
@@ -757,13 +610,13 @@ static void s2s_describe(const Model *m, void (*emit)(void *ctx, const char *lin
                  p->views[iE].name, p->views[iE].shape[0], p->views[iE].shape[1], p->views[iE].size);
         emit(ctx, line);
         for (int l = 0; l < s->L; l++) {
-            const S2SLayer *ly = side == 0 ? &s->enc[l] : &s->dec[l];
-            const ParamView *W = &p->views[ly->iW];
-            size_t count = W->size + p->views[ly->ib].size + (ly->ib_hn >= 0 ? p->views[ly->ib_hn].size : 0);
+            const RecLayer *ly = side == 0 ? &s->enc.layer[l] : &s->dec.layer[l];
+            const ParamView *W = &p->views[ly->v.iW];
+            size_t count = W->size + p->views[ly->v.ib].size + (ly->v.ib_hn >= 0 ? p->views[ly->v.ib_hn].size : 0);
             snprintf(line, sizeof line, "  %-10s (B,%s,%d) -> %s   %s (%d, %d), b (%d)%s   %zu params", ly->name,
                      side == 0 ? "Tx" : "Ty", ly->n_in,
                      side == 0 ? "its state after each row's last token" : "(B,Ty,H) from the encoder's state",
-                     W->name, W->shape[0], W->shape[1], p->views[ly->ib].shape[0], ly->ib_hn >= 0 ? ", b_hn" : "",
+                     W->name, W->shape[0], W->shape[1], p->views[ly->v.ib].shape[0], ly->v.ib_hn >= 0 ? ", b_hn" : "",
                      count);
             emit(ctx, line);
         }

@@ -100,25 +100,18 @@ SeqModelConfig seqmodel_config_defaults(void) {
 /* ---- creation ------------------------------------------------------------------------- */
 
 
+static CellSettings cell_settings(const SeqModelConfig *c) {
+    return (CellSettings){.cell = c->cell, .rnn_form = c->rnn_form, .rnn_act = c->rnn_act,
+                          .gru_variant = c->gru_variant, .forget_bias = c->forget_bias,
+                          .recurrent_orthogonal = c->recurrent_orthogonal, .recurrent_gain = c->recurrent_gain};
+}
+
 static int check_config(const SeqModelConfig *c, ExError *err) {
     const char *where = "seqmodel config";
-    if (!cell_ops(c->cell)) return ex_fail(err, "%s: cell must be rnn|lstm|gru", where);
-    if (c->num_layers < 1 || c->num_layers > SEQ_MAX_LAYERS)
-        return ex_fail(err, "%s: num_layers = %d, must be 1..%d", where, c->num_layers, SEQ_MAX_LAYERS);
-    for (int l = 0; l < c->num_layers; l++)
-        if (c->hidden[l] < 1) return ex_fail(err, "%s: hidden[%d] = %d, must be ≥ 1", where, l, c->hidden[l]);
-    if (c->cell == CELL_RNN) {
-        if (c->rnn_form != RNN_ELMAN && c->rnn_form != RNN_LECTURE)
-            return ex_fail(err, "%s: rnn_form must be elman|lecture", where);
-        if ((unsigned)c->rnn_act >= ACT_COUNT || c->rnn_act == ACT_SOFTMAX)
-            return ex_fail(err, "%s: the RNN activation φ must be element-wise (tanh, relu, sigmoid, ...), not '%s'",
-                           where, act_name(c->rnn_act));
-    }
-    if (c->cell == CELL_GRU && c->gru_variant != GRU_CHO && c->gru_variant != GRU_PYTORCH)
-        return ex_fail(err, "%s: gru_variant must be cho|pytorch", where);
+    CellSettings cs = cell_settings(c);
+    if (recurrent_check(&cs, c->num_layers, c->hidden, where, err) != 0) return -1;
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f))
         return ex_fail(err, "%s: dropout = %g, must be in [0, 1)", where, (double)c->dropout);
-    if (!isfinite(c->forget_bias)) return ex_fail(err, "%s: forget_bias must be finite", where);
     if (c->init_state != SEQ_INIT_ZERO && c->init_state != SEQ_INIT_LEARNED)
         return ex_fail(err, "%s: init_state must be zero|learned", where);
     switch (c->input) {
@@ -145,12 +138,6 @@ static int check_config(const SeqModelConfig *c, ExError *err) {
     if (c->max_batch < 1 || c->max_T < 1)
         return ex_fail(err, "%s: max_batch and max_T must be ≥ 1 (got %d, %d)", where, c->max_batch, c->max_T);
     return 0;
-}
-
-static CellSettings cell_settings(const SeqModelConfig *c) {
-    return (CellSettings){.cell = c->cell, .rnn_form = c->rnn_form, .rnn_act = c->rnn_act,
-                          .gru_variant = c->gru_variant, .forget_bias = c->forget_bias,
-                          .recurrent_orthogonal = c->recurrent_orthogonal, .recurrent_gain = c->recurrent_gain};
 }
 
 /* Layer l's learned initial state {cell}{l}/h0 (and /c0 for LSTM), right after its cell's views. */
