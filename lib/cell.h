@@ -72,6 +72,8 @@ typedef struct CellSpan {
 /* A row of the table. cache: what forward leaves for backward, one per layer; work: backward's
  * scratch, one per stack (the layers run one after another). Both sized once for
  * (max_B, max_T, n_in, H) and used for any smaller call. */
+typedef enum { CELL_CACHE, CELL_WORK } CellPart;
+
 typedef struct CellOps {
     const char *name;             /* "lstm": its spec value and its layers' view names */
     int gates;                    /* G: blocks of rows in W */
@@ -79,13 +81,12 @@ typedef struct CellOps {
     int forget_gate;              /* the gate block whose bias starts at forget_bias, or −1 */
     /* The layout string checkpoints carry for view "W", "b" or "b_hn"; NULL: no such view. */
     const char *(*layout)(const CellSettings *cs, const char *view);
-    void *(*cache_new)(const CellSettings *cs, int max_B, int max_T, int n_in, int H);
-    void (*cache_free)(void *cache);
-    void *(*work_new)(const CellSettings *cs, int max_B, int max_T, int n_in, int H);
-    void (*work_free)(void *work);
-    /* The packed operands of a cache or a work area (either may be NULL) that may share one
-     * packing room with the rest of the stack (packgemm.h); returns how many it put in out[]. */
-    int (*shareable)(void *cache, void *work, PackedMat **out);
+    /* A new cache or work area, and its release. */
+    void *(*alloc)(CellPart part, const CellSettings *cs, int max_B, int max_T, int n_in, int H);
+    void (*release)(CellPart part, void *p);
+    /* The packed operands of a cache or work area that may share one packing room with the rest
+     * of the stack (packgemm.h); returns how many it put in out[] (at most 4). */
+    int (*shareable)(CellPart part, void *p, PackedMat **out);
     /* Forward over slots t0+1..t0+T. x (T, B, n_in); s0[k] (B, H): state k at slot t0, or NULL
      * for zeros. */
     void (*forward)(void *cache, const CellSpan *sp, const CellWeights *w, const float *x,

@@ -465,37 +465,29 @@ void gru_backward_reference(float *dx, float *dh0, float *dW, float *db, float *
 
 /* ---- the cell table's row (cell.h) ------------------------------------------------------- */
 
-static void *cell_cache_new(const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
-    (void)cs;
-    GruCache *c = ex_calloc(1, sizeof *c);
-    gru_cache_alloc(c, max_B, max_T, n_in, H);
-    return c;
+static void *cell_alloc(CellPart part, const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
+    void *p = ex_calloc(1, part == CELL_WORK ? sizeof(GruWork) : sizeof(GruCache));
+    if (part == CELL_WORK) gru_work_alloc(p, cs->gru_variant, max_B, max_T, n_in, H);
+    else gru_cache_alloc(p, max_B, max_T, n_in, H);
+    return p;
 }
 
-static void cell_cache_free(void *c) {
-    if (c) gru_cache_free(c);
-    free(c);
-}
-
-static void *cell_work_new(const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
-    GruWork *w = ex_calloc(1, sizeof *w);
-    gru_work_alloc(w, cs->gru_variant, max_B, max_T, n_in, H);
-    return w;
-}
-
-static void cell_work_free(void *w) {
-    if (w) gru_work_free(w);
-    free(w);
+static void cell_release(CellPart part, void *p) {
+    if (p && part == CELL_WORK) gru_work_free(p);
+    else if (p) gru_cache_free(p);
+    free(p);
 }
 
 /* GRU_CHO's second recurrent operand wn is live beside wh: it keeps its own room. */
-static int cell_shareable(void *cache, void *work, PackedMat **out) {
-    GruCache *c = cache;
-    GruWork *w = work;
-    int n = 0;
-    if (c) out[n++] = &c->wh, out[n++] = &c->wx;
-    if (w) out[n++] = &w->wh, out[n++] = &w->wx, out[n++] = &w->act;
-    return n;
+static int cell_shareable(CellPart part, void *p, PackedMat **out) {
+    if (part == CELL_WORK) {
+        GruWork *w = p;
+        out[0] = &w->wh, out[1] = &w->wx, out[2] = &w->act;
+        return 3;
+    }
+    GruCache *c = p;
+    out[0] = &c->wh, out[1] = &c->wx;
+    return 2;
 }
 
 /* The cache as seen from slot t0: its slot 0 is slot t0 (rec is a step's scratch). */
@@ -540,7 +532,6 @@ static const char *cell_layout(const CellSettings *cs, const char *view) {
 
 const CellOps GRU_CELL = {
     .name = "gru", .gates = 3, .states = 1, .forget_gate = -1, .layout = cell_layout,
-    .cache_new = cell_cache_new, .cache_free = cell_cache_free, .work_new = cell_work_new,
-    .work_free = cell_work_free, .shareable = cell_shareable, .forward = cell_forward,
+    .alloc = cell_alloc, .release = cell_release, .shareable = cell_shareable, .forward = cell_forward,
     .backward = cell_backward, .state = cell_state, .output = cell_output,
 };

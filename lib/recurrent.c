@@ -70,7 +70,7 @@ void recurrent_alloc(Recurrent *r, int max_B, int max_T, int keep_norms, PackedM
     for (int l = 0; l < r->L; l++) {
         RecLayer *ly = &r->layer[l];
         size_t steps = (size_t)max_T * max_B * ly->H, row = (size_t)max_B * ly->H;
-        ly->cache = ops->cache_new(&r->cs, max_B, max_T, ly->n_in, ly->H);
+        ly->cache = ops->alloc(CELL_CACHE, &r->cs, max_B, max_T, ly->n_in, ly->H);
         ly->dout = ex_calloc(steps, sizeof(float));
         if (l < r->L - 1 && r->dropout > 0.0f) {
             ly->mask = ex_calloc(steps, sizeof(float));
@@ -84,13 +84,13 @@ void recurrent_alloc(Recurrent *r, int max_B, int max_T, int keep_norms, PackedM
         H = ly->H > H ? ly->H : H;
     }
     r->carry_n = carry;
-    r->work = ops->work_new(&r->cs, max_B, max_T, n_in, H);
+    r->work = ops->alloc(CELL_WORK, &r->cs, max_B, max_T, n_in, H);
 
     /* one packing room, as large as the largest shareable operand */
-    PackedMat *shared[8 * REC_MAX_LAYERS + 16];
-    int n = ops->shareable(NULL, r->work, shared);
-    for (int l = 0; l < r->L; l++) n += ops->shareable(r->layer[l].cache, NULL, shared + n);
-    for (int k = 0; k < n_extra; k++) shared[n++] = extra[k];
+    PackedMat *shared[4 * (REC_MAX_LAYERS + 1) + 16];
+    int n = ops->shareable(CELL_WORK, r->work, shared);
+    for (int l = 0; l < r->L; l++) n += ops->shareable(CELL_CACHE, r->layer[l].cache, shared + n);
+    for (int k = 0; k < n_extra && n < (int)(sizeof shared / sizeof *shared); k++) shared[n++] = extra[k];
     size_t room = 0;
     for (int k = 0; k < n; k++) room = packed_room(shared[k]) > room ? packed_room(shared[k]) : room;
     packed_alloc(&r->pack, (int)((room + 31) / 32), 32);
@@ -101,10 +101,10 @@ void recurrent_free(Recurrent *r) {
     if (!r->ops) return;
     for (int l = 0; l < r->L; l++) {
         RecLayer *ly = &r->layer[l];
-        r->ops->cache_free(ly->cache);
+        r->ops->release(CELL_CACHE, ly->cache);
         free(ly->dout), free(ly->mask), free(ly->dropped), free(ly->ds[0]), free(ly->ds[1]), free(ly->norms);
     }
-    r->ops->work_free(r->work);
+    r->ops->release(CELL_WORK, r->work);
     packed_free(&r->pack);
     memset(r, 0, sizeof *r);
 }

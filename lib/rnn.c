@@ -329,36 +329,28 @@ void rnn_backward_reference(float *dx, float *dh0, float *dW, float *db, double 
 
 /* ---- the cell table's row (cell.h) ------------------------------------------------------- */
 
-static void *cell_cache_new(const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
-    RnnCache *c = ex_calloc(1, sizeof *c);
-    rnn_cache_alloc(c, cs->rnn_form, max_B, max_T, n_in, H);
-    return c;
+static void *cell_alloc(CellPart part, const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
+    void *p = ex_calloc(1, part == CELL_WORK ? sizeof(RnnWork) : sizeof(RnnCache));
+    if (part == CELL_WORK) rnn_work_alloc(p, max_B, max_T, n_in, H);
+    else rnn_cache_alloc(p, cs->rnn_form, max_B, max_T, n_in, H);
+    return p;
 }
 
-static void cell_cache_free(void *c) {
-    if (c) rnn_cache_free(c);
-    free(c);
+static void cell_release(CellPart part, void *p) {
+    if (p && part == CELL_WORK) rnn_work_free(p);
+    else if (p) rnn_cache_free(p);
+    free(p);
 }
 
-static void *cell_work_new(const CellSettings *cs, int max_B, int max_T, int n_in, int H) {
-    (void)cs;
-    RnnWork *w = ex_calloc(1, sizeof *w);
-    rnn_work_alloc(w, max_B, max_T, n_in, H);
-    return w;
-}
-
-static void cell_work_free(void *w) {
-    if (w) rnn_work_free(w);
-    free(w);
-}
-
-static int cell_shareable(void *cache, void *work, PackedMat **out) {
-    RnnCache *c = cache;
-    RnnWork *w = work;
-    int n = 0;
-    if (c) out[n++] = &c->wh, out[n++] = &c->wx;
-    if (w) out[n++] = &w->wh, out[n++] = &w->wx, out[n++] = &w->act;
-    return n;
+static int cell_shareable(CellPart part, void *p, PackedMat **out) {
+    if (part == CELL_WORK) {
+        RnnWork *w = p;
+        out[0] = &w->wh, out[1] = &w->wx, out[2] = &w->act;
+        return 3;
+    }
+    RnnCache *c = p;
+    out[0] = &c->wh, out[1] = &c->wx;
+    return 2;
 }
 
 /* The cache as seen from slot t0: its slot 0 is slot t0. */
@@ -405,7 +397,6 @@ static const char *cell_layout(const CellSettings *cs, const char *view) {
 
 const CellOps RNN_CELL = {
     .name = "rnn", .gates = 1, .states = 1, .forget_gate = -1, .layout = cell_layout,
-    .cache_new = cell_cache_new, .cache_free = cell_cache_free, .work_new = cell_work_new,
-    .work_free = cell_work_free, .shareable = cell_shareable, .forward = cell_forward,
+    .alloc = cell_alloc, .release = cell_release, .shareable = cell_shareable, .forward = cell_forward,
     .backward = cell_backward, .state = cell_state, .output = cell_output,
 };

@@ -46,7 +46,7 @@ static int build_autoencoder(const Spec *spec, const RunData *rd, Model **out, c
 static int build_sequence(const Spec *spec, const RunData *rd, Model **out, ExError *err) {
     const ModelSpec *ms = &spec->model;
     SeqModelConfig cfg = seqmodel_config_defaults();
-    cfg.cell = ms->type == MODEL_RNN ? CELL_RNN : ms->type == MODEL_LSTM ? CELL_LSTM : CELL_GRU;
+    cell_type_from_name(ms->cell, &cfg.cell);   /* a value of the schema's list: in the table */
     cfg.rnn_form = ms->lecture_form ? RNN_LECTURE : RNN_ELMAN;
     cfg.rnn_act = ms->rnn_activation;
     cfg.gru_variant = ms->gru_cho ? GRU_CHO : GRU_PYTORCH;
@@ -83,7 +83,7 @@ static int build_sequence(const Spec *spec, const RunData *rd, Model **out, ExEr
 static int build_seq2seq(const Spec *spec, const RunData *rd, Model **out, ExError *err) {
     const ModelSpec *ms = &spec->model;
     Seq2SeqConfig cfg = seq2seq_config_defaults();
-    cfg.cell = strcmp(ms->cell, "gru") == 0 ? CELL_GRU : CELL_LSTM;
+    cell_type_from_name(ms->cell, &cfg.cell);
     cfg.gru_variant = ms->gru_cho ? GRU_CHO : GRU_PYTORCH;
     cfg.num_layers = ms->n_layers;
     for (int l = 0; l < ms->n_layers; l++) cfg.hidden[l] = ms->units[l];
@@ -108,7 +108,7 @@ static int build_seq2seq(const Spec *spec, const RunData *rd, Model **out, ExErr
 static int build_onetomany(const Spec *spec, const RunData *rd, Model **out, ExError *err) {
     const ModelSpec *ms = &spec->model;
     OneToManyConfig cfg = onetomany_config_defaults();
-    cfg.cell = strcmp(ms->cell, "gru") == 0 ? CELL_GRU : CELL_LSTM;
+    cell_type_from_name(ms->cell, &cfg.cell);
     cfg.gru_variant = ms->gru_cho ? GRU_CHO : GRU_PYTORCH;
     cfg.num_layers = ms->n_layers;
     for (int l = 0; l < ms->n_layers; l++) cfg.hidden[l] = ms->units[l];

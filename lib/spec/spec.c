@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cell.h"
 #include "spec/schema.h"
 
 /* A problem the schema cannot express, reported like the schema's own: at the key's position. */
@@ -135,7 +136,16 @@ static void read_evaluate(const CfgNode *t, const ModelSpec *m, EvaluateSpec *e)
 }
 
 static void read_model(const CfgNode *t, ModelSpec *m, CfgDiags *diags) {
-    m->type = (ModelType)index_of("autoencoder|rnn|lstm|gru|seq2seq|one_to_many", cfg_str(t, "model.type"));
+    const char *type = cfg_str(t, "model.type");
+    CellType cell;
+    if (!type) type = "";
+    if (cell_type_from_name(type, &cell) == 0) {
+        m->type = MODEL_SEQUENCE;   /* the type names the cell */
+        copy_str(m->cell, sizeof m->cell, type);
+    } else {
+        m->type = strcmp(type, "seq2seq") == 0 ? MODEL_SEQ2SEQ
+                  : strcmp(type, "one_to_many") == 0 ? MODEL_ONE_TO_MANY : MODEL_AUTOENCODER;
+    }
     if (m->type == MODEL_AUTOENCODER) {
         m->code = (int)cfg_int(t, "model.code", 1);
         m->n_hidden = cfg_len(t, "model.hidden");

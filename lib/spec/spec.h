@@ -25,8 +25,9 @@ typedef enum DataSource {
     DATA_REVERSE, DATA_ADDITION         /* sequence to sequence (tasks.h) */
 } DataSource;
 typedef enum ClipType { CLIP_NONE, CLIP_VALUE, CLIP_GLOBAL_NORM } ClipType;
+/* MODEL_SEQUENCE: model.type names a cell of cell.h's table (rnn, lstm, gru), kept in cell. */
 typedef enum ModelType {
-    MODEL_AUTOENCODER, MODEL_RNN, MODEL_LSTM, MODEL_GRU,
+    MODEL_AUTOENCODER, MODEL_SEQUENCE,  /* autoencoder.h, seqmodel.h */
     MODEL_SEQ2SEQ, MODEL_ONE_TO_MANY    /* seq2seq.h, onetomany.h */
 } ModelType;
 
@@ -85,7 +86,7 @@ typedef struct ModelSpec {
     int embed_dim;
     int head_last_step;
     /* seq2seq, one_to_many (units, forget_bias, variant, recurrent_init as above; seq2seq: embed_dim) */
-    char cell[8];                       /* lstm | gru */
+    char cell[16];                      /* every recurrent family: model.type (sequence) or model.cell */
     int beam_width;                     /* evaluation: also beam search when > 1 */
 } ModelSpec;
 

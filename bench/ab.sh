@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# ab.sh — two builds' bench_exprun on the same workloads, interleaved in one sitting: for a change
+# that must keep the speed (a refactor), the before/after figures and their ratio.
+#
+#   usage: bench/ab.sh OLD_BENCH_EXPRUN NEW_BENCH_EXPRUN [ROUNDS=5] [WORKLOAD ...]
+#   e.g.   bench/ab.sh /tmp/old/build/bench_exprun build/bench_exprun 5 lstm_h256 gru_h256
+#
+# Each round runs every workload with the old build, then the new one (--steps 30 --warmup 5
+# --threads 2); the table gives the median throughput of each over the rounds (tokens/s for the
+# recurrent workloads, samples/s for the autoencoders), new/old, and whether the two builds end
+# with the same parameters (params_hash: the same bits). Default workloads: the recurrent ones.
+set -euo pipefail
+old=$1 new=$2 rounds=${3:-5}
+shift $(($# < 3 ? $# : 3))
+workloads=("$@")
+[ ${#workloads[@]} -gt 0 ] || workloads=(lstm_h256 lstm_h512 gru_h256 rnn_h256 lstm_h128_b1)
+out=$(mktemp /tmp/ab.XXXXXX.jsonl)
+for r in $(seq 1 "$rounds"); do
+  for w in "${workloads[@]}"; do
+    for which in old new; do
+      bin=$old; [ $which = new ] && bin=$new
+      printf '{"build": "%s", "round": %d, "result": %s}\n' "$which" "$r" \
+        "$("$bin" "$w" --steps 30 --warmup 5 --threads 2)" >>"$out"
+    done
+  done
+done
+/usr/bin/python3 - "$out" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+names = list(dict.fromkeys(r["result"]["workload"] for r in rows))
+print(f"{'workload':<14} {'old':>10} {'new':>10} {'new/old':>8}  {'unit':<10} same bits  ({len(rows) // (2 * len(names))} rounds, median)")
+for n in names:
+    got = {b: [r["result"] for r in rows if r["build"] == b and r["result"]["workload"] == n] for b in ("old", "new")}
+    med = {b: statistics.median(x["throughput"] for x in got[b]) for b in got}
+    same = all(a["params_hash"] == b["params_hash"] for a, b in zip(got["old"], got["new"]))
+    print(f"{n:<14} {med['old']:>10.0f} {med['new']:>10.0f} {med['new'] / med['old']:>8.3f}  "
+          f"{got['old'][0]['unit']:<10} {'yes' if same else 'NO'}")
+print(f"raw: {sys.argv[1]}")
+PY
