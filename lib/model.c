@@ -15,6 +15,17 @@ void stats_add(StepStats *s, const char *name, double value) {
     }
 }
 
+Batch batch_rows(const Batch *b, int r0, int r1) {
+    Batch s = *b;
+    s.B = r1 - r0;
+    if (b->x) s.x = b->x + (size_t)r0 * b->T * b->d;
+    if (b->x_tokens) s.x_tokens = b->x_tokens + (size_t)r0 * b->T;
+    if (b->labels) s.labels = b->labels + r0;
+    if (b->y) s.y = b->y + (size_t)r0 * b->Ty * b->dy;
+    if (b->y_tokens) s.y_tokens = b->y_tokens + (size_t)r0 * b->Ty;
+    return s;
+}
+
 void model_free(Model *m) {
     if (!m) return;
     if (m->ops && m->ops->destroy) m->ops->destroy(m);

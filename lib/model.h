@@ -38,6 +38,9 @@ typedef struct StepStats {
 
 void stats_add(StepStats *s, const char *name, double value);
 
+/* Rows [r0, r1) of a batch: the same arrays, offset (a data-parallel rank's share, dist.h). */
+Batch batch_rows(const Batch *b, int r0, int r1);
+
 typedef struct Model Model;
 typedef struct ModelOps {
     const char *family;                     /* "autoencoder", "sequence" */

@@ -442,6 +442,24 @@ const double *seqmodel_grad_norms(const Model *m, int *T) {
 
 long seqmodel_grad_norm_batches(const Model *m) { return ((const SeqModel *)m->impl)->norms_batches; }
 
+size_t seqmodel_grad_norm_state(Model *m, double *block, int set) {
+    SeqModel *s = m->impl;
+    size_t T = (size_t)s->cfg.max_T, n = 2 + (size_t)s->L * T;
+    if (!block) return n;
+    if (set) {
+        s->norms_T = (int)block[0];
+        s->norms_batches = (long)block[1];
+    } else {
+        block[0] = s->norms_T;
+        block[1] = (double)s->norms_batches;
+    }
+    for (int l = 0; l < s->L; l++) {
+        double *sums = s->rec.layer[l].norms, *at = block + 2 + (size_t)l * T;
+        memcpy(set ? sums : at, set ? at : sums, T * sizeof(double));
+    }
+    return n;
+}
+
 void seqmodel_reset_grad_norms(Model *m) {
     SeqModel *s = m->impl;
     for (int l = 0; l < s->L; l++) memset(s->rec.layer[l].norms, 0, (size_t)s->cfg.max_T * sizeof(double));

@@ -119,6 +119,10 @@ const double *seqmodel_grad_norms(const Model *m, int *T);
 const double *seqmodel_grad_norms_layer(const Model *m, int layer, int *T);
 long seqmodel_grad_norm_batches(const Model *m);
 void seqmodel_reset_grad_norms(Model *m);
+/* Those running sums as one block, so that a checkpoint can carry them and a resumed run
+ * reports the epoch it resumed in as if it never stopped: [T seen, batches, then layer l's
+ * max_T sums for l = 0..L−1]. Returns the block's size; copies the sums out (set = 0) or in. */
+size_t seqmodel_grad_norm_state(Model *m, double *block, int set);
 
 /* Generate `length` tokens (batch 1) after feeding the `n_prime` ≥ 1 tokens of prime from the
  * initial state: each sampled token is fed back as the next input. Token i is drawn from

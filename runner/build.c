@@ -145,6 +145,10 @@ void model_reset_time_grad_norms(Model *m) {
     if (model_is_sequence(m)) seqmodel_reset_grad_norms(m);
 }
 
+size_t model_time_grad_state(Model *m, double *block, int set) {
+    return model_is_sequence(m) ? seqmodel_grad_norm_state(m, block, set) : 0;
+}
+
 int model_sample_text(Model *m, const Vocab *v, const char *prime, int length, double temperature,
                       Rng *rng, char *out, ExError *err) {
     if (!model_is_sequence(m)) return ex_fail(err, "sampling needs a recurrent model");

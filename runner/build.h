@@ -18,6 +18,9 @@ int model_is_sequence(const Model *m);
 /* The norm of ∂L/∂h_t for every t, summed since the last reset; *T steps. */
 const double *model_time_grad_norms(const Model *m, int *T);
 void model_reset_time_grad_norms(Model *m);
+/* Their running sums as one block for checkpoints (seqmodel_grad_norm_state); 0 for models
+ * without the diagnostic. */
+size_t model_time_grad_state(Model *m, double *block, int set);
 /* Generate `length` characters after `prime` (out: length + 1 bytes). */
 int model_sample_text(Model *m, const Vocab *v, const char *prime, int length, double temperature,
                       Rng *rng, char *out, ExError *err);

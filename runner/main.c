@@ -11,6 +11,7 @@
 #include "summarize.h"
 #include "sweep.h"
 #include "train.h"
+#include "dist.h"
 #include "version.h"
 
 static const char USAGE[] =
@@ -80,8 +81,19 @@ static int parse_args(int argc, char **argv, int first, Args *a) {
     return 0;
 }
 
+/* The end of a training command under MPI (dist.h). Every rank reaches the same end after a
+ * finished run, a divergence or a stop (decided on values all ranks share): MPI ends in order.
+ * Any other failure may be one rank's alone, and the others would wait for it in the next
+ * all-reduce: the whole job ends now with its status. */
+static int ranks_end(int status) {
+    if (status == EXIT_OK || status == EXIT_DIVERGED || status >= 128) dist_finalize();
+    else dist_abort(status);
+    return status;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    dist_init(&argc, &argv);
     if (argc < 2) return usage_error("missing SPEC%s", "");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
@@ -90,6 +102,7 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "--version") == 0) {
         printf("exprun %s (git %s)\n", exprun_version(), exprun_git_commit());
+        printf("mpi: %s\n", dist_library() ? dist_library() : "no (built without MPI: data-parallel training off)");
         return EXIT_OK;
     }
     /* Commands with their own options (and their own --help). */
@@ -113,10 +126,10 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "show") == 0) return command_show(a.spec, a.overrides, a.n_overrides);
     if (strcmp(cmd, "resume") == 0) {
         if (a.n_overrides) return usage_error("resume takes no overrides: the run's spec is fixed (%s)", a.overrides[0]);
-        return command_resume(a.spec, a.quiet, progress);
+        return ranks_end(command_resume(a.spec, a.quiet, dist_is_root() && progress));
     }
     if (strcmp(cmd, "sample") == 0)
         return command_sample(a.spec, a.prime ? a.prime : "", a.length, a.temperature, a.has_seed ? a.seed : 1);
-    TrainOptions opt = {a.spec, a.overrides, a.n_overrides, a.out_dir, a.init_from, a.quiet, progress};
-    return command_train(&opt);
+    TrainOptions opt = {a.spec, a.overrides, a.n_overrides, a.out_dir, a.init_from, a.quiet, dist_is_root() && progress};
+    return ranks_end(command_train(&opt));
 }

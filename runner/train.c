@@ -1,8 +1,8 @@
 /* train.c — the training loop.
  *
  * One step: gather a batch → zero the gradient arena → model forward + backward (+= grads) →
- * check for NaN/Inf → [all-reduce of the gradient arena goes here for data-parallel runs] →
- * clip → learning rate from the schedule → optimizer step. Everything the next step depends on
+ * [data-parallel: this rank's share of the batch, then the all-reduce of the gradient arena]
+ * → check for NaN/Inf → clip → learning rate from the schedule → optimizer step. Everything the next step depends on
  * (parameters, optimizer moments, step, data position, RNG streams, carried hidden state and the
  * running epoch sums) is saved in checkpoints, so a resumed run is bit for bit the run that
  * never stopped. Per epoch: evaluation on the validation split, one row of metrics, results.h5
@@ -24,6 +24,7 @@
 #include "build.h"
 #include "checkpoint.h"
 #include "clip.h"
+#include "dist.h"
 #include "evaluate.h"
 #include "forecast.h"
 #include "h5doc.h"
@@ -59,7 +60,7 @@ typedef struct Trainer {
     int32_t *x_tokens, *y_tokens, *labels;
 
     int64_t stop_after_steps;         /* test hook, from $EXPRUN_STOP_AFTER_STEPS */
-    Rng noise_rng;                    /* input corruption and dropout */
+    Rng noise_rng;                    /* input corruption and dropout (each rank its own) */
     Rng sample_rng;                   /* text samples during training */
 
     /* running sums of the current epoch */
@@ -84,6 +85,16 @@ typedef struct Trainer {
     char *resolved;                   /* the resolved spec (YAML) */
     char *overrides_text;
     Evaluation evaluation;            /* autoencoders: evaluate: after the last epoch (evaluate.h) */
+    /* Data-parallel runs (dist.h): what each rank keeps that the others do not, gathered on
+     * rank 0 for a checkpoint — every rank's noise stream and carried state, in rank order. */
+    uint64_t ranks;                   /* dist_size(), saved as /state/ranks */
+    uint64_t *rank_noise;             /* (ranks, 4) */
+    float *rank_carry;                /* (ranks, carried floats) */
+    /* The ∂L/∂h_t diagnostic's running sums of the epoch (model_time_grad_state), so that a
+     * resumed epoch reports as if never stopped; per rank in data-parallel runs. */
+    double *grad_state, *rank_grad_state; /* (n), (ranks, n) */
+    size_t grad_state_n;
+    int load_grad_state;              /* the checkpoint being loaded has them (older ones do not) */
     ForecastReport forecast;          /* series data: forecasts vs persistence, after the last epoch */
 } Trainer;
 
@@ -223,6 +234,7 @@ static EvalResult evaluate_validation(Trainer *tr) {
 /* ---- results ------------------------------------------------------------------------------- */
 
 static int publish_results(Trainer *tr, ExError *err) {
+    if (!dist_is_root()) return 0;   /* rank 0 alone writes the run directory */
     const Spec *spec = tr->spec;
     H5Doc *doc = h5doc_new();
     h5doc_attr_str(doc, "/", "exprun_format", "1");
@@ -233,6 +245,7 @@ static int publish_results(Trainer *tr, ExError *err) {
     h5doc_attr_str(doc, "/", "run_dir", tr->run_dir);
     h5doc_attr_int(doc, "/", "seed", (int64_t)spec->seed);
     h5doc_attr_int(doc, "/", "threads", openblas_get_num_threads());
+    h5doc_attr_int(doc, "/", "ranks", dist_size());
     h5doc_attr_str(doc, "/", "status", tr->status);
     h5doc_attr_str(doc, "/", "started", tr->started_at);
     char now[32];
@@ -284,6 +297,7 @@ static int publish_results(Trainer *tr, ExError *err) {
  * since (the test_* results on the last row). A failed write (a full disk) is reported, not
  * ignored: the file would be cut short (then the next write rewrites it whole). */
 static int append_csv(Trainer *tr, int final, ExError *err) {
+    if (!dist_is_root()) return 0;
     char path[4200];
     snprintf(path, sizeof path, "%s/metrics.csv", tr->run_dir);
     const History *h = &tr->history;
@@ -334,6 +348,14 @@ static void describe_extras(Trainer *tr, LoopState *ls, CheckpointState *st) {
     size_t carried = 0;
     float *state = tr->model->ops->carried_state ? tr->model->ops->carried_state(tr->model, &carried) : NULL;
     if (state && carried) EXTRA("carried_state", CKPT_F32, carried, state);
+    if (tr->grad_state_n && tr->load_grad_state) EXTRA("grad_norms_by_time", CKPT_F64, tr->grad_state_n, tr->grad_state);
+    if (tr->ranks > 1) {
+        EXTRA("ranks", CKPT_U64, 1, &tr->ranks);
+        if (tr->grad_state_n && tr->load_grad_state)
+            EXTRA("rank_grad_norms_by_time", CKPT_F64, tr->ranks * tr->grad_state_n, tr->rank_grad_state);
+        EXTRA("rank_rng_noise", CKPT_U64, tr->ranks * 4, tr->rank_noise);
+        if (state && carried) EXTRA("rank_carried_state", CKPT_F32, tr->ranks * carried, tr->rank_carry);
+    }
 #undef EXTRA
     st->n_extra = n;
 }
@@ -361,7 +383,18 @@ static void pack_loop_state(Trainer *tr, LoopState *ls, CheckpointState *st) {
         pack_double(&ls->acc[ACC_STATS + i], tr->acc_stats.values[i]);
         snprintf(ls->stat_names[i], sizeof ls->stat_names[i], "%s", tr->acc_stats.names[i]);
     }
+    tr->load_grad_state = 1;   /* saving: always */
     describe_extras(tr, ls, st);
+    if (tr->grad_state_n) model_time_grad_state(tr->model, tr->grad_state, 0);
+    if (tr->ranks > 1) {
+        /* every rank's own noise stream, carried state and diagnostic sums, to rank 0 */
+        dist_gather(tr->noise_rng.s, sizeof tr->noise_rng.s, tr->rank_noise);
+        if (tr->grad_state_n)
+            dist_gather(tr->grad_state, tr->grad_state_n * sizeof(double), tr->rank_grad_state);
+        size_t carried = 0;
+        float *state = tr->model->ops->carried_state ? tr->model->ops->carried_state(tr->model, &carried) : NULL;
+        if (state && carried) dist_gather(state, carried * sizeof(float), tr->rank_carry);
+    }
     st->step = tr->step;
     st->epoch = tr->epoch;
     st->data_epoch = data_epoch;
@@ -422,13 +455,14 @@ static int prune_checkpoints(const char *dir, const char *current, int keep, ExE
 
 static int save_checkpoint(Trainer *tr, ExError *err) {
     char dir[4200], name[128], path[4400];
+    LoopState ls;
+    CheckpointState st;
+    pack_loop_state(tr, &ls, &st);   /* every rank: it gathers the ranks' own state */
+    if (!dist_is_root()) return 0;
     snprintf(dir, sizeof dir, "%s/checkpoints", tr->run_dir);
     if (make_dirs(dir, err) != 0) return -1;
     snprintf(name, sizeof name, "epoch-%04d-step-%08lld.h5", tr->epoch, (long long)tr->step);
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    LoopState ls;
-    CheckpointState st;
-    pack_loop_state(tr, &ls, &st);
     if (checkpoint_save(path, &tr->model->params, &tr->opt, &st, tr->resolved, err) != 0) return -1;
     /* LATEST names the newest complete checkpoint, with its digest (latest.h); older ones
      * beyond keep_checkpoints go. */
@@ -460,11 +494,39 @@ static const char *first_bad_value_view(const Params *p) {
 
 typedef enum StepResult { STEP_OK, STEP_SKIPPED, STEP_DIVERGED } StepResult;
 
+/* Data-parallel (dist.h): the step's loss, statistics and gradient for the whole batch from
+ * every rank's share. Rank r's gradient is the mean over its n_r rows; weighted by its share
+ * n_r / B of the batch and summed over ranks it is the mean over all B rows, as one process
+ * computes it (up to the order of the float additions). The loss is weighted the same way and
+ * the statistics, sums over rows, are summed. A batch with fewer rows than ranks (the last one
+ * of an epoch) is computed whole by every rank, each weighted 1/N. */
+static double reduce_step(Params *p, double share, double stat_scale, double loss, StepStats *stats) {
+    if (share != 1.0)
+        for (size_t i = 0; i < p->total; i++) p->grad[i] *= (float)share;
+    dist_sum_floats(p->grad, p->total);
+    double sums[1 + MODEL_MAX_STATS];
+    sums[0] = loss * share;
+    for (int i = 0; i < stats->count; i++) sums[1 + i] = stats->values[i] * stat_scale;
+    dist_sum_doubles(sums, (size_t)(1 + stats->count));
+    for (int i = 0; i < stats->count; i++) stats->values[i] = sums[1 + i];
+    return sums[0];
+}
+
 static StepResult train_step(Trainer *tr, const Batch *b, ExError *err) {
     Params *p = &tr->model->params;
     params_zero_grad(p);
     StepStats stats = {0};
-    double loss = tr->model->ops->train_batch(tr->model, b, &tr->noise_rng, &stats);
+    double loss;
+    if (dist_size() > 1) {
+        int N = dist_size(), r0 = 0, r1 = b->B;
+        if (b->B >= N) dist_share(b->B, &r0, &r1);
+        Batch mine = batch_rows(b, r0, r1);
+        double share = b->B >= N ? (double)(r1 - r0) / b->B : 1.0 / N;
+        loss = tr->model->ops->train_batch(tr->model, &mine, &tr->noise_rng, &stats);
+        loss = reduce_step(p, share, b->B >= N ? 1.0 : share, loss, &stats);
+    } else {
+        loss = tr->model->ops->train_batch(tr->model, b, &tr->noise_rng, &stats);
+    }
     double norm = grad_global_norm(p->grad, p->total);
     if (!isfinite(loss) || !isfinite(norm)) {
         const char *where = isfinite(norm) ? "the loss" : first_bad_view(p);
@@ -477,9 +539,9 @@ static StepResult train_step(Trainer *tr, const Batch *b, ExError *err) {
                 where);
         return STEP_DIVERGED;
     }
-    /* Data-parallel training all-reduces p->grad (sum over ranks, then / ranks) here, before
-     * clipping, so that every rank clips and steps the same averaged gradient. */
-    if (tr->spec->clip == CLIP_GLOBAL_NORM)   /* norm from above (after an all-reduce: recompute it) */
+    /* Data-parallel: p->grad, loss and norm are already the whole batch's (reduce_step), so
+     * every rank clips and steps the same gradient and takes the same decisions. */
+    if (tr->spec->clip == CLIP_GLOBAL_NORM)
         clip_to_global_norm(p->grad, p->total, tr->spec->clip_threshold, norm);
     else if (tr->spec->clip == CLIP_VALUE) clip_by_value(p->grad, p->total, (float)tr->spec->clip_threshold);
     double lr = schedule_lr(&tr->spec->schedule, tr->step, tr->steps_per_epoch, tr->total_steps);
@@ -557,8 +619,19 @@ static void record_epoch(Trainer *tr, double epoch_time) {
     if (norms && T > 0) {
         tr->grad_time_T = T;
         tr->grad_time_rows = realloc(tr->grad_time_rows, (size_t)(tr->grad_time_n + 1) * T * sizeof(double));
-        for (int t = 0; t < T; t++)
-            tr->grad_time_rows[(size_t)tr->grad_time_n * T + t] = norms[t] / (tr->acc_steps > 0 ? (double)tr->acc_steps : 1);
+        double *row = tr->grad_time_rows + (size_t)tr->grad_time_n * T;
+        memcpy(row, norms, (size_t)T * sizeof(double));
+        if (dist_size() > 1) {
+            /* Each rank's sums run over its own rows, whose gradients are its share's mean (n_r
+             * rows, not B): weighted by n_r / B they add up to the whole batch's. Exact when the
+             * shares stay the same all epoch (text tracks; every full batch of a dataset). */
+            int B = tr->spec->train.batch_size, N = dist_size(), r0 = 0, r1 = B;
+            if (B >= N) dist_share(B, &r0, &r1);
+            double weight = B >= N ? (double)(r1 - r0) / B : 1.0 / N;
+            for (int t = 0; t < T; t++) row[t] *= weight;
+            dist_sum_doubles(row, (size_t)T);
+        }
+        for (int t = 0; t < T; t++) row[t] /= tr->acc_steps > 0 ? (double)tr->acc_steps : 1;
         tr->grad_time_n++;
         model_reset_time_grad_norms(tr->model);
     }
@@ -604,6 +677,15 @@ static void take_sample(Trainer *tr) {
     if (!tr->quiet) printf("  sample: %s\n", full);
 }
 
+/* Data-parallel: a signal reaches the ranks at different moments, but they must stop after the
+ * same step (the checkpoint gathers from all of them): any rank's request stops every rank. */
+static int agree_on_stop(int sig) {
+    if (dist_size() < 2) return sig;
+    double asked = sig != 0;
+    dist_sum_doubles(&asked, 1);
+    return asked > 0 ? (sig ? sig : SIGTERM) : 0;
+}
+
 /* Runs epochs until done or stopped; returns an exit status. */
 static int run_loop(Trainer *tr) {
     ExError err;
@@ -639,6 +721,7 @@ static int run_loop(Trainer *tr) {
             /* Test hook: EXPRUN_STOP_AFTER_STEPS=N acts as a SIGTERM after step N, so tests can
              * stop a run at an exact step (mid-epoch included) and check the resume. */
             if (!sig && tr->stop_after_steps > 0 && tr->step >= tr->stop_after_steps) sig = SIGTERM;
+            sig = agree_on_stop(sig);
             if (sig) {
                 if (tr->progress && !tr->quiet) fprintf(stderr, "\n");
                 snprintf(tr->status, sizeof tr->status, "interrupted");
@@ -646,8 +729,10 @@ static int run_loop(Trainer *tr) {
                     fprintf(stderr, "exprun: %s\n", err.msg);
                     return EXIT_RUNTIME;
                 }
-                fprintf(stderr, "exprun: stopped by signal %d after step %lld; checkpoint written; "
-                                "continue with: exprun resume %s\n", sig, (long long)tr->step, tr->run_dir);
+                if (dist_is_root())
+                    fprintf(stderr, "exprun: stopped by signal %d after step %lld; checkpoint written; "
+                                    "continue with: %sexprun resume %s\n", sig, (long long)tr->step,
+                            dist_size() > 1 ? "mpirun -np N " : "", tr->run_dir);
                 return 128 + sig;
             }
         }
@@ -710,6 +795,20 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
     tr->total_steps = tr->steps_per_epoch * ts->epochs;
     tr->noise_rng = rng_stream(spec->seed, "noise");
     tr->sample_rng = rng_stream(spec->seed, "sample");
+    tr->ranks = (uint64_t)dist_size();
+    if (tr->ranks > 1) {
+        /* each rank draws the noise of its own rows from its own stream */
+        char name[32];
+        snprintf(name, sizeof name, "noise/rank%d", dist_rank());
+        if (dist_rank() > 0) tr->noise_rng = rng_stream(spec->seed, name);
+        size_t carried = 0;
+        if (tr->model->ops->carried_state) tr->model->ops->carried_state(tr->model, &carried);
+        tr->rank_noise = calloc(tr->ranks * 4, sizeof *tr->rank_noise);
+        tr->rank_carry = calloc(tr->ranks * (carried ? carried : 1), sizeof *tr->rank_carry);
+    }
+    tr->grad_state_n = model_time_grad_state(tr->model, NULL, 0);
+    tr->grad_state = calloc(tr->grad_state_n ? tr->grad_state_n : 1, sizeof *tr->grad_state);
+    tr->rank_grad_state = calloc(tr->ranks * (tr->grad_state_n ? tr->grad_state_n : 1), sizeof *tr->rank_grad_state);
     alloc_buffers(tr);
     const char *stop = getenv("EXPRUN_STOP_AFTER_STEPS");
     tr->stop_after_steps = stop ? atoll(stop) : 0;
@@ -734,6 +833,10 @@ static void trainer_free(Trainer *tr) {
     free(tr->overrides_text);
     evaluation_free(&tr->evaluation);
     forecast_free(&tr->forecast);
+    free(tr->rank_noise);
+    free(tr->rank_carry);
+    free(tr->grad_state);
+    free(tr->rank_grad_state);
 }
 
 static void set_history_column(void *history, const char *name, double value) { history_set(history, name, value); }
@@ -799,7 +902,7 @@ static int finish(Trainer *tr, int status) {
             snprintf(tr->status, sizeof tr->status, "failed");
         }
     }
-    if (rundir_set_status(tr->run_dir, tr->status, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
+    if (dist_is_root() && rundir_set_status(tr->run_dir, tr->status, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
     if (status == EXIT_OK && !tr->quiet) printf("results: %s/results.h5\n", tr->run_dir);
     return status;
 }
@@ -835,7 +938,7 @@ int command_train(const TrainOptions *opt) {
     ExError err;
     RunData rd;
     Trainer tr = {0};
-    tr.quiet = opt->quiet;
+    tr.quiet = opt->quiet || !dist_is_root();   /* data-parallel: rank 0 speaks for the run */
     tr.progress = opt->progress;
     int status = EXIT_RUNTIME;
     char run_dir[4096] = "";
@@ -860,12 +963,19 @@ int command_train(const TrainOptions *opt) {
                     init_info.checksummed ? "its datasets' checksums and values were checked, its HDF5 structure "
                                             "was not" : "its values were checked for NaN and Inf only");
     }
-    if (rundir_create(spec.output_root, spec.name, opt->out_dir, run_dir, sizeof run_dir, &err) != 0 ||
-        (lock_fd = rundir_lock(run_dir, &err)) < 0 || check_writable(run_dir, &err) != 0)
-        goto fail;
     tr.resolved = cfg_emit_yaml_string(spec.tree);
     tr.spec_given = read_file(opt->spec_path, NULL, NULL);
     tr.overrides_text = join_overrides(opt->overrides, opt->n_overrides);
+    if (!dist_is_root()) {
+        /* data-parallel: rank 0 makes and writes the run directory; the others learn its name */
+        dist_broadcast(run_dir, sizeof run_dir);
+        signals_install();
+        status = finish(&tr, run_loop(&tr));
+        goto done;
+    }
+    if (rundir_create(spec.output_root, spec.name, opt->out_dir, run_dir, sizeof run_dir, &err) != 0 ||
+        (lock_fd = rundir_lock(run_dir, &err)) < 0 || check_writable(run_dir, &err) != 0)
+        goto fail;
     /* resolved.yaml goes last: a directory that has it holds everything `exprun resume` needs,
      * including init_from.txt (the absolute path of --init-from's checkpoint), which a resume
      * before the first checkpoint applies again. */
@@ -880,6 +990,11 @@ int command_train(const TrainOptions *opt) {
         goto fail;
     if (!opt->quiet) printf("run: %s\n", run_dir);
     if (opt->init_from && !opt->quiet) printf("initialised from %s\n", opt->init_from);
+    if (dist_size() > 1 && !opt->quiet)
+        printf("data-parallel over %d ranks (%s): batch %d = %d per rank%s\n", dist_size(), dist_library(),
+               spec.train.batch_size, spec.train.batch_size / dist_size(),
+               spec.train.batch_size % dist_size() ? " or one more" : "");
+    dist_broadcast(run_dir, sizeof run_dir);
     signals_install();
     status = finish(&tr, run_loop(&tr));
     goto done;
@@ -1031,9 +1146,37 @@ static int check_loop_state(const Trainer *tr, const CheckpointState *st, const 
                    ckpt, why);
 }
 
+/* What a checkpoint holds that not every checkpoint has: how many ranks wrote it (/state/ranks;
+ * a one-process run writes none) and whether it has the diagnostic's sums (older files do not). */
+static int checkpoint_optional(const char *path, int64_t *ranks, int *grad_state, ExError *err) {
+    H5Reader *r = NULL;
+    *ranks = 1;
+    if (h5r_open_own(&r, path, err) != 0) return -1;
+    int rc = 0;
+    *grad_state = h5r_exists(r, "/state/grad_norms_by_time");
+    if (h5r_exists(r, "/state/ranks")) {
+        uint64_t n = 0;
+        rc = h5r_read_uint64s(r, "/state/ranks", 1, (int[]){1}, &n, err);
+        *ranks = (int64_t)n;
+    }
+    h5r_close(r);
+    return rc;
+}
+
 static int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
     const char *ckpt = lc->path;
     if (!tr->quiet) latest_warn_unverified(lc, stderr);
+    /* A data-parallel run goes on with as many ranks as it had: each rank's noise stream and
+     * carried state are its own (another count would need them re-dealt: not supported). */
+    int64_t ranks = 1;
+    if (checkpoint_optional(ckpt, &ranks, &tr->load_grad_state, err) != 0) return -1;
+    if (ranks != dist_size()) {
+        char how[64] = "";
+        if (ranks > 1) snprintf(how, sizeof how, "mpirun -np %lld ", (long long)ranks);
+        return ex_fail(err, "%s was written by a run of %lld rank%s (MPI processes) and this resume has %d: resume it "
+                            "with as many (%sexprun resume %s); nothing was changed",
+                       ckpt, (long long)ranks, ranks == 1 ? "" : "s", dist_size(), how, tr->run_dir);
+    }
     LoopState ls;
     CheckpointState st;
     memset(&ls, 0, sizeof ls);
@@ -1052,11 +1195,22 @@ static int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
      * one too many: tidy up before going on (the last epochs may write no new checkpoint). */
     char dir[4300];
     snprintf(dir, sizeof dir, "%s/checkpoints", tr->run_dir);
-    if (prune_checkpoints(dir, strrchr(ckpt, '/') + 1, tr->spec->train.keep_checkpoints, err) != 0) return -1;
+    if (dist_is_root() && prune_checkpoints(dir, strrchr(ckpt, '/') + 1, tr->spec->train.keep_checkpoints, err) != 0)
+        return -1;
     tr->step = st.step;
     tr->epoch = (int)st.epoch;
     memcpy(tr->noise_rng.s, ls.noise, sizeof ls.noise);
     memcpy(tr->sample_rng.s, ls.sample, sizeof ls.sample);
+    if (tr->ranks > 1) {
+        /* this rank's own noise stream and carried state */
+        memcpy(tr->noise_rng.s, tr->rank_noise + 4 * dist_rank(), sizeof tr->noise_rng.s);
+        size_t carried = 0;
+        float *state = tr->model->ops->carried_state ? tr->model->ops->carried_state(tr->model, &carried) : NULL;
+        if (state && carried) memcpy(state, tr->rank_carry + carried * dist_rank(), carried * sizeof(float));
+    }
+    if (tr->grad_state_n && tr->load_grad_state)
+        model_time_grad_state(tr->model, tr->ranks > 1 ? tr->rank_grad_state + tr->grad_state_n * dist_rank()
+                                                       : tr->grad_state, 1);
     tr->acc_loss = unpack_double(ls.acc[ACC_LOSS]);
     tr->acc_rows = unpack_double(ls.acc[ACC_ROWS]);
     tr->acc_grad_norm = unpack_double(ls.acc[ACC_GNORM]);
@@ -1136,7 +1290,7 @@ int command_resume(const char *run_dir, int quiet, int progress) {
         return EXIT_USAGE;
     }
     cfg_diags_free(&diags);
-    int lock_fd = rundir_lock(run_dir, &err);
+    int lock_fd = dist_is_root() ? rundir_lock(run_dir, &err) : INT_MAX;   /* rank 0 holds the run */
     if (lock_fd < 0) {
         fprintf(stderr, "exprun: %s\n", err.msg);
         free(resolved);
@@ -1145,14 +1299,14 @@ int command_resume(const char *run_dir, int quiet, int progress) {
     }
     RunData rd;
     Trainer tr = {0};
-    tr.quiet = quiet;
+    tr.quiet = quiet || !dist_is_root();
     tr.progress = progress;
     int status = EXIT_RUNTIME;
     if (rundata_load(&spec, &rd, &err) != 0) {
         fprintf(stderr, "exprun: %s\n", err.msg);
         free(resolved);
         spec_free(&spec);
-        close(lock_fd);
+        if (lock_fd != INT_MAX) close(lock_fd);
         return EXIT_RUNTIME;
     }
     tr.resolved = resolved;
@@ -1179,7 +1333,7 @@ int command_resume(const char *run_dir, int quiet, int progress) {
         /* A run killed outright still says `running`; holding its lock, we know it is not. */
         snprintf(path, sizeof path, "%s/status", run_dir);
         char *was = read_file(path, NULL, NULL);
-        if (was && strcmp(was, "running\n") == 0) rundir_set_status(run_dir, "failed", NULL);
+        if (was && strcmp(was, "running\n") == 0 && dist_is_root()) rundir_set_status(run_dir, "failed", NULL);
         free(was);
         goto done;
     }
@@ -1191,13 +1345,13 @@ int command_resume(const char *run_dir, int quiet, int progress) {
         status = finish(&tr, EXIT_OK);
         goto done;
     }
-    rundir_set_status(run_dir, "running", NULL);
+    if (dist_is_root()) rundir_set_status(run_dir, "running", NULL);
     signals_install();
     status = finish(&tr, run_loop(&tr));
 done:
     trainer_free(&tr);
     rundata_free(&rd);
     spec_free(&spec);
-    close(lock_fd);
+    if (lock_fd != INT_MAX) close(lock_fd);
     return status;
 }

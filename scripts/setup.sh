@@ -24,6 +24,7 @@ PACKAGES=(
   python3 python3-h5py python3-numpy python3-pandas
   dataset-fashion-mnist fortunes
   valgrind clang libclang-rt-14-dev
+  openmpi-bin libopenmpi-dev
 )
 if [ "$bench" -eq 1 ]; then PACKAGES+=(python3-torch hyperfine); fi
 

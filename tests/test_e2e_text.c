@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "h5read.h"
+#include "runcheck.h"
 #include "testutil.h"
 
 static char *tmp;
@@ -137,6 +138,9 @@ static void test_trains_samples_and_resumes(void) {
         CU_ASSERT_EQUAL(read_table_column(b, cols[c], y, 8), 4);
         CU_ASSERT(memcmp(x, y, 4 * sizeof(double)) == 0);
     }
+    /* all of it: parameters, optimizer, loop state, every metric, the samples and the
+     * ∂L/∂h_t diagnostic of the epoch the stop fell in */
+    CU_ASSERT(rc_same_run(a, b, 1));
 }
 
 int main(void) {
