@@ -18,17 +18,16 @@ rounds=${1:-3}
 build=${BENCH_BUILD:-build}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 out=$(mktemp -d /tmp/bench-mpi.XXXXXX)
-declare -A spec=(
-  [lstm]="configs/lstm_text.yaml train.epochs=1 train.max_steps_per_epoch=40 data.validation_fraction=0.01"
-  [ae]="configs/ae_fashion.yaml model.hidden=[{units:256,activation:sigmoid}] model.code=64 train.epochs=1 train.max_steps_per_epoch=200 data.validation_fraction=0.01"
-)
+lstm=(configs/lstm_text.yaml train.epochs=1 train.max_steps_per_epoch=40 data.validation_fraction=0.01)
+ae=(configs/ae_fashion.yaml "model.hidden=[{units: 256, activation: sigmoid}]" model.code=64 train.epochs=1
+    train.max_steps_per_epoch=200 data.validation_fraction=0.01)
 for r in $(seq 1 "$rounds"); do
   for w in lstm ae; do
-    # shellcheck disable=SC2086
-    "$build/exprun" ${spec[$w]} threads=2 --quiet --out "$out/$w-1x2-$r" >/dev/null
-    # shellcheck disable=SC2086
-    mpirun --oversubscribe --bind-to none -np 2 "$build/exprun" ${spec[$w]} threads=1 --quiet \
+    declare -n args=$w
+    "$build/exprun" "${args[@]}" threads=2 --quiet --out "$out/$w-1x2-$r" >/dev/null
+    mpirun --oversubscribe --bind-to none -np 2 "$build/exprun" "${args[@]}" threads=1 --quiet \
       --out "$out/$w-2x1-$r" >/dev/null
+    unset -n args
   done
 done
 /usr/bin/python3 - "$out" "$rounds" <<'PY'

@@ -745,6 +745,8 @@ static int run_loop(Trainer *tr) {
             if (!sig && tr->stop_after_steps > 0 && tr->step >= tr->stop_after_steps) sig = SIGTERM;
             sig = agree_on_stop(sig);
             if (sig) {
+                char mpirun_prefix[48];
+                snprintf(mpirun_prefix, sizeof mpirun_prefix, "mpirun -np %d ", dist_size());
                 if (tr->progress && !tr->quiet) fprintf(stderr, "\n");
                 snprintf(tr->status, sizeof tr->status, "interrupted");
                 if (save_checkpoint(tr, &err) != 0) {
@@ -754,7 +756,7 @@ static int run_loop(Trainer *tr) {
                 if (dist_is_root())
                     fprintf(stderr, "exprun: stopped by signal %d after step %lld; checkpoint written; "
                                     "continue with: %sexprun resume %s\n", sig, (long long)tr->step,
-                            dist_size() > 1 ? "mpirun -np N " : "", tr->run_dir);
+                            dist_size() > 1 ? mpirun_prefix : "", tr->run_dir);
                 return 128 + sig;
             }
         }

@@ -28,6 +28,9 @@
 
 #define PARAM_TOLERANCE 1e-5
 #define KILL_LIMIT 60.0
+/* Epochs of the runs stopped from outside: the first checkpoint comes after one, so the job is
+ * still running (about a second more in the fastest build) when the signal is sent. */
+#define LONG_EPOCHS 60
 
 static char *tmp;
 
@@ -186,6 +189,7 @@ static const char *reference_run(const char *spec, const char *name) {
     char args[3000], log[1200];
     snprintf(ref, sizeof ref, "%s/%s", tmp, name);
     snprintf(log, sizeof log, "%s/%s.log", tmp, name);
+    if (rc_exists(rc_in_dir(ref, "status"))) return ref;   /* made by an earlier case */
     snprintf(args, sizeof args, "%s --quiet --out %s", spec, ref);
     CU_ASSERT(run_ranks(2, args, NULL, log) == 0);
     return ref;
@@ -240,12 +244,12 @@ static pid_t find_rank(pid_t launcher, int rank) {
     return found;
 }
 
-static void test_kill_one_rank(void) {
-    char spec[1024], dir[1200], cmd[4000], log[1200], args[3000];
-    write_text_spec(spec, 12);   /* long enough to be running when the first checkpoint appears */
-    const char *ref = reference_run(spec, "reference-12");
-    snprintf(dir, sizeof dir, "%s/killed", tmp);
-    snprintf(log, sizeof log, "%s/killed.log", tmp);
+/* mpirun -np 2 on spec into tmp/name, in the background: its pid, once epoch 1's checkpoint
+ * exists (the job still running). */
+static pid_t start_long_job(const char *name, const char *spec, char *dir, char *log) {
+    char cmd[4000];
+    snprintf(dir, 1200, "%s/%s", tmp, name);
+    snprintf(log, 1200, "%s/%s.log", tmp, name);
     snprintf(cmd, sizeof cmd, "export %s; exec %s -np 2 %s %s --quiet --out %s > %s 2>&1", RANK_ENV, MPIRUN, exprun_bin(),
              spec, dir, log);
     fflush(stdout), fflush(stderr);
@@ -254,8 +258,38 @@ static void test_kill_one_rank(void) {
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
+    CU_ASSERT(rc_wait_for_file(launcher, dir, NULL, "-step-00000008.h5") == 1);
+    return launcher;
+}
+
+/* SIGTERM to the job's processes, as Slurm's scancel or a time limit sends it to every task (mpirun
+ * forwards its own SIGTERM too, but only after about 2 s here): the ranks stop after the same step,
+ * rank 0 writes the checkpoint, and the resume ends with the same bits as never stopped. */
+static void test_sigterm_to_job(void) {
+    char spec[1024], dir[1200], log[1200], args[3000];
+    write_text_spec(spec, LONG_EPOCHS);
+    const char *ref = reference_run(spec, "reference-long");
+    pid_t launcher = start_long_job("terminated", spec, dir, log);
+    pid_t rank0 = find_rank(launcher, 0), rank1 = find_rank(launcher, 1);
+    CU_ASSERT_FATAL(rank0 > 0 && rank1 > 0);
+    CU_ASSERT(kill(rank1, SIGTERM) == 0 && kill(rank0, SIGTERM) == 0);
+    int status = 0;
+    waitpid(launcher, &status, 0);
+    char *said = rc_slurp(rc_in_dir(dir, "status"));
+    CU_ASSERT(said && strcmp(said, "interrupted\n") == 0);
+    CU_ASSERT(rc_log_has(log, "stopped by signal 15", "continue with: mpirun -np 2 exprun resume"));
+    free(said);
+    snprintf(args, sizeof args, "resume %s --quiet", dir);
+    CU_ASSERT(run_ranks(2, args, NULL, log) == 0);
+    CU_ASSERT(rc_same_run(ref, dir, 1));
+}
+
+static void test_kill_one_rank(void) {
+    char spec[1024], dir[1200], log[1200], args[3000];
+    write_text_spec(spec, LONG_EPOCHS);
+    const char *ref = reference_run(spec, "reference-long");
     /* once epoch 1's checkpoint exists, SIGKILL rank 1 while the job goes on */
-    CU_ASSERT_FATAL(rc_wait_for_file(launcher, dir, NULL, "-step-00000008.h5") == 1);
+    pid_t launcher = start_long_job("killed", spec, dir, log);
     pid_t victim = find_rank(launcher, 1);
     CU_ASSERT_FATAL(victim > 0);
     double t0 = rc_now();
@@ -268,6 +302,9 @@ static void test_kill_one_rank(void) {
     fprintf(stderr, "\n    rank 1 SIGKILLed: the job ended %s after %.2f s ", ended ? "(non-zero)" : "NOT", took);
     CU_ASSERT(ended);
     CU_ASSERT(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    char *said = rc_slurp(rc_in_dir(dir, "status"));
+    CU_ASSERT(said && strcmp(said, "running\n") == 0);   /* killed mid-run: nobody wrote an end */
+    free(said);
     /* LATEST names a complete checkpoint: the resume finishes the run as if never stopped */
     snprintf(args, sizeof args, "resume %s --quiet", dir);
     CU_ASSERT(run_ranks(2, args, NULL, log) == 0);
@@ -285,6 +322,7 @@ int main(void) {
         {"char LSTM, truncated BPTT: 2 ranks = 1 process (within the bound)", test_lstm_equal},
         {"2 ranks twice: the same bits", test_reruns_same_bits},
         {"stopped and resumed with 2 ranks: the same bits; 1 process refused", test_resume},
+        {"SIGTERM to the job: stops, resumes to the same bits", test_sigterm_to_job},
         {"one rank SIGKILLed: the job ends, the resume gives the same bits", test_kill_one_rank},
         {NULL, NULL},
     };
