@@ -2,6 +2,7 @@
 #include "dist.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,7 +86,18 @@ void dist_gather(const void *mine, size_t n, void *all) {
 
 #else /* one process */
 
-void dist_init(int *argc, char ***argv) { (void)argc, (void)argv; }
+/* Started by mpirun as one of several ranks, this build could only train N separate copies of the
+ * run into one directory: refuse (exit 2, as for a spec error). */
+void dist_init(int *argc, char ***argv) {
+    (void)argc, (void)argv;
+    const char *ranks = getenv("OMPI_COMM_WORLD_SIZE");
+    if (ranks && atoi(ranks) > 1) {
+        fprintf(stderr, "exprun: started by mpirun as one of %s ranks, but this exprun was built without MPI: "
+                        "every rank would train alone. Install Open MPI (scripts/setup.sh: openmpi-bin, "
+                        "libopenmpi-dev) and build again (CMake option EXPRUN_MPI, on by default)\n", ranks);
+        exit(2);
+    }
+}
 void dist_finalize(void) {}
 void dist_abort(int status) { (void)status; }
 int dist_rank(void) { return 0; }

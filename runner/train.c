@@ -1107,7 +1107,8 @@ static int restore_history(Trainer *tr, ExError *err) {
 /* The loop state of a checkpoint, checked against the spec before any of it is used: a value
  * out of range (a flipped bit, an edited file) would otherwise index past buffers, run for ever
  * or "finish" with other weights. What must hold, with E = train.epochs and S = steps per epoch:
- *   0 ≤ epoch ≤ E;  0 ≤ batch < S (batch = 0 once epoch = E);  kept + skipped = batch (this
+ *   0 ≤ epoch ≤ E;  0 ≤ batch ≤ S (batch = S: stopped after the epoch's last step, before its
+ *   end was recorded; batch = 0 once epoch = E);  kept + skipped = batch (this
  *   epoch's steps); step = epoch·S + kept without train.on_nan: skip, kept ≤ step ≤ epoch·S + kept
  *   with it; the optimizer's update count t = step; every RNG state non-zero (xoshiro256** never
  *   reaches the all-zero state); the batcher's epoch and cursor where batch puts them; the
@@ -1124,8 +1125,8 @@ static int check_loop_state(const Trainer *tr, const CheckpointState *st, const 
     char why[512] = "";
 #define BAD(...) snprintf(why, sizeof why, __VA_ARGS__)
     if (epoch < 0 || epoch > E) BAD("epoch %lld is outside [0, %lld] (train.epochs)", (long long)epoch, (long long)E);
-    else if (batch < 0 || batch >= S || (epoch == E && batch != 0))
-        BAD("the batch position %lld is outside [0, %lld) (steps per epoch)%s", (long long)batch, (long long)S,
+    else if (batch < 0 || batch > S || (epoch == E && batch != 0))
+        BAD("the batch position %lld is outside [0, %lld] (steps per epoch)%s", (long long)batch, (long long)S,
             epoch == E ? ", or not 0 after the last epoch" : "");
     else if (kept < 0 || skipped < 0 || kept + skipped != batch)
         BAD("this epoch's steps (%lld kept, %lld skipped) do not add up to its batch position %lld", (long long)kept,

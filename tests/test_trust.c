@@ -236,7 +236,7 @@ static void test_loop_state(void) {
         {"data cursor", "/state", "data_cursor", 0, 96, 0, "is not where batch 7 of epoch 2 puts it"},
         /* /state/loop_sums: [loss, rows, grad norm, kept steps, skipped steps, batch position, …] */
         {"batch position flipped", "/state/loop_sums", NULL, 5, 0, 1ULL << 20,
-         "batch position 1048583 is outside [0, 23)"},
+         "batch position 1048583 is outside [0, 23]"},
         {"kept steps flipped", "/state/loop_sums", NULL, 3, 0, 1ULL << 1, "do not add up to its batch position 7"},
         {"zero RNG", "/state/rng_noise", NULL, -1, 0, 0, "all zeros"},
     };
@@ -264,6 +264,24 @@ static void test_loop_state(void) {
 }
 
 /* ---- 2. the whole file against LATEST's digest ------------------------------------------- */
+
+/* A stop right after an epoch's last step, before the epoch's end (evaluation, metrics) was
+ * recorded: the checkpoint holds batch position = steps per epoch, a state a run really reaches;
+ * its resume records that epoch and goes on, the same bits as never stopped. */
+static void test_stop_at_epoch_end(void) {
+    const char *dir = in_tmp("epoch-end");
+    const char *stop[] = {spec_path, "--out", dir, "--quiet", NULL};
+    setenv("EXPRUN_STOP_AFTER_STEPS", "46", 1);   /* epoch 2's last step (23 per epoch) */
+    CU_ASSERT(rc_run_logged(stop, in_tmp("epoch-end.log")) == 128 + SIGTERM);
+    unsetenv("EXPRUN_STOP_AFTER_STEPS");
+    char *ckpt = rc_latest_checkpoint(dir);
+    CU_ASSERT_FATAL(ckpt != NULL);
+    CU_ASSERT(rc_ends_with(ckpt, "epoch-0001-step-00000046.h5"));
+    free(ckpt);
+    const char *resume[] = {"resume", dir, "--quiet", NULL};
+    CU_ASSERT(rc_run_logged(resume, in_tmp("epoch-end.log")) == 0);
+    CU_ASSERT(rc_same_run(ref_dir, dir, 1));
+}
 
 static void test_digest(void) {
     /* One byte of the file changed and LATEST left alone: refused before HDF5 reads it. */
@@ -605,6 +623,7 @@ int main(void) {
     make_runs();
     TestCase cases[] = {
         {"loop state out of range (epoch, step, batch, t, RNG, cursor): exit 3, nothing changed", test_loop_state},
+        {"stopped after an epoch's last step: resumes to the same bits", test_stop_at_epoch_end},
         {"the checkpoint's bytes against LATEST's SHA-256; a LATEST without one warns", test_digest},
         {"every dataset against its own SHA-256, values finite; --init-from checked first", test_dataset_checksums},
         {"LATEST, the checkpoint and HDF5 links confined to the run: exit 3, bytes escaped", test_confined},
