@@ -42,6 +42,15 @@ void *ex_malloc_check(size_t size, const char *file, int line) {
     return p;
 }
 
+void *ex_realloc_check(void *p, size_t size, const char *file, int line) {
+    void *q = realloc(p, size ? size : 1);
+    if (!q) {
+        fprintf(stderr, "exprun: out of memory allocating %zu bytes at %s:%d\n", size, file, line);
+        abort();
+    }
+    return q;
+}
+
 void *ex_calloc_check(size_t count, size_t size, const char *file, int line) {
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p) {

@@ -22,7 +22,9 @@ int ex_prefix(ExError *err, const char *fmt, ...) __attribute__((format(printf, 
  * because running out of memory in the middle of a step leaves nothing to recover. */
 void *ex_malloc_check(size_t size, const char *file, int line);
 void *ex_calloc_check(size_t count, size_t size, const char *file, int line);
+void *ex_realloc_check(void *p, size_t size, const char *file, int line);
 #define ex_malloc(size) ex_malloc_check((size), __FILE__, __LINE__)
+#define ex_realloc(p, size) ex_realloc_check((p), (size), __FILE__, __LINE__)
 #define ex_calloc(count, size) ex_calloc_check((count), (size), __FILE__, __LINE__)
 
 #endif

@@ -5,7 +5,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -144,6 +148,94 @@ static void test_idx_roundtrip(void) {
     CU_ASSERT_PTR_NULL(both.labels);
     check_idx_images(&both, N, R, C);
     dataset_free(&both);
+}
+
+/* Load path as IDX images (want_labels: labels) in a child limited to 1 GiB of address space
+ * (not under ASan or valgrind, which reserve more themselves): 0 if the load failed with an
+ * error holding `want`, 1 if it failed otherwise or succeeded, 128 + signal if it died (an
+ * abort on a huge allocation). */
+static int load_limited(const char *path, int want_labels, const char *want) {
+    fflush(stdout), fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int sanitized = 0;
+#ifdef __SANITIZE_ADDRESS__
+        sanitized = 1;
+#endif
+        const char *preload = getenv("LD_PRELOAD");
+        if (!sanitized && !(preload && strstr(preload, "vgpreload"))) {
+            struct rlimit lim = {(rlim_t)1 << 30, (rlim_t)1 << 30};
+            setrlimit(RLIMIT_AS, &lim);
+        }
+        alarm(20);   /* a read that hangs (a pipe opened twice) ends the child */
+        ExError err = {{0}};
+        Dataset ds;
+        int32_t *labels = NULL;
+        int n, k;
+        int rc = want_labels ? idx_load_labels(path, &labels, &n, &k, &err) : idx_load_images(path, &ds, &err);
+        if (rc == 0 && !want) _exit(0);
+        if (rc == 0) _exit(1);
+        if (!msg_has(&err, want, NULL)) _exit(1);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Headers that promise more than the file holds: refused from the file's size (plain) or from
+ * what the stream holds (gzip), before any allocation of the promised size. */
+static void test_idx_lying_headers(void) {
+    unsigned char file[656];
+    memset(file, 7, sizeof file);
+    put_be32(file, 0x00000803);
+    put_be32(file + 4, 1);
+    put_be32(file + 8, 65536);
+    put_be32(file + 12, 65536);   /* 1 x 65536 x 65536: 4 GiB of pixels, 16 GiB as floats */
+    const char *plain = tmp_path("huge-idx3"), *gz = tmp_path("huge-idx3.gz");
+    write_file(plain, file, sizeof file);
+    write_gz(gz, file, sizeof file);
+    CU_ASSERT_EQUAL(load_limited(plain, 0, "truncated: expected 4294967296 bytes of pixels"), 0);
+    CU_ASSERT_EQUAL(load_limited(gz, 0, "truncated: expected 4294967296 bytes of pixels"), 0);
+    unsigned char lab[100];
+    memset(lab, 1, sizeof lab);
+    put_be32(lab, 0x00000801);
+    put_be32(lab + 4, 0x7fffffff);   /* 2^31 − 1 labels */
+    const char *lplain = tmp_path("huge-idx1"), *lgz = tmp_path("huge-idx1.gz");
+    write_file(lplain, lab, sizeof lab);
+    write_gz(lgz, lab, sizeof lab);
+    CU_ASSERT_EQUAL(load_limited(lplain, 1, "truncated: expected 2147483647 bytes of labels"), 0);
+    CU_ASSERT_EQUAL(load_limited(lgz, 1, "truncated: expected 2147483647 bytes of labels"), 0);
+}
+
+/* IDX from a named pipe, plain and gzip-compressed: read once, as it streams. */
+static void test_idx_pipe(void) {
+    enum { N = 4, R = 3, C = 5 };
+    unsigned char img[16 + N * R * C];
+    size_t len = make_idx_images(img, N, R, C);
+    const char *fifo = tmp_path("images.fifo");
+    for (int zipped = 0; zipped < 2; zipped++) {
+        unlink(fifo);
+        CU_ASSERT_FATAL(mkfifo(fifo, 0600) == 0);
+        fflush(stdout), fflush(stderr);
+        pid_t writer = fork();
+        if (writer == 0) {
+            if (zipped) {
+                gzFile gz = gzopen(fifo, "wb");
+                gzwrite(gz, img, (unsigned)len);
+                gzclose(gz);
+            } else {
+                FILE *fp = fopen(fifo, "wb");
+                fwrite(img, 1, len, fp);
+                fclose(fp);
+            }
+            _exit(0);
+        }
+        CU_ASSERT_EQUAL(load_limited(fifo, 0, NULL), 0);   /* loads (before: hung on the second open) */
+        kill(writer, SIGKILL);
+        waitpid(writer, NULL, 0);
+    }
+    unlink(fifo);
 }
 
 static void test_idx_errors(void) {
@@ -341,6 +433,26 @@ static void test_csv_errors(void) {
     write_text(word, "a,b\n1,2\n\n3,oops\n");
     CU_ASSERT_EQUAL(csv_load(word, &opt, &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "word.csv:4: column 'b'", "not a number: 'oops'"));
+
+    /* A bad cell in the first data row does not make its column text: a column is numbers in
+     * every row or left out, so 'nan', 'foo' or an overflow above numbers is the cell named. */
+    const char *bad_first[] = {"nan", "foo", "1e999"};
+    for (int k = 0; k < 3; k++) {
+        char text[200];
+        snprintf(text, sizeof text, "name,a,b,c\nx,1,%s,3\ny,4,5,6\nz,7,8,9\n", bad_first[k]);
+        const char *first = tmp_path("first.csv");
+        write_text(first, text);
+        CU_ASSERT_EQUAL(csv_load(first, &opt, &ds, &err), -1);
+        char want[80];
+        snprintf(want, sizeof want, "first.csv:2: column 'b': '%s' is not a number", bad_first[k]);
+        CU_ASSERT(msg_has(&err, want, "line 3"));
+    }
+    /* A column of text in every row (the name) is still left out. */
+    const char *named = tmp_path("named.csv");
+    write_text(named, "name,a,b\nx,1,2\ny,3,4\n");
+    CU_ASSERT_EQUAL_FATAL(csv_load(named, &opt, &ds, &err), 0);
+    CU_ASSERT(ds.n == 2 && ds.d == 2 && ds.x[3] == 4.0f);
+    dataset_free(&ds);
 
     const char *hole = tmp_path("hole.csv");
     write_text(hole, "a,b\n1,\n");
@@ -1130,6 +1242,8 @@ int main(void) {
     const TestCase cases[] = {
         {"idx round trip, plain and gzip", test_idx_roundtrip},
         {"idx errors: truncated, bad magic, corrupt", test_idx_errors},
+        {"idx: headers promising more than the file holds, refused before allocating", test_idx_lying_headers},
+        {"idx: read once from a named pipe, plain and gzip", test_idx_pipe},
         {"idx real fashion-mnist t10k", test_idx_fashion_mnist},
         {"csv good files", test_csv_good},
         {"csv errors with file:line", test_csv_errors},

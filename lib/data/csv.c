@@ -276,7 +276,8 @@ int csv_load(const char *path, const CsvOptions *opt, Dataset *out, ExError *err
     if (reader_open(&r, path, opt->delimiter, err) != 0) return -1;
     Header h;
     int pending, rc = -1;
-    int *cols = NULL, d = 0, label_col = -1;
+    int *cols = NULL, d = 0, label_col = -1, *text_line = NULL;
+    char **text_cell = NULL;
     Grow xs = {.size = sizeof(float)}, ls = {.size = sizeof(int32_t)};
     if (read_header(&r, opt->header, &h, &pending, err) != 0) goto done;
     if (opt->label_column && resolve_column(&r, &h, opt->label_column, &label_col, err) != 0) goto done;
@@ -288,6 +289,11 @@ int csv_load(const char *path, const CsvOptions *opt, Dataset *out, ExError *err
     }
     int n = 0, top = -1;
     char name[300];
+    /* Default features: the columns whose cells are numbers; a column of text (a date, a name)
+     * is left out. Which is which is decided by every row, not the first: text_cell[j] holds
+     * the first cell of a left-out column, and a number below it is an error naming that cell. */
+    text_cell = ex_calloc((size_t)h.count + 1, sizeof *text_cell);
+    text_line = ex_calloc((size_t)h.count + 1, sizeof *text_line);
     for (;;) {
         if (!pending) {
             int got = reader_next(&r, err);
@@ -303,13 +309,28 @@ int csv_load(const char *path, const CsvOptions *opt, Dataset *out, ExError *err
             for (int j = 0; j < h.count; j++) {
                 const char *c = r.fields[j];
                 while (isspace((unsigned char)*c)) c++;
-                if (j != label_col && (*c == '\0' || parse_float(c, &v) == 0)) cols[d++] = j;
+                if (j == label_col) continue;
+                if (*c == '\0' || parse_float(c, &v) == 0) {
+                    cols[d++] = j;
+                } else {
+                    text_cell[j] = strdup(r.fields[j]);
+                    text_line[j] = r.line;
+                }
             }
-            if (d == 0) {
-                ex_fail(err, "%s:%d: no numeric column to use as features%s", path, r.line,
-                        label_col >= 0 ? " besides the label column" : "");
-                goto done;
-            }
+        } else if (!opt->columns) {
+            float v;
+            for (int j = 0; j < h.count; j++)
+                if (text_cell[j] && parse_float(r.fields[j], &v) == 0) {
+                    ex_fail(err, "%s:%d: column %s: '%.200s' is not a number, but the column holds numbers (line %d: "
+                                 "'%.40s'): a column is numbers in every row, or text left out of the features",
+                            path, text_line[j], col_name(&h, j, name, sizeof name), text_cell[j], r.line, r.fields[j]);
+                    goto done;
+                }
+        }
+        if (n == 0 && d == 0) {
+            ex_fail(err, "%s:%d: no numeric column to use as features%s", path, r.line,
+                    label_col >= 0 ? " besides the label column" : "");
+            goto done;
         }
         float *row = grow_push(&xs, (size_t)d);
         for (int k = 0; k < d; k++) {
@@ -352,6 +373,9 @@ int csv_load(const char *path, const CsvOptions *opt, Dataset *out, ExError *err
     }
     rc = 0;
 done:
+    for (int j = 0; text_cell && j < h.count; j++) free(text_cell[j]);
+    free(text_cell);
+    free(text_line);
     free(xs.data);
     free(ls.data);
     free(cols);

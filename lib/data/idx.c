@@ -2,10 +2,13 @@
 #include "idx.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define IDX_TYPE_UBYTE 0x08
@@ -16,25 +19,31 @@
 typedef struct IdxFile {
     const char *path;
     gzFile gz;
-    int gzipped;          /* the file starts with the gzip magic 1f 8b */
+    int gzipped;          /* a gzip stream (else read as it is) */
+    long long size;       /* a plain regular file's size in bytes, else −1 (gzip, pipe) */
 } IdxFile;
 
 static const char *strip_path(const IdxFile *f, const char *msg);
 
-/* Open through zlib, after a plain look at the first two bytes: that both reports a missing
- * file with errno's words and lets messages say whether the stream was compressed. */
+/* Open once and read through zlib, which passes a plain file through as it is: a named pipe or
+ * a shell's <(…) can be read only once. A plain regular file's size is known before anything is
+ * read, so a header can be checked against it. */
 static int idx_open(IdxFile *f, const char *path, ExError *err) {
     f->path = path;
     f->gz = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return ex_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char magic[2] = {0, 0};
-    size_t got = fread(magic, 1, 2, fp);
-    fclose(fp);
-    f->gzipped = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    f->gz = gzopen(path, "rb");
-    if (!f->gz) return ex_fail(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "zlib failed");
+    f->size = -1;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return ex_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    f->gz = gzdopen(fd, "rb");
+    if (!f->gz) {
+        close(fd);
+        return ex_fail(err, "%s: cannot open: %s", path, "zlib failed");
+    }
     gzbuffer(f->gz, 1 << 17);
+    f->gzipped = !gzdirect(f->gz);   /* reads the first bytes to tell */
+    if (regular && !f->gzipped) f->size = (long long)st.st_size;
     return 0;
 }
 
@@ -77,6 +86,38 @@ static const char *gz_detail(IdxFile *f, char *buf, size_t cap) {
     const char *msg = gzerror(f->gz, &code);
     buf[0] = '\0';
     if (f->gzipped && code != Z_OK && msg && *msg) snprintf(buf, cap, " (gzip: %s)", strip_path(f, msg));
+    return buf;
+}
+
+/* The header's promise (header_bytes + values) against a plain file's size, before allocating. */
+static int idx_check_size(const IdxFile *f, size_t header_bytes, size_t values, const char *what, ExError *err) {
+    if (f->size < 0 || (unsigned long long)f->size >= header_bytes + values) return 0;
+    return ex_fail(err, "%s: truncated: expected %zu bytes of %s after the %zu-byte header, got %lld (the file's "
+                        "size): the header promises more than the file holds",
+                   f->path, values, what, header_bytes, f->size - (long long)header_bytes);
+}
+
+/* Read `count` bytes of values (a gzip stream or a pipe may hold fewer than its header says) into
+ * a buffer that grows with what arrives, never to more than twice what the stream holds: a header
+ * that lies cannot make a large allocation. Returns the buffer (*got bytes), or NULL on a corrupt
+ * stream (err says so). */
+static unsigned char *idx_read_values(IdxFile *f, size_t count, size_t *got, ExError *err) {
+    size_t cap = count < ((size_t)1 << 20) ? count : (size_t)1 << 20, done = 0;
+    unsigned char *buf = ex_malloc(cap ? cap : 1);
+    while (done < count) {
+        if (done == cap) {
+            cap = cap * 2 < count ? cap * 2 : count;
+            buf = ex_realloc(buf, cap);
+        }
+        long long n = idx_read(f, buf + done, cap - done, err);
+        if (n < 0) {
+            free(buf);
+            return NULL;
+        }
+        done += (size_t)n;
+        if (n == 0) break;
+    }
+    *got = done;
     return buf;
 }
 
@@ -153,38 +194,26 @@ int idx_load_images(const char *path, Dataset *out, ExError *err) {
         return ex_fail(err, "%s: header promises %zu x %u x %u pixels, too many (corrupt?)", path, n,
                        dims[1], dims[2]);
     }
-    float *x = ex_malloc(count * sizeof(float));
-    /* Convert chunk by chunk: the bytes never exist in memory all at once beside the floats. */
-    unsigned char *chunk = ex_malloc(1 << 16);
-    size_t done = 0;
-    int corrupt = 0;
-    while (done < count) {
-        size_t want = count - done < (1 << 16) ? count - done : (1 << 16);
-        long long got = idx_read(&f, chunk, want, err);
-        if (got < 0) {
-            corrupt = 1; /* err already says so */
-            break;
-        }
-        for (long long i = 0; i < got; i++) x[done + (size_t)i] = (float)chunk[i];
-        done += (size_t)got;
-        if ((size_t)got < want) break;
-    }
-    free(chunk);
-    if (done < count) {
-        char detail[256];
-        if (!corrupt)
-            ex_fail(err, "%s: truncated: expected %zu bytes of pixels (%zu images of %u x %u), got %zu%s",
-                    path, count, n, dims[1], dims[2], done, gz_detail(&f, detail, sizeof detail));
-        free(x);
+    if (idx_check_size(&f, 16, count, "pixels", err) != 0) {
         idx_close(&f);
         return -1;
     }
-    int rc = idx_expect_end(&f, err);
-    idx_close(&f);
-    if (rc != 0) {
-        free(x);
+    size_t done = 0;
+    unsigned char *bytes = idx_read_values(&f, count, &done, err);
+    if (bytes && done < count) {
+        char detail[256];
+        ex_fail(err, "%s: truncated: expected %zu bytes of pixels (%zu images of %u x %u), got %zu%s", path, count,
+                n, dims[1], dims[2], done, gz_detail(&f, detail, sizeof detail));
+    }
+    if (!bytes || done < count || idx_expect_end(&f, err) != 0) {
+        free(bytes);
+        idx_close(&f);
         return -1;
     }
+    idx_close(&f);
+    float *x = ex_malloc(count * sizeof(float));
+    for (size_t i = 0; i < count; i++) x[i] = (float)bytes[i];
+    free(bytes);
     snprintf(out->source, sizeof out->source, "%s", path);
     out->n = (int)n;
     out->T = 1;
@@ -206,24 +235,23 @@ int idx_load_labels(const char *path, int32_t **labels, int *n_out, int *num_cla
         idx_close(&f);
         return -1;
     }
-    size_t n = dims[0];
-    unsigned char *raw = ex_malloc(n);
-    long long got = idx_read(&f, raw, n, err);
-    if (got < 0 || (size_t)got < n) {
+    size_t n = dims[0], got = 0;
+    if (idx_check_size(&f, 8, n, "labels", err) != 0) {
+        idx_close(&f);
+        return -1;
+    }
+    unsigned char *raw = idx_read_values(&f, n, &got, err);
+    if (raw && got < n) {
         char detail[256];
-        if (got >= 0)
-            ex_fail(err, "%s: truncated: expected %zu bytes of labels, got %lld%s", path, n, got,
-                    gz_detail(&f, detail, sizeof detail));
+        ex_fail(err, "%s: truncated: expected %zu bytes of labels, got %zu%s", path, n, got,
+                gz_detail(&f, detail, sizeof detail));
+    }
+    if (!raw || got < n || idx_expect_end(&f, err) != 0) {
         free(raw);
         idx_close(&f);
         return -1;
     }
-    int rc = idx_expect_end(&f, err);
     idx_close(&f);
-    if (rc != 0) {
-        free(raw);
-        return -1;
-    }
     int32_t *lab = ex_malloc(n * sizeof(int32_t));
     int top = 0;
     for (size_t i = 0; i < n; i++) {

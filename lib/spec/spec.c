@@ -323,6 +323,37 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
              cfg_str(t, "data.source"));
 }
 
+/* A run name is a folder under output.root (results/NAME/STAMP): one path component, not empty,
+ * not "." or "..", no '/', ':' or control characters, valid UTF-8, at most RUN_NAME_MAX bytes
+ * (a folder name may have 255; the rest is room to spare). */
+#define RUN_NAME_MAX 200
+static int check_run_name(const char *name, const CfgNode *t, CfgDiags *diags, int from_file) {
+    const char *why = NULL;
+    size_t len = strlen(name);
+    if (len == 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        why = "is empty, '.' or '..', which names no folder of its own";
+    else if (len > RUN_NAME_MAX)
+        why = "is longer than 200 bytes";
+    for (size_t i = 0; !why && i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c == '/' || c == ':') why = "contains '/' or ':'";
+        else if (c < 0x20 || c == 0x7f) why = "contains a control character";
+        else if (c >= 0x80) {
+            /* one UTF-8 sequence: a lead byte and its continuation bytes */
+            int more = c >= 0xf0 && c < 0xf5 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : -1;
+            for (int k = 1; more > 0 && k <= more; k++)
+                if (i + k >= len || ((unsigned char)name[i + k] & 0xc0) != 0x80) more = -1;
+            if (more < 0 || c >= 0xf5) why = "is not valid UTF-8";
+            else i += (size_t)more;
+        }
+    }
+    if (!why) return 0;
+    diag(diags, t, "name", "the run name%s %s; it names a folder under output.root (results/NAME/STAMP): "
+                           "use letters, digits, '-', '_' or '.', up to 200 bytes%s",
+         from_file ? " (from the spec file's name)" : "", why, from_file ? ", or set name: in the spec" : "");
+    return -1;
+}
+
 int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
     memset(s, 0, sizeof *s);
     s->tree = tree;
@@ -332,19 +363,16 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
 
     const CfgNode *t = tree;
     const char *name = cfg_str(t, "name");
-    if (name) copy_str(s->name, sizeof s->name, name);
-    else {
+    char from_file[SPEC_PATH_MAX];
+    if (!name) {
         char tmp[SPEC_PATH_MAX];
         copy_str(tmp, sizeof tmp, path ? path : "spec");
         char *base = basename(tmp), *dot = strrchr(base, '.');
         if (dot) *dot = '\0';
-        copy_str(s->name, sizeof s->name, base);
+        copy_str(from_file, sizeof from_file, base);
+        name = from_file;
     }
-    for (const char *c = s->name; *c; c++)
-        if (*c == '/' || *c == ':') {
-            diag(diags, t, "name", "a run name may not contain '/' or ':' (it names a folder)");
-            break;
-        }
+    if (check_run_name(name, t, diags, name == from_file) == 0) copy_str(s->name, sizeof s->name, name);
     s->seed = (uint64_t)cfg_int(t, "seed", 1);
     s->threads = (int)cfg_int(t, "threads", 0);
     read_data(tree, path, &s->data);
