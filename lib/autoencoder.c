@@ -48,6 +48,24 @@ static void ae_destroy(Model *m);
 static const ModelOps AE_OPS = {"autoencoder", ae_train_batch, ae_eval_batch, ae_describe, NULL,
                                 ae_destroy};
 
+double autoencoder_memory(const AutoencoderConfig *c) {
+    double sizes[2 * AE_MAX_HIDDEN + 3], P = 0, floats = 0, widest = 0, B = c->max_batch;
+    int n = 0, k = c->n_hidden < AE_MAX_HIDDEN ? c->n_hidden : AE_MAX_HIDDEN;
+    sizes[n] = c->n_input;
+    for (int l = 0; l < k; l++) sizes[++n] = c->hidden_units[l];
+    sizes[++n] = c->n_code;
+    for (int l = k - 1; l >= 0; l--) sizes[++n] = c->hidden_units[l];
+    sizes[++n] = c->n_input;
+    for (int l = 0; l < n; l++) {
+        P += (c->tied && l >= n / 2 ? 0 : sizes[l] * sizes[l + 1]) + sizes[l + 1];
+        floats += 2 * sizes[l] * sizes[l + 1];   /* the products' packed operands */
+        widest = sizes[l] > widest ? sizes[l] : widest;
+    }
+    for (int l = 0; l <= n; l++) floats += B * sizes[l];   /* activations */
+    floats += 3 * B * widest;
+    return 4.0 * (4 * P + floats);
+}
+
 int autoencoder_create(Model **out, const AutoencoderConfig *cfg, Rng *init_rng, ExError *err) {
     if (cfg->n_hidden < 0 || cfg->n_hidden > AE_MAX_HIDDEN)
         return ex_fail(err, "autoencoder: at most %d hidden layers per side", AE_MAX_HIDDEN);

@@ -39,6 +39,10 @@ typedef struct AutoencoderConfig {
 
 int autoencoder_create(Model **out, const AutoencoderConfig *cfg, Rng *init_rng, ExError *err);
 
+/* Bytes the model will hold in training (parameters, gradients, two optimizer moments, the
+ * activations and products' workspace), estimated from the config before anything is allocated. */
+double autoencoder_memory(const AutoencoderConfig *cfg);
+
 /* Codes h (B, n_code) of a batch of clean inputs x (B, n_input), and optionally the reconstruction
  * x̂ (B, n_input) and each row's reconstruction error (the loss of that row alone). */
 void autoencoder_encode(Model *m, const float *x, int B, float *codes, float *recon,

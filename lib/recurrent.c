@@ -33,6 +33,24 @@ int recurrent_check(const CellSettings *cs, int L, const int *hidden, const char
     return 0;
 }
 
+double recurrent_floats(const CellSettings *cs, int L, const int *hidden, int n_in0, int max_B, int max_T,
+                        float dropout, double *params) {
+    const CellOps *ops = cell_ops(cs->cell);
+    double G = ops ? ops->gates : 4, S = ops ? ops->states : 2, B = max_B, T = max_T;
+    double floats = 0, H_max = 0, n_max = 0;
+    for (int l = 0; l < L; l++) {
+        double n_in = l == 0 ? n_in0 : hidden[l - 1], H = hidden[l];
+        *params += G * H * (H + n_in) + G * H + H;
+        /* cache (gates, states, tanh c or aux) and dout; dropout's mask and output; ds; norms */
+        floats += (G + 2 * S + 2) * (T + 1) * B * H + (dropout > 0 && l < L - 1 ? 2 * T * B * H : 0) + S * B * H + T;
+        H_max = H > H_max ? H : H_max;
+        n_max = n_in > n_max ? n_in : n_max;
+    }
+    /* the work area (gate gradients, act packing) and the packed operands (shared room + own) */
+    floats += (G + 1) * T * B * H_max + T * B * (H_max > n_max ? H_max : n_max) + 3 * G * H_max * (H_max + n_max);
+    return floats;
+}
+
 void recurrent_setup(Recurrent *r, const CellSettings *cs, const char *prefix, int L, const int *hidden, int n_in0,
                      float dropout) {
     memset(r, 0, sizeof *r);

@@ -72,6 +72,12 @@ typedef struct Recurrent {
  * orthogonal recurrent blocks. Returns 0, or -1 with "WHERE: what is wrong" in err. */
 int recurrent_check(const CellSettings *cs, int L, const int *hidden, const char *where, ExError *err);
 
+/* What a stack will hold, estimated before anything is allocated (a size the schema allows can
+ * still be more than a machine has): *params += its parameter count; returns the floats of its
+ * caches, gradients to the outputs, dropout masks, the shared work area and packed operands. */
+double recurrent_floats(const CellSettings *cs, int L, const int *hidden, int n_in0, int max_B, int max_T,
+                        float dropout, double *params);
+
 /* Sizes and names (no memory yet): L layers of hidden[l] units over n_in0 inputs. */
 void recurrent_setup(Recurrent *r, const CellSettings *cs, const char *prefix, int L, const int *hidden, int n_in0,
                      float dropout);

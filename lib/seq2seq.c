@@ -114,6 +114,17 @@ static const ModelOps S2S_OPS = {
 
 int model_is_seq2seq(const Model *m) { return m && m->ops == &S2S_OPS; }
 
+double seq2seq_memory(const Seq2SeqConfig *c) {
+    CellSettings cs = cell_settings(c);
+    double P = ((double)c->vocab_in + c->vocab_out) * c->embed_dim, H_top = c->hidden[c->num_layers - 1];
+    double floats = recurrent_floats(&cs, c->num_layers, c->hidden, c->embed_dim, c->max_batch, c->max_Tx, 0, &P) +
+                    recurrent_floats(&cs, c->num_layers, c->hidden, c->embed_dim, c->max_batch, c->max_Ty, 0, &P);
+    P += (double)c->vocab_out * H_top + c->vocab_out;
+    double B = c->max_batch, Tx = c->max_Tx, Ty = c->max_Ty, V = c->vocab_out;
+    floats += 2 * (Tx + Ty) * B * c->embed_dim + 2 * Ty * B * V + B * V + 4 * B * Ty;
+    return 4.0 * (4 * P + floats);
+}
+
 int seq2seq_create(Model **out, const Seq2SeqConfig *cfg, Rng *init_rng, ExError *err) {
     *out = NULL;
     if (check_config(cfg, err) != 0) return -1;

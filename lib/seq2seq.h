@@ -77,6 +77,9 @@ typedef struct Seq2SeqConfig {
  * vocabularies and sizes must still be set. */
 Seq2SeqConfig seq2seq_config_defaults(void);
 
+/* Bytes the model will hold in training, estimated from the config (seqmodel_memory). */
+double seq2seq_memory(const Seq2SeqConfig *cfg);
+
 /* Check the config, build and initialise the parameters from init_rng, allocate workspaces.
  * Returns 0, or -1 with a message naming the bad field. */
 int seq2seq_create(Model **out, const Seq2SeqConfig *cfg, Rng *init_rng, ExError *err);

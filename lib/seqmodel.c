@@ -169,6 +169,17 @@ static const ModelOps SEQ_OPS = {
     .destroy = seq_destroy,
 };
 
+double seqmodel_memory(const SeqModelConfig *c) {
+    double n_in0 = c->input == SEQ_INPUT_EMBED ? c->embed_dim : c->input == SEQ_INPUT_ONEHOT ? c->vocab : c->n_features;
+    double P = (c->input == SEQ_INPUT_EMBED ? (double)c->vocab * c->embed_dim : 0), H_top = c->hidden[c->num_layers - 1];
+    CellSettings cs = cell_settings(c);
+    double floats = recurrent_floats(&cs, c->num_layers, c->hidden, (int)n_in0, c->max_batch, c->max_T, c->dropout, &P);
+    P += (double)c->n_out * H_top + c->n_out;
+    double rows = (double)c->max_T * c->max_batch;
+    floats += rows * (2 * n_in0 + 3 * c->n_out) + 4 * rows;   /* x0, dx0, logits, dlogits, ytm; tokens */
+    return 4.0 * (4 * P + floats);
+}
+
 int seqmodel_create(Model **out, const SeqModelConfig *cfg, Rng *init_rng, ExError *err) {
     *out = NULL;
     if (check_config(cfg, err) != 0) return -1;

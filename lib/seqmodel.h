@@ -100,6 +100,10 @@ int seq_init_state_from_name(const char *name, SeqInitState *s);
  * workspace for (max_batch, max_T). Returns 0, or -1 with a message naming the bad field. */
 int seqmodel_create(Model **out, const SeqModelConfig *cfg, Rng *init_rng, ExError *err);
 
+/* Bytes the model will hold in training (parameters, gradients, two optimizer moments, every
+ * workspace), estimated from the config before anything is allocated. */
+double seqmodel_memory(const SeqModelConfig *cfg);
+
 const SeqModelConfig *seqmodel_config(const Model *m);
 
 /* What the last failing train_batch / eval_batch / sample call complained about. */

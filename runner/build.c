@@ -9,8 +9,14 @@
 #include "seqmodel.h"
 #include "data/tasks.h"
 #include "data/text.h"
+#include "memory.h"
 
 #include <stdlib.h>
+
+/* The last model's memory estimate (memory.h), for `exprun validate` to print. */
+static double estimate_bytes;
+
+double build_memory_estimate(void) { return estimate_bytes; }
 
 static int build_autoencoder(const Spec *spec, const RunData *rd, Model **out, char *warn,
                              size_t warn_cap, ExError *err) {
@@ -40,6 +46,7 @@ static int build_autoencoder(const Spec *spec, const RunData *rd, Model **out, c
                  "overcomplete autoencoder can learn the identity (add model.noise or model.sparsity)\n",
                  narrowest, rd->n_input);
     Rng init = rng_stream(spec->seed, "init");
+    if (memory_check(estimate_bytes = autoencoder_memory(&cfg), "the autoencoder", err) != 0) return BUILD_TOO_BIG;
     return autoencoder_create(out, &cfg, &init, err);
 }
 
@@ -76,6 +83,7 @@ static int build_sequence(const Spec *spec, const RunData *rd, Model **out, ExEr
         else cfg.n_out = tr->y_tokens ? tr->vocab : tr->num_classes;
     }
     Rng init = rng_stream(spec->seed, "init");
+    if (memory_check(estimate_bytes = seqmodel_memory(&cfg), "the sequence model", err) != 0) return BUILD_TOO_BIG;
     return seqmodel_create(out, &cfg, &init, err);
 }
 
@@ -101,6 +109,7 @@ static int build_seq2seq(const Spec *spec, const RunData *rd, Model **out, ExErr
     cfg.max_Tx = tr->T;
     cfg.max_Ty = tr->Ty;
     Rng init = rng_stream(spec->seed, "init");
+    if (memory_check(estimate_bytes = seq2seq_memory(&cfg), "the seq2seq model", err) != 0) return BUILD_TOO_BIG;
     return seq2seq_create(out, &cfg, &init, err);
 }
 
@@ -121,6 +130,7 @@ static int build_onetomany(const Spec *spec, const RunData *rd, Model **out, ExE
     cfg.loss = spec->loss;
     cfg.max_batch = spec->train.batch_size;
     Rng init = rng_stream(spec->seed, "init");
+    if (memory_check(estimate_bytes = onetomany_memory(&cfg), "the one_to_many model", err) != 0) return BUILD_TOO_BIG;
     return onetomany_create(out, &cfg, &init, err);
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "memory.h"
 #include "data/text.h"
 #include "checkpoint.h"
 #include "evaluate.h"
@@ -77,6 +78,13 @@ int command_validate(const char *spec_path, char *const *overrides, int n_overri
                    rd.train.n, rd.val.n, rd.test.n, rd.train.T, rd.train.d ? rd.train.d : 1);
         printf("model (%s):\n", model->ops->family);
         model->ops->describe(model, emit_line, NULL);
+        char need[32], have[32];
+        const char *source;
+        double limit = memory_limit(&source);
+        memory_format(build_memory_estimate(), need, sizeof need);
+        memory_format(limit, have, sizeof have);
+        printf("memory: the model about %s in training (an estimate; the data and libraries come on top); %s: %s\n",
+               need, source, have);
         if (check_output_root(spec.output_root, &err) != 0) {
             fprintf(stderr, "exprun: %s\n", err.msg);
             status = EXIT_RUNTIME;

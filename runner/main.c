@@ -1,5 +1,8 @@
 /* main.c — the exprun command line: train, validate, show, resume, sample, encode, sweep, summarize,
  * plot. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,31 @@ typedef struct Args {
     unsigned long long seed;
 } Args;
 
+/* A whole integer in [lo, hi], or a finite number in [lo, hi]: the option's value, or -1 with the
+ * reason said (atoi would wrap 99999999999, atof takes "nan"). */
+static int option_int(const char *option, const char *text, long long lo, long long hi, long long *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end || errno || v < lo || v > hi) {
+        fprintf(stderr, "exprun: %s '%s': expected a whole number from %lld to %lld\n", option, text, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int option_double(const char *option, const char *text, double lo, double hi, double *out) {
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !isfinite(v) || v < lo || v > hi) {
+        fprintf(stderr, "exprun: %s '%s': expected a number from %g to %g\n", option, text, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, int first, Args *a) {
     memset(a, 0, sizeof *a);
     a->length = 500;
@@ -68,9 +96,18 @@ static int parse_args(int argc, char **argv, int first, Args *a) {
         else if (strcmp(s, "--out") == 0 && has_value) a->out_dir = argv[++i];
         else if (strcmp(s, "--init-from") == 0 && has_value) a->init_from = argv[++i];
         else if (strcmp(s, "--prime") == 0 && has_value) a->prime = argv[++i];
-        else if (strcmp(s, "--length") == 0 && has_value) a->length = atoi(argv[++i]);
-        else if (strcmp(s, "--temperature") == 0 && has_value) a->temperature = atof(argv[++i]);
-        else if (strcmp(s, "--seed") == 0 && has_value) { a->seed = strtoull(argv[++i], NULL, 10); a->has_seed = 1; }
+        else if (strcmp(s, "--length") == 0 && has_value) {
+            long long v;
+            if (option_int("--length", argv[++i], 1, 10000000, &v) != 0) return EXIT_USAGE;
+            a->length = (int)v;
+        } else if (strcmp(s, "--temperature") == 0 && has_value) {
+            if (option_double("--temperature", argv[++i], 0.0, 100.0, &a->temperature) != 0) return EXIT_USAGE;
+        } else if (strcmp(s, "--seed") == 0 && has_value) {
+            long long v;
+            if (option_int("--seed", argv[++i], 0, LLONG_MAX, &v) != 0) return EXIT_USAGE;
+            a->seed = (unsigned long long)v;
+            a->has_seed = 1;
+        }
         else if (s[0] == '-' && s[1] == '-') return usage_error("unknown option or missing value: %s", s);
         else if (strchr(s, '=')) {
             if (a->n_overrides == 256) return usage_error("too many overrides (at most 256)%s", "");

@@ -158,6 +158,11 @@ static int load_text(const Spec *spec, RunData *rd, ExError *err) {
     size_t n_train = len - n_val;
     vocab_build(&rd->vocab, bytes, n_train);
     rd->has_vocab = 1;
+    if (rd->vocab.size < 2) {
+        free(bytes);
+        return ex_fail(err, "%s: the training text has %d distinct byte%s: a model that predicts the next one "
+                            "needs at least 2", d->path, rd->vocab.size, rd->vocab.size == 1 ? "" : "s");
+    }
     int unknown = rd->vocab.id_of[' '] >= 0 ? rd->vocab.id_of[' '] : 0;
     int rc = stream_init(&rd->train_stream, &rd->vocab, bytes, n_train, unknown, d->path, err);
     if (rc == 0 && n_val > 1)

@@ -12,8 +12,23 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A run directory's own files (checkpoints/epoch-…-step-….h5, results.h5.tmp…) need room below
+ * PATH_MAX; a longer path, or a component longer than a folder name can be, is refused before any
+ * folder is made (a 4,096-character --out made some 2,000 nested folders before failing). */
+enum { RUN_PATH_MAX = 3900, COMPONENT_MAX = 255 };
+
 int make_dirs(const char *path, ExError *err) {
     char tmp[4096];
+    size_t len = strlen(path), component = 0;
+    if (len > RUN_PATH_MAX)
+        return ex_fail(err, "the directory path is %zu bytes long; a run directory needs room for its files below the "
+                            "system's limit: at most %d (%.60s…)", len, RUN_PATH_MAX, path);
+    for (size_t i = 0; i <= len; i++) {
+        if (path[i] == '/' || path[i] == '\0') component = 0;
+        else if (++component > COMPONENT_MAX)
+            return ex_fail(err, "a folder name in %.200s… is longer than %d bytes, more than a file system takes",
+                           path, COMPONENT_MAX);
+    }
     snprintf(tmp, sizeof tmp, "%s", path);
     for (char *p = tmp + 1; *p; p++) {
         if (*p != '/') continue;

@@ -799,7 +799,8 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
         par_set_threads(spec->threads);   /* exprun's own kernels (parallel.h) */
     }
     char warn[1024];
-    if (build_model(spec, rd, &tr->model, warn, sizeof warn, err) != 0) return -1;
+    int built = build_model(spec, rd, &tr->model, warn, sizeof warn, err);
+    if (built != 0) return built;   /* BUILD_TOO_BIG: a spec error (exit 2) */
     if (warn[0] && !tr->quiet) fputs(warn, stderr);
     if (evaluate_check(spec, rd, err) != 0) return -1;
     optim_init(&tr->opt, &spec->optim, tr->model->params.total);
@@ -815,7 +816,9 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
     if (ts->max_steps_per_epoch > 0 && ts->max_steps_per_epoch < tr->steps_per_epoch)
         tr->steps_per_epoch = ts->max_steps_per_epoch;
     if (tr->steps_per_epoch <= 0)
-        return ex_fail(err, "%s: too little data for one batch of %d", spec->data.path, ts->batch_size);
+        return ex_fail(err, "%s: too little data for one batch of %d (train.batch_size%s)",
+                       rd->is_stream ? spec->data.path : rd->train.source, ts->batch_size,
+                       ts->drop_last ? ", with train.drop_last: true" : "");
     tr->total_steps = tr->steps_per_epoch * ts->epochs;
     tr->noise_rng = rng_stream(spec->seed, "noise");
     tr->sample_rng = rng_stream(spec->seed, "sample");
@@ -980,7 +983,13 @@ int command_train(const TrainOptions *opt) {
     }
     /* Then the model and its --init-from weights (a checkpoint of other shapes is refused
      * here), still before the run directory: tr.run_dir points at run_dir, filled below. */
-    if (trainer_init(&tr, &spec, &rd, run_dir, &err) != 0) goto fail;
+    int init = trainer_init(&tr, &spec, &rd, run_dir, &err);
+    if (init == BUILD_TOO_BIG) {
+        fprintf(stderr, "exprun: %s\n", err.msg);
+        status = EXIT_USAGE;
+        goto done;
+    }
+    if (init != 0) goto fail;
     if (opt->init_from) {
         CheckpointInfo init_info;
         if (checkpoint_info(opt->init_from, &init_info, &err) != 0 ||
@@ -1344,8 +1353,10 @@ int command_resume(const char *run_dir, int quiet, int progress) {
     tr.spec_given = read_file(path, NULL, NULL);
     snprintf(path, sizeof path, "%s/overrides.txt", run_dir);
     tr.overrides_text = read_file(path, NULL, NULL);
-    if (trainer_init(&tr, &spec, &rd, run_dir, &err) != 0) {
+    int init = trainer_init(&tr, &spec, &rd, run_dir, &err);
+    if (init != 0) {
         fprintf(stderr, "exprun: %s\n", err.msg);
+        if (init == BUILD_TOO_BIG) status = EXIT_USAGE;
         goto done;
     }
     LatestCheckpoint lc;

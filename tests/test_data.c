@@ -454,6 +454,13 @@ static void test_csv_errors(void) {
     CU_ASSERT(ds.n == 2 && ds.d == 2 && ds.x[3] == 4.0f);
     dataset_free(&ds);
 
+    /* Line ends LF, CR LF and a lone CR all end a row. */
+    const char *cr = tmp_path("cr.csv");
+    write_text(cr, "a,b\r1,2\r3,4\r\n5,6\n");
+    CU_ASSERT_EQUAL_FATAL(csv_load(cr, &opt, &ds, &err), 0);
+    CU_ASSERT(ds.n == 3 && ds.d == 2 && ds.x[4] == 5.0f);
+    dataset_free(&ds);
+
     const char *hole = tmp_path("hole.csv");
     write_text(hole, "a,b\n1,\n");
     CU_ASSERT_EQUAL(csv_load(hole, &opt, &ds, &err), -1);
@@ -574,6 +581,12 @@ static void test_h5data(void) {
     h5_write(file, "bad_labels", H5T_NATIVE_INT32, 1, d1, bad_labels);
     float flabels[4] = {0, 1, 2, 3};
     h5_write(file, "float_labels", H5T_NATIVE_FLOAT, 1, d1, flabels);
+    int64_t huge_labels[4] = {0, (int64_t)1 << 40, 2, 3};   /* as int32: clamped silently, before */
+    h5_write(file, "huge_labels", H5T_NATIVE_INT64, 1, d1, huge_labels);
+    int32_t max_labels[4] = {0, 1, 2147483647, 3};          /* top + 1 overflowed, before */
+    h5_write(file, "max_labels", H5T_NATIVE_INT32, 1, d1, max_labels);
+    int32_t many_labels[4] = {0, 1, 5000000, 3};            /* a 5M-class head, before */
+    h5_write(file, "many_labels", H5T_NATIVE_INT32, 1, d1, many_labels);
     int32_t short_labels[3] = {0, 1, 2};
     hsize_t d13[1] = {3};
     h5_write(file, "short_labels", H5T_NATIVE_INT32, 1, d13, short_labels);
@@ -613,6 +626,12 @@ static void test_h5data(void) {
     CU_ASSERT_PTR_NULL(ds.x);
     CU_ASSERT_EQUAL(h5data_load(path, "x", "bad_labels", &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "holds -1 at index 1", NULL));
+    CU_ASSERT_EQUAL(h5data_load(path, "x", "huge_labels", &ds, &err), -1);
+    CU_ASSERT(msg_has(&err, "data.h5: labels dataset 'huge_labels' holds 1099511627776 at index 1", "[0, 1000000]"));
+    CU_ASSERT_EQUAL(h5data_load(path, "x", "max_labels", &ds, &err), -1);
+    CU_ASSERT(msg_has(&err, "data.h5: labels dataset 'max_labels' holds 2147483647 at index 2", NULL));
+    CU_ASSERT_EQUAL(h5data_load(path, "x", "many_labels", &ds, &err), -1);
+    CU_ASSERT(msg_has(&err, "data.h5: labels dataset 'many_labels' holds 5000000 at index 2", NULL));
     CU_ASSERT_EQUAL(h5data_load(path, "x", "float_labels", &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "holds floats", NULL));
     CU_ASSERT_EQUAL(h5data_load(tmp_path("missing.h5"), "x", NULL, &ds, &err), -1);

@@ -13,7 +13,7 @@ static char *tmp;
 
 /* exprun args (a shell fragment) > log; its exit status. */
 static int run(const char *args, const char *log) {
-    char cmd[8192];
+    char cmd[16384];
     snprintf(cmd, sizeof cmd, "cd '%s' && %s %s > '%s' 2>&1", tmp, exprun_bin(), args, log);
     return run_command(cmd);
 }
@@ -60,10 +60,109 @@ static void test_run_names(void) {
     CU_ASSERT(rc_exists(rc_in_dir(tmp, "results/fine-name_1.0")));
 }
 
+/* Options with numbers: strict (atoi wrapped 99999999999; nan and -1 were taken as temperatures). */
+static void test_sample_options(void) {
+    char log[1200];
+    snprintf(log, sizeof log, "%s/options.log", tmp);
+    const char *args[] = {"sample RUN --length 99999999999", "sample RUN --temperature nan",
+                          "sample RUN --temperature -1", "sample RUN --seed x"};
+    const char *want[] = {"--length '99999999999': expected a whole number from 1 to 10000000",
+                          "--temperature 'nan': expected a number from 0 to 100",
+                          "--temperature '-1': expected a number", "--seed 'x': expected a whole number"};
+    for (int k = 0; k < 4; k++) {
+        CU_ASSERT_EQUAL(run(args[k], log), 2);
+        CU_ASSERT(rc_log_has(log, want[k], NULL));
+    }
+}
+
+/* Data that cannot make a run: exit 3 with the data named, and no run directory. */
+static void test_unusable_data(void) {
+    char spec[1200], log[1200], args[4000], text[1200];
+    snprintf(spec, sizeof spec, "%s/spec.yaml", tmp);
+    snprintf(log, sizeof log, "%s/data.log", tmp);
+    snprintf(text, sizeof text, "%s/one.txt", tmp);
+    write_spec(spec);
+    rc_write_text(text, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    /* one symbol (before: "seqmodel config: n_out = 1", no file named) */
+    char text_spec[1200], yaml[2048];
+    snprintf(text_spec, sizeof text_spec, "%s/text.yaml", tmp);
+    snprintf(yaml, sizeof yaml,
+             "version: 1\nname: one\ndata: {source: text, path: %s, seq_len: 4}\n"
+             "model: {type: lstm, units: [8], input: embedding, head: per_step}\nloss: softmax_cross_entropy\n"
+             "train: {epochs: 1, batch_size: 2}\noutput: {root: %s/results}\n",
+             text, tmp);
+    rc_write_text(text_spec, yaml);
+    snprintf(args, sizeof args, "'%s'", text_spec);
+    CU_ASSERT_EQUAL(run(args, log), 3);
+    CU_ASSERT(rc_log_has(log, "one.txt: the training text has 1 distinct byte", "at least 2"));
+    /* too little data with drop_last (before: "exprun: : too little data", no name) */
+    snprintf(args, sizeof args, "'%s' data.train_size=20 train.batch_size=50 train.drop_last=true name=few", spec);
+    CU_ASSERT_EQUAL(run(args, log), 3);
+    CU_ASSERT(rc_log_has(log, "adding problem (n=", "too little data for one batch of 50 (train.batch_size, with "
+                                                    "train.drop_last: true)"));
+    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "results/one")) && !rc_exists(rc_in_dir(tmp, "results/few")));
+}
+
+/* An --out too long for its files, or with a folder name no file system takes: refused before any
+ * folder is made (before: some 2,000 nested folders, then a failure). */
+static void test_long_out(void) {
+    char spec[1200], log[1200], args[12000], out[8000] = "deep";
+    snprintf(spec, sizeof spec, "%s/spec.yaml", tmp);
+    snprintf(log, sizeof log, "%s/out.log", tmp);
+    write_spec(spec);
+    while (strlen(out) < 4500) strcat(out, "/ab");
+    snprintf(args, sizeof args, "'%s' --quiet --out '%s'", spec, out);
+    CU_ASSERT_EQUAL(run(args, log), 3);
+    CU_ASSERT(rc_log_has(log, "the directory path is 4501 bytes long", "at most 3900"));
+    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "deep")));
+    char wide[400] = "wide/";
+    memset(wide + 5, 'x', 300);
+    wide[305] = '\0';
+    snprintf(args, sizeof args, "'%s' --quiet --out '%s'", spec, wide);
+    CU_ASSERT_EQUAL(run(args, log), 3);
+    CU_ASSERT(rc_log_has(log, "is longer than 255 bytes", NULL));
+    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "wide")));
+}
+
+/* Sizes the schema allows but no machine has (model.units.0 = 1000000: 16 TB of weights):
+ * refused from the memory estimate, with both numbers, before anything is allocated (before:
+ * SIGABRT "out of memory allocating 4000013000016 x 4 bytes" in validate and in training). */
+static void test_model_too_big(void) {
+    char spec[1200], log[1200], args[4000];
+    snprintf(spec, sizeof spec, "%s/spec.yaml", tmp);
+    snprintf(log, sizeof log, "%s/big.log", tmp);
+    write_spec(spec);
+    snprintf(args, sizeof args, "validate '%s' 'model.units=[1000000]' name=big", spec);
+    CU_ASSERT_EQUAL(run(args, log), 2);
+    CU_ASSERT(rc_log_has(log, "the sequence model needs about", "TiB in training"));
+    CU_ASSERT(rc_log_has(log, "more than the memory available (MemAvailable)", "model.units"));
+    snprintf(args, sizeof args, "'%s' 'model.units=[1000000]' name=big --quiet", spec);
+    CU_ASSERT_EQUAL(run(args, log), 2);
+    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "results/big")));
+    /* validate prints the estimate of a model that fits */
+    snprintf(args, sizeof args, "validate '%s'", spec);
+    CU_ASSERT_EQUAL(run(args, log), 0);
+    CU_ASSERT(rc_log_has(log, "memory: the model about", "in training (an estimate"));
+#ifndef __SANITIZE_ADDRESS__   /* an ASan build cannot start under a small ulimit -v */
+    /* a limit of the process's own (ulimit -v) counts too: 2 x 2000 units is about 1 GiB */
+    snprintf(args, sizeof args, "'%s' 'model.units=[2000, 2000]' name=big --quiet", spec);
+    char limited[4200];
+    snprintf(limited, sizeof limited, "sh -c \"ulimit -v 600000; %s %s\"", exprun_bin(), args);
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s > '%s' 2>&1", tmp, limited, log);
+    CU_ASSERT_EQUAL(run_command(cmd), 2);
+    CU_ASSERT(rc_log_has(log, "more than the address-space limit (ulimit -v)", NULL));
+#endif
+}
+
 int main(void) {
     tmp = make_temp_dir("hostile");
     static const TestCase cases[] = {
         {"run names that are not one folder: exit 2, key path, nothing made", test_run_names},
+        {"sample's numeric options are strict: exit 2", test_sample_options},
+        {"one-symbol text, too little data with drop_last: exit 3, data named, nothing made", test_unusable_data},
+        {"an --out too long, or with a folder name too long: refused before any folder", test_long_out},
+        {"a model larger than the machine: exit 2 with the estimate and the limit, nothing made", test_model_too_big},
         {NULL, NULL},
     };
     return run_tests("hostile", cases);

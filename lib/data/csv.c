@@ -118,16 +118,17 @@ static int split_line(CsvReader *r, char *s, ExError *err) {
     }
 }
 
-/* Next non-blank record into r->fields; returns 1, 0 at end of file, -1 on a syntax error. */
+/* Next non-blank record into r->fields; returns 1, 0 at end of file, -1 on a syntax error. A
+ * line ends at LF, CR LF or a lone CR (old Mac files: before, a CR-only file was one line). */
 static int reader_next(CsvReader *r, ExError *err) {
     while (r->pos < r->len) {
         char *start = r->buf + r->pos;
-        char *nl = memchr(start, '\n', r->len - r->pos);
-        size_t n = nl ? (size_t)(nl - start) : r->len - r->pos;
-        r->pos += n + (nl ? 1 : 0);
+        size_t rest = r->len - r->pos, n = 0;
+        while (n < rest && start[n] != '\n' && start[n] != '\r') n++;
+        size_t eol = n == rest ? 0 : start[n] == '\r' && n + 1 < rest && start[n + 1] == '\n' ? 2 : 1;
+        r->pos += n + eol;
         r->line++;
         start[n] = '\0';
-        if (n > 0 && start[n - 1] == '\r') start[--n] = '\0';
         int blank = 1;
         for (size_t i = 0; i < n && blank; i++)
             if (!isspace((unsigned char)start[i])) blank = 0;
@@ -161,7 +162,7 @@ static int parse_label(const char *cell, int32_t *v) {
     errno = 0;
     long x = strtol(s, &end, 10);
     while (isspace((unsigned char)*end)) end++;
-    if (*end != '\0' || errno || x > 1000000) return -1;
+    if (*end != '\0' || errno || x > DATA_MAX_CLASS_ID) return -1;
     *v = (int32_t)x;
     return 0;
 }
@@ -348,7 +349,7 @@ int csv_load(const char *path, const CsvOptions *opt, Dataset *out, ExError *err
         if (label_col >= 0) {
             int32_t *lab = grow_push(&ls, 1);
             if (parse_label(r.fields[label_col], lab) != 0) {
-                ex_fail(err, "%s:%d: label column %s: '%.200s' is not a class id (an integer >= 0)", path,
+                ex_fail(err, "%s:%d: label column %s: '%.200s' is not a class id (an integer in [0, 1000000])", path,
                         r.line, col_name(&h, label_col, name, sizeof name), r.fields[label_col]);
                 goto done;
             }

@@ -18,9 +18,9 @@ typedef struct CsvOptions {
     char delimiter;              /* 0 means ',' */
     const char *label_column;    /* a header name or a 0-based index ("4"); NULL: no labels */
     const char *const *columns;  /* feature columns, by name or index, in this order;
-                                  * NULL: every column except the label column and those whose
-                                  * cell in the first data row is non-empty text that is not a
-                                  * number (so a date or name column is left out by itself) */
+                                  * NULL: every column except the label column and the columns
+                                  * of text (a date, a name: left out by themselves); a column
+                                  * of numbers with text in some row is an error naming that cell */
     int n_columns;
 } CsvOptions;
 

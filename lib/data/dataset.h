@@ -16,6 +16,11 @@
 #include "error.h"
 #include "rng.h"
 
+/* The largest class id a label may hold, in every reader: a softmax head has one row per class,
+ * and a million is already a 10^8-parameter head at 128 units — a larger id is a mistake in the
+ * data, not a class. */
+#define DATA_MAX_CLASS_ID 1000000
+
 typedef struct Dataset {
     char source[512];         /* file name or generator description, for messages */
     int n;                    /* samples */

@@ -143,23 +143,28 @@ static int load_labels(hid_t file, const char *path, const char *name, Dataset *
         return ex_fail(err, "%s: labels dataset '%s' has %llu entries but x has %d samples", path, name,
                        (unsigned long long)dims[0], out->n);
     }
-    int32_t *labels = ex_malloc((size_t)out->n * sizeof(int32_t));
-    herr_t rc = H5Dread(ds, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels);
+    /* Read as int64, which every integer type converts to without loss but uint64 above 2^63
+     * (clamped, still refused below): as int32 a 2^40 would be clamped silently. */
+    int64_t *wide = ex_malloc((size_t)out->n * sizeof(int64_t));
+    herr_t rc = H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, wide);
     H5Dclose(ds);
     if (rc < 0) {
-        free(labels);
-        return ex_fail(err, "%s: cannot read labels dataset '%s' as int32 (values out of range?)", path, name);
+        free(wide);
+        return ex_fail(err, "%s: cannot read labels dataset '%s' as integers", path, name);
     }
     int top = 0;
     for (int i = 0; i < out->n; i++) {
-        if (labels[i] < 0) {
-            int bad = labels[i];
-            free(labels);
-            return ex_fail(err, "%s: labels dataset '%s' holds %d at index %d; class ids must be >= 0", path,
-                           name, bad, i);
+        if (wide[i] < 0 || wide[i] > DATA_MAX_CLASS_ID) {
+            long long bad = (long long)wide[i];
+            free(wide);
+            return ex_fail(err, "%s: labels dataset '%s' holds %lld at index %d; class ids must be integers in "
+                                "[0, %d]", path, name, bad, i, DATA_MAX_CLASS_ID);
         }
-        if (labels[i] > top) top = labels[i];
+        if (wide[i] > top) top = (int)wide[i];
     }
+    int32_t *labels = ex_malloc((size_t)out->n * sizeof(int32_t));
+    for (int i = 0; i < out->n; i++) labels[i] = (int32_t)wide[i];
+    free(wide);
     out->labels = labels;
     out->num_classes = top + 1;
     return 0;
