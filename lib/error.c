@@ -33,11 +33,40 @@ int ex_prefix(ExError *err, const char *fmt, ...) {
     return -1;
 }
 
+char *ex_printable(char *out, size_t cap, const char *text) {
+    size_t o = 0, i = 0, len = strlen(text);
+    while (i < len && o + 8 < cap) {
+        unsigned char c = (unsigned char)text[i];
+        int more = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
+        for (int k = 1; more > 0 && k <= more; k++)
+            if (i + k >= len || ((unsigned char)text[i + k] & 0xc0) != 0x80) more = -1;
+        if (more > 0) {   /* one whole UTF-8 character */
+            memcpy(out + o, text + i, (size_t)more + 1);
+            o += (size_t)more + 1, i += (size_t)more + 1;
+            continue;
+        }
+        if (c == '\n') o += (size_t)snprintf(out + o, cap - o, "\\n");
+        else if (c == '\t') o += (size_t)snprintf(out + o, cap - o, "\\t");
+        else if (c < 32 || c == 127 || more < 0) o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+        else out[o++] = (char)c;
+        i++;
+    }
+    snprintf(out + o, cap - o, "%s", i < len ? "..." : "");
+    return out;
+}
+
+/* The end of a process that ran out of memory: the message, and exit status 3 (error.h). */
+static void out_of_memory(double bytes, const char *file, int line) {
+    fprintf(stderr, "exprun: out of memory: allocating %.0f bytes failed (%s:%d); stopping with exit status 3. "
+                    "Something else took the machine's memory, or the model does not fit it: `exprun validate "
+                    "SPEC` prints the model's estimate\n", bytes, file, line);
+    exit(3);
+}
+
 void *ex_malloc_check(size_t size, const char *file, int line) {
     void *p = malloc(size ? size : 1);
     if (!p) {
-        fprintf(stderr, "exprun: out of memory allocating %zu bytes at %s:%d\n", size, file, line);
-        abort();
+        out_of_memory((double)size, file, line);
     }
     return p;
 }
@@ -45,8 +74,7 @@ void *ex_malloc_check(size_t size, const char *file, int line) {
 void *ex_realloc_check(void *p, size_t size, const char *file, int line) {
     void *q = realloc(p, size ? size : 1);
     if (!q) {
-        fprintf(stderr, "exprun: out of memory allocating %zu bytes at %s:%d\n", size, file, line);
-        abort();
+        out_of_memory((double)size, file, line);
     }
     return q;
 }
@@ -54,9 +82,7 @@ void *ex_realloc_check(void *p, size_t size, const char *file, int line) {
 void *ex_calloc_check(size_t count, size_t size, const char *file, int line) {
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p) {
-        fprintf(stderr, "exprun: out of memory allocating %zu x %zu bytes at %s:%d\n", count, size,
-                file, line);
-        abort();
+        out_of_memory((double)count * (double)size, file, line);
     }
     return p;
 }

@@ -18,8 +18,16 @@ int ex_fail(ExError *err, const char *fmt, ...) __attribute__((format(printf, 2,
 /* Prepend context ("while loading foo: ") to an existing message; returns -1. */
 int ex_prefix(ExError *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* malloc/calloc that never return NULL silently: on failure they abort with file:line,
- * because running out of memory in the middle of a step leaves nothing to recover. */
+/* A printable copy of text for a terminal: valid UTF-8 is kept, a control byte or a byte that is
+ * not UTF-8 becomes \n, \t or \xHH (a run's files may hold anything: an escape sequence must
+ * not reach the screen); cut to fit cap with "...". Returns out. */
+char *ex_printable(char *out, size_t cap, const char *text);
+
+/* malloc/calloc/realloc that never return NULL silently: on failure they end the process with
+ * a clear message and exit status 3 (a runtime error, as for bad data; not abort()'s SIGABRT and
+ * core), because running out of memory in the middle of a step leaves nothing to recover. The
+ * sizes a spec decides are checked against the machine before anything is allocated
+ * (runner/memory.h), so this is what is left: the machine's memory taken by something else. */
 void *ex_malloc_check(size_t size, const char *file, int line);
 void *ex_calloc_check(size_t count, size_t size, const char *file, int line);
 void *ex_realloc_check(void *p, size_t size, const char *file, int line);

@@ -5,23 +5,35 @@
 #include <string.h>
 #include <sys/resource.h>
 
+/* A "Key: N kB" line of a /proc file, in bytes; −1 if absent. */
+static double proc_kib(const char *file, const char *key) {
+    FILE *f = fopen(file, "r");
+    char line[256];
+    double bytes = -1;
+    size_t n = strlen(key);
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long long kib = 0;
+        if (strncmp(line, key, n) == 0 && sscanf(line + n, ": %llu kB", &kib) == 1) bytes = 1024.0 * (double)kib;
+    }
+    if (f) fclose(f);
+    return bytes;
+}
+
 double memory_limit(const char **source) {
     double limit = 1e300;
     const char *why = "no limit found";
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[256];
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned long long kib = 0;
-        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
-            limit = 1024.0 * (double)kib;
-            why = "the memory available (MemAvailable)";
-        }
+    double available = proc_kib("/proc/meminfo", "MemAvailable");
+    if (available >= 0) {
+        limit = available;
+        why = "the memory available (MemAvailable)";
     }
-    if (f) fclose(f);
     struct rlimit r;
-    if (getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY && (double)r.rlim_cur < limit) {
-        limit = (double)r.rlim_cur;
-        why = "the address-space limit (ulimit -v)";
+    /* the address space is counted with what is mapped already (libraries, thread stacks, the data) */
+    double mapped = proc_kib("/proc/self/status", "VmSize");
+    if (getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY &&
+        (double)r.rlim_cur - (mapped > 0 ? mapped : 0) < limit) {
+        limit = (double)r.rlim_cur - (mapped > 0 ? mapped : 0);
+        why = "the address space left under the limit (ulimit -v)";
     }
     if (getrlimit(RLIMIT_DATA, &r) == 0 && r.rlim_cur != RLIM_INFINITY && (double)r.rlim_cur < limit) {
         limit = (double)r.rlim_cur;

@@ -273,9 +273,10 @@ void summary_print_table(const RunSummary *runs, int n, FILE *out) {
     for (int c = 0; c < N_COLS; c++) snprintf(CELL(0, c), 256, "%s", HEADERS[c]);
     for (int i = 0; i < n; i++) {
         const RunSummary *s = &runs[i];
-        snprintf(CELL(i + 1, COL_RUN), 256, "%s", s->dir + prefix);
-        snprintf(CELL(i + 1, COL_NAME), 256, "%s", s->name);
-        snprintf(CELL(i + 1, COL_STATUS), 256, "%s", s->status);
+        /* what a run's files say, made printable: they may hold any bytes */
+        ex_printable(CELL(i + 1, COL_RUN), 256, s->dir + prefix);
+        ex_printable(CELL(i + 1, COL_NAME), 256, s->name);
+        ex_printable(CELL(i + 1, COL_STATUS), 256, s->status);
         if (s->epochs_total > 0) snprintf(CELL(i + 1, COL_EPOCHS), 256, "%d/%d", s->epochs, s->epochs_total);
         else snprintf(CELL(i + 1, COL_EPOCHS), 256, "%d", s->epochs);
         format_number(CELL(i + 1, COL_TRAIN), 256, s->final_train);
@@ -284,7 +285,7 @@ void summary_print_table(const RunSummary *runs, int n, FILE *out) {
         if (s->best_epoch > 0) snprintf(CELL(i + 1, COL_BEST_EPOCH), 256, "%d", s->best_epoch);
         else snprintf(CELL(i + 1, COL_BEST_EPOCH), 256, "-");
         format_seconds(CELL(i + 1, COL_TIME), 256, s->wall_time);
-        snprintf(CELL(i + 1, COL_OVERRIDES), 256, "%s", s->overrides && *s->overrides ? s->overrides : "-");
+        ex_printable(CELL(i + 1, COL_OVERRIDES), 256, s->overrides && *s->overrides ? s->overrides : "-");
     }
     int width[N_COLS] = {0};
     for (int r = 0; r <= n; r++)
@@ -307,7 +308,9 @@ void summary_print_table(const RunSummary *runs, int n, FILE *out) {
 }
 
 /* RFC 4180: quote a field holding a comma, quote or line break; double the quotes inside. */
-static void csv_field(const char *s, FILE *out) {
+static void csv_field(const char *text, FILE *out) {
+    char printable[2048];
+    const char *s = ex_printable(printable, sizeof printable, text);
     if (!strpbrk(s, ",\"\n\r")) {
         fputs(s, out);
         return;

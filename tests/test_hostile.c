@@ -39,7 +39,8 @@ static void test_run_names(void) {
     memset(long_name, 'a', 199);
     memcpy(long_name + 199, "\xc3\xa9", 2);   /* é across the 200-byte mark */
     long_name[201] = '\0';
-    const char *names[] = {"..", ".", "''", long_name, "'a\\x01b'", "$(printf 'a\\xffb')"};
+    /* '""' is YAML's empty string (a bare `name=` is YAML's null: not given, the file's name) */
+    const char *names[] = {"..", ".", "'\"\"'", long_name, "'a\\x01b'", "$(printf 'a\\xffb')"};
     /* (control characters and bytes that are not UTF-8 are refused by the YAML reader itself) */
     const char *said[] = {"name: the run name", "name: the run name", "name: the run name", "name: the run name",
                           "name: control characters", "name: invalid leading UTF-8"};
@@ -151,8 +152,55 @@ static void test_model_too_big(void) {
     char cmd[8400];
     snprintf(cmd, sizeof cmd, "cd '%s' && %s > '%s' 2>&1", tmp, limited, log);
     CU_ASSERT_EQUAL(run_command(cmd), 2);
-    CU_ASSERT(rc_log_has(log, "more than the address-space limit (ulimit -v)", NULL));
+    CU_ASSERT(rc_log_has(log, "more than the address space left under the limit (ulimit -v)", NULL));
 #endif
+}
+
+/* YAML's null for an optional key means "not given" (before: `labels: null` looked for a file
+ * called null; a quoted "null" is still a name). */
+static void test_yaml_null(void) {
+    char csv[1200], spec[1200], log[1200], args[4000], yaml[2048];
+    snprintf(csv, sizeof csv, "%s/table.csv", tmp);
+    rc_write_text(csv, "a,b,c\n1,2,3\n4,5,6\n7,8,9\n1,1,1\n2,2,2\n3,3,3\n4,4,4\n5,5,5\n6,6,6\n7,7,7\n");
+    snprintf(spec, sizeof spec, "%s/nulls.yaml", tmp);
+    snprintf(yaml, sizeof yaml,
+             "version: 1\nname: null\ndata: {source: csv, path: %s, label_column: null, test_path: ~}\n"
+             "model: {type: autoencoder, code: 2}\nloss: squared_error\ntrain: {batch_size: 4}\n"
+             "output: {root: %s/results}\n",
+             csv, tmp);
+    rc_write_text(spec, yaml);
+    snprintf(log, sizeof log, "%s/nulls.log", tmp);
+    snprintf(args, sizeof args, "validate '%s'", spec);
+    CU_ASSERT_EQUAL(run(args, log), 0);
+    CU_ASSERT(rc_log_has(log, "examples of 1 x 3", "output: "));   /* 3 features: no label column */
+    CU_ASSERT(rc_log_has(log, "/results/nulls/ is writable", NULL));   /* the name from the file */
+    snprintf(args, sizeof args, "validate '%s' 'data.label_column=\"null\"'", spec);
+    CU_ASSERT_EQUAL(run(args, log), 3);
+    CU_ASSERT(rc_log_has(log, "no column 'null'", NULL));
+}
+
+/* A run's files may hold any bytes (a status or overrides edited by a tool or a user):
+ * `summarize` shows them escaped, never as a terminal escape sequence (before: written raw). */
+static void test_summarize_escapes(void) {
+    char spec[1200], log[1200], args[4000], dir[1200];
+    snprintf(spec, sizeof spec, "%s/spec.yaml", tmp);
+    snprintf(log, sizeof log, "%s/summary.log", tmp);
+    snprintf(dir, sizeof dir, "%s/tampered", tmp);
+    write_spec(spec);
+    snprintf(args, sizeof args, "'%s' --quiet --out '%s'", spec, dir);
+    CU_ASSERT_FATAL(run(args, log) == 0);
+    rc_write_text(rc_in_dir(dir, "status"), "\x1b[2J\x1b]0;owned\x07" "done\n");
+    rc_write_text(rc_in_dir(dir, "overrides.txt"), "optimizer.lr=0.1\x1b[31m\xff\n");
+    for (int csv = 0; csv < 2; csv++) {
+        snprintf(args, sizeof args, "summarize '%s'%s", dir, csv ? " --csv" : "");
+        CU_ASSERT_EQUAL(run(args, log), 0);
+        char *out = rc_slurp(log);
+        CU_ASSERT_FATAL(out != NULL);
+        CU_ASSERT(strchr(out, '\x1b') == NULL && strchr(out, '\x07') == NULL && strchr(out, '\xff') == NULL);
+        CU_ASSERT(strstr(out, "\\x1b[2J\\x1b]0;owned\\x07done") != NULL);
+        CU_ASSERT(strstr(out, "optimizer.lr=0.1\\x1b[31m\\xff") != NULL);
+        free(out);
+    }
 }
 
 int main(void) {
@@ -163,6 +211,8 @@ int main(void) {
         {"one-symbol text, too little data with drop_last: exit 3, data named, nothing made", test_unusable_data},
         {"an --out too long, or with a folder name too long: refused before any folder", test_long_out},
         {"a model larger than the machine: exit 2 with the estimate and the limit, nothing made", test_model_too_big},
+        {"YAML null for an optional key means not given", test_yaml_null},
+        {"summarize shows a run's odd bytes escaped", test_summarize_escapes},
         {NULL, NULL},
     };
     return run_tests("hostile", cases);

@@ -66,10 +66,21 @@ static int index_of(const char *choices, const char *value) {
     return -1;
 }
 
+/* An optional string key's value, or NULL: YAML's null (unquoted `null`, `~` or nothing) means
+ * "not given", as the key's default does (before, `labels: null` named a file called null). */
+static const char *opt_str(const CfgNode *t, const char *key) {
+    const CfgNode *n = cfg_get(t, key);
+    if (!n || n->kind != CFG_SCALAR || !n->value) return NULL;
+    if (!n->quoted && (!n->value[0] || strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0 ||
+                       strcmp(n->value, "Null") == 0 || strcmp(n->value, "NULL") == 0))
+        return NULL;
+    return n->value;
+}
+
 /* Resolve a data path and write the absolute result back into the tree, so the resolved spec a
  * run records (and `exprun resume` reads from the run directory) names the same file. */
 static void resolve_data_path(CfgNode *t, const char *key, const char *spec_path, char *dst, size_t cap) {
-    resolve_path(dst, cap, spec_path, cfg_str(t, key));
+    resolve_path(dst, cap, spec_path, opt_str(t, key));
     CfgNode *node = (CfgNode *)cfg_get(t, key);
     if (!node || node->kind != CFG_SCALAR || !dst[0]) return;
     char *abs = realpath(dst, NULL);
@@ -87,9 +98,9 @@ static void read_data(CfgNode *t, const char *spec_path, DataSpec *d) {
     resolve_data_path(t, "data.test_path", spec_path, d->test_path, sizeof d->test_path);
     resolve_data_path(t, "data.test_labels", spec_path, d->test_labels, sizeof d->test_labels);
     d->header = cfg_bool(t, "data.header", 1);
-    copy_str(d->label_column, sizeof d->label_column, cfg_str(t, "data.label_column"));
+    copy_str(d->label_column, sizeof d->label_column, opt_str(t, "data.label_column"));
     copy_str(d->dataset, sizeof d->dataset, cfg_str(t, "data.dataset"));
-    copy_str(d->labels_dataset, sizeof d->labels_dataset, cfg_str(t, "data.labels_dataset"));
+    copy_str(d->labels_dataset, sizeof d->labels_dataset, opt_str(t, "data.labels_dataset"));
     d->max_bytes = cfg_int(t, "data.max_bytes", 0);
     d->seq_len = (int)cfg_int(t, "data.seq_len", 64);
     d->truncated_bptt = !cfg_str(t, "data.bptt") || strcmp(cfg_str(t, "data.bptt"), "truncated") == 0;
@@ -110,8 +121,8 @@ static void read_data(CfgNode *t, const char *spec_path, DataSpec *d) {
     d->limit = (int)cfg_int(t, "data.limit", 0);
     copy_str(d->value_column, sizeof d->value_column, cfg_str(t, "data.value_column"));
     copy_str(d->date_column, sizeof d->date_column, cfg_str(t, "data.date_column"));
-    copy_str(d->filter_column, sizeof d->filter_column, cfg_str(t, "data.filter_column"));
-    copy_str(d->filter_value, sizeof d->filter_value, cfg_str(t, "data.filter_value"));
+    copy_str(d->filter_column, sizeof d->filter_column, opt_str(t, "data.filter_column"));
+    copy_str(d->filter_value, sizeof d->filter_value, opt_str(t, "data.filter_value"));
     d->window = (int)cfg_int(t, "data.window", 12);
     d->horizon = (int)cfg_int(t, "data.horizon", 1);
     copy_str(d->transform, sizeof d->transform, cfg_str(t, "data.transform"));
@@ -362,7 +373,7 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
     if (cfg_validate(tree, &SPEC_SCHEMA, diags) != 0 || diags->count > before) return -1;
 
     const CfgNode *t = tree;
-    const char *name = cfg_str(t, "name");
+    const char *name = opt_str(t, "name");
     char from_file[SPEC_PATH_MAX];
     if (!name) {
         char tmp[SPEC_PATH_MAX];
