@@ -5,7 +5,8 @@
 #   ref     the OLD build, uninterrupted;
 #   split   the OLD build stopped after STEPS+1 steps (EXPRUN_STOP_AFTER_STEPS: a SIGTERM, which
 #           writes a checkpoint), then `exprun resume` with the NEW build to the end.
-# Every dataset of /model and /optimizer of the two final checkpoints must be equal, bit for bit.
+# Every dataset of /model and /optimizer of the two final checkpoints must be equal, bit for bit
+# (bench/same_run.py).
 # Needs the prepared data (datasets/prepare_fortunes.sh, datasets/prepare_stocks.sh) and
 # dataset-fashion-mnist.
 #
@@ -33,23 +34,7 @@ for spec in configs/*.yaml; do
     echo "$name: the new build did not resume: $(tail -1 "$out/$name-split.log")"; fail=1; continue
   fi
   n=$((n + 1))
-  /usr/bin/python3 - "$out/$name-ref" "$out/$name-split" "$name" "$stopped" <<'PY' || fail=1
-import sys, h5py
-a_dir, b_dir, name, stopped = sys.argv[1:]
-def ckpt(d):
-    return f"{d}/checkpoints/" + open(f"{d}/checkpoints/LATEST").readline().strip()
-a, b = h5py.File(ckpt(a_dir), "r"), h5py.File(ckpt(b_dir), "r")
-def datasets(f):
-    out = {}
-    for g in ("model", "optimizer"):
-        if g in f: f[g].visititems(lambda k, v: out.__setitem__(f"{g}/{k}", v) if isinstance(v, h5py.Dataset) else None)
-    return out
-da, db = datasets(a), datasets(b)
-bad = sorted(set(da) ^ set(db)) + [k for k in sorted(set(da) & set(db)) if da[k][()].tobytes() != db[k][()].tobytes()]
-print(f"{name}: stopped at {stopped}, resumed; {len(da)} datasets, "
-      f"{'the same bits' if not bad else 'DIFFER: ' + ', '.join(bad[:6])}")
-sys.exit(1 if bad else 0)
-PY
+  /usr/bin/python3 bench/same_run.py "$out/$name-ref" "$out/$name-split" "$name (stopped at $stopped, resumed)" || fail=1
 done
 echo "resume_across: $n configs stopped under $old and resumed under $new: $([ $fail = 0 ] && echo 'all the same bits as uninterrupted' || echo 'SOME DIFFER'); runs in $out"
 exit $fail

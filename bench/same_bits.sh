@@ -32,30 +32,7 @@ for spec in configs/*.yaml; do
     fi
   done
   n=$((n + 1))
-  /usr/bin/python3 - "$out/$name-old" "$out/$name-new" "$name" <<'PY' || fail=1
-import sys, h5py, numpy as np
-a_dir, b_dir, name = sys.argv[1:]
-def ckpt(d):
-    return f"{d}/checkpoints/" + open(f"{d}/checkpoints/LATEST").readline().strip()
-a, b = h5py.File(ckpt(a_dir), "r"), h5py.File(ckpt(b_dir), "r")
-def datasets(f):
-    out = {}
-    for g in ("model", "optimizer"):
-        if g in f: f[g].visititems(lambda k, v: out.__setitem__(f"{g}/{k}", v) if isinstance(v, h5py.Dataset) else None)
-    return out
-da, db = datasets(a), datasets(b)
-bad = sorted(set(da) ^ set(db)) + [k for k in sorted(set(da) & set(db)) if da[k][()].tobytes() != db[k][()].tobytes()]
-# metrics.csv: every column but the clocks (evaluation metrics such as greedy/beam accuracy too)
-import csv
-def metrics(d):
-    rows = list(csv.DictReader(open(f"{d}/metrics.csv")))
-    return [{k: v for k, v in r.items() if not (k.endswith("_time") or k.endswith("_per_sec"))} for r in rows]
-ma, mb = metrics(a_dir), metrics(b_dir)
-if ma != mb: bad.append("metrics.csv")
-print(f"{name}: {len(da)} datasets, {len(ma[0]) if ma else 0} metrics, "
-      f"{'the same bits' if not bad else 'DIFFER: ' + ', '.join(bad[:6])}")
-sys.exit(1 if bad else 0)
-PY
+  /usr/bin/python3 bench/same_run.py "$out/$name-old" "$out/$name-new" "$name" --metrics || fail=1
 done
 echo "same_bits: $n configs compared, $([ $fail = 0 ] && echo 'all the same bits' || echo 'SOME DIFFER'); runs in $out"
 exit $fail

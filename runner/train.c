@@ -1,11 +1,11 @@
 /* train.c — the training loop.
  *
- * One step: gather a batch → zero the gradient arena → model forward + backward (+= grads) →
- * [data-parallel: this rank's share of the batch, then the all-reduce of the gradient arena]
- * → check for NaN/Inf → clip → learning rate from the schedule → optimizer step. Everything the next step depends on
- * (parameters, optimizer moments, step, data position, RNG streams, carried hidden state and the
- * running epoch sums) is saved in checkpoints, so a resumed run is bit for bit the run that
- * never stopped. Per epoch: evaluation on the validation split, one row of metrics, results.h5
+ * One step: gather a batch → zero the gradient arena → model forward + backward (+= grads; in a
+ * data-parallel run on this rank's share of the batch, then the all-reduce of the arena, dist.h)
+ * → check for NaN/Inf → clip → learning rate from the schedule → optimizer step. Everything the
+ * next step depends on (parameters, optimizer moments, step, data position, RNG streams, carried
+ * hidden state, the running epoch sums and diagnostics; every rank's own part in a data-parallel
+ * run) is saved in checkpoints, so a resumed run is bit for bit the run that never stopped. Per epoch: evaluation on the validation split, one row of metrics, results.h5
  * republished by rename, a checkpoint when due. */
 #include "train.h"
 
@@ -94,7 +94,7 @@ typedef struct Trainer {
      * resumed epoch reports as if never stopped; per rank in data-parallel runs. */
     double *grad_state, *rank_grad_state; /* (n), (ranks, n) */
     size_t grad_state_n;
-    int load_grad_state;              /* the checkpoint being loaded has them (older ones do not) */
+    int with_grad_state;              /* the checkpoint saved or loaded holds them (older ones do not) */
     double reduce_seconds, step_seconds; /* this session's time in the all-reduces, and in steps */
     int64_t timed_steps;
     ForecastReport forecast;          /* series data: forecasts vs persistence, after the last epoch */
@@ -355,10 +355,10 @@ static void describe_extras(Trainer *tr, LoopState *ls, CheckpointState *st) {
     size_t carried = 0;
     float *state = tr->model->ops->carried_state ? tr->model->ops->carried_state(tr->model, &carried) : NULL;
     if (state && carried) EXTRA("carried_state", CKPT_F32, carried, state);
-    if (tr->grad_state_n && tr->load_grad_state) EXTRA("grad_norms_by_time", CKPT_F64, tr->grad_state_n, tr->grad_state);
+    if (tr->grad_state_n && tr->with_grad_state) EXTRA("grad_norms_by_time", CKPT_F64, tr->grad_state_n, tr->grad_state);
     if (tr->ranks > 1) {
         EXTRA("ranks", CKPT_U64, 1, &tr->ranks);
-        if (tr->grad_state_n && tr->load_grad_state)
+        if (tr->grad_state_n && tr->with_grad_state)
             EXTRA("rank_grad_norms_by_time", CKPT_F64, tr->ranks * tr->grad_state_n, tr->rank_grad_state);
         EXTRA("rank_rng_noise", CKPT_U64, tr->ranks * 4, tr->rank_noise);
         if (state && carried) EXTRA("rank_carried_state", CKPT_F32, tr->ranks * carried, tr->rank_carry);
@@ -390,7 +390,7 @@ static void pack_loop_state(Trainer *tr, LoopState *ls, CheckpointState *st) {
         pack_double(&ls->acc[ACC_STATS + i], tr->acc_stats.values[i]);
         snprintf(ls->stat_names[i], sizeof ls->stat_names[i], "%s", tr->acc_stats.names[i]);
     }
-    tr->load_grad_state = 1;   /* saving: always */
+    tr->with_grad_state = 1;   /* a checkpoint written now always holds them */
     describe_extras(tr, ls, st);
     if (tr->grad_state_n) model_time_grad_state(tr->model, tr->grad_state, 0);
     if (tr->ranks > 1) {
@@ -1208,7 +1208,7 @@ static int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
     /* A data-parallel run goes on with as many ranks as it had: each rank's noise stream and
      * carried state are its own (another count would need them re-dealt: not supported). */
     int64_t ranks = 1;
-    if (checkpoint_optional(ckpt, &ranks, &tr->load_grad_state, err) != 0) return -1;
+    if (checkpoint_optional(ckpt, &ranks, &tr->with_grad_state, err) != 0) return -1;
     if (ranks != dist_size()) {
         char how[64] = "";
         if (ranks > 1) snprintf(how, sizeof how, "mpirun -np %lld ", (long long)ranks);
@@ -1247,7 +1247,7 @@ static int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
         float *state = tr->model->ops->carried_state ? tr->model->ops->carried_state(tr->model, &carried) : NULL;
         if (state && carried) memcpy(state, tr->rank_carry + carried * dist_rank(), carried * sizeof(float));
     }
-    if (tr->grad_state_n && tr->load_grad_state)
+    if (tr->grad_state_n && tr->with_grad_state)
         model_time_grad_state(tr->model, tr->ranks > 1 ? tr->rank_grad_state + tr->grad_state_n * dist_rank()
                                                        : tr->grad_state, 1);
     tr->acc_loss = unpack_double(ls.acc[ACC_LOSS]);
