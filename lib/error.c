@@ -33,8 +33,8 @@ int ex_prefix(ExError *err, const char *fmt, ...) {
     return -1;
 }
 
-char *ex_printable(char *out, size_t cap, const char *text) {
-    size_t o = 0, i = 0, len = strlen(text);
+char *ex_printable(char *out, size_t cap, const char *text, size_t len) {
+    size_t o = 0, i = 0;
     while (i < len && o + 8 < cap) {
         unsigned char c = (unsigned char)text[i];
         int more = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
@@ -47,6 +47,7 @@ char *ex_printable(char *out, size_t cap, const char *text) {
         }
         if (c == '\n') o += (size_t)snprintf(out + o, cap - o, "\\n");
         else if (c == '\t') o += (size_t)snprintf(out + o, cap - o, "\\t");
+        else if (c == '\\' || c == '"') o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
         else if (c < 32 || c == 127 || more < 0) o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
         else out[o++] = (char)c;
         i++;

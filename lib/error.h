@@ -18,10 +18,11 @@ int ex_fail(ExError *err, const char *fmt, ...) __attribute__((format(printf, 2,
 /* Prepend context ("while loading foo: ") to an existing message; returns -1. */
 int ex_prefix(ExError *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A printable copy of text for a terminal: valid UTF-8 is kept, a control byte or a byte that is
- * not UTF-8 becomes \n, \t or \xHH (a run's files may hold anything: an escape sequence must
- * not reach the screen); cut to fit cap with "...". Returns out. */
-char *ex_printable(char *out, size_t cap, const char *text);
+/* A printable copy of len bytes of text for a message or a terminal: valid UTF-8 is kept; a
+ * control byte, NUL or a byte that is not UTF-8 becomes \n, \t or \xHH, and \ and " are
+ * escaped, so that a quoted copy is unambiguous (a run's files may hold anything: an escape
+ * sequence must not reach the screen); cut to fit cap with "...". Returns out. */
+char *ex_printable(char *out, size_t cap, const char *text, size_t len);
 
 /* malloc/calloc/realloc that never return NULL silently: on failure they end the process with
  * a clear message and exit status 3 (a runtime error, as for bad data; not abort()'s SIGABRT and

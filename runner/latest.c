@@ -21,20 +21,6 @@ int latest_publish(const char *dir, const char *name, ExError *err) {
     return write_file_atomic(dir, "LATEST", text, err);
 }
 
-/* text (len bytes) with anything but printable ASCII as \n, \t or \xHH; "..." if cut to fit cap. */
-static void escape_bytes(char *out, size_t cap, const char *text, size_t len) {
-    size_t o = 0, i = 0;
-    for (; i < len && o + 8 < cap; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c == '\n') o += (size_t)snprintf(out + o, cap - o, "\\n");
-        else if (c == '\t') o += (size_t)snprintf(out + o, cap - o, "\\t");
-        else if (c == '\\' || c == '"') o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
-        else if (c < 32 || c > 126) o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        else out[o++] = (char)c;
-    }
-    snprintf(out + o, cap - o, "%s", i < len ? "..." : "");
-}
-
 /* epoch-E-step-S.h5 with E and S digits: the only names save_checkpoint writes. */
 static int is_checkpoint_name(const char *s) {
     if (strncmp(s, "epoch-", 6) != 0) return 0;
@@ -54,26 +40,31 @@ static int is_hex64(const char *s) {
     return 1;
 }
 
+/* lstat path, which must be a directory (want_dir) or a plain file, never a symbolic link:
+ * 0, 1 when it does not exist, -1 with err otherwise. */
+static int look_at(const char *path, int want_dir, struct stat *st, ExError *err) {
+    if (lstat(path, st) != 0) {
+        if (errno == ENOENT) return 1;
+        return ex_fail(err, "cannot look at %s: %s", path, strerror(errno));
+    }
+    if (want_dir && !S_ISDIR(st->st_mode))
+        return ex_fail(err, "%s is %s, not a directory of the run: refusing to read checkpoints through it", path,
+                       S_ISLNK(st->st_mode) ? "a symbolic link" : "a file");
+    if (!want_dir && !S_ISREG(st->st_mode))
+        return ex_fail(err, "%s is %s, not a plain file: refusing to follow it", path,
+                       S_ISLNK(st->st_mode) ? "a symbolic link" : "not a regular file");
+    return 0;
+}
+
 int latest_find(const char *run_dir, LatestCheckpoint *out, ExError *err) {
     memset(out, 0, sizeof *out);
     char dir[4200], latest[4300];
     snprintf(dir, sizeof dir, "%s/checkpoints", run_dir);
     snprintf(latest, sizeof latest, "%s/LATEST", dir);
     struct stat st;
-    if (lstat(dir, &st) != 0) {
-        if (errno == ENOENT) return 1;
-        return ex_fail(err, "cannot look at %s: %s", dir, strerror(errno));
-    }
-    if (!S_ISDIR(st.st_mode))
-        return ex_fail(err, "%s is %s, not a directory of the run: refusing to read checkpoints through it", dir,
-                       S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
-    if (lstat(latest, &st) != 0) {
-        if (errno == ENOENT) return 1;
-        return ex_fail(err, "cannot look at %s: %s", latest, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode))
-        return ex_fail(err, "%s is %s, not a plain file: refusing to follow it", latest,
-                       S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+    int found = look_at(dir, 1, &st, err);
+    if (found == 0) found = look_at(latest, 0, &st, err);
+    if (found != 0) return found;
     if (st.st_size > LATEST_MAX_BYTES)
         return ex_fail(err, "%s is %lld bytes; it holds one checkpoint name and its checksum (under %d bytes): "
                             "the file is damaged",
@@ -82,7 +73,7 @@ int latest_find(const char *run_dir, LatestCheckpoint *out, ExError *err) {
     char *text = read_file(latest, &len, err);
     if (!text) return -1;
     char shown[300];
-    escape_bytes(shown, sizeof shown, text, len);
+    ex_printable(shown, sizeof shown, text, len);
     /* line 1: the name; line 2 (optional): "sha256 HEX"; nothing else */
     char *nl = memchr(text, '\n', len);
     size_t name_len = nl ? (size_t)(nl - text) : len;

@@ -274,9 +274,9 @@ void summary_print_table(const RunSummary *runs, int n, FILE *out) {
     for (int i = 0; i < n; i++) {
         const RunSummary *s = &runs[i];
         /* what a run's files say, made printable: they may hold any bytes */
-        ex_printable(CELL(i + 1, COL_RUN), 256, s->dir + prefix);
-        ex_printable(CELL(i + 1, COL_NAME), 256, s->name);
-        ex_printable(CELL(i + 1, COL_STATUS), 256, s->status);
+        ex_printable(CELL(i + 1, COL_RUN), 256, s->dir + prefix, strlen(s->dir + prefix));
+        ex_printable(CELL(i + 1, COL_NAME), 256, s->name, strlen(s->name));
+        ex_printable(CELL(i + 1, COL_STATUS), 256, s->status, strlen(s->status));
         if (s->epochs_total > 0) snprintf(CELL(i + 1, COL_EPOCHS), 256, "%d/%d", s->epochs, s->epochs_total);
         else snprintf(CELL(i + 1, COL_EPOCHS), 256, "%d", s->epochs);
         format_number(CELL(i + 1, COL_TRAIN), 256, s->final_train);
@@ -285,7 +285,8 @@ void summary_print_table(const RunSummary *runs, int n, FILE *out) {
         if (s->best_epoch > 0) snprintf(CELL(i + 1, COL_BEST_EPOCH), 256, "%d", s->best_epoch);
         else snprintf(CELL(i + 1, COL_BEST_EPOCH), 256, "-");
         format_seconds(CELL(i + 1, COL_TIME), 256, s->wall_time);
-        ex_printable(CELL(i + 1, COL_OVERRIDES), 256, s->overrides && *s->overrides ? s->overrides : "-");
+        const char *overrides = s->overrides && *s->overrides ? s->overrides : "-";
+        ex_printable(CELL(i + 1, COL_OVERRIDES), 256, overrides, strlen(overrides));
     }
     int width[N_COLS] = {0};
     for (int r = 0; r <= n; r++)
@@ -310,7 +311,7 @@ void summary_print_table(const RunSummary *runs, int n, FILE *out) {
 /* RFC 4180: quote a field holding a comma, quote or line break; double the quotes inside. */
 static void csv_field(const char *text, FILE *out) {
     char printable[2048];
-    const char *s = ex_printable(printable, sizeof printable, text);
+    const char *s = ex_printable(printable, sizeof printable, text, strlen(text));
     if (!strpbrk(s, ",\"\n\r")) {
         fputs(s, out);
         return;

@@ -96,6 +96,7 @@ typedef struct Trainer {
     size_t grad_state_n;
     int with_grad_state;              /* the checkpoint saved or loaded holds them (older ones do not) */
     double reduce_seconds, step_seconds; /* this session's time in the all-reduces, and in steps */
+    int agreed_stop;                  /* a stop signal every rank has seen asked for, at the last step */
     int64_t timed_steps;
     ForecastReport forecast;          /* series data: forecasts vs persistence, after the last epoch */
 } Trainer;
@@ -507,16 +508,22 @@ typedef enum StepResult { STEP_OK, STEP_SKIPPED, STEP_DIVERGED } StepResult;
  * weighted by its share of the batch (n_r / B, or m_r / M) and summed over ranks they are the
  * means over the whole batch, as one process computes them (up to the order of the float
  * additions). The statistics, sums over rows, are summed. A batch with fewer rows than ranks
- * (the last one of an epoch) is computed whole by every rank, each weighted 1/N. */
-static double reduce_step(Params *p, double share, double stat_scale, double loss, StepStats *stats) {
+ * (the last one of an epoch) is computed whole by every rank, each weighted 1/N.
+ * A signal reaches the ranks at different moments, but they must stop after the same step (the
+ * checkpoint gathers from all of them): whether any rank has been asked to stop travels with
+ * the step's numbers, and *stop_asked returns how many have. */
+static double reduce_step(Params *p, double share, double stat_scale, double loss, StepStats *stats,
+                          double *stop_asked) {
     if (share != 1.0)
         for (size_t i = 0; i < p->total; i++) p->grad[i] *= (float)share;
     dist_sum_floats(p->grad, p->total);
-    double sums[1 + MODEL_MAX_STATS];
+    double sums[2 + MODEL_MAX_STATS];
     sums[0] = loss * share;
-    for (int i = 0; i < stats->count; i++) sums[1 + i] = stats->values[i] * stat_scale;
-    dist_sum_doubles(sums, (size_t)(1 + stats->count));
-    for (int i = 0; i < stats->count; i++) stats->values[i] = sums[1 + i];
+    sums[1] = *stop_asked;
+    for (int i = 0; i < stats->count; i++) sums[2 + i] = stats->values[i] * stat_scale;
+    dist_sum_doubles(sums, (size_t)(2 + stats->count));
+    for (int i = 0; i < stats->count; i++) stats->values[i] = sums[2 + i];
+    *stop_asked = sums[1];
     return sums[0];
 }
 
@@ -542,7 +549,10 @@ static StepResult train_step(Trainer *tr, const Batch *b, ExError *err) {
         double t0 = now_seconds();
         loss = tr->model->ops->train_batch(tr->model, &mine, &tr->noise_rng, &stats);
         double t1 = now_seconds();
-        loss = reduce_step(p, share, b->B >= N ? 1.0 : share, loss, &stats);
+        int sig = signals_stop_requested();
+        double asked = sig != 0;
+        loss = reduce_step(p, share, b->B >= N ? 1.0 : share, loss, &stats, &asked);
+        tr->agreed_stop = asked > 0 ? (sig ? sig : SIGTERM) : 0;
         tr->reduce_seconds += now_seconds() - t1;
         tr->step_seconds += now_seconds() - t0;
         tr->timed_steps++;
@@ -699,15 +709,6 @@ static void take_sample(Trainer *tr) {
     if (!tr->quiet) printf("  sample: %s\n", full);
 }
 
-/* Data-parallel: a signal reaches the ranks at different moments, but they must stop after the
- * same step (the checkpoint gathers from all of them): any rank's request stops every rank. */
-static int agree_on_stop(int sig) {
-    if (dist_size() < 2) return sig;
-    double asked = sig != 0;
-    dist_sum_doubles(&asked, 1);
-    return asked > 0 ? (sig ? sig : SIGTERM) : 0;
-}
-
 /* Runs epochs until done or stopped; returns an exit status. */
 static int run_loop(Trainer *tr) {
     ExError err;
@@ -739,11 +740,12 @@ static int run_loop(Trainer *tr) {
                 return EXIT_DIVERGED;
             }
             show_progress(tr, last_shown);
-            int sig = signals_stop_requested();
+            /* Data-parallel: the stop every rank agreed on with this step's numbers (reduce_step);
+             * a signal that came since is taken up at the next step. */
+            int sig = dist_size() > 1 ? tr->agreed_stop : signals_stop_requested();
             /* Test hook: EXPRUN_STOP_AFTER_STEPS=N acts as a SIGTERM after step N, so tests can
              * stop a run at an exact step (mid-epoch included) and check the resume. */
             if (!sig && tr->stop_after_steps > 0 && tr->step >= tr->stop_after_steps) sig = SIGTERM;
-            sig = agree_on_stop(sig);
             if (sig) {
                 char mpirun_prefix[48];
                 snprintf(mpirun_prefix, sizeof mpirun_prefix, "mpirun -np %d ", dist_size());

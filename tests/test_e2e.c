@@ -280,10 +280,6 @@ int main(void) {
                         {"a run directory in use is refused", test_locked_run_dir_is_refused},
                         {"validate and show", test_validate_and_show},
                         {NULL, NULL}};
-    int rc = run_tests("e2e", cases);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    if (rc == 0) run_command(cmd);
-    free(tmp);
+    int rc = run_tests_in("e2e", cases, tmp);
     return rc;
 }

@@ -663,11 +663,6 @@ int main(void) {
         {"killed before the first checkpoint (--init-from): resume starts over, bit-exact", test_resume_before_first_checkpoint},
         {"same spec, seed and threads (1 and 2): the same bits", test_determinism},
         {NULL, NULL}};
-    int rc = run_tests("faults", cases);
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    if (rc == 0) run_command(cmd);
-    else fprintf(stderr, "test_faults: files kept in %s\n", tmp);
-    free(tmp);
+    int rc = run_tests_in("faults", cases, tmp);
     return rc;
 }

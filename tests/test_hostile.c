@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 static char *tmp;
+static char spec[1200];   /* tmp/spec.yaml: a small LSTM on the adding problem (write_spec) */
 
 /* exprun args (a shell fragment) > log; its exit status. */
 static int run(const char *args, const char *log) {
@@ -18,24 +19,23 @@ static int run(const char *args, const char *log) {
     return run_command(cmd);
 }
 
-static void write_spec(const char *path) {
+static void write_spec(void) {
     char text[2048];
+    snprintf(spec, sizeof spec, "%s/spec.yaml", tmp);
     snprintf(text, sizeof text,
              "version: 1\nseed: 3\ndata: {source: adding, train_size: 64, test_size: 16, length: 10}\n"
              "model: {type: lstm, units: [8], input: features, head: last_step}\nloss: squared_error\n"
              "train: {epochs: 1, batch_size: 16}\noutput: {root: %s/results}\n",
              tmp);
-    rc_write_text(path, text);
+    rc_write_text(spec, text);
 }
 
 /* Run names that are not one folder of their own: refused with the key path, before anything is
  * made (before: `..` made ./STAMP beside results/, `.` and "" put runs straight into results/, a
  * long name was cut in the middle of a UTF-8 character). */
 static void test_run_names(void) {
-    char spec[1200], log[1200], args[4000], long_name[400];
-    snprintf(spec, sizeof spec, "%s/spec.yaml", tmp);
+    char log[1200], args[4000], long_name[400];
     snprintf(log, sizeof log, "%s/names.log", tmp);
-    write_spec(spec);
     memset(long_name, 'a', 199);
     memcpy(long_name + 199, "\xc3\xa9", 2);   /* é across the 200-byte mark */
     long_name[201] = '\0';
@@ -78,11 +78,9 @@ static void test_sample_options(void) {
 
 /* Data that cannot make a run: exit 3 with the data named, and no run directory. */
 static void test_unusable_data(void) {
-    char spec[1200], log[1200], args[4000], text[1200];
-    snprintf(spec, sizeof spec, "%s/spec.yaml", tmp);
+    char log[1200], args[4000], text[1200];
     snprintf(log, sizeof log, "%s/data.log", tmp);
     snprintf(text, sizeof text, "%s/one.txt", tmp);
-    write_spec(spec);
     rc_write_text(text, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     /* one symbol (before: "seqmodel config: n_out = 1", no file named) */
     char text_spec[1200], yaml[2048];
@@ -107,10 +105,8 @@ static void test_unusable_data(void) {
 /* An --out too long for its files, or with a folder name no file system takes: refused before any
  * folder is made (before: some 2,000 nested folders, then a failure). */
 static void test_long_out(void) {
-    char spec[1200], log[1200], args[12000], out[8000] = "deep";
-    snprintf(spec, sizeof spec, "%s/spec.yaml", tmp);
+    char log[1200], args[12000], out[8000] = "deep";
     snprintf(log, sizeof log, "%s/out.log", tmp);
-    write_spec(spec);
     while (strlen(out) < 4500) strcat(out, "/ab");
     snprintf(args, sizeof args, "'%s' --quiet --out '%s'", spec, out);
     CU_ASSERT_EQUAL(run(args, log), 3);
@@ -129,10 +125,8 @@ static void test_long_out(void) {
  * refused from the memory estimate, with both numbers, before anything is allocated (before:
  * SIGABRT "out of memory allocating 4000013000016 x 4 bytes" in validate and in training). */
 static void test_model_too_big(void) {
-    char spec[1200], log[1200], args[4000];
-    snprintf(spec, sizeof spec, "%s/spec.yaml", tmp);
+    char log[1200], args[4000];
     snprintf(log, sizeof log, "%s/big.log", tmp);
-    write_spec(spec);
     snprintf(args, sizeof args, "validate '%s' 'model.units=[1000000]' name=big", spec);
     CU_ASSERT_EQUAL(run(args, log), 2);
     CU_ASSERT(rc_log_has(log, "the sequence model needs about", "TiB in training"));
@@ -159,22 +153,22 @@ static void test_model_too_big(void) {
 /* YAML's null for an optional key means "not given" (before: `labels: null` looked for a file
  * called null; a quoted "null" is still a name). */
 static void test_yaml_null(void) {
-    char csv[1200], spec[1200], log[1200], args[4000], yaml[2048];
+    char csv[1200], nulls[1200], log[1200], args[4000], yaml[2048];
     snprintf(csv, sizeof csv, "%s/table.csv", tmp);
     rc_write_text(csv, "a,b,c\n1,2,3\n4,5,6\n7,8,9\n1,1,1\n2,2,2\n3,3,3\n4,4,4\n5,5,5\n6,6,6\n7,7,7\n");
-    snprintf(spec, sizeof spec, "%s/nulls.yaml", tmp);
+    snprintf(nulls, sizeof nulls, "%s/nulls.yaml", tmp);
     snprintf(yaml, sizeof yaml,
              "version: 1\nname: null\ndata: {source: csv, path: %s, label_column: null, test_path: ~}\n"
              "model: {type: autoencoder, code: 2}\nloss: squared_error\ntrain: {batch_size: 4}\n"
              "output: {root: %s/results}\n",
              csv, tmp);
-    rc_write_text(spec, yaml);
+    rc_write_text(nulls, yaml);
     snprintf(log, sizeof log, "%s/nulls.log", tmp);
-    snprintf(args, sizeof args, "validate '%s'", spec);
+    snprintf(args, sizeof args, "validate '%s'", nulls);
     CU_ASSERT_EQUAL(run(args, log), 0);
     CU_ASSERT(rc_log_has(log, "examples of 1 x 3", "output: "));   /* 3 features: no label column */
     CU_ASSERT(rc_log_has(log, "/results/nulls/ is writable", NULL));   /* the name from the file */
-    snprintf(args, sizeof args, "validate '%s' 'data.label_column=\"null\"'", spec);
+    snprintf(args, sizeof args, "validate '%s' 'data.label_column=\"null\"'", nulls);
     CU_ASSERT_EQUAL(run(args, log), 3);
     CU_ASSERT(rc_log_has(log, "no column 'null'", NULL));
 }
@@ -182,11 +176,9 @@ static void test_yaml_null(void) {
 /* A run's files may hold any bytes (a status or overrides edited by a tool or a user):
  * `summarize` shows them escaped, never as a terminal escape sequence (before: written raw). */
 static void test_summarize_escapes(void) {
-    char spec[1200], log[1200], args[4000], dir[1200];
-    snprintf(spec, sizeof spec, "%s/spec.yaml", tmp);
+    char log[1200], args[4000], dir[1200];
     snprintf(log, sizeof log, "%s/summary.log", tmp);
     snprintf(dir, sizeof dir, "%s/tampered", tmp);
-    write_spec(spec);
     snprintf(args, sizeof args, "'%s' --quiet --out '%s'", spec, dir);
     CU_ASSERT_FATAL(run(args, log) == 0);
     rc_write_text(rc_in_dir(dir, "status"), "\x1b[2J\x1b]0;owned\x07" "done\n");
@@ -205,6 +197,7 @@ static void test_summarize_escapes(void) {
 
 int main(void) {
     tmp = make_temp_dir("hostile");
+    write_spec();
     static const TestCase cases[] = {
         {"run names that are not one folder: exit 2, key path, nothing made", test_run_names},
         {"sample's numeric options are strict: exit 2", test_sample_options},
@@ -215,5 +208,5 @@ int main(void) {
         {"summarize shows a run's odd bytes escaped", test_summarize_escapes},
         {NULL, NULL},
     };
-    return run_tests("hostile", cases);
+    return run_tests_in("hostile", cases, tmp);
 }

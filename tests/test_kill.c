@@ -460,11 +460,6 @@ int main(void) {
     if (!tmp) return 1;
     TestCase cases[] = {{"SIGKILL at random moments, resume: nothing lost, bit for bit", test_kill_and_resume},
                         {NULL, NULL}};
-    int rc = run_tests("kill", cases);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    if (rc == 0) run_command(cmd);
-    else fprintf(stderr, "test_kill: files kept in %s\n", tmp);
-    free(tmp);
+    int rc = run_tests_in("kill", cases, tmp);
     return rc;
 }

@@ -261,10 +261,6 @@ int main(void) {
                          test_progress_line_on_a_terminal},
                         {"h5py and summarize read results.h5 while the run writes it", test_h5py_reads_a_live_run},
                         {NULL, NULL}};
-    int rc = run_tests("live", cases);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    if (rc == 0) run_command(cmd);
-    free(tmp);
+    int rc = run_tests_in("live", cases, tmp);
     return rc;
 }

@@ -2,7 +2,8 @@
  * with Debian's Open MPI (nothing mocked), against one process with the same global batch.
  *
  *   equal      2 ranks end with the parameters of 1 process within PARAM_TOLERANCE, for an
- *              autoencoder and for a char LSTM (text, truncated BPTT: tracks sharded)
+ *              autoencoder, a char LSTM (text, truncated BPTT: tracks sharded) and a seq2seq model
+ *              (rows of different lengths: shares weighted by real target tokens)
  *   reruns     2 ranks twice: the same bits
  *   resume     stopped by SIGTERM to the job and resumed with 2 ranks: the same bits as never
  *              stopped; resumed with 1 process: refused, with the command that works
@@ -121,6 +122,21 @@ static void write_text_spec(char *spec, int epochs) {
     rc_write_text(spec, text);
 }
 
+/* Reversal of strings of 2..9 letters: rows of different lengths, so the shares are weighted by
+ * their real target tokens, not their rows (padding counts for nothing). */
+static void write_seq2seq_spec(char *spec) {
+    char text[2048];
+    snprintf(spec, 1024, "%s/seq2seq.yaml", tmp);
+    snprintf(text, sizeof text,
+             "version: 1\nname: s2s\nseed: 4\nthreads: 1\n"
+             "data: {source: reverse, alphabet: 6, min_length: 2, max_length: 9, train_size: 300, test_size: 20}\n"
+             "model: {type: seq2seq, cell: lstm, units: [16], embed_dim: 8}\nloss: softmax_cross_entropy\n"
+             "optimizer: {type: adam, lr: 0.005}\ntrain: {epochs: 1, batch_size: 15, max_steps_per_epoch: 12}\n"
+             "output: {root: %s/results}\n",
+             tmp);
+    rc_write_text(spec, text);
+}
+
 static void check_equal(const char *spec, const char *what) {
     char one[1200], two[1200], args[3000], log[1200];
     snprintf(one, sizeof one, "%s/%s-1", tmp, what);
@@ -168,6 +184,12 @@ static void test_lstm_equal(void) {
     char spec[1024];
     write_text_spec(spec, 2);
     check_equal(spec, "lstm");
+}
+
+static void test_seq2seq_equal(void) {
+    char spec[1024];
+    write_seq2seq_spec(spec);
+    check_equal(spec, "seq2seq");
 }
 
 static void test_reruns_same_bits(void) {
@@ -320,11 +342,12 @@ int main(void) {
         {"exprun --version names the MPI library", test_version},
         {"autoencoder: 2 ranks = 1 process (within the bound)", test_autoencoder_equal},
         {"char LSTM, truncated BPTT: 2 ranks = 1 process (within the bound)", test_lstm_equal},
+        {"seq2seq, rows of different lengths: 2 ranks = 1 process (within the bound)", test_seq2seq_equal},
         {"2 ranks twice: the same bits", test_reruns_same_bits},
         {"stopped and resumed with 2 ranks: the same bits; 1 process refused", test_resume},
         {"SIGTERM to the job: stops, resumes to the same bits", test_sigterm_to_job},
         {"one rank SIGKILLed: the job ends, the resume gives the same bits", test_kill_one_rank},
         {NULL, NULL},
     };
-    return run_tests("mpi", cases);
+    return run_tests_in("mpi", cases, tmp);
 }

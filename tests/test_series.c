@@ -355,10 +355,6 @@ int main(void) {
                         {"exprun beats persistence on a sine wave", test_exprun_beats_persistence_on_a_sine},
                         {"exprun checks series ends and the spec", test_exprun_checks_series_and_spec},
                         {NULL, NULL}};
-    int rc = run_tests("series", cases);
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    if (rc == 0) run_command(cmd);
-    free(tmp);
+    int rc = run_tests_in("series", cases, tmp);
     return rc;
 }

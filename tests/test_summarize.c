@@ -273,10 +273,6 @@ int main(void) {
                         {"running (lock held) vs killed? (no lock)", test_running_vs_killed},
                         {"bad folders, duplicates, durations", test_bad_folders},
                         {NULL, NULL}};
-    int rc = run_tests("summarize", cases);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    if (rc == 0) run_command(cmd);
-    free(tmp);
+    int rc = run_tests_in("summarize", cases, tmp);
     return rc;
 }

@@ -520,10 +520,6 @@ int main(void) {
                         {"a plain run drops the sweep block", test_plain_run_drops_the_block},
                         {"scripts/sweep_loop.sh and scripts/sweep_slurm.sh", test_scripts},
                         {NULL, NULL}};
-    int rc = run_tests("sweep", cases);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    if (rc == 0) run_command(cmd);
-    free(tmp);
+    int rc = run_tests_in("sweep", cases, tmp);
     return rc;
 }

@@ -630,12 +630,7 @@ int main(void) {
         {"encode --out and plot -o never replace a run's own files: exit 2", test_outputs_confined},
         {"random damage to the checkpoint: refused or bit-identical, never a crash or a hang", test_random_damage},
         {NULL, NULL}};
-    int rc = run_tests("trust", cases);
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    if (rc == 0) run_command(cmd);
-    else fprintf(stderr, "test_trust: files kept in %s\n", tmp);
-    free(tmp);
+    int rc = run_tests_in("trust", cases, tmp);
     free(stopped_ckpt);
     return rc;
 }

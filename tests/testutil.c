@@ -20,6 +20,19 @@ int run_tests(const char *suite_name, const TestCase *cases) {
     return (failed == 0 && run > 0) ? 0 : 1;
 }
 
+int run_tests_in(const char *suite_name, const TestCase *cases, char *dir) {
+    int rc = run_tests(suite_name, cases);
+    if (dir && rc == 0) {
+        char cmd[4200];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        run_command(cmd);
+    } else if (dir) {
+        fprintf(stderr, "test_%s: files kept in %s\n", suite_name, dir);
+    }
+    free(dir);
+    return rc;
+}
+
 double gradcheck(LossFn loss, void *ctx, float *x, const float *analytic, size_t n,
                  size_t max_checks, double h, double floor) {
     double worst = 0.0;

@@ -12,6 +12,9 @@ typedef struct TestCase {
 
 /* Run one suite of cases (terminated by {NULL, NULL}); returns the process exit status. */
 int run_tests(const char *suite, const TestCase *cases);
+/* The same for a suite that works in dir (make_temp_dir's): dir is removed when every case
+ * passed, kept (and named on stderr) when one failed, and freed either way. */
+int run_tests_in(const char *suite, const TestCase *cases, char *dir);
 
 /* Finite-difference gradient check.
  * loss(ctx) computes the scalar loss for the current contents of x (it must not change x).
