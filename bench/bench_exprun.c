@@ -81,13 +81,17 @@ static int build(const Workload *w, Model **m, ExError *err) {
         c.max_batch = w->B;
         return autoencoder_create(m, &c, &init, err);
     }
-    SeqModelConfig c = seqmodel_config_defaults();
+    SeqModelConfig c = {0};   /* the spec's defaults where the workload names nothing */
     c.cell = w->kind == WL_LSTM ? CELL_LSTM : w->kind == WL_GRU ? CELL_GRU : CELL_RNN;
     c.rnn_form = RNN_ELMAN;
     c.rnn_act = ACT_TANH;
     c.gru_variant = GRU_PYTORCH;
     c.num_layers = 2;
     c.hidden[0] = c.hidden[1] = w->hidden;
+    c.forget_bias = 1.0f;
+    c.recurrent_gain = 1.0f;
+    c.init_state = SEQ_INIT_ZERO;
+    c.head = SEQ_HEAD_PER_STEP;
     c.input = SEQ_INPUT_EMBED;
     c.vocab = WL_VOCAB;
     c.embed_dim = WL_EMBED;

@@ -45,8 +45,25 @@ static double ae_eval_batch(Model *m, const Batch *b, StepStats *stats);
 static void ae_describe(const Model *m, void (*emit)(void *, const char *), void *ctx);
 static void ae_destroy(Model *m);
 
-static const ModelOps AE_OPS = {"autoencoder", ae_train_batch, ae_eval_batch, ae_describe, NULL,
-                                ae_destroy};
+static int ae_code_size(const Model *m);
+static int ae_input_size(const Model *m);
+static double *ae_linear_decoder_columns(const Model *m);
+
+static const CodeOps AE_CODES = {
+    .code_size = ae_code_size,
+    .input_size = ae_input_size,
+    .encode = autoencoder_encode,
+    .linear_decoder_columns = ae_linear_decoder_columns,
+};
+
+static const ModelOps AE_OPS = {
+    .family = "autoencoder",
+    .train_batch = ae_train_batch,
+    .eval_batch = ae_eval_batch,
+    .describe = ae_describe,
+    .destroy = ae_destroy,
+    .codes = &AE_CODES,
+};
 
 double autoencoder_memory(const AutoencoderConfig *c) {
     double sizes[2 * AE_MAX_HIDDEN + 3], P = 0, floats = 0, widest = 0, B = c->max_batch;
@@ -257,4 +274,27 @@ static void ae_describe(const Model *m, void (*emit)(void *, const char *), void
     }
     snprintf(line, sizeof line, "  total %zu trainable parameters", total);
     emit(ctx, line);
+}
+
+static int ae_code_size(const Model *m) { return autoencoder_config(m)->n_code; }
+static int ae_input_size(const Model *m) { return autoencoder_config(m)->n_input; }
+
+/* The decoder's column space for a shallow autoencoder with f = identity (x̂ − c = W* h), as
+ * rows of (K, n_in): W* is dec0/W (n_in, K), or enc0/W (K, n_in) transposed when tied. */
+static double *ae_linear_decoder_columns(const Model *m) {
+    const AutoencoderConfig *cfg = autoencoder_config(m);
+    int K = cfg->n_code, n_in = cfg->n_input;
+    if (cfg->n_hidden != 0 || cfg->f != ACT_IDENTITY || K > n_in) return NULL;
+    const Params *p = &m->params;
+    int dec = params_find(p, "dec0/W"), enc = params_find(p, "enc0/W");
+    double *cols = ex_malloc((size_t)K * (size_t)n_in * sizeof(double));
+    if (dec >= 0) {
+        const float *W = params_value(p, dec); /* (n_in, K) */
+        for (int c = 0; c < K; c++)
+            for (int j = 0; j < n_in; j++) cols[(size_t)c * n_in + j] = W[(size_t)j * K + c];
+    } else {
+        const float *W = params_value(p, enc); /* (K, n_in), W* = Wᵀ */
+        for (size_t i = 0; i < (size_t)K * n_in; i++) cols[i] = W[i];
+    }
+    return cols;
 }

@@ -32,3 +32,25 @@ void model_free(Model *m) {
     params_free(&m->params);
     free(m);
 }
+
+const double *model_time_grad_norms(const Model *m, int *T) {
+    *T = 0;
+    return m->ops->time_grad_norms ? m->ops->time_grad_norms(m, T) : NULL;
+}
+
+void model_reset_time_grad_norms(Model *m) {
+    if (m->ops->reset_time_grad_norms) m->ops->reset_time_grad_norms(m);
+}
+
+size_t model_time_grad_state(Model *m, double *block, int set) {
+    return m->ops->time_grad_state ? m->ops->time_grad_state(m, block, set) : 0;
+}
+
+float *model_carried_state(Model *m, size_t *n) {
+    *n = 0;
+    return m->ops->carried_state ? m->ops->carried_state(m, n) : NULL;
+}
+
+int model_steps_per_row(const Model *m, int T, int Ty) {
+    return m->ops->steps_per_row ? m->ops->steps_per_row(m, T, Ty) : 1;
+}

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dense.h"
+#include "h5doc.h"
 #include "init.h"
 #include "recurrent.h"
 
@@ -32,19 +33,6 @@ typedef struct Otm {
     DenseWork head_work;          /* the head's packed products, sized once */
     ExError err;
 } Otm;
-
-OneToManyConfig onetomany_config_defaults(void) {
-    OneToManyConfig c;
-    memset(&c, 0, sizeof c);
-    c.cell = CELL_LSTM;
-    c.gru_variant = GRU_PYTORCH;
-    c.num_layers = 1;
-    c.hidden[0] = 128;
-    c.forget_bias = 1.0f;
-    c.recurrent_gain = 1.0f;
-    c.loss = LOSS_CROSS_ENTROPY;
-    return c;
-}
 
 static CellSettings cell_settings(const OneToManyConfig *c) {
     return (CellSettings){.cell = c->cell, .rnn_form = RNN_ELMAN, .rnn_act = ACT_TANH,
@@ -71,16 +59,29 @@ static double otm_eval_batch(Model *m, const Batch *b, StepStats *stats);
 static void otm_describe(const Model *m, void (*emit)(void *ctx, const char *line), void *ctx);
 static void otm_destroy(Model *m);
 
+static int otm_steps_per_row(const Model *m, int T, int Ty);
+static int otm_write_results(Model *m, const ResultsInput *in, H5Doc *doc, ExError *err);
+
 static const ModelOps OTM_OPS = {
     .family = "one_to_many",
     .train_batch = otm_train_batch,
     .eval_batch = otm_eval_batch,
     .describe = otm_describe,
-    .carried_state = NULL,
     .destroy = otm_destroy,
+    .last_error = onetomany_last_error,
+    .unit = "steps",
+    .unit_short = "steps",
+    .steps_per_row = otm_steps_per_row,
+    .results_group = "/generated",
+    .write_results = otm_write_results,
 };
 
-int model_is_onetomany(const Model *m) { return m && m->ops == &OTM_OPS; }
+/* A row is the `steps` outputs written from one class. */
+static int otm_steps_per_row(const Model *m, int T, int Ty) {
+    (void)T;
+    (void)Ty;
+    return onetomany_config(m)->steps;
+}
 
 double onetomany_memory(const OneToManyConfig *c) {
     CellSettings cs = cell_settings(c);
@@ -329,4 +330,28 @@ static void otm_describe(const Model *m, void (*emit)(void *ctx, const char *lin
     snprintf(line, sizeof line, "  total    %zu parameters; workspaces for batch %d x T %d", total, c->max_batch,
              c->steps);
     emit(ctx, line);
+}
+
+/* One sequence generated per class, outputs fed back: /generated/images (K, T, d) floats and
+ * /generated/classes (K). */
+static int otm_write_results(Model *m, const ResultsInput *in, H5Doc *doc, ExError *err) {
+    (void)in;
+    const OneToManyConfig *c = onetomany_config(m);
+    int K = c->n_classes < m->max_batch ? c->n_classes : m->max_batch;
+    int32_t *classes = ex_malloc((size_t)K * sizeof *classes);
+    float *images = ex_malloc((size_t)K * c->steps * c->n_out * sizeof *images);
+    for (int k = 0; k < K; k++) classes[k] = k;
+    int rc = onetomany_generate(m, classes, K, images);
+    if (rc == 0) {
+        int shape[3] = {K, c->steps, c->n_out}, kshape[1] = {K};
+        h5doc_floats(doc, "/generated/images", 3, shape, images);
+        h5doc_attr_str(doc, "/generated/images", "description",
+                       "row t of image k is written by the model from class k alone, its row t-1 fed back as input");
+        h5doc_int32s(doc, "/generated/classes", 1, kshape, classes);
+    } else {
+        ex_fail(err, "generating: %s", onetomany_last_error(m));
+    }
+    free(classes);
+    free(images);
+    return rc;
 }

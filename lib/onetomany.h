@@ -51,16 +51,12 @@ typedef struct OneToManyConfig {
     int max_batch;
 } OneToManyConfig;
 
-/* One LSTM layer of 128, forget_bias 1, cross-entropy; K, T, d and max_batch must be set. */
-OneToManyConfig onetomany_config_defaults(void);
-
 /* Bytes the model will hold in training, estimated from the config (seqmodel_memory). */
 double onetomany_memory(const OneToManyConfig *cfg);
 
 int onetomany_create(Model **out, const OneToManyConfig *cfg, Rng *init_rng, ExError *err);
 const OneToManyConfig *onetomany_config(const Model *m);
 const char *onetomany_last_error(const Model *m);
-int model_is_onetomany(const Model *m);
 
 /* Generate for B ≤ max_batch classes: out (B, T, d), each output fed back as the next input.
  * Returns 0, or -1 (onetomany_last_error). */

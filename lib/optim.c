@@ -32,7 +32,7 @@ OptimConfig optim_defaults(OptimType t) {
     c.beta1 = 0.9;
     c.beta2 = 0.999;
     c.alpha = 0.99;
-    c.eps = t == OPT_ADAGRAD ? 1e-10 : 1e-8;
+    c.eps = 1e-8;   /* the schema's optimizer.eps for every rule (PyTorch's Adagrad has 1e-10) */
     return c;
 }
 

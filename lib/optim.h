@@ -43,7 +43,8 @@ typedef struct Optimizer {
 
 const char *optim_name(OptimType t);
 int optim_from_name(const char *name, OptimType *t);
-/* PyTorch's defaults for each optimizer (lr excluded). */
+/* The spec schema's optimizer defaults (lr excluded), for code that builds an OptimConfig without a
+ * spec; tests/test_defaults.c checks that they agree with lib/spec/schema.c. */
 OptimConfig optim_defaults(OptimType t);
 
 void optim_init(Optimizer *opt, const OptimConfig *cfg, size_t n);

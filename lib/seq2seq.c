@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/tasks.h"
 #include "dense.h"
+#include "h5doc.h"
 #include "embed.h"
 #include "init.h"
 #include "loss.h"
@@ -53,21 +55,6 @@ typedef struct S2S {
 
 /* ---- config ------------------------------------------------------------------------------ */
 
-Seq2SeqConfig seq2seq_config_defaults(void) {
-    Seq2SeqConfig c;
-    memset(&c, 0, sizeof c);
-    c.cell = CELL_GRU;
-    c.gru_variant = GRU_PYTORCH;
-    c.num_layers = 1;
-    c.hidden[0] = 128;
-    c.forget_bias = 1.0f;
-    c.recurrent_gain = 1.0f;
-    c.embed_dim = 32;
-    c.beam_width = 1;
-    c.pad_token = c.go_token = c.end_token = -1;
-    return c;
-}
-
 static CellSettings cell_settings(const Seq2SeqConfig *c) {
     return (CellSettings){.cell = c->cell, .rnn_form = RNN_ELMAN, .rnn_act = ACT_TANH,
                           .gru_variant = c->gru_variant, .forget_bias = c->forget_bias,
@@ -103,16 +90,28 @@ static double s2s_eval_batch(Model *m, const Batch *b, StepStats *stats);
 static void s2s_describe(const Model *m, void (*emit)(void *ctx, const char *line), void *ctx);
 static void s2s_destroy(Model *m);
 
+static int s2s_steps_per_row(const Model *m, int T, int Ty);
+static int s2s_write_results(Model *m, const ResultsInput *in, H5Doc *doc, ExError *err);
+
 static const ModelOps S2S_OPS = {
     .family = "seq2seq",
     .train_batch = s2s_train_batch,
     .eval_batch = s2s_eval_batch,
     .describe = s2s_describe,
-    .carried_state = NULL,
     .destroy = s2s_destroy,
+    .last_error = seq2seq_last_error,
+    .unit = "tokens",
+    .unit_short = "tok",
+    .steps_per_row = s2s_steps_per_row,
+    .results_group = "/examples",
+    .write_results = s2s_write_results,
 };
 
-int model_is_seq2seq(const Model *m) { return m && m->ops == &S2S_OPS; }
+/* A row is Tx input tokens read by the encoder and Ty written by the decoder. */
+static int s2s_steps_per_row(const Model *m, int T, int Ty) {
+    (void)m;
+    return T + Ty;
+}
 
 double seq2seq_memory(const Seq2SeqConfig *c) {
     CellSettings cs = cell_settings(c);
@@ -641,4 +640,49 @@ static void s2s_describe(const Model *m, void (*emit)(void *ctx, const char *lin
     snprintf(line, sizeof line, "  total      %zu parameters; workspaces for batch %d x Tx %d x Ty %d", total,
              c->max_batch, c->max_Tx, c->max_Ty);
     emit(ctx, line);
+}
+
+/* ---- results ---------------------------------------------------------------------------- */
+
+/* Text of a token row in the task's characters. */
+static char *example_text(const char *chars, const int32_t *tokens, int n) {
+    char *text = ex_malloc((size_t)n + 1);
+    s2s_tokens_text(text, (size_t)n + 1, tokens, n, chars);
+    return text;
+}
+
+/* The first (up to 20) test examples and their greedy outputs as text: /examples/input,
+ * /examples/target, /examples/output (strings; '$' = END). */
+static int s2s_write_results(Model *m, const ResultsInput *in, H5Doc *doc, ExError *err) {
+    const Dataset *ts = in->test;
+    const Seq2SeqConfig *c = seq2seq_config(m);
+    int n = ts->n < 20 ? ts->n : 20;
+    if (n > m->max_batch) n = m->max_batch;
+    if (n == 0 || !in->token_chars) return 0;
+    int32_t *out = ex_malloc((size_t)n * ts->Ty * sizeof *out);
+    if (seq2seq_greedy(m, ts->x_tokens, n, ts->T, ts->Ty, out) != 0) {
+        free(out);
+        return ex_fail(err, "decoding the examples: %s", seq2seq_last_error(m));
+    }
+    char **texts = ex_calloc((size_t)3 * n, sizeof *texts);
+    for (int i = 0; i < n; i++) {
+        /* the input up to its first PAD */
+        int len = 0;
+        while (len < ts->T && ts->x_tokens[(size_t)i * ts->T + len] != c->pad_token) len++;
+        texts[i] = example_text(in->token_chars, ts->x_tokens + (size_t)i * ts->T, len);
+        texts[n + i] = example_text(in->token_chars, ts->y_tokens + (size_t)i * ts->Ty, ts->Ty);
+        /* the output up to and with its END */
+        int m_out = 0;
+        while (m_out < ts->Ty && out[(size_t)i * ts->Ty + m_out] != c->end_token) m_out++;
+        texts[2 * n + i] = example_text(in->token_chars, out + (size_t)i * ts->Ty, m_out < ts->Ty ? m_out + 1 : m_out);
+    }
+    h5doc_strings(doc, "/examples/input", (size_t)n, (const char *const *)texts);
+    h5doc_strings(doc, "/examples/target", (size_t)n, (const char *const *)(texts + n));
+    h5doc_strings(doc, "/examples/output", (size_t)n, (const char *const *)(texts + 2 * n));
+    h5doc_attr_str(doc, "/examples/output", "description",
+                   "greedy decoding of the first test inputs; '$' = END (the outputs must end with it)");
+    for (int i = 0; i < 3 * n; i++) free(texts[i]);
+    free(texts);
+    free(out);
+    return 0;
 }

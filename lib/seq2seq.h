@@ -73,10 +73,6 @@ typedef struct Seq2SeqConfig {
     int max_batch, max_Tx, max_Ty;
 } Seq2SeqConfig;
 
-/* One GRU layer of 128 (pytorch variant), embed 32, forget_bias 1, no beam; the token ids,
- * vocabularies and sizes must still be set. */
-Seq2SeqConfig seq2seq_config_defaults(void);
-
 /* Bytes the model will hold in training, estimated from the config (seqmodel_memory). */
 double seq2seq_memory(const Seq2SeqConfig *cfg);
 
@@ -86,7 +82,6 @@ int seq2seq_create(Model **out, const Seq2SeqConfig *cfg, Rng *init_rng, ExError
 
 const Seq2SeqConfig *seq2seq_config(const Model *m);
 const char *seq2seq_last_error(const Model *m);
-int model_is_seq2seq(const Model *m);
 
 /* Greedy decoding of B ≤ max_batch inputs x (B, Tx): out (B, max_len) gets the argmax tokens;
  * a row's tokens after its END are END. max_len ≤ max_Ty. Returns 0, or -1 (seq2seq_last_error). */

@@ -80,23 +80,6 @@ int seq_init_state_from_name(const char *name, SeqInitState *s) {
     return k >= 0 ? 0 : -1;
 }
 
-SeqModelConfig seqmodel_config_defaults(void) {
-    SeqModelConfig c;
-    memset(&c, 0, sizeof c);
-    c.cell = CELL_LSTM;
-    c.rnn_form = RNN_LECTURE;
-    c.rnn_act = ACT_TANH;
-    c.gru_variant = GRU_CHO;
-    c.num_layers = 1;
-    c.hidden[0] = 128;
-    c.forget_bias = 1.0f;
-    c.init_state = SEQ_INIT_ZERO;
-    c.input = SEQ_INPUT_EMBED;
-    c.head = SEQ_HEAD_PER_STEP;
-    c.loss = LOSS_SOFTMAX_CROSS_ENTROPY;
-    return c;
-}
-
 /* ---- creation ------------------------------------------------------------------------- */
 
 
@@ -160,13 +143,26 @@ static void seq_describe(const Model *m, void (*emit)(void *ctx, const char *lin
 static float *seq_carried_state(Model *m, size_t *n);
 static void seq_destroy(Model *m);
 
+static int seq_steps_per_row(const Model *m, int T, int Ty);
+static int seq_sample(Model *m, const int32_t *prime, int n_prime, int length, double temperature, Rng *rng,
+                      int32_t *out, ExError *err);
+
 static const ModelOps SEQ_OPS = {
     .family = "sequence",
     .train_batch = seq_train_batch,
     .eval_batch = seq_eval_batch,
     .describe = seq_describe,
-    .carried_state = seq_carried_state,
     .destroy = seq_destroy,
+    .last_error = seqmodel_last_error,
+    .carried_state = seq_carried_state,
+    .unit = "tokens",
+    .unit_short = "tok",
+    .steps_per_row = seq_steps_per_row,
+    .time_grad_norms = seqmodel_grad_norms,
+    .reset_time_grad_norms = seqmodel_reset_grad_norms,
+    .time_grad_state = seqmodel_grad_norm_state,
+    .sample = seq_sample,
+    .outputs = seqmodel_outputs,
 };
 
 double seqmodel_memory(const SeqModelConfig *c) {
@@ -478,6 +474,13 @@ void seqmodel_reset_grad_norms(Model *m) {
     s->norms_batches = 0;
 }
 
+/* One row is T steps (a text window, a sequence). */
+static int seq_steps_per_row(const Model *m, int T, int Ty) {
+    (void)m;
+    (void)Ty;
+    return T;
+}
+
 /* ---- sampling --------------------------------------------------------------------------- */
 
 /* Feed tokens (n ≤ max_T, batch 1) from the state in carry_sample, leave the new state there,
@@ -597,4 +600,10 @@ static void seq_describe(const Model *m, void (*emit)(void *ctx, const char *lin
     snprintf(line, sizeof line, "  total    %zu parameters; workspaces for batch %d x T %d", total, c->max_batch,
              c->max_T);
     emit(ctx, line);
+}
+
+static int seq_sample(Model *m, const int32_t *prime, int n_prime, int length, double temperature, Rng *rng,
+                      int32_t *out, ExError *err) {
+    if (seqmodel_sample(m, prime, n_prime, length, temperature, rng, out) == 0) return 0;
+    return ex_fail(err, "sampling failed: %s", seqmodel_last_error(m));
 }

@@ -84,11 +84,6 @@ typedef struct SeqModelConfig {
     float recurrent_gain;         /* that gain (used only with recurrent_orthogonal) */
 } SeqModelConfig;
 
-/* The defaults: one LSTM layer of 128, forget_bias 1, no dropout, zero initial state, the
- * lecture's RNN form with tanh and the slide's GRU, per-step head, softmax cross-entropy,
- * no carry. Input kind and sizes must still be set. */
-SeqModelConfig seqmodel_config_defaults(void);
-
 const char *seq_input_name(SeqInput i);              /* "embedding", "onehot", "features" */
 int seq_input_from_name(const char *name, SeqInput *i);
 const char *seq_head_name(SeqHead h);                /* "per_step", "last_step" */

@@ -1,14 +1,12 @@
 #include "build.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "autoencoder.h"
+#include "data/tasks.h"
 #include "onetomany.h"
 #include "seq2seq.h"
 #include "seqmodel.h"
-#include "data/tasks.h"
-#include "data/text.h"
 #include "memory.h"
 
 #include <stdlib.h>
@@ -18,29 +16,32 @@ static double estimate_bytes;
 
 double build_memory_estimate(void) { return estimate_bytes; }
 
+/* Every field of a family's config comes from the typed spec (whose values and defaults come
+ * from the schema) or from the data; a config starts at zero, never from a default of its own. */
+
 static int build_autoencoder(const Spec *spec, const RunData *rd, Model **out, char *warn,
                              size_t warn_cap, ExError *err) {
-    const ModelSpec *ms = &spec->model;
+    const AutoencoderSpec *as = &spec->model.ae;
     AutoencoderConfig cfg = {0};
     cfg.n_input = rd->n_input;
-    cfg.n_code = ms->code;
-    cfg.n_hidden = ms->n_hidden;
-    for (int l = 0; l < ms->n_hidden; l++) {
-        cfg.hidden_units[l] = ms->hidden_units[l];
-        cfg.hidden_act[l] = ms->hidden_act[l];
+    cfg.n_code = as->code;
+    cfg.n_hidden = as->n_hidden;
+    for (int l = 0; l < as->n_hidden; l++) {
+        cfg.hidden_units[l] = as->hidden_units[l];
+        cfg.hidden_act[l] = as->hidden_act[l];
     }
-    cfg.g = ms->g;
-    cfg.f = ms->f;
-    cfg.tied = ms->tied;
+    cfg.g = as->g;
+    cfg.f = as->f;
+    cfg.tied = as->tied;
     cfg.loss = spec->loss;
-    cfg.noise = ms->noise;
-    cfg.sparsity = ms->sparsity;
+    cfg.noise = as->noise;
+    cfg.sparsity = as->sparsity;
     cfg.max_batch = spec->train.batch_size;
     /* The lecture's dim(h) question: with dim(h) ≥ dim(x) and nothing to stop it, the network
      * can learn to copy its input. */
-    int narrowest = ms->code;
-    for (int l = 0; l < ms->n_hidden; l++) narrowest = ms->hidden_units[l] < narrowest ? ms->hidden_units[l] : narrowest;
-    if (narrowest >= rd->n_input && ms->noise.type == NOISE_NONE && ms->sparsity.type == SPARSITY_NONE)
+    int narrowest = as->code;
+    for (int l = 0; l < as->n_hidden; l++) narrowest = as->hidden_units[l] < narrowest ? as->hidden_units[l] : narrowest;
+    if (narrowest >= rd->n_input && as->noise.type == NOISE_NONE && as->sparsity.type == SPARSITY_NONE)
         snprintf(warn, warn_cap,
                  "warning: model.code %d >= %d input values with neither noise nor sparsity: this "
                  "overcomplete autoencoder can learn the identity (add model.noise or model.sparsity)\n",
@@ -50,27 +51,30 @@ static int build_autoencoder(const Spec *spec, const RunData *rd, Model **out, c
     return autoencoder_create(out, &cfg, &init, err);
 }
 
-static int build_sequence(const Spec *spec, const RunData *rd, Model **out, ExError *err) {
-    const ModelSpec *ms = &spec->model;
-    SeqModelConfig cfg = seqmodel_config_defaults();
-    cell_type_from_name(ms->cell, &cfg.cell);   /* a value of the schema's list: in the table */
-    cfg.rnn_form = ms->lecture_form ? RNN_LECTURE : RNN_ELMAN;
-    cfg.rnn_act = ms->rnn_activation;
-    cfg.gru_variant = ms->gru_cho ? GRU_CHO : GRU_PYTORCH;
-    cfg.num_layers = ms->n_layers;
-    for (int l = 0; l < ms->n_layers; l++) cfg.hidden[l] = ms->units[l];
-    cfg.forget_bias = (float)ms->forget_bias;
-    cfg.dropout = (float)ms->dropout;
-    cfg.recurrent_orthogonal = ms->recurrent_orthogonal;
-    cfg.recurrent_gain = (float)ms->recurrent_gain;
-    cfg.init_state = ms->learned_initial_state ? SEQ_INIT_LEARNED : SEQ_INIT_ZERO;
-    seq_input_from_name(ms->input, &cfg.input);
-    cfg.embed_dim = ms->embed_dim;
-    cfg.head = ms->head_last_step ? SEQ_HEAD_LAST_STEP : SEQ_HEAD_PER_STEP;
+static int build_sequence(const Spec *spec, const RunData *rd, Model **out, char *warn, size_t warn_cap,
+                          ExError *err) {
+    (void)warn;
+    (void)warn_cap;
+    const RecurrentSpec *rs = &spec->model.rec;
+    SeqModelConfig cfg = {0};
+    cfg.cell = rs->cell;
+    cfg.rnn_form = rs->form;
+    cfg.rnn_act = rs->activation;
+    cfg.gru_variant = rs->variant;
+    cfg.num_layers = rs->n_layers;
+    for (int l = 0; l < rs->n_layers; l++) cfg.hidden[l] = rs->units[l];
+    cfg.forget_bias = (float)rs->forget_bias;
+    cfg.dropout = (float)rs->dropout;
+    cfg.recurrent_orthogonal = rs->recurrent_init == RECURRENT_INIT_ORTHOGONAL;
+    cfg.recurrent_gain = (float)rs->recurrent_gain;
+    cfg.init_state = rs->initial_state;
+    cfg.input = rs->input;
+    cfg.embed_dim = rs->embed_dim;
+    cfg.head = rs->head;
     cfg.loss = spec->loss;
     cfg.max_batch = spec->train.batch_size;
     const Dataset *tr = &rd->train;
-    if (spec->data.source == DATA_TEXT) {
+    if (rd->has_vocab) {   /* text: the vocabulary of its characters */
         cfg.vocab = rd->vocab.size;
         cfg.n_out = rd->vocab.size;
         cfg.max_T = spec->data.seq_len;
@@ -88,18 +92,21 @@ static int build_sequence(const Spec *spec, const RunData *rd, Model **out, ExEr
 }
 
 /* Encoder–decoder over the generated seq2seq tasks' token set (tasks.h: PAD, GO, END, characters). */
-static int build_seq2seq(const Spec *spec, const RunData *rd, Model **out, ExError *err) {
-    const ModelSpec *ms = &spec->model;
-    Seq2SeqConfig cfg = seq2seq_config_defaults();
-    cell_type_from_name(ms->cell, &cfg.cell);
-    cfg.gru_variant = ms->gru_cho ? GRU_CHO : GRU_PYTORCH;
-    cfg.num_layers = ms->n_layers;
-    for (int l = 0; l < ms->n_layers; l++) cfg.hidden[l] = ms->units[l];
-    cfg.forget_bias = (float)ms->forget_bias;
-    cfg.recurrent_orthogonal = ms->recurrent_orthogonal;
-    cfg.recurrent_gain = (float)ms->recurrent_gain;
-    cfg.embed_dim = ms->embed_dim;
-    cfg.beam_width = ms->beam_width;
+static int build_seq2seq(const Spec *spec, const RunData *rd, Model **out, char *warn, size_t warn_cap,
+                         ExError *err) {
+    (void)warn;
+    (void)warn_cap;
+    const RecurrentSpec *rs = &spec->model.rec;
+    Seq2SeqConfig cfg = {0};
+    cfg.cell = rs->cell;
+    cfg.gru_variant = rs->variant;
+    cfg.num_layers = rs->n_layers;
+    for (int l = 0; l < rs->n_layers; l++) cfg.hidden[l] = rs->units[l];
+    cfg.forget_bias = (float)rs->forget_bias;
+    cfg.recurrent_orthogonal = rs->recurrent_init == RECURRENT_INIT_ORTHOGONAL;
+    cfg.recurrent_gain = (float)rs->recurrent_gain;
+    cfg.embed_dim = rs->embed_dim;
+    cfg.beam_width = rs->beam_width;
     const Dataset *tr = &rd->train;
     cfg.vocab_in = cfg.vocab_out = tr->vocab;
     cfg.pad_token = S2S_PAD;
@@ -114,16 +121,19 @@ static int build_seq2seq(const Spec *spec, const RunData *rd, Model **out, ExErr
 }
 
 /* Class → initial state → image rows (the data: idx images as sequences, with labels). */
-static int build_onetomany(const Spec *spec, const RunData *rd, Model **out, ExError *err) {
-    const ModelSpec *ms = &spec->model;
-    OneToManyConfig cfg = onetomany_config_defaults();
-    cell_type_from_name(ms->cell, &cfg.cell);
-    cfg.gru_variant = ms->gru_cho ? GRU_CHO : GRU_PYTORCH;
-    cfg.num_layers = ms->n_layers;
-    for (int l = 0; l < ms->n_layers; l++) cfg.hidden[l] = ms->units[l];
-    cfg.forget_bias = (float)ms->forget_bias;
-    cfg.recurrent_orthogonal = ms->recurrent_orthogonal;
-    cfg.recurrent_gain = (float)ms->recurrent_gain;
+static int build_onetomany(const Spec *spec, const RunData *rd, Model **out, char *warn, size_t warn_cap,
+                           ExError *err) {
+    (void)warn;
+    (void)warn_cap;
+    const RecurrentSpec *rs = &spec->model.rec;
+    OneToManyConfig cfg = {0};
+    cfg.cell = rs->cell;
+    cfg.gru_variant = rs->variant;
+    cfg.num_layers = rs->n_layers;
+    for (int l = 0; l < rs->n_layers; l++) cfg.hidden[l] = rs->units[l];
+    cfg.forget_bias = (float)rs->forget_bias;
+    cfg.recurrent_orthogonal = rs->recurrent_init == RECURRENT_INIT_ORTHOGONAL;
+    cfg.recurrent_gain = (float)rs->recurrent_gain;
     cfg.n_classes = rd->n_classes;
     cfg.steps = rd->train.T;
     cfg.n_out = rd->train.d;
@@ -134,117 +144,17 @@ static int build_onetomany(const Spec *spec, const RunData *rd, Model **out, ExE
     return onetomany_create(out, &cfg, &init, err);
 }
 
+/* The builders, by the spec's model family. */
+typedef int (*Builder)(const Spec *spec, const RunData *rd, Model **out, char *warn, size_t warn_cap, ExError *err);
+static const Builder BUILDERS[] = {
+    [MODEL_AUTOENCODER] = build_autoencoder,
+    [MODEL_SEQUENCE] = build_sequence,
+    [MODEL_SEQ2SEQ] = build_seq2seq,
+    [MODEL_ONE_TO_MANY] = build_onetomany,
+};
+
 int build_model(const Spec *spec, const RunData *rd, Model **out, char *warn, size_t warn_cap,
                 ExError *err) {
     if (warn_cap) warn[0] = '\0';
-    if (spec->model.type == MODEL_AUTOENCODER) return build_autoencoder(spec, rd, out, warn, warn_cap, err);
-    if (spec->model.type == MODEL_SEQ2SEQ) return build_seq2seq(spec, rd, out, err);
-    if (spec->model.type == MODEL_ONE_TO_MANY) return build_onetomany(spec, rd, out, err);
-    return build_sequence(spec, rd, out, err);
-}
-
-int model_is_sequence(const Model *m) { return m && strcmp(m->ops->family, "sequence") == 0; }
-
-const double *model_time_grad_norms(const Model *m, int *T) {
-    *T = 0;
-    if (!model_is_sequence(m)) return NULL;
-    return seqmodel_grad_norms(m, T);
-}
-
-void model_reset_time_grad_norms(Model *m) {
-    if (model_is_sequence(m)) seqmodel_reset_grad_norms(m);
-}
-
-size_t model_time_grad_state(Model *m, double *block, int set) {
-    return model_is_sequence(m) ? seqmodel_grad_norm_state(m, block, set) : 0;
-}
-
-int model_sample_text(Model *m, const Vocab *v, const char *prime, int length, double temperature,
-                      Rng *rng, char *out, ExError *err) {
-    if (!model_is_sequence(m)) return ex_fail(err, "sampling needs a recurrent model");
-    size_t n_prime = strlen(prime);
-    const uint8_t *bytes = (const uint8_t *)prime;
-    /* An empty prime starts from a space (or the first character of the vocabulary). */
-    uint8_t fallback = v->id_of[' '] >= 0 ? ' ' : v->byte_of[0];
-    if (n_prime == 0) { bytes = &fallback; n_prime = 1; }
-    int32_t *ids = malloc(n_prime * sizeof *ids), *gen = malloc((size_t)length * sizeof *gen);
-    int unknown = v->id_of[' '] >= 0 ? v->id_of[' '] : 0;
-    int rc = vocab_encode(v, bytes, n_prime, ids, unknown, "prime", err) < 0 ? -1 : 0;
-    if (rc == 0 && seqmodel_sample(m, ids, (int)n_prime, length, temperature, rng, gen) != 0)
-        rc = ex_fail(err, "sampling failed: %s", seqmodel_last_error(m));
-    if (rc == 0) {
-        vocab_decode(v, gen, (size_t)length, (uint8_t *)out);
-        out[length] = '\0';
-    }
-    free(ids);
-    free(gen);
-    return rc;
-}
-
-/* Text of a token row (−1 ends it) in the task's characters. */
-static char *example_text(const Spec *spec, const int32_t *tokens, int n) {
-    char *text = malloc((size_t)n + 1);
-    s2s_tokens_text(text, (size_t)n + 1, tokens, n,
-                    spec->data.source == DATA_REVERSE ? REVERSE_CHARS : ADDITION_CHARS);
-    return text;
-}
-
-static int write_seq2seq_examples(Model *m, const Spec *spec, const RunData *rd, H5Doc *doc, ExError *err) {
-    const Dataset *ts = &rd->test;
-    int n = ts->n < 20 ? ts->n : 20;
-    if (n > m->max_batch) n = m->max_batch;
-    if (n == 0) return 0;
-    int32_t *out = malloc((size_t)n * ts->Ty * sizeof *out);
-    if (seq2seq_greedy(m, ts->x_tokens, n, ts->T, ts->Ty, out) != 0) {
-        free(out);
-        return ex_fail(err, "decoding the examples: %s", seq2seq_last_error(m));
-    }
-    char **texts = calloc((size_t)3 * n, sizeof *texts);
-    for (int i = 0; i < n; i++) {
-        /* the input up to its first PAD */
-        int len = 0;
-        while (len < ts->T && ts->x_tokens[(size_t)i * ts->T + len] != S2S_PAD) len++;
-        texts[i] = example_text(spec, ts->x_tokens + (size_t)i * ts->T, len);
-        texts[n + i] = example_text(spec, ts->y_tokens + (size_t)i * ts->Ty, ts->Ty);
-        /* the output up to and with its END */
-        int m_out = 0;
-        while (m_out < ts->Ty && out[(size_t)i * ts->Ty + m_out] != S2S_END) m_out++;
-        texts[2 * n + i] = example_text(spec, out + (size_t)i * ts->Ty, m_out < ts->Ty ? m_out + 1 : m_out);
-    }
-    h5doc_strings(doc, "/examples/input", (size_t)n, (const char *const *)texts);
-    h5doc_strings(doc, "/examples/target", (size_t)n, (const char *const *)(texts + n));
-    h5doc_strings(doc, "/examples/output", (size_t)n, (const char *const *)(texts + 2 * n));
-    h5doc_attr_str(doc, "/examples/output", "description",
-                   "greedy decoding of the first test inputs; '$' = END (the outputs must end with it)");
-    for (int i = 0; i < 3 * n; i++) free(texts[i]);
-    free(texts);
-    free(out);
-    return 0;
-}
-
-static int write_generated(Model *m, H5Doc *doc, ExError *err) {
-    const OneToManyConfig *c = onetomany_config(m);
-    int K = c->n_classes < m->max_batch ? c->n_classes : m->max_batch;
-    int32_t *classes = malloc((size_t)K * sizeof *classes);
-    float *images = malloc((size_t)K * c->steps * c->n_out * sizeof *images);
-    for (int k = 0; k < K; k++) classes[k] = k;
-    int rc = onetomany_generate(m, classes, K, images);
-    if (rc == 0) {
-        int shape[3] = {K, c->steps, c->n_out}, kshape[1] = {K};
-        h5doc_floats(doc, "/generated/images", 3, shape, images);
-        h5doc_attr_str(doc, "/generated/images", "description",
-                       "row t of image k is written by the model from class k alone, its row t-1 fed back as input");
-        h5doc_int32s(doc, "/generated/classes", 1, kshape, classes);
-    } else {
-        ex_fail(err, "generating: %s", onetomany_last_error(m));
-    }
-    free(classes);
-    free(images);
-    return rc;
-}
-
-int model_write_results(Model *m, const Spec *spec, const RunData *rd, H5Doc *doc, ExError *err) {
-    if (model_is_seq2seq(m)) return write_seq2seq_examples(m, spec, rd, doc, err);
-    if (model_is_onetomany(m)) return write_generated(m, doc, err);
-    return 0;
+    return BUILDERS[spec->model.type](spec, rd, out, warn, warn_cap, err);
 }

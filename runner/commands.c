@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "sampling.h"
 #include "memory.h"
 #include "data/text.h"
 #include "checkpoint.h"
@@ -64,7 +65,7 @@ int command_validate(const char *spec_path, char *const *overrides, int n_overri
     int status = EXIT_OK;
     Model *model = NULL;
     char warn[1024];
-    if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0 || evaluate_check(&spec, &rd, &err) != 0) {
+    if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0 || evaluate_check(&spec, &rd, model, &err) != 0) {
         fprintf(stderr, "exprun: %s\n", err.msg);
         status = EXIT_USAGE;
     } else {
@@ -175,7 +176,7 @@ int command_sample(const char *run_dir, const char *prime, int length, double te
     for (int i = 0; i < shape[0]; i++) bytes[i] = (uint8_t)bytes32[i];
     if (vocab_from_bytes(&rd.vocab, bytes, shape[0], &err) != 0) goto fail;
     rd.has_vocab = 1;
-    rd.is_stream = spec.data.truncated_bptt;
+    rd.is_stream = spec.data.bptt == BPTT_TRUNCATED;
     rd.n_classes = rd.vocab.size;
     rd.train.vocab = rd.vocab.size;
     rd.train.T = spec.data.seq_len;

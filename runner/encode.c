@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "autoencoder.h"
 #include "build.h"
 #include "checkpoint.h"
 #include "h5doc.h"
@@ -103,7 +102,7 @@ static int write_codes(const char *out, const EncodeArgs *a, const Spec *spec, c
     h5doc_attr_str(doc, "/", "checkpoint", ckpt);
     h5doc_attr_str(doc, "/", "data", a->data);
     h5doc_attr_str(doc, "/", "loss", loss_name(spec->loss));
-    h5doc_attr_str(doc, "/", "scale", spec->data.scale);
+    h5doc_attr_str(doc, "/", "scale", scale_name(spec->data.scale));
     h5doc_attr_int(doc, "/", "binarize", spec->data.binarize);
     h5doc_attr_int(doc, "/", "code_size", K);
     h5doc_attr_int(doc, "/", "examples", ds->n);
@@ -144,16 +143,19 @@ int command_encode(int argc, char **argv) {
     float *codes = NULL;
     double *row_loss = NULL, *row_sq = NULL;
     float *recon = NULL;
-    if (spec.model.type != MODEL_AUTOENCODER) {
-        fprintf(stderr, "exprun: %s is not an autoencoder run (model.type is not autoencoder); nothing to encode\n",
-                a.run_dir);
-        spec_free(&spec);
-        return EXIT_USAGE;
-    }
     /* The run's data again: the scaler is fitted on the same training split, so it is the same. */
     if (rundata_load(&spec, &rd, &err) != 0) goto fail;
     char warn[1024];
     if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0) goto fail;
+    const CodeOps *co = model->ops->codes;
+    if (!co) {
+        fprintf(stderr, "exprun: %s is not an autoencoder run (its %s model has no code layer h); nothing to encode\n",
+                a.run_dir, model->ops->family);
+        model_free(model);
+        rundata_free(&rd);
+        spec_free(&spec);
+        return EXIT_USAGE;
+    }
     LatestCheckpoint lc;
     if (latest_load_params(a.run_dir, &model->params, "to encode with", &lc, &err) != 0) goto fail;
 
@@ -172,8 +174,7 @@ int command_encode(int argc, char **argv) {
         if (rundata_load_file(&spec, &rd, a.data, labels, &own, &err) != 0) goto fail;
         ds = &own;
     }
-    const AutoencoderConfig *cfg = autoencoder_config(model);
-    int K = cfg->n_code, n_in = cfg->n_input, B = model->max_batch;
+    int K = co->code_size(model), n_in = co->input_size(model), B = model->max_batch;
     codes = malloc(((size_t)ds->n * K + 1) * sizeof *codes);
     row_loss = malloc(((size_t)ds->n + 1) * sizeof *row_loss);
     row_sq = malloc(((size_t)ds->n + 1) * sizeof *row_sq);
@@ -182,7 +183,7 @@ int command_encode(int argc, char **argv) {
     for (int start = 0; start < ds->n; start += B) {
         int count = ds->n - start < B ? ds->n - start : B;
         const float *x = ds->x + (size_t)start * n_in;
-        autoencoder_encode(model, x, count, codes + (size_t)start * K, recon, row_loss + start);
+        co->encode(model, x, count, codes + (size_t)start * K, recon, row_loss + start);
         for (int i = 0; i < count; i++) {
             double sq = 0.0;
             for (int j = 0; j < n_in; j++) {

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "autoencoder.h"
 #include "kmeans.h"
 #include "pca.h"
 #include "roc.h"
@@ -91,8 +90,8 @@ typedef struct Pass {
  * taken against the clean x. */
 static Pass forward_split(Model *m, const Dataset *ds, int B, float *codes, double *row_loss, const NoiseConfig *noise,
                           Rng *noise_rng, LossType loss) {
-    const AutoencoderConfig *cfg = autoencoder_config(m);
-    int n_in = cfg->n_input, K = cfg->n_code;
+    const CodeOps *co = m->ops->codes;
+    int n_in = co->input_size(m), K = co->code_size(m);
     float *recon = ex_malloc((size_t)B * (size_t)n_in * sizeof(float));  /* (B, n_in) */
     float *seen = noise ? ex_malloc((size_t)B * (size_t)n_in * sizeof(float)) : NULL;
     double *rows = ex_malloc((size_t)B * sizeof(double));
@@ -105,7 +104,7 @@ static Pass forward_split(Model *m, const Dataset *ds, int B, float *codes, doub
             noise_apply(seen, x, (size_t)count * (size_t)n_in, noise, noise_rng);
             input = seen;
         }
-        autoencoder_encode(m, input, count, codes ? codes + (size_t)start * (size_t)K : NULL, recon, rows);
+        co->encode(m, input, count, codes ? codes + (size_t)start * (size_t)K : NULL, recon, rows);
         for (int i = 0; i < count; i++) {
             const float *xi = x + (size_t)i * (size_t)n_in, *ri = recon + (size_t)i * (size_t)n_in;
             double sq = 0.0;
@@ -113,7 +112,7 @@ static Pass forward_split(Model *m, const Dataset *ds, int B, float *codes, doub
                 double t = (double)ri[j] - (double)xi[j];
                 sq += t * t;
             }
-            /* autoencoder_encode's row error compares with its input; with noise, redo it against x */
+            /* encode's row error compares with its input; with noise, redo it against x */
             double l = !noise ? rows[i]
                        : loss == LOSS_SQUARED_ERROR ? sq
                                                     : loss_binary_cross_entropy(NULL, ri, xi, 1, n_in);
@@ -135,8 +134,8 @@ static Pass forward_split(Model *m, const Dataset *ds, int B, float *codes, doub
 
 /* ---- the evaluations ------------------------------------------------------------------------- */
 
-int evaluate_check(const Spec *spec, const RunData *rd, ExError *err) {
-    if (spec->model.type != MODEL_AUTOENCODER) return 0;
+int evaluate_check(const Spec *spec, const RunData *rd, const Model *model, ExError *err) {
+    if (!model->ops->codes) return 0;
     const EvaluateSpec *e = &spec->evaluate;
     const char *split = NULL;
     const Dataset *ts = test_split(rd, &split);
@@ -166,28 +165,11 @@ static double now_seconds(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* The decoder's column space for a shallow autoencoder, as rows of (K, n_in): W* is dec0/W
- * (n_in, K), or enc0/W (K, n_in) transposed when tied. */
-static double *decoder_columns(const Model *m, int K, int n_in) {
-    const Params *p = &m->params;
-    int dec = params_find(p, "dec0/W"), enc = params_find(p, "enc0/W");
-    double *cols = ex_malloc((size_t)K * (size_t)n_in * sizeof(double));
-    if (dec >= 0) {
-        const float *W = params_value(p, dec); /* (n_in, K) */
-        for (int c = 0; c < K; c++)
-            for (int j = 0; j < n_in; j++) cols[(size_t)c * n_in + j] = W[(size_t)j * K + c];
-    } else {
-        const float *W = params_value(p, enc); /* (K, n_in), W* = Wᵀ */
-        for (size_t i = 0; i < (size_t)K * n_in; i++) cols[i] = W[i];
-    }
-    return cols;
-}
-
 static int evaluate_pca(Evaluation *ev, const Spec *spec, const RunData *rd, Model *m, const Pass *train,
                         const Pass *test, const Dataset *ts, const char *split, double *pca_rows, FILE *log,
                         ExError *err) {
-    const AutoencoderConfig *cfg = autoencoder_config(m);
-    int n_in = cfg->n_input, K = cfg->n_code;
+    const CodeOps *co = m->ops->codes;
+    int n_in = co->input_size(m), K = co->code_size(m);
     Pca p;
     double t0 = now_seconds();
     if (pca_fit(&p, rd->train.x, rd->train.n, n_in, err) != 0) return -1;
@@ -216,8 +198,8 @@ static int evaluate_pca(Evaluation *ev, const Spec *spec, const RunData *rd, Mod
                 test->sq_error / test_pca);
 
     /* Linear AE = PCA: only meaningful when x̂ − c lies in the decoder's column space (f = identity). */
-    if (cfg->n_hidden == 0 && cfg->f == ACT_IDENTITY && K <= n_in) {
-        double *cols = decoder_columns(m, K, n_in);
+    double *cols = co->linear_decoder_columns ? co->linear_decoder_columns(m) : NULL;
+    if (cols) {
         double *ang = ex_malloc((size_t)k * sizeof(double)), *pa = ex_malloc((size_t)k * sizeof(double));
         int rc = vector_subspace_angles(ang, p.components, k, cols, K, n_in, err);
         int n_pa = rc == 0 ? principal_angles(pa, p.components, k, cols, K, n_in, err) : -1;
@@ -280,7 +262,7 @@ static void evaluate_anomaly(Evaluation *ev, const Spec *spec, const Dataset *ts
     if (log) {
         fprintf(log, "  anomaly: class %d (%d of %d test examples) against the rest: ROC AUC %.4f", cls, n_pos, ts->n,
                 auc);
-        if (pca_rows) fprintf(log, " (PCA-%d reconstruction error: %.4f)", spec->model.code, auc_pca);
+        if (pca_rows) fprintf(log, " (PCA-%d reconstruction error: %.4f)", spec->model.ae.code, auc_pca);
         fprintf(log, "\n");
     }
 }
@@ -367,7 +349,7 @@ static void code_statistics(Evaluation *ev, const Spec *spec, const float *codes
     put(ev, "code_unit_mean_min", lo);
     put(ev, "code_unit_mean_max", hi);
     put_array(ev, "code_unit_mean", unit, K, 0, "ρ̂_j: mean activation of code unit j over the evaluated split");
-    const SparsityConfig *sp = &spec->model.sparsity;
+    const SparsityConfig *sp = &spec->model.ae.sparsity;
     if (sp->type == SPARSITY_KL) {
         put(ev, "sparsity_target", sp->target);
         put(ev, "code_mean_over_target", mean / sp->target);
@@ -396,11 +378,10 @@ static void error_by_class(Evaluation *ev, const Dataset *ts, const double *row_
 }
 
 int evaluate_model(Evaluation *ev, const Spec *spec, const RunData *rd, Model *model, FILE *log, ExError *err) {
-    if (spec->model.type != MODEL_AUTOENCODER || strcmp(model->ops->family, "autoencoder") != 0) return 0;
+    if (!model->ops->codes) return 0;
     const EvaluateSpec *e = &spec->evaluate;
     double t0 = now_seconds();
-    const AutoencoderConfig *cfg = autoencoder_config(model);
-    int K = cfg->n_code, B = model->max_batch;
+    int K = model->ops->codes->code_size(model), B = model->max_batch;
     const char *split = NULL;
     const Dataset *ts = test_split(rd, &split);
     put_text(ev, "split", split);

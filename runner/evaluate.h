@@ -58,8 +58,9 @@ typedef struct Evaluation {
 } Evaluation;
 
 /* Before training: can the evaluations the spec asks for run on this data (labels, a test set,
- * the anomalous class present in it, enough rows for k clusters)? 0, or -1 with a message. */
-int evaluate_check(const Spec *spec, const RunData *rd, ExError *err);
+ * the anomalous class present in it, enough rows for k clusters)? 0, or -1 with a message.
+ * Models without a code layer (ModelOps.codes) have none of these evaluations. */
+int evaluate_check(const Spec *spec, const RunData *rd, const Model *model, ExError *err);
 
 /* After the last epoch: run every evaluation the spec asks for on the trained model (a no-op
  * returning 0 for models that are not autoencoders). Progress lines go to log (NULL: silent).

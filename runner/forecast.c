@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "seqmodel.h"
 
 /* ŷ for every row of ds, in model units: out (n). */
 static int predict(float *out, Model *m, const Dataset *ds, int batch_size, ExError *err) {
@@ -27,11 +26,11 @@ static int predict(float *out, Model *m, const Dataset *ds, int batch_size, ExEr
         Batch b = {.B = count, .T = ds->T, .d = ds->d, .x = x, .Ty = ds->Ty, .dy = ds->dy, .y = y};
         double loss = m->ops->eval_batch(m, &b, NULL);
         int out_rows = 0, n_out = 0;
-        const float *z = seqmodel_outputs(m, &out_rows, &n_out);   /* (B, n_out) */
+        const float *z = m->ops->outputs(m, &out_rows, &n_out);   /* (B, n_out) */
         if (!isfinite(loss) || out_rows != count || n_out != 1) {
             rc = ex_fail(err, "%s: forecasting needs a last_step head with one output (%d rows of %d outputs "
                               "for a batch of %d%s%s)",
-                         ds->source, out_rows, n_out, count, isfinite(loss) ? "" : "; ", isfinite(loss) ? "" : seqmodel_last_error(m));
+                         ds->source, out_rows, n_out, count, isfinite(loss) ? "" : "; ", isfinite(loss) ? "" : m->ops->last_error(m));
             break;
         }
         memcpy(out + start, z, (size_t)count * sizeof(float));
@@ -59,7 +58,7 @@ static int evaluate_set(ForecastSet *fs, Model *m, const Dataset *ds, const Seri
 int forecast_evaluate(ForecastReport *r, Model *m, const RunData *rd, int batch_size, ExError *err) {
     memset(r, 0, sizeof *r);
     if (!rd->is_series) return 0;
-    if (strcmp(m->ops->family, "sequence") != 0) return ex_fail(err, "forecasting needs a recurrent model");
+    if (!m->ops->outputs) return ex_fail(err, "forecasting needs a model with per-row outputs (rnn, lstm or gru)");
     r->meta = &rd->series;
     if (evaluate_set(&r->val, m, &rd->val, &rd->series.val, &rd->series, batch_size, err) != 0 ||
         evaluate_set(&r->test, m, &rd->test, &rd->series.test, &rd->series, batch_size, err) != 0)

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "autoencoder.h"
 #include "build.h"
 #include "checkpoint.h"
 #include "h5read.h"
@@ -88,7 +87,7 @@ static int load_run_spec(const char *dir, const char *spec_dir, Spec *spec, ExEr
 static int load_images(const char *dir, PlotRun *r, ExError *err) {
     Spec spec;
     if (load_run_spec(dir, dir, &spec, err) != 0) return -1;
-    if (spec.model.type != MODEL_AUTOENCODER || spec.data.source != DATA_IDX) {
+    if (spec.data.source != DATA_IDX || spec.data.as_sequence) {
         spec_free(&spec);
         return 0;
     }
@@ -114,6 +113,10 @@ static int load_images(const char *dir, PlotRun *r, ExError *err) {
     }
     char warn[512];
     if (build_model(&spec, &rd, &model, warn, sizeof warn, err) != 0) goto done;
+    if (!model->ops->codes) {   /* no code layer, no reconstructions */
+        rc = 0;
+        goto done;
+    }
     if (latest_load_params(dir, &model->params, "to draw reconstructions from", NULL, err) != 0) goto done;
     int k = ds->n < 10 ? ds->n : 10;
     if (k > model->max_batch) k = model->max_batch;
@@ -122,9 +125,9 @@ static int load_images(const char *dir, PlotRun *r, ExError *err) {
     r->img_cols = ds->image_cols;
     r->img_in = malloc((size_t)k * d * sizeof *r->img_in);
     r->img_out = malloc((size_t)k * d * sizeof *r->img_out);
-    codes = malloc((size_t)k * autoencoder_config(model)->n_code * sizeof *codes);
+    codes = malloc((size_t)k * model->ops->codes->code_size(model) * sizeof *codes);
     memcpy(r->img_in, ds->x, (size_t)k * d * sizeof *r->img_in);
-    autoencoder_encode(model, ds->x, k, codes, r->img_out, NULL);
+    model->ops->codes->encode(model, ds->x, k, codes, r->img_out, NULL);
     rc = 0;
 done:
     free(codes);

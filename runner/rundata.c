@@ -88,9 +88,7 @@ static int load_tabular(const Spec *spec, RunData *rd, ExError *err) {
     if (rd->test.n > 0 && rd->test.d != rd->train.d)
         return ex_fail(err, "%s has %d features per example but %s has %d", d->test_path, rd->test.d,
                        d->path, rd->train.d);
-    ScaleType st = SCALE_NONE;
-    scale_from_name(d->scale, &st);
-    scaler_fit(&rd->scaler, st, &rd->train);
+    scaler_fit(&rd->scaler, d->scale, &rd->train);
     Dataset *sets[3] = {&rd->train, &rd->val, &rd->test};
     for (int i = 0; i < 3; i++) {
         if (sets[i]->n == 0) continue;
@@ -111,8 +109,8 @@ static int load_tabular(const Spec *spec, RunData *rd, ExError *err) {
         if (!rd->train.labels)
             return ex_fail(err, "%s: classifying image sequences needs labels (data.labels)", d->path);
     }
-    if ((spec->model.type == MODEL_AUTOENCODER || spec->model.type == MODEL_ONE_TO_MANY) &&
-        spec->loss == LOSS_CROSS_ENTROPY) {
+    /* Binary cross-entropy's targets are the inputs x (the families that take it rebuild x). */
+    if (spec->loss == LOSS_CROSS_ENTROPY) {
         if (check_unit_range(&rd->train, "training", err) != 0) return -1;
         if (rd->test.n && check_unit_range(&rd->test, "test", err) != 0) return -1;
     }
@@ -139,8 +137,7 @@ int rundata_load_file(const Spec *spec, const RunData *rd, const char *path, con
     if (out->n == 0) return 0;
     scaler_apply(&rd->scaler, out);
     if (d->binarize) dataset_binarize(out, (float)d->binarize_threshold);
-    if (spec->model.type == MODEL_AUTOENCODER && spec->loss == LOSS_CROSS_ENTROPY &&
-        check_unit_range(out, "input", err) != 0) {
+    if (spec->loss == LOSS_CROSS_ENTROPY && check_unit_range(out, "input", err) != 0) {
         dataset_free(out);
         return -1;
     }
@@ -172,7 +169,7 @@ static int load_text(const Spec *spec, RunData *rd, ExError *err) {
     int B = spec->train.batch_size, T = d->seq_len;
     if (stream_check(&rd->train_stream, B, T, d->path, err) != 0) return -1;
     rd->n_classes = rd->vocab.size;
-    if (d->truncated_bptt) {
+    if (d->bptt == BPTT_TRUNCATED) {
         rd->is_stream = 1;
         return 0;
     }
@@ -191,10 +188,8 @@ static int load_series(const Spec *spec, RunData *rd, ExError *err) {
     const DataSpec *d = &spec->data;
     SeriesOptions opt = {.window = d->window, .horizon = d->horizon, .test_fraction = d->test_fraction,
                          .validation_fraction = d->validation_fraction};
-    if (series_transform_from_name(d->transform, &opt.transform) != 0)
-        return ex_fail(err, "unknown data.transform '%s'", d->transform);
-    opt.scale = SCALE_NONE;
-    scale_from_name(d->scale, &opt.scale);
+    opt.transform = d->transform;
+    opt.scale = d->scale;
     char names[sizeof d->filter_value];
     snprintf(names, sizeof names, "%s", d->filter_value);
     enum { MAX_SERIES = 256 };
@@ -288,6 +283,7 @@ static int load_seq2seq_task(const Spec *spec, RunData *rd, ExError *err) {
     dataset_free(&all);
     rd->n_input = 0;
     rd->n_classes = rd->train.vocab;
+    rd->token_chars = d->source == DATA_REVERSE ? REVERSE_CHARS : ADDITION_CHARS;
     return 0;
 }
 

@@ -20,6 +20,7 @@ typedef struct RunData {
     int n_classes;                   /* labels' classes, or the vocabulary size for tokens */
     int is_series;                   /* forecasting windows: series below maps outputs to values */
     SeriesMeta series;
+    const char *token_chars;         /* the characters of token ids (generated seq2seq tasks), or NULL */
 } RunData;
 
 int rundata_load(const Spec *spec, RunData *rd, ExError *err);

@@ -34,6 +34,7 @@
 #include "parallel.h"
 #include "rundata.h"
 #include "rundir.h"
+#include "sampling.h"
 #include "signals.h"
 #include "sweep.h"
 #include "version.h"
@@ -288,7 +289,8 @@ static int publish_results(Trainer *tr, ExError *err) {
     }
     forecast_write(&tr->forecast, doc);
     evaluation_write(&tr->evaluation, doc);
-    if (model_write_results(tr->model, spec, tr->rd, doc, err) != 0) {
+    ResultsInput in = {.test = &tr->rd->test, .token_chars = tr->rd->token_chars};
+    if (tr->model->ops->write_results && tr->model->ops->write_results(tr->model, &in, doc, err) != 0) {
         h5doc_free(doc);
         return -1;
     }
@@ -354,7 +356,7 @@ static void describe_extras(Trainer *tr, LoopState *ls, CheckpointState *st) {
     EXTRA("loop_sums", CKPT_U64, ACC_WORDS, ls->acc);
     EXTRA("loop_stat_names", CKPT_U64, MODEL_MAX_STATS * 4, ls->stat_names);
     size_t carried = 0;
-    float *state = tr->model->ops->carried_state ? tr->model->ops->carried_state(tr->model, &carried) : NULL;
+    float *state = model_carried_state(tr->model, &carried);
     if (state && carried) EXTRA("carried_state", CKPT_F32, carried, state);
     if (tr->grad_state_n && tr->with_grad_state) EXTRA("grad_norms_by_time", CKPT_F64, tr->grad_state_n, tr->grad_state);
     if (tr->ranks > 1) {
@@ -400,7 +402,7 @@ static void pack_loop_state(Trainer *tr, LoopState *ls, CheckpointState *st) {
         if (tr->grad_state_n)
             dist_gather(tr->grad_state, tr->grad_state_n * sizeof(double), tr->rank_grad_state);
         size_t carried = 0;
-        float *state = tr->model->ops->carried_state ? tr->model->ops->carried_state(tr->model, &carried) : NULL;
+        float *state = model_carried_state(tr->model, &carried);
         if (state && carried) dist_gather(state, carried * sizeof(float), tr->rank_carry);
     }
     st->step = tr->step;
@@ -562,7 +564,7 @@ static StepResult train_step(Trainer *tr, const Batch *b, ExError *err) {
     double norm = grad_global_norm(p->grad, p->total);
     if (!isfinite(loss) || !isfinite(norm)) {
         const char *where = isfinite(norm) ? "the loss" : first_bad_view(p);
-        if (tr->spec->train.skip_nan) {
+        if (tr->spec->train.on_nan == ON_NAN_SKIP) {
             tr->skipped_steps++;
             return STEP_SKIPPED;
         }
@@ -631,9 +633,13 @@ static void record_epoch(Trainer *tr, double epoch_time) {
     history_set(h, "grad_norm", tr->acc_steps > 0 ? tr->acc_grad_norm / (double)tr->acc_steps : NAN);
     history_set(h, "epoch_time", epoch_time);
     history_set(h, "samples_per_sec", epoch_time > 0 ? tr->acc_rows / epoch_time : NAN);
-    if (model_is_sequence(tr->model))
-        history_set(h, "tokens_per_sec",
-                    epoch_time > 0 ? tr->acc_rows * steps_per_row(tr) / epoch_time : NAN);
+    const char *unit = tr->model->ops->unit;
+    if (unit) {
+        char column[48];
+        snprintf(column, sizeof column, "%s_per_sec", unit);
+        int steps = model_steps_per_row(tr->model, steps_per_row(tr), tr->rd->train.Ty);
+        history_set(h, column, epoch_time > 0 ? tr->acc_rows * steps / epoch_time : NAN);
+    }
     history_set(h, "skipped_steps", (double)tr->skipped_steps);
     char name[64];
     for (int i = 0; i < tr->acc_stats.count; i++) {
@@ -679,10 +685,13 @@ static void print_epoch_line(Trainer *tr) {
     char left[32];
     format_duration(left, sizeof left, tr->epoch > 0 ? elapsed / tr->epoch * epochs_left : NAN);
     double val = history_get(h, r, "val_loss");
-    double rate = history_get(h, r, model_is_sequence(tr->model) ? "tokens_per_sec" : "samples_per_sec");
+    const char *unit = tr->model->ops->unit;
+    char column[48];
+    snprintf(column, sizeof column, "%s_per_sec", unit ? unit : "samples");
+    double rate = history_get(h, r, column);
     printf("epoch %3d/%d  train %.5f  val %s%.5f  lr %.2e  %.0f %s/s  %.1f s  left %s\n", tr->epoch,
            tr->spec->train.epochs, history_get(h, r, "train_loss"), isnan(val) ? "(none) " : "", isnan(val) ? 0.0 : val,
-           history_get(h, r, "lr"), rate, model_is_sequence(tr->model) ? "tok" : "samples",
+           history_get(h, r, "lr"), rate, unit ? tr->model->ops->unit_short : "samples",
            history_get(h, r, "epoch_time"), left);
     fflush(stdout);
 }
@@ -804,7 +813,7 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
     int built = build_model(spec, rd, &tr->model, warn, sizeof warn, err);
     if (built != 0) return built;   /* BUILD_TOO_BIG: a spec error (exit 2) */
     if (warn[0] && !tr->quiet) fputs(warn, stderr);
-    if (evaluate_check(spec, rd, err) != 0) return -1;
+    if (evaluate_check(spec, rd, tr->model, err) != 0) return -1;
     optim_init(&tr->opt, &spec->optim, tr->model->params.total);
     const TrainSpec *ts = &spec->train;
     if (rd->is_stream) {
@@ -831,7 +840,7 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
         snprintf(name, sizeof name, "noise/rank%d", dist_rank());
         if (dist_rank() > 0) tr->noise_rng = rng_stream(spec->seed, name);
         size_t carried = 0;
-        if (tr->model->ops->carried_state) tr->model->ops->carried_state(tr->model, &carried);
+        model_carried_state(tr->model, &carried);
         tr->rank_noise = calloc(tr->ranks * 4, sizeof *tr->rank_noise);
         tr->rank_carry = calloc(tr->ranks * (carried ? carried : 1), sizeof *tr->rank_carry);
     }
@@ -1142,10 +1151,10 @@ static int check_loop_state(const Trainer *tr, const CheckpointState *st, const 
     else if (kept < 0 || skipped < 0 || kept + skipped != batch)
         BAD("this epoch's steps (%lld kept, %lld skipped) do not add up to its batch position %lld", (long long)kept,
             (long long)skipped, (long long)batch);
-    else if (!ts->skip_nan && (skipped != 0 || step != epoch * S + kept))
+    else if (ts->on_nan != ON_NAN_SKIP && (skipped != 0 || step != epoch * S + kept))
         BAD("step %lld is not epoch %lld × %lld steps + %lld (train.on_nan is stop, so no step is skipped)",
             (long long)step, (long long)epoch, (long long)S, (long long)kept);
-    else if (ts->skip_nan && (step < kept || step > epoch * S + kept))
+    else if (ts->on_nan == ON_NAN_SKIP && (step < kept || step > epoch * S + kept))
         BAD("step %lld is outside [%lld, %lld] for epoch %lld and batch %lld", (long long)step, (long long)kept,
             (long long)(epoch * S + kept), (long long)epoch, (long long)batch);
     else if (tr->opt.t != step)
@@ -1246,7 +1255,7 @@ static int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
         /* this rank's own noise stream and carried state */
         memcpy(tr->noise_rng.s, tr->rank_noise + 4 * dist_rank(), sizeof tr->noise_rng.s);
         size_t carried = 0;
-        float *state = tr->model->ops->carried_state ? tr->model->ops->carried_state(tr->model, &carried) : NULL;
+        float *state = model_carried_state(tr->model, &carried);
         if (state && carried) memcpy(state, tr->rank_carry + carried * dist_rank(), carried * sizeof(float));
     }
     if (tr->grad_state_n && tr->with_grad_state)

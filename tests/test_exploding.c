@@ -11,13 +11,14 @@
 #include "init.h"
 #include "optim.h"
 #include "seqmodel.h"
+#include "fixtures.h"
 #include "testutil.h"
 
 enum { B = 50, T = 100, H = 128 };
 
 /* Train `steps` SGD steps; returns the first step with a non-finite loss or gradient, or 0. */
 static int train(int clip, int steps) {
-    SeqModelConfig c = seqmodel_config_defaults();
+    SeqModelConfig c = fixture_seqmodel();
     c.cell = CELL_RNN;
     c.rnn_form = RNN_ELMAN;
     c.rnn_act = ACT_TANH;

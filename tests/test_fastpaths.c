@@ -27,6 +27,7 @@
 #include "parallel.h"
 #include "rnn.h"
 #include "seqmodel.h"
+#include "fixtures.h"
 #include "testutil.h"
 
 static int same_bits(const void *a, const void *b, size_t bytes) { return memcmp(a, b, bytes) == 0; }
@@ -287,7 +288,7 @@ static void test_recurrent_layers_any_thread_count(void) {
 static double seq_step(CellType cell, int threads, int B, float **grad, size_t *n) {
     par_set_threads(threads);
     par_set_min_flops(0.0);
-    SeqModelConfig c = seqmodel_config_defaults();
+    SeqModelConfig c = fixture_seqmodel();
     c.cell = cell;
     c.rnn_form = RNN_ELMAN;
     c.gru_variant = GRU_PYTORCH;

@@ -19,6 +19,7 @@
 #include "lstm.h"
 #include "rnn.h"
 #include "seqmodel.h"
+#include "fixtures.h"
 #include "testutil.h"
 
 enum { T = 5, B = 2, N_IN = 3, H = 4, LAYERS = 2, N_OUT = 2 };
@@ -317,7 +318,7 @@ static void set_view(Model *m, const char *view, const float *src, size_t n) {
 static void check_seqmodel(CellType cell) {
     const char *name = cell_type_name(cell);
     int G = cell == CELL_LSTM ? 4 : cell == CELL_GRU ? 3 : 1;
-    SeqModelConfig c = seqmodel_config_defaults();
+    SeqModelConfig c = fixture_seqmodel();
     c.cell = cell, c.rnn_form = RNN_ELMAN, c.rnn_act = ACT_TANH, c.gru_variant = GRU_PYTORCH;
     c.num_layers = LAYERS, c.hidden[0] = c.hidden[1] = H;
     c.input = SEQ_INPUT_FEATURES, c.n_features = N_IN;

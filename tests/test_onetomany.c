@@ -12,12 +12,14 @@
 #include "h5read.h"
 #include "onetomany.h"
 #include "optim.h"
+#include "fixtures.h"
+#include "runcheck.h"
 #include "testutil.h"
 
 enum { K = 3, T = 5, D = 4 };
 
 static OneToManyConfig small_config(CellType cell, LossType loss) {
-    OneToManyConfig c = onetomany_config_defaults();
+    OneToManyConfig c = fixture_onetomany();
     c.cell = cell, c.loss = loss;
     c.num_layers = 2, c.hidden[0] = 5, c.hidden[1] = 4;
     c.n_classes = K, c.steps = T, c.n_out = D;
@@ -182,7 +184,7 @@ static void test_describe_and_errors(void) {
     m->ops->describe(m, collect, text);
     CU_ASSERT(strstr(text, "state0/h") != NULL && strstr(text, "lstm1/W") != NULL && strstr(text, "head/W") != NULL);
     CU_ASSERT(params_find(&m->params, "state1/c") >= 0);
-    CU_ASSERT(model_is_onetomany(m) && strcmp(m->ops->family, "one_to_many") == 0);
+    CU_ASSERT(strcmp(m->ops->family, "one_to_many") == 0 && m->ops->write_results && !m->ops->sample);
     TestBatch t;
     make_batch(&t);
     t.labels[1] = K;
@@ -205,33 +207,6 @@ static void test_describe_and_errors(void) {
 
 /* ---- through exprun ------------------------------------------------------------------------- */
 
-static void write_be32(FILE *f, uint32_t v) {
-    unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v};
-    fwrite(b, 1, 4, f);
-}
-
-/* IDX files of n images (rows × cols bytes) and their labels: class k is a bright band on rows
- * k, k+3, … over a dim noisy background. */
-static void write_idx(const char *images, const char *labels, int n, int rows, int cols, int classes) {
-    FILE *fi = fopen(images, "wb"), *fl = fopen(labels, "wb");
-    CU_ASSERT_FATAL(fi && fl);
-    write_be32(fi, 0x803), write_be32(fi, (uint32_t)n), write_be32(fi, (uint32_t)rows), write_be32(fi, (uint32_t)cols);
-    write_be32(fl, 0x801), write_be32(fl, (uint32_t)n);
-    Rng rng;
-    rng_seed(&rng, 12);
-    for (int i = 0; i < n; i++) {
-        int k = i % classes;
-        unsigned char label = (unsigned char)k;
-        fwrite(&label, 1, 1, fl);
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) {
-                unsigned char v = (unsigned char)(r % classes == k ? 200 + rng_below(&rng, 50) : rng_below(&rng, 30));
-                fwrite(&v, 1, 1, fi);
-            }
-    }
-    fclose(fi), fclose(fl);
-}
-
 /* exprun trains a one_to_many spec on IDX images with labels and writes one generated image per
  * class into results.h5; the shipped config validates. */
 static void test_exprun(void) {
@@ -249,7 +224,7 @@ static void test_exprun(void) {
     char images[1024], labels[1024], spec[1024];
     snprintf(images, sizeof images, "%s/img.idx", tmp);
     snprintf(labels, sizeof labels, "%s/lab.idx", tmp);
-    write_idx(images, labels, 60, 6, 5, 3);
+    CU_ASSERT_FATAL(fixture_write_idx(images, labels, 60, 6, 5, 3) == 0);
     snprintf(spec, sizeof spec, "%s/gen.yaml", tmp);
     FILE *f = fopen(spec, "w");
     CU_ASSERT_FATAL(f != NULL);
@@ -263,6 +238,10 @@ static void test_exprun(void) {
     snprintf(cmd, sizeof cmd, "%s %s --quiet --out %s/run > %s/log 2>&1", exprun_bin(), spec, tmp, tmp);
     CU_ASSERT(run_command(cmd) == 0);
     char path[1100];
+    snprintf(path, sizeof path, "%s/run/metrics.csv", tmp);
+    char *metrics = rc_slurp(path);   /* the throughput unit: rows written per second */
+    CU_ASSERT(metrics && strstr(metrics, "steps_per_sec") && strstr(metrics, "samples_per_sec"));
+    free(metrics);
     snprintf(path, sizeof path, "%s/run/results.h5", tmp);
     H5Reader *r = NULL;
     ExError err = {{0}};

@@ -5,6 +5,7 @@
 #include "data/tasks.h"
 #include "optim.h"
 #include "seqmodel.h"
+#include "fixtures.h"
 #include "testutil.h"
 
 static void test_labels_are_prefix_parity(void) {
@@ -31,7 +32,7 @@ static void test_labels_are_prefix_parity(void) {
 
 static void test_gru_learns_parity(void) {
     enum { B = 32, T = 10, STEPS = 400 };
-    SeqModelConfig c = seqmodel_config_defaults();
+    SeqModelConfig c = fixture_seqmodel();
     c.cell = CELL_GRU;
     c.num_layers = 1;
     c.hidden[0] = 16;

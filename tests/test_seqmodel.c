@@ -11,6 +11,7 @@
 #include "embed.h"
 #include "optim.h"
 #include "seqmodel.h"
+#include "fixtures.h"
 #include "testutil.h"
 
 /* ---- embedding and dropout -------------------------------------------------------------- */
@@ -207,7 +208,7 @@ static void gradcheck_config(const SeqModelConfig *cfg, const char *what) {
 }
 
 static SeqModelConfig small_config(CellType cell, SeqInput input, SeqHead head, LossType loss) {
-    SeqModelConfig c = seqmodel_config_defaults();
+    SeqModelConfig c = fixture_seqmodel();
     c.cell = cell, c.input = input, c.head = head, c.loss = loss;
     c.num_layers = 2, c.hidden[0] = 5, c.hidden[1] = 4;
     c.vocab = 6, c.embed_dim = 3, c.n_features = 3;
@@ -401,7 +402,7 @@ static double train_repeated_string(Model *m, int steps, double *first_loss) {
 }
 
 static void check_learns_and_samples(CellType cell) {
-    SeqModelConfig c = seqmodel_config_defaults();
+    SeqModelConfig c = fixture_seqmodel();
     c.cell = cell, c.gru_variant = GRU_PYTORCH, c.rnn_form = RNN_ELMAN;
     c.input = SEQ_INPUT_EMBED, c.vocab = (int)strlen(TEXT), c.embed_dim = 8;
     c.hidden[0] = 32, c.n_out = c.vocab, c.max_batch = 4, c.max_T = 12;

@@ -104,6 +104,11 @@ void dataset_split_tail(const Dataset *all, double val_fraction, Dataset *train,
 
 /* ---- scaling ---------------------------------------------------------------------------------- */
 
+const char *scale_name(ScaleType t) {
+    static const char *const names[] = {"none", "unit", "standardize", "center", "unit_center"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
 int scale_from_name(const char *name, ScaleType *t) {
     static const struct {
         const char *name;

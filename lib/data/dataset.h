@@ -51,6 +51,7 @@ typedef struct Scaler {
     float *scale;             /* (d): then multiply */
 } Scaler;
 int scale_from_name(const char *name, ScaleType *t);
+const char *scale_name(ScaleType t);
 /* unit: x ← (x − min)/(max − min) over the whole training set (one min/max, so images keep
  * their contrast); standardize: per feature (x − μ)/σ (σ = 1 where σ = 0); center: x − μ;
  * unit_center: unit, then minus each feature's mean, i.e. (x − μ)/(max − min). */

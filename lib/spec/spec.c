@@ -43,11 +43,54 @@ static void resolve_path(char *dst, size_t cap, const char *spec_path, const cha
     snprintf(dst, cap, "%s/%s", dirname(tmp), p);
 }
 
-static Activation act_of(const CfgNode *t, const char *path) {
-    Activation a = ACT_IDENTITY;
-    const char *s = cfg_str(t, path);
-    if (s) act_from_name(s, &a);
-    return a;
+/* ---- reading validated values -------------------------------------------------------------
+ * After cfg_validate every key whose `when` holds is present: the spec's value or the schema's
+ * default, filled in. A key that does not apply to this spec is absent and reads as 0 (or ""):
+ * these readers take no default of their own, since the schema is the only place one lives. */
+
+static long int_of(const CfgNode *t, const char *key) { return cfg_int(t, key, 0); }
+static double float_of(const CfgNode *t, const char *key) { return cfg_float(t, key, 0.0); }
+static int bool_of(const CfgNode *t, const char *key) { return cfg_bool(t, key, 0); }
+static const char *str_of(const CfgNode *t, const char *key) {
+    const char *v = cfg_str(t, key);
+    return v ? v : "";
+}
+
+/* An enum key through its type's own name table (from_name leaves *dst at 0 when absent). */
+#define ENUM_OF(t, key, from_name, dst)         \
+    do {                                        \
+        const char *name_ = cfg_str(t, key);    \
+        if (name_) from_name(name_, dst);       \
+    } while (0)
+
+static int index_of(const char *choices, const char *value);
+
+static const SchemaKey *schema_key(const char *key) {
+    for (int i = 0; i < SPEC_SCHEMA.count; i++)
+        if (strcmp(SPEC_SCHEMA.keys[i].path, key) == 0) return &SPEC_SCHEMA.keys[i];
+    return NULL;
+}
+
+/* The spec's own enums number their values in the order of the schema's choices. */
+static int choice_of(const CfgNode *t, const char *key) {
+    const SchemaKey *k = schema_key(key);
+    const char *v = cfg_str(t, key);
+    int i = k && v ? index_of(k->choices, v) : 0;
+    return i < 0 ? 0 : i;
+}
+
+const char *spec_choice(const char *key, int index, char *buf, size_t cap) {
+    const SchemaKey *k = schema_key(key);
+    if (!k || !k->choices || index < 0) return NULL;
+    const char *p = k->choices;
+    for (int i = 0; i < index; i++) {
+        p = strchr(p, '|');
+        if (!p) return NULL;
+        p++;
+    }
+    size_t len = strcspn(p, "|");
+    snprintf(buf, cap, "%.*s", (int)len, p);
+    return buf;
 }
 
 static int index_of(const char *choices, const char *value) {
@@ -91,128 +134,123 @@ static void resolve_data_path(CfgNode *t, const char *key, const char *spec_path
 }
 
 static void read_data(CfgNode *t, const char *spec_path, DataSpec *d) {
-    d->source = (DataSource)index_of("idx|csv|hdf5|text|adding|copy|parity|series|reverse|addition",
-                                     cfg_str(t, "data.source"));
+    d->source = (DataSource)choice_of(t, "data.source");
     resolve_data_path(t, "data.path", spec_path, d->path, sizeof d->path);
     resolve_data_path(t, "data.labels", spec_path, d->labels, sizeof d->labels);
     resolve_data_path(t, "data.test_path", spec_path, d->test_path, sizeof d->test_path);
     resolve_data_path(t, "data.test_labels", spec_path, d->test_labels, sizeof d->test_labels);
-    d->header = cfg_bool(t, "data.header", 1);
+    d->header = bool_of(t, "data.header");
     copy_str(d->label_column, sizeof d->label_column, opt_str(t, "data.label_column"));
-    copy_str(d->dataset, sizeof d->dataset, cfg_str(t, "data.dataset"));
+    copy_str(d->dataset, sizeof d->dataset, str_of(t, "data.dataset"));
     copy_str(d->labels_dataset, sizeof d->labels_dataset, opt_str(t, "data.labels_dataset"));
-    d->max_bytes = cfg_int(t, "data.max_bytes", 0);
-    d->seq_len = (int)cfg_int(t, "data.seq_len", 64);
-    d->truncated_bptt = !cfg_str(t, "data.bptt") || strcmp(cfg_str(t, "data.bptt"), "truncated") == 0;
-    d->length = (int)cfg_int(t, "data.length", 100);
-    d->train_size = (int)cfg_int(t, "data.train_size", 10000);
-    d->test_size = (int)cfg_int(t, "data.test_size", 1000);
-    d->copy_length = (int)cfg_int(t, "data.copy_length", 10);
-    d->alphabet = (int)cfg_int(t, "data.alphabet", 8);
-    d->min_length = (int)cfg_int(t, "data.min_length", 1);
-    d->max_length = (int)cfg_int(t, "data.max_length", 10);
-    d->digits = (int)cfg_int(t, "data.digits", 3);
-    d->reversed_digits = cfg_bool(t, "data.reversed_digits", 0);
-    copy_str(d->scale, sizeof d->scale, cfg_str(t, "data.scale") ? cfg_str(t, "data.scale") : "none");
-    d->binarize = cfg_bool(t, "data.binarize", 0);
-    d->as_sequence = cfg_bool(t, "data.as_sequence", 0);
-    d->binarize_threshold = cfg_float(t, "data.binarize_threshold", 0.5);
-    d->validation_fraction = cfg_float(t, "data.validation_fraction", 0.1);
-    d->limit = (int)cfg_int(t, "data.limit", 0);
-    copy_str(d->value_column, sizeof d->value_column, cfg_str(t, "data.value_column"));
-    copy_str(d->date_column, sizeof d->date_column, cfg_str(t, "data.date_column"));
+    d->max_bytes = int_of(t, "data.max_bytes");
+    d->seq_len = (int)int_of(t, "data.seq_len");
+    d->bptt = (BpttMode)choice_of(t, "data.bptt");
+    d->length = (int)int_of(t, "data.length");
+    d->train_size = (int)int_of(t, "data.train_size");
+    d->test_size = (int)int_of(t, "data.test_size");
+    d->copy_length = (int)int_of(t, "data.copy_length");
+    d->alphabet = (int)int_of(t, "data.alphabet");
+    d->min_length = (int)int_of(t, "data.min_length");
+    d->max_length = (int)int_of(t, "data.max_length");
+    d->digits = (int)int_of(t, "data.digits");
+    d->reversed_digits = bool_of(t, "data.reversed_digits");
+    ENUM_OF(t, "data.scale", scale_from_name, &d->scale);
+    d->binarize = bool_of(t, "data.binarize");
+    d->as_sequence = bool_of(t, "data.as_sequence");
+    d->binarize_threshold = float_of(t, "data.binarize_threshold");
+    d->validation_fraction = float_of(t, "data.validation_fraction");
+    d->limit = (int)int_of(t, "data.limit");
+    copy_str(d->value_column, sizeof d->value_column, str_of(t, "data.value_column"));
+    copy_str(d->date_column, sizeof d->date_column, str_of(t, "data.date_column"));
     copy_str(d->filter_column, sizeof d->filter_column, opt_str(t, "data.filter_column"));
     copy_str(d->filter_value, sizeof d->filter_value, opt_str(t, "data.filter_value"));
-    d->window = (int)cfg_int(t, "data.window", 12);
-    d->horizon = (int)cfg_int(t, "data.horizon", 1);
-    copy_str(d->transform, sizeof d->transform, cfg_str(t, "data.transform"));
-    d->test_fraction = cfg_float(t, "data.test_fraction", 0.2);
-    d->exclude_class = (int)cfg_int(t, "data.exclude_class", -1);
+    d->window = (int)int_of(t, "data.window");
+    d->horizon = (int)int_of(t, "data.horizon");
+    ENUM_OF(t, "data.transform", series_transform_from_name, &d->transform);
+    d->test_fraction = float_of(t, "data.test_fraction");
+    d->exclude_class = opt_str(t, "data.exclude_class") ? (int)int_of(t, "data.exclude_class") : -1;
 }
 
 static void read_evaluate(const CfgNode *t, const ModelSpec *m, EvaluateSpec *e) {
-    e->pca = cfg_bool(t, "evaluate.pca", 0);
-    e->anomaly_class = (int)cfg_int(t, "evaluate.anomaly_class", -1);
-    e->kmeans = (int)cfg_int(t, "evaluate.kmeans", 0);
-    e->kmeans_restarts = (int)cfg_int(t, "evaluate.kmeans_restarts", 3);
-    e->corrupted_test = cfg_bool(t, "evaluate.corrupted_test", 0);
-    const char *type = cfg_str(t, "evaluate.noise.type");
-    if (!type || strcmp(type, "model") == 0) {
-        e->noise = m->noise;
+    e->pca = bool_of(t, "evaluate.pca");
+    e->anomaly_class = opt_str(t, "evaluate.anomaly_class") ? (int)int_of(t, "evaluate.anomaly_class") : -1;
+    e->kmeans = (int)int_of(t, "evaluate.kmeans");
+    e->kmeans_restarts = (int)int_of(t, "evaluate.kmeans_restarts");
+    e->corrupted_test = bool_of(t, "evaluate.corrupted_test");
+    e->noise_from_model = strcmp(str_of(t, "evaluate.noise.type"), "model") == 0;
+    if (e->noise_from_model) {
+        e->noise = m->ae.noise;
     } else {
-        noise_from_name(type, &e->noise.type);
-        e->noise.rate = cfg_float(t, "evaluate.noise.rate", 0);
-        e->noise.sigma = cfg_float(t, "evaluate.noise.sigma", 0);
+        ENUM_OF(t, "evaluate.noise.type", noise_from_name, &e->noise.type);
+        e->noise.rate = float_of(t, "evaluate.noise.rate");
+        e->noise.sigma = float_of(t, "evaluate.noise.sigma");
     }
 }
 
-static void read_model(const CfgNode *t, ModelSpec *m, CfgDiags *diags) {
-    const char *type = cfg_str(t, "model.type");
-    CellType cell;
-    if (!type) type = "";
-    if (cell_type_from_name(type, &cell) == 0) {
-        m->type = MODEL_SEQUENCE;   /* the type names the cell */
-        copy_str(m->cell, sizeof m->cell, type);
-    } else {
-        m->type = strcmp(type, "seq2seq") == 0 ? MODEL_SEQ2SEQ
-                  : strcmp(type, "one_to_many") == 0 ? MODEL_ONE_TO_MANY : MODEL_AUTOENCODER;
+static void read_autoencoder(const CfgNode *t, AutoencoderSpec *a, CfgDiags *diags) {
+    a->code = (int)int_of(t, "model.code");
+    a->n_hidden = cfg_len(t, "model.hidden");
+    if (a->n_hidden > SPEC_MAX_LAYERS) {
+        diag(diags, t, "model.hidden", "at most %d hidden layers, got %d", SPEC_MAX_LAYERS, a->n_hidden);
+        a->n_hidden = SPEC_MAX_LAYERS;
     }
-    if (m->type == MODEL_AUTOENCODER) {
-        m->code = (int)cfg_int(t, "model.code", 1);
-        m->n_hidden = cfg_len(t, "model.hidden");
-        if (m->n_hidden > SPEC_MAX_LAYERS) {
-            diag(diags, t, "model.hidden", "at most %d hidden layers, got %d", SPEC_MAX_LAYERS, m->n_hidden);
-            m->n_hidden = SPEC_MAX_LAYERS;
-        }
-        char path[128];
-        for (int l = 0; l < m->n_hidden; l++) {
-            snprintf(path, sizeof path, "model.hidden.%d.units", l);
-            m->hidden_units[l] = (int)cfg_int(t, path, 1);
-            snprintf(path, sizeof path, "model.hidden.%d.activation", l);
-            m->hidden_act[l] = act_of(t, path);
-        }
-        m->g = act_of(t, "model.g");
-        m->f = act_of(t, "model.f");
-        m->tied = cfg_bool(t, "model.tied", 0);
-        noise_from_name(cfg_str(t, "model.noise.type"), &m->noise.type);
-        m->noise.rate = cfg_float(t, "model.noise.rate", 0);
-        m->noise.sigma = cfg_float(t, "model.noise.sigma", 0);
-        sparsity_from_name(cfg_str(t, "model.sparsity.type"), &m->sparsity.type);
-        m->sparsity.target = cfg_float(t, "model.sparsity.target", 0.05);
-        m->sparsity.weight = cfg_float(t, "model.sparsity.weight", 0);
-        return;
+    char path[128];
+    for (int l = 0; l < a->n_hidden; l++) {
+        snprintf(path, sizeof path, "model.hidden.%d.units", l);
+        a->hidden_units[l] = (int)int_of(t, path);
+        snprintf(path, sizeof path, "model.hidden.%d.activation", l);
+        ENUM_OF(t, path, act_from_name, &a->hidden_act[l]);
     }
-    m->n_layers = cfg_len(t, "model.units");
-    if (m->n_layers > SPEC_MAX_LAYERS) {
-        diag(diags, t, "model.units", "at most %d stacked layers, got %d", SPEC_MAX_LAYERS, m->n_layers);
-        m->n_layers = SPEC_MAX_LAYERS;
+    ENUM_OF(t, "model.g", act_from_name, &a->g);
+    ENUM_OF(t, "model.f", act_from_name, &a->f);
+    a->tied = bool_of(t, "model.tied");
+    ENUM_OF(t, "model.noise.type", noise_from_name, &a->noise.type);
+    a->noise.rate = float_of(t, "model.noise.rate");
+    a->noise.sigma = float_of(t, "model.noise.sigma");
+    ENUM_OF(t, "model.sparsity.type", sparsity_from_name, &a->sparsity.type);
+    a->sparsity.target = float_of(t, "model.sparsity.target");
+    a->sparsity.weight = float_of(t, "model.sparsity.weight");
+}
+
+static void read_recurrent(const CfgNode *t, RecurrentSpec *r, CfgDiags *diags) {
+    r->n_layers = cfg_len(t, "model.units");
+    if (r->n_layers > SPEC_MAX_LAYERS) {
+        diag(diags, t, "model.units", "at most %d stacked layers, got %d", SPEC_MAX_LAYERS, r->n_layers);
+        r->n_layers = SPEC_MAX_LAYERS;
     }
-    if (m->n_layers == 0) diag(diags, t, "model.units", "needs at least one layer, e.g. [128]");
+    if (r->n_layers == 0) diag(diags, t, "model.units", "needs at least one layer, e.g. [128]");
     char path[64];
-    for (int l = 0; l < m->n_layers; l++) {
+    for (int l = 0; l < r->n_layers; l++) {
         snprintf(path, sizeof path, "model.units.%d", l);
-        m->units[l] = (int)cfg_int(t, path, 1);
+        r->units[l] = (int)int_of(t, path);
     }
-    const char *form = cfg_str(t, "model.form");
-    m->lecture_form = form && strcmp(form, "lecture") == 0;
-    m->rnn_activation = cfg_str(t, "model.activation") ? act_of(t, "model.activation") : ACT_TANH;
-    const char *variant = cfg_str(t, "model.variant");
-    m->gru_cho = variant && strcmp(variant, "cho") == 0;
-    m->forget_bias = cfg_float(t, "model.forget_bias", 1.0);
-    m->dropout = cfg_float(t, "model.dropout", 0.0);
-    const char *rinit = cfg_str(t, "model.recurrent_init");
-    m->recurrent_orthogonal = rinit && strcmp(rinit, "orthogonal") == 0;
-    m->recurrent_gain = cfg_float(t, "model.recurrent_gain", 1.0);
-    if (m->type == MODEL_SEQ2SEQ || m->type == MODEL_ONE_TO_MANY) {
-        copy_str(m->cell, sizeof m->cell, cfg_str(t, "model.cell"));
-        m->embed_dim = (int)cfg_int(t, "model.embed_dim", 64);
-        m->beam_width = (int)cfg_int(t, "model.beam_width", 1);
+    ENUM_OF(t, "model.form", rnn_form_from_name, &r->form);
+    ENUM_OF(t, "model.activation", act_from_name, &r->activation);
+    ENUM_OF(t, "model.variant", gru_variant_from_name, &r->variant);
+    r->forget_bias = float_of(t, "model.forget_bias");
+    r->dropout = float_of(t, "model.dropout");
+    r->recurrent_init = (RecurrentInit)choice_of(t, "model.recurrent_init");
+    r->recurrent_gain = float_of(t, "model.recurrent_gain");
+    ENUM_OF(t, "model.initial_state", seq_init_state_from_name, &r->initial_state);
+    ENUM_OF(t, "model.input", seq_input_from_name, &r->input);
+    r->embed_dim = (int)int_of(t, "model.embed_dim");
+    ENUM_OF(t, "model.head", seq_head_from_name, &r->head);
+    r->beam_width = (int)int_of(t, "model.beam_width");
+}
+
+static void read_model(const CfgNode *t, ModelSpec *m, CfgDiags *diags) {
+    const char *type = str_of(t, "model.type");
+    if (cell_type_from_name(type, &m->rec.cell) == 0) m->type = MODEL_SEQUENCE;   /* the type names the cell */
+    else if (strcmp(type, "seq2seq") == 0) m->type = MODEL_SEQ2SEQ;
+    else if (strcmp(type, "one_to_many") == 0) m->type = MODEL_ONE_TO_MANY;
+    else m->type = MODEL_AUTOENCODER;
+    if (m->type == MODEL_AUTOENCODER) {
+        read_autoencoder(t, &m->ae, diags);
         return;
     }
-    m->learned_initial_state = strcmp(cfg_str(t, "model.initial_state"), "learned") == 0;
-    copy_str(m->input, sizeof m->input, cfg_str(t, "model.input"));
-    m->embed_dim = (int)cfg_int(t, "model.embed_dim", 64);
-    m->head_last_step = strcmp(cfg_str(t, "model.head"), "last_step") == 0;
+    if (m->type != MODEL_SEQUENCE) ENUM_OF(t, "model.cell", cell_type_from_name, &m->rec.cell);
+    read_recurrent(t, &m->rec, diags);
 }
 
 /* Evaluations that could not run: caught before training, not after it. */
@@ -227,8 +265,7 @@ static void check_evaluate(const CfgNode *t, const Spec *s, CfgDiags *diags) {
                  "data.exclude_class: %d", e->anomaly_class);
     }
     if (e->corrupted_test) {
-        const char *type = cfg_str(t, "evaluate.noise.type");
-        int from_model = !type || strcmp(type, "model") == 0;
+        int from_model = e->noise_from_model;
         if (from_model && e->noise.type == NOISE_NONE)
             diag(diags, t, "evaluate.noise.type",
                  "corrupted_test with the model's own noise, but model.noise.type is none: name the "
@@ -242,10 +279,12 @@ static void check_evaluate(const CfgNode *t, const Spec *s, CfgDiags *diags) {
 
 /* Combinations a user would regret, each an error at the key that decides it. */
 static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags) {
-    const ModelSpec *m = &s->model;
+    const AutoencoderSpec *ae = &s->model.ae;
+    const RecurrentSpec *rec = &s->model.rec;
+    ModelType type = s->model.type;
     DataSource src = s->data.source;
     int tabular = src == DATA_IDX || src == DATA_CSV || src == DATA_HDF5;
-    if (m->type == MODEL_AUTOENCODER) {
+    if (type == MODEL_AUTOENCODER) {
         if (s->data.as_sequence)
             diag(diags, t, "data.as_sequence", "an autoencoder reads whole examples: remove data.as_sequence");
         if (!tabular)
@@ -253,19 +292,19 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
                  cfg_str(t, "data.source"));
         if (s->loss == LOSS_SOFTMAX_CROSS_ENTROPY)
             diag(diags, t, "loss", "an autoencoder takes squared_error or cross_entropy");
-        if (s->loss == LOSS_CROSS_ENTROPY && m->f != ACT_SIGMOID && m->f != ACT_SOFTMAX)
+        if (s->loss == LOSS_CROSS_ENTROPY && ae->f != ACT_SIGMOID && ae->f != ACT_SOFTMAX)
             diag(diags, t, "model.f",
                  "cross_entropy needs x̂ in (0,1), but f is %s (use f: sigmoid, or loss: squared_error)",
-                 act_name(m->f));
-        if (m->sparsity.type == SPARSITY_KL && m->g != ACT_SIGMOID)
+                 act_name(ae->f));
+        if (ae->sparsity.type == SPARSITY_KL && ae->g != ACT_SIGMOID)
             diag(diags, t, "model.g",
                  "the kl sparsity penalty needs code activations in (0,1): use g: sigmoid (or sparsity type l1)");
-        if (m->sparsity.type != SPARSITY_NONE && m->sparsity.weight == 0.0)
+        if (ae->sparsity.type != SPARSITY_NONE && ae->sparsity.weight == 0.0)
             diag(diags, t, "model.sparsity.weight", "a sparsity penalty needs a weight β > 0");
-        if (m->noise.type == NOISE_GAUSSIAN && m->noise.sigma == 0.0)
+        if (ae->noise.type == NOISE_GAUSSIAN && ae->noise.sigma == 0.0)
             diag(diags, t, "model.noise.sigma", "gaussian noise needs sigma > 0");
-        if ((m->noise.type == NOISE_MASKING || m->noise.type == NOISE_SALT_PEPPER) && m->noise.rate == 0.0)
-            diag(diags, t, "model.noise.rate", "%s noise needs rate > 0", noise_name(m->noise.type));
+        if ((ae->noise.type == NOISE_MASKING || ae->noise.type == NOISE_SALT_PEPPER) && ae->noise.rate == 0.0)
+            diag(diags, t, "model.noise.rate", "%s noise needs rate > 0", noise_name(ae->noise.type));
         check_evaluate(t, s, diags);
         return;
     }
@@ -273,18 +312,18 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
     if (src == DATA_REVERSE && s->data.min_length > s->data.max_length)
         diag(diags, t, "data.min_length", "min_length %d is above max_length %d", s->data.min_length,
              s->data.max_length);
-    if (m->type == MODEL_SEQ2SEQ) {
+    if (type == MODEL_SEQ2SEQ) {
         if (!s2s_data)
             diag(diags, t, "data.source", "a seq2seq model reads pairs of token sequences: use data.source reverse "
                                           "or addition, not %s", cfg_str(t, "data.source"));
         if (s->loss != LOSS_SOFTMAX_CROSS_ENTROPY)
             diag(diags, t, "loss", "a seq2seq model predicts tokens: use loss: softmax_cross_entropy");
-        if (s->model.beam_width > s->train.batch_size)
+        if (rec->beam_width > s->train.batch_size)
             diag(diags, t, "model.beam_width", "beam_width %d is above train.batch_size %d (the beams share its "
-                                                "workspaces)", s->model.beam_width, s->train.batch_size);
+                                                "workspaces)", rec->beam_width, s->train.batch_size);
         return;
     }
-    if (m->type == MODEL_ONE_TO_MANY) {
+    if (type == MODEL_ONE_TO_MANY) {
         if (src != DATA_IDX || !s->data.as_sequence || !s->data.labels[0])
             diag(diags, t, "data.source", "a one_to_many model writes image rows from the class: use idx images with "
                                           "labels and data.as_sequence: true");
@@ -297,19 +336,22 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
         diag(diags, t, "model.type", "%s data pairs an input sequence with an output of another length: use "
                                      "model.type: seq2seq", cfg_str(t, "data.source"));
     int tokens = src == DATA_TEXT || src == DATA_COPY || src == DATA_PARITY;
+    if (s->loss == LOSS_CROSS_ENTROPY && (src == DATA_IDX || src == DATA_HDF5))   /* other data: below */
+        diag(diags, t, "loss", "a recurrent %s model takes softmax_cross_entropy (classes, tokens) or squared_error "
+                               "(real values), not the binary cross_entropy", cell_type_name(rec->cell));
     if (src == DATA_CSV)
         diag(diags, t, "data.source", "recurrent models read text, generated tasks, idx images as rows "
                                       "(data.as_sequence: true) or (n, T, d) hdf5 datasets, not csv");
     if (src == DATA_IDX && !s->data.as_sequence)
         diag(diags, t, "data.source", "a recurrent model reads images as sequences of rows: set data.as_sequence: true");
-    if ((src == DATA_IDX || src == DATA_HDF5) && strcmp(m->input, "features") != 0)
+    if ((src == DATA_IDX || src == DATA_HDF5) && rec->input != SEQ_INPUT_FEATURES)
         diag(diags, t, "model.input", "%s data has real-valued inputs: use input: features", cfg_str(t, "data.source"));
-    if ((src == DATA_IDX || src == DATA_HDF5) && !m->head_last_step)
+    if ((src == DATA_IDX || src == DATA_HDF5) && rec->head != SEQ_HEAD_LAST_STEP)
         diag(diags, t, "model.head", "classifying a whole sequence (many-to-one): use head: last_step");
-    if (tokens && strcmp(m->input, "features") == 0)
+    if (tokens && rec->input == SEQ_INPUT_FEATURES)
         diag(diags, t, "model.input", "%s data is made of tokens: use input: embedding or onehot",
              cfg_str(t, "data.source"));
-    if (src == DATA_ADDING && strcmp(m->input, "features") != 0)
+    if (src == DATA_ADDING && rec->input != SEQ_INPUT_FEATURES)
         diag(diags, t, "model.input", "the adding problem has real-valued inputs: use input: features");
     if (tokens && s->loss != LOSS_SOFTMAX_CROSS_ENTROPY)
         diag(diags, t, "loss", "predicting tokens needs loss: softmax_cross_entropy");
@@ -317,9 +359,9 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
         diag(diags, t, "loss", "the adding problem is a regression: use loss: squared_error");
     if (src == DATA_SERIES) {
         /* Forecasting: a window of real values in, one real value out. */
-        if (strcmp(m->input, "features") != 0)
+        if (rec->input != SEQ_INPUT_FEATURES)
             diag(diags, t, "model.input", "series data has real-valued inputs: use input: features");
-        if (!m->head_last_step)
+        if (rec->head != SEQ_HEAD_LAST_STEP)
             diag(diags, t, "model.head", "a forecast is one value after the window: use head: last_step");
         if (s->loss != LOSS_SQUARED_ERROR)
             diag(diags, t, "loss", "forecasting is a regression: use loss: squared_error");
@@ -327,9 +369,9 @@ static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags)
             diag(diags, t, s->data.filter_column[0] ? "data.filter_column" : "data.filter_value",
                  "data.filter_column and data.filter_value go together (e.g. symbol and MSFT)");
     }
-    if (src == DATA_ADDING && !m->head_last_step)
+    if (src == DATA_ADDING && rec->head != SEQ_HEAD_LAST_STEP)
         diag(diags, t, "model.head", "the adding problem has one target at the end: use head: last_step");
-    if ((src == DATA_TEXT || src == DATA_COPY || src == DATA_PARITY) && m->head_last_step)
+    if ((src == DATA_TEXT || src == DATA_COPY || src == DATA_PARITY) && rec->head == SEQ_HEAD_LAST_STEP)
         diag(diags, t, "model.head", "%s data has a target at every step: use head: per_step",
              cfg_str(t, "data.source"));
 }
@@ -384,54 +426,52 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
         name = from_file;
     }
     if (check_run_name(name, t, diags, name == from_file) == 0) copy_str(s->name, sizeof s->name, name);
-    s->seed = (uint64_t)cfg_int(t, "seed", 1);
-    s->threads = (int)cfg_int(t, "threads", 0);
+    s->seed = (uint64_t)int_of(t, "seed");
+    s->threads = (int)int_of(t, "threads");
     read_data(tree, path, &s->data);
     read_model(t, &s->model, diags);
     if (s->model.type == MODEL_AUTOENCODER) read_evaluate(t, &s->model, &s->evaluate);
     else s->evaluate.anomaly_class = -1;
-    loss_from_name(cfg_str(t, "loss"), &s->loss);
+    ENUM_OF(t, "loss", loss_from_name, &s->loss);
 
-    OptimType ot = OPT_ADAM;
-    optim_from_name(cfg_str(t, "optimizer.type"), &ot);
-    s->optim = optim_defaults(ot);
-    s->optim.lr = cfg_float(t, "optimizer.lr", 1e-3);
-    s->optim.momentum = cfg_float(t, "optimizer.momentum", 0);
-    s->optim.nesterov = cfg_bool(t, "optimizer.nesterov", 0);
-    s->optim.beta1 = cfg_float(t, "optimizer.beta1", 0.9);
-    s->optim.beta2 = cfg_float(t, "optimizer.beta2", 0.999);
-    s->optim.alpha = cfg_float(t, "optimizer.alpha", 0.99);
-    s->optim.eps = cfg_float(t, "optimizer.eps", s->optim.eps);
-    s->optim.weight_decay = cfg_float(t, "optimizer.weight_decay", 0);
-    s->optim.decoupled_weight_decay = cfg_bool(t, "optimizer.decoupled_weight_decay", 0);
+    ENUM_OF(t, "optimizer.type", optim_from_name, &s->optim.type);
+    s->optim.lr = float_of(t, "optimizer.lr");
+    s->optim.momentum = float_of(t, "optimizer.momentum");
+    s->optim.nesterov = bool_of(t, "optimizer.nesterov");
+    s->optim.beta1 = float_of(t, "optimizer.beta1");
+    s->optim.beta2 = float_of(t, "optimizer.beta2");
+    s->optim.alpha = float_of(t, "optimizer.alpha");
+    s->optim.eps = float_of(t, "optimizer.eps");
+    s->optim.weight_decay = float_of(t, "optimizer.weight_decay");
+    s->optim.decoupled_weight_decay = bool_of(t, "optimizer.decoupled_weight_decay");
     if (s->optim.nesterov && s->optim.momentum == 0.0)
         diag(diags, t, "optimizer.nesterov", "Nesterov momentum needs momentum > 0");
 
-    schedule_from_name(cfg_str(t, "schedule.type"), &s->schedule.type);
+    ENUM_OF(t, "schedule.type", schedule_from_name, &s->schedule.type);
     s->schedule.lr = s->optim.lr;
-    s->schedule.gamma = cfg_float(t, "schedule.gamma", 0.1);
-    s->schedule.step_size = (int)cfg_int(t, "schedule.step_size", 10);
-    s->schedule.min_lr = cfg_float(t, "schedule.min_lr", 0);
-    s->schedule.warmup_steps = cfg_int(t, "schedule.warmup_steps", 0);
+    s->schedule.gamma = float_of(t, "schedule.gamma");
+    s->schedule.step_size = (int)int_of(t, "schedule.step_size");
+    s->schedule.min_lr = float_of(t, "schedule.min_lr");
+    s->schedule.warmup_steps = int_of(t, "schedule.warmup_steps");
 
-    s->clip = (ClipType)index_of("none|value|global_norm", cfg_str(t, "clip.type"));
-    s->clip_threshold = cfg_float(t, "clip.threshold", 5.0);
+    s->clip = (ClipType)choice_of(t, "clip.type");
+    s->clip_threshold = float_of(t, "clip.threshold");
 
     TrainSpec *tr = &s->train;
-    tr->epochs = (int)cfg_int(t, "train.epochs", 10);
-    tr->batch_size = (int)cfg_int(t, "train.batch_size", 64);
-    tr->max_steps_per_epoch = cfg_int(t, "train.max_steps_per_epoch", 0);
-    tr->shuffle = cfg_bool(t, "train.shuffle", 1);
-    tr->drop_last = cfg_bool(t, "train.drop_last", 0);
-    tr->checkpoint_every = (int)cfg_int(t, "train.checkpoint_every", 1);
-    tr->keep_checkpoints = (int)cfg_int(t, "train.keep_checkpoints", 2);
-    tr->skip_nan = strcmp(cfg_str(t, "train.on_nan"), "skip") == 0;
+    tr->epochs = (int)int_of(t, "train.epochs");
+    tr->batch_size = (int)int_of(t, "train.batch_size");
+    tr->max_steps_per_epoch = int_of(t, "train.max_steps_per_epoch");
+    tr->shuffle = bool_of(t, "train.shuffle");
+    tr->drop_last = bool_of(t, "train.drop_last");
+    tr->checkpoint_every = (int)int_of(t, "train.checkpoint_every");
+    tr->keep_checkpoints = (int)int_of(t, "train.keep_checkpoints");
+    tr->on_nan = (NanPolicy)choice_of(t, "train.on_nan");
 
-    s->sample.every = (int)cfg_int(t, "sample.every", 0);
-    s->sample.length = (int)cfg_int(t, "sample.length", 200);
-    s->sample.temperature = cfg_float(t, "sample.temperature", 0.8);
-    copy_str(s->sample.prime, sizeof s->sample.prime, cfg_str(t, "sample.prime"));
-    copy_str(s->output_root, sizeof s->output_root, cfg_str(t, "output.root"));
+    s->sample.every = (int)int_of(t, "sample.every");
+    s->sample.length = (int)int_of(t, "sample.length");
+    s->sample.temperature = float_of(t, "sample.temperature");
+    copy_str(s->sample.prime, sizeof s->sample.prime, str_of(t, "sample.prime"));
+    copy_str(s->output_root, sizeof s->output_root, str_of(t, "output.root"));
 
     check_combinations(t, s, diags);
     return diags->count > before ? -1 : 0;

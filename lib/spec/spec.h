@@ -10,10 +10,16 @@
 #include <stdint.h>
 
 #include "act.h"
+#include "cell.h"
+#include "data/dataset.h"
+#include "data/series.h"
+#include "gru.h"
 #include "loss.h"
 #include "noise.h"
 #include "optim.h"
+#include "rnn.h"
 #include "schedule.h"
+#include "seqmodel.h"
 #include "sparsity.h"
 #include "spec/cfg.h"
 
@@ -25,6 +31,9 @@ typedef enum DataSource {
     DATA_REVERSE, DATA_ADDITION         /* sequence to sequence (tasks.h) */
 } DataSource;
 typedef enum ClipType { CLIP_NONE, CLIP_VALUE, CLIP_GLOBAL_NORM } ClipType;
+typedef enum BpttMode { BPTT_TRUNCATED, BPTT_FULL } BpttMode;                 /* data.bptt */
+typedef enum NanPolicy { ON_NAN_STOP, ON_NAN_SKIP } NanPolicy;                /* train.on_nan */
+typedef enum RecurrentInit { RECURRENT_INIT_UNIFORM, RECURRENT_INIT_ORTHOGONAL } RecurrentInit;
 /* MODEL_SEQUENCE: model.type names a cell of cell.h's table (rnn, lstm, gru), kept in cell. */
 typedef enum ModelType {
     MODEL_AUTOENCODER, MODEL_SEQUENCE,  /* autoencoder.h, seqmodel.h */
@@ -42,12 +51,12 @@ typedef struct DataSpec {
     char dataset[256], labels_dataset[256];
     int64_t max_bytes;
     int seq_len;
-    int truncated_bptt;
+    BpttMode bptt;
     int length, train_size, test_size, copy_length, alphabet;
     int as_sequence;                    /* idx images as sequences of rows */
     int min_length, max_length;         /* reverse: string lengths */
     int digits, reversed_digits;        /* addition: operand digits, least significant first */
-    char scale[32];
+    ScaleType scale;
     int binarize;
     double binarize_threshold;
     double validation_fraction;
@@ -57,37 +66,45 @@ typedef struct DataSpec {
     char value_column[256], date_column[256], filter_column[256];
     char filter_value[1024];            /* "" when absent; commas separate several series */
     int window, horizon;
-    char transform[16];                 /* none | diff | log_return */
+    SeriesTransform transform;
     double test_fraction;
 } DataSpec;
 
-typedef struct ModelSpec {
-    ModelType type;
-    /* autoencoder */
-    int code;
+/* model.type autoencoder: h = g(W x + b), x̂ = f(W* h + c), deep when hidden is not empty. */
+typedef struct AutoencoderSpec {
+    int code;                           /* dim(h) */
     int n_hidden;
     int hidden_units[SPEC_MAX_LAYERS];
     Activation hidden_act[SPEC_MAX_LAYERS];
     Activation g, f;
-    int tied;
+    int tied;                           /* W* = Wᵀ */
     NoiseConfig noise;
     SparsityConfig sparsity;
-    /* recurrent */
+} AutoencoderSpec;
+
+/* The recurrent families: rnn|lstm|gru (sequence), seq2seq and one_to_many. A key that does not
+ * apply to the family or the cell holds 0 (e.g. form for an lstm, head for seq2seq). */
+typedef struct RecurrentSpec {
+    CellType cell;                      /* model.type (sequence) or model.cell */
     int n_layers;
     int units[SPEC_MAX_LAYERS];
-    int lecture_form;                   /* rnn: 1 = the lecture's h_t = θ φ(h_{t−1}) + θ_x x_t */
-    Activation rnn_activation;
-    int gru_cho;                        /* gru: 1 = the slides' (Cho et al.) variant */
+    RnnForm form;                       /* rnn: elman, or the lecture's h_t = θ φ(h_{t−1}) + θ_x x_t */
+    Activation activation;              /* rnn: φ */
+    GruVariant variant;                 /* gru: pytorch, or the slides' (Cho et al.) */
     double forget_bias, dropout;
-    int recurrent_orthogonal;
+    RecurrentInit recurrent_init;
     double recurrent_gain;
-    int learned_initial_state;
-    char input[16];                     /* embedding | onehot | features */
+    SeqInitState initial_state;
+    SeqInput input;
     int embed_dim;
-    int head_last_step;
-    /* seq2seq, one_to_many (units, forget_bias, variant, recurrent_init as above; seq2seq: embed_dim) */
-    char cell[16];                      /* every recurrent family: model.type (sequence) or model.cell */
-    int beam_width;                     /* evaluation: also beam search when > 1 */
+    SeqHead head;
+    int beam_width;                     /* seq2seq evaluation: also beam search when > 1 */
+} RecurrentSpec;
+
+typedef struct ModelSpec {
+    ModelType type;
+    AutoencoderSpec ae;                 /* type autoencoder */
+    RecurrentSpec rec;                  /* every other type */
 } ModelSpec;
 
 typedef struct TrainSpec {
@@ -95,7 +112,7 @@ typedef struct TrainSpec {
     int64_t max_steps_per_epoch;
     int shuffle, drop_last;
     int checkpoint_every, keep_checkpoints;
-    int skip_nan;
+    NanPolicy on_nan;
 } TrainSpec;
 
 /* Evaluations after the last epoch (autoencoders; runner/evaluate.c). */
@@ -105,7 +122,8 @@ typedef struct EvaluateSpec {
     int kmeans;                         /* clusters, 0: off */
     int kmeans_restarts;
     int corrupted_test;
-    NoiseConfig noise;                  /* resolved: the model's own when evaluate.noise.type is model */
+    int noise_from_model;               /* evaluate.noise.type is model */
+    NoiseConfig noise;                  /* resolved: the model's own when noise_from_model */
 } EvaluateSpec;
 
 typedef struct SampleSpec {
@@ -134,6 +152,11 @@ typedef struct Spec {
     int n_warnings;
     char warnings[8][512];              /* e.g. an overcomplete plain autoencoder */
 } Spec;
+
+/* The name of choice `index` of a schema enum key ("data.bptt", 1 → "full"), or NULL: the
+ * spec's own enums (DataSource, ClipType, BpttMode, NanPolicy, RecurrentInit)
+ * number their values in the schema's order. */
+const char *spec_choice(const char *key, int index, char *buf, size_t cap);
 
 /* Load, override, validate and type a spec. Returns 0, or -1 with every problem in diags. */
 int spec_load(const char *path, char *const *overrides, int n_overrides, Spec *spec, CfgDiags *diags);

@@ -1,0 +1,83 @@
+#include "fixtures.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "rng.h"
+
+SeqModelConfig fixture_seqmodel(void) {
+    SeqModelConfig c;
+    memset(&c, 0, sizeof c);
+    c.cell = CELL_LSTM;
+    c.rnn_form = RNN_LECTURE;
+    c.rnn_act = ACT_TANH;
+    c.gru_variant = GRU_CHO;
+    c.num_layers = 1;
+    c.hidden[0] = 128;
+    c.forget_bias = 1.0f;
+    c.init_state = SEQ_INIT_ZERO;
+    c.input = SEQ_INPUT_EMBED;
+    c.head = SEQ_HEAD_PER_STEP;
+    c.loss = LOSS_SOFTMAX_CROSS_ENTROPY;
+    return c;
+}
+
+Seq2SeqConfig fixture_seq2seq(void) {
+    Seq2SeqConfig c;
+    memset(&c, 0, sizeof c);
+    c.cell = CELL_GRU;
+    c.gru_variant = GRU_PYTORCH;
+    c.num_layers = 1;
+    c.hidden[0] = 128;
+    c.forget_bias = 1.0f;
+    c.recurrent_gain = 1.0f;
+    c.embed_dim = 32;
+    c.beam_width = 1;
+    c.pad_token = c.go_token = c.end_token = -1;
+    return c;
+}
+
+OneToManyConfig fixture_onetomany(void) {
+    OneToManyConfig c;
+    memset(&c, 0, sizeof c);
+    c.cell = CELL_LSTM;
+    c.gru_variant = GRU_PYTORCH;
+    c.num_layers = 1;
+    c.hidden[0] = 128;
+    c.forget_bias = 1.0f;
+    c.recurrent_gain = 1.0f;
+    c.loss = LOSS_CROSS_ENTROPY;
+    return c;
+}
+
+static void write_be32(FILE *f, uint32_t v) {
+    unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v};
+    fwrite(b, 1, 4, f);
+}
+
+int fixture_write_idx(const char *images, const char *labels, int n, int rows, int cols, int classes) {
+    FILE *fi = fopen(images, "wb"), *fl = fopen(labels, "wb");
+    if (!fi || !fl) {
+        if (fi) fclose(fi);
+        if (fl) fclose(fl);
+        return -1;
+    }
+    write_be32(fi, 0x803), write_be32(fi, (uint32_t)n), write_be32(fi, (uint32_t)rows), write_be32(fi, (uint32_t)cols);
+    write_be32(fl, 0x801), write_be32(fl, (uint32_t)n);
+    Rng rng;
+    rng_seed(&rng, 12);
+    for (int i = 0; i < n; i++) {
+        int k = i % classes;
+        unsigned char label = (unsigned char)k;
+        fwrite(&label, 1, 1, fl);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) {
+                unsigned char v = (unsigned char)(r % classes == k ? 200 + rng_below(&rng, 50) : rng_below(&rng, 30));
+                fwrite(&v, 1, 1, fi);
+            }
+    }
+    int bad = ferror(fi) || ferror(fl);
+    bad |= fclose(fi) != 0;
+    bad |= fclose(fl) != 0;
+    return bad ? -1 : 0;
+}

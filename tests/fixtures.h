@@ -1,0 +1,22 @@
+/* fixtures.h — the model configs the unit tests start from.
+ *
+ * These are test fixtures, not defaults: a run's defaults live only in the spec schema
+ * (lib/spec/schema.c). A test starts from one of these and sets what it checks; the recurrent
+ * ones use the slides' variants (the lecture's RNN, Cho's GRU) so that those keep their
+ * gradient checks, and one layer of 128 units. Token ids, vocabularies and sizes are left 0. */
+#ifndef EXPRUN_TEST_FIXTURES_H
+#define EXPRUN_TEST_FIXTURES_H
+
+#include "onetomany.h"
+#include "seq2seq.h"
+#include "seqmodel.h"
+
+SeqModelConfig fixture_seqmodel(void);    /* lstm 128, lecture RNN form, Cho GRU, embedding, per-step softmax */
+Seq2SeqConfig fixture_seq2seq(void);      /* gru 128 (pytorch variant), embed 32, no beam; tokens −1 */
+OneToManyConfig fixture_onetomany(void);  /* lstm 128, binary cross-entropy */
+
+/* IDX files of n images (rows × cols bytes) and their labels (0..classes−1): class k is a
+ * bright band on rows k, k+classes, … over a dim noisy background (a fixed seed). 0, or -1. */
+int fixture_write_idx(const char *images, const char *labels, int n, int rows, int cols, int classes);
+
+#endif
