@@ -616,6 +616,12 @@ static void show_progress(Trainer *tr, double last_shown[1]) {
     fflush(stderr);
 }
 
+/* The throughput column: <unit>_per_sec of the model's unit (ModelOps.unit), or samples_per_sec. */
+static const char *rate_column(const Trainer *tr, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s_per_sec", tr->model->ops->unit ? tr->model->ops->unit : "samples");
+    return buf;
+}
+
 /* Time steps in one training row: the text window, or the sequences' length. */
 static int steps_per_row(const Trainer *tr) {
     return uses_stream(tr) ? tr->spec->data.seq_len : tr->rd->train.T;
@@ -633,12 +639,10 @@ static void record_epoch(Trainer *tr, double epoch_time) {
     history_set(h, "grad_norm", tr->acc_steps > 0 ? tr->acc_grad_norm / (double)tr->acc_steps : NAN);
     history_set(h, "epoch_time", epoch_time);
     history_set(h, "samples_per_sec", epoch_time > 0 ? tr->acc_rows / epoch_time : NAN);
-    const char *unit = tr->model->ops->unit;
-    if (unit) {
-        char column[48];
-        snprintf(column, sizeof column, "%s_per_sec", unit);
+    if (tr->model->ops->unit) {
+        char column[64];
         int steps = model_steps_per_row(tr->model, steps_per_row(tr), tr->rd->train.Ty);
-        history_set(h, column, epoch_time > 0 ? tr->acc_rows * steps / epoch_time : NAN);
+        history_set(h, rate_column(tr, column, sizeof column), epoch_time > 0 ? tr->acc_rows * steps / epoch_time : NAN);
     }
     history_set(h, "skipped_steps", (double)tr->skipped_steps);
     char name[64];
@@ -685,13 +689,12 @@ static void print_epoch_line(Trainer *tr) {
     char left[32];
     format_duration(left, sizeof left, tr->epoch > 0 ? elapsed / tr->epoch * epochs_left : NAN);
     double val = history_get(h, r, "val_loss");
-    const char *unit = tr->model->ops->unit;
-    char column[48];
-    snprintf(column, sizeof column, "%s_per_sec", unit ? unit : "samples");
-    double rate = history_get(h, r, column);
+    char column[64];
+    double rate = history_get(h, r, rate_column(tr, column, sizeof column));
+    const char *unit = tr->model->ops->unit ? tr->model->ops->unit_short : "samples";
     printf("epoch %3d/%d  train %.5f  val %s%.5f  lr %.2e  %.0f %s/s  %.1f s  left %s\n", tr->epoch,
            tr->spec->train.epochs, history_get(h, r, "train_loss"), isnan(val) ? "(none) " : "", isnan(val) ? 0.0 : val,
-           history_get(h, r, "lr"), rate, unit ? tr->model->ops->unit_short : "samples",
+           history_get(h, r, "lr"), rate, unit,
            history_get(h, r, "epoch_time"), left);
     fflush(stdout);
 }
