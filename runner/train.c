@@ -96,6 +96,7 @@ typedef struct Trainer {
     double *grad_state, *rank_grad_state; /* (n), (ranks, n) */
     size_t grad_state_n;
     int with_grad_state;              /* the checkpoint saved or loaded holds them (older ones do not) */
+    int with_epoch_clock;             /* ... and the seconds the epoch had run (clock_epoch_seconds) */
     double reduce_seconds, step_seconds; /* this session's time in the all-reduces, and in steps */
     int agreed_stop;                  /* a stop signal every rank has seen asked for, at the last step */
     int64_t timed_steps;
@@ -342,6 +343,7 @@ typedef struct LoopState {
     uint64_t noise[4], sample[4], batcher_rng[4];
     uint64_t acc[ACC_WORDS];
     char stat_names[MODEL_MAX_STATS][32];   /* saved as 4 u64 words each */
+    double clock_epoch_seconds;             /* how long the epoch has run: a clock, not part of the bits */
 } LoopState;
 
 static void describe_extras(Trainer *tr, LoopState *ls, CheckpointState *st) {
@@ -359,6 +361,7 @@ static void describe_extras(Trainer *tr, LoopState *ls, CheckpointState *st) {
     float *state = model_carried_state(tr->model, &carried);
     if (state && carried) EXTRA("carried_state", CKPT_F32, carried, state);
     if (tr->grad_state_n && tr->with_grad_state) EXTRA("grad_norms_by_time", CKPT_F64, tr->grad_state_n, tr->grad_state);
+    if (tr->with_epoch_clock) EXTRA("clock_epoch_seconds", CKPT_F64, 1, &ls->clock_epoch_seconds);
     if (tr->ranks > 1) {
         EXTRA("ranks", CKPT_U64, 1, &tr->ranks);
         if (tr->grad_state_n && tr->with_grad_state)
@@ -394,6 +397,8 @@ static void pack_loop_state(Trainer *tr, LoopState *ls, CheckpointState *st) {
         snprintf(ls->stat_names[i], sizeof ls->stat_names[i], "%s", tr->acc_stats.names[i]);
     }
     tr->with_grad_state = 1;   /* a checkpoint written now always holds them */
+    tr->with_epoch_clock = 1;
+    ls->clock_epoch_seconds = tr->batch_in_epoch > 0 ? now_seconds() - tr->epoch_started : 0.0;
     describe_extras(tr, ls, st);
     if (tr->grad_state_n) model_time_grad_state(tr->model, tr->grad_state, 0);
     if (tr->ranks > 1) {
@@ -1200,13 +1205,15 @@ static int check_loop_state(const Trainer *tr, const CheckpointState *st, const 
 }
 
 /* What a checkpoint holds that not every checkpoint has: how many ranks wrote it (/state/ranks;
- * a one-process run writes none) and whether it has the diagnostic's sums (older files do not). */
-static int checkpoint_optional(const char *path, int64_t *ranks, int *grad_state, ExError *err) {
+ * a one-process run writes none) and whether it has the diagnostic's sums and the epoch's clock
+ * (older files do not). */
+static int checkpoint_optional(const char *path, int64_t *ranks, int *grad_state, int *epoch_clock, ExError *err) {
     H5Reader *r = NULL;
     *ranks = 1;
     if (h5r_open_own(&r, path, err) != 0) return -1;
     int rc = 0;
     *grad_state = h5r_exists(r, "/state/grad_norms_by_time");
+    *epoch_clock = h5r_exists(r, "/state/clock_epoch_seconds");
     if (h5r_exists(r, "/state/ranks")) {
         uint64_t n = 0;
         rc = h5r_read_uint64s(r, "/state/ranks", 1, (int[]){1}, &n, err);
@@ -1222,7 +1229,7 @@ static int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
     /* A data-parallel run goes on with as many ranks as it had: each rank's noise stream and
      * carried state are its own (another count would need them re-dealt: not supported). */
     int64_t ranks = 1;
-    if (checkpoint_optional(ckpt, &ranks, &tr->with_grad_state, err) != 0) return -1;
+    if (checkpoint_optional(ckpt, &ranks, &tr->with_grad_state, &tr->with_epoch_clock, err) != 0) return -1;
     if (ranks != dist_size()) {
         char how[64] = "";
         if (ranks > 1) snprintf(how, sizeof how, "mpirun -np %lld ", (long long)ranks);
@@ -1270,6 +1277,9 @@ static int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
     tr->acc_steps = (int64_t)ls.acc[ACC_STEPS];
     tr->skipped_steps = (int64_t)ls.acc[ACC_SKIPPED];
     tr->batch_in_epoch = (int64_t)ls.acc[ACC_BATCH];
+    /* A resume in the middle of an epoch goes on with the epoch's clock (the rates of a file
+     * without it are unknown: NaN, not the time since boot they were before). */
+    tr->epoch_started = now_seconds() - (tr->with_epoch_clock ? ls.clock_epoch_seconds : NAN);
     if (!uses_stream(tr)) {
         Rng brng;
         memcpy(brng.s, ls.batcher_rng, sizeof brng.s);

@@ -178,6 +178,12 @@ static void test_resume_is_bit_exact(void) {
         CU_ASSERT_EQUAL(read_column(dir, cols[c], y, 16), 6);
         CU_ASSERT(memcmp(x, y, 6 * sizeof(double)) == 0);
     }
+    /* the epoch the stop cut in two keeps its clock (checkpoint clock_epoch_seconds): its time is
+     * its two parts', a fraction of a second here, not the time since boot it was before */
+    double seconds[16], rate[16];
+    CU_ASSERT_EQUAL(read_column(dir, "epoch_time", seconds, 16), 6);
+    CU_ASSERT_EQUAL(read_column(dir, "samples_per_sec", rate, 16), 6);
+    CU_ASSERT(seconds[1] > 0 && seconds[1] < 5 && isfinite(rate[1]) && rate[1] > 0);
     /* final parameters and optimizer state, bit for bit */
     char pa[1200], pb[1200];
     snprintf(pa, sizeof pa, "%s/checkpoints/epoch-0006-step-00000072.h5", a);
