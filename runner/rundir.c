@@ -53,14 +53,80 @@ static int dir_is_empty(const char *path) {
     return empty;
 }
 
+/* Nothing in dir but `except` (a name, or NULL). */
+static int dir_holds_only(const char *dir, const char *except) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int only = 1;
+    while (only && (e = readdir(d)))
+        only = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || (except && strcmp(e->d_name, except) == 0);
+    closedir(d);
+    return only;
+}
+
+/* Another process holds DIR/.lock (looked at without making or writing anything). */
+static int lock_is_held(const char *dir) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    int held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);   /* closing releases a lock this look took */
+    return held;
+}
+
+/* DIR is another run's: RUNDIR_LOCKED while its process runs, else RUNDIR_EXISTS. */
+static int already_exists(const char *dir, ExError *err) {
+    if (lock_is_held(dir)) {
+        ex_fail(err, "run directory %s is in use by another exprun process (lock %s/.lock is held)", dir, dir);
+        return RUNDIR_LOCKED;
+    }
+    ex_fail(err, "%s already exists and is not an empty directory; exprun never writes over another run (use "
+                 "`exprun resume %s` to continue it)", dir, dir);
+    return RUNDIR_EXISTS;
+}
+
+/* Open DIR/.lock (made if missing) and try to lock it; -1 with err, or RUNDIR_LOCKED when another
+ * process holds it. Writes nothing into the file. */
+static int try_lock(const char *dir, ExError *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return ex_fail(err, "cannot open %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        ex_fail(err, "run directory %s is in use by another exprun process (lock %s is held)", dir, path);
+        return RUNDIR_LOCKED;
+    }
+    return fd;
+}
+
+/* The lock is ours: leave our pid in it (only informative). */
+static void note_pid(int fd) {
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) == 0 && write(fd, pid, (size_t)n) < 0) { /* the pid is only informative */ }
+}
+
 int rundir_create(const char *root, const char *name, const char *explicit_dir, char *out, size_t cap,
-                  ExError *err) {
+                  int *lock_fd, ExError *err) {
+    *lock_fd = -1;
     if (explicit_dir) {
+        /* Refused before anything is made; then made and locked; then looked at again under the
+         * lock, since another process may have made it a run between the two looks. */
         struct stat st;
         if (stat(explicit_dir, &st) == 0 && !(S_ISDIR(st.st_mode) && dir_is_empty(explicit_dir)))
-            return ex_fail(err, "%s already exists and is not an empty directory; exprun never writes over "
-                                "another run (use `exprun resume %s` to continue it)", explicit_dir, explicit_dir);
+            return already_exists(explicit_dir, err);
         if (make_dirs(explicit_dir, err) != 0) return -1;
+        int fd = try_lock(explicit_dir, err);
+        if (fd < 0) return fd;
+        if (!dir_holds_only(explicit_dir, ".lock")) {
+            close(fd);
+            return already_exists(explicit_dir, err);
+        }
+        note_pid(fd);
+        *lock_fd = fd;
         snprintf(out, cap, "%s", explicit_dir);
         return 0;
     }
@@ -72,27 +138,54 @@ int rundir_create(const char *root, const char *name, const char *explicit_dir, 
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    char dir[4200];
     for (int k = 0; k < 10000; k++) {
-        if (k == 0) snprintf(out, cap, "%s/%s", parent, stamp);
-        else snprintf(out, cap, "%s/%s-%d", parent, stamp, k);
-        if (mkdir(out, 0777) == 0) return 0;   /* mkdir is atomic: two runs never share a dir */
-        if (errno != EEXIST) return ex_fail(err, "cannot create run directory %s: %s", out, strerror(errno));
+        if (k == 0) snprintf(dir, sizeof dir, "%s/%s", parent, stamp);
+        else snprintf(dir, sizeof dir, "%s/%s-%d", parent, stamp, k);
+        if (mkdir(dir, 0777) == 0) {   /* mkdir is atomic: two runs never share a dir */
+            int fd = rundir_lock(dir, err);
+            if (fd < 0) return -1;
+            *lock_fd = fd;
+            snprintf(out, cap, "%s", dir);
+            return 0;
+        }
+        if (errno != EEXIST) return ex_fail(err, "cannot create run directory %s: %s", dir, strerror(errno));
     }
     return ex_fail(err, "cannot find a free run directory under %s", parent);
 }
 
+/* NAME.<pid>.tmp (write_file_atomic's temporary name). */
+static int is_process_temp(const char *name) {
+    size_t len = strlen(name);
+    if (len < 7 || strcmp(name + len - 4, ".tmp") != 0) return 0;
+    size_t end = len - 4, start = end;
+    while (start > 0 && name[start - 1] >= '0' && name[start - 1] <= '9') start--;
+    return start < end && start > 1 && name[start - 1] == '.';
+}
+
+/* Under the lock, a process's temporary file in dir is one a killed process left (the next
+ * writer's own name differs, so nothing else replaces it): remove it. */
+static void remove_stale_temps(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[4400];
+    while ((e = readdir(d)))
+        if (is_process_temp(e->d_name)) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
+}
+
 int rundir_lock(const char *dir, ExError *err) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0) return ex_fail(err, "cannot open %s: %s", path, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        return ex_fail(err, "run directory %s is in use by another exprun process (lock %s is held)", dir, path);
-    }
-    char pid[32];
-    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) == 0 && write(fd, pid, (size_t)n) < 0) { /* the pid is only informative */ }
+    int fd = try_lock(dir, err);
+    if (fd < 0) return -1;
+    note_pid(fd);
+    char checkpoints[4300];
+    snprintf(checkpoints, sizeof checkpoints, "%s/checkpoints", dir);
+    remove_stale_temps(dir);
+    remove_stale_temps(checkpoints);   /* LATEST, KEPT */
     return fd;
 }
 
@@ -107,7 +200,7 @@ static int fsync_dir(const char *dir) {
 int write_file_atomic(const char *dir, const char *name, const char *text, ExError *err) {
     char path[4200], tmp[4300];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) return ex_fail(err, "cannot write %s: %s", tmp, strerror(errno));
     size_t len = strlen(text), done = 0;
@@ -198,7 +291,11 @@ int rundir_owns(const char *path, char *why, size_t cap) {
     char base_name[PATH_MAX];
     snprintf(base_name, sizeof base_name, "%s", base);
     size_t blen = strlen(base_name);
-    if (blen > 4 && strcmp(base_name + blen - 4, ".tmp") == 0) base_name[blen - 4] = '\0';
+    if (blen > 4 && strcmp(base_name + blen - 4, ".tmp") == 0) {   /* NAME.tmp, NAME.<pid>.tmp */
+        base_name[blen -= 4] = '\0';
+        char *dot = strrchr(base_name, '.');
+        if (dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1)) *dot = '\0';
+    }
     if (is_run_dir(real_dir))
         for (size_t i = 0; i < sizeof OWNED / sizeof OWNED[0]; i++)
             if (strcmp(base_name, OWNED[i].name) == 0) {

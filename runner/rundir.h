@@ -17,12 +17,18 @@
 #include "error.h"
 
 /* A new directory ROOT/NAME/YYYYmmdd-HHMMSS[-k] (never an existing one), or `explicit_dir` if
- * given (it must not exist yet or be empty). */
+ * given (it must not exist yet or be empty), made and locked before anything is written in it:
+ * *lock_fd holds the run's lock (rundir_lock) on success. Two processes that start on the same
+ * explicit_dir at once: one gets it, the other RUNDIR_LOCKED (while the first runs) or
+ * RUNDIR_EXISTS (when the first has written its files), and writes nothing there. Returns 0,
+ * -1 (err), RUNDIR_LOCKED or RUNDIR_EXISTS (both with err). out is set on success only. */
+enum { RUNDIR_LOCKED = -2, RUNDIR_EXISTS = -3 };
 int rundir_create(const char *root, const char *name, const char *explicit_dir, char *out, size_t cap,
-                  ExError *err);
+                  int *lock_fd, ExError *err);
 /* Take the run's lock; a second process gets an error naming the directory. Returns the fd. */
 int rundir_lock(const char *dir, ExError *err);
-/* Write text to DIR/NAME through NAME.tmp + fsync + rename. */
+/* Write text to DIR/NAME through NAME.<pid>.tmp + fsync + rename (the temporary name is the
+ * process's own, so two writers never remove or rename each other's). */
 int write_file_atomic(const char *dir, const char *name, const char *text, ExError *err);
 /* Read a whole file (malloc'd, NUL-terminated), or NULL with an error. */
 char *read_file(const char *path, size_t *len, ExError *err);

@@ -1030,9 +1030,14 @@ int command_train(const TrainOptions *opt) {
         status = finish(&tr, run_loop(&tr));
         goto done;
     }
-    if (rundir_create(spec.output_root, spec.name, opt->out_dir, run_dir, sizeof run_dir, &err) != 0 ||
-        (lock_fd = rundir_lock(run_dir, &err)) < 0 || check_writable(run_dir, &err) != 0)
-        goto fail;
+    int made = rundir_create(spec.output_root, spec.name, opt->out_dir, run_dir, sizeof run_dir, &lock_fd, &err);
+    if (made == RUNDIR_LOCKED || made == RUNDIR_EXISTS) {
+        /* another process's run: nothing of it is touched */
+        fprintf(stderr, "exprun: %s\n", err.msg);
+        status = made == RUNDIR_LOCKED ? EXIT_LOCKED : EXIT_USAGE;
+        goto done;
+    }
+    if (made != 0 || check_writable(run_dir, &err) != 0) goto fail;
     /* resolved.yaml goes last: a directory that has it holds everything `exprun resume` needs,
      * including init_from.txt (the absolute path of --init-from's checkpoint), which a resume
      * before the first checkpoint applies again. */
@@ -1057,10 +1062,8 @@ int command_train(const TrainOptions *opt) {
     goto done;
 fail:
     fprintf(stderr, "exprun: %s\n", err.msg);
-    if (run_dir[0] && tr.run_dir) {
+    if (lock_fd >= 0) {   /* only a run directory this process made and holds */
         snprintf(tr.status, sizeof tr.status, "failed");
-        rundir_set_status(run_dir, "failed", NULL);
-    } else if (run_dir[0]) {
         rundir_set_status(run_dir, "failed", NULL);
     }
     status = EXIT_RUNTIME;

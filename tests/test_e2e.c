@@ -254,9 +254,13 @@ static void test_locked_run_dir_is_refused(void) {
     CU_ASSERT(strstr(msg, "in use") != NULL);
     free(msg);
     close(fd);
-    /* --out onto an existing run is refused too: runs never overwrite each other */
+    /* --out onto an existing run is refused too (a usage error: nothing runs): runs never
+     * overwrite each other */
     snprintf(args, sizeof args, "%s --out %s/run_a", spec_path, tmp);
-    CU_ASSERT_EQUAL(run(args, err_file), 3);
+    CU_ASSERT_EQUAL(run(args, err_file), 2);
+    msg = slurp(err_file);
+    CU_ASSERT(strstr(msg, "already exists") != NULL);
+    free(msg);
 }
 
 static void test_validate_and_show(void) {
