@@ -47,6 +47,9 @@ static const char SWEEP_USAGE[] =
     "                trial gets threads=1 unless the spec, an override or the sweep sets threads.\n"
     "  --fail-fast   stop at the first failed trial (running ones are stopped with SIGTERM and\n"
     "                can be resumed with exprun resume)\n"
+    "Run again with the same --sweep-dir (or as a requeued array task, with --index), a sweep keeps\n"
+    "its finished trials, resumes the interrupted or killed ones from their checkpoints and appends\n"
+    "to their logs; a trial folder made from another spec or other overrides is never touched.\n"
     "exit status: --jobs: the number of trials that did not finish (at most 100), 0 if all did;\n"
     "             --index: that run's status; 2 for a bad command line or any invalid trial.\n"
     "Example:\n"
@@ -762,7 +765,7 @@ static void write_sweep_tsv(const char *sweep_dir, const Plan *p, const TrialRun
         char code[16] = "", secs[32] = "";
         if (r && r->state == T_DONE) {
             snprintf(code, sizeof code, "%d", r->exit_code);
-            snprintf(secs, sizeof secs, "%.1f", r->seconds);
+            if (r->seconds == r->seconds) snprintf(secs, sizeof secs, "%.1f", r->seconds);   /* NaN: not known */
         }
         snprintf(line, sizeof line, "%d\t%s/%s\t%s\t%s\t%s\t", t, sweep_dir, name, status, code, secs);
         str_puts(&b, line);
@@ -788,6 +791,83 @@ static void last_log_line(const char *path, char *buf, size_t cap) {
     free(text);
 }
 
+/* ---- a trial's run directory when the sweep starts it ------------------------------------------ */
+
+/* A sweep run again (same --sweep-dir, or a requeued array task) finds some trials' run
+ * directories present: it goes on from them rather than refusing, and never over another
+ * sweep's. */
+typedef enum TrialStart {
+    START_NEW,        /* no run directory yet: train */
+    START_DONE,       /* finished (or diverged: the same bits would diverge again): skip */
+    START_RESUME,     /* interrupted, killed or failed: `exprun resume` from its checkpoint */
+    START_FOREIGN     /* made from another spec or other overrides, or incomplete: refuse */
+} TrialStart;
+
+/* The overrides a trial's command line gives (one per line, as overrides.txt holds them).
+ * with_threads: the sweep adds threads=1 (several trials at a time, threads not set). */
+static char *trial_overrides_text(const Plan *p, int t, int with_threads) {
+    const SweepTrial *tr = &p->sweep.trials[t];
+    Str b = {0};
+    str_puts(&b, "");
+    for (int i = 0; i < p->n_cli; i++) {
+        str_puts(&b, p->cli[i]);
+        str_putc(&b, '\n');
+    }
+    if (with_threads) str_puts(&b, "threads=1\n");
+    for (int i = 0; i < tr->n; i++) {
+        str_puts(&b, tr->overrides[i]);
+        str_putc(&b, '\n');
+    }
+    return b.s;
+}
+
+static int same_file_text(const char *path, const char *text) {
+    char *got = read_file(path, NULL, NULL);
+    int same = got && text && strcmp(got, text) == 0;
+    free(got);
+    return same;
+}
+
+/* What to do with trial t's run directory dir; why says it for START_DONE and START_FOREIGN. */
+static TrialStart trial_start(const Plan *p, int t, const char *dir, char *status, size_t cap, char *why,
+                              size_t why_cap) {
+    status[0] = why[0] = '\0';
+    struct stat st;
+    if (stat(dir, &st) != 0) return START_NEW;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/resolved.yaml", dir);
+    if (access(path, F_OK) != 0) {
+        snprintf(why, why_cap, "%s exists but holds no complete run (no resolved.yaml): remove it to run the trial "
+                               "again", dir);
+        return START_FOREIGN;
+    }
+    /* the same spec text and the same overrides (threads=1 of a --jobs sweep either way) */
+    char *spec_text = read_file(p->spec_path, NULL, NULL);
+    snprintf(path, sizeof path, "%s/spec.yaml", dir);
+    int same_spec = same_file_text(path, spec_text);
+    free(spec_text);
+    snprintf(path, sizeof path, "%s/overrides.txt", dir);
+    char *plain = trial_overrides_text(p, t, 0), *threaded = trial_overrides_text(p, t, !p->user_set_threads);
+    int same_overrides = same_file_text(path, plain) || same_file_text(path, threaded);
+    free(plain);
+    free(threaded);
+    if (!same_spec || !same_overrides) {
+        snprintf(why, why_cap, "%s was made from %s than this sweep's trial %d: use another --sweep-dir (exprun "
+                               "never writes over another run)", dir, same_spec ? "other overrides" : "another spec", t);
+        return START_FOREIGN;
+    }
+    snprintf(path, sizeof path, "%s/status", dir);
+    char *text = read_file(path, NULL, NULL);
+    snprintf(status, cap, "%s", text ? text : "");
+    free(text);
+    status[strcspn(status, "\n")] = '\0';
+    if (strcmp(status, "finished") == 0 || strcmp(status, "diverged") == 0) {
+        snprintf(why, why_cap, "already %s", status);
+        return START_DONE;
+    }
+    return START_RESUME;
+}
+
 typedef struct Runner {
     const Plan *plan;
     char exe[4096];
@@ -796,7 +876,10 @@ typedef struct Runner {
     TrialRun *runs;
 } Runner;
 
-static int launch(Runner *rn, int t, ExError *err) {
+/* Start trial t: `exprun SPEC … --out DIR`, or `exprun resume DIR` (resume_status: the status it
+ * is resumed from). Its output goes to DIR.log, appended to what earlier runs of the sweep
+ * wrote there. */
+static int launch(Runner *rn, int t, const char *resume_status, ExError *err) {
     const Plan *p = rn->plan;
     const SweepTrial *tr = &p->sweep.trials[t];
     char name[64], dir[4200], log[4300];
@@ -804,22 +887,31 @@ static int launch(Runner *rn, int t, ExError *err) {
     snprintf(dir, sizeof dir, "%s/%s", rn->sweep_dir, name);
     snprintf(log, sizeof log, "%s/%s.log", rn->sweep_dir, name);
     int add_threads = rn->jobs > 1 && !p->user_set_threads;
-    /* exe SPEC cli... [threads=1] trial... --out DIR NULL */
+    /* exe SPEC cli... [threads=1] trial... --out DIR NULL, or exe resume DIR NULL */
     int argc = 0;
     char **argv = calloc((size_t)(p->n_cli + tr->n + 6), sizeof *argv);
     argv[argc++] = rn->exe;
-    argv[argc++] = (char *)p->spec_path;
-    for (int i = 0; i < p->n_cli; i++) argv[argc++] = p->cli[i];
-    if (add_threads) argv[argc++] = "threads=1";
-    for (int i = 0; i < tr->n; i++) argv[argc++] = tr->overrides[i];
-    argv[argc++] = "--out";
-    argv[argc++] = dir;
+    if (resume_status) {
+        argv[argc++] = "resume";
+        argv[argc++] = dir;
+    } else {
+        argv[argc++] = (char *)p->spec_path;
+        for (int i = 0; i < p->n_cli; i++) argv[argc++] = p->cli[i];
+        if (add_threads) argv[argc++] = "threads=1";
+        for (int i = 0; i < tr->n; i++) argv[argc++] = tr->overrides[i];
+        argv[argc++] = "--out";
+        argv[argc++] = dir;
+    }
     argv[argc] = NULL;
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (fd < 0) {
         free(argv);
         return ex_fail(err, "cannot create %s: %s", log, strerror(errno));
     }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_size > 0)
+        dprintf(fd, "\n== exprun sweep, run again: %s %s ==\n", resume_status ? "resuming from status" : "starting",
+                resume_status ? resume_status : "anew");
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -849,11 +941,40 @@ static int launch(Runner *rn, int t, ExError *err) {
     r->pid = pid;
     r->started = now_seconds();
     if (!rn->quiet) {
-        printf("%s started: ", name);
+        if (resume_status) printf("%s resumed (it was %s): ", name, resume_status);
+        else printf("%s started: ", name);
         print_overrides(tr, stdout);
         putchar('\n');
     }
     return 0;
+}
+
+/* Trial t as the sweep finds it: START_DONE and START_FOREIGN are recorded without running
+ * anything; otherwise it is launched (trained or resumed). 0 when launched, 1 when recorded,
+ * -1 when the launch failed (err). */
+static int start_trial(Runner *rn, int t, ExError *err) {
+    const Plan *p = rn->plan;
+    char name[64], dir[4200], status[64], why[4600];
+    trial_name(name, sizeof name, t, p->sweep.n_trials);
+    snprintf(dir, sizeof dir, "%s/%s", rn->sweep_dir, name);
+    TrialStart how = trial_start(p, t, dir, status, sizeof status, why, sizeof why);
+    TrialRun *r = &rn->runs[t];
+    if (how == START_DONE || how == START_FOREIGN) {
+        r->state = T_DONE;
+        r->exit_code = how == START_FOREIGN ? EXIT_USAGE : strcmp(status, "finished") == 0 ? 0 : EXIT_DIVERGED;
+        snprintf(r->status, sizeof r->status, "%s", how == START_FOREIGN ? "failed" : status);
+        RunSummary s;
+        ExError ignored;
+        r->seconds = NAN;
+        if (how == START_DONE && run_summary_read(dir, &s, &ignored) == 0) {
+            r->seconds = s.wall_time;
+            run_summary_free(&s);
+        }
+        if (how == START_FOREIGN) fprintf(stderr, "%s not run: %s\n", name, why);
+        else if (!rn->quiet) printf("%s %s (kept as it is)\n", name, why);
+        return 1;
+    }
+    return launch(rn, t, how == START_RESUME ? status : NULL, err) == 0 ? 0 : -1;
 }
 
 static void finished(Runner *rn, int t, int wstatus) {
@@ -995,15 +1116,17 @@ static int run_all(const Plan *p, int jobs, int fail_fast, int quiet, const char
     int next = 0, running = 0, failures = 0, stopping = 0, forwarded = 0;
     while (running > 0 || (next < n && !stopping)) {
         while (!stopping && running < rn.jobs && next < n) {
-            if (launch(&rn, next, &err) != 0) {
+            int started = start_trial(&rn, next, &err);
+            if (started < 0) {
                 fprintf(stderr, "exprun: %s\n", err.msg);
                 rn.runs[next].state = T_DONE;
                 rn.runs[next].exit_code = EXIT_RUNTIME;
                 snprintf(rn.runs[next].status, sizeof rn.runs[next].status, "failed");
+            }
+            if (started == 0) running++;
+            else if (rn.runs[next].exit_code != 0) {
                 failures++;
                 if (fail_fast) stopping = 1;
-            } else {
-                running++;
             }
             next++;
             write_sweep_tsv(rn.sweep_dir, p, rn.runs);
@@ -1106,6 +1229,22 @@ static int run_index(const Plan *p, int index, const char *out_dir, const char *
     char idx[32];
     snprintf(idx, sizeof idx, "%d", index);
     setenv("EXPRUN_SWEEP_TRIAL", idx, 1);
+    if (out_dir) {
+        /* a task started again (a requeued array task, a re-run) finds its run directory */
+        char status[64], why[4600];
+        TrialStart how = trial_start(p, index, out_dir, status, sizeof status, why, sizeof why);
+        if (how == START_FOREIGN || how == START_DONE) {
+            free(overrides);
+            if (how == START_FOREIGN) fprintf(stderr, "exprun sweep: trial %d not run: %s\n", index, why);
+            else if (!quiet) printf("sweep trial %d: %s %s (kept as it is)\n", index, out_dir, why);
+            return how == START_FOREIGN ? EXIT_USAGE : strcmp(status, "finished") == 0 ? EXIT_OK : EXIT_DIVERGED;
+        }
+        if (how == START_RESUME) {
+            free(overrides);
+            if (!quiet) printf("sweep trial %d: resuming %s (it was %s)\n", index, out_dir, status);
+            return command_resume(out_dir, quiet, isatty(STDERR_FILENO) && !quiet);
+        }
+    }
     TrainOptions opt = {0};
     opt.spec_path = p->spec_path;
     opt.overrides = overrides;

@@ -4,15 +4,18 @@
  * as a Slurm array task), and --jobs with one failing trial: the exit status counts it, the
  * others finish, and sweep.tsv / summary.csv say so. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "h5doc.h"
 #include "rng.h"
 #include "spec/spec.h"
+#include "runcheck.h"
 #include "sweep.h"
 #include "testutil.h"
 
@@ -500,6 +503,96 @@ static void test_scripts(void) {
     CU_ASSERT_NOT_EQUAL(run_command(cmd), 0);
 }
 
+/* `exprun ARGS` in a session of its own (a sweep's trials share it), output to log. */
+static pid_t spawn_sweep_session(const char *const *args, const char *log) {
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    setsid();
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+    const char *argv[16] = {"exprun"};
+    int n = 1;
+    for (; args[n - 1] && n < 15; n++) argv[n] = args[n - 1];
+    argv[n] = NULL;
+    execv(exe, (char *const *)argv);
+    _exit(127);
+}
+
+/* A sweep killed (SIGKILL to it and its trials, as a lost node) midway and run again with the
+ * same command: the finished trials are kept with their logs byte for byte, the others resume
+ * from their checkpoints (their logs go on), sweep.tsv ends with no `running` row, and a
+ * resumed trial ends bit for bit as the same trial run whole. Run again with another override,
+ * no trial is touched. */
+static void test_killed_sweep_runs_again(void) {
+    char spec[1024], sd[1024], log[1024];
+    snprintf(spec, sizeof spec, "%s/again.yaml", tmp);
+    snprintf(sd, sizeof sd, "%s/again", tmp);
+    snprintf(log, sizeof log, "%s/again.log", tmp);
+    rc_write_text(spec, "version: 1\nname: again\n"
+                        "data: {source: adding, length: 30, train_size: 12000, test_size: 50}\n"
+                        "model: {type: lstm, units: [24], input: features, head: last_step}\n"
+                        "loss: squared_error\ntrain: {epochs: 6, batch_size: 32}\n"
+                        "sweep:\n  grid: {optimizer.lr: [1.0e-2, 3.0e-3], model.units: [[16], [24]]}\n");
+    const char *args[] = {"sweep", spec, "--jobs", "2", "--sweep-dir", sd, NULL};
+    pid_t pid = spawn_sweep_session(args, log);
+    /* kill once trial 0 has finished and trial 2 has a checkpoint */
+    char t0[1200], t2[1200];
+    snprintf(t0, sizeof t0, "%s/trial-000", sd);
+    snprintf(t2, sizeof t2, "%s/trial-002", sd);
+    int waited = 0;
+    for (; waited < 4000; waited++) {
+        char *status = rc_slurp(rc_in_dir(t0, "status"));
+        int ready = status && strcmp(status, "finished\n") == 0 && rc_count_files(rc_in_dir(t2, "checkpoints"), ".h5") > 0;
+        free(status);
+        if (ready) break;
+        rc_sleep(0.005);
+    }
+    kill(-pid, SIGKILL);
+    CU_ASSERT(rc_wait(pid) == 128 + SIGKILL);
+    CU_ASSERT_FATAL(waited < 4000);
+    rc_sleep(0.2);   /* the trials' own deaths */
+    char *tsv = rc_slurp(rc_in_dir(sd, "sweep.tsv"));
+    CU_ASSERT(tsv && strstr(tsv, "\trunning\t"));   /* killed midway, as the test wants */
+    free(tsv);
+    char *log0 = rc_slurp(rc_in_dir(sd, "trial-000.log")), *log2 = rc_slurp(rc_in_dir(sd, "trial-002.log"));
+    CU_ASSERT_FATAL(log0 && log2);
+
+    /* run again: everything ends finished */
+    CU_ASSERT_EQUAL(rc_run_logged(args, log), 0);
+    tsv = rc_slurp(rc_in_dir(sd, "sweep.tsv"));
+    CU_ASSERT(tsv && !strstr(tsv, "\trunning\t") && !strstr(tsv, "failed"));
+    int finished_rows = 0;
+    for (const char *p = tsv; p && (p = strstr(p, "\tfinished\t0\t")); p++) finished_rows++;
+    CU_ASSERT_EQUAL(finished_rows, 4);
+    free(tsv);
+    char *again0 = rc_slurp(rc_in_dir(sd, "trial-000.log")), *again2 = rc_slurp(rc_in_dir(sd, "trial-002.log"));
+    CU_ASSERT(again0 && strcmp(again0, log0) == 0);                                /* kept byte for byte */
+    CU_ASSERT(again2 && strncmp(again2, log2, strlen(log2)) == 0 && strstr(again2 + strlen(log2), "resuming "));
+    CU_ASSERT(rc_log_has(log, "trial-000 already finished", "resumed (it was running)"));
+    free(log0), free(log2), free(again0), free(again2);
+
+    /* trial 2 resumed = trial 2 run whole (threads=1, as --jobs 2 gave it) */
+    char ref[1200];
+    snprintf(ref, sizeof ref, "%s/again-ref", tmp);
+    const char *one[] = {"sweep", spec, "threads=1", "--index", "2", "--out", ref, "--quiet", NULL};
+    CU_ASSERT_EQUAL(rc_run_logged(one, rc_in_dir(tmp, "again-ref.log")), 0);
+    CU_ASSERT(rc_same_run(ref, t2, 1));
+
+    /* the same folder with another override: no trial is run or touched */
+    char *status0 = rc_slurp(rc_in_dir(t0, "status"));
+    const char *other[] = {"sweep", spec, "train.epochs=7", "--jobs", "2", "--sweep-dir", sd, NULL};
+    int rc = rc_run_logged(other, log);
+    CU_ASSERT_EQUAL(rc, 4);   /* four trials not run */
+    CU_ASSERT(rc_log_has(log, "trial-003 not run", "made from other overrides"));
+    char *after0 = rc_slurp(rc_in_dir(t0, "status"));
+    CU_ASSERT(status0 && after0 && strcmp(status0, after0) == 0);
+    free(status0), free(after0);
+}
+
 int main(void) {
     tmp = make_temp_dir("sweep");
     if (!realpath(exprun_bin(), exe)) {
@@ -519,6 +612,7 @@ int main(void) {
                         {"--index (plain and Slurm array)", test_index},
                         {"a plain run drops the sweep block", test_plain_run_drops_the_block},
                         {"scripts/sweep_loop.sh and scripts/sweep_slurm.sh", test_scripts},
+                        {"a killed sweep run again: finished trials kept, the others resumed", test_killed_sweep_runs_again},
                         {NULL, NULL}};
     int rc = run_tests_in("sweep", cases, tmp);
     return rc;
