@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,13 +28,15 @@
 
 #include "rundir.h"
 #include "signals.h"
+#include "slurm.h"
 #include "spec/spec.h"
 #include "summarize.h"
 #include "train.h"
 
 static const char SWEEP_USAGE[] =
-    "usage: exprun sweep SPEC [key=value ...] [--list | --index I | --jobs N] [--fail-fast]\n"
+    "usage: exprun sweep SPEC [key=value ...] [--list | --index I | --jobs N | --slurm] [--fail-fast]\n"
     "                    [--out DIR] [--sweep-dir DIR] [--quiet]\n"
+    "                    [--partition P] [--time T] [--cpus C] [--submit]   (with --slurm)\n"
     "\n"
     "Runs the trials of SPEC's sweep: block. Order: grid keys in file order (last key fastest),\n"
     "times the zip lists (position by position, fastest of all). Every trial is validated first.\n"
@@ -50,6 +53,12 @@ static const char SWEEP_USAGE[] =
     "Run again with the same --sweep-dir (or as a requeued array task, with --index), a sweep keeps\n"
     "its finished trials, resumes the interrupted or killed ones from their checkpoints and appends\n"
     "to their logs; a trial folder made from another spec or other overrides is never touched.\n"
+    "  --slurm       write SWEEP_DIR/sweep.sbatch: the trials as a Slurm job array (task i = trial i,\n"
+    "                into SWEEP_DIR/trial-III, its output appended to trial-III.log; USR1 two minutes\n"
+    "                before the time limit makes a trial checkpoint and its task requeue itself, and\n"
+    "                the task, started again, resumes the trial). With --partition P, --time T\n"
+    "                (e.g. 2:00:00) and --cpus C per task (threads=C unless threads is set);\n"
+    "                --submit also submits it (sbatch)\n"
     "exit status: --jobs: the number of trials that did not finish (at most 100), 0 if all did;\n"
     "             --index: that run's status; 2 for a bad command line or any invalid trial.\n"
     "Example:\n"
@@ -717,22 +726,6 @@ static int create_sweep_dir(const char *root, const char *name, char *out, size_
     return ex_fail(err, "cannot find a free sweep directory under %s", parent);
 }
 
-/* Like write_file_atomic, with a temporary name of this process's own: several array tasks may
- * write the same file at once. */
-static int publish_text(const char *dir, const char *name, const char *text, ExError *err) {
-    char tmp_name[512];
-    snprintf(tmp_name, sizeof tmp_name, "%s.tmp%ld", name, (long)getpid());
-    if (write_file_atomic(dir, tmp_name, text, err) != 0) return -1;
-    char from[4300], to[4300];
-    snprintf(from, sizeof from, "%s/%s", dir, tmp_name);
-    snprintf(to, sizeof to, "%s/%s", dir, name);
-    if (rename(from, to) != 0) {
-        unlink(from);
-        return ex_fail(err, "cannot rename %s to %s: %s", from, to, strerror(errno));
-    }
-    return 0;
-}
-
 /* ---- running trials ----------------------------------------------------------------------------- */
 
 typedef enum TrialState { T_PENDING, T_RUNNING, T_DONE, T_NOT_RUN } TrialState;
@@ -775,7 +768,7 @@ static void write_sweep_tsv(const char *sweep_dir, const Plan *p, const TrialRun
         str_putc(&b, '\n');
     }
     ExError err;
-    if (publish_text(sweep_dir, "sweep.tsv", b.s, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
+    if (write_file_atomic(sweep_dir, "sweep.tsv", b.s, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
     free(b.s);
 }
 
@@ -1072,7 +1065,7 @@ static void write_summary(Runner *rn) {
     summary_print_csv(rows, kept, mem);
     fclose(mem);
     ExError err;
-    if (publish_text(rn->sweep_dir, "summary.csv", text, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
+    if (write_file_atomic(rn->sweep_dir, "summary.csv", text, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
     free(text);
     if (!rn->quiet && kept > 0) {
         putchar('\n');
@@ -1257,6 +1250,56 @@ static int run_index(const Plan *p, int index, const char *out_dir, const char *
     return rc;
 }
 
+/* ---- a Slurm job array (--slurm) ---------------------------------------------------------------- */
+
+typedef struct SlurmOptions {
+    int on, submit;
+    const char *partition, *time_limit;
+    long cpus;                 /* 0: not given */
+} SlurmOptions;
+
+/* Write SWEEP_DIR/sweep.sbatch (slurm.h) and, with --submit, submit it. */
+static int write_slurm(const Plan *p, const char *sweep_dir_opt, const SlurmOptions *so, int quiet) {
+    ExError err;
+    char sweep_dir[4096], dir_abs[PATH_MAX], spec_abs[PATH_MAX], exe[4096], script[PATH_MAX + 32];
+    if (sweep_dir_opt) {
+        snprintf(sweep_dir, sizeof sweep_dir, "%s", sweep_dir_opt);
+        if (make_dirs(sweep_dir, &err) != 0) goto fail;
+    } else if (create_sweep_dir(p->root, p->name, sweep_dir, sizeof sweep_dir, &err) != 0) {
+        goto fail;
+    }
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0 || !realpath(sweep_dir, dir_abs) || !realpath(p->spec_path, spec_abs)) {
+        ex_fail(&err, "cannot find the absolute paths of exprun, %s and %s: %s", sweep_dir, p->spec_path, strerror(errno));
+        goto fail;
+    }
+    exe[len] = '\0';
+    char tsv[PATH_MAX + 16];
+    snprintf(tsv, sizeof tsv, "%s/sweep.tsv", dir_abs);
+    if (access(tsv, F_OK) != 0) write_sweep_tsv(dir_abs, p, NULL);   /* the trial list */
+    char job_name[300];
+    snprintf(job_name, sizeof job_name, "exprun-%s", p->name);
+    SlurmScript sc = {.exprun = exe, .spec_path = spec_abs, .cli = p->cli, .n_cli = p->n_cli, .sweep_dir = dir_abs,
+                      .job_name = job_name, .n_trials = p->sweep.n_trials, .digits = trial_digits(p->sweep.n_trials),
+                      .partition = so->partition, .time_limit = so->time_limit, .cpus = (int)so->cpus,
+                      .add_threads = !p->user_set_threads};
+    snprintf(script, sizeof script, "%s/sweep.sbatch", dir_abs);
+    if (slurm_write_script(&sc, script, &err) != 0) goto fail;
+    if (!quiet)
+        printf("slurm: %s: %d array tasks, one trial each, into %s/trial-III\n", script, p->sweep.n_trials, dir_abs);
+    if (!so->submit) {
+        if (!quiet) printf("submit it with: sbatch %s\n", script);
+        return EXIT_OK;
+    }
+    char job[128];
+    if (slurm_submit(script, job, sizeof job, &err) != 0) goto fail;
+    printf("submitted job %s; follow it with: squeue -j %s; exprun summarize %s\n", job, job, dir_abs);
+    return EXIT_OK;
+fail:
+    fprintf(stderr, "exprun sweep: %s\n", err.msg);
+    return EXIT_RUNTIME;
+}
+
 /* ---- the command -------------------------------------------------------------------------------- */
 
 static int usage_error(const char *msg, const char *arg) {
@@ -1279,6 +1322,7 @@ int command_sweep(int argc, char **argv) {
     const char *spec = NULL, *out_dir = NULL, *sweep_dir = NULL;
     int list = 0, fail_fast = 0, quiet = 0, n_overrides = 0;
     long index = -1, jobs = -1;
+    SlurmOptions slurm = {0};
     char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
     int rc = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
@@ -1304,6 +1348,16 @@ int command_sweep(int argc, char **argv) {
                 goto done;
             }
             i++;
+        } else if (strcmp(s, "--slurm") == 0) slurm.on = 1;
+        else if (strcmp(s, "--submit") == 0) slurm.on = slurm.submit = 1;
+        else if (strcmp(s, "--partition") == 0 && value) slurm.partition = argv[++i];
+        else if (strcmp(s, "--time") == 0 && value) slurm.time_limit = argv[++i];
+        else if (strcmp(s, "--cpus") == 0) {
+            if ((slurm.cpus = parse_count(value)) < 1 || slurm.cpus > 1024) {
+                rc = usage_error("--cpus needs a number of CPUs per task (1 to 1024), got ", value ? value : "nothing");
+                goto done;
+            }
+            i++;
         } else if (strcmp(s, "--out") == 0 && value) out_dir = argv[++i];
         else if (strcmp(s, "--sweep-dir") == 0 && value) sweep_dir = argv[++i];
         else if (s[0] == '-' && s[1] == '-') {
@@ -1320,8 +1374,12 @@ int command_sweep(int argc, char **argv) {
         rc = usage_error("missing SPEC", NULL);
         goto done;
     }
-    if (list + (index >= 0) + (jobs > 0) > 1) {
-        rc = usage_error("--list, --index and --jobs exclude each other", NULL);
+    if (list + (index >= 0) + (jobs > 0) + slurm.on > 1) {
+        rc = usage_error("--list, --index, --jobs and --slurm exclude each other", NULL);
+        goto done;
+    }
+    if (!slurm.on && (slurm.partition || slurm.time_limit || slurm.cpus)) {
+        rc = usage_error("--partition, --time and --cpus go with --slurm", NULL);
         goto done;
     }
     if (out_dir && index < 0) {
@@ -1336,6 +1394,8 @@ int command_sweep(int argc, char **argv) {
     if (list) {
         list_trials(&plan);
         rc = EXIT_OK;
+    } else if (slurm.on) {
+        rc = write_slurm(&plan, sweep_dir, &slurm, quiet);
     } else if (index >= 0) {
         if (index >= plan.sweep.n_trials) {
             fprintf(stderr, "exprun sweep: trial %ld does not exist: %s has %d trial%s (0 to %d)\n", index, spec,

@@ -25,6 +25,7 @@ PACKAGES=(
   dataset-fashion-mnist fortunes
   valgrind clang libclang-rt-14-dev
   openmpi-bin libopenmpi-dev
+  slurmctld slurmd slurm-client munge
 )
 if [ "$bench" -eq 1 ]; then PACKAGES+=(python3-torch hyperfine); fi
 
