@@ -947,7 +947,7 @@ static int launch(Runner *rn, int t, const char *resume_status, ExError *err) {
  * -1 when the launch failed (err). */
 static int start_trial(Runner *rn, int t, ExError *err) {
     const Plan *p = rn->plan;
-    char name[64], dir[4200], status[64], why[4600];
+    char name[64], dir[4200], status[32], why[4600];
     trial_name(name, sizeof name, t, p->sweep.n_trials);
     snprintf(dir, sizeof dir, "%s/%s", rn->sweep_dir, name);
     TrialStart how = trial_start(p, t, dir, status, sizeof status, why, sizeof why);
