@@ -36,7 +36,7 @@
 #include "rundir.h"
 #include "sampling.h"
 #include "signals.h"
-#include "sweep.h"
+#include "spec/sweep.h"
 #include "version.h"
 
 typedef struct Trainer {
@@ -981,7 +981,7 @@ int command_train(const TrainOptions *opt) {
         return EXIT_USAGE;
     }
     cfg_diags_free(&diags);
-    /* A run is never a sweep: the sweep: block only lists trials (sweep.h), so it is left out
+    /* A run is never a sweep: the sweep: block only lists trials (spec/sweep.h), so it is left out
      * of the run's resolved spec. `exprun sweep` runs the trials (EXPRUN_SWEEP_TRIAL is set). */
     if (sweep_strip(spec.tree) && !opt->quiet && !getenv("EXPRUN_SWEEP_TRIAL"))
         fprintf(stderr, "exprun: note: %s has a sweep: block; this run trains the spec without it "

@@ -804,6 +804,8 @@ static void test_emit_round_trip(void) {
         "empty: \"\"\n"
         "nothing:\n"
         "tilde: ~\n"
+        "quoted_tilde: \"~\"\n"
+        "quoted_null: 'null'\n"
         "dash: \"- x\"\n"
         "unicode: \"caf\\u00e9 \\u2028 \\x01 \\t \\\" \\\\\"\n"
         "multi: |\n  line one\n  line two\n"
@@ -820,6 +822,12 @@ static void test_emit_round_trip(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(yaml, "quoted_num: \"0.1\"\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(yaml, "quoted_bool: \"true\"\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(yaml, "plain_num: 1e-3\n"));
+    /* null stays null and a quoted ~ stays a string (resolved.yaml wrote `x: ~` as "~": a resumed
+     * run then looked for a CSV column called ~) */
+    CU_ASSERT_PTR_NOT_NULL(strstr(yaml, "tilde: ~\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(yaml, "nothing: ~\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(yaml, "quoted_tilde: \"~\"\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(yaml, "quoted_null: \"null\"\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(yaml, "plain_word: hello world\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(yaml, "needless: hello\n")); /* quoted only when needed */
     CU_ASSERT_PTR_NOT_NULL(strstr(yaml, "colon: \"a: b\"\n"));

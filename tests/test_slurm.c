@@ -90,7 +90,7 @@ static void test_sweep_as_a_job_array(void) {
     /* trial 3's task: USR1 once it has a checkpoint, as before a time limit */
     char t3[1200], cmd[2048];
     snprintf(t3, sizeof t3, "%s/trial-003", sd);
-    double end = rc_now() + 120;
+    double end = rc_now() + 300;   /* the sanitizer build trains many times slower */
     while (rc_now() < end && rc_count_files(rc_in_dir(t3, "checkpoints"), ".h5") == 0) rc_sleep(0.01);
     CU_ASSERT_FATAL(rc_count_files(rc_in_dir(t3, "checkpoints"), ".h5") > 0);
     CU_ASSERT_EQUAL(capture(out, sizeof out, "scancel --signal=USR1 --batch %ld_3", job), 0);
@@ -98,8 +98,8 @@ static void test_sweep_as_a_job_array(void) {
      * lift the hold (again, should an update land while the requeue is still going on) until
      * the trial has finished */
     snprintf(cmd, sizeof cmd, "scontrol show job %ld_3", job);
-    CU_ASSERT(wait_for_output(60, "Reason=BeginTime", cmd));
-    end = rc_now() + 180;
+    CU_ASSERT(wait_for_output(120, "Reason=BeginTime", cmd));
+    end = rc_now() + 300;
     double next_update = 0;
     char *status = NULL;
     for (; rc_now() < end; rc_sleep(0.05)) {

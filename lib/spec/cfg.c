@@ -21,53 +21,6 @@ char *cfg_strndup(const char *s, size_t n) {
 
 char *cfg_strdup(const char *s) { return s ? cfg_strndup(s, strlen(s)) : NULL; }
 
-static void buf_reserve(Buf *b, size_t extra) {
-    if (b->len + extra + 1 <= b->cap) return;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + extra + 1) cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s) {
-        fprintf(stderr, "exprun: out of memory growing a string to %zu bytes\n", cap);
-        abort();
-    }
-    b->s = s;
-    b->cap = cap;
-}
-
-void buf_putn(Buf *b, const char *s, size_t n) {
-    buf_reserve(b, n);
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-void buf_puts(Buf *b, const char *s) { buf_putn(b, s, strlen(s)); }
-void buf_putc(Buf *b, char c) { buf_putn(b, &c, 1); }
-
-void buf_vprintf(Buf *b, const char *fmt, va_list ap) {
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (n < 0) return;
-    buf_reserve(b, (size_t)n);
-    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    b->len += (size_t)n;
-}
-
-void buf_printf(Buf *b, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    buf_vprintf(b, fmt, ap);
-    va_end(ap);
-}
-
-void buf_free(Buf *b) {
-    free(b->s);
-    b->s = NULL;
-    b->len = b->cap = 0;
-}
-
 /* ---- nodes -------------------------------------------------------------------------------- */
 
 CfgNode *cfg_new(CfgKind kind, const char *key, const char *value, const char *file, int line,
@@ -139,8 +92,10 @@ int cfg_equal(const CfgNode *a, const CfgNode *b) {
     if (!a || !b) return a == b;
     if (a->kind != b->kind || a->count != b->count || !str_eq(a->key, b->key)) return 0;
     if (a->kind == CFG_SCALAR) {
+        int null_a = !a->quoted && cfg_text_is_null(a->value), null_b = !b->quoted && cfg_text_is_null(b->value);
+        if (null_a || null_b) return null_a && null_b;   /* `x:`, `x: ~` and `x: null` are one null */
         if (!str_eq(a->value, b->value)) return 0;
-        if (cfg_text_is_typed(a->value) && !a->quoted != !b->quoted) return 0;
+        if ((cfg_text_is_typed(a->value) || cfg_text_is_null(a->value)) && !a->quoted != !b->quoted) return 0;
     }
     for (int i = 0; i < a->count; i++)
         if (!cfg_equal(a->items[i], b->items[i])) return 0;
@@ -169,8 +124,8 @@ void cfg_diag_vadd(CfgDiags *d, const char *file, int line, int col, const char 
         d->items = items;
         d->cap = cap;
     }
-    Buf msg = {0};
-    buf_vprintf(&msg, fmt, ap);
+    StrBuf msg = {0};
+    strbuf_vprintf(&msg, fmt, ap);
     CfgDiag *g = &d->items[d->count++];
     g->file = cfg_strdup(file ? file : "");
     g->line = line;
@@ -203,32 +158,32 @@ void cfg_diag_at_key(CfgDiags *d, const CfgNode *node, const char *path, const c
     va_end(ap);
 }
 
-static void diag_format(Buf *b, const CfgDiag *g) {
-    if (g->file && *g->file) buf_puts(b, g->file);
-    if (g->line > 0) buf_printf(b, ":%d:%d", g->line, g->col);
-    if ((g->file && *g->file) || g->line > 0) buf_puts(b, ": ");
-    if (g->path && *g->path) buf_printf(b, "%s: ", g->path);
-    buf_puts(b, g->message);
+static void diag_format(StrBuf *b, const CfgDiag *g) {
+    if (g->file && *g->file) strbuf_puts(b, g->file);
+    if (g->line > 0) strbuf_printf(b, ":%d:%d", g->line, g->col);
+    if ((g->file && *g->file) || g->line > 0) strbuf_puts(b, ": ");
+    if (g->path && *g->path) strbuf_printf(b, "%s: ", g->path);
+    strbuf_puts(b, g->message);
 }
 
 void cfg_diags_print(const CfgDiags *d, FILE *out) {
     for (int i = 0; i < d->count; i++) {
-        Buf b = {0};
+        StrBuf b = {0};
         diag_format(&b, &d->items[i]);
         fprintf(out, "%s\n", b.s);
-        buf_free(&b);
+        strbuf_free(&b);
     }
 }
 
 int cfg_diags_to_error(const CfgDiags *d, ExError *err) {
     if (!d || d->count == 0) return 0;
-    Buf b = {0};
+    StrBuf b = {0};
     for (int i = 0; i < d->count; i++) {
-        if (i) buf_putc(&b, '\n');
+        if (i) strbuf_putc(&b, '\n');
         diag_format(&b, &d->items[i]);
     }
     ex_fail(err, "%s", b.s);
-    buf_free(&b);
+    strbuf_free(&b);
     return -1;
 }
 
@@ -329,6 +284,11 @@ int cfg_scan_double(const char *text, double *out, int *overflow) {
 int cfg_text_is_typed(const char *text) {
     if (!text) return 0;
     return is_number_text(text) || strcmp(text, "true") == 0 || strcmp(text, "false") == 0;
+}
+
+int cfg_text_is_null(const char *text) {
+    return !text || !text[0] || strcmp(text, "~") == 0 || strcmp(text, "null") == 0 || strcmp(text, "Null") == 0 ||
+           strcmp(text, "NULL") == 0;
 }
 
 /* ---- typed getters ------------------------------------------------------------------------ */

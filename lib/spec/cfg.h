@@ -73,7 +73,8 @@ CfgNode *cfg_new(CfgKind kind, const char *key, const char *value, const char *f
                  int col);
 void cfg_append(CfgNode *parent, CfgNode *child);
 /* Same structure, keys and scalar text; positions are ignored, and so is `quoted` unless the
- * text would otherwise read as a number or true/false (where quoting changes the meaning). */
+ * text would otherwise read as a number, true/false or null (where quoting changes the meaning).
+ * The plain nulls (nothing, ~, null) are equal to each other. */
 int cfg_equal(const CfgNode *a, const CfgNode *b);
 
 /* ---- schema ----------------------------------------------------------------------------
@@ -137,9 +138,14 @@ int cfg_apply_override(CfgNode *root, const char *assignment, CfgDiags *diags);
 void cfg_emit_yaml(const CfgNode *root, FILE *out);
 /* The same into a malloc'd string. */
 char *cfg_emit_yaml_string(const CfgNode *root);
+/* A value as one line of YAML flow text that cfg_apply_override reads back to an equal node:
+ * 1.0e-3, relu, "0.1" (a string), ~, [128, 64], {type: masking, rate: 0.3}. malloc'd. */
+char *cfg_emit_flow_string(const CfgNode *value);
 
 /* ---- typed access after validation: path is dotted with numeric list indices -------------- */
 const CfgNode *cfg_get(const CfgNode *root, const char *path);     /* NULL if absent */
+/* YAML's null when written plainly: nothing, ~, null, Null, NULL (quoted, they are strings). */
+int cfg_text_is_null(const char *text);
 const char *cfg_str(const CfgNode *root, const char *path);        /* NULL if absent */
 long cfg_int(const CfgNode *root, const char *path, long fallback);
 double cfg_float(const CfgNode *root, const char *path, double fallback);

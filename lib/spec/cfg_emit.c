@@ -67,55 +67,60 @@ static int raw_ok(unsigned cp) {
            (cp >= 0x10000 && cp <= 0x10FFFF);
 }
 
-static void emit_quoted(Buf *b, const char *text) {
+static void emit_quoted(StrBuf *b, const char *text) {
     const unsigned char *s = (const unsigned char *)text;
-    buf_putc(b, '"');
+    strbuf_putc(b, '"');
     while (*s) {
         unsigned cp;
         int len = utf8_decode(s, &cp);
         if (len == 0) { /* not UTF-8: cannot come from the parser; keep the byte's value */
-            buf_printf(b, "\\x%02X", *s++);
+            strbuf_printf(b, "\\x%02X", *s++);
             continue;
         }
         if (raw_ok(cp))
-            buf_putn(b, (const char *)s, (size_t)len);
+            strbuf_putn(b, (const char *)s, (size_t)len);
         else if (cp == '"' || cp == '\\')
-            buf_printf(b, "\\%c", (char)cp);
+            strbuf_printf(b, "\\%c", (char)cp);
         else if (cp == '\n')
-            buf_puts(b, "\\n");
+            strbuf_puts(b, "\\n");
         else if (cp == '\t')
-            buf_puts(b, "\\t");
+            strbuf_puts(b, "\\t");
         else if (cp <= 0xFF)
-            buf_printf(b, "\\x%02X", cp);
+            strbuf_printf(b, "\\x%02X", cp);
         else
-            buf_printf(b, "\\u%04X", cp);
+            strbuf_printf(b, "\\u%04X", cp);
         s += len;
     }
-    buf_putc(b, '"');
+    strbuf_putc(b, '"');
 }
 
-static void emit_scalar(Buf *b, const CfgNode *n) {
+static void emit_scalar(StrBuf *b, const CfgNode *n) {
+    if (cfg_text_is_null(n->value)) {   /* the quotes decide between null and a string */
+        if (n->quoted) emit_quoted(b, n->value ? n->value : "");
+        else strbuf_puts(b, n->value && n->value[0] ? n->value : "~");
+        return;
+    }
     int typed = cfg_text_is_typed(n->value);
     int plain = typed ? !n->quoted : plain_safe(n->value);
     if (plain)
-        buf_puts(b, n->value);
+        strbuf_puts(b, n->value);
     else
         emit_quoted(b, n->value);
 }
 
 /* Keys have no `quoted` flag: they are always strings, so only safety decides. */
-static void emit_key(Buf *b, const char *key) {
+static void emit_key(StrBuf *b, const char *key) {
     if (plain_safe(key) || cfg_text_is_typed(key))
-        buf_puts(b, key);
+        strbuf_puts(b, key);
     else
         emit_quoted(b, key);
-    buf_putc(b, ':');
+    strbuf_putc(b, ':');
 }
 
 /* ---- collections -------------------------------------------------------------------------- */
 
-static void indent_to(Buf *b, int indent) {
-    for (int i = 0; i < indent; i++) buf_putc(b, ' ');
+static void indent_to(StrBuf *b, int indent) {
+    for (int i = 0; i < indent; i++) strbuf_putc(b, ' ');
 }
 
 static int is_flow_list(const CfgNode *n) {
@@ -125,21 +130,21 @@ static int is_flow_list(const CfgNode *n) {
     return 1;
 }
 
-static void emit_flow_list(Buf *b, const CfgNode *n) {
-    buf_putc(b, '[');
+static void emit_flow_list(StrBuf *b, const CfgNode *n) {
+    strbuf_putc(b, '[');
     for (int i = 0; i < n->count; i++) {
-        if (i) buf_puts(b, ", ");
+        if (i) strbuf_puts(b, ", ");
         emit_scalar(b, n->items[i]);
     }
-    buf_putc(b, ']');
+    strbuf_putc(b, ']');
 }
 
 /* Anything that fits on the current line: a scalar, [a, b], {} — else 0. */
-static int emit_inline(Buf *b, const CfgNode *n) {
+static int emit_inline(StrBuf *b, const CfgNode *n) {
     if (n->kind == CFG_SCALAR)
         emit_scalar(b, n);
     else if (n->kind == CFG_MAP && n->count == 0)
-        buf_puts(b, "{}");
+        strbuf_puts(b, "{}");
     else if (is_flow_list(n))
         emit_flow_list(b, n);
     else
@@ -147,22 +152,22 @@ static int emit_inline(Buf *b, const CfgNode *n) {
     return 1;
 }
 
-static void emit_seq(Buf *b, const CfgNode *seq, int indent, int first_inline);
+static void emit_seq(StrBuf *b, const CfgNode *seq, int indent, int first_inline);
 
 /* Entries of a map at `indent`; the first one goes on the current line when first_inline (a
  * map as a list item: "- units: 64"). */
-static void emit_map(Buf *b, const CfgNode *map, int indent, int first_inline) {
+static void emit_map(StrBuf *b, const CfgNode *map, int indent, int first_inline) {
     for (int i = 0; i < map->count; i++) {
         const CfgNode *c = map->items[i];
         if (i > 0 || !first_inline) indent_to(b, indent);
         emit_key(b, c->key ? c->key : "");
-        buf_putc(b, ' ');
+        strbuf_putc(b, ' ');
         if (emit_inline(b, c)) {
-            buf_putc(b, '\n');
+            strbuf_putc(b, '\n');
             continue;
         }
         b->s[--b->len] = '\0'; /* no trailing space before a nested block */
-        buf_putc(b, '\n');
+        strbuf_putc(b, '\n');
         if (c->kind == CFG_MAP)
             emit_map(b, c, indent + 2, 0);
         else
@@ -170,13 +175,13 @@ static void emit_map(Buf *b, const CfgNode *map, int indent, int first_inline) {
     }
 }
 
-static void emit_seq(Buf *b, const CfgNode *seq, int indent, int first_inline) {
+static void emit_seq(StrBuf *b, const CfgNode *seq, int indent, int first_inline) {
     for (int i = 0; i < seq->count; i++) {
         const CfgNode *c = seq->items[i];
         if (i > 0 || !first_inline) indent_to(b, indent);
-        buf_puts(b, "- ");
+        strbuf_puts(b, "- ");
         if (emit_inline(b, c))
-            buf_putc(b, '\n');
+            strbuf_putc(b, '\n');
         else if (c->kind == CFG_MAP)
             emit_map(b, c, indent + 2, 1);
         else
@@ -185,10 +190,10 @@ static void emit_seq(Buf *b, const CfgNode *seq, int indent, int first_inline) {
 }
 
 char *cfg_emit_yaml_string(const CfgNode *root) {
-    Buf b = {0};
+    StrBuf b = {0};
     if (!root) return cfg_strdup("");
     if (emit_inline(&b, root))
-        buf_putc(&b, '\n');
+        strbuf_putc(&b, '\n');
     else if (root->kind == CFG_MAP)
         emit_map(&b, root, 0, 0);
     else
@@ -200,4 +205,29 @@ void cfg_emit_yaml(const CfgNode *root, FILE *out) {
     char *s = cfg_emit_yaml_string(root);
     fputs(s, out);
     free(s);
+}
+
+/* ---- flow text ---------------------------------------------------------------------------- */
+
+static void emit_flow(StrBuf *b, const CfgNode *n) {
+    if (n->kind == CFG_SCALAR) {
+        emit_scalar(b, n);
+        return;
+    }
+    strbuf_putc(b, n->kind == CFG_SEQ ? '[' : '{');
+    for (int i = 0; i < n->count; i++) {
+        if (i) strbuf_puts(b, ", ");
+        if (n->kind == CFG_MAP) {
+            emit_key(b, n->items[i]->key ? n->items[i]->key : "");
+            strbuf_putc(b, ' ');
+        }
+        emit_flow(b, n->items[i]);
+    }
+    strbuf_putc(b, n->kind == CFG_SEQ ? ']' : '}');
+}
+
+char *cfg_emit_flow_string(const CfgNode *value) {
+    StrBuf b = {0};
+    if (value) emit_flow(&b, value);
+    return b.s ? b.s : cfg_strdup("");
 }

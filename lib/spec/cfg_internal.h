@@ -6,24 +6,12 @@
 #include <stddef.h>
 
 #include "spec/cfg.h"
+#include "strbuf.h"
 
 /* Specs are small, hand-written files: these bounds keep hostile input cheap to reject. */
 #define CFG_MAX_DEPTH 32
 #define CFG_MAX_BYTES (1024 * 1024)
 #define CFG_MAX_KEY 256
-
-/* A growable, always NUL-terminated string. */
-typedef struct Buf {
-    char *s;
-    size_t len, cap;
-} Buf;
-
-void buf_putn(Buf *b, const char *s, size_t n);
-void buf_puts(Buf *b, const char *s);
-void buf_putc(Buf *b, char c);
-void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_vprintf(Buf *b, const char *fmt, va_list ap);
-void buf_free(Buf *b);
 
 char *cfg_strdup(const char *s);
 char *cfg_strndup(const char *s, size_t n);

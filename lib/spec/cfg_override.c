@@ -23,7 +23,7 @@ typedef struct Override {
     CfgDiags *diags;
     Seg segs[CFG_MAX_DEPTH];
     int n;
-    Buf path;           /* dotted path walked so far, for messages */
+    StrBuf path;           /* dotted path walked so far, for messages */
 } Override;
 
 static int fail(Override *o, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -74,8 +74,8 @@ static long seg_index(const Seg *s) {
 }
 
 static void push_seg(Override *o, const Seg *s) {
-    if (o->path.len) buf_putc(&o->path, '.');
-    buf_putn(&o->path, s->p, s->len);
+    if (o->path.len) strbuf_putc(&o->path, '.');
+    strbuf_putn(&o->path, s->p, s->len);
 }
 
 /* Follow segment s from node without creating anything. *found is NULL when a map lacks the
@@ -184,13 +184,13 @@ static int apply(Override *o, CfgNode *root, const char *assignment, const char 
 
 int cfg_apply_override(CfgNode *root, const char *assignment, CfgDiags *diags) {
     Override o = {.diags = diags};
-    Buf file = {0};
-    buf_printf(&file, "override '%s'", assignment);
+    StrBuf file = {0};
+    strbuf_printf(&file, "override '%s'", assignment);
     o.file = file.s;
-    buf_puts(&o.path, "");
+    strbuf_puts(&o.path, "");
     const char *eq = strchr(assignment, '=');
     int rc = eq ? apply(&o, root, assignment, eq) : fail(&o, 0, "expected key=value");
-    buf_free(&o.path);
-    buf_free(&file);
+    strbuf_free(&o.path);
+    strbuf_free(&file);
     return rc;
 }

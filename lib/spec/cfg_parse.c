@@ -52,15 +52,15 @@ static void fail_at(Builder *b, yaml_mark_t m, const char *msg) {
 }
 
 /* Dotted path of the innermost open collection, for duplicate-key messages. */
-static void stack_path(const Builder *b, Buf *out) {
-    if (b->flat && b->path) buf_puts(out, b->path);
+static void stack_path(const Builder *b, StrBuf *out) {
+    if (b->flat && b->path) strbuf_puts(out, b->path);
     for (int i = 1; i < b->depth; i++) {
         const CfgNode *n = b->stack[i].node;
-        if (out->len) buf_putc(out, '.');
+        if (out->len) strbuf_putc(out, '.');
         if (n->key)
-            buf_puts(out, n->key);
+            strbuf_puts(out, n->key);
         else
-            buf_printf(out, "%d", b->stack[i - 1].node->count - 1);
+            strbuf_printf(out, "%d", b->stack[i - 1].node->count - 1);
     }
 }
 
@@ -105,11 +105,11 @@ static int check_plain_node(Builder *b, const yaml_char_t *anchor, const yaml_ch
         return -1;
     }
     if (tag) {
-        Buf msg = {0};
-        buf_printf(&msg, "tags ('%s') are not supported in specs; quote a value to make it a string",
+        StrBuf msg = {0};
+        strbuf_printf(&msg, "tags ('%s') are not supported in specs; quote a value to make it a string",
                    (const char *)tag);
         fail_at(b, m, msg.s);
-        buf_free(&msg);
+        strbuf_free(&msg);
         return -1;
     }
     return 0;
@@ -134,10 +134,10 @@ static int on_scalar(Builder *b, const yaml_event_t *ev) {
     }
     if (expecting_key(b)) {
         if (len > CFG_MAX_KEY) {
-            Buf msg = {0};
-            buf_printf(&msg, "key longer than %d characters", CFG_MAX_KEY);
+            StrBuf msg = {0};
+            strbuf_printf(&msg, "key longer than %d characters", CFG_MAX_KEY);
             fail_at(b, ev->start_mark, msg.s);
-            buf_free(&msg);
+            strbuf_free(&msg);
             return -1;
         }
         Frame *top = &b->stack[b->depth - 1];
@@ -158,10 +158,10 @@ static int on_start(Builder *b, CfgKind kind, const yaml_char_t *anchor, const y
                     yaml_mark_t m) {
     if (check_plain_node(b, anchor, tag, m) || check_not_key(b, m)) return -1;
     if (b->depth == CFG_MAX_DEPTH) {
-        Buf msg = {0};
-        buf_printf(&msg, "nesting deeper than %d levels", CFG_MAX_DEPTH);
+        StrBuf msg = {0};
+        strbuf_printf(&msg, "nesting deeper than %d levels", CFG_MAX_DEPTH);
         fail_at(b, m, msg.s);
-        buf_free(&msg);
+        strbuf_free(&msg);
         return -1;
     }
     CfgNode *node = new_node(b, kind, NULL, m);
@@ -190,14 +190,14 @@ static void check_duplicates(Builder *b, const CfgNode *map) {
             first = i;
             continue;
         }
-        Buf path = {0};
+        StrBuf path = {0};
         stack_path(b, &path);
-        if (path.len) buf_putc(&path, '.');
-        buf_puts(&path, v[i]->key);
+        if (path.len) strbuf_putc(&path, '.');
+        strbuf_puts(&path, v[i]->key);
         cfg_diag_add(b->diags, b->name, v[i]->key_line, v[i]->key_col, path.s,
                      "duplicate key '%s' (first at line %d)", v[i]->key, v[first]->key_line);
         b->errors++;
-        buf_free(&path);
+        strbuf_free(&path);
     }
     free(v);
 }
@@ -251,27 +251,27 @@ static yaml_mark_t offset_mark(const char *text, size_t len, size_t offset) {
 }
 
 static void report_yaml_error(Builder *b, const yaml_parser_t *p, const char *text, size_t len) {
-    Buf msg = {0};
+    StrBuf msg = {0};
     yaml_mark_t m = p->problem_mark;
     if (p->error == YAML_MEMORY_ERROR) {
-        buf_puts(&msg, "out of memory while parsing");
+        strbuf_puts(&msg, "out of memory while parsing");
     } else if (p->error == YAML_READER_ERROR) {
         m = offset_mark(text, len, p->problem_offset);
-        buf_puts(&msg, p->problem ? p->problem : "cannot read the text");
-        if (p->problem_value != -1) buf_printf(&msg, " (#%X)", (unsigned)p->problem_value);
+        strbuf_puts(&msg, p->problem ? p->problem : "cannot read the text");
+        if (p->problem_value != -1) strbuf_printf(&msg, " (#%X)", (unsigned)p->problem_value);
     } else {
-        buf_puts(&msg, p->problem ? p->problem : "syntax error");
+        strbuf_puts(&msg, p->problem ? p->problem : "syntax error");
         if (p->context) {
             int line, col;
             mark_pos(b, p->context_mark, &line, &col);
             if (b->flat)
-                buf_printf(&msg, " (%s)", p->context);
+                strbuf_printf(&msg, " (%s)", p->context);
             else
-                buf_printf(&msg, " (%s at line %d)", p->context, line);
+                strbuf_printf(&msg, " (%s at line %d)", p->context, line);
         }
     }
     fail_at(b, m, msg.s);
-    buf_free(&msg);
+    strbuf_free(&msg);
 }
 
 /* ---- the parse loop ----------------------------------------------------------------------- */

@@ -62,20 +62,20 @@ static CfgNode *map_find_n(const CfgNode *map, const char *key, size_t n) {
 }
 
 /* Append one segment to a dotted path; returns the old length for path_cut(). */
-static size_t path_push(Buf *b, const char *seg, size_t n) {
+static size_t path_push(StrBuf *b, const char *seg, size_t n) {
     size_t old = b->len;
-    if (b->len) buf_putc(b, '.');
-    buf_putn(b, seg, n);
+    if (b->len) strbuf_putc(b, '.');
+    strbuf_putn(b, seg, n);
     return old;
 }
 
-static size_t path_push_index(Buf *b, int index) {
+static size_t path_push_index(StrBuf *b, int index) {
     size_t old = b->len;
-    buf_printf(b, b->len ? ".%d" : "%d", index);
+    strbuf_printf(b, b->len ? ".%d" : "%d", index);
     return old;
 }
 
-static void path_cut(Buf *b, size_t len) {
+static void path_cut(StrBuf *b, size_t len) {
     b->len = len;
     if (b->s) b->s[len] = '\0';
 }
@@ -101,21 +101,21 @@ static void fmt_number(char *out, size_t cap, double v) {
 }
 
 /* "got 'abc'", "got a map": what the user wrote, briefly. */
-static void describe(Buf *b, const CfgNode *n) {
+static void describe(StrBuf *b, const CfgNode *n) {
     if (n->kind == CFG_MAP) {
-        buf_puts(b, "a map");
+        strbuf_puts(b, "a map");
     } else if (n->kind == CFG_SEQ) {
-        buf_puts(b, "a list");
+        strbuf_puts(b, "a list");
     } else {
         size_t len = strlen(n->value), cut = len;
         if (cut > 60) { /* long text: cut at a character boundary, mark the cut */
             cut = 60;
             while (cut > 0 && ((unsigned char)n->value[cut] & 0xC0) == 0x80) cut--;
         }
-        buf_puts(b, n->quoted ? "the quoted string \"" : "'");
-        buf_putn(b, n->value, cut);
-        buf_puts(b, cut < len ? "..." : "");
-        buf_putc(b, n->quoted ? '"' : '\'');
+        strbuf_puts(b, n->quoted ? "the quoted string \"" : "'");
+        strbuf_putn(b, n->value, cut);
+        strbuf_puts(b, cut < len ? "..." : "");
+        strbuf_putc(b, n->quoted ? '"' : '\'');
     }
 }
 
@@ -160,12 +160,12 @@ static int in_range(double v, const SchemaKey *k) {
 }
 
 static int expected(CfgDiags *out, const CfgNode *n, const char *path, const char *what) {
-    Buf got = {0};
+    StrBuf got = {0};
     describe(&got, n);
     int typed_string = n->kind == CFG_SCALAR && n->quoted && cfg_text_is_typed(n->value);
     cfg_diag_at(out, n, path, "expected %s, got %s%s", what, got.s,
                 typed_string ? " (remove the quotes)" : "");
-    buf_free(&got);
+    strbuf_free(&got);
     return 0;
 }
 
@@ -233,10 +233,10 @@ static int split_choices(const char *choices, char *buf, size_t cap, const char 
 
 static int check_enum(CfgDiags *out, const CfgNode *n, const char *path, const SchemaKey *k) {
     if (n->kind != CFG_SCALAR) {
-        Buf what = {0};
-        buf_printf(&what, "one of: %s", k->choices ? k->choices : "");
+        StrBuf what = {0};
+        strbuf_printf(&what, "one of: %s", k->choices ? k->choices : "");
         expected(out, n, path, what.s);
-        buf_free(&what);
+        strbuf_free(&what);
         return 0;
     }
     char buf[1024];
@@ -255,7 +255,7 @@ static int check_enum(CfgDiags *out, const CfgNode *n, const char *path, const S
 }
 
 /* Each item of a list of scalars, with the item's index in the path. */
-static int check_items(CfgDiags *out, const CfgNode *n, Buf *path, const SchemaKey *k, int ints) {
+static int check_items(CfgDiags *out, const CfgNode *n, StrBuf *path, const SchemaKey *k, int ints) {
     if (n->kind != CFG_SEQ) return expected(out, n, path->s, "a list");
     int ok = 1;
     for (int i = 0; i < n->count; i++) {
@@ -268,13 +268,13 @@ static int check_items(CfgDiags *out, const CfgNode *n, Buf *path, const SchemaK
 
 /* A list of maps: unless the schema describes the items themselves ("path.*"), each must be a
  * map whose keys are "path.*.key". */
-static int check_list(const Validator *v, CfgDiags *out, const CfgNode *n, Buf *path,
+static int check_list(const Validator *v, CfgDiags *out, const CfgNode *n, StrBuf *path,
                       const SchemaKey *k) {
     if (n->kind != CFG_SEQ) return expected(out, n, path->s, "a list");
-    Buf star = {0};
-    buf_printf(&star, "%s.*", k->path);
+    StrBuf star = {0};
+    strbuf_printf(&star, "%s.*", k->path);
     int items_described = schema_find(v->schema, star.s) != NULL;
-    buf_free(&star);
+    strbuf_free(&star);
     if (items_described) return 1;
     int ok = 1;
     for (int i = 0; i < n->count; i++) {
@@ -286,7 +286,7 @@ static int check_list(const Validator *v, CfgDiags *out, const CfgNode *n, Buf *
     return ok;
 }
 
-static int check_value(const Validator *v, CfgDiags *out, const CfgNode *n, Buf *path,
+static int check_value(const Validator *v, CfgDiags *out, const CfgNode *n, StrBuf *path,
                        const SchemaKey *k) {
     switch (k->kind) {
     case SK_MAP:
@@ -317,11 +317,11 @@ static int check_value(const Validator *v, CfgDiags *out, const CfgNode *n, Buf 
 
 /* Evaluate "path=v1|v2" with each "*" in path replaced by the next bound list index. `desc`
  * receives "model.type is lstm" for the "does not apply when ..." message. */
-static Cond eval_when(const Validator *v, const char *when, const int *idx, int nidx, Buf *desc) {
+static Cond eval_when(const Validator *v, const char *when, const int *idx, int nidx, StrBuf *desc) {
     const char *eq = strchr(when, '=');
     if (!eq) return COND_UNKNOWN; /* malformed; cfg_schema_check reports it */
-    Buf pattern = {0}, concrete = {0};
-    buf_putn(&pattern, when, (size_t)(eq - when));
+    StrBuf pattern = {0}, concrete = {0};
+    strbuf_putn(&pattern, when, (size_t)(eq - when));
     Segs s;
     Cond result = COND_UNKNOWN;
     if (split_path(pattern.s, &s) == 0) {
@@ -339,16 +339,16 @@ static Cond eval_when(const Validator *v, const char *when, const int *idx, int 
         if (!n) {
             /* A missing required discriminator was reported already: do not pile on. */
             result = ref && !ref->default_value ? COND_UNKNOWN : COND_FALSE;
-            buf_printf(desc, "%s is not set", concrete.s);
+            strbuf_printf(desc, "%s is not set", concrete.s);
             goto done;
         }
-        Buf p = {0};
-        buf_puts(&p, concrete.s);
+        StrBuf p = {0};
+        strbuf_puts(&p, concrete.s);
         int valid = n->kind == CFG_SCALAR && (!ref || check_value(v, NULL, n, &p, ref));
-        buf_free(&p);
+        strbuf_free(&p);
         if (!valid) goto done; /* an invalid discriminator was reported already */
         result = COND_FALSE;
-        buf_printf(desc, "%s is %s", concrete.s, n->value);
+        strbuf_printf(desc, "%s is %s", concrete.s, n->value);
         char buf[1024];
         const char *alts[64];
         int na = split_choices(eq + 1, buf, sizeof buf, alts, 64);
@@ -356,8 +356,8 @@ static Cond eval_when(const Validator *v, const char *when, const int *idx, int 
             if (strcmp(alts[i], n->value) == 0) result = COND_TRUE;
     }
 done:
-    buf_free(&pattern);
-    buf_free(&concrete);
+    strbuf_free(&pattern);
+    strbuf_free(&concrete);
     return result;
 }
 
@@ -370,7 +370,7 @@ static void zero_positions(CfgNode *n) {
 
 /* Where to report a key missing from `parent`: the parent's key (or the map itself), unless the
  * parent was itself filled in as a default, which has no position of its own in the file. */
-static void report_missing(const Validator *v, const CfgNode *parent, const Buf *path,
+static void report_missing(const Validator *v, const CfgNode *parent, const StrBuf *path,
                            const SchemaKey *k, const char *name) {
     char extra[1100] = "";
     if (k->kind == SK_ENUM) snprintf(extra, sizeof extra, " (one of: %s)", k->choices);
@@ -387,20 +387,20 @@ static int default_slot(const Validator *v, const CfgNode *parent, const SchemaK
     const char *dot = strrchr(k->path, '.');
     size_t plen = dot ? (size_t)(dot - k->path) + 1 : 0;
     int self = (int)(k - v->schema->keys);
-    Buf sib = {0};
+    StrBuf sib = {0};
     int slot = parent->count;
     for (int i = 0; i < parent->count && slot == parent->count; i++) {
         path_cut(&sib, 0);
-        buf_putn(&sib, k->path, plen);
-        buf_puts(&sib, parent->items[i]->key);
+        strbuf_putn(&sib, k->path, plen);
+        strbuf_puts(&sib, parent->items[i]->key);
         const SchemaKey *s = schema_find(v->schema, sib.s);
         if (s && s - v->schema->keys > self) slot = i;
     }
-    buf_free(&sib);
+    strbuf_free(&sib);
     return slot;
 }
 
-static void fill_default(const Validator *v, CfgNode *parent, Buf *path, const SchemaKey *k,
+static void fill_default(const Validator *v, CfgNode *parent, StrBuf *path, const SchemaKey *k,
                          const char *name) {
     CfgNode *n = cfg_parse_flow_value(k->default_value, DEFAULT_FILE, 0, path->s, v->diags);
     if (!n) return;
@@ -412,10 +412,10 @@ static void fill_default(const Validator *v, CfgNode *parent, Buf *path, const S
 
 /* Schema key k at one concrete place: `parent` is the map that should hold it. */
 static void check_key_in(const Validator *v, const SchemaKey *k, CfgNode *parent, const char *name,
-                         size_t name_len, const int *idx, int nidx, Buf *path) {
+                         size_t name_len, const int *idx, int nidx, StrBuf *path) {
     size_t old = path_push(path, name, name_len);
     CfgNode *n = map_find_n(parent, name, name_len);
-    Buf desc = {0};
+    StrBuf desc = {0};
     Cond c = k->when ? eval_when(v, k->when, idx, nidx, &desc) : COND_TRUE;
     if (c == COND_FALSE) {
         if (n) cfg_diag_at_key(v->diags, n, path->s, "does not apply when %s", desc.s);
@@ -430,20 +430,20 @@ static void check_key_in(const Validator *v, const SchemaKey *k, CfgNode *parent
         fill_default(v, parent, path, k, key);
         free(key);
     }
-    buf_free(&desc);
+    strbuf_free(&desc);
     path_cut(path, old);
 }
 
 /* Schema "list.*" of a scalar kind: check each item of the list. */
 static void check_items_in(const Validator *v, const SchemaKey *k, CfgNode *list, int *idx, int nidx,
-                           Buf *path) {
+                           StrBuf *path) {
     for (int i = 0; i < list->count; i++) {
         size_t old = path_push_index(path, i);
         idx[nidx] = i;
-        Buf desc = {0};
+        StrBuf desc = {0};
         if (!k->when || eval_when(v, k->when, idx, nidx + 1, &desc) != COND_FALSE)
             check_value(v, v->diags, list->items[i], path, k);
-        buf_free(&desc);
+        strbuf_free(&desc);
         path_cut(path, old);
     }
 }
@@ -457,15 +457,15 @@ static int ancestor_applies(const Validator *v, const SchemaKey *k, const Segs *
     const SchemaKey *a = schema_find(v->schema, prefix);
     free(prefix);
     if (!a || !a->when) return 1;
-    Buf desc = {0};
+    StrBuf desc = {0};
     Cond c = eval_when(v, a->when, idx, nidx, &desc);
-    buf_free(&desc);
+    strbuf_free(&desc);
     return c != COND_FALSE;
 }
 
 /* Walk the segments of k's path from `node`, binding each "*" to every list index present. */
 static void visit(const Validator *v, const SchemaKey *k, const Segs *s, int level, CfgNode *node,
-                  int *idx, int nidx, Buf *path) {
+                  int *idx, int nidx, StrBuf *path) {
     if (level == s->n - 1) {
         if (seg_is(s, level, "*")) {
             if (node->kind == CFG_SEQ) check_items_in(v, k, node, idx, nidx, path);
@@ -507,7 +507,7 @@ static int names_at(const Schema *s, const char *level, const char **out, int ma
     return n;
 }
 
-static void report_unknown(const Validator *v, const CfgNode *n, const char *level, const Buf *path) {
+static void report_unknown(const Validator *v, const CfgNode *n, const char *level, const StrBuf *path) {
     const char *names[256];
     int count = names_at(v->schema, level, names, 256);
     const char *hint = closest(n->key, names, count);
@@ -515,17 +515,17 @@ static void report_unknown(const Validator *v, const CfgNode *n, const char *lev
         cfg_diag_at_key(v->diags, n, path->s, "unknown key '%s' (did you mean '%s'?)", n->key, hint);
         return;
     }
-    Buf allowed = {0};
-    for (int i = 0; i < count; i++) buf_printf(&allowed, "%s%s", i ? ", " : "", names[i]);
+    StrBuf allowed = {0};
+    for (int i = 0; i < count; i++) strbuf_printf(&allowed, "%s%s", i ? ", " : "", names[i]);
     if (count)
         cfg_diag_at_key(v->diags, n, path->s, "unknown key '%s' (allowed here: %s)", n->key,
                         allowed.s);
     else
         cfg_diag_at_key(v->diags, n, path->s, "unknown key '%s' (no keys are allowed here)", n->key);
-    buf_free(&allowed);
+    strbuf_free(&allowed);
 }
 
-static void walk_unknown(const Validator *v, const CfgNode *node, Buf *level, Buf *path) {
+static void walk_unknown(const Validator *v, const CfgNode *node, StrBuf *level, StrBuf *path) {
     if (node->kind != CFG_MAP) return;
     for (int i = 0; i < node->count; i++) {
         const CfgNode *c = node->items[i];
@@ -563,12 +563,12 @@ int cfg_validate(CfgNode *root, const Schema *schema, CfgDiags *diags) {
     if (!root) {
         cfg_diag_add(out, NULL, 0, 0, "", "no spec to validate");
     } else if (root->kind != CFG_MAP) {
-        Buf got = {0};
+        StrBuf got = {0};
         describe(&got, root);
         cfg_diag_at(out, root, "", "a spec must be a map of keys, got %s", got.s);
-        buf_free(&got);
+        strbuf_free(&got);
     } else {
-        Buf path = {0};
+        StrBuf path = {0};
         for (int i = 0; i < schema->count; i++) {
             Segs s;
             int idx[CFG_MAX_DEPTH + 1];
@@ -576,10 +576,10 @@ int cfg_validate(CfgNode *root, const Schema *schema, CfgDiags *diags) {
                 visit(&v, &schema->keys[i], &s, 0, root, idx, 0, &path);
             path_cut(&path, 0);
         }
-        Buf level = {0};
+        StrBuf level = {0};
         walk_unknown(&v, root, &level, &path);
-        buf_free(&level);
-        buf_free(&path);
+        strbuf_free(&level);
+        strbuf_free(&path);
     }
     int errors = out->count - from;
     cfg_diags_sort(out, from);
@@ -663,10 +663,10 @@ static void check_default(const Schema *schema, const SchemaKey *k, CfgDiags *ou
     CfgNode *n = cfg_parse_flow_value(k->default_value, "schema", 0, k->path, &tmp);
     if (n) {
         Validator v = {schema, n, &tmp};
-        Buf path = {0};
-        buf_puts(&path, k->path);
+        StrBuf path = {0};
+        strbuf_puts(&path, k->path);
         check_value(&v, &tmp, n, &path, k);
-        buf_free(&path);
+        strbuf_free(&path);
         cfg_free(n);
     }
     for (int d = 0; d < tmp.count; d++)

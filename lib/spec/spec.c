@@ -114,9 +114,7 @@ static int index_of(const char *choices, const char *value) {
 static const char *opt_str(const CfgNode *t, const char *key) {
     const CfgNode *n = cfg_get(t, key);
     if (!n || n->kind != CFG_SCALAR || !n->value) return NULL;
-    if (!n->quoted && (!n->value[0] || strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0 ||
-                       strcmp(n->value, "Null") == 0 || strcmp(n->value, "NULL") == 0))
-        return NULL;
+    if (!n->quoted && cfg_text_is_null(n->value)) return NULL;
     return n->value;
 }
 
