@@ -29,6 +29,7 @@
 
 #include "autoencoder.h"
 #include "clip.h"
+#include "clock.h"
 #include "optim.h"
 #include "packgemm.h"
 #include "parallel.h"
@@ -38,12 +39,6 @@
 #include "workloads.h"
 
 enum { N_BATCHES = 16 };
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* User + system CPU seconds of the whole process (all threads). */
 static double cpu_seconds(void) {

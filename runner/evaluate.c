@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "kmeans.h"
 #include "pca.h"
 #include "roc.h"
@@ -157,12 +158,6 @@ int evaluate_check(const Spec *spec, const RunData *rd, const Model *model, ExEr
         return ex_fail(err, "evaluate.kmeans %d: more clusters than the %d examples of the %s split", e->kmeans, ts->n,
                        split);
     return 0;
-}
-
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 static int evaluate_pca(Evaluation *ev, const Spec *spec, const RunData *rd, Model *m, const Pass *train,

@@ -130,28 +130,31 @@ int rundir_create(const char *root, const char *name, const char *explicit_dir, 
         snprintf(out, cap, "%s", explicit_dir);
         return 0;
     }
-    char parent[4096];
-    snprintf(parent, sizeof parent, "%s/%s", root, name);
-    if (make_dirs(parent, err) != 0) return -1;
+    char parent[4096], dir[4200];
+    if (snprintf(parent, sizeof parent, "%s/%s", root, name) >= (int)sizeof parent)
+        return ex_fail(err, "output folder name too long: %s/%s", root, name);
+    if (make_dirs(parent, err) != 0 || make_stamped_dir(parent, "", dir, sizeof dir, err) != 0) return -1;
+    int fd = rundir_lock(dir, err);   /* a new folder: nobody else has it */
+    if (fd < 0) return -1;
+    *lock_fd = fd;
+    snprintf(out, cap, "%s", dir);
+    return 0;
+}
+
+int make_stamped_dir(const char *parent, const char *prefix, char *out, size_t cap, ExError *err) {
     char stamp[32];
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    char dir[4200];
     for (int k = 0; k < 10000; k++) {
-        if (k == 0) snprintf(dir, sizeof dir, "%s/%s", parent, stamp);
-        else snprintf(dir, sizeof dir, "%s/%s-%d", parent, stamp, k);
-        if (mkdir(dir, 0777) == 0) {   /* mkdir is atomic: two runs never share a dir */
-            int fd = rundir_lock(dir, err);
-            if (fd < 0) return -1;
-            *lock_fd = fd;
-            snprintf(out, cap, "%s", dir);
-            return 0;
-        }
-        if (errno != EEXIST) return ex_fail(err, "cannot create run directory %s: %s", dir, strerror(errno));
+        int len = k == 0 ? snprintf(out, cap, "%s/%s%s", parent, prefix, stamp)
+                         : snprintf(out, cap, "%s/%s%s-%d", parent, prefix, stamp, k);
+        if (len >= (int)cap) return ex_fail(err, "output folder name too long: %s", parent);
+        if (mkdir(out, 0777) == 0) return 0;   /* mkdir is atomic: two never share a folder */
+        if (errno != EEXIST) return ex_fail(err, "cannot create %s: %s", out, strerror(errno));
     }
-    return ex_fail(err, "cannot find a free run directory under %s", parent);
+    return ex_fail(err, "cannot find a free folder name under %s", parent);
 }
 
 /* NAME.<pid>.tmp (write_file_atomic's temporary name). */

@@ -25,6 +25,9 @@
 enum { RUNDIR_LOCKED = -2, RUNDIR_EXISTS = -3 };
 int rundir_create(const char *root, const char *name, const char *explicit_dir, char *out, size_t cap,
                   int *lock_fd, ExError *err);
+/* PARENT/PREFIXYYYYmmdd-HHMMSS[-k]: a new folder, made atomically (mkdir), so that two runs or
+ * sweeps never share one; its path into out. 0, or -1 with err. */
+int make_stamped_dir(const char *parent, const char *prefix, char *out, size_t cap, ExError *err);
 /* Take the run's lock; a second process gets an error naming the directory. Returns the fd. */
 int rundir_lock(const char *dir, ExError *err);
 /* Write text to DIR/NAME through NAME.<pid>.tmp + fsync + rename (the temporary name is the

@@ -8,17 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sweep_plan.h"
 #include "version.h"
-
-/* s as one shell word: single-quoted, a quote inside as '\'' */
-static void shell_word(FILE *f, const char *s) {
-    fputc('\'', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'') fputs("'\\''", f);
-        else fputc(*p, f);
-    }
-    fputc('\'', f);
-}
 
 int slurm_write_script(const SlurmScript *s, const char *path, ExError *err) {
     FILE *f = fopen(path, "w");
@@ -42,16 +33,16 @@ int slurm_write_script(const SlurmScript *s, const char *path, ExError *err) {
           "# exprun runs in the background so that this shell can pass Slurm's USR1 (two minutes before\n"
           "# the time limit) and TERM on to it: it finishes the step, writes a checkpoint and exits 128+N.\n",
           f);
-    shell_word(f, s->exprun);
+    print_shell_word(s->exprun, f);
     fputs(" sweep ", f);
-    shell_word(f, s->spec_path);
+    print_shell_word(s->spec_path, f);
     for (int i = 0; i < s->n_cli; i++) {
         fputc(' ', f);
-        shell_word(f, s->cli[i]);
+        print_shell_word(s->cli[i], f);
     }
     if (s->add_threads) fprintf(f, " threads=%d", s->cpus > 0 ? s->cpus : 1);
     fputs(" --index \"$SLURM_ARRAY_TASK_ID\" --sweep-dir ", f);
-    shell_word(f, s->sweep_dir);
+    print_shell_word(s->sweep_dir, f);
     fputs(" &\n"
           "child=$!\n"
           "trap 'kill -USR1 \"$child\" 2>/dev/null' USR1\n"

@@ -24,6 +24,7 @@
 #include "build.h"
 #include "checkpoint.h"
 #include "clip.h"
+#include "clock.h"
 #include "dist.h"
 #include "evaluate.h"
 #include "forecast.h"
@@ -102,12 +103,6 @@ typedef struct Trainer {
     int64_t timed_steps;
     ForecastReport forecast;          /* series data: forecasts vs persistence, after the last epoch */
 } Trainer;
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void iso_time(char *buf, size_t cap) {
     time_t t = time(NULL);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "h5doc.h"
 #include "h5read.h"
 #include "rng.h"
@@ -98,11 +99,7 @@ int rc_wait_for_file(pid_t pid, const char *dir, const char *after, const char *
 
 /* ---- files ------------------------------------------------------------------------------- */
 
-double rc_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+double rc_now(void) { return now_seconds(); }
 
 void rc_sleep(double s) {
     if (s <= 0) return;
