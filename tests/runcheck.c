@@ -22,13 +22,22 @@
 
 /* ---- processes ---------------------------------------------------------------------------- */
 
-pid_t rc_spawn(const char *const *args, const char *log) { return rc_spawn_limited(args, log, 0); }
+static pid_t spawn(const char *const *args, const char *log, long max_file_bytes, int new_session);
+
+pid_t rc_spawn(const char *const *args, const char *log) { return spawn(args, log, 0, 0); }
 
 pid_t rc_spawn_limited(const char *const *args, const char *log, long max_file_bytes) {
+    return spawn(args, log, max_file_bytes, 0);
+}
+
+pid_t rc_spawn_session(const char *const *args, const char *log) { return spawn(args, log, 0, 1); }
+
+static pid_t spawn(const char *const *args, const char *log, long max_file_bytes, int new_session) {
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid != 0) return pid;
+    if (new_session) setsid();
     if (max_file_bytes > 0) {
         /* A write past the limit fails with EFBIG, as on a full disk (ENOSPC); SIGXFSZ, which
          * would kill the process instead, is ignored — and stays ignored across exec. */
@@ -119,6 +128,11 @@ char *rc_slurp(const char *path) {
     buf[n] = '\0';
     fclose(f);
     return buf;
+}
+
+char *rc_slurp_text(const char *path) {
+    char *text = rc_slurp(path);
+    return text ? text : strdup("");
 }
 
 void rc_write_bytes(const char *path, const void *data, size_t len) {

@@ -13,6 +13,9 @@ pid_t rc_spawn(const char *const *args, const char *log);
 /* The same with RLIMIT_FSIZE = max_file_bytes (0: none): no file may grow past it, which
  * stands in for a full disk. */
 pid_t rc_spawn_limited(const char *const *args, const char *log, long max_file_bytes);
+/* rc_spawn in a session of its own (setsid): kill(-pid, …) then reaches it and every process it
+ * starts (a sweep and its trials), and not the test. */
+pid_t rc_spawn_session(const char *const *args, const char *log);
 /* rc_run with a fresh log (the old one removed first). */
 int rc_run_logged(const char *const *args, const char *log);
 /* Whether the file log holds a (and b, if not NULL); if not, says so on stderr with the log. */
@@ -32,6 +35,7 @@ int rc_wait_for_file(pid_t pid, const char *dir, const char *after, const char *
 double rc_now(void);                       /* monotonic seconds */
 void rc_sleep(double seconds);
 char *rc_slurp(const char *path);          /* whole file, malloc'd, or NULL */
+char *rc_slurp_text(const char *path);     /* whole file, malloc'd, or "" when it cannot be read */
 void rc_write_text(const char *path, const char *text);
 void rc_write_bytes(const char *path, const void *data, size_t len);
 int rc_exists(const char *path);

@@ -19,6 +19,7 @@
 #include "data/idx.h"
 #include "data/tasks.h"
 #include "data/text.h"
+#include "runcheck.h"
 #include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------------------------------ */
@@ -40,8 +41,6 @@ static void write_file(const char *path, const void *data, size_t len) {
     if (len) CU_ASSERT_EQUAL(fwrite(data, 1, len, fp), len);
     fclose(fp);
 }
-
-static void write_text(const char *path, const char *text) { write_file(path, text, strlen(text)); }
 
 static void write_gz(const char *path, const void *data, size_t len) {
     gzFile gz = gzopen(path, "wb");
@@ -375,7 +374,7 @@ static void test_idx_fashion_mnist(void) {
 static void test_csv_good(void) {
     const char *path = tmp_path("good.csv");
     /* BOM, CRLF, a quoted field with the delimiter inside, a blank line, a name column. */
-    write_text(path, "\xEF\xBB\xBF" "name,a,b,class\r\n"
+    rc_write_text(path, "\xEF\xBB\xBF" "name,a,b,class\r\n"
                      "\"x, y\",1.5,-2,0\r\n"
                      "\r\n"
                      "z, 3 ,4e1,2\r\n"
@@ -408,7 +407,7 @@ static void test_csv_good(void) {
 
     /* No header, another delimiter, label by index. */
     const char *semi = tmp_path("semi.csv");
-    write_text(semi, "1;2;3\n4;5;6\n");
+    rc_write_text(semi, "1;2;3\n4;5;6\n");
     CsvOptions plain = {.header = 0, .delimiter = ';', .label_column = "0"};
     CU_ASSERT_EQUAL_FATAL(csv_load(semi, &plain, &ds, &err), 0);
     CU_ASSERT_EQUAL(ds.n, 2);
@@ -425,12 +424,12 @@ static void test_csv_errors(void) {
     CsvOptions opt = {.header = 1};
 
     const char *ragged = tmp_path("ragged.csv");
-    write_text(ragged, "a,b,c\n1,2,3\n4,5\n");
+    rc_write_text(ragged, "a,b,c\n1,2,3\n4,5\n");
     CU_ASSERT_EQUAL(csv_load(ragged, &opt, &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "ragged.csv:3:", "2 fields, expected 3"));
 
     const char *word = tmp_path("word.csv");
-    write_text(word, "a,b\n1,2\n\n3,oops\n");
+    rc_write_text(word, "a,b\n1,2\n\n3,oops\n");
     CU_ASSERT_EQUAL(csv_load(word, &opt, &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "word.csv:4: column 'b'", "not a number: 'oops'"));
 
@@ -441,7 +440,7 @@ static void test_csv_errors(void) {
         char text[200];
         snprintf(text, sizeof text, "name,a,b,c\nx,1,%s,3\ny,4,5,6\nz,7,8,9\n", bad_first[k]);
         const char *first = tmp_path("first.csv");
-        write_text(first, text);
+        rc_write_text(first, text);
         CU_ASSERT_EQUAL(csv_load(first, &opt, &ds, &err), -1);
         char want[80];
         snprintf(want, sizeof want, "first.csv:2: column 'b': '%s' is not a number", bad_first[k]);
@@ -449,35 +448,35 @@ static void test_csv_errors(void) {
     }
     /* A column of text in every row (the name) is still left out. */
     const char *named = tmp_path("named.csv");
-    write_text(named, "name,a,b\nx,1,2\ny,3,4\n");
+    rc_write_text(named, "name,a,b\nx,1,2\ny,3,4\n");
     CU_ASSERT_EQUAL_FATAL(csv_load(named, &opt, &ds, &err), 0);
     CU_ASSERT(ds.n == 2 && ds.d == 2 && ds.x[3] == 4.0f);
     dataset_free(&ds);
 
     /* Line ends LF, CR LF and a lone CR all end a row. */
     const char *cr = tmp_path("cr.csv");
-    write_text(cr, "a,b\r1,2\r3,4\r\n5,6\n");
+    rc_write_text(cr, "a,b\r1,2\r3,4\r\n5,6\n");
     CU_ASSERT_EQUAL_FATAL(csv_load(cr, &opt, &ds, &err), 0);
     CU_ASSERT(ds.n == 3 && ds.d == 2 && ds.x[4] == 5.0f);
     dataset_free(&ds);
 
     const char *hole = tmp_path("hole.csv");
-    write_text(hole, "a,b\n1,\n");
+    rc_write_text(hole, "a,b\n1,\n");
     CU_ASSERT_EQUAL(csv_load(hole, &opt, &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "hole.csv:2: column 'b'", "empty cell"));
 
     const char *empty = tmp_path("empty.csv");
-    write_text(empty, "");
+    rc_write_text(empty, "");
     CU_ASSERT_EQUAL(csv_load(empty, &opt, &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "empty.csv", "empty file"));
 
     const char *only = tmp_path("only.csv");
-    write_text(only, "a,b\n\n");
+    rc_write_text(only, "a,b\n\n");
     CU_ASSERT_EQUAL(csv_load(only, &opt, &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "only.csv", "no data rows"));
 
     const char *good = tmp_path("ok.csv");
-    write_text(good, "a,b,label\n1,2,0\n3,4,1.5\n");
+    rc_write_text(good, "a,b,label\n1,2,0\n3,4,1.5\n");
     CsvOptions lab = {.header = 1, .label_column = "lable"};
     CU_ASSERT_EQUAL(csv_load(good, &lab, &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "no column 'lable'", "columns are: a, b, label"));
@@ -489,7 +488,7 @@ static void test_csv_errors(void) {
     CU_ASSERT(msg_has(&err, "index 7 is out of range", NULL));
 
     const char *quote = tmp_path("quote.csv");
-    write_text(quote, "a,b\n\"1,2\n");
+    rc_write_text(quote, "a,b\n\"1,2\n");
     CU_ASSERT_EQUAL(csv_load(quote, &opt, &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "quote.csv:2:", "unterminated"));
 
@@ -499,7 +498,7 @@ static void test_csv_errors(void) {
 
 static void test_csv_series(void) {
     const char *path = tmp_path("stocks.csv");
-    write_text(path, "symbol,date,price\n"
+    rc_write_text(path, "symbol,date,price\n"
                      "MSFT,Jan 1 2000,39.81\n"
                      "MSFT,Feb 1 2000,36.35\n"
                      "AMZN,Jan 1 2000,64.56\n"
@@ -522,7 +521,7 @@ static void test_csv_series(void) {
     CU_ASSERT(msg_has(&err, "no column 'day'", NULL));
 
     const char *sp = tmp_path("sp500.csv");
-    write_text(sp, "date,price\nJan 1 2000,1394.46\nFeb 1 2000,1366.42\nMar 1 2000,1498.58\n"
+    rc_write_text(sp, "date,price\nJan 1 2000,1394.46\nFeb 1 2000,1366.42\nMar 1 2000,1498.58\n"
                    "Apr 1 2000,1452.43\nMay 1 2000,1420.6\n");
     CU_ASSERT_EQUAL_FATAL(csv_load_series(sp, "date", "price", NULL, NULL, &s, &err), 0);
     CU_ASSERT_EQUAL(s.n, 5);
@@ -637,7 +636,7 @@ static void test_h5data(void) {
     CU_ASSERT_EQUAL(h5data_load(tmp_path("missing.h5"), "x", NULL, &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "missing.h5: cannot open", NULL));
     const char *text = tmp_path("text.h5");
-    write_text(text, "not hdf5 at all\n");
+    rc_write_text(text, "not hdf5 at all\n");
     CU_ASSERT_EQUAL(h5data_load(text, "x", NULL, &ds, &err), -1);
     CU_ASSERT(msg_has(&err, "text.h5: not an HDF5 file", NULL));
 
@@ -1102,7 +1101,7 @@ static void test_text_vocab(void) {
 
     /* text_load: max_bytes, empty file. */
     const char *path = tmp_path("text.txt");
-    write_text(path, "abcdefghij");
+    rc_write_text(path, "abcdefghij");
     uint8_t *bytes;
     size_t len;
     CU_ASSERT_EQUAL_FATAL(text_load(path, 4, &bytes, &len, &err), 0);
@@ -1113,7 +1112,7 @@ static void test_text_vocab(void) {
     CU_ASSERT_EQUAL(len, 10);
     free(bytes);
     const char *empty = tmp_path("empty.txt");
-    write_text(empty, "");
+    rc_write_text(empty, "");
     CU_ASSERT_EQUAL(text_load(empty, 0, &bytes, &len, &err), -1);
     CU_ASSERT(msg_has(&err, "empty.txt: empty file", NULL));
 }

@@ -14,6 +14,7 @@
 #include "h5doc.h"
 #include "h5read.h"
 #include "rng.h"
+#include "runcheck.h"
 #include "testutil.h"
 
 static char *tmp;                 /* this test's scratch folder */
@@ -44,16 +45,6 @@ static void make_data(void) {
     h5doc_free(doc);
 }
 
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    fputs(text, f);
-    fclose(f);
-}
-
 static void make_spec(void) {
     char text[2048];
     snprintf(text, sizeof text,
@@ -78,7 +69,7 @@ static void make_spec(void) {
              "output: {root: %s/results}\n",
              data_path, tmp);
     snprintf(spec_path, sizeof spec_path, "%s/spec.yaml", tmp);
-    write_text(spec_path, text);
+    rc_write_text(spec_path, text);
 }
 
 static int run(const char *args, const char *stderr_file) {
@@ -86,16 +77,6 @@ static int run(const char *args, const char *stderr_file) {
     snprintf(cmd, sizeof cmd, "%s %s > %s/stdout.txt 2> %s", exprun_bin(), args, tmp,
              stderr_file ? stderr_file : "/dev/null");
     return run_command(cmd);
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) return strdup("");
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return strdup(buf);
 }
 
 static int64_t read_column(const char *run_dir, const char *col, double *out, int cap) {
@@ -132,7 +113,7 @@ static void test_trains_and_results_open_in_h5py(void) {
     CU_ASSERT(loss[5] < 0.9 * loss[0]);
     char status[1100];
     snprintf(status, sizeof status, "%s/status", dir);
-    char *s = slurp(status);
+    char *s = rc_slurp_text(status);
     CU_ASSERT_STRING_EQUAL(s, "finished\n");
     free(s);
     char cmd[16384];
@@ -147,7 +128,7 @@ static void test_trains_and_results_open_in_h5py(void) {
     /* the line-flushed CSV has a header and one line per epoch */
     char csv[1100];
     snprintf(csv, sizeof csv, "%s/metrics.csv", dir);
-    char *text = slurp(csv);
+    char *text = rc_slurp_text(csv);
     int lines = 0;
     for (char *p = text; *p; p++) lines += *p == '\n';
     CU_ASSERT_EQUAL(lines, 7);
@@ -166,7 +147,7 @@ static void test_resume_is_bit_exact(void) {
     CU_ASSERT_EQUAL(run_command(cmd), 128 + 15);
     char status[1100];
     snprintf(status, sizeof status, "%s/status", dir);
-    char *s = slurp(status);
+    char *s = rc_slurp_text(status);
     CU_ASSERT_STRING_EQUAL(s, "interrupted\n");
     free(s);
     snprintf(args, sizeof args, "resume %s", dir);
@@ -212,11 +193,11 @@ static void test_spec_errors_leave_nothing(void) {
              "version: 1\nname: bad\ndata: {source: hdf5, path: %s}\nmodel:\n  type: autoencoder\n  code: 0\n"
              "loss: cross_entropy\noptimiser: {type: adam}\n",
              data_path);
-    write_text(bad, text);
+    rc_write_text(bad, text);
     snprintf(err_file, sizeof err_file, "%s/err.txt", tmp);
     snprintf(args, sizeof args, "%s output.root=%s/bad_results", bad, tmp);
     CU_ASSERT_EQUAL(run(args, err_file), 2);
-    char *msg = slurp(err_file);
+    char *msg = rc_slurp_text(err_file);
     CU_ASSERT(strstr(msg, "bad.yaml:6:9: model.code:") != NULL);       /* out of range, at the value */
     CU_ASSERT(strstr(msg, "bad.yaml:8:1: optimiser:") != NULL);        /* unknown key, at the key */
     CU_ASSERT(strstr(msg, "did you mean 'optimizer'") != NULL);
@@ -228,13 +209,13 @@ static void test_spec_errors_leave_nothing(void) {
     /* a bad override names the override */
     snprintf(args, sizeof args, "%s optimizer.lr=fast", spec_path);
     CU_ASSERT_EQUAL(run(args, err_file), 2);
-    msg = slurp(err_file);
+    msg = rc_slurp_text(err_file);
     CU_ASSERT(strstr(msg, "optimizer.lr=fast") != NULL);
     free(msg);
     /* a missing data file: a runtime error naming the file, and no run directory */
     snprintf(args, sizeof args, "%s data.path=%s/nope.h5 output.root=%s/missing_results", spec_path, tmp, tmp);
     CU_ASSERT_EQUAL(run(args, err_file), 3);
-    msg = slurp(err_file);
+    msg = rc_slurp_text(err_file);
     CU_ASSERT(strstr(msg, "nope.h5") != NULL);
     free(msg);
     snprintf(results, sizeof results, "%s/missing_results", tmp);
@@ -250,7 +231,7 @@ static void test_locked_run_dir_is_refused(void) {
     snprintf(err_file, sizeof err_file, "%s/err.txt", tmp);
     snprintf(args, sizeof args, "resume %s/run_a", tmp);
     CU_ASSERT_EQUAL(run(args, err_file), 5);
-    char *msg = slurp(err_file);
+    char *msg = rc_slurp_text(err_file);
     CU_ASSERT(strstr(msg, "in use") != NULL);
     free(msg);
     close(fd);
@@ -258,7 +239,7 @@ static void test_locked_run_dir_is_refused(void) {
      * overwrite each other */
     snprintf(args, sizeof args, "%s --out %s/run_a", spec_path, tmp);
     CU_ASSERT_EQUAL(run(args, err_file), 2);
-    msg = slurp(err_file);
+    msg = rc_slurp_text(err_file);
     CU_ASSERT(strstr(msg, "already exists") != NULL);
     free(msg);
 }
@@ -268,13 +249,13 @@ static void test_validate_and_show(void) {
     snprintf(args, sizeof args, "validate %s", spec_path);
     CU_ASSERT_EQUAL(run(args, NULL), 0);
     snprintf(out, sizeof out, "%s/stdout.txt", tmp);
-    char *text = slurp(out);
+    char *text = rc_slurp_text(out);
     CU_ASSERT(strstr(text, "24 -> 4") != NULL);
     CU_ASSERT(strstr(text, "trainable parameters") != NULL);
     free(text);
     snprintf(args, sizeof args, "show %s optimizer.lr=0.5", spec_path);
     CU_ASSERT_EQUAL(run(args, NULL), 0);
-    text = slurp(out);
+    text = rc_slurp_text(out);
     CU_ASSERT(strstr(text, "lr: 0.5") != NULL);
     CU_ASSERT(strstr(text, "beta2: 0.999") != NULL);        /* a default filled in */
     free(text);

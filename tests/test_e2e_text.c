@@ -13,16 +13,6 @@
 static char *tmp;
 static char spec_path[1024];
 
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    fputs(text, f);
-    fclose(f);
-}
-
 static void make_inputs(void) {
     char path[1024];
     snprintf(path, sizeof path, "%s/text.txt", tmp);
@@ -47,7 +37,7 @@ static void make_inputs(void) {
              "output: {root: %s/results}\n",
              tmp);
     snprintf(spec_path, sizeof spec_path, "%s/text.yaml", tmp);
-    write_text(spec_path, spec);
+    rc_write_text(spec_path, spec);
 }
 
 static int run(const char *args) {

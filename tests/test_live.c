@@ -18,31 +18,12 @@
 
 #include "h5doc.h"
 #include "rng.h"
+#include "runcheck.h"
 #include "testutil.h"
 
 static char *tmp;
 static char exe[4096];
 static char spec_path[1024];
-
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return strdup("");
-    static char buf[1 << 18];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return strdup(buf);
-}
 
 /* 1200 examples of 256 values. With a code of 128 an epoch is ~10 ms of arithmetic (plus the
  * fsyncs of its results and checkpoint), so an 80-epoch run lasts seconds on any machine: long
@@ -62,7 +43,7 @@ static void make_data_and_spec(void) {
     if (h5doc_publish(doc, path, &err) != 0) exit(1);
     h5doc_free(doc);
     snprintf(spec_path, sizeof spec_path, "%s/live.yaml", tmp);
-    write_text(spec_path, "version: 1\nname: live\nthreads: 1\ndata: {source: hdf5, path: data.h5}\n"
+    rc_write_text(spec_path, "version: 1\nname: live\nthreads: 1\ndata: {source: hdf5, path: data.h5}\n"
                           "model: {type: autoencoder, code: 128}\nloss: squared_error\n"
                           "optimizer: {lr: 0.001}\ntrain: {epochs: 3, batch_size: 32}\n");
 }
@@ -82,13 +63,13 @@ static void test_no_progress_line_without_a_terminal(void) {
     snprintf(cmd, sizeof cmd, "cd %s && %s %s --out plain %s > plain.out 2> plain.err", tmp, exe, spec_path, SMALL);
     CU_ASSERT_EQUAL_FATAL(run_command(cmd), 0);
     snprintf(path, sizeof path, "%s/plain.err", tmp);
-    char *err = slurp(path);
+    char *err = rc_slurp_text(path);
     CU_ASSERT_EQUAL(count_char(err, '\r'), 0);
     CU_ASSERT(strstr(err, "\033[K") == NULL);
     free(err);
     /* the plain lines are there instead: one per epoch */
     snprintf(path, sizeof path, "%s/plain.out", tmp);
-    char *out = slurp(path);
+    char *out = rc_slurp_text(path);
     CU_ASSERT(strstr(out, "epoch   3/3") != NULL);
     CU_ASSERT_EQUAL(count_char(out, '\r'), 0);
     free(out);
@@ -150,7 +131,7 @@ static void test_progress_line_on_a_terminal(void) {
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CU_ASSERT(strstr(shown, "epoch   3/3") != NULL);
     free(shown);
-    char *err = slurp(err_path);
+    char *err = rc_slurp_text(err_path);
     CU_ASSERT_EQUAL(count_char(err, '\r'), 0);
     free(err);
 }
@@ -200,7 +181,7 @@ static void test_h5py_reads_a_live_run(void) {
     snprintf(out_dir, sizeof out_dir, "%s/long", tmp);
     snprintf(results, sizeof results, "%s/results.h5", out_dir);
     snprintf(py, sizeof py, "%s/reader.py", tmp);
-    write_text(py, READER);
+    rc_write_text(py, READER);
     pid_t pid = fork();
     CU_ASSERT_FATAL(pid >= 0);
     if (pid == 0) {
@@ -222,7 +203,7 @@ static void test_h5py_reads_a_live_run(void) {
     CU_ASSERT_EQUAL(run_command(cmd), 0);
     char summ[1100];
     snprintf(summ, sizeof summ, "%s/summ.txt", tmp);
-    char *text = slurp(summ);
+    char *text = rc_slurp_text(summ);
     CU_ASSERT(strstr(text, "running") != NULL);
     CU_ASSERT(strstr(text, "/80") != NULL);
     free(text);
@@ -235,7 +216,7 @@ static void test_h5py_reads_a_live_run(void) {
     if (rc != 3) {                   /* "live reads N rows a -> b", or what went wrong */
         char p[1100];
         snprintf(p, sizeof p, "%s/reader.txt", tmp);
-        char *t = slurp(p);
+        char *t = rc_slurp_text(p);
         printf("(%s) ", strtok(t, "\n") ? t : "");
         free(t);
     }

@@ -14,20 +14,11 @@
 #include "h5doc.h"
 #include "plot.h"
 #include "rng.h"
+#include "runcheck.h"
 #include "testutil.h"
 
 static char *tmp;
 static char exe[4096];
-
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    fputs(text, f);
-    fclose(f);
-}
 
 static char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -81,15 +72,15 @@ static void make_runs(void) {
     }
     fclose(f);
     snprintf(path, sizeof path, "%s/ae.yaml", tmp);
-    write_text(path, "version: 1\nthreads: 1\ndata: {source: hdf5, path: data.h5}\n"
+    rc_write_text(path, "version: 1\nthreads: 1\ndata: {source: hdf5, path: data.h5}\n"
                      "model: {type: autoencoder, code: 4}\nloss: squared_error\noptimizer: {lr: 0.01}\n"
                      "train: {epochs: 4, batch_size: 32}\n");
     snprintf(path, sizeof path, "%s/img.yaml", tmp);
-    write_text(path, "version: 1\nthreads: 1\ndata: {source: idx, path: img.idx, scale: unit}\n"
+    rc_write_text(path, "version: 1\nthreads: 1\ndata: {source: idx, path: img.idx, scale: unit}\n"
                      "model: {type: autoencoder, code: 8}\nloss: cross_entropy\noptimizer: {lr: 0.01}\n"
                      "train: {epochs: 3, batch_size: 32}\n");
     snprintf(path, sizeof path, "%s/rnn.yaml", tmp);
-    write_text(path, "version: 1\nthreads: 1\n"
+    rc_write_text(path, "version: 1\nthreads: 1\n"
                      "data: {source: copy, length: 12, train_size: 120, test_size: 20, copy_length: 3, alphabet: 4}\n"
                      "model: {type: lstm, units: [8], input: onehot}\nloss: softmax_cross_entropy\n"
                      "train: {epochs: 3, batch_size: 20}\n");

@@ -11,6 +11,7 @@
 
 #include "data/series.h"
 #include "h5read.h"
+#include "runcheck.h"
 #include "testutil.h"
 
 static char *tmp;
@@ -228,13 +229,6 @@ static void test_bad_input_is_an_error(void) {
 
 /* ---- end to end through exprun ------------------------------------------------------------- */
 
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_FATAL(f != NULL);
-    fputs(text, f);
-    fclose(f);
-}
-
 static double last_row_column(const char *run_dir, const char *col) {
     char path[1200];
     snprintf(path, sizeof path, "%s/results.h5", run_dir);
@@ -275,7 +269,7 @@ static void test_exprun_beats_persistence_on_a_sine(void) {
              "loss: squared_error\n"
              "optimizer: {type: adam, lr: 0.01}\n"
              "train: {epochs: 15, batch_size: 32, checkpoint_every: 0}\n");
-    write_text(spec, text);
+    rc_write_text(spec, text);
     snprintf(dir, sizeof dir, "%s/run", tmp);
     snprintf(cmd, sizeof cmd, "%s %s --out %s --quiet > %s/out.txt 2>&1", exprun_bin(), spec, dir, tmp);
     CU_ASSERT_EQUAL_FATAL(run_command(cmd), 0);
@@ -318,7 +312,7 @@ static void test_exprun_checks_series_and_spec(void) {
              "data: {source: series, path: two.csv, filter_column: symbol, filter_value: \"AAA, BBB\", window: 4}\n"
              "model: {type: gru, units: [4], input: features, head: last_step}\n"
              "loss: squared_error\ntrain: {epochs: 1}\noutput: {root: %s/results}\n", tmp);
-    write_text(spec, text);
+    rc_write_text(spec, text);
     snprintf(cmd, sizeof cmd, "%s %s --quiet > %s/out2.txt 2> %s/err2.txt", exprun_bin(), spec, tmp, tmp);
     CU_ASSERT_EQUAL(run_command(cmd), 3);
     char path[1200], msg[4096] = "";

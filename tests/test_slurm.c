@@ -94,21 +94,30 @@ static void test_sweep_as_a_job_array(void) {
     while (rc_now() < end && rc_count_files(rc_in_dir(t3, "checkpoints"), ".h5") == 0) rc_sleep(0.01);
     CU_ASSERT_FATAL(rc_count_files(rc_in_dir(t3, "checkpoints"), ".h5") > 0);
     CU_ASSERT_EQUAL(capture(out, sizeof out, "scancel --signal=USR1 --batch %ld_3", job), 0);
-    /* it checkpoints, exits 138 and requeues itself; Slurm holds a requeued job two minutes:
-     * lift the hold (again, should an update land while the requeue is still going on) until
-     * the trial has finished */
+    /* it checkpoints, exits 138 and requeues itself. Slurm holds a requeued job about two
+     * minutes (EligibleTime), and slurmd refuses to launch a job it has just killed ("already
+     * killed, do not launch batch job"): lift the hold a few seconds on, and should the launch
+     * still be refused (the task ends, the trial unfinished), requeue it as an operator would */
     snprintf(cmd, sizeof cmd, "scontrol show job %ld_3", job);
     CU_ASSERT(wait_for_output(120, "Reason=BeginTime", cmd));
+    rc_sleep(5);
     end = rc_now() + 300;
     double next_update = 0;
+    int requeued_again = 0;
     char *status = NULL;
     for (; rc_now() < end; rc_sleep(0.05)) {
         free(status);
         status = rc_slurp(rc_in_dir(t3, "status"));
         if (status && strcmp(status, "finished\n") == 0) break;
-        if (rc_now() >= next_update) {
+        if (rc_now() < next_update) continue;
+        next_update = rc_now() + 2;
+        capture(out, sizeof out, "scontrol show job %ld_3", job);
+        if (strstr(out, "JobState=PENDING")) {
             capture(out, sizeof out, "scontrol update JobId=%ld_3 StartTime=now", job);
-            next_update = rc_now() + 2;
+        } else if (!strstr(out, "JobState=RUNNING") && requeued_again < 3) {
+            requeued_again++;
+            capture(out, sizeof out, "scontrol requeue %ld_3", job);
+            next_update = rc_now() + 5;
         }
     }
     CU_ASSERT(status && strcmp(status, "finished\n") == 0);
@@ -139,7 +148,8 @@ static void test_sweep_as_a_job_array(void) {
     const char *args[] = {"sweep", spec, "threads=1", "--index", "3", "--out", ref, "--quiet", NULL};
     CU_ASSERT_EQUAL(rc_run_logged(args, rc_in_dir(tmp, "ref.log")), 0);
     CU_ASSERT(rc_same_run(ref, t3, 1));
-    printf("(job %ld: %d of 4 trials finished, trial 3 requeued after USR1 and resumed, same bits) ", job, finished);
+    printf("(job %ld: %d of 4 trials finished, trial 3 requeued after USR1 and resumed, same bits; the launch "
+           "refused and requeued again %d time%s) ", job, finished, requeued_again, requeued_again == 1 ? "" : "s");
 }
 
 int main(void) {

@@ -14,31 +14,12 @@
 #include "h5read.h"
 #include "rng.h"
 #include "summarize.h"
+#include "runcheck.h"
 #include "testutil.h"
 
 static char *tmp;
 static char exe[4096];
 static char data_path[1024], spec_path[1024];
-
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) return strdup("");
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return strdup(buf);
-}
 
 static void make_data_and_spec(void) {
     enum { N = 200, D = 10 };
@@ -65,7 +46,7 @@ static void make_data_and_spec(void) {
              "train: {epochs: 4, batch_size: 50}\n",
              data_path);
     snprintf(spec_path, sizeof spec_path, "%s/spec.yaml", tmp);
-    write_text(spec_path, text);
+    rc_write_text(spec_path, text);
 }
 
 static int sh(const char *fmt, const char *a, const char *b) {
@@ -108,7 +89,7 @@ static void test_aligned_table(void) {
     snprintf(out_path, sizeof out_path, "%s/table.txt", tmp);
     snprintf(cmd, sizeof cmd, "cd %s && %s summarize runs > table.txt 2> table.err", tmp, exe);
     CU_ASSERT_EQUAL_FATAL(run_command(cmd), 0);
-    char *text = slurp(out_path);
+    char *text = rc_slurp_text(out_path);
     char *lines[16];
     int n = 0;
     for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && n < 16; l = strtok_r(NULL, "\n", &save)) lines[n++] = l;
@@ -162,7 +143,7 @@ static void test_aligned_table(void) {
     free(text);
     /* the run without results is named on stderr */
     snprintf(out_path, sizeof out_path, "%s/table.err", tmp);
-    char *errs = slurp(out_path);
+    char *errs = rc_slurp_text(out_path);
     CU_ASSERT(strstr(errs, "runs/e: no results.h5 yet") != NULL);
     free(errs);
 }
@@ -173,7 +154,7 @@ static void test_csv_matches_h5py(void) {
     CU_ASSERT_EQUAL_FATAL(run_command(cmd), 0);
     char py[1100];
     snprintf(py, sizeof py, "%s/check_csv.py", tmp);
-    write_text(py,
+    rc_write_text(py,
                "import csv, math, sys\n"
                "try:\n"
                "    import h5py\n"
@@ -204,7 +185,7 @@ static void test_csv_matches_h5py(void) {
     if (rc != 0 && rc != 3) {
         char p[1100];
         snprintf(p, sizeof p, "%s/py.txt", tmp);
-        char *t = slurp(p);
+        char *t = rc_slurp_text(p);
         printf("\n%s\n", t);
         free(t);
     }

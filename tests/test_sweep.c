@@ -23,26 +23,6 @@
 static char *tmp;
 static char data_path[1024], spec_path[1024];
 
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) return strdup("");
-    static char buf[1 << 17];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return strdup(buf);
-}
-
 /* 200 examples of 12 values in [0,1] (as test_e2e.c makes its data). */
 static void make_data(void) {
     enum { N = 200, D = 12 };
@@ -65,7 +45,7 @@ static void make_data(void) {
     h5doc_free(doc);
     char junk[1100];
     snprintf(junk, sizeof junk, "%s/junk.h5", tmp);
-    write_text(junk, "this is not an HDF5 file\n");
+    rc_write_text(junk, "this is not an HDF5 file\n");
 }
 
 /* 2 (lr) x 2 (code) x zip 1 = 4 trials; trial 1 and 3 read junk.h5 and fail at run time
@@ -88,7 +68,7 @@ static void make_spec(void) {
              "    data.path: [data.h5, junk.h5]\n",
              data_path, tmp);
     snprintf(spec_path, sizeof spec_path, "%s/sweep.yaml", tmp);
-    write_text(spec_path, text);
+    rc_write_text(spec_path, text);
 }
 
 static char exe[4096];   /* exprun, as an absolute path (the commands run in tmp) */
@@ -103,7 +83,7 @@ static int run(const char *args, const char *out_name, const char *err_name) {
 static char *tmp_file(const char *name) {
     char path[1100];
     snprintf(path, sizeof path, "%s/%s", tmp, name);
-    return slurp(path);
+    return rc_slurp_text(path);
 }
 
 /* ---- expansion ----------------------------------------------------------------------------- */
@@ -358,7 +338,7 @@ static void test_jobs_with_one_failing_trial(void) {
     CU_ASSERT_EQUAL_FATAL(find_child(parent, "sweep-", sweep_dir, sizeof sweep_dir), 0);
     char path[4096];
     snprintf(path, sizeof path, "%s/sweep.tsv", sweep_dir);
-    char *tsv = slurp(path);
+    char *tsv = rc_slurp_text(path);
     CU_ASSERT(strncmp(tsv, "index\trun_dir\tstatus\texit_code\tseconds\toverrides\n", 49) == 0);
     char want[4096];
     snprintf(want, sizeof want, "0\t%s/trial-000\tfinished\t0\t", sweep_dir);
@@ -372,21 +352,21 @@ static void test_jobs_with_one_failing_trial(void) {
     /* a finished trial is a plain run: its overrides (threads=1 added for --jobs 2), no sweep
      * block in its resolved spec, all its epochs */
     snprintf(path, sizeof path, "%s/trial-002/overrides.txt", sweep_dir);
-    char *ov = slurp(path);
+    char *ov = rc_slurp_text(path);
     CU_ASSERT_STRING_EQUAL(ov, "train.epochs=3\nthreads=1\noptimizer.lr=3.0e-3\ndata.path=data.h5\n");
     free(ov);
     snprintf(path, sizeof path, "%s/trial-002/resolved.yaml", sweep_dir);
-    char *resolved = slurp(path);
+    char *resolved = rc_slurp_text(path);
     CU_ASSERT(strstr(resolved, "\nsweep:") == NULL && strstr(resolved, "grid") == NULL);
     CU_ASSERT(strstr(resolved, "lr: 3.0e-3") != NULL);
     free(resolved);
     snprintf(path, sizeof path, "%s/trial-002/status", sweep_dir);
-    char *status = slurp(path);
+    char *status = rc_slurp_text(path);
     CU_ASSERT_STRING_EQUAL(status, "finished\n");
     free(status);
     /* the failure is in its log and was reported when it happened */
     snprintf(path, sizeof path, "%s/trial-001.log", sweep_dir);
-    char *log = slurp(path);
+    char *log = rc_slurp_text(path);
     CU_ASSERT(strstr(log, "junk.h5") != NULL);
     free(log);
     char *err = tmp_file("stderr.txt");
@@ -395,7 +375,7 @@ static void test_jobs_with_one_failing_trial(void) {
     free(err);
     /* summary.csv: a row per trial, the failed ones included */
     snprintf(path, sizeof path, "%s/summary.csv", sweep_dir);
-    char *csv = slurp(path);
+    char *csv = rc_slurp_text(path);
     int lines = 0;
     for (char *p = csv; *p; p++) lines += *p == '\n';
     CU_ASSERT_EQUAL(lines, 5);
@@ -417,7 +397,7 @@ static void test_fail_fast(void) {
     CU_ASSERT_EQUAL(run(args, NULL, NULL), 3);
     char path[1100];
     snprintf(path, sizeof path, "%s/ff/sweep.tsv", tmp);
-    char *tsv = slurp(path);
+    char *tsv = rc_slurp_text(path);
     CU_ASSERT(strstr(tsv, "trial-001\tfailed\t3") != NULL);
     CU_ASSERT(strstr(tsv, "trial-002\tnot run\t") != NULL);
     CU_ASSERT(strstr(tsv, "trial-003\tnot run\t") != NULL);
@@ -433,7 +413,7 @@ static void test_index(void) {
     snprintf(args, sizeof args, "sweep %s --index 2 --out %s/one -q", spec_path, tmp);
     CU_ASSERT_EQUAL(run(args, NULL, NULL), 0);
     snprintf(path, sizeof path, "%s/one/overrides.txt", tmp);
-    char *ov = slurp(path);
+    char *ov = rc_slurp_text(path);
     CU_ASSERT_STRING_EQUAL(ov, "optimizer.lr=3.0e-3\ndata.path=data.h5\n");   /* no threads=1 here */
     free(ov);
     /* a Slurm array task: ROOT/NAME/sweep-slurm-JOB/trial-III, and the trial list beside it */
@@ -442,11 +422,11 @@ static void test_index(void) {
     snprintf(cmd, sizeof cmd, "cd %s && SLURM_ARRAY_JOB_ID=4242 %s %s > /dev/null 2>&1", tmp, exe, args);
     CU_ASSERT_EQUAL(run_command(cmd), 0);
     snprintf(path, sizeof path, "%s/slurm/sw/sweep-slurm-4242/trial-000/status", tmp);
-    char *status = slurp(path);
+    char *status = rc_slurp_text(path);
     CU_ASSERT_STRING_EQUAL(status, "finished\n");
     free(status);
     snprintf(path, sizeof path, "%s/slurm/sw/sweep-slurm-4242/sweep.tsv", tmp);
-    char *tsv = slurp(path);
+    char *tsv = rc_slurp_text(path);
     CU_ASSERT(strstr(tsv, "3\t") != NULL && strstr(tsv, "trial-003") != NULL);
     free(tsv);
     /* the failing trial's exit status is the run's */
@@ -463,7 +443,7 @@ static void test_plain_run_drops_the_block(void) {
     CU_ASSERT(strstr(err, "has a sweep: block") != NULL);
     free(err);
     snprintf(path, sizeof path, "%s/plain/resolved.yaml", tmp);
-    char *resolved = slurp(path);
+    char *resolved = rc_slurp_text(path);
     CU_ASSERT(strstr(resolved, "\nsweep:") == NULL && strstr(resolved, "grid") == NULL);
     free(resolved);
     /* and it resumes: the checkpoint's spec matches resolved.yaml */
@@ -482,7 +462,7 @@ static void test_scripts(void) {
     const char *lrs[4] = {"1.0e-2", "3.0e-3", "1.0e-3", "3.0e-4"};
     for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "%s/loop/lr-%s/status", tmp, lrs[i]);
-        char *status = slurp(path);
+        char *status = rc_slurp_text(path);
         CU_ASSERT_STRING_EQUAL(status, "finished\n");
         free(status);
     }
@@ -495,32 +475,13 @@ static void test_scripts(void) {
              tmp, exe, source_dir(), spec_path);
     CU_ASSERT_EQUAL(run_command(cmd), 0);
     snprintf(path, sizeof path, "%s/results/sw/sweep-slurm-77/trial-002/overrides.txt", tmp);
-    char *ov = slurp(path);
+    char *ov = rc_slurp_text(path);
     CU_ASSERT_STRING_EQUAL(ov, "threads=1\noptimizer.lr=3.0e-3\ndata.path=data.h5\n");
     free(ov);
     /* without the array variables the script refuses to run */
     snprintf(cmd, sizeof cmd, "cd %s && EXPRUN=%s bash %s/scripts/sweep_slurm.sh %s > /dev/null 2>&1", tmp, exe,
              source_dir(), spec_path);
     CU_ASSERT_NOT_EQUAL(run_command(cmd), 0);
-}
-
-/* `exprun ARGS` in a session of its own (a sweep's trials share it), output to log. */
-static pid_t spawn_sweep_session(const char *const *args, const char *log) {
-    pid_t pid = fork();
-    if (pid != 0) return pid;
-    setsid();
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
-    if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        close(fd);
-    }
-    const char *argv[16] = {"exprun"};
-    int n = 1;
-    for (; args[n - 1] && n < 15; n++) argv[n] = args[n - 1];
-    argv[n] = NULL;
-    execv(exe, (char *const *)argv);
-    _exit(127);
 }
 
 /* A sweep killed (SIGKILL to it and its trials, as a lost node) midway and run again with the
@@ -539,7 +500,7 @@ static void test_killed_sweep_runs_again(void) {
                         "loss: squared_error\ntrain: {epochs: 6, batch_size: 32}\n"
                         "sweep:\n  grid: {optimizer.lr: [1.0e-2, 3.0e-3], model.units: [[16], [24]]}\n");
     const char *args[] = {"sweep", spec, "--jobs", "2", "--sweep-dir", sd, NULL};
-    pid_t pid = spawn_sweep_session(args, log);
+    pid_t pid = rc_spawn_session(args, log);
     /* kill once trial 0 has finished and trial 2 has a checkpoint */
     char t0[1200], t2[1200];
     snprintf(t0, sizeof t0, "%s/trial-000", sd);
