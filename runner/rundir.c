@@ -42,7 +42,7 @@ int make_dirs(const char *path, ExError *err) {
     return 0;
 }
 
-static int dir_is_empty(const char *path) {
+int dir_is_empty(const char *path) {
     DIR *d = opendir(path);
     if (!d) return 0;
     struct dirent *e;

@@ -25,6 +25,8 @@
 enum { RUNDIR_LOCKED = -2, RUNDIR_EXISTS = -3 };
 int rundir_create(const char *root, const char *name, const char *explicit_dir, char *out, size_t cap,
                   int *lock_fd, ExError *err);
+/* Whether path is a directory with nothing in it. */
+int dir_is_empty(const char *path);
 /* PARENT/PREFIXYYYYmmdd-HHMMSS[-k]: a new folder, made atomically (mkdir), so that two runs or
  * sweeps never share one; its path into out. 0, or -1 with err. */
 int make_stamped_dir(const char *parent, const char *prefix, char *out, size_t cap, ExError *err);

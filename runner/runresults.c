@@ -1,0 +1,116 @@
+/* runresults.c — what a run writes for people to read: results.h5 (metrics table, samples,
+ * the ∂L/∂h_t heatmap, evaluations, forecasts, the family's own group; published whole by
+ * rename) and metrics.csv (a line per epoch, flushed). Rank 0 alone writes them. */
+#include "trainer.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dist.h"
+#include "h5doc.h"
+#include "rundir.h"
+#include "version.h"
+
+void iso_time(char *buf, size_t cap) {
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+int publish_results(Trainer *tr, ExError *err) {
+    if (!dist_is_root()) return 0;   /* rank 0 alone writes the run directory */
+    const Spec *spec = tr->spec;
+    H5Doc *doc = h5doc_new();
+    h5doc_attr_str(doc, "/", "exprun_format", "1");
+    h5doc_attr_str(doc, "/", "exprun_version", exprun_version());
+    h5doc_attr_str(doc, "/", "git_commit", exprun_git_commit());
+    h5doc_attr_int(doc, "/", "git_dirty", exprun_git_dirty());
+    h5doc_attr_str(doc, "/", "run_name", spec->name);
+    h5doc_attr_str(doc, "/", "run_dir", tr->run_dir);
+    h5doc_attr_int(doc, "/", "seed", (int64_t)spec->seed);
+    h5doc_attr_int(doc, "/", "threads", openblas_get_num_threads());
+    h5doc_attr_int(doc, "/", "ranks", dist_size());
+    if (tr->timed_steps > 0) {
+        /* data-parallel: what the all-reduce costs (this session's steps, rank 0's clock) */
+        h5doc_attr_double(doc, "/", "allreduce_seconds_per_step", tr->reduce_seconds / (double)tr->timed_steps);
+        h5doc_attr_double(doc, "/", "step_seconds_per_step", tr->step_seconds / (double)tr->timed_steps);
+    }
+    h5doc_attr_str(doc, "/", "status", tr->status);
+    h5doc_attr_str(doc, "/", "started", tr->started_at);
+    char now[32];
+    iso_time(now, sizeof now);
+    h5doc_attr_str(doc, "/", "updated", now);
+    if (strcmp(tr->status, "running") != 0) h5doc_attr_str(doc, "/", "ended", now);
+    h5doc_attr_int(doc, "/", "epochs_done", tr->epoch);
+    h5doc_attr_int(doc, "/", "steps_done", tr->step);
+    h5doc_attr_str(doc, "/", "model_family", tr->model->ops->family);
+    h5doc_string(doc, "/spec", tr->resolved);
+    h5doc_string(doc, "/spec_as_given", tr->spec_given ? tr->spec_given : "");
+    h5doc_string(doc, "/overrides", tr->overrides_text ? tr->overrides_text : "");
+    const History *h = &tr->history;
+    if (h->ncols > 0)   /* no epoch finished yet (e.g. diverged in the first): no table */
+        h5doc_table(doc, "/metrics/epochs", h->ncols, (const char *const *)h->names, h->nrows, h->rows);
+    if (tr->rd->has_vocab) {
+        int shape[1] = {tr->rd->vocab.size};
+        int32_t bytes[256];
+        for (int i = 0; i < tr->rd->vocab.size; i++) bytes[i] = tr->rd->vocab.byte_of[i];
+        h5doc_int32s(doc, "/vocab/bytes", 1, shape, bytes);
+    }
+    if (tr->n_samples > 0) {
+        h5doc_strings(doc, "/samples/text", (size_t)tr->n_samples, (const char *const *)tr->samples);
+        int shape[1] = {tr->n_samples};
+        h5doc_int64s(doc, "/samples/epoch", 1, shape, tr->sample_epochs);
+    }
+    if (tr->grad_time_n > 0) {
+        int shape[2] = {tr->grad_time_n, tr->grad_time_T};
+        h5doc_doubles(doc, "/diagnostics/grad_norm_by_time", 2, shape, tr->grad_time_rows);
+        h5doc_attr_str(doc, "/diagnostics/grad_norm_by_time", "description",
+                       "row e, column t: mean over epoch e's batches of ||dL/dh_t|| (last recurrent layer)");
+    }
+    forecast_write(&tr->forecast, doc);
+    evaluation_write(&tr->evaluation, doc);
+    ResultsInput in = {.test = &tr->rd->test, .token_chars = tr->rd->token_chars};
+    if (tr->model->ops->write_results && tr->model->ops->write_results(tr->model, &in, doc, err) != 0) {
+        h5doc_free(doc);
+        return -1;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.h5", tr->run_dir);
+    int rc = h5doc_publish(doc, path, err);
+    h5doc_free(doc);
+    return rc;
+}
+
+/* metrics.csv grows by one flushed line per epoch, so `tail -f` and awk can follow it, with the
+ * columns of the first epoch. It is written whole only for the first row, once after a resume
+ * (rows after the checkpoint go) and, when `final` is set, once at the end if columns were added
+ * since (the test_* results on the last row). A failed write (a full disk) is reported, not
+ * ignored: the file would be cut short (then the next write rewrites it whole). */
+int append_csv(Trainer *tr, int final, ExError *err) {
+    if (!dist_is_root()) return 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.csv", tr->run_dir);
+    const History *h = &tr->history;
+    int rewrite = tr->csv_rows == 0 || (final && h->ncols != tr->csv_cols);
+    if (rewrite) tr->csv_rows = 0;
+    FILE *f = fopen(path, rewrite ? "w" : "a");
+    if (!f) return ex_fail(err, "cannot write %s: %s", path, strerror(errno));
+    if (rewrite) {
+        tr->csv_cols = h->ncols;
+        history_csv_line(h, -1, tr->csv_cols, f);
+    }
+    for (int64_t r = tr->csv_rows; r < h->nrows; r++) history_csv_line(h, r, tr->csv_cols, f);
+    tr->csv_rows = h->nrows;
+    int failed = fflush(f) != 0 || ferror(f);
+    if (fclose(f) != 0 || failed) {
+        tr->csv_rows = 0;
+        return ex_fail(err, "cannot write %s: %s", path, strerror(errno));
+    }
+    return 0;
+}
