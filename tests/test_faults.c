@@ -622,7 +622,7 @@ static void test_determinism(void) {
     }
     /* Between thread counts only the parameters can be compared (the spec differs). With the
      * packed kernels (AVX2 or AVX-512) every sum is split the same way for any thread count
-     * (lib/parallel.h), so they must be identical; without them the products go to OpenBLAS,
+     * (lib/core/parallel.h), so they must be identical; without them the products go to OpenBLAS,
      * whose sums may depend on its thread count: then reported, not asserted. */
     char *a = rc_latest_checkpoint(dirs[0][0]), *b = rc_latest_checkpoint(dirs[1][0]);
     H5Reader *ra = NULL, *rb = NULL;

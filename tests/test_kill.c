@@ -12,7 +12,7 @@
  * kills again, …, and finally lets a resume finish and compares it with the reference run.
  * The first kill of a trial is aimed (see Aim): into the first write of results.h5, before any
  * checkpoint exists; into a checkpoint write; within the first 0.1 s; or anywhere.
- * EXPRUN_TEST_PUBLISH_PAUSE_US (a hook in lib/h5doc.c) pauses every HDF5 publish halfway through
+ * EXPRUN_TEST_PUBLISH_PAUSE_US (a hook in lib/io/h5doc.c) pauses every HDF5 publish halfway through
  * writing PATH.tmp — 2 ms always, 0.3 s for the aimed kills — so that kills also land while a
  * file is torn where fsync costs nothing (tmpfs). Every 8 kills, the results.h5 files seen right
  * after the kills are opened with h5py in one python call (/usr/bin/python3; skipped if h5py is

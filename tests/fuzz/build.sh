@@ -27,12 +27,12 @@ fi
 
 mkdir -p "$out/corpus" "$out/corpus_data" "$out/artifacts"
 flags=(-std=c11 -g -O1 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I "$root/lib")
+       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I "$root/lib" -I "$root/lib/core")
 "$cc" "${flags[@]}" $(pkg-config --cflags yaml-0.1) \
-    "$here/fuzz_spec.c" "$root"/lib/spec/cfg*.c "$root/lib/strbuf.c" "$root/lib/error.c" "${extra[@]}" \
+    "$here/fuzz_spec.c" "$root"/lib/spec/cfg*.c "$root/lib/core/strbuf.c" "$root/lib/core/error.c" "${extra[@]}" \
     $(pkg-config --libs yaml-0.1) -o "$out/fuzz_spec"
-"$cc" "${flags[@]}" "$here/fuzz_data.c" "$root"/lib/data/{idx,csv,text,dataset}.c "$root/lib/error.c" \
-    "$root/lib/rng.c" -lz -lm -o "$out/fuzz_data"
+"$cc" "${flags[@]}" "$here/fuzz_data.c" "$root"/lib/data/{idx,csv,text,dataset}.c "$root/lib/core/error.c" \
+    "$root/lib/core/rng.c" -lz -lm -o "$out/fuzz_data"
 echo "built $out/fuzz_spec $out/fuzz_data"
 [ "$secs" -gt 0 ] || exit 0
 

@@ -21,7 +21,7 @@ code, which works in float32, sees exactly the same inputs and weights):
                     squared error  L = Σ (ŷ − y)² / (B·T)  (seqmodel's "mean per (sample, step)").
                     x, y, head_W, head_b, loss, grad/<every weight>, grad/head_W, grad/head_b.
 
-Mapping into exprun's layout (see lib/lstm.h, gru.h, rnn.h): W = [weight_hh | weight_ih]
+Mapping into exprun's layout (see lib/nn/lstm.h, gru.h, rnn.h): W = [weight_hh | weight_ih]
 (columns h first), b = bias_ih + bias_hh, except the GRU's n gate whose b_hn = bias_hh[2H:3H]
 stays separate (b[2H:3H] = bias_ih[2H:3H]).
 """
