@@ -255,7 +255,6 @@ void trial_name(char *buf, size_t cap, int t, int n_trials) {
     snprintf(buf, cap, "trial-%0*d", trial_digits(n_trials), t);
 }
 
-/* ROOT/NAME/sweep-YYYYmmdd-HHMMSS[-k], created atomically (mkdir) so sweeps never share one. */
 int create_sweep_dir(const char *root, const char *name, char *out, size_t cap, ExError *err) {
     char parent[4096];
     if (snprintf(parent, sizeof parent, "%s/%s", root, name) >= (int)sizeof parent)
@@ -298,8 +297,6 @@ void write_sweep_tsv(const char *sweep_dir, const Plan *p, const TrialRun *runs)
  * directories present: it goes on from them rather than refusing, and never over another
  * sweep's. */
 
-/* The overrides a trial's command line gives (one per line, as overrides.txt holds them).
- * with_threads: the sweep adds threads=1 (several trials at a time, threads not set). */
 char *trial_overrides_text(const Plan *p, int t, int with_threads) {
     const SweepTrial *tr = &p->sweep.trials[t];
     StrBuf b = {0};
@@ -323,12 +320,10 @@ static int same_file_text(const char *path, const char *text) {
     return same;
 }
 
-/* What to do with trial t's run directory dir; why says it for START_DONE and START_FOREIGN. */
-TrialStart trial_start(const Plan *p, int t, const char *dir, char *status, size_t cap, char *why,
-                              size_t why_cap) {
+TrialStart trial_start(const Plan *p, int t, const char *dir, char *status, size_t cap, char *why, size_t why_cap) {
     status[0] = why[0] = '\0';
     struct stat st;
-    if (stat(dir, &st) != 0) return START_NEW;
+    if (stat(dir, &st) != 0 || (S_ISDIR(st.st_mode) && dir_is_empty(dir))) return START_NEW;   /* --out takes it */
     char path[4400];
     snprintf(path, sizeof path, "%s/resolved.yaml", dir);
     if (access(path, F_OK) != 0) {

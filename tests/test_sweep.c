@@ -432,6 +432,15 @@ static void test_index(void) {
     /* the failing trial's exit status is the run's */
     snprintf(args, sizeof args, "sweep %s --index 1 --out %s/two -q", spec_path, tmp);
     CU_ASSERT_EQUAL(run(args, NULL, NULL), 3);
+    /* an empty folder made beforehand (a job script's mkdir) is a new trial, as --out takes it */
+    snprintf(path, sizeof path, "%s/three", tmp);
+    CU_ASSERT_EQUAL_FATAL(mkdir(path, 0777), 0);
+    snprintf(args, sizeof args, "sweep %s --index 2 --out %s/three -q", spec_path, tmp);
+    CU_ASSERT_EQUAL(run(args, NULL, NULL), 0);
+    snprintf(path, sizeof path, "%s/three/status", tmp);
+    status = rc_slurp_text(path);
+    CU_ASSERT_STRING_EQUAL(status, "finished\n");
+    free(status);
 }
 
 /* A plain run of a spec with a sweep block trains the base spec and leaves the block out. */
