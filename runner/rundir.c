@@ -42,17 +42,6 @@ int make_dirs(const char *path, ExError *err) {
     return 0;
 }
 
-int dir_is_empty(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) return 0;
-    struct dirent *e;
-    int empty = 1;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) { empty = 0; break; }
-    closedir(d);
-    return empty;
-}
-
 /* Nothing in dir but `except` (a name, or NULL). */
 static int dir_holds_only(const char *dir, const char *except) {
     DIR *d = opendir(dir);
@@ -64,6 +53,8 @@ static int dir_holds_only(const char *dir, const char *except) {
     closedir(d);
     return only;
 }
+
+int dir_is_empty(const char *path) { return dir_holds_only(path, NULL); }
 
 /* Another process holds DIR/.lock (looked at without making or writing anything). */
 static int lock_is_held(const char *dir) {

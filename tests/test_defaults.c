@@ -19,6 +19,7 @@
 #include "autoencoder.h"
 #include "build.h"
 #include "fixtures.h"
+#include "runcheck.h"
 #include "rundata.h"
 #include "spec/schema.h"
 #include "spec/spec.h"
@@ -431,12 +432,31 @@ static void test_optim_defaults_agree_with_the_schema(void) {
     }
 }
 
+/* A combination the schema cannot express is refused in the typed spec, at its key: an rnn, lstm or
+ * gru on idx images with the binary cross_entropy (the README's Changes; the model builder refused
+ * it before, after loading the data, with no place). */
+static void test_recurrent_binary_cross_entropy_is_refused(void) {
+    make_files();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/spec.yaml", tmp);
+    rc_write_text(path, "version: 1\ndata: {source: idx, path: img.idx, labels: lab.idx, as_sequence: true}\n"
+                        "model: {type: lstm, input: features, head: last_step}\nloss: cross_entropy\n");
+    CfgDiags d = {0};
+    Spec s;
+    CU_ASSERT_EQUAL(spec_load(path, NULL, 0, &s, &d), -1);
+    CU_ASSERT(d.count == 1 && d.items[0].line == 4 && strcmp(d.items[0].path, "loss") == 0 &&
+              strstr(d.items[0].message, "not the binary cross_entropy") != NULL);
+    cfg_diags_free(&d);
+    spec_free(&s);
+}
+
 int main(void) {
     tmp = make_temp_dir("defaults");
     TestCase cases[] = {
         {"every family from a spec naming no optional key gets the schema's defaults", test_every_family_gets_the_schema_defaults},
         {"values set in the spec reach every family's model", test_set_values_reach_the_model},
         {"optim_defaults agrees with the schema for every update rule", test_optim_defaults_agree_with_the_schema},
+        {"a recurrent model with binary cross_entropy is refused at loss", test_recurrent_binary_cross_entropy_is_refused},
         {NULL, NULL},
     };
     return run_tests_in("defaults", cases, tmp);
