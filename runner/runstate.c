@@ -70,11 +70,9 @@ static void pack_loop_state(Trainer *tr, LoopState *ls, CheckpointState *st) {
     memset(ls, 0, sizeof *ls);
     memcpy(ls->noise, tr->noise_rng.s, sizeof ls->noise);
     memcpy(ls->sample, tr->sample_rng.s, sizeof ls->sample);
-    int64_t data_epoch = 0;
-    int cursor = 0;
-    Rng brng = {{0}};
-    if (!uses_stream(tr)) batcher_get_state(&tr->batcher, &data_epoch, &cursor, &brng);
-    memcpy(ls->batcher_rng, brng.s, sizeof ls->batcher_rng);
+    BatchPosition pos;
+    batches_get_position(&tr->train_batches, &pos);
+    memcpy(ls->batcher_rng, pos.rng.s, sizeof ls->batcher_rng);
     pack_double(&ls->acc[ACC_LOSS], tr->acc_loss);
     pack_double(&ls->acc[ACC_ROWS], tr->acc_rows);
     pack_double(&ls->acc[ACC_GNORM], tr->acc_grad_norm);
@@ -103,8 +101,8 @@ static void pack_loop_state(Trainer *tr, LoopState *ls, CheckpointState *st) {
     }
     st->step = tr->step;
     st->epoch = tr->epoch;
-    st->data_epoch = data_epoch;
-    st->data_cursor = cursor;
+    st->data_epoch = pos.data_epoch;
+    st->data_cursor = pos.cursor;
 }
 
 /* A checkpoint file of the run directory and the step it holds, for pruning. */
@@ -273,8 +271,7 @@ static int check_loop_state(const Trainer *tr, const CheckpointState *st, const 
         BAD("the optimizer's update count t = %lld, but the checkpoint is of step %lld", (long long)tr->opt.t,
             (long long)step);
     else if (!(ls->noise[0] | ls->noise[1] | ls->noise[2] | ls->noise[3]) ||
-             !(ls->sample[0] | ls->sample[1] | ls->sample[2] | ls->sample[3]) ||
-             (!uses_stream(tr) && !(ls->batcher_rng[0] | ls->batcher_rng[1] | ls->batcher_rng[2] | ls->batcher_rng[3])))
+             !(ls->sample[0] | ls->sample[1] | ls->sample[2] | ls->sample[3]))
         BAD("a random number generator's state is all zeros, which xoshiro256** never reaches");
     else if (!isfinite(loss) || !(rows >= 0 && rows <= (double)(batch * B)) || !(gnorm >= 0 && isfinite(gnorm)))
         BAD("the running sums of the epoch are out of range (loss %g, rows %g of at most %lld, gradient norm %g)",
@@ -289,16 +286,10 @@ static int check_loop_state(const Trainer *tr, const CheckpointState *st, const 
         if (!printable || !isfinite(unpack_double(ls->acc[ACC_STATS + i])))
             BAD("running statistic %d has a name that is not printable text or a value that is not finite", i);
     }
-    if (!why[0] && !uses_stream(tr)) {
-        const int64_t n = tr->rd->train.n, cursor = st->data_cursor, data_epoch = st->data_epoch;
-        const int64_t want_cursor = batch * B < n ? batch * B : n;
-        if (batch > 0 && (data_epoch != epoch + 1 || cursor != want_cursor))
-            BAD("the data position (epoch %lld, row %lld) is not where batch %lld of epoch %lld puts it (epoch %lld, row "
-                "%lld)", (long long)data_epoch, (long long)cursor, (long long)batch, (long long)epoch + 1,
-                (long long)epoch + 1, (long long)want_cursor);
-        else if (batch == 0 && (data_epoch != epoch || cursor < 0 || cursor > n))
-            BAD("the data position (epoch %lld, row %lld) is not the end of epoch %lld", (long long)data_epoch,
-                (long long)cursor, (long long)epoch);
+    if (!why[0]) {
+        BatchPosition pos = {.data_epoch = st->data_epoch, .cursor = st->data_cursor};
+        memcpy(pos.rng.s, ls->batcher_rng, sizeof pos.rng.s);
+        batches_check_position(&tr->train_batches, &pos, epoch, batch, why, sizeof why);
     }
 #undef BAD
     if (!why[0]) return 0;
@@ -384,11 +375,9 @@ int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
     /* A resume in the middle of an epoch goes on with the epoch's clock (the rates of a file
      * without it are unknown: NaN, not the time since boot they were before). */
     tr->epoch_started = now_seconds() - (tr->with_epoch_clock ? ls.clock_epoch_seconds : NAN);
-    if (!uses_stream(tr)) {
-        Rng brng;
-        memcpy(brng.s, ls.batcher_rng, sizeof brng.s);
-        if (batcher_set_state(&tr->batcher, st.data_epoch, (int)st.data_cursor, &brng, err) != 0) return -1;
-    }
+    BatchPosition pos = {.data_epoch = st.data_epoch, .cursor = st.data_cursor};
+    memcpy(pos.rng.s, ls.batcher_rng, sizeof pos.rng.s);
+    if (batches_set_position(&tr->train_batches, &pos, tr->batch_in_epoch, err) != 0) return -1;
     /* The epoch's running stats, with their names (the names' storage lives in the trainer). */
     int nstats = (int)ls.acc[ACC_NSTATS];
     tr->acc_stats.count = 0;

@@ -45,111 +45,24 @@ static void format_duration(char *buf, size_t cap, double seconds) {
     snprintf(buf, cap, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
 }
 
-/* ---- data --------------------------------------------------------------------------------- */
-
-
-void alloc_buffers(Trainer *tr) {
-    const Dataset *ds = &tr->rd->train;
-    int B = tr->spec->train.batch_size, T = tr->spec->data.seq_len;
-    tr->rows = calloc((size_t)B, sizeof *tr->rows);
-    if (uses_stream(tr)) {
-        tr->x_tokens = calloc((size_t)B * T, sizeof *tr->x_tokens);
-        tr->y_tokens = calloc((size_t)B * T, sizeof *tr->y_tokens);
-        return;
-    }
-    if (ds->x) tr->x = calloc((size_t)B * ds->T * ds->d, sizeof *tr->x);
-    if (ds->x_tokens) tr->x_tokens = calloc((size_t)B * ds->T, sizeof *tr->x_tokens);
-    if (ds->labels) tr->labels = calloc((size_t)B, sizeof *tr->labels);
-    if (ds->y) tr->y = calloc((size_t)B * ds->Ty * ds->dy, sizeof *tr->y);
-    if (ds->y_tokens) tr->y_tokens = calloc((size_t)B * ds->Ty, sizeof *tr->y_tokens);
-}
-
-void free_buffers(Trainer *tr) {
-    free(tr->rows);
-    free(tr->x);
-    free(tr->y);
-    free(tr->x_tokens);
-    free(tr->y_tokens);
-    free(tr->labels);
-}
-
-/* Batch `rows` of a dataset as the model sees it. */
-static Batch dataset_batch(Trainer *tr, const Dataset *ds, const int32_t *rows, int count) {
-    dataset_gather(ds, rows, count, ds->x ? tr->x : NULL, ds->x_tokens ? tr->x_tokens : NULL,
-                   ds->labels ? tr->labels : NULL, ds->y ? tr->y : NULL, ds->y_tokens ? tr->y_tokens : NULL);
-    Batch b = {0};
-    b.B = count;
-    b.T = ds->T;
-    b.d = ds->d;
-    b.x = ds->x ? tr->x : NULL;
-    b.x_tokens = ds->x_tokens ? tr->x_tokens : NULL;
-    b.labels = ds->labels ? tr->labels : NULL;
-    b.Ty = ds->Ty;
-    b.dy = ds->dy;
-    b.y = ds->y ? tr->y : NULL;
-    b.y_tokens = ds->y_tokens ? tr->y_tokens : NULL;
-    return b;
-}
-
-/* Batch k of a token stream: row r continues row r of batch k − 1, so the hidden state carries. */
-static Batch stream_batch_at(Trainer *tr, const TokenStream *s, int B, int64_t k) {
-    int T = tr->spec->data.seq_len;
-    stream_batch(s, B, T, k, tr->x_tokens, tr->y_tokens);
-    Batch b = {0};
-    b.B = B;
-    b.T = T;
-    b.Ty = T;
-    b.x_tokens = tr->x_tokens;
-    b.y_tokens = tr->y_tokens;
-    b.carry_state = k > 0;
-    return b;
-}
-
 /* ---- evaluation ---------------------------------------------------------------------------- */
 
 static void average_stats(StepStats *s, double rows) {
     for (int i = 0; i < s->count; i++) s->values[i] /= rows > 0 ? rows : 1;
 }
 
-EvalResult evaluate_dataset(Trainer *tr, const Dataset *ds) {
+EvalResult evaluate_batches(Trainer *tr, BatchSource *src) {
     EvalResult r = {0};
-    int B = tr->spec->train.batch_size;
     double sum = 0;
-    for (int start = 0; start < ds->n; start += B) {
-        int count = ds->n - start < B ? ds->n - start : B;
-        for (int i = 0; i < count; i++) tr->rows[i] = start + i;
-        Batch b = dataset_batch(tr, ds, tr->rows, count);
+    Batch b;
+    batches_begin_epoch(src);
+    for (int count; (count = batches_next(src, &b)) > 0;) {
         sum += tr->model->ops->eval_batch(tr->model, &b, &r.stats) * count;
         r.rows += count;
     }
     r.loss = r.rows > 0 ? sum / r.rows : NAN;
     average_stats(&r.stats, r.rows);
     return r;
-}
-
-static EvalResult evaluate_stream(Trainer *tr, const TokenStream *s) {
-    EvalResult r = {0};
-    int B = tr->spec->train.batch_size, T = tr->spec->data.seq_len;
-    while (B > 1 && stream_batches_per_epoch(s, B, T) == 0) B /= 2;
-    int64_t n = stream_batches_per_epoch(s, B, T);
-    double sum = 0;
-    for (int64_t k = 0; k < n; k++) {
-        Batch b = stream_batch_at(tr, s, B, k);
-        sum += tr->model->ops->eval_batch(tr->model, &b, &r.stats) * B;
-        r.rows += B;
-    }
-    r.loss = r.rows > 0 ? sum / r.rows : NAN;
-    average_stats(&r.stats, r.rows);
-    return r;
-}
-
-static EvalResult evaluate_validation(Trainer *tr) {
-    if (uses_stream(tr)) {
-        if (tr->rd->val_stream.len == 0) return (EvalResult){.loss = NAN};
-        return evaluate_stream(tr, &tr->rd->val_stream);
-    }
-    if (tr->rd->val.n == 0) return (EvalResult){.loss = NAN};
-    return evaluate_dataset(tr, &tr->rd->val);
 }
 
 /* ---- the loop ------------------------------------------------------------------------------ */
@@ -294,13 +207,8 @@ static const char *rate_column(const Trainer *tr, char *buf, size_t cap) {
     return buf;
 }
 
-/* Time steps in one training row: the text window, or the sequences' length. */
-static int steps_per_row(const Trainer *tr) {
-    return uses_stream(tr) ? tr->spec->data.seq_len : tr->rd->train.T;
-}
-
 static void record_epoch(Trainer *tr, double epoch_time) {
-    EvalResult val = evaluate_validation(tr);
+    EvalResult val = evaluate_batches(tr, &tr->val_batches);
     History *h = &tr->history;
     history_set(h, "epoch", tr->epoch);
     history_set(h, "step", (double)tr->step);
@@ -313,7 +221,7 @@ static void record_epoch(Trainer *tr, double epoch_time) {
     history_set(h, "samples_per_sec", epoch_time > 0 ? tr->acc_rows / epoch_time : NAN);
     if (tr->model->ops->unit) {
         char column[64];
-        int steps = model_steps_per_row(tr->model, steps_per_row(tr), tr->rd->train.Ty);
+        int steps = model_steps_per_row(tr->model, batches_steps_per_row(&tr->train_batches), tr->rd->train.Ty);
         history_set(h, rate_column(tr, column, sizeof column), epoch_time > 0 ? tr->acc_rows * steps / epoch_time : NAN);
     }
     history_set(h, "skipped_steps", (double)tr->skipped_steps);
@@ -401,16 +309,11 @@ int run_loop(Trainer *tr) {
     while (tr->epoch < ts->epochs) {
         if (tr->batch_in_epoch == 0) {
             tr->epoch_started = now_seconds();
-            if (!uses_stream(tr)) batcher_begin_epoch(&tr->batcher);
+            batches_begin_epoch(&tr->train_batches);
         }
         while (tr->batch_in_epoch < tr->steps_per_epoch) {
             Batch b;
-            if (uses_stream(tr)) b = stream_batch_at(tr, &tr->rd->train_stream, ts->batch_size, tr->batch_in_epoch);
-            else {
-                int count = batcher_next(&tr->batcher, tr->rows);
-                if (count == 0) break;
-                b = dataset_batch(tr, &tr->rd->train, tr->rows, count);
-            }
+            if (batches_next(&tr->train_batches, &b) == 0) break;
             StepResult r = train_step(tr, &b, &err);
             tr->batch_in_epoch++;
             if (r == STEP_DIVERGED) {

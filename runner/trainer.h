@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "batches.h"
 #include "data/dataset.h"
 #include "evaluate.h"
 #include "forecast.h"
@@ -25,17 +26,13 @@ typedef struct Trainer {
     int quiet, progress;
 
     /* data position */
-    Batcher batcher;                  /* tabular data and text windows */
+    BatchSource train_batches;        /* the training data's walk (batches.h) */
+    BatchSource val_batches;          /* the validation split, in order (no batches when absent) */
     int64_t steps_per_epoch;
     int64_t total_steps;
     int64_t step;                     /* optimizer steps taken */
     int epoch;                        /* epochs completed */
     int64_t batch_in_epoch;           /* steps taken in the current epoch */
-
-    /* batch buffers, sized once for the largest batch */
-    int32_t *rows;
-    float *x, *y;
-    int32_t *x_tokens, *y_tokens, *labels;
 
     int64_t stop_after_steps;         /* test hook, from $EXPRUN_STOP_AFTER_STEPS */
     Rng noise_rng;                    /* input corruption and dropout (each rank its own) */
@@ -80,9 +77,6 @@ typedef struct Trainer {
     ForecastReport forecast;          /* series data: forecasts vs persistence, after the last epoch */
 } Trainer;
 
-/* Text data with truncated BPTT: batches come from the token streams, not the dataset. */
-static inline int uses_stream(const Trainer *tr) { return tr->rd->is_stream; }
-
 typedef struct EvalResult {
     double loss;
     StepStats stats;          /* averaged per row */
@@ -92,11 +86,8 @@ typedef struct EvalResult {
 /* ---- train.c: the loop ---- */
 /* Epochs until done or stopped; returns an exit status. */
 int run_loop(Trainer *tr);
-/* The batch buffers, sized once for the largest batch. */
-void alloc_buffers(Trainer *tr);
-void free_buffers(Trainer *tr);
-/* The mean loss and stats of a model over a whole split (no noise, no dropout). */
-EvalResult evaluate_dataset(Trainer *tr, const Dataset *ds);
+/* The mean loss and stats of the model over every batch of a source (no noise, no dropout). */
+EvalResult evaluate_batches(Trainer *tr, BatchSource *src);
 
 /* ---- runresults.c ---- */
 /* results.h5 written whole and published by rename (rank 0). */

@@ -44,20 +44,16 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
     if (evaluate_check(spec, rd, tr->model, err) != 0) return -1;
     optim_init(&tr->opt, &spec->optim, tr->model->params.total);
     const TrainSpec *ts = &spec->train;
-    if (rd->is_stream) {
-        tr->steps_per_epoch = stream_batches_per_epoch(&rd->train_stream, ts->batch_size, spec->data.seq_len);
-    } else {
-        if (rd->train.n == 0) return ex_fail(err, "%s: no training examples", rd->train.source);
-        batcher_init(&tr->batcher, rd->train.n, ts->batch_size, ts->shuffle, ts->drop_last,
-                     rng_stream(spec->seed, "shuffle"));
-        tr->steps_per_epoch = batcher_batches_per_epoch(&tr->batcher);
-    }
+    /* truncated BPTT over a text: the tracks of its token stream; else the rows of the data */
+    const Dataset *train = rd->is_stream ? NULL : &rd->train, *val = rd->is_stream ? NULL : &rd->val;
+    if (batches_for_training(&tr->train_batches, train, &rd->train_stream, ts->batch_size, spec->data.seq_len,
+                             ts->shuffle, ts->drop_last, rng_stream(spec->seed, "shuffle"),
+                             rd->is_stream ? spec->data.path : rd->train.source, err) != 0)
+        return -1;
+    batches_for_evaluation(&tr->val_batches, val, &rd->val_stream, ts->batch_size, spec->data.seq_len);
+    tr->steps_per_epoch = batches_per_epoch(&tr->train_batches);
     if (ts->max_steps_per_epoch > 0 && ts->max_steps_per_epoch < tr->steps_per_epoch)
         tr->steps_per_epoch = ts->max_steps_per_epoch;
-    if (tr->steps_per_epoch <= 0)
-        return ex_fail(err, "%s: too little data for one batch of %d (train.batch_size%s)",
-                       rd->is_stream ? spec->data.path : rd->train.source, ts->batch_size,
-                       ts->drop_last ? ", with train.drop_last: true" : "");
     tr->total_steps = tr->steps_per_epoch * ts->epochs;
     tr->noise_rng = rng_stream(spec->seed, "noise");
     tr->sample_rng = rng_stream(spec->seed, "sample");
@@ -75,7 +71,6 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
     tr->grad_state_n = model_time_grad_state(tr->model, NULL, 0);
     tr->grad_state = calloc(tr->grad_state_n ? tr->grad_state_n : 1, sizeof *tr->grad_state);
     tr->rank_grad_state = calloc(tr->ranks * (tr->grad_state_n ? tr->grad_state_n : 1), sizeof *tr->rank_grad_state);
-    alloc_buffers(tr);
     const char *stop = getenv("EXPRUN_STOP_AFTER_STEPS");
     tr->stop_after_steps = stop ? atoll(stop) : 0;
     snprintf(tr->status, sizeof tr->status, "running");
@@ -85,8 +80,8 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
 }
 
 static void trainer_free(Trainer *tr) {
-    free_buffers(tr);
-    if (!tr->rd || !tr->rd->is_stream) batcher_free(&tr->batcher);
+    batches_free(&tr->train_batches);
+    batches_free(&tr->val_batches);
     optim_free(&tr->opt);
     model_free(tr->model);
     history_free(&tr->history);
@@ -110,7 +105,10 @@ static void set_history_column(void *history, const char *name, double value) { 
 /* After the last epoch: the held-out test set, if the data has one, as /metrics/test. */
 static void evaluate_test(Trainer *tr) {
     if (tr->rd->test.n == 0) return;
-    EvalResult r = evaluate_dataset(tr, &tr->rd->test);
+    BatchSource test;
+    batches_for_evaluation(&test, &tr->rd->test, NULL, tr->spec->train.batch_size, 0);
+    EvalResult r = evaluate_batches(tr, &test);
+    batches_free(&test);
     if (!tr->quiet) printf("test   loss %.5f", r.loss);
     for (int i = 0; i < r.stats.count; i++)
         if (!tr->quiet) printf("  %s %.5f", r.stats.names[i], r.stats.values[i]);
