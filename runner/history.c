@@ -40,6 +40,16 @@ void history_commit(History *h) {
     h->nrows++;
 }
 
+void history_commit_onto_last(History *h) {
+    if (h->nrows == 0) return;
+    double *last = h->rows + (h->nrows - 1) * h->ncols;
+    for (int c = 0; c < h->ncols; c++)
+        if (h->pending_set[c]) {
+            last[c] = h->pending[c];
+            h->pending_set[c] = 0;
+        }
+}
+
 void history_truncate(History *h, int64_t n) {
     if (n < h->nrows) h->nrows = n < 0 ? 0 : n;
 }

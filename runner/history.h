@@ -21,6 +21,10 @@ typedef struct History {
 void history_set(History *h, const char *name, double value);
 /* Append the row being built (unset columns are NaN). */
 void history_commit(History *h);
+/* Write the values set since the last commit onto the last row instead of a new one (figures of
+ * the finished run, such as the test metrics, kept beside its last epoch); columns not set keep
+ * their values. Nothing happens while the table has no row. */
+void history_commit_onto_last(History *h);
 /* Drop rows after the first `n` (resume). */
 void history_truncate(History *h, int64_t n);
 double history_get(const History *h, int64_t row, const char *name);

@@ -1,8 +1,8 @@
 /* plot.c — learning curves, gradient norms over time and reconstructions, drawn with cairo.
  *
  * The figure is a column of panels 960 px wide (see plot.h). Axes use "nice" ticks (1, 2 or 5
- * times a power of ten on linear axes, powers of ten on log axes). Files are written to
- * PATH.tmp and renamed, so a viewer that reloads the file never sees half a picture. */
+ * times a power of ten on linear axes, powers of ten on log axes). The image is drawn in memory
+ * and published whole (publish.h), so a viewer that reloads the file never sees half a picture. */
 #include "plot.h"
 
 #include <cairo-svg.h>
@@ -20,6 +20,7 @@
 #include "checkpoint.h"
 #include "h5read.h"
 #include "latest.h"
+#include "publish.h"
 #include "rundata.h"
 #include "rundir.h"
 #include "spec/spec.h"
@@ -644,6 +645,27 @@ static void draw_figure(cairo_t *cr, const PlotRun *runs, int n, int any_grad, i
     if (any_images) draw_images(cr, runs, n, top);
 }
 
+/* cairo writes the image through this into memory; publish_file then writes it whole. */
+typedef struct ImageBytes {
+    unsigned char *data;
+    size_t size, cap;
+} ImageBytes;
+
+static cairo_status_t append_bytes(void *closure, const unsigned char *data, unsigned int length) {
+    ImageBytes *out = closure;
+    if (out->size + length > out->cap) {
+        size_t cap = out->cap ? out->cap : 1 << 16;
+        while (cap < out->size + length) cap *= 2;
+        unsigned char *grown = realloc(out->data, cap);
+        if (!grown) return CAIRO_STATUS_NO_MEMORY;
+        out->data = grown;
+        out->cap = cap;
+    }
+    memcpy(out->data + out->size, data, length);
+    out->size += length;
+    return CAIRO_STATUS_SUCCESS;
+}
+
 int plot_render(const PlotRun *runs, int n, const char *path, int svg, ExError *err) {
     int any_grad = 0, any_images = 0;
     for (int i = 0; i < n; i++) {
@@ -651,34 +673,27 @@ int plot_render(const PlotRun *runs, int n, const char *path, int svg, ExError *
         any_images |= runs[i].img_n > 0;
     }
     double height = CURVE_H + (any_grad ? CURVE_H : 0) + (any_images ? images_height(runs, n) : 0);
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    cairo_surface_t *surface = svg ? cairo_svg_surface_create(tmp, FIG_W, height)
+    ImageBytes image = {0};
+    cairo_surface_t *surface = svg ? cairo_svg_surface_create_for_stream(append_bytes, &image, FIG_W, height)
                                    : cairo_image_surface_create(CAIRO_FORMAT_RGB24, FIG_W, (int)ceil(height));
     if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
-        ex_fail(err, "cannot create %s: %s", tmp, cairo_status_to_string(cairo_surface_status(surface)));
+        ex_fail(err, "cannot draw %s: %s", path, cairo_status_to_string(cairo_surface_status(surface)));
         cairo_surface_destroy(surface);
-        unlink(tmp);
+        free(image.data);
         return -1;
     }
     cairo_t *cr = cairo_create(surface);
     draw_figure(cr, runs, n, any_grad, any_images);
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
-    if (st == CAIRO_STATUS_SUCCESS && !svg) st = cairo_surface_write_to_png(surface, tmp);
+    if (st == CAIRO_STATUS_SUCCESS && !svg) st = cairo_surface_write_to_png_stream(surface, append_bytes, &image);
     cairo_surface_finish(surface);
     if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(surface);
     cairo_surface_destroy(surface);
-    if (st != CAIRO_STATUS_SUCCESS) {
-        unlink(tmp);
-        return ex_fail(err, "cannot write %s: %s", path, cairo_status_to_string(st));
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return ex_fail(err, "cannot rename %s to %s: %s", tmp, path, strerror(e));
-    }
-    return 0;
+    int rc = st == CAIRO_STATUS_SUCCESS ? publish_file(path, image.data, image.size, err)
+                                        : ex_fail(err, "cannot write %s: %s", path, cairo_status_to_string(st));
+    free(image.data);
+    return rc;
 }
 
 void plot_release_fonts(void) {

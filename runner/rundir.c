@@ -12,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A run directory's own files (checkpoints/epoch-…-step-….h5, results.h5.tmp…) need room below
+#include "publish.h"
+
+/* A run directory's own files (checkpoints/epoch-…-step-….h5, results.h5.<pid>.tmp…) need room below
  * PATH_MAX; a longer path, or a component longer than a folder name can be, is refused before any
  * folder is made (a 4,096-character --out made some 2,000 nested folders before failing). */
 enum { RUN_PATH_MAX = 3900, COMPONENT_MAX = 255 };
@@ -148,15 +150,6 @@ int make_stamped_dir(const char *parent, const char *prefix, char *out, size_t c
     return ex_fail(err, "cannot find a free folder name under %s", parent);
 }
 
-/* NAME.<pid>.tmp (write_file_atomic's temporary name). */
-static int is_process_temp(const char *name) {
-    size_t len = strlen(name);
-    if (len < 7 || strcmp(name + len - 4, ".tmp") != 0) return 0;
-    size_t end = len - 4, start = end;
-    while (start > 0 && name[start - 1] >= '0' && name[start - 1] <= '9') start--;
-    return start < end && start > 1 && name[start - 1] == '.';
-}
-
 /* Under the lock, a process's temporary file in dir is one a killed process left (the next
  * writer's own name differs, so nothing else replaces it): remove it. */
 static void remove_stale_temps(const char *dir) {
@@ -165,7 +158,7 @@ static void remove_stale_temps(const char *dir) {
     struct dirent *e;
     char path[4400];
     while ((e = readdir(d)))
-        if (is_process_temp(e->d_name)) {
+        if (publish_is_temp(e->d_name, NULL)) {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             unlink(path);
         }
@@ -183,43 +176,10 @@ int rundir_lock(const char *dir, ExError *err) {
     return fd;
 }
 
-static int fsync_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 int write_file_atomic(const char *dir, const char *name, const char *text, ExError *err) {
-    char path[4200], tmp[4300];
+    char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) return ex_fail(err, "cannot write %s: %s", tmp, strerror(errno));
-    size_t len = strlen(text), done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return ex_fail(err, "cannot write %s: %s", tmp, strerror(e));
-        }
-        done += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return ex_fail(err, "cannot write %s: %s", tmp, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return ex_fail(err, "cannot rename %s to %s: %s", tmp, path, strerror(e));
-    }
-    fsync_dir(dir);
-    return 0;
+    return publish_text(path, text, err);
 }
 
 char *read_file(const char *path, size_t *len, ExError *err) {
@@ -284,12 +244,8 @@ int rundir_owns(const char *path, char *why, size_t cap) {
     if (!realpath(dir, real_dir)) return 0;   /* no such directory: nothing there to replace */
     char base_name[PATH_MAX];
     snprintf(base_name, sizeof base_name, "%s", base);
-    size_t blen = strlen(base_name);
-    if (blen > 4 && strcmp(base_name + blen - 4, ".tmp") == 0) {   /* NAME.tmp, NAME.<pid>.tmp */
-        base_name[blen -= 4] = '\0';
-        char *dot = strrchr(base_name, '.');
-        if (dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1)) *dot = '\0';
-    }
+    size_t published = 0;
+    if (publish_is_temp(base_name, &published)) base_name[published] = '\0';   /* NAME.<pid>.tmp */
     if (is_run_dir(real_dir))
         for (size_t i = 0; i < sizeof OWNED / sizeof OWNED[0]; i++)
             if (strcmp(base_name, OWNED[i].name) == 0) {

@@ -32,7 +32,7 @@ int dir_is_empty(const char *path);
 int make_stamped_dir(const char *parent, const char *prefix, char *out, size_t cap, ExError *err);
 /* Take the run's lock; a second process gets an error naming the directory. Returns the fd. */
 int rundir_lock(const char *dir, ExError *err);
-/* Write text to DIR/NAME through NAME.<pid>.tmp + fsync + rename (the temporary name is the
+/* Write text to DIR/NAME whole or not at all (publish.h: NAME.<pid>.tmp + fsync + rename; the temporary is the
  * process's own, so two writers never remove or rename each other's). */
 int write_file_atomic(const char *dir, const char *name, const char *text, ExError *err);
 /* Read a whole file (malloc'd, NUL-terminated), or NULL with an error. */

@@ -114,8 +114,7 @@ static void evaluate_test(Trainer *tr) {
         if (!tr->quiet) printf("  %s %.5f", r.stats.names[i], r.stats.values[i]);
     if (!tr->quiet) printf("  (%d examples)\n", tr->rd->test.n);
     /* Kept as a final-row summary in the epochs table: test_* columns on the last row. */
-    int64_t last = tr->history.nrows - 1;
-    if (last < 0) return;
+    if (tr->history.nrows == 0) return;
     char name[64];
     history_set(&tr->history, "test_loss", r.loss);
     for (int i = 0; i < r.stats.count; i++) {
@@ -135,12 +134,7 @@ static void evaluate_test(Trainer *tr) {
                        s ? "test" : "val ", fs->model.mse, fs->model.mae, fs->persistence.mse, fs->persistence.mae,
                        fs->n);
         }
-    /* Move the pending test values onto the last row instead of a new row. */
-    for (int c = 0; c < tr->history.ncols; c++)
-        if (tr->history.pending_set[c]) {
-            tr->history.rows[last * tr->history.ncols + c] = tr->history.pending[c];
-            tr->history.pending_set[c] = 0;
-        }
+    history_commit_onto_last(&tr->history);
 }
 
 static int finish(Trainer *tr, int status) {
@@ -187,16 +181,28 @@ static char *join_overrides(char *const *overrides, int n) {
     return text;
 }
 
+/* The one way out of `exprun SPEC` and `exprun resume`, whatever was made before it: each part
+ * is freed whether or not it was filled (all start zeroed), and the run's lock is let go last. */
+static int close_run(Trainer *tr, RunData *rd, Spec *spec, int lock_fd, int status) {
+    trainer_free(tr);
+    rundata_free(rd);
+    spec_free(spec);
+    if (lock_fd >= 0) close(lock_fd);
+    return status;
+}
+
 int command_train(const TrainOptions *opt) {
     Spec spec;
+    RunData rd = {0};
+    Trainer tr = {0};
+    int lock_fd = -1;
     CfgDiags diags = {0};
     if (spec_load(opt->spec_path, opt->overrides, opt->n_overrides, &spec, &diags) != 0) {
         cfg_diags_print(&diags, stderr);
         fprintf(stderr, "exprun: %d problem%s in %s; nothing was run\n", diags.count, diags.count == 1 ? "" : "s",
                 opt->spec_path);
         cfg_diags_free(&diags);
-        spec_free(&spec);
-        return EXIT_USAGE;
+        return close_run(&tr, &rd, &spec, lock_fd, EXIT_USAGE);
     }
     cfg_diags_free(&diags);
     /* A run is never a sweep: the sweep: block only lists trials (spec/sweep.h), so it is left out
@@ -205,19 +211,12 @@ int command_train(const TrainOptions *opt) {
         fprintf(stderr, "exprun: note: %s has a sweep: block; this run trains the spec without it "
                         "(to run the sweep: exprun sweep %s)\n", opt->spec_path, opt->spec_path);
     ExError err;
-    RunData rd;
-    Trainer tr = {0};
     tr.quiet = opt->quiet || !dist_is_root();   /* data-parallel: rank 0 speaks for the run */
     tr.progress = opt->progress;
     int status = EXIT_RUNTIME;
     char run_dir[4096] = "";
-    int lock_fd = -1;
     /* Data first: a missing file should fail before any run directory exists. */
-    if (rundata_load(&spec, &rd, &err) != 0) {
-        fprintf(stderr, "exprun: %s\n", err.msg);
-        spec_free(&spec);
-        return EXIT_RUNTIME;
-    }
+    if (rundata_load(&spec, &rd, &err) != 0) goto fail;
     /* Then the model and its --init-from weights (a checkpoint of other shapes is refused
      * here), still before the run directory: tr.run_dir points at run_dir, filled below. */
     int init = trainer_init(&tr, &spec, &rd, run_dir, &err);
@@ -286,11 +285,7 @@ fail:
     }
     status = EXIT_RUNTIME;
 done:
-    trainer_free(&tr);
-    rundata_free(&rd);
-    spec_free(&spec);
-    if (lock_fd >= 0) close(lock_fd);
-    return status;
+    return close_run(&tr, &rd, &spec, lock_fd, status);
 }
 
 int command_resume(const char *run_dir, int quiet, int progress) {
@@ -310,38 +305,32 @@ int command_resume(const char *run_dir, int quiet, int progress) {
     }
     CfgDiags diags = {0};
     CfgNode *tree = cfg_parse_string(resolved, strlen(resolved), path, &diags);
-    Spec spec;
-    memset(&spec, 0, sizeof spec);
+    Spec spec = {0};   /* owns the tree from here on */
+    RunData rd = {0};
+    Trainer tr = {0};
+    tr.resolved = resolved;   /* ... and the trainer the text */
+    tr.quiet = quiet || !dist_is_root();
+    tr.progress = progress;
+    int lock_fd = -1;
     if (!tree || spec_from_tree(tree, path, &spec, &diags) != 0) {
         cfg_diags_print(&diags, stderr);
         fprintf(stderr, "exprun: %s no longer validates; refusing to resume\n", path);
         cfg_diags_free(&diags);
-        if (!tree) free(resolved);
-        else spec_free(&spec);
-        if (tree) free(resolved);
-        return EXIT_USAGE;
+        return close_run(&tr, &rd, &spec, lock_fd, EXIT_USAGE);
     }
     cfg_diags_free(&diags);
-    int lock_fd = dist_is_root() ? rundir_lock(run_dir, &err) : INT_MAX;   /* rank 0 holds the run */
-    if (lock_fd < 0) {
-        fprintf(stderr, "exprun: %s\n", err.msg);
-        free(resolved);
-        spec_free(&spec);
-        return EXIT_LOCKED;
+    if (dist_is_root()) {   /* rank 0 holds the run */
+        lock_fd = rundir_lock(run_dir, &err);
+        if (lock_fd < 0) {
+            fprintf(stderr, "exprun: %s\n", err.msg);
+            return close_run(&tr, &rd, &spec, lock_fd, EXIT_LOCKED);
+        }
     }
-    RunData rd;
-    Trainer tr = {0};
-    tr.quiet = quiet || !dist_is_root();
-    tr.progress = progress;
     int status = EXIT_RUNTIME;
     if (rundata_load(&spec, &rd, &err) != 0) {
         fprintf(stderr, "exprun: %s\n", err.msg);
-        free(resolved);
-        spec_free(&spec);
-        if (lock_fd != INT_MAX) close(lock_fd);
-        return EXIT_RUNTIME;
+        goto done;
     }
-    tr.resolved = resolved;
     snprintf(path, sizeof path, "%s/spec.yaml", run_dir);
     tr.spec_given = read_file(path, NULL, NULL);
     snprintf(path, sizeof path, "%s/overrides.txt", run_dir);
@@ -383,9 +372,5 @@ int command_resume(const char *run_dir, int quiet, int progress) {
     signals_install();
     status = finish(&tr, run_loop(&tr));
 done:
-    trainer_free(&tr);
-    rundata_free(&rd);
-    spec_free(&spec);
-    if (lock_fd != INT_MAX) close(lock_fd);
-    return status;
+    return close_run(&tr, &rd, &spec, lock_fd, status);
 }

@@ -1,8 +1,10 @@
 #include "fixtures.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "h5doc.h"
 #include "rng.h"
 
 SeqModelConfig fixture_seqmodel(void) {
@@ -80,4 +82,17 @@ int fixture_write_idx(const char *images, const char *labels, int n, int rows, i
     bad |= fclose(fi) != 0;
     bad |= fclose(fl) != 0;
     return bad ? -1 : 0;
+}
+
+void fixture_write_h5(const char *path, const float *x, const int32_t *labels, int n, int d) {
+    H5Doc *doc = h5doc_new();
+    int shape[2] = {n, d};
+    h5doc_floats(doc, "/x", 2, shape, x);
+    if (labels) h5doc_int32s(doc, "/y", 1, shape, labels);
+    ExError err;
+    if (h5doc_publish(doc, path, &err) != 0) {
+        fprintf(stderr, "fixture_write_h5: %s\n", err.msg);
+        exit(1);
+    }
+    h5doc_free(doc);
 }

@@ -1,4 +1,4 @@
-/* fixtures.h — the model configs the unit tests start from.
+/* fixtures.h — the model configs and data files the tests start from.
  *
  * These are test fixtures, not defaults: a run's defaults live only in the spec schema
  * (lib/spec/schema.c). A test starts from one of these and sets what it checks; the recurrent
@@ -6,6 +6,8 @@
  * gradient checks, and one layer of 128 units. Token ids, vocabularies and sizes are left 0. */
 #ifndef EXPRUN_TEST_FIXTURES_H
 #define EXPRUN_TEST_FIXTURES_H
+
+#include <stdint.h>
 
 #include "onetomany.h"
 #include "seq2seq.h"
@@ -18,5 +20,9 @@ OneToManyConfig fixture_onetomany(void);  /* lstm 128, binary cross-entropy */
 /* IDX files of n images (rows × cols bytes) and their labels (0..classes−1): class k is a
  * bright band on rows k, k+classes, … over a dim noisy background (a fixed seed). 0, or -1. */
 int fixture_write_idx(const char *images, const char *labels, int n, int rows, int cols, int classes);
+
+/* An HDF5 data file as `data.source: hdf5` reads it: /x (n, d) floats and, unless labels is NULL,
+ * /y (n) class ids. A file that cannot be written ends the test program (exit 1, with why). */
+void fixture_write_h5(const char *path, const float *x, const int32_t *labels, int n, int d);
 
 #endif

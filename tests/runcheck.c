@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "h5doc.h"
+#include "fixtures.h"
+#include "publish.h"
 #include "h5read.h"
 #include "rng.h"
 #include "testutil.h"
@@ -153,12 +154,22 @@ int rc_ends_with(const char *s, const char *suffix) {
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+const char *rc_plain_name(const char *name, char *buf, size_t cap) {
+    size_t len = 0;
+    if (!publish_is_temp(name, &len)) return name;
+    snprintf(buf, cap, "%.*s.tmp", (int)len, name);
+    return buf;
+}
+
 int rc_count_files(const char *dir, const char *suffix) {
     DIR *d = opendir(dir);
     if (!d) return 0;
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d))) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && rc_ends_with(e->d_name, suffix);
+    char plain[512];
+    while ((e = readdir(d)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+             rc_ends_with(rc_plain_name(e->d_name, plain, sizeof plain), suffix);
     closedir(d);
     return n;
 }
@@ -175,15 +186,7 @@ void rc_make_table(const char *path, int n, uint64_t seed) {
             x[i * D + j] = v > 1.0f ? 1.0f : v;
         }
     }
-    H5Doc *doc = h5doc_new();
-    int shape[2] = {n, D};
-    h5doc_floats(doc, "/x", 2, shape, x);
-    ExError err;
-    if (h5doc_publish(doc, path, &err) != 0) {
-        fprintf(stderr, "runcheck: %s\n", err.msg);
-        exit(1);
-    }
-    h5doc_free(doc);
+    fixture_write_h5(path, x, NULL, n, D);
     free(x);
 }
 

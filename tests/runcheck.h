@@ -40,8 +40,11 @@ void rc_write_text(const char *path, const char *text);
 void rc_write_bytes(const char *path, const void *data, size_t len);
 int rc_exists(const char *path);
 int rc_ends_with(const char *s, const char *suffix);
-/* Number of directory entries of dir whose name ends with suffix. */
+/* Number of directory entries of dir whose name ends with suffix (a temporary's taken as NAME.tmp). */
 int rc_count_files(const char *dir, const char *suffix);
+/* A publish temporary's name as NAME.tmp whatever process wrote it (NAME.<pid>.tmp, publish.h),
+ * so that suffixes such as "results.h5.tmp" find it; other names as they are. */
+const char *rc_plain_name(const char *name, char *buf, size_t cap);
 
 /* n examples of 24 values in [0,1] with a 3-dimensional structure, as /x of an HDF5 file. */
 void rc_make_table(const char *path, int n, uint64_t seed);

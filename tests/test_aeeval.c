@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "data/dataset.h"
-#include "h5doc.h"
+#include "fixtures.h"
 #include "h5read.h"
 #include "rng.h"
 #include "testutil.h"
@@ -35,16 +35,7 @@ static void make_split(const char *path, int n, Rng *r, const double *means, con
                                    0.1 * rng_normal(r));
     }
     if (labels_out) memcpy(labels_out, y, (size_t)n * sizeof *y);
-    H5Doc *doc = h5doc_new();
-    int shape[2] = {n, D}, lshape[1] = {n};
-    h5doc_floats(doc, "/x", 2, shape, x);
-    h5doc_int32s(doc, "/y", 1, lshape, y);
-    ExError err;
-    if (h5doc_publish(doc, path, &err) != 0) {
-        fprintf(stderr, "test_aeeval: %s\n", err.msg);
-        exit(1);
-    }
-    h5doc_free(doc);
+    fixture_write_h5(path, x, y, n, D);
     free(x);
     free(y);
 }
@@ -60,16 +51,10 @@ static void make_data(void) {
     make_split(train_path, N_TRAIN, &r, means, bases, NULL);
     make_split(test_path, N_TEST, &r, means, bases, test_labels);
     /* a file of the wrong width, for encode's error */
-    H5Doc *doc = h5doc_new();
     float x[4 * 3] = {0};
     int32_t y[4] = {0, 1, 0, 1};
-    int shape[2] = {4, 3}, yshape[1] = {4};
-    h5doc_floats(doc, "/x", 2, shape, x);
-    h5doc_int32s(doc, "/y", 1, yshape, y);
-    ExError err;
     snprintf(narrow_path, sizeof narrow_path, "%s/narrow.h5", tmp);
-    if (h5doc_publish(doc, narrow_path, &err) != 0) exit(1);
-    h5doc_free(doc);
+    fixture_write_h5(narrow_path, x, y, 4, 3);
 }
 
 static void write_spec(const char *path, const char *model_extra, const char *evaluate) {

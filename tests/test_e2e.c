@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
-#include "h5doc.h"
+#include "fixtures.h"
 #include "h5read.h"
 #include "rng.h"
 #include "runcheck.h"
@@ -22,27 +22,8 @@ static char data_path[1024], spec_path[1024];
 
 /* 400 examples of 24 values in [0,1] with a 3-dimensional structure an autoencoder can find. */
 static void make_data(void) {
-    enum { N = 400, D = 24 };
-    static float x[N * D];
-    Rng r;
-    rng_seed(&r, 5);
-    for (int i = 0; i < N; i++) {
-        float z[3] = {rng_uniform(&r), rng_uniform(&r), rng_uniform(&r)};
-        for (int j = 0; j < D; j++) {
-            float v = 0.5f * z[j % 3] + 0.3f * z[(j / 3) % 3] + 0.1f * rng_uniform(&r);
-            x[i * D + j] = v > 1.0f ? 1.0f : v;
-        }
-    }
-    H5Doc *doc = h5doc_new();
-    int shape[2] = {N, D};
-    h5doc_floats(doc, "/x", 2, shape, x);
-    ExError err;
     snprintf(data_path, sizeof data_path, "%s/data.h5", tmp);
-    if (h5doc_publish(doc, data_path, &err) != 0) {
-        fprintf(stderr, "test_e2e: %s\n", err.msg);
-        exit(1);
-    }
-    h5doc_free(doc);
+    rc_make_table(data_path, 400, 5);
 }
 
 static void make_spec(void) {

@@ -13,6 +13,7 @@
 
 #include "build.h"
 #include "checkpoint.h"
+#include "fixtures.h"
 #include "h5doc.h"
 #include "h5read.h"
 #include "optim.h"
@@ -254,12 +255,8 @@ static void test_divergence_skip(void) {
     const int spikes[4] = {5, 77, 200, 333};
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < D; j++) x[spikes[i] * D + j] = 3e38f;
-    H5Doc *doc = h5doc_new();
-    int shape[2] = {N, D};
-    h5doc_floats(doc, "/x", 2, shape, x);
+    fixture_write_h5(in_tmp("spiky.h5"), x, NULL, N, D);
     ExError err;
-    CU_ASSERT_FATAL(h5doc_publish(doc, in_tmp("spiky.h5"), &err) == 0);
-    h5doc_free(doc);
     free(x);
     char data[1200];
     snprintf(data, sizeof data, "data.path=%s", in_tmp("spiky.h5"));
@@ -584,13 +581,9 @@ static void test_determinism(void) {
     enum { N = 512, D = 128 };
     float *x = malloc((size_t)N * D * sizeof *x);
     fill_uniform(x, (size_t)N * D, 0.0f, 1.0f, 3);
-    H5Doc *doc = h5doc_new();
-    int shape[2] = {N, D};
-    h5doc_floats(doc, "/x", 2, shape, x);
-    ExError err;
     const char *big = in_tmp("big.h5");
-    CU_ASSERT_FATAL(h5doc_publish(doc, big, &err) == 0);
-    h5doc_free(doc);
+    fixture_write_h5(big, x, NULL, N, D);
+    ExError err;
     free(x);
     char text[2048];
     const char *det = in_tmp("det.yaml");

@@ -16,6 +16,7 @@
 #include "checkpoint.h"
 #include "h5doc.h"
 #include "h5read.h"
+#include "publish.h"
 #include "sha256.h"
 #include "testutil.h"
 
@@ -27,6 +28,14 @@ static char *path_in(const char *name) {
     size_t n = strlen(tmpdir) + strlen(name) + 2;
     char *p = malloc(n);
     snprintf(p, n, "%s/%s", tmpdir, name);
+    return p;
+}
+
+/* The temporary this process's publish of path writes (publish.h: PATH.<pid>.tmp). */
+static char *temp_of(const char *path) {
+    size_t n = strlen(path) + 32;
+    char *p = malloc(n);
+    snprintf(p, n, "%s.%ld.tmp", path, (long)getpid());
     return p;
 }
 
@@ -139,7 +148,7 @@ static void test_publish_and_read_all_kinds(void) {
     h5doc_free(doc);
     CU_ASSERT_FATAL(rc == 0);
     if (rc) fprintf(stderr, "%s\n", err.msg);
-    char *tmp = path_in("all.h5.tmp");
+    char *tmp = temp_of(path);
     CU_ASSERT(!file_exists(tmp));
     free(tmp);
 
@@ -343,7 +352,9 @@ static void test_failed_publish_leaves_nothing(void) {
     publish_small(a);
     CU_ASSERT(msg[0] == '-');
     CU_ASSERT(contains(msg, dir) && contains(msg, "renaming"));
-    char *tmp = path_in("target.h5.tmp");
+    char *target_h5 = path_in("target.h5");
+    char *tmp = temp_of(target_h5);
+    free(target_h5);
     CU_ASSERT(!file_exists(tmp));
     CU_ASSERT(file_size(inside) == 4);
 
@@ -356,7 +367,7 @@ static void test_failed_publish_leaves_nothing(void) {
         publish_small(a);
         CU_ASSERT(msg[0] == '-' && contains(msg, target));
         CU_ASSERT(contains(msg, "Permission denied"));
-        char *rtmp = path_in("readonly/out.h5.tmp");
+        char *rtmp = temp_of(target);
         CU_ASSERT(!file_exists(rtmp) && !file_exists(target));
         chmod(ro, 0755);
         free(rtmp);
@@ -409,7 +420,7 @@ static void test_write_failure_keeps_old_file(void) {
         if (rc == 0) exit(11);
         if (!strstr(e.msg, path)) exit(12);
         char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
         if (access(tmp, F_OK) == 0) exit(13);
         if (!strstr(e.msg, "File too large")) exit(14);
         /* The library is still sound: a small document publishes fine afterwards. */
@@ -877,18 +888,26 @@ static void test_sha256_vectors(void) {
 static void test_publish_text(void) {
     ExError err = {{0}};
     char *path = path_in("LATEST");
-    CU_ASSERT(h5doc_publish_text(path, "ckpt_00000100.h5\n", &err) == 0);
-    CU_ASSERT(h5doc_publish_text(path, "ckpt_00000200.h5\n", &err) == 0);
+    CU_ASSERT(publish_text(path, "ckpt_00000100.h5\n", &err) == 0);
+    CU_ASSERT(publish_text(path, "ckpt_00000200.h5\n", &err) == 0);
     char buf[64] = {0};
     FILE *f = fopen(path, "r");
     CU_ASSERT_FATAL(f != NULL);
     CU_ASSERT(fread(buf, 1, sizeof buf - 1, f) == 17);
     fclose(f);
     CU_ASSERT_STRING_EQUAL(buf, "ckpt_00000200.h5\n");
-    char *tmp = path_in("LATEST.tmp");
+    char *tmp = temp_of(path);
     CU_ASSERT(!file_exists(tmp));
     char *bad = path_in("no/such/dir/LATEST");
-    CU_ASSERT(h5doc_publish_text(bad, "x", &err) == -1 && contains(err.msg, bad));
+    CU_ASSERT(publish_text(bad, "x", &err) == -1 && contains(err.msg, bad));
+    /* the temporaries a killed writer leaves, and names that only look like them */
+    size_t len = 0;
+    CU_ASSERT(publish_is_temp("results.h5.4242.tmp", &len) && len == strlen("results.h5"));
+    CU_ASSERT(publish_is_temp("LATEST.7.tmp", &len) && len == strlen("LATEST"));
+    CU_ASSERT(!publish_is_temp("results.h5.tmp", NULL));
+    CU_ASSERT(!publish_is_temp("notes.12a.tmp", NULL));
+    CU_ASSERT(!publish_is_temp(".12.tmp", NULL));
+    CU_ASSERT(!publish_is_temp("results.h5.4242.tmpx", NULL));
     free(bad);
     free(tmp);
     free(path);

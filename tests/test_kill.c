@@ -158,10 +158,12 @@ static void check_h5_files(const char *dir) {
     while ((e = readdir(d))) {
         char path[2400];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (rc_ends_with(e->d_name, ".h5.tmp")) {
-            if (strcmp(e->d_name, "results.h5.tmp") == 0) counts.torn_results++;
+        char plain[512];
+        const char *name = rc_plain_name(e->d_name, plain, sizeof plain);
+        if (rc_ends_with(name, ".h5.tmp")) {
+            if (strcmp(name, "results.h5.tmp") == 0) counts.torn_results++;
             else counts.torn_checkpoint++;
-        } else if (rc_ends_with(e->d_name, ".tmp")) {
+        } else if (rc_ends_with(name, ".tmp")) {
             counts.torn_text++;
         }
         if (!rc_ends_with(e->d_name, ".h5")) continue;

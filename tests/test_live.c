@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "h5doc.h"
+#include "fixtures.h"
 #include "rng.h"
 #include "runcheck.h"
 #include "testutil.h"
@@ -34,14 +34,9 @@ static void make_data_and_spec(void) {
     Rng r;
     rng_seed(&r, 4);
     for (int i = 0; i < N * D; i++) x[i] = rng_uniform(&r);
-    H5Doc *doc = h5doc_new();
-    int shape[2] = {N, D};
-    h5doc_floats(doc, "/x", 2, shape, x);
-    ExError err;
     char path[1100];
     snprintf(path, sizeof path, "%s/data.h5", tmp);
-    if (h5doc_publish(doc, path, &err) != 0) exit(1);
-    h5doc_free(doc);
+    fixture_write_h5(path, x, NULL, N, D);
     snprintf(spec_path, sizeof spec_path, "%s/live.yaml", tmp);
     rc_write_text(spec_path, "version: 1\nname: live\nthreads: 1\ndata: {source: hdf5, path: data.h5}\n"
                           "model: {type: autoencoder, code: 128}\nloss: squared_error\n"

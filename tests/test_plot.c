@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h5doc.h"
+#include "fixtures.h"
 #include "plot.h"
 #include "rng.h"
 #include "runcheck.h"
@@ -50,14 +50,9 @@ static void make_runs(void) {
     Rng r;
     rng_seed(&r, 9);
     for (int i = 0; i < N * D; i++) x[i] = rng_uniform(&r);
-    H5Doc *doc = h5doc_new();
-    int shape[2] = {N, D};
-    h5doc_floats(doc, "/x", 2, shape, x);
-    ExError err;
     char path[1100];
     snprintf(path, sizeof path, "%s/data.h5", tmp);
-    if (h5doc_publish(doc, path, &err) != 0) exit(1);
-    h5doc_free(doc);
+    fixture_write_h5(path, x, NULL, N, D);
     /* IDX: magic 0x00000803 (unsigned bytes, 3 dimensions), then n, rows, cols big-endian */
     snprintf(path, sizeof path, "%s/img.idx", tmp);
     FILE *f = fopen(path, "wb");

@@ -10,7 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "h5doc.h"
+#include "fixtures.h"
 #include "h5read.h"
 #include "rng.h"
 #include "summarize.h"
@@ -28,16 +28,8 @@ static void make_data_and_spec(void) {
     rng_seed(&r, 2);
     for (int i = 0; i < N; i++)
         for (int j = 0; j < D; j++) x[i * D + j] = rng_uniform(&r);
-    H5Doc *doc = h5doc_new();
-    int shape[2] = {N, D};
-    h5doc_floats(doc, "/x", 2, shape, x);
-    ExError err;
     snprintf(data_path, sizeof data_path, "%s/data.h5", tmp);
-    if (h5doc_publish(doc, data_path, &err) != 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        exit(1);
-    }
-    h5doc_free(doc);
+    fixture_write_h5(data_path, x, NULL, N, D);
     char text[2048];
     /* 180 training rows / 50 = 4 steps per epoch */
     snprintf(text, sizeof text,

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "h5doc.h"
+#include "fixtures.h"
 #include "rng.h"
 #include "spec/spec.h"
 #include "runcheck.h"
@@ -33,16 +33,8 @@ static void make_data(void) {
         float z = rng_uniform(&r);
         for (int j = 0; j < D; j++) x[i * D + j] = 0.6f * z + 0.4f * rng_uniform(&r);
     }
-    H5Doc *doc = h5doc_new();
-    int shape[2] = {N, D};
-    h5doc_floats(doc, "/x", 2, shape, x);
-    ExError err;
     snprintf(data_path, sizeof data_path, "%s/data.h5", tmp);
-    if (h5doc_publish(doc, data_path, &err) != 0) {
-        fprintf(stderr, "test_sweep: %s\n", err.msg);
-        exit(1);
-    }
-    h5doc_free(doc);
+    fixture_write_h5(data_path, x, NULL, N, D);
     char junk[1100];
     snprintf(junk, sizeof junk, "%s/junk.h5", tmp);
     rc_write_text(junk, "this is not an HDF5 file\n");

@@ -3,9 +3,9 @@
  * Building never touches the disk: each builder validates its path and copies its data into an
  * Item (a dataset or group) or an Attr. h5doc_publish() then lets HDF5 build the whole file in
  * memory (the core driver), items in the order they were added and then the attributes, takes
- * the finished image, and writes it to PATH.tmp with plain write() calls; only after fsync()
- * succeeded is PATH.tmp renamed over PATH. Any failure on the way removes PATH.tmp, so an
- * existing PATH is never touched by a failed publish. */
+ * the finished image, and publishes it (publish.h: PATH.<pid>.tmp with plain write() calls,
+ * renamed over PATH only after fsync() succeeded). Any failure on the way removes the
+ * temporary, so an existing PATH is never touched by a failed publish. */
 #include "h5doc.h"
 
 #include <errno.h>
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "h5seal.h"
+#include "publish.h"
 #include "h5util.h"
 
 typedef enum ItemKind { ITEM_GROUP, ITEM_NUMBERS, ITEM_STRING, ITEM_STRINGS, ITEM_TABLE } ItemKind;
@@ -639,103 +640,6 @@ static int build_image(const H5Doc *doc, const char *path, unsigned char **image
     return rc;
 }
 
-/* Write size bytes to a new file tmp and fsync it: short writes, EINTR and errors at fsync or
- * close (ENOSPC, EIO, EDQUOT) are all caught here. */
-static int write_image(const unsigned char *image, size_t size, const char *tmp,
-                       const char *path, ExError *err) {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0)
-        return ex_fail(err, "cannot write %s: cannot create %s: %s", path, tmp, strerror(errno));
-    /* Test hook (tests/test_kill.c): with EXPRUN_TEST_PUBLISH_PAUSE_US=N set, the first half
-     * is written, then a pause of N µs, so that a SIGKILL can land while PATH.tmp is torn. */
-    const char *pause = getenv("EXPRUN_TEST_PUBLISH_PAUSE_US");
-    size_t half = pause ? size / 2 : 0;
-    size_t done = 0;
-    while (done < size) {
-        ssize_t k = write(fd, image + done, (done < half ? half : size) - done);
-        if (k > 0 && half && done + (size_t)k == half) {
-            long us = atol(pause);
-            nanosleep(&(struct timespec){us / 1000000, us % 1000000 * 1000}, NULL);
-            half = 0;
-        }
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) {
-            int saved = k < 0 ? errno : ENOSPC;
-            close(fd);
-            return ex_fail(err, "cannot write %s: writing %s failed after %zu of %zu bytes: %s",
-                           path, tmp, done, size, strerror(saved));
-        }
-        done += (size_t)k;
-    }
-    if (fsync(fd) != 0) {
-        int saved = errno;
-        close(fd);
-        return ex_fail(err, "cannot write %s: fsync of %s failed: %s", path, tmp,
-                       strerror(saved));
-    }
-    if (close(fd) != 0)
-        return ex_fail(err, "cannot write %s: closing %s failed: %s", path, tmp, strerror(errno));
-    return 0;
-}
-
-static int fsync_dir(const char *path) {
-    int fd = open(path, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc;
-}
-
-/* The directory holding path ("." for a bare name). */
-static char *dir_of(const char *path) {
-    const char *slash = strrchr(path, '/');
-    if (!slash) return dup_str(".");
-    if (slash == path) return dup_str("/");
-    size_t n = (size_t)(slash - path);
-    char *d = ex_malloc(n + 1);
-    memcpy(d, path, n);
-    d[n] = '\0';
-    return d;
-}
-
-/* tmp is complete and fsynced: rename it over path, make the rename durable. */
-static int commit(const char *tmp, const char *path, ExError *err) {
-    if (rename(tmp, path) != 0)
-        return ex_fail(err, "cannot write %s: renaming %s over it failed: %s", path, tmp,
-                       strerror(errno));
-    /* A rename is atomic but only durable once the directory entry is on disk. Some file
-     * systems cannot fsync a directory (EINVAL); there is nothing more to do on those. */
-    char *dir = dir_of(path);
-    int rc = 0;
-    if (fsync_dir(dir) != 0 && errno != EINVAL && errno != ENOTSUP)
-        rc = ex_fail(err, "wrote %s, but fsync of its directory %s failed: %s (the new file may "
-                     "not survive a power failure)", path, dir, strerror(errno));
-    free(dir);
-    return rc;
-}
-
-/* Write the bytes to path.tmp, fsync, rename over path, fsync the directory; on failure remove
- * path.tmp and leave path alone (unless only the final directory fsync failed). */
-static int publish_bytes(const unsigned char *bytes, size_t size, const char *path,
-                         ExError *err) {
-    size_t len = strlen(path);
-    char *tmp = ex_malloc(len + 5);
-    snprintf(tmp, len + 5, "%s.tmp", path);
-    int rc = write_image(bytes, size, tmp, path, err);
-    if (rc == 0) {
-        rc = commit(tmp, path, err);
-        if (rc != 0 && access(tmp, F_OK) != 0) {  /* renamed: only the directory fsync failed */
-            free(tmp);
-            return -1;
-        }
-    }
-    if (rc != 0) unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
 void h5doc_seal(H5Doc *doc) {
     if (doc) doc->sealed = 1;
 }
@@ -749,13 +653,7 @@ int h5doc_publish(const H5Doc *doc, const char *path, ExError *err) {
     h5_quiet_begin(&q);
     int rc = build_image(doc, path, &image, &size, err);
     h5_quiet_end(&q);
-    if (rc == 0) rc = publish_bytes(image, size, path, err);
+    if (rc == 0) rc = publish_file(path, image, size, err);
     free(image);
     return rc;
-}
-
-int h5doc_publish_text(const char *path, const char *text, ExError *err) {
-    if (!path || !*path) return ex_fail(err, "h5doc_publish_text: no path");
-    return publish_bytes((const unsigned char *)(text ? text : ""), strlen(text ? text : ""),
-                         path, err);
 }

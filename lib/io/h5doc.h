@@ -3,7 +3,7 @@
  * Why: a plain HDF5 writer that is killed mid-write leaves an unreadable file ("truncated file:
  * eof = …"), and HDF5's file locking makes a writer that reopens a file fail while a user has it
  * open in h5py or HDFView. So exprun never edits a results file in place: it describes the file
- * in an H5Doc and h5doc_publish() writes the finished file to PATH.tmp in the same directory,
+ * in an H5Doc and h5doc_publish() writes the finished file to PATH.<pid>.tmp in the same directory,
  * fsyncs it, renames it over PATH and fsyncs the directory. A reader sees the old file or the new one,
  * never a torn one, and a reader holding the old file keeps reading the old data.
  *
@@ -96,15 +96,12 @@ int h5doc_table(H5Doc *doc, const char *path, int ncols, const char *const *name
 /* 1 if an integer column would be used for this name ("epoch", "step", "*_count"), else 0. */
 int h5doc_column_is_int(const char *name);
 
-/* Write the document to PATH atomically (PATH.tmp → fsync → rename → fsync(dir)). On failure
- * PATH is left as it was, PATH.tmp is removed and err names the path and the reason. */
+/* Write the document to PATH atomically (publish.h: PATH.<pid>.tmp → fsync → rename → fsync(dir)).
+ * On failure PATH is left as it was, the temporary is removed and err names the path and why. */
 int h5doc_publish(const H5Doc *doc, const char *path, ExError *err);
 
 /* Publish doc sealed: the file begins with a 512-byte user block holding the SHA-256 of the rest,
  * which h5seal_check verifies before HDF5 parses anything (h5seal.h). */
 void h5doc_seal(H5Doc *doc);
-
-/* The same tmp → fsync → rename → fsync(dir) for a small text file (e.g. checkpoints/LATEST). */
-int h5doc_publish_text(const char *path, const char *text, ExError *err);
 
 #endif
