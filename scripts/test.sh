@@ -2,11 +2,15 @@
 # test.sh — the whole test suite, from a fresh machine: installs what is missing, builds, runs
 # every CUnit test through CTest in a Release build and again under ASan+UBSan, most of them under
 # valgrind memcheck (scripts/valgrind.sh), and runs a short fuzzing pass over the spec reader.
+# First it checks that lib/ and runner/ include each other in no circle.
 # Exit status non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --no-build
 jobs=$(nproc)
+
+echo "== include graph (no circles: scripts/include_cycles.py)"
+python3 scripts/include_cycles.py
 
 echo "== release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -25,11 +25,10 @@
 #define EXPRUN_CELL_H
 
 #include "act.h"
-#include "gru.h"
 #include "packgemm.h"
 #include "params.h"
 #include "rng.h"
-#include "rnn.h"
+#include "variants.h"
 
 /* The table: the CellType of each row, and the CellOps its file defines. */
 #define CELL_TABLE(ROW)       \

@@ -22,21 +22,6 @@
 #include "gatemath.h"
 #include "stepsplit.h"
 
-static const char *const VARIANT_NAMES[] = {"cho", "pytorch"};
-
-const char *gru_variant_name(GruVariant v) {
-    return (v == GRU_CHO || v == GRU_PYTORCH) ? VARIANT_NAMES[v] : "?";
-}
-
-int gru_variant_from_name(const char *name, GruVariant *v) {
-    for (int k = 0; k < 2; k++)
-        if (strcmp(name, VARIANT_NAMES[k]) == 0) {
-            *v = (GruVariant)k;
-            return 0;
-        }
-    return -1;
-}
-
 void gru_cache_alloc(GruCache *c, int max_B, int max_T, int n_in, int H) {
     size_t steps = (size_t)max_T * max_B * H, states = (size_t)(max_T + 1) * max_B * H;
     c->block = ex_calloc(3 * steps + states + steps + 3 * (size_t)max_B * H, sizeof(float));

@@ -45,11 +45,7 @@
 #define EXPRUN_GRU_H
 
 #include "packgemm.h"
-
-typedef enum GruVariant { GRU_CHO, GRU_PYTORCH } GruVariant;
-
-const char *gru_variant_name(GruVariant v);
-int gru_variant_from_name(const char *name, GruVariant *v);
+#include "variants.h"   /* GruVariant */
 
 typedef struct GruCache {
     float *gates;  /* (T, B, 3H) activated gates r, z, n of every step */

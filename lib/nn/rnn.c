@@ -22,19 +22,6 @@
 #include "gatemath.h"
 #include "stepsplit.h"
 
-static const char *const FORM_NAMES[] = {"elman", "lecture"};
-
-const char *rnn_form_name(RnnForm f) { return (f == RNN_ELMAN || f == RNN_LECTURE) ? FORM_NAMES[f] : "?"; }
-
-int rnn_form_from_name(const char *name, RnnForm *f) {
-    for (int k = 0; k < 2; k++)
-        if (strcmp(name, FORM_NAMES[k]) == 0) {
-            *f = (RnnForm)k;
-            return 0;
-        }
-    return -1;
-}
-
 void rnn_cache_alloc(RnnCache *c, RnnForm form, int max_B, int max_T, int n_in, int H) {
     size_t slot = (size_t)(max_T + 1) * max_B * H;
     c->block = ex_calloc(form == RNN_LECTURE ? 2 * slot : slot, sizeof(float));

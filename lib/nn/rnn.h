@@ -36,11 +36,7 @@
 
 #include "act.h"
 #include "packgemm.h"
-
-typedef enum RnnForm { RNN_ELMAN, RNN_LECTURE } RnnForm;
-
-const char *rnn_form_name(RnnForm f);
-int rnn_form_from_name(const char *name, RnnForm *f);
+#include "variants.h"   /* RnnForm */
 
 /* What forward leaves for backward. Sized once for (max_B, max_T); used for any B ≤ max_B,
  * T ≤ max_T with the actual B as the row stride (slot t starts at t·B·H). */
