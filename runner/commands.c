@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batches.h"
 #include "build.h"
 #include "sampling.h"
 #include "memory.h"
@@ -14,6 +15,7 @@
 #include "evaluate.h"
 #include "h5read.h"
 #include "latest.h"
+#include "monitor.h"
 #include "rundata.h"
 #include "rundir.h"
 #include "spec/schema.h"
@@ -65,7 +67,13 @@ int command_validate(const char *spec_path, char *const *overrides, int n_overri
     int status = EXIT_OK;
     Model *model = NULL;
     char warn[1024];
-    if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0 || evaluate_check(&spec, &rd, model, &err) != 0) {
+    /* the monitor is checked against the columns this model records, on this data */
+    BatchSource val;
+    batches_for_evaluation(&val, rd.is_stream ? NULL : &rd.val, &rd.val_stream, spec.train.batch_size, spec.data.seq_len);
+    Monitor monitor;
+    monitor_init(&monitor, &spec.train.early_stopping);
+    if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0 || evaluate_check(&spec, &rd, model, &err) != 0 ||
+        monitor_check(&monitor, model, batches_per_epoch(&val) > 0, spec.train.restore_best, &err) != 0) {
         fprintf(stderr, "exprun: %s\n", err.msg);
         status = EXIT_USAGE;
     } else {
@@ -93,6 +101,7 @@ int command_validate(const char *spec_path, char *const *overrides, int n_overri
             printf("output: %s/%s/ is writable\n", spec.output_root, spec.name);
         }
     }
+    batches_free(&val);
     model_free(model);
     rundata_free(&rd);
     spec_free(&spec);

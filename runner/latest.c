@@ -13,12 +13,16 @@
 #define LATEST_MAX_BYTES 4096
 
 int latest_publish(const char *dir, const char *name, ExError *err) {
+    return latest_publish_as(dir, "LATEST", name, err);
+}
+
+int latest_publish_as(const char *dir, const char *which, const char *name, ExError *err) {
     char path[4400], sha[65], text[256];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (sha256_file_hex(sha, path) != 0)
         return ex_fail(err, "cannot read back %s to record its checksum: %s", path, strerror(errno));
     snprintf(text, sizeof text, "%s\nsha256 %s\n", name, sha);
-    return write_file_atomic(dir, "LATEST", text, err);
+    return write_file_atomic(dir, which, text, err);
 }
 
 /* epoch-E-step-S.h5 with E and S digits: the only names save_checkpoint writes. */
@@ -57,10 +61,14 @@ static int look_at(const char *path, int want_dir, struct stat *st, ExError *err
 }
 
 int latest_find(const char *run_dir, LatestCheckpoint *out, ExError *err) {
+    return latest_find_as(run_dir, "LATEST", out, err);
+}
+
+int latest_find_as(const char *run_dir, const char *which, LatestCheckpoint *out, ExError *err) {
     memset(out, 0, sizeof *out);
     char dir[4200], latest[4300];
     snprintf(dir, sizeof dir, "%s/checkpoints", run_dir);
-    snprintf(latest, sizeof latest, "%s/LATEST", dir);
+    snprintf(latest, sizeof latest, "%s/%s", dir, which);
     struct stat st;
     int found = look_at(dir, 1, &st, err);
     if (found == 0) found = look_at(latest, 0, &st, err);
@@ -108,10 +116,10 @@ int latest_find(const char *run_dir, LatestCheckpoint *out, ExError *err) {
         if (sha256_file_hex(got, out->path) != 0)
             rc = ex_fail(err, "cannot read %s: %s", out->path, strerror(errno));
         else if (strcmp(got, want) != 0)
-            rc = ex_fail(err, "%s: its SHA-256 is %s, but checkpoints/LATEST recorded %s when it was written: the "
+            rc = ex_fail(err, "%s: its SHA-256 is %s, but checkpoints/%s recorded %s when it was written: the "
                               "file was damaged or changed since, and nothing of it was used. Name an earlier checkpoint "
-                              "(checkpoints/KEPT lists them) in LATEST, or start the run again",
-                         out->path, got, want);
+                              "(checkpoints/KEPT lists them) in %s, or start the run again",
+                         out->path, got, which, want, which);
         else out->verified = 1;
     }
     free(text);
@@ -133,4 +141,16 @@ int latest_load_params(const char *run_dir, Params *p, const char *purpose, Late
     if (found != 0) return -1;
     latest_warn_unverified(lc, stderr);
     return checkpoint_load_params_only(lc->path, p, 1, NULL, err);
+}
+
+int latest_name_in(const char *dir, const char *which, char *name, size_t cap) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, which);
+    char *text = read_file(path, NULL, NULL);
+    if (!text) return -1;
+    text[strcspn(text, "\n")] = '\0';
+    int ok = is_checkpoint_name(text) && strlen(text) < cap;
+    if (ok) snprintf(name, cap, "%s", text);
+    free(text);
+    return ok ? 0 : -1;
 }

@@ -27,6 +27,14 @@ typedef struct LatestCheckpoint {
  * its digest, atomically. */
 int latest_publish(const char *dir, const char *name, ExError *err);
 
+/* The same for another name in the same format: checkpoints/BEST, the checkpoint of the best
+ * value of the run's monitor (monitor.h), which pruning never removes. */
+int latest_publish_as(const char *dir, const char *which, const char *name, ExError *err);
+int latest_find_as(const char *run_dir, const char *which, LatestCheckpoint *out, ExError *err);
+/* The checkpoint name on the first line of dir/which, unchecked beyond its form (for pruning):
+ * 0, or -1 when there is none. */
+int latest_name_in(const char *dir, const char *which, char *name, size_t cap);
+
 /* The checkpoint RUN_DIR/checkpoints/LATEST names, checked as above. Returns 0 when found and
  * sound, 1 when the run has no LATEST (no checkpoint yet), -1 with an error otherwise. */
 int latest_find(const char *run_dir, LatestCheckpoint *out, ExError *err);

@@ -50,6 +50,27 @@ int publish_results(Trainer *tr, ExError *err) {
     h5doc_attr_int(doc, "/", "epochs_done", tr->epoch);
     h5doc_attr_int(doc, "/", "steps_done", tr->step);
     h5doc_attr_str(doc, "/", "model_family", tr->model->ops->family);
+    /* the monitor (monitor.h): its best so far (checkpoints/BEST), and an early stop */
+    const Monitor *m = &tr->monitor;
+    if (m->active) {
+        h5doc_attr_str(doc, "/", "monitor", m->column);
+        h5doc_attr_str(doc, "/", "monitor_mode", m->maximize ? "max" : "min");
+        if (m->best_epoch >= 0) {
+            h5doc_attr_double(doc, "/", "best_value", m->best);
+            h5doc_attr_int(doc, "/", "best_epoch", m->best_epoch);
+            h5doc_attr_int(doc, "/", "best_step", m->best_step);
+        }
+    }
+    h5doc_attr_int(doc, "/", "stopped_early", m->stopped);
+    if (m->stopped) {
+        char why[256];
+        snprintf(why, sizeof why, "%s did not improve on %.6g (epoch %lld) by more than %g for %lld evaluations "
+                                  "(train.early_stopping.patience %d)",
+                 m->column, m->best, (long long)m->best_epoch, m->min_delta, (long long)m->waited, m->patience);
+        h5doc_attr_int(doc, "/", "stop_epoch", m->stop_epoch);
+        h5doc_attr_int(doc, "/", "stop_step", m->stop_step);
+        h5doc_attr_str(doc, "/", "stop_reason", why);
+    }
     h5doc_string(doc, "/spec", tr->resolved);
     h5doc_string(doc, "/spec_as_given", tr->spec_given ? tr->spec_given : "");
     h5doc_string(doc, "/overrides", tr->overrides_text ? tr->overrides_text : "");

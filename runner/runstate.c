@@ -53,6 +53,7 @@ static void describe_extras(Trainer *tr, LoopState *ls, CheckpointState *st) {
     if (state && carried) EXTRA("carried_state", CKPT_F32, carried, state);
     if (tr->grad_state_n && tr->with_grad_state) EXTRA("grad_norms_by_time", CKPT_F64, tr->grad_state_n, tr->grad_state);
     if (tr->with_epoch_clock) EXTRA("clock_epoch_seconds", CKPT_F64, 1, &ls->clock_epoch_seconds);
+    if (tr->with_monitor_state) EXTRA("monitor", CKPT_F64, MONITOR_STATE_WORDS, tr->monitor_state);
     if (tr->ranks > 1) {
         EXTRA("ranks", CKPT_U64, 1, &tr->ranks);
         if (tr->grad_state_n && tr->with_grad_state)
@@ -87,6 +88,8 @@ static void pack_loop_state(Trainer *tr, LoopState *ls, CheckpointState *st) {
     }
     tr->with_grad_state = 1;   /* a checkpoint written now always holds them */
     tr->with_epoch_clock = 1;
+    tr->with_monitor_state = 1;
+    monitor_pack(&tr->monitor, tr->monitor_state);
     ls->clock_epoch_seconds = tr->batch_in_epoch > 0 ? now_seconds() - tr->epoch_started : 0.0;
     describe_extras(tr, ls, st);
     if (tr->grad_state_n) model_time_grad_state(tr->model, tr->grad_state, 0);
@@ -121,6 +124,8 @@ static int by_step(const void *a, const void *b) {
  * KEPT: a kill between publishing LATEST and KEPT would otherwise leave behind a checkpoint that
  * no later save removes (tests/test_kill.c found such strays). */
 static int prune_checkpoints(const char *dir, const char *current, int keep, ExError *err) {
+    char best[128] = "";
+    if (latest_name_in(dir, "BEST", best, sizeof best) != 0) best[0] = '\0';
     DIR *d = opendir(dir);
     if (!d) return ex_fail(err, "cannot list %s: %s", dir, strerror(errno));
     CkptFile *files = NULL;
@@ -144,6 +149,7 @@ static int prune_checkpoints(const char *dir, const char *current, int keep, ExE
     char *text = calloc(text_cap, 1), path[4400];
     for (int i = 0; i < n; i++) {
         if (i < n - keep) {
+            if (strcmp(files[i].name, best) == 0) continue;   /* the best stays, not listed in KEPT */
             snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
             unlink(path);
             continue;
@@ -157,7 +163,7 @@ static int prune_checkpoints(const char *dir, const char *current, int keep, ExE
     return rc;
 }
 
-int save_checkpoint(Trainer *tr, ExError *err) {
+static int write_checkpoint(Trainer *tr, int best, ExError *err) {
     char dir[4200], name[128], path[4400];
     LoopState ls;
     CheckpointState st;
@@ -171,8 +177,14 @@ int save_checkpoint(Trainer *tr, ExError *err) {
     /* LATEST names the newest complete checkpoint, with its digest (latest.h); older ones
      * beyond keep_checkpoints go. */
     if (latest_publish(dir, name, err) != 0) return -1;
+    /* BEST before pruning, so the previous best goes (if not among the newest) and this one stays */
+    if (best && latest_publish_as(dir, "BEST", name, err) != 0) return -1;
     return prune_checkpoints(dir, name, tr->spec->train.keep_checkpoints, err);
 }
+
+int save_checkpoint(Trainer *tr, ExError *err) { return write_checkpoint(tr, 0, err); }
+
+int save_best_checkpoint(Trainer *tr, ExError *err) { return write_checkpoint(tr, 1, err); }
 
 /* Restore history rows written before the checkpoint (results.h5 may hold later ones). */
 int restore_history(Trainer *tr, ExError *err) {
@@ -231,6 +243,8 @@ int restore_history(Trainer *tr, ExError *err) {
         }
     }
     h5r_close(r);
+    /* a checkpoint from before the monitor: its state from the rows, by the same rule */
+    if (rc == 0 && !tr->with_monitor_state && tr->monitor.active) monitor_replay(&tr->monitor, &tr->history);
     return rc;
 }
 
@@ -302,13 +316,15 @@ static int check_loop_state(const Trainer *tr, const CheckpointState *st, const 
 /* What a checkpoint holds that not every checkpoint has: how many ranks wrote it (/state/ranks;
  * a one-process run writes none) and whether it has the diagnostic's sums and the epoch's clock
  * (older files do not). */
-static int checkpoint_optional(const char *path, int64_t *ranks, int *grad_state, int *epoch_clock, ExError *err) {
+static int checkpoint_optional(const char *path, int64_t *ranks, int *grad_state, int *epoch_clock, int *monitor,
+                               ExError *err) {
     H5Reader *r = NULL;
     *ranks = 1;
     if (h5r_open_own(&r, path, err) != 0) return -1;
     int rc = 0;
     *grad_state = h5r_exists(r, "/state/grad_norms_by_time");
     *epoch_clock = h5r_exists(r, "/state/clock_epoch_seconds");
+    *monitor = h5r_exists(r, "/state/monitor");
     if (h5r_exists(r, "/state/ranks")) {
         uint64_t n = 0;
         rc = h5r_read_uint64s(r, "/state/ranks", 1, (int[]){1}, &n, err);
@@ -324,7 +340,9 @@ int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
     /* A data-parallel run goes on with as many ranks as it had: each rank's noise stream and
      * carried state are its own (another count would need them re-dealt: not supported). */
     int64_t ranks = 1;
-    if (checkpoint_optional(ckpt, &ranks, &tr->with_grad_state, &tr->with_epoch_clock, err) != 0) return -1;
+    if (checkpoint_optional(ckpt, &ranks, &tr->with_grad_state, &tr->with_epoch_clock, &tr->with_monitor_state, err) !=
+        0)
+        return -1;
     if (ranks != dist_size()) {
         char how[64] = "";
         if (ranks > 1) snprintf(how, sizeof how, "mpirun -np %lld ", (long long)ranks);
@@ -346,6 +364,12 @@ int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
     }
     free(ckpt_spec);
     if (check_loop_state(tr, &st, &ls, ckpt, err) != 0) return -1;
+    if (tr->with_monitor_state) {
+        char why[256];
+        if (monitor_unpack(&tr->monitor, tr->monitor_state, why, sizeof why) != 0)
+            return ex_fail(err, "%s: the checkpoint's loop state does not fit the spec: %s. The file is damaged or was "
+                                "edited; nothing was changed", ckpt, why);
+    }
     /* A kill after LATEST was published but before the old checkpoints were removed leaves
      * one too many: tidy up before going on (the last epochs may write no new checkpoint). */
     char dir[4300];
@@ -388,6 +412,14 @@ int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
         tr->acc_stats.values[i] = unpack_double(ls.acc[ACC_STATS + i]);
         tr->acc_stats.count++;
     }
+    /* A kill between publishing LATEST and BEST leaves BEST at the previous best: this
+     * checkpoint is the best one if the monitor's state says so. */
+    char best[128] = "";
+    if (dist_is_root() && tr->with_monitor_state && tr->monitor.best_step == tr->step &&
+        tr->monitor.best_epoch == tr->epoch && tr->batch_in_epoch == 0 &&
+        (latest_name_in(dir, "BEST", best, sizeof best) != 0 || strcmp(best, lc->name) != 0) &&
+        latest_publish_as(dir, "BEST", lc->name, err) != 0)
+        return -1;
     if (!tr->quiet) printf("resuming %s from %s (epoch %d, step %lld)\n", tr->run_dir, ckpt, tr->epoch, (long long)tr->step);
     return 0;
 }

@@ -97,6 +97,15 @@ static void read_metrics(const char *dir, RunSummary *s) {
         h5r_close(r);
         return;
     }
+    int64_t stopped = 0, stop_epoch = 0;
+    char *why = NULL;
+    if (h5r_has_attr(r, "/", "stopped_early") && h5r_attr_int(r, "/", "stopped_early", &stopped, &err) == 0 &&
+        stopped == 1 && h5r_attr_int(r, "/", "stop_epoch", &stop_epoch, &err) == 0 &&
+        h5r_attr_str(r, "/", "stop_reason", &why, &err) == 0) {
+        s->stop_epoch = (int)stop_epoch;
+        snprintf(s->stop_reason, sizeof s->stop_reason, "%s", why);
+    }
+    free(why);
     int c_train = column_of(names, ncols, "train_loss"), c_val = column_of(names, ncols, "val_loss");
     int c_time = column_of(names, ncols, "epoch_time"), c_epoch = column_of(names, ncols, "epoch");
     s->epochs = (int)nrows;
@@ -276,7 +285,8 @@ void summary_print_table(const RunSummary *runs, int n, FILE *out) {
         /* what a run's files say, made printable: they may hold any bytes */
         ex_printable(CELL(i + 1, COL_RUN), 256, s->dir + prefix, strlen(s->dir + prefix));
         ex_printable(CELL(i + 1, COL_NAME), 256, s->name, strlen(s->name));
-        ex_printable(CELL(i + 1, COL_STATUS), 256, s->status, strlen(s->status));
+        const char *status = s->stop_epoch > 0 && strcmp(s->status, "finished") == 0 ? "stopped early" : s->status;
+        ex_printable(CELL(i + 1, COL_STATUS), 256, status, strlen(status));
         if (s->epochs_total > 0) snprintf(CELL(i + 1, COL_EPOCHS), 256, "%d/%d", s->epochs, s->epochs_total);
         else snprintf(CELL(i + 1, COL_EPOCHS), 256, "%d", s->epochs);
         format_number(CELL(i + 1, COL_TRAIN), 256, s->final_train);
@@ -304,6 +314,13 @@ void summary_print_table(const RunSummary *runs, int n, FILE *out) {
         }
         fputc('\n', out);
     }
+    /* why each run that stopped early stopped */
+    for (int i = 0; i < n; i++)
+        if (runs[i].stop_epoch > 0) {
+            char why[512];
+            ex_printable(why, sizeof why, runs[i].stop_reason, strlen(runs[i].stop_reason));
+            fprintf(out, "# %s stopped early after epoch %d: %s\n", runs[i].dir + prefix, runs[i].stop_epoch, why);
+        }
 #undef CELL
     free(cells);
 }
@@ -330,7 +347,7 @@ static void csv_number(double v, FILE *out) {
 
 void summary_print_csv(const RunSummary *runs, int n, FILE *out) {
     fputs("run_dir,name,status,epochs,epochs_total,final_train_loss,final_val_loss,best_val_loss,best_epoch,"
-          "wall_time_s,overrides\n", out);
+          "wall_time_s,overrides,stop_epoch,stop_reason\n", out);
     for (int i = 0; i < n; i++) {
         const RunSummary *s = &runs[i];
         csv_field(s->dir, out);
@@ -352,6 +369,10 @@ void summary_print_csv(const RunSummary *runs, int n, FILE *out) {
         if (!isnan(s->wall_time)) fprintf(out, "%.3f", s->wall_time);
         fputc(',', out);
         csv_field(s->overrides ? s->overrides : "", out);
+        fputc(',', out);
+        if (s->stop_epoch > 0) fprintf(out, "%d", s->stop_epoch);
+        fputc(',', out);
+        csv_field(s->stop_reason, out);
         fputc('\n', out);
     }
 }

@@ -26,6 +26,8 @@ typedef struct RunSummary {
     double final_train, final_val, best_val; /* NaN when absent */
     int best_epoch;             /* epoch of best_val (1-based), 0 when none */
     double wall_time;           /* seconds, Σ epoch_time */
+    int stop_epoch;             /* early stopping ended the run after this epoch; 0 when it did not */
+    char stop_reason[256];      /* and why (results.h5's stop_reason) */
     char note[512];             /* what could not be read, "" when all was fine */
 } RunSummary;
 

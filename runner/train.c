@@ -301,6 +301,13 @@ static void take_sample(Trainer *tr) {
     if (!tr->quiet) printf("  sample: %s\n", full);
 }
 
+/* The monitor after the epoch's row of metrics (monitor.h). */
+static MonitorVerdict watch_monitor(Trainer *tr) {
+    if (!tr->monitor.active) return MONITOR_WAITING;
+    const History *h = &tr->history;
+    return monitor_update(&tr->monitor, history_get(h, h->nrows - 1, tr->monitor.column), tr->epoch, tr->step);
+}
+
 /* Runs epochs until done or stopped; returns an exit status. */
 int run_loop(Trainer *tr) {
     ExError err;
@@ -352,6 +359,7 @@ int run_loop(Trainer *tr) {
         double epoch_time = now_seconds() - tr->epoch_started;
         tr->epoch++;
         record_epoch(tr, epoch_time);
+        MonitorVerdict verdict = watch_monitor(tr);
         take_sample(tr);
         print_epoch_line(tr);
         /* reset the epoch's sums */
@@ -359,19 +367,39 @@ int run_loop(Trainer *tr) {
         tr->acc_steps = tr->skipped_steps = 0;
         memset(&tr->acc_stats, 0, sizeof tr->acc_stats);
         tr->batch_in_epoch = 0;
-        int last = tr->epoch == ts->epochs;
+        int stop_early = verdict == MONITOR_STOP;
+        int bad_monitor = verdict == MONITOR_NOT_FINITE && tr->monitor.patience > 0;
+        int last = tr->epoch == ts->epochs || stop_early;
         if (last) snprintf(tr->status, sizeof tr->status, "finished");
+        if (bad_monitor) snprintf(tr->status, sizeof tr->status, "diverged");
         /* Results before the checkpoint: if a kill falls between the two, the results hold one
          * epoch more than the checkpoint, and a resume recomputes that row identically. */
         if (append_csv(tr, 0, &err) != 0 || publish_results(tr, &err) != 0) {
             fprintf(stderr, "exprun: %s\n", err.msg);
             return EXIT_RUNTIME;
         }
-        if (last || (ts->checkpoint_every > 0 && tr->epoch % ts->checkpoint_every == 0)) {
-            if (save_checkpoint(tr, &err) != 0) {
+        if (bad_monitor) {
+            fprintf(stderr, "exprun: diverged: the monitor %s is %g after epoch %d, and early stopping cannot compare "
+                            "it (the metrics so far are in %s)\n",
+                    tr->monitor.column, history_get(&tr->history, tr->history.nrows - 1, tr->monitor.column), tr->epoch,
+                    tr->run_dir);
+            return EXIT_DIVERGED;
+        }
+        /* the best so far always gets its checkpoint (checkpoints/BEST names it) */
+        int best = verdict == MONITOR_IMPROVED;
+        if (last || best || (ts->checkpoint_every > 0 && tr->epoch % ts->checkpoint_every == 0)) {
+            if ((best ? save_best_checkpoint(tr, &err) : save_checkpoint(tr, &err)) != 0) {
                 fprintf(stderr, "exprun: %s\n", err.msg);
                 return EXIT_RUNTIME;
             }
+        }
+        if (stop_early) {
+            const Monitor *m = &tr->monitor;
+            if (!tr->quiet)
+                printf("early stopping: %s has not improved on %.6g (epoch %lld) for %lld evaluation%s; stopped after "
+                       "epoch %d of %d\n", m->column, m->best, (long long)m->best_epoch, (long long)m->waited,
+                       m->waited == 1 ? "" : "s", tr->epoch, ts->epochs);
+            return EXIT_OK;
         }
     }
     return EXIT_OK;

@@ -13,6 +13,7 @@
 #include "history.h"
 #include "latest.h"
 #include "model.h"
+#include "monitor.h"
 #include "optim.h"
 #include "rundata.h"
 #include "spec/spec.h"
@@ -75,6 +76,9 @@ typedef struct Trainer {
     int agreed_stop;                  /* a stop signal every rank has seen asked for, at the last step */
     int64_t timed_steps;
     ForecastReport forecast;          /* series data: forecasts vs persistence, after the last epoch */
+    Monitor monitor;                  /* the watched metric: checkpoints/BEST, early stopping */
+    double monitor_state[MONITOR_STATE_WORDS]; /* its state as a checkpoint holds it */
+    int with_monitor_state;           /* the checkpoint loaded holds it (older ones do not) */
 } Trainer;
 
 typedef struct EvalResult {
@@ -102,6 +106,8 @@ void iso_time(char *buf, size_t cap);
 /* A checkpoint of everything the next step depends on, into RUN/checkpoints (rank 0 writes;
  * every rank's own part is gathered), LATEST and KEPT updated, old ones pruned. */
 int save_checkpoint(Trainer *tr, ExError *err);
+/* The same, and checkpoints/BEST names it: the monitor's best so far (monitor.h). */
+int save_best_checkpoint(Trainer *tr, ExError *err);
 /* Load the checkpoint LATEST names and the loop state in it, checked against the spec. */
 int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err);
 /* The metrics rows written before the checkpoint (results.h5 may hold later ones). */

@@ -29,6 +29,9 @@
 #include "signals.h"
 #include "spec/sweep.h"
 
+/* trainer_init's answer for a spec that cannot run (exit 2), beside 0 and −1 (a runtime error). */
+enum { INIT_SPEC_ERROR = BUILD_TOO_BIG };
+
 static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *run_dir, ExError *err) {
     tr->spec = spec;
     tr->rd = rd;
@@ -39,7 +42,7 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
     }
     char warn[1024];
     int built = build_model(spec, rd, &tr->model, warn, sizeof warn, err);
-    if (built != 0) return built;   /* BUILD_TOO_BIG: a spec error (exit 2) */
+    if (built != 0) return built == BUILD_TOO_BIG ? INIT_SPEC_ERROR : built;
     if (warn[0] && !tr->quiet) fputs(warn, stderr);
     if (evaluate_check(spec, rd, tr->model, err) != 0) return -1;
     optim_init(&tr->opt, &spec->optim, tr->model->params.total);
@@ -52,6 +55,9 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
         return -1;
     batches_for_evaluation(&tr->val_batches, val, &rd->val_stream, ts->batch_size, spec->data.seq_len);
     tr->steps_per_epoch = batches_per_epoch(&tr->train_batches);
+    monitor_init(&tr->monitor, &ts->early_stopping);
+    if (monitor_check(&tr->monitor, tr->model, batches_per_epoch(&tr->val_batches) > 0, ts->restore_best, err) != 0)
+        return INIT_SPEC_ERROR;
     if (ts->max_steps_per_epoch > 0 && ts->max_steps_per_epoch < tr->steps_per_epoch)
         tr->steps_per_epoch = ts->max_steps_per_epoch;
     tr->total_steps = tr->steps_per_epoch * ts->epochs;
@@ -137,8 +143,28 @@ static void evaluate_test(Trainer *tr) {
     history_commit_onto_last(&tr->history);
 }
 
+/* train.restore_best: the weights of checkpoints/BEST into the model, for what follows training.
+ * 0, or −1 with why (the run then fails: it was asked to evaluate the best weights). */
+static int restore_best(Trainer *tr, ExError *err) {
+    if (!tr->spec->train.restore_best) return 0;
+    LatestCheckpoint best;
+    int found = latest_find_as(tr->run_dir, "BEST", &best, err);
+    if (found == 1)
+        return ex_fail(err, "train.restore_best: the run has no checkpoints/BEST (its monitor %s was never %s)",
+                       tr->monitor.column, tr->monitor.active ? "finite" : "recorded: there is no validation split");
+    if (found != 0 || checkpoint_load_params_only(best.path, &tr->model->params, 1, NULL, err) != 0) return -1;
+    if (!tr->quiet)
+        printf("restored the best weights: %s (epoch %lld, %s %.6g)\n", best.name, (long long)tr->monitor.best_epoch,
+               tr->monitor.column, tr->monitor.best);
+    return 0;
+}
+
 static int finish(Trainer *tr, int status) {
     ExError err;
+    if (status == EXIT_OK && restore_best(tr, &err) != 0) {
+        fprintf(stderr, "exprun: %s\n", err.msg);
+        status = EXIT_RUNTIME;
+    }
     if (status == EXIT_OK) {
         evaluate_test(tr);
         if (evaluate_model(&tr->evaluation, tr->spec, tr->rd, tr->model, tr->quiet ? NULL : stdout, &err) != 0) {
@@ -220,7 +246,7 @@ int command_train(const TrainOptions *opt) {
     /* Then the model and its --init-from weights (a checkpoint of other shapes is refused
      * here), still before the run directory: tr.run_dir points at run_dir, filled below. */
     int init = trainer_init(&tr, &spec, &rd, run_dir, &err);
-    if (init == BUILD_TOO_BIG) {
+    if (init == INIT_SPEC_ERROR) {
         fprintf(stderr, "exprun: %s\n", err.msg);
         status = EXIT_USAGE;
         goto done;
@@ -338,7 +364,7 @@ int command_resume(const char *run_dir, int quiet, int progress) {
     int init = trainer_init(&tr, &spec, &rd, run_dir, &err);
     if (init != 0) {
         fprintf(stderr, "exprun: %s\n", err.msg);
-        if (init == BUILD_TOO_BIG) status = EXIT_USAGE;
+        if (init == INIT_SPEC_ERROR) status = EXIT_USAGE;
         goto done;
     }
     LatestCheckpoint lc;
@@ -360,10 +386,13 @@ int command_resume(const char *run_dir, int quiet, int progress) {
         free(was);
         goto done;
     }
-    if (tr.epoch >= spec.train.epochs && tr.batch_in_epoch == 0) {
-        /* All epochs done. The kill may have come after the last checkpoint but before the test
-         * metrics and the final results were written: finish() writes them again, identically. */
-        if (!quiet) printf("%s has already finished all %d epochs\n", run_dir, spec.train.epochs);
+    if ((tr.epoch >= spec.train.epochs || tr.monitor.stopped) && tr.batch_in_epoch == 0) {
+        /* All epochs done, or early stopping ended the run. The kill may have come after the last
+         * checkpoint but before the test metrics and the final results were written: finish()
+         * writes them again, identically. */
+        if (!quiet && tr.monitor.stopped)
+            printf("%s has already finished: early stopping ended it after epoch %d\n", run_dir, tr.epoch);
+        else if (!quiet) printf("%s has already finished all %d epochs\n", run_dir, spec.train.epochs);
         snprintf(tr.status, sizeof tr.status, "finished");
         status = finish(&tr, EXIT_OK);
         goto done;

@@ -306,13 +306,26 @@ static void compare_with_reference(const Flavor *fl, const char *dir) {
     ok = ok && status && strcmp(status, "finished\n") == 0;
     free(status);
     CU_ASSERT(ok);
-    /* keep_checkpoints holds after any kills, and every torn temporary file was replaced. */
+    /* keep_checkpoints holds after any kills (the newest ones, and the best, which BEST names as
+     * the reference's does), and every torn temporary file was replaced. */
     snprintf(path, sizeof path, "%s/checkpoints", dir);
+    char *best = rc_slurp_text(rc_in_dir(path, "BEST")), *kept = rc_slurp_text(rc_in_dir(path, "KEPT"));
+    char ref_path[1300];
+    snprintf(ref_path, sizeof ref_path, "%s/checkpoints", fl->ref_dir);
+    char *ref_best = rc_slurp_text(rc_in_dir(ref_path, "BEST"));
+    best[strcspn(best, "\n")] = '\0';
+    ref_best[strcspn(ref_best, "\n")] = '\0';
+    CU_ASSERT(best[0] && strcmp(best, ref_best) == 0);
+    int want = fl->keep + (best[0] && !strstr(kept, best));
     int n_ckpt = rc_count_files(path, ".h5"), n_tmp = rc_count_files(path, ".tmp") + rc_count_files(dir, ".tmp");
-    CU_ASSERT(n_ckpt == fl->keep);
+    CU_ASSERT(n_ckpt == want);
     CU_ASSERT(n_tmp == 0);
-    if (n_ckpt != fl->keep || n_tmp != 0)
-        fprintf(stderr, "\n  %s: %d checkpoints (keep %d), %d temporary files left\n", dir, n_ckpt, fl->keep, n_tmp);
+    if (n_ckpt != want || n_tmp != 0)
+        fprintf(stderr, "\n  %s: %d checkpoints (keep %d, and the best %s), %d temporary files left\n", dir, n_ckpt,
+                fl->keep, best, n_tmp);
+    free(best);
+    free(kept);
+    free(ref_best);
     if (ok) counts.trials_bit_exact++;
 }
 

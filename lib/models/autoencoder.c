@@ -56,8 +56,18 @@ static const CodeOps AE_CODES = {
     .linear_decoder_columns = ae_linear_decoder_columns,
 };
 
+/* forward() and the penalty: reconstruction and penalty with a sparsity penalty, else none. */
+static int ae_eval_stat_names(const Model *m, const char **names, int cap) {
+    const Autoencoder *ae = m->impl;
+    if (ae->cfg.sparsity.type == SPARSITY_NONE || cap < 2) return 0;
+    names[0] = "reconstruction";
+    names[1] = "penalty";
+    return 2;
+}
+
 static const ModelOps AE_OPS = {
     .family = "autoencoder",
+    .eval_stat_names = ae_eval_stat_names,
     .train_batch = ae_train_batch,
     .eval_batch = ae_eval_batch,
     .describe = ae_describe,

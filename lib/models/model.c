@@ -54,3 +54,7 @@ float *model_carried_state(Model *m, size_t *n) {
 int model_steps_per_row(const Model *m, int T, int Ty) {
     return m->ops->steps_per_row ? m->ops->steps_per_row(m, T, Ty) : 1;
 }
+
+int model_eval_stat_names(const Model *m, const char **names, int cap) {
+    return m->ops->eval_stat_names ? m->ops->eval_stat_names(m, names, cap) : 0;
+}

@@ -79,6 +79,10 @@ typedef struct ModelOps {
     void (*destroy)(Model *m);
     /* Why the last batch returned NAN (a bad token id, a shape), or "". */
     const char *(*last_error)(const Model *m);
+    /* The names of the statistics eval_batch reports beside the loss (StepStats), in its order:
+     * how many, at most cap into names. The metrics' val_<name> columns; a monitor
+     * (train.early_stopping.monitor) is checked against them before training starts. */
+    int (*eval_stat_names)(const Model *m, const char **names, int cap);
     /* State carried from one batch to the next (truncated BPTT hidden states), so checkpoints
      * can save it; NULL / *n = 0 when the family carries none. */
     float *(*carried_state)(Model *m, size_t *n);
@@ -121,5 +125,7 @@ size_t model_time_grad_state(Model *m, double *block, int set);
 float *model_carried_state(Model *m, size_t *n);
 /* Steps of the throughput unit in one row (1 when rows are the unit). */
 int model_steps_per_row(const Model *m, int T, int Ty);
+/* eval_batch's statistics' names (0 when the family reports none). */
+int model_eval_stat_names(const Model *m, const char **names, int cap);
 
 #endif

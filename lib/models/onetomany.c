@@ -62,8 +62,17 @@ static void otm_destroy(Model *m);
 static int otm_steps_per_row(const Model *m, int T, int Ty);
 static int otm_write_results(Model *m, const ResultsInput *in, H5Doc *doc, ExError *err);
 
+/* otm_eval_batch: the loss of what the model writes on its own. */
+static int otm_eval_stat_names(const Model *m, const char **names, int cap) {
+    (void)m;
+    if (cap < 1) return 0;
+    names[0] = "free_running_loss";
+    return 1;
+}
+
 static const ModelOps OTM_OPS = {
     .family = "one_to_many",
+    .eval_stat_names = otm_eval_stat_names,
     .train_batch = otm_train_batch,
     .eval_batch = otm_eval_batch,
     .describe = otm_describe,

@@ -93,8 +93,18 @@ static void s2s_destroy(Model *m);
 static int s2s_steps_per_row(const Model *m, int T, int Ty);
 static int s2s_write_results(Model *m, const ResultsInput *in, H5Doc *doc, ExError *err);
 
+/* s2s_eval_batch: teacher-forced accuracy, then greedy decoding's, then beam search's. */
+static int s2s_eval_stat_names(const Model *m, const char **names, int cap) {
+    const S2S *s = m->impl;
+    static const char *const ALL[] = {"accuracy", "greedy_token_accuracy", "exact_match", "beam_exact_match"};
+    int n = s->cfg.beam_width > 1 ? 4 : 3;
+    for (int i = 0; i < n && i < cap; i++) names[i] = ALL[i];
+    return n < cap ? n : cap;
+}
+
 static const ModelOps S2S_OPS = {
     .family = "seq2seq",
+    .eval_stat_names = s2s_eval_stat_names,
     .train_batch = s2s_train_batch,
     .eval_batch = s2s_eval_batch,
     .describe = s2s_describe,

@@ -147,8 +147,17 @@ static int seq_steps_per_row(const Model *m, int T, int Ty);
 static int seq_sample(Model *m, const int32_t *prime, int n_prime, int length, double temperature, Rng *rng,
                       int32_t *out, ExError *err);
 
+/* run_batch: the share of correct classes or next tokens, under a softmax head. */
+static int seq_eval_stat_names(const Model *m, const char **names, int cap) {
+    const SeqModel *s = m->impl;
+    if (s->cfg.loss != LOSS_SOFTMAX_CROSS_ENTROPY || cap < 1) return 0;
+    names[0] = "accuracy";
+    return 1;
+}
+
 static const ModelOps SEQ_OPS = {
     .family = "sequence",
+    .eval_stat_names = seq_eval_stat_names,
     .train_batch = seq_train_batch,
     .eval_batch = seq_eval_batch,
     .describe = seq_describe,

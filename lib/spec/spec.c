@@ -276,7 +276,23 @@ static void check_evaluate(const CfgNode *t, const Spec *s, CfgDiags *diags) {
 }
 
 /* Combinations a user would regret, each an error at the key that decides it. */
+/* The monitor names a metrics column: val_loss, train_loss or val_<statistic>. Which statistics
+ * a model reports is known once it is built (ModelOps.eval_stat_names): the runner checks the
+ * rest before training starts (runner/monitor.c). */
+static void check_monitor(const CfgNode *t, const Spec *s, CfgDiags *diags) {
+    const char *m = cfg_str(t, "train.early_stopping.monitor");
+    if (!m) return;
+    size_t len = strlen(m);
+    int word = len > 0 && strspn(m, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
+    if (!word || len >= sizeof s->train.early_stopping.monitor ||
+        !(strcmp(m, "train_loss") == 0 || (strncmp(m, "val_", 4) == 0 && len > 4)))
+        diag(diags, t, "train.early_stopping.monitor",
+             "'%s' is not a column the monitor can follow: use val_loss, train_loss or val_<statistic> such as "
+             "val_accuracy", m);
+}
+
 static void check_combinations(const CfgNode *t, const Spec *s, CfgDiags *diags) {
+    check_monitor(t, s, diags);
     const AutoencoderSpec *ae = &s->model.ae;
     const RecurrentSpec *rec = &s->model.rec;
     ModelType type = s->model.type;
@@ -464,6 +480,12 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
     tr->checkpoint_every = (int)int_of(t, "train.checkpoint_every");
     tr->keep_checkpoints = (int)int_of(t, "train.keep_checkpoints");
     tr->on_nan = (NanPolicy)choice_of(t, "train.on_nan");
+    EarlyStoppingSpec *es = &tr->early_stopping;
+    copy_str(es->monitor, sizeof es->monitor, str_of(t, "train.early_stopping.monitor"));
+    es->mode = (MonitorMode)choice_of(t, "train.early_stopping.mode");
+    es->patience = (int)int_of(t, "train.early_stopping.patience");
+    es->min_delta = float_of(t, "train.early_stopping.min_delta");
+    tr->restore_best = bool_of(t, "train.restore_best");
 
     s->sample.every = (int)int_of(t, "sample.every");
     s->sample.length = (int)int_of(t, "sample.length");

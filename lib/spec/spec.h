@@ -107,12 +107,24 @@ typedef struct ModelSpec {
     RecurrentSpec rec;                  /* every other type */
 } ModelSpec;
 
+typedef enum MonitorMode { MONITOR_AUTO, MONITOR_MIN, MONITOR_MAX } MonitorMode;   /* train.early_stopping.mode */
+
+/* train.early_stopping: the monitor (also what checkpoints/BEST is best by) and when to stop. */
+typedef struct EarlyStoppingSpec {
+    char monitor[64];                   /* a metrics column */
+    MonitorMode mode;
+    int patience;                       /* evaluations; 0: never stop early */
+    double min_delta;
+} EarlyStoppingSpec;
+
 typedef struct TrainSpec {
     int epochs, batch_size;
     int64_t max_steps_per_epoch;
     int shuffle, drop_last;
     int checkpoint_every, keep_checkpoints;
     NanPolicy on_nan;
+    EarlyStoppingSpec early_stopping;
+    int restore_best;
 } TrainSpec;
 
 /* Evaluations after the last epoch (autoencoders; runner/evaluate.c). */
