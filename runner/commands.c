@@ -136,7 +136,7 @@ int command_keys(void) {
 
 /* Text generation from a finished (or stopped) run: the vocabulary comes from results.h5, the
  * weights from the latest checkpoint, the architecture from the run's resolved spec. */
-int command_sample(const char *run_dir, const char *prime, int length, double temperature,
+int command_sample(const char *run_dir, const char *checkpoint, const char *prime, int length, double temperature,
                    unsigned long long seed) {
     ExError err;
     char path[4200];
@@ -191,7 +191,7 @@ int command_sample(const char *run_dir, const char *prime, int length, double te
     rd.train.T = spec.data.seq_len;
     char warn[256];
     if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0) goto fail;
-    if (latest_load_params(run_dir, &model->params, "to sample from", NULL, &err) != 0) goto fail;
+    if (latest_load_params(run_dir, checkpoint, &model->params, "to sample from", NULL, &err) != 0) goto fail;
     char *text = calloc((size_t)length + 1, 1);
     Rng rng;
     rng_seed(&rng, seed);

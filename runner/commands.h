@@ -5,7 +5,8 @@
 int command_validate(const char *spec_path, char *const *overrides, int n_overrides);
 int command_show(const char *spec_path, char *const *overrides, int n_overrides);
 int command_keys(void);
-int command_sample(const char *run_dir, const char *prime, int length, double temperature,
+/* Text from a run's weights: checkpoint is latest (NULL), best or a checkpoint file. */
+int command_sample(const char *run_dir, const char *checkpoint, const char *prime, int length, double temperature,
                    unsigned long long seed);
 
 #endif

@@ -15,11 +15,13 @@
 #include "train.h"
 #include "version.h"
 
-static const char ENCODE_USAGE[] = "usage: exprun encode RUN_DIR DATA [--labels FILE] [--out FILE] [--quiet]\n"
-                                   "       DATA: a file in the run's data format, or train | val | test\n";
+static const char ENCODE_USAGE[] =
+    "usage: exprun encode RUN_DIR DATA [--labels FILE] [--out FILE] [--checkpoint best|latest|FILE] [--quiet]\n"
+    "       DATA: a file in the run's data format, or train | val | test\n"
+    "       --checkpoint: the weights to encode with (default latest; best: checkpoints/BEST)\n";
 
 typedef struct EncodeArgs {
-    const char *run_dir, *data, *labels, *out;
+    const char *run_dir, *data, *labels, *out, *checkpoint;
     int quiet;
 } EncodeArgs;
 
@@ -30,6 +32,7 @@ static int parse(int argc, char **argv, EncodeArgs *a) {
         int has_value = i + 1 < argc;
         if (strcmp(s, "--out") == 0 && has_value) a->out = argv[++i];
         else if (strcmp(s, "--labels") == 0 && has_value) a->labels = argv[++i];
+        else if (strcmp(s, "--checkpoint") == 0 && has_value) a->checkpoint = argv[++i];
         else if (strcmp(s, "--quiet") == 0 || strcmp(s, "-q") == 0) a->quiet = 1;
         else if (s[0] == '-' && s[1] == '-') {
             fprintf(stderr, "exprun encode: unknown option or missing value: %s\n\n%s", s, ENCODE_USAGE);
@@ -157,7 +160,7 @@ int command_encode(int argc, char **argv) {
         return EXIT_USAGE;
     }
     LatestCheckpoint lc;
-    if (latest_load_params(a.run_dir, &model->params, "to encode with", &lc, &err) != 0) goto fail;
+    if (latest_load_params(a.run_dir, a.checkpoint, &model->params, "to encode with", &lc, &err) != 0) goto fail;
 
     const Dataset *ds = NULL;
     int is_split = access(a.data, F_OK) != 0 &&

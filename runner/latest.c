@@ -133,11 +133,24 @@ void latest_warn_unverified(const LatestCheckpoint *lc, FILE *f) {
             lc->path);
 }
 
-int latest_load_params(const char *run_dir, Params *p, const char *purpose, LatestCheckpoint *lc, ExError *err) {
+int latest_load_params(const char *run_dir, const char *which, Params *p, const char *purpose, LatestCheckpoint *lc,
+                       ExError *err) {
     LatestCheckpoint own;
     if (!lc) lc = &own;
-    int found = latest_find(run_dir, lc, err);
-    if (found == 1) return ex_fail(err, "no checkpoint %s: %s/checkpoints/LATEST does not exist", purpose, run_dir);
+    if (!which || strcmp(which, "latest") == 0) which = "LATEST";
+    else if (strcmp(which, "best") == 0) which = "BEST";
+    else {
+        /* a checkpoint file named outright (any run's; its shapes must fit this run's model) */
+        memset(lc, 0, sizeof *lc);
+        snprintf(lc->name, sizeof lc->name, "%.127s", which);
+        snprintf(lc->path, sizeof lc->path, "%s", which);
+        lc->verified = 1;   /* its own seal and checksums are checked by the load */
+        return checkpoint_load_params_only(which, p, 1, NULL, err);
+    }
+    int found = latest_find_as(run_dir, which, lc, err);
+    if (found == 1)
+        return ex_fail(err, "no checkpoint %s: %s/checkpoints/%s does not exist%s", purpose, run_dir, which,
+                       strcmp(which, "BEST") == 0 ? " (a run keeps one only when it has a validation split)" : "");
     if (found != 0) return -1;
     latest_warn_unverified(lc, stderr);
     return checkpoint_load_params_only(lc->path, p, 1, NULL, err);

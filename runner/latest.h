@@ -42,9 +42,11 @@ int latest_find(const char *run_dir, LatestCheckpoint *out, ExError *err);
 /* One line on f saying that lc's checkpoint could not be verified, if it could not. */
 void latest_warn_unverified(const LatestCheckpoint *lc, FILE *f);
 
-/* The parameters of the run's LATEST checkpoint into p (every view of p must be in it), after
- * latest_find's checks and its warning. `purpose` ("to encode with") completes the error when
- * the run has no checkpoint yet. lc (may be NULL) gets which file it was. */
-int latest_load_params(const char *run_dir, Params *p, const char *purpose, LatestCheckpoint *lc, ExError *err);
+/* The parameters of one of the run's checkpoints into p (every view of p must be in it): `which`
+ * is "latest" (or NULL: the one LATEST names), "best" (BEST's) — after latest_find's checks and
+ * its warning — or the path of a checkpoint file (`--checkpoint best|latest|FILE`). `purpose`
+ * ("to encode with") completes the error when there is none. lc (may be NULL) gets which file. */
+int latest_load_params(const char *run_dir, const char *which, Params *p, const char *purpose, LatestCheckpoint *lc,
+                       ExError *err);
 
 #endif

@@ -21,8 +21,9 @@ static const char USAGE[] =
     "usage: exprun SPEC [key=value ...] [--out DIR] [--init-from CHECKPOINT] [--quiet]\n"
     "       exprun validate SPEC [key=value ...]   check everything short of training\n"
     "       exprun show SPEC [key=value ...]       print the resolved spec (every default filled in)\n"
-    "       exprun resume RUN_DIR                  continue a stopped run from its latest checkpoint\n"
-    "       exprun sample RUN_DIR [--length N] [--temperature T] [--prime TEXT] [--seed S]\n"
+    "       exprun resume RUN_DIR [--epochs N]     continue a stopped run from its latest checkpoint\n"
+    "                                              (--epochs N: extend a run to N epochs)\n"
+    "       exprun sample RUN_DIR [--length N] [--temperature T] [--prime TEXT] [--seed S] [--checkpoint best|latest|FILE]\n"
     "       exprun encode RUN_DIR DATA [--labels FILE] [--out FILE]\n"
     "                                              autoencoder codes h of DATA (a file, or train|val|test),\n"
     "                                              with labels and reconstruction errors, to HDF5\n"
@@ -54,8 +55,8 @@ typedef struct Args {
     const char *spec;
     char *overrides[256];
     int n_overrides;
-    const char *out_dir, *init_from, *prime;
-    int quiet, length, has_seed;
+    const char *out_dir, *init_from, *prime, *checkpoint;
+    int quiet, length, has_seed, epochs;
     double temperature;
     unsigned long long seed;
 } Args;
@@ -96,6 +97,12 @@ static int parse_args(int argc, char **argv, int first, Args *a) {
         else if (strcmp(s, "--out") == 0 && has_value) a->out_dir = argv[++i];
         else if (strcmp(s, "--init-from") == 0 && has_value) a->init_from = argv[++i];
         else if (strcmp(s, "--prime") == 0 && has_value) a->prime = argv[++i];
+        else if (strcmp(s, "--checkpoint") == 0 && has_value) a->checkpoint = argv[++i];
+        else if (strcmp(s, "--epochs") == 0 && has_value) {
+            long long v;
+            if (option_int("--epochs", argv[++i], 1, 1000000000, &v) != 0) return EXIT_USAGE;
+            a->epochs = (int)v;
+        }
         else if (strcmp(s, "--length") == 0 && has_value) {
             long long v;
             if (option_int("--length", argv[++i], 1, 10000000, &v) != 0) return EXIT_USAGE;
@@ -158,15 +165,20 @@ int main(int argc, char **argv) {
     if (parse_args(argc, argv, is_command ? 2 : 1, &a) != 0) return EXIT_USAGE;
     int progress = isatty(STDERR_FILENO) && !a.quiet;
     if (strcmp(cmd, "keys") == 0) return command_keys();
+    if (a.epochs && strcmp(cmd, "resume") != 0)
+        return usage_error("--epochs is for resume (to change a new run's epochs: train.epochs=%s)", "N");
+    if (a.checkpoint && strcmp(cmd, "sample") != 0)
+        return usage_error("--checkpoint is for sample, encode and plot (%s)", a.checkpoint);
     if (!a.spec) return usage_error("missing %s", strcmp(cmd, "resume") == 0 || strcmp(cmd, "sample") == 0 ? "RUN_DIR" : "SPEC");
     if (strcmp(cmd, "validate") == 0) return command_validate(a.spec, a.overrides, a.n_overrides);
     if (strcmp(cmd, "show") == 0) return command_show(a.spec, a.overrides, a.n_overrides);
     if (strcmp(cmd, "resume") == 0) {
         if (a.n_overrides) return usage_error("resume takes no overrides: the run's spec is fixed (%s)", a.overrides[0]);
-        return ranks_end(command_resume(a.spec, a.quiet, dist_is_root() && progress));
+        return ranks_end(command_resume(a.spec, a.epochs, a.quiet, dist_is_root() && progress));
     }
     if (strcmp(cmd, "sample") == 0)
-        return command_sample(a.spec, a.prime ? a.prime : "", a.length, a.temperature, a.has_seed ? a.seed : 1);
+        return command_sample(a.spec, a.checkpoint, a.prime ? a.prime : "", a.length, a.temperature,
+                              a.has_seed ? a.seed : 1);
     TrainOptions opt = {a.spec, a.overrides, a.n_overrides, a.out_dir, a.init_from, a.quiet, dist_is_root() && progress};
     return ranks_end(command_train(&opt));
 }

@@ -28,12 +28,12 @@
 #include "train.h"
 
 static const char PLOT_USAGE[] =
-    "usage: exprun plot RUN... -o FILE [--svg] [--no-images]\n"
+    "usage: exprun plot RUN... -o FILE [--svg] [--no-images] [--checkpoint best|latest|FILE]\n"
     "\n"
     "Learning curves (train solid, validation dashed) of one or several runs; for recurrent runs\n"
     "also the gradient norm ||dL/dh_t|| over time t (log scale); for autoencoders on IDX images\n"
-    "also validation inputs beside their reconstructions (from the latest checkpoint; skip with\n"
-    "--no-images). A RUN may be a folder of runs, e.g. a sweep. PNG, or SVG with --svg or a\n"
+    "also validation inputs beside their reconstructions (from the latest checkpoint, or the one\n"
+    "--checkpoint names: best is checkpoints/BEST; skip them with --no-images). A RUN may be a folder of runs, e.g. a sweep. PNG, or SVG with --svg or a\n"
     "FILE ending in .svg.\n"
     "  exprun plot results/ae_fashion/20250101-120000 -o curves.png\n"
     "  exprun plot results/ae_fashion/sweep-20250101-120000 -o sweep.svg\n";
@@ -83,9 +83,9 @@ static int load_run_spec(const char *dir, const char *spec_dir, Spec *spec, ExEr
     return 0;
 }
 
-/* Reconstructions of the first validation images by the latest checkpoint. Returns 0 with no
- * images when the run is not an autoencoder on image data. */
-static int load_images(const char *dir, PlotRun *r, ExError *err) {
+/* Reconstructions of the first validation images by a checkpoint (`which`: latest_load_params).
+ * Returns 0 with no images when the run is not an autoencoder on image data. */
+static int load_images(const char *dir, const char *which, PlotRun *r, ExError *err) {
     Spec spec;
     if (load_run_spec(dir, dir, &spec, err) != 0) return -1;
     if (spec.data.source != DATA_IDX || spec.data.as_sequence) {
@@ -118,7 +118,7 @@ static int load_images(const char *dir, PlotRun *r, ExError *err) {
         rc = 0;
         goto done;
     }
-    if (latest_load_params(dir, &model->params, "to draw reconstructions from", NULL, err) != 0) goto done;
+    if (latest_load_params(dir, which, &model->params, "to draw reconstructions from", NULL, err) != 0) goto done;
     int k = ds->n < 10 ? ds->n : 10;
     if (k > model->max_batch) k = model->max_batch;
     r->img_n = k;
@@ -138,7 +138,7 @@ done:
     return rc;
 }
 
-int plot_run_load(const char *dir, int with_images, PlotRun *r, ExError *err) {
+int plot_run_load(const char *dir, int with_images, const char *checkpoint, PlotRun *r, ExError *err) {
     memset(r, 0, sizeof *r);
     const char *base = strrchr(dir, '/');
     snprintf(r->label, sizeof r->label, "%s", base && base[1] ? base + 1 : dir);
@@ -185,7 +185,7 @@ int plot_run_load(const char *dir, int with_images, PlotRun *r, ExError *err) {
         }
     }
     h5r_close(h);
-    if (with_images && load_images(dir, r, err) != 0)
+    if (with_images && load_images(dir, checkpoint, r, err) != 0)
         snprintf(r->note, sizeof r->note, "no reconstructions: %.400s", err->msg);
     return 0;
 }
@@ -743,7 +743,7 @@ static void make_labels(PlotRun *runs, char **dirs, int n) {
 }
 
 int command_plot(int argc, char **argv) {
-    const char *out = NULL;
+    const char *out = NULL, *checkpoint = "latest";
     int svg = 0, images = 1, n_args = 0, rc = EXIT_USAGE;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     for (int i = 0; i < argc; i++) {
@@ -756,6 +756,7 @@ int command_plot(int argc, char **argv) {
         if ((strcmp(s, "-o") == 0 || strcmp(s, "--output") == 0) && i + 1 < argc) out = argv[++i];
         else if (strcmp(s, "--svg") == 0) svg = 1;
         else if (strcmp(s, "--no-images") == 0) images = 0;
+        else if (strcmp(s, "--checkpoint") == 0 && i + 1 < argc) checkpoint = argv[++i];
         else if (s[0] == '-' && s[1]) {
             fprintf(stderr, "exprun plot: unknown option or missing value: %s\n\n%s", s, PLOT_USAGE);
             free(args);
@@ -789,7 +790,7 @@ int command_plot(int argc, char **argv) {
     char **kept_dirs = calloc((size_t)n + 1, sizeof *kept_dirs);
     int kept = 0;
     for (int i = 0; i < n; i++) {
-        if (plot_run_load(dirs[i], images, &runs[kept], &err) != 0) {
+        if (plot_run_load(dirs[i], images, checkpoint, &runs[kept], &err) != 0) {
             fprintf(stderr, "exprun plot: skipping %s: %s\n", dirs[i], err.msg);
             continue;
         }

@@ -27,9 +27,10 @@ typedef struct PlotRun {
 } PlotRun;
 
 /* Read a run directory: metrics and diagnostics from results.h5; with_images: also evaluate
+ * (with the checkpoint `checkpoint` names: latest, best or a file; latest_load_params)
  * the latest checkpoint on the first validation images (autoencoders on IDX data). A panel
  * that cannot be made leaves a note and no error; -1 only when results.h5 cannot be read. */
-int plot_run_load(const char *dir, int with_images, PlotRun *r, ExError *err);
+int plot_run_load(const char *dir, int with_images, const char *checkpoint, PlotRun *r, ExError *err);
 void plot_run_free(PlotRun *r);
 
 /* Draw the figure of runs[0..n) into path (PNG, or SVG if svg), published by rename. */

@@ -77,6 +77,14 @@ int publish_results(Trainer *tr, ExError *err) {
     const History *h = &tr->history;
     if (h->ncols > 0)   /* no epoch finished yet (e.g. diverged in the first): no table */
         h5doc_table(doc, "/metrics/epochs", h->ncols, (const char *const *)h->names, h->nrows, h->rows);
+    const History *st = &tr->steps;
+    if (st->ncols > 0) {
+        h5doc_table(doc, "/metrics/steps", st->ncols, (const char *const *)st->names, st->nrows, st->rows);
+        h5doc_attr_str(doc, "/metrics/steps", "description",
+                       "a row every train.log_every steps: train_loss and grad_norm are the means over the steps "
+                       "since the row before (the loss per example, as in /metrics/epochs), lr the rate of the "
+                       "row's last step, *_per_sec the throughput over those steps");
+    }
     if (tr->rd->has_vocab) {
         int shape[1] = {tr->rd->vocab.size};
         int32_t bytes[256];
@@ -108,30 +116,37 @@ int publish_results(Trainer *tr, ExError *err) {
     return rc;
 }
 
-/* metrics.csv grows by one flushed line per epoch, so `tail -f` and awk can follow it, with the
- * columns of the first epoch. It is written whole only for the first row, once after a resume
- * (rows after the checkpoint go) and, when `final` is set, once at the end if columns were added
- * since (the test_* results on the last row). A failed write (a full disk) is reported, not
+/* A CSV file beside a metrics table grows by flushed lines (so `tail -f` and awk can follow it),
+ * with the columns of its first row. It is written whole only for the first row, once after a
+ * resume (rows after the checkpoint go) and, when `final` is set, once at the end if columns were
+ * added since (the test_* results on the last row). A failed write (a full disk) is reported, not
  * ignored: the file would be cut short (then the next write rewrites it whole). */
-int append_csv(Trainer *tr, int final, ExError *err) {
-    if (!dist_is_root()) return 0;
+static int append_table_csv(const char *run_dir, const History *h, CsvTail *t, int final, ExError *err) {
+    if (h->ncols == 0) return 0;   /* no row yet */
     char path[4200];
-    snprintf(path, sizeof path, "%s/metrics.csv", tr->run_dir);
-    const History *h = &tr->history;
-    int rewrite = tr->csv_rows == 0 || (final && h->ncols != tr->csv_cols);
-    if (rewrite) tr->csv_rows = 0;
+    snprintf(path, sizeof path, "%s/%s", run_dir, t->name);
+    int rewrite = t->rows == 0 || (final && h->ncols != t->cols);
+    if (rewrite) t->rows = 0;
     FILE *f = fopen(path, rewrite ? "w" : "a");
     if (!f) return ex_fail(err, "cannot write %s: %s", path, strerror(errno));
     if (rewrite) {
-        tr->csv_cols = h->ncols;
-        history_csv_line(h, -1, tr->csv_cols, f);
+        t->cols = h->ncols;
+        history_csv_line(h, -1, t->cols, f);
     }
-    for (int64_t r = tr->csv_rows; r < h->nrows; r++) history_csv_line(h, r, tr->csv_cols, f);
-    tr->csv_rows = h->nrows;
+    for (int64_t r = t->rows; r < h->nrows; r++) history_csv_line(h, r, t->cols, f);
+    t->rows = h->nrows;
     int failed = fflush(f) != 0 || ferror(f);
     if (fclose(f) != 0 || failed) {
-        tr->csv_rows = 0;
+        t->rows = 0;
         return ex_fail(err, "cannot write %s: %s", path, strerror(errno));
     }
     return 0;
+}
+
+int append_csv(Trainer *tr, int final, ExError *err) {
+    if (!dist_is_root()) return 0;
+    tr->metrics_csv.name = "metrics.csv";
+    tr->steps_csv.name = "steps.csv";
+    if (append_table_csv(tr->run_dir, &tr->history, &tr->metrics_csv, final, err) != 0) return -1;
+    return append_table_csv(tr->run_dir, &tr->steps, &tr->steps_csv, final, err);
 }

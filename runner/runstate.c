@@ -35,6 +35,7 @@ typedef struct LoopState {
     uint64_t acc[ACC_WORDS];
     char stat_names[MODEL_MAX_STATS][32];   /* saved as 4 u64 words each */
     double clock_epoch_seconds;             /* how long the epoch has run: a clock, not part of the bits */
+    double log_sums[4];                     /* Σ loss, rows, grad norm, steps since the last metrics/steps row */
 } LoopState;
 
 static void describe_extras(Trainer *tr, LoopState *ls, CheckpointState *st) {
@@ -54,6 +55,7 @@ static void describe_extras(Trainer *tr, LoopState *ls, CheckpointState *st) {
     if (tr->grad_state_n && tr->with_grad_state) EXTRA("grad_norms_by_time", CKPT_F64, tr->grad_state_n, tr->grad_state);
     if (tr->with_epoch_clock) EXTRA("clock_epoch_seconds", CKPT_F64, 1, &ls->clock_epoch_seconds);
     if (tr->with_monitor_state) EXTRA("monitor", CKPT_F64, MONITOR_STATE_WORDS, tr->monitor_state);
+    if (tr->with_log_sums) EXTRA("log_sums", CKPT_F64, 4, ls->log_sums);
     if (tr->ranks > 1) {
         EXTRA("ranks", CKPT_U64, 1, &tr->ranks);
         if (tr->grad_state_n && tr->with_grad_state)
@@ -90,6 +92,11 @@ static void pack_loop_state(Trainer *tr, LoopState *ls, CheckpointState *st) {
     tr->with_epoch_clock = 1;
     tr->with_monitor_state = 1;
     monitor_pack(&tr->monitor, tr->monitor_state);
+    tr->with_log_sums = 1;
+    ls->log_sums[0] = tr->log_loss;
+    ls->log_sums[1] = tr->log_rows;
+    ls->log_sums[2] = tr->log_grad_norm;
+    ls->log_sums[3] = tr->log_steps;
     ls->clock_epoch_seconds = tr->batch_in_epoch > 0 ? now_seconds() - tr->epoch_started : 0.0;
     describe_extras(tr, ls, st);
     if (tr->grad_state_n) model_time_grad_state(tr->model, tr->grad_state, 0);
@@ -208,6 +215,20 @@ int restore_history(Trainer *tr, ExError *err) {
         h5r_free_strings(names, (size_t)ncols);
         free(rows);
     }
+    if (rc == 0 && h5r_exists(r, "/metrics/steps")) {
+        /* the per-step rows up to the checkpoint's step */
+        rc = h5r_read_table(r, "/metrics/steps", &ncols, &names, &nrows, &rows, err);
+        int c_step = -1;
+        for (int c = 0; rc == 0 && c < ncols; c++)
+            if (strcmp(names[c], "step") == 0) c_step = c;
+        for (int64_t i = 0; rc == 0 && c_step >= 0 && i < nrows && rows[i * ncols + c_step] <= (double)tr->step; i++) {
+            for (int c = 0; c < ncols; c++) history_set(&tr->steps, names[c], rows[i * ncols + c]);
+            history_commit(&tr->steps);
+        }
+        if (rc == 0) h5r_free_strings(names, (size_t)ncols);
+        free(rows);
+        rows = NULL;
+    }
     if (rc == 0 && h5r_exists(r, "/samples/text")) {
         size_t n = 0;
         char **texts = NULL;
@@ -317,7 +338,7 @@ static int check_loop_state(const Trainer *tr, const CheckpointState *st, const 
  * a one-process run writes none) and whether it has the diagnostic's sums and the epoch's clock
  * (older files do not). */
 static int checkpoint_optional(const char *path, int64_t *ranks, int *grad_state, int *epoch_clock, int *monitor,
-                               ExError *err) {
+                               int *log_sums, ExError *err) {
     H5Reader *r = NULL;
     *ranks = 1;
     if (h5r_open_own(&r, path, err) != 0) return -1;
@@ -325,6 +346,7 @@ static int checkpoint_optional(const char *path, int64_t *ranks, int *grad_state
     *grad_state = h5r_exists(r, "/state/grad_norms_by_time");
     *epoch_clock = h5r_exists(r, "/state/clock_epoch_seconds");
     *monitor = h5r_exists(r, "/state/monitor");
+    *log_sums = h5r_exists(r, "/state/log_sums");
     if (h5r_exists(r, "/state/ranks")) {
         uint64_t n = 0;
         rc = h5r_read_uint64s(r, "/state/ranks", 1, (int[]){1}, &n, err);
@@ -334,14 +356,46 @@ static int checkpoint_optional(const char *path, int64_t *ranks, int *grad_state
     return rc;
 }
 
+/* Whether a checkpoint's spec is the run's: 0 when it is, or differs only in train.epochs (exprun
+ * resume --epochs N, or a kill after resolved.yaml was rewritten for it); −1 when it differs
+ * otherwise; −2 (with err) when only train.epochs differs but the schedule depends on it. */
+static int spec_matches(const Trainer *tr, const char *ckpt_spec, const char *ckpt, ExError *err) {
+    if (strcmp(ckpt_spec, tr->resolved) == 0) return 0;
+    CfgDiags diags = {0};
+    CfgNode *tree = cfg_parse_string(ckpt_spec, strlen(ckpt_spec), ckpt, &diags);
+    long was = 0;
+    int same = 0;
+    if (tree) {
+        was = cfg_int(tree, "train.epochs", 0);
+        char assignment[64];
+        snprintf(assignment, sizeof assignment, "train.epochs=%d", tr->spec->train.epochs);
+        if (cfg_apply_override(tree, assignment, &diags) == 0) {
+            char *text = cfg_emit_yaml_string(tree);
+            same = text && strcmp(text, tr->resolved) == 0;
+            free(text);
+        }
+        cfg_free(tree);
+    }
+    cfg_diags_free(&diags);
+    if (!same) return -1;
+    if (tr->spec->schedule.type == SCHED_COSINE) {
+        ex_fail(err, "%s: schedule.type cosine anneals the rate over all of train.epochs (%ld when this checkpoint "
+                     "was written, %d now), so the run would not be the one that asked for %d epochs from the start; "
+                     "nothing was changed. To train on from these weights: exprun SPEC train.epochs=N --init-from %s",
+                tr->run_dir, was, tr->spec->train.epochs, tr->spec->train.epochs, ckpt);
+        return -2;
+    }
+    return 0;
+}
+
 int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
     const char *ckpt = lc->path;
     if (!tr->quiet) latest_warn_unverified(lc, stderr);
     /* A data-parallel run goes on with as many ranks as it had: each rank's noise stream and
      * carried state are its own (another count would need them re-dealt: not supported). */
     int64_t ranks = 1;
-    if (checkpoint_optional(ckpt, &ranks, &tr->with_grad_state, &tr->with_epoch_clock, &tr->with_monitor_state, err) !=
-        0)
+    if (checkpoint_optional(ckpt, &ranks, &tr->with_grad_state, &tr->with_epoch_clock, &tr->with_monitor_state,
+                            &tr->with_log_sums, err) != 0)
         return -1;
     if (ranks != dist_size()) {
         char how[64] = "";
@@ -356,13 +410,13 @@ int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
     describe_extras(tr, &ls, &st);
     char *ckpt_spec = NULL;
     if (checkpoint_load(ckpt, &tr->model->params, &tr->opt, &st, &ckpt_spec, err) != 0) return -1;
-    if (!ckpt_spec || strcmp(ckpt_spec, tr->resolved) != 0) {
-        free(ckpt_spec);
+    int matches = ckpt_spec ? spec_matches(tr, ckpt_spec, ckpt, err) : -1;
+    free(ckpt_spec);
+    if (matches == -2) return -1;
+    if (matches != 0)
         return ex_fail(err, "the spec of %s changed since checkpoint %s was written (resolved.yaml differs "
                             "from the spec stored in the checkpoint); refusing to resume. To train from these "
                             "weights with another spec use: exprun SPEC --init-from %s", tr->run_dir, ckpt, ckpt);
-    }
-    free(ckpt_spec);
     if (check_loop_state(tr, &st, &ls, ckpt, err) != 0) return -1;
     if (tr->with_monitor_state) {
         char why[256];
@@ -390,6 +444,19 @@ int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
     if (tr->grad_state_n && tr->with_grad_state)
         model_time_grad_state(tr->model, tr->ranks > 1 ? tr->rank_grad_state + tr->grad_state_n * dist_rank()
                                                        : tr->grad_state, 1);
+    if (tr->with_log_sums) {
+        /* the steps since the last metrics/steps row: sums of what those steps added */
+        const double *v = ls.log_sums;
+        if (!(isfinite(v[0]) && v[1] >= 0 && v[2] >= 0 && isfinite(v[2]) && v[3] >= 0 && v[3] == floor(v[3]) &&
+              v[3] <= (double)tr->step))
+            return ex_fail(err, "%s: the checkpoint's loop state does not fit the spec: the sums of the steps since the "
+                                "last metrics/steps row are out of range. The file is damaged or was edited; nothing "
+                                "was changed", ckpt);
+        tr->log_loss = v[0];
+        tr->log_rows = v[1];
+        tr->log_grad_norm = v[2];
+        tr->log_steps = v[3];
+    }
     tr->acc_loss = unpack_double(ls.acc[ACC_LOSS]);
     tr->acc_rows = unpack_double(ls.acc[ACC_ROWS]);
     tr->acc_grad_norm = unpack_double(ls.acc[ACC_GNORM]);

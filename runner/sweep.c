@@ -106,7 +106,7 @@ static int run_index(const Plan *p, int index, const char *out_dir, const char *
         if (how == START_RESUME) {
             free(overrides);
             if (!quiet) printf("sweep trial %d: resuming %s (it was %s)\n", index, out_dir, status);
-            return command_resume(out_dir, quiet, isatty(STDERR_FILENO) && !quiet);
+            return command_resume(out_dir, 0, quiet, isatty(STDERR_FILENO) && !quiet);
         }
     }
     TrainOptions opt = {0};

@@ -181,6 +181,10 @@ static StepResult train_step(Trainer *tr, const Batch *b, ExError *err) {
     tr->acc_rows += b->B;
     tr->acc_grad_norm += norm;
     tr->acc_steps++;
+    tr->log_loss += loss * b->B;
+    tr->log_rows += b->B;
+    tr->log_grad_norm += norm;
+    tr->log_steps++;
     for (int i = 0; i < stats.count; i++) stats_add(&tr->acc_stats, stats.names[i], stats.values[i]);
     return STEP_OK;
 }
@@ -191,7 +195,7 @@ static void show_progress(Trainer *tr, double last_shown[1]) {
     if (t - last_shown[0] < 0.25) return;
     last_shown[0] = t;
     double elapsed = t - tr->run_started;
-    int64_t done_this_session = tr->step;
+    int64_t done_this_session = tr->step - tr->session_first_step;
     double per_step = done_this_session > 0 ? elapsed / (double)done_this_session : 0;
     char eta[32];
     format_duration(eta, sizeof eta, per_step * (double)(tr->total_steps - tr->step));
@@ -264,10 +268,11 @@ static void print_epoch_line(Trainer *tr) {
     if (tr->progress) fprintf(stderr, "\r\033[K");
     const History *h = &tr->history;
     int64_t r = h->nrows - 1;
+    /* the time left from this session's pace (a resumed run's earlier epochs took no time here) */
     double elapsed = now_seconds() - tr->run_started;
-    int epochs_left = tr->spec->train.epochs - tr->epoch;
+    int64_t done = tr->step - tr->session_first_step;
     char left[32];
-    format_duration(left, sizeof left, tr->epoch > 0 ? elapsed / tr->epoch * epochs_left : NAN);
+    format_duration(left, sizeof left, done > 0 ? elapsed / (double)done * (double)(tr->total_steps - tr->step) : NAN);
     double val = history_get(h, r, "val_loss");
     char column[64];
     double rate = history_get(h, r, rate_column(tr, column, sizeof column));
@@ -301,6 +306,42 @@ static void take_sample(Trainer *tr) {
     if (!tr->quiet) printf("  sample: %s\n", full);
 }
 
+/* A row of metrics/steps for the steps since the last one (trainer.h), when train.log_every says
+ * (or `now`, at a divergence: the curve up to it); and, when the output is not a terminal, a
+ * progress line with it at most every 30 s ($EXPRUN_PROGRESS_SECONDS), so that a long epoch is
+ * not silent in a log file. */
+static void log_steps(Trainer *tr, int now) {
+    const TrainSpec *ts = &tr->spec->train;
+    if (ts->log_every <= 0 || tr->log_steps <= 0 || (!now && tr->step % ts->log_every != 0)) return;
+    double t = now_seconds(), seconds = t - tr->log_started;
+    History *h = &tr->steps;
+    history_set(h, "step", (double)tr->step);
+    history_set(h, "epoch", tr->epoch + 1);
+    history_set(h, "train_loss", tr->log_rows > 0 ? tr->log_loss / tr->log_rows : NAN);
+    history_set(h, "grad_norm", tr->log_grad_norm / tr->log_steps);
+    history_set(h, "lr", schedule_lr(&tr->spec->schedule, tr->step > 0 ? tr->step - 1 : 0, tr->steps_per_epoch,
+                                      tr->total_steps));
+    history_set(h, "samples_per_sec", seconds > 0 ? tr->log_rows / seconds : NAN);
+    char column[64];
+    if (tr->model->ops->unit) {
+        int steps = model_steps_per_row(tr->model, batches_steps_per_row(&tr->train_batches), tr->rd->train.Ty);
+        history_set(h, rate_column(tr, column, sizeof column), seconds > 0 ? tr->log_rows * steps / seconds : NAN);
+    }
+    history_commit(h);
+    tr->log_loss = tr->log_rows = tr->log_grad_norm = tr->log_steps = 0;
+    tr->log_started = t;
+    if (!tr->progress && !tr->quiet && t - tr->last_printed >= tr->progress_seconds) {
+        tr->last_printed = t;
+        int64_t r = h->nrows - 1;
+        printf("  step %lld/%lld (epoch %d, batch %lld/%lld)  loss %.5f  %.0f %s/s\n", (long long)tr->step,
+               (long long)tr->total_steps, tr->epoch + 1, (long long)tr->batch_in_epoch, (long long)tr->steps_per_epoch,
+               history_get(h, r, "train_loss"),
+               tr->model->ops->unit ? history_get(h, r, column) : history_get(h, r, "samples_per_sec"),
+               tr->model->ops->unit ? tr->model->ops->unit_short : "samples");
+        fflush(stdout);
+    }
+}
+
 /* The monitor after the epoch's row of metrics (monitor.h). */
 static MonitorVerdict watch_monitor(Trainer *tr) {
     if (!tr->monitor.active) return MONITOR_WAITING;
@@ -313,6 +354,10 @@ int run_loop(Trainer *tr) {
     ExError err;
     const TrainSpec *ts = &tr->spec->train;
     double last_shown[1] = {0};
+    tr->session_first_step = tr->step;
+    tr->log_started = tr->last_printed = now_seconds();
+    const char *every = getenv("EXPRUN_PROGRESS_SECONDS");
+    tr->progress_seconds = every ? atof(every) : 30.0;
     while (tr->epoch < ts->epochs) {
         if (tr->batch_in_epoch == 0) {
             tr->epoch_started = now_seconds();
@@ -325,6 +370,9 @@ int run_loop(Trainer *tr) {
             tr->batch_in_epoch++;
             if (r == STEP_DIVERGED) {
                 if (tr->progress && !tr->quiet) fprintf(stderr, "\n");
+                /* the curve up to the divergence: the steps since the last row, in the files */
+                log_steps(tr, 1);
+                if (append_csv(tr, 0, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
                 char latest[4200];
                 snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", tr->run_dir);
                 fprintf(stderr, "exprun: %s\nexprun: %s%s (set train.on_nan: skip to skip such steps instead)\n",
@@ -333,6 +381,7 @@ int run_loop(Trainer *tr) {
                 snprintf(tr->status, sizeof tr->status, "diverged");
                 return EXIT_DIVERGED;
             }
+            log_steps(tr, 0);
             show_progress(tr, last_shown);
             /* Data-parallel: the stop every rank agreed on with this step's numbers (reduce_step);
              * a signal that came since is taken up at the next step. */

@@ -23,6 +23,8 @@ typedef struct TrainOptions {
 } TrainOptions;
 
 int command_train(const TrainOptions *opt);
-int command_resume(const char *run_dir, int quiet, int progress);
+/* epochs > 0: extend the run to that many epochs, the run that had asked for them from the start;
+ * refused with a cosine schedule (it spans all epochs) and after an early stop. */
+int command_resume(const char *run_dir, int epochs, int quiet, int progress);
 
 #endif

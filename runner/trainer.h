@@ -18,6 +18,13 @@
 #include "rundata.h"
 #include "spec/spec.h"
 
+/* How much of a metrics table a CSV file beside it holds (0 rows: write it whole). */
+typedef struct CsvTail {
+    const char *name;                 /* "metrics.csv" */
+    int64_t rows;
+    int cols;
+} CsvTail;
+
 typedef struct Trainer {
     const Spec *spec;
     RunData *rd;
@@ -47,9 +54,18 @@ typedef struct Trainer {
     double epoch_started;             /* monotonic seconds */
     double run_started;
 
-    History history;
-    int64_t csv_rows;                 /* rows already in metrics.csv (0: write it whole) */
-    int csv_cols;                     /* its columns */
+    History history;                  /* a row per epoch: metrics/epochs, metrics.csv */
+    CsvTail metrics_csv;
+    /* A row every train.log_every steps: metrics/steps, steps.csv. The sums of the steps since
+     * the last row are saved in checkpoints (log_sums), so a resumed run writes the same rows. */
+    History steps;
+    CsvTail steps_csv;
+    double log_loss, log_rows, log_grad_norm, log_steps; /* Σ since the last row */
+    int with_log_sums;                /* the checkpoint loaded holds them (older ones do not) */
+    double log_started;               /* monotonic seconds at the last row (or this session's start) */
+    double last_printed;              /* when a progress line last went to a non-terminal */
+    double progress_seconds;          /* ... and how often it may (30 s; $EXPRUN_PROGRESS_SECONDS) */
+    int64_t session_first_step;       /* the step this session (start or resume) began at */
     int n_samples;
     char **samples;                   /* text samples, one per sampling epoch */
     int64_t *sample_epochs;
@@ -96,8 +112,8 @@ EvalResult evaluate_batches(Trainer *tr, BatchSource *src);
 /* ---- runresults.c ---- */
 /* results.h5 written whole and published by rename (rank 0). */
 int publish_results(Trainer *tr, ExError *err);
-/* metrics.csv: the rows since the last call appended (rewritten whole after a resume, or when
- * `final` and columns were added since, e.g. the test metrics). */
+/* metrics.csv and steps.csv: the rows since the last call appended (rewritten whole after a
+ * resume, or when `final` and columns were added since, e.g. the test metrics). */
 int append_csv(Trainer *tr, int final, ExError *err);
 /* Local time as 2026-12-05T02:41:09+0000. */
 void iso_time(char *buf, size_t cap);
@@ -110,7 +126,8 @@ int save_checkpoint(Trainer *tr, ExError *err);
 int save_best_checkpoint(Trainer *tr, ExError *err);
 /* Load the checkpoint LATEST names and the loop state in it, checked against the spec. */
 int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err);
-/* The metrics rows written before the checkpoint (results.h5 may hold later ones). */
+/* The metrics rows written before the checkpoint (results.h5 may hold later ones), per epoch
+ * and per step. */
 int restore_history(Trainer *tr, ExError *err);
 /* A resume with no checkpoint yet: train from step 0, as `exprun SPEC` would have. */
 int start_over(Trainer *tr, ExError *err);

@@ -91,6 +91,7 @@ static void trainer_free(Trainer *tr) {
     optim_free(&tr->opt);
     model_free(tr->model);
     history_free(&tr->history);
+    history_free(&tr->steps);
     for (int i = 0; i < tr->n_samples; i++) free(tr->samples[i]);
     free(tr->samples);
     free(tr->sample_epochs);
@@ -314,7 +315,7 @@ done:
     return close_run(&tr, &rd, &spec, lock_fd, status);
 }
 
-int command_resume(const char *run_dir, int quiet, int progress) {
+int command_resume(const char *run_dir, int epochs, int quiet, int progress) {
     ExError err;
     char path[4200];
     snprintf(path, sizeof path, "%s/resolved.yaml", run_dir);
@@ -331,6 +332,16 @@ int command_resume(const char *run_dir, int quiet, int progress) {
     }
     CfgDiags diags = {0};
     CfgNode *tree = cfg_parse_string(resolved, strlen(resolved), path, &diags);
+    int old_epochs = tree ? (int)cfg_int(tree, "train.epochs", 0) : 0;
+    if (tree && epochs > 0 && epochs != old_epochs) {
+        /* --epochs N: the same run, asked for N epochs (resolved.yaml is rewritten once the
+         * checkpoint has been checked against it) */
+        char assignment[64];
+        snprintf(assignment, sizeof assignment, "train.epochs=%d", epochs);
+        cfg_apply_override(tree, assignment, &diags);
+        free(resolved);
+        resolved = cfg_emit_yaml_string(tree);
+    }
     Spec spec = {0};   /* owns the tree from here on */
     RunData rd = {0};
     Trainer tr = {0};
@@ -345,6 +356,20 @@ int command_resume(const char *run_dir, int quiet, int progress) {
         return close_run(&tr, &rd, &spec, lock_fd, EXIT_USAGE);
     }
     cfg_diags_free(&diags);
+    if (spec.train.epochs != old_epochs) {
+        /* what --epochs cannot do, said before anything is touched */
+        const char *why = spec.train.epochs < old_epochs ? "it extends a run, and this one already asks for more"
+                          : spec.schedule.type == SCHED_COSINE
+                              ? "schedule.type cosine anneals the rate over all of train.epochs, so the run would not "
+                                "be the one that had asked for them from the start"
+                              : NULL;
+        if (why) {
+            fprintf(stderr, "exprun: %s: --epochs %d: %s (train.epochs is %d); nothing was changed. To train on from "
+                            "its weights: exprun SPEC train.epochs=N --init-from %s/checkpoints/<checkpoint>\n",
+                    run_dir, spec.train.epochs, why, old_epochs, run_dir);
+            return close_run(&tr, &rd, &spec, lock_fd, EXIT_USAGE);
+        }
+    }
     if (dist_is_root()) {   /* rank 0 holds the run */
         lock_fd = rundir_lock(run_dir, &err);
         if (lock_fd < 0) {
@@ -385,6 +410,20 @@ int command_resume(const char *run_dir, int quiet, int progress) {
         if (was && strcmp(was, "running\n") == 0 && dist_is_root()) rundir_set_status(run_dir, "failed", NULL);
         free(was);
         goto done;
+    }
+    if (spec.train.epochs != old_epochs) {
+        if (tr.monitor.stopped) {
+            fprintf(stderr, "exprun: %s: early stopping ended this run after epoch %d; it is not extended past that "
+                            "stop (to train on from its weights: exprun SPEC --init-from %s)\n",
+                    run_dir, tr.epoch, lc.path);
+            status = EXIT_USAGE;
+            goto done;
+        }
+        if (dist_is_root() && write_file_atomic(run_dir, "resolved.yaml", tr.resolved, &err) != 0) {
+            fprintf(stderr, "exprun: %s\n", err.msg);
+            goto done;
+        }
+        if (!quiet) printf("%s: train.epochs %d -> %d\n", run_dir, old_epochs, spec.train.epochs);
     }
     if ((tr.epoch >= spec.train.epochs || tr.monitor.stopped) && tr.batch_in_epoch == 0) {
         /* All epochs done, or early stopping ended the run. The kill may have come after the last

@@ -59,9 +59,9 @@ char *rc_latest_checkpoint(const char *dir);
 /* Metric columns that measure wall time and differ between any two runs. */
 int rc_is_wall_time_column(const char *name);
 /* Run b equals run a: LATEST names the same file, and every dataset of /model, /optimizer and
- * /state in it, and step and epoch, are the same bits; results.h5's /metrics/epochs (all but
- * wall-time columns), /samples/text and /diagnostics are the same; metrics.csv likewise. What
- * differs is printed if verbose. 1 if the same. */
+ * /state in it, and step and epoch, are the same bits; results.h5's /metrics/epochs and
+ * /metrics/steps (all but wall-time columns), /samples/text and /diagnostics are the same;
+ * metrics.csv and steps.csv likewise. What differs is printed if verbose. 1 if the same. */
 int rc_same_run(const char *dir_a, const char *dir_b, int verbose);
 /* Every *.h5 in dir and dir/checkpoints opens with h5read; returns how many, or -1 (printed). */
 int rc_h5_files_open(const char *dir);

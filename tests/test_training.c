@@ -52,6 +52,54 @@ static int column(const char *run, const char *name, double *out, int cap) {
     return n;
 }
 
+/* RUN/results.h5's table `table` (e.g. "/metrics/steps"): rows and columns, malloc'd; 0 rows when
+ * absent. */
+typedef struct Table {
+    int ncols;
+    char **names;
+    int64_t nrows;
+    double *rows;
+} Table;
+
+static Table read_table(const char *run, const char *table) {
+    Table t = {0};
+    H5Reader *r = NULL;
+    ExError err;
+    if (h5r_open(&r, rc_in_dir(run, "results.h5"), &err) != 0) return t;
+    if (h5r_exists(r, table) && h5r_read_table(r, table, &t.ncols, &t.names, &t.nrows, &t.rows, &err) != 0) t.nrows = 0;
+    h5r_close(r);
+    return t;
+}
+
+static void table_free(Table *t) {
+    if (t->names) h5r_free_strings(t->names, (size_t)t->ncols);
+    free(t->rows);
+    memset(t, 0, sizeof *t);
+}
+
+static int table_column(const Table *t, const char *name) {
+    for (int c = 0; c < t->ncols; c++)
+        if (strcmp(t->names[c], name) == 0) return c;
+    return -1;
+}
+
+/* Every row and column of two runs' /metrics/steps the same bits, but the throughput. */
+static int same_steps(const char *a, const char *b) {
+    Table x = read_table(a, "/metrics/steps"), y = read_table(b, "/metrics/steps");
+    int same = x.nrows > 0 && x.nrows == y.nrows && x.ncols == y.ncols;
+    for (int c = 0; same && c < x.ncols; c++) {
+        same = strcmp(x.names[c], y.names[c]) == 0;
+        if (strstr(x.names[c], "_per_sec")) continue;
+        for (int64_t i = 0; same && i < x.nrows; i++)
+            same = memcmp(&x.rows[i * x.ncols + c], &y.rows[i * y.ncols + c], sizeof(double)) == 0;
+    }
+    if (!same) fprintf(stderr, "\n  %s and %s: metrics/steps differ (%lld and %lld rows)\n", a, b, (long long)x.nrows,
+                       (long long)y.nrows);
+    table_free(&x);
+    table_free(&y);
+    return same;
+}
+
 /* The rule, applied to the finished run's own val_loss column: the epoch early stopping should
  * have stopped after, and the best epoch (1-based) before it. */
 static int expected_stop(const double *val, int n, int patience, double min_delta, int *best_epoch) {
@@ -98,6 +146,20 @@ static void test_stops_where_the_rule_says(void) {
     snprintf(want, sizeof want, "epoch-%04d-", best_epoch);
     CU_ASSERT(strncmp(best.name, want, strlen(want)) == 0);
     if (best_epoch != stop) CU_ASSERT_EQUAL(rc_count_files(rc_in_dir(out, "checkpoints"), ".h5"), 2);
+    /* --checkpoint best: encode (and sample, plot) with BEST's weights; latest is the default */
+    char codes[1200];
+    snprintf(codes, sizeof codes, "%s/codes.h5", tmp);
+    const char *enc[] = {"encode", out, "val", "--checkpoint", "best", "--out", codes, NULL};
+    CU_ASSERT_EQUAL(rc_run_logged(enc, rc_in_dir(tmp, "enc.log")), 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "enc.log"), "from ", best.name));
+    const char *enc_latest[] = {"encode", out, "val", "--out", codes, NULL};
+    CU_ASSERT_EQUAL(rc_run_logged(enc_latest, rc_in_dir(tmp, "enc.log")), 0);
+    char latest_name[64];
+    snprintf(latest_name, sizeof latest_name, "epoch-%04d-", stop);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "enc.log"), "from ", latest_name));
+    const char *train_opt[] = {spec_path, "--checkpoint", "best", NULL};
+    CU_ASSERT_EQUAL(rc_run_logged(train_opt, rc_in_dir(tmp, "enc.log")), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "enc.log"), "--checkpoint is for sample, encode and plot", NULL));
     /* summarize says so: the status column, the reason under the table, the CSV's columns */
     const char *sum[] = {"summarize", out, NULL};
     CU_ASSERT_EQUAL(rc_run_logged(sum, rc_in_dir(tmp, "sum.log")), 0);
@@ -139,6 +201,7 @@ static void test_resume_keeps_the_count(void) {
     CU_ASSERT_EQUAL(root_int(split, "stop_epoch"), stop);
     CU_ASSERT_EQUAL(root_int(split, "best_epoch"), best_epoch);
     CU_ASSERT(rc_same_run(ref, split, 1));
+    CU_ASSERT(same_steps(ref, split));
     LatestCheckpoint x, y;
     ExError err;
     CU_ASSERT(latest_find_as(ref, "BEST", &x, &err) == 0 && latest_find_as(split, "BEST", &y, &err) == 0 &&
@@ -284,6 +347,126 @@ static void test_monitor_columns_are_the_recorded_ones(void) {
     }
 }
 
+/* train.log_every 1: a row per step, whose losses weighted by the batches' rows make each epoch's
+ * train_loss; steps.csv holds the same rows as results.h5. With 7, a row every 7 steps. */
+static void test_steps_table(void) {
+    char out[1100];
+    snprintf(out, sizeof out, "%s/steps1", tmp);
+    const char *a[] = {spec_path, "train.epochs=3", "train.log_every=1", "--out", out, "--quiet", NULL};
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(a, rc_in_dir(tmp, "steps1.log")), 0);
+    Table st = read_table(out, "/metrics/steps"), ep = read_table(out, "/metrics/epochs");
+    CU_ASSERT_FATAL(st.nrows == 3 * 23 && ep.nrows == 3);   /* 360 rows / 16: 22 batches of 16 and one of 8 */
+    int s_step = table_column(&st, "step"), s_loss = table_column(&st, "train_loss"), s_epoch = table_column(&st, "epoch");
+    int e_loss = table_column(&ep, "train_loss");
+    CU_ASSERT_FATAL(s_step >= 0 && s_loss >= 0 && s_epoch >= 0 && e_loss >= 0 && table_column(&st, "lr") >= 0 &&
+                    table_column(&st, "grad_norm") >= 0 && table_column(&st, "samples_per_sec") >= 0);
+    for (int e = 0; e < 3; e++) {
+        double sum = 0, rows = 0;
+        for (int k = 0; k < 23; k++) {
+            const double *row = st.rows + (e * 23 + k) * st.ncols;
+            CU_ASSERT_EQUAL(row[s_step], e * 23 + k + 1);
+            CU_ASSERT_EQUAL(row[s_epoch], e + 1);
+            int B = k < 22 ? 16 : 8;
+            sum += row[s_loss] * B;
+            rows += B;
+        }
+        double want = ep.rows[e * ep.ncols + e_loss];
+        CU_ASSERT(fabs(sum / rows - want) <= 1e-12 * fabs(want));
+    }
+    char *csv = rc_slurp_text(rc_in_dir(out, "steps.csv"));
+    int lines = 0;
+    for (const char *p = csv; *p; p++) lines += *p == '\n';
+    CU_ASSERT_EQUAL(lines, 1 + 3 * 23);
+    CU_ASSERT(strncmp(csv, "step,epoch,train_loss,grad_norm,lr,samples_per_sec", 50) == 0);
+    free(csv);
+    table_free(&st);
+    table_free(&ep);
+    /* not a terminal (the test's log file): a progress line with the rows, here every one */
+    snprintf(out, sizeof out, "%s/steps-progress", tmp);
+    setenv("EXPRUN_PROGRESS_SECONDS", "0", 1);
+    const char *p[] = {spec_path, "train.epochs=1", "train.log_every=10", "--out", out, NULL};
+    CU_ASSERT_EQUAL(rc_run_logged(p, rc_in_dir(tmp, "progress.log")), 0);
+    unsetenv("EXPRUN_PROGRESS_SECONDS");
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "progress.log"), "  step 10/23 (epoch 1, batch 10/23)  loss ",
+                         "  step 20/23 (epoch 1, batch 20/23)  loss "));
+    snprintf(out, sizeof out, "%s/steps7", tmp);
+    const char *b[] = {spec_path, "train.epochs=3", "train.log_every=7", "--out", out, "--quiet", NULL};
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(b, rc_in_dir(tmp, "steps7.log")), 0);
+    st = read_table(out, "/metrics/steps");
+    CU_ASSERT_EQUAL(st.nrows, 69 / 7);
+    for (int64_t i = 0; i < st.nrows; i++) CU_ASSERT_EQUAL(st.rows[i * st.ncols + table_column(&st, "step")], 7 * (i + 1));
+    table_free(&st);
+}
+
+/* A run that diverges keeps its curve up to the divergence (exploding_rnn: every step). */
+static void test_divergence_keeps_the_curve(void) {
+    const char *root = getenv("EXPRUN_SOURCE_DIR") ? getenv("EXPRUN_SOURCE_DIR") : "..";
+    char spec[1100], out[1100];
+    snprintf(spec, sizeof spec, "%s/configs/exploding_rnn.yaml", root);
+    snprintf(out, sizeof out, "%s/exploding", tmp);
+    const char *a[] = {spec, "data.train_size=2000", "data.test_size=50", "--out", out, NULL};
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(a, rc_in_dir(tmp, "exploding.log")), 4);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "exploding.log"), "diverged at step", NULL));
+    Table st = read_table(out, "/metrics/steps");
+    int c_loss = table_column(&st, "train_loss"), c_step = table_column(&st, "step");
+    CU_ASSERT_FATAL(st.nrows >= 5 && c_loss >= 0 && c_step >= 0);
+    CU_ASSERT_EQUAL(st.rows[(st.nrows - 1) * st.ncols + c_step], st.nrows);   /* every step up to it */
+    CU_ASSERT(st.rows[(st.nrows - 1) * st.ncols + c_loss] > 1e6 * st.rows[c_loss]);   /* it exploded */
+    char *csv = rc_slurp_text(rc_in_dir(out, "steps.csv"));
+    int lines = 0;
+    for (const char *p = csv; *p; p++) lines += *p == '\n';
+    CU_ASSERT_EQUAL(lines, 1 + st.nrows);
+    free(csv);
+    char *status = rc_slurp_text(rc_in_dir(out, "status"));
+    CU_ASSERT_STRING_EQUAL(status, "diverged\n");
+    free(status);
+    table_free(&st);
+}
+
+/* exprun resume RUN --epochs N: a finished run of 4 epochs extended to 7 is, bit for bit, the run
+ * that asked for 7 (a constant rate); with the cosine schedule, which spans all epochs, and
+ * after an early stop it is refused and nothing changes. */
+static void test_extend(void) {
+    char ref[1100], ext[1100], cos[1100];
+    snprintf(ref, sizeof ref, "%s/ext-ref", tmp);
+    snprintf(ext, sizeof ext, "%s/ext", tmp);
+    snprintf(cos, sizeof cos, "%s/ext-cos", tmp);
+    const char *a[] = {spec_path, "schedule.type=constant", "train.epochs=7", "--out", ref, "--quiet", NULL};
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(a, rc_in_dir(tmp, "ext.log")), 0);
+    const char *b[] = {spec_path, "schedule.type=constant", "train.epochs=4", "--out", ext, "--quiet", NULL};
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(b, rc_in_dir(tmp, "ext.log")), 0);
+    const char *more[] = {"resume", ext, "--epochs", "7", NULL};
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(more, rc_in_dir(tmp, "ext.log")), 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "ext.log"), "train.epochs 4 -> 7", NULL));
+    CU_ASSERT(rc_same_run(ref, ext, 1));
+    CU_ASSERT(same_steps(ref, ext));
+    char *x = rc_slurp_text(rc_in_dir(ref, "resolved.yaml")), *y = rc_slurp_text(rc_in_dir(ext, "resolved.yaml"));
+    CU_ASSERT_STRING_EQUAL(x, y);
+    free(x);
+    free(y);
+    /* fewer than it has trained: refused */
+    const char *fewer[] = {"resume", ext, "--epochs", "5", NULL};
+    CU_ASSERT_EQUAL(rc_run_logged(fewer, rc_in_dir(tmp, "ext.log")), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "ext.log"), "--epochs 5: it extends a run", "nothing was changed"));
+    /* cosine: refused, resolved.yaml as it was */
+    const char *c[] = {spec_path, "train.epochs=3", "--out", cos, "--quiet", NULL};
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(c, rc_in_dir(tmp, "ext.log")), 0);
+    char *before = rc_slurp_text(rc_in_dir(cos, "resolved.yaml"));
+    const char *cmore[] = {"resume", cos, "--epochs", "6", NULL};
+    CU_ASSERT_EQUAL(rc_run_logged(cmore, rc_in_dir(tmp, "ext.log")), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "ext.log"), "schedule.type cosine anneals", "nothing was changed"));
+    char *after = rc_slurp_text(rc_in_dir(cos, "resolved.yaml"));
+    CU_ASSERT_STRING_EQUAL(before, after);
+    free(before);
+    free(after);
+    /* an early-stopped run (the first test's) */
+    const char *stopped[] = {"resume", rc_in_dir(tmp, "stop"), "--epochs", "40", NULL};
+    CU_ASSERT_EQUAL(rc_run_logged(stopped, rc_in_dir(tmp, "ext.log")), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "ext.log"), "early stopping ended this run", "--init-from"));
+    const char *wrong[] = {spec_path, "--epochs", "3", NULL};
+    CU_ASSERT_EQUAL(rc_run_logged(wrong, rc_in_dir(tmp, "ext.log")), 2);
+}
+
 int main(void) {
     const TestCase cases[] = {
         {"early stopping stops where the rule says; BEST survives pruning", test_stops_where_the_rule_says},
@@ -291,6 +474,9 @@ int main(void) {
         {"restore_best evaluates the best epoch's weights", test_restore_best},
         {"monitors that cannot be: exit 2 before anything runs", test_monitor_errors},
         {"the columns a monitor may name are the ones each family records", test_monitor_columns_are_the_recorded_ones},
+        {"metrics/steps and steps.csv: a row every log_every steps", test_steps_table},
+        {"a diverged run keeps its curve up to the divergence", test_divergence_keeps_the_curve},
+        {"resume --epochs N extends a run to the run that asked for N", test_extend},
         {NULL, NULL},
     };
     tmp = make_temp_dir("training");

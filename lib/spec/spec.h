@@ -123,6 +123,7 @@ typedef struct TrainSpec {
     int shuffle, drop_last;
     int checkpoint_every, keep_checkpoints;
     NanPolicy on_nan;
+    int64_t log_every;                  /* steps between per-step metrics rows, 0: none */
     EarlyStoppingSpec early_stopping;
     int restore_best;
 } TrainSpec;
