@@ -9,7 +9,8 @@
  *   stop       patience ≥ 1 and waited reaches patience: the run ends, status finished, and
  *              results.h5 says it stopped early, at which epoch and why;
  *   not finite v is NaN or ±Inf: with patience ≥ 1 the run ends as diverged (exit 4).
- * Patience counts evaluations, not epochs or steps (today one evaluation ends each epoch).
+ * Patience counts evaluations: those at the ends of epochs (train.eval_every's within an epoch
+ * are recorded in metrics/steps, not counted).
  *
  * The state is saved in every checkpoint (monitor_pack, /state/monitor) and restored on resume,
  * so an interrupted run stops at exactly the step an uninterrupted one does (Keras resets it on

@@ -28,9 +28,11 @@
 #include "train.h"
 
 static const char PLOT_USAGE[] =
-    "usage: exprun plot RUN... -o FILE [--svg] [--no-images] [--checkpoint best|latest|FILE]\n"
+    "usage: exprun plot RUN... -o FILE [--svg] [--no-images] [--smooth W] [--checkpoint best|latest|FILE]\n"
     "\n"
-    "Learning curves (train solid, validation dashed) of one or several runs; for recurrent runs\n"
+    "Learning curves (train solid, validation dashed) of one or several runs: training per step\n"
+    "where the run logged steps (train.log_every), faint, and smoothed on top as TensorBoard\n"
+    "smooths (--smooth W, a weight in [0, 1), default 0.6; 0: none); for recurrent runs\n"
     "also the gradient norm ||dL/dh_t|| over time t (log scale); for autoencoders on IDX images\n"
     "also validation inputs beside their reconstructions (from the latest checkpoint, or the one\n"
     "--checkpoint names: best is checkpoints/BEST; skip them with --no-images). A RUN may be a folder of runs, e.g. a sweep. PNG, or SVG with --svg or a\n"
@@ -53,6 +55,9 @@ void plot_run_free(PlotRun *r) {
     free(r->epoch);
     free(r->train);
     free(r->val);
+    free(r->step_x);
+    free(r->step_train);
+    free(r->step_smooth);
     free(r->grad);
     free(r->img_in);
     free(r->img_out);
@@ -150,7 +155,9 @@ int plot_run_load(const char *dir, int with_images, const char *checkpoint, Plot
     char **names = NULL;
     int64_t nrows = 0;
     double *rows = NULL;
-    if (h5r_read_table(h, "/metrics/epochs", &ncols, &names, &nrows, &rows, err) != 0) {
+    /* no epoch table when the run diverged in its first epoch: its per-step rows may still be there */
+    int has_epochs = h5r_exists(h, "/metrics/epochs"), has_steps = h5r_exists(h, "/metrics/steps");
+    if ((has_epochs || !has_steps) && h5r_read_table(h, "/metrics/epochs", &ncols, &names, &nrows, &rows, err) != 0) {
         h5r_close(h);
         return -1;
     }
@@ -165,8 +172,34 @@ int plot_run_load(const char *dir, int with_images, const char *checkpoint, Plot
         r->train[i] = ct >= 0 ? rows[i * ncols + ct] : NAN;
         r->val[i] = cv >= 0 ? rows[i * ncols + cv] : NAN;
     }
-    h5r_free_strings(names, (size_t)ncols);
+    /* steps per epoch: the step count at the end of the first epoch */
+    int cs = column_of(names, ncols, "step");
+    double steps_per_epoch = nrows > 0 && cs >= 0 ? rows[cs] / r->epoch[0] : NAN;
+    if (names) h5r_free_strings(names, (size_t)ncols);
     free(rows);
+    if (has_steps) {
+        names = NULL;
+        rows = NULL;
+        if (h5r_read_table(h, "/metrics/steps", &ncols, &names, &nrows, &rows, err) == 0) {
+            int c_step = column_of(names, ncols, "step"), c_loss = column_of(names, ncols, "train_loss");
+            if (c_step >= 0 && c_loss >= 0 && nrows > 0) {
+                r->n_steps = (int)nrows;
+                r->x_in_steps = !(steps_per_epoch > 0);
+                r->step_x = malloc((size_t)nrows * sizeof(double));
+                r->step_train = malloc((size_t)nrows * sizeof(double));
+                r->step_smooth = malloc((size_t)nrows * sizeof(double));
+                for (int64_t i = 0; i < nrows; i++) {
+                    double step = rows[i * ncols + c_step];
+                    r->step_x[i] = r->x_in_steps ? step : step / steps_per_epoch;
+                    r->step_train[i] = r->step_smooth[i] = rows[i * ncols + c_loss];
+                }
+            }
+            h5r_free_strings(names, (size_t)ncols);
+            free(rows);
+        } else {
+            snprintf(r->note, sizeof r->note, "metrics/steps unreadable: %.400s", err->msg);
+        }
+    }
     if (h5r_exists(h, "/diagnostics/grad_norm_by_time")) {
         int rank = 0;
         int64_t dims[H5R_MAX_RANK];
@@ -265,7 +298,10 @@ static void draw_axes(cairo_t *cr, const Axes *a, const char *title, const char 
         const double mult_all[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, mult_few[] = {1, 2, 5}, mult_one[] = {1};
         const double *mult = k1 - k0 > 3 ? mult_one : k1 - k0 > 1 ? mult_few : mult_all;
         int nm = k1 - k0 > 3 ? 1 : k1 - k0 > 1 ? 3 : 9;
-        for (int k = k0; k <= k1 && nt < 64; k++)
+        /* over many decades (an exploding loss) a label every few decades: at most about 10 */
+        int every = (k1 - k0 + 9) / 10 > 1 ? (k1 - k0 + 9) / 10 : 1;
+        if (every > 1) k0 = (int)(floor((double)k0 / every) * every);
+        for (int k = k0; k <= k1 && nt < 64; k += every)
             for (int m = 0; m < nm && nt < 64; m++) {
                 double v = log10(mult[m]) + k;
                 if (v >= a->ymin - 1e-9 && v <= a->ymax + 1e-9) ticks[nt++] = v;
@@ -274,8 +310,8 @@ static void draw_axes(cairo_t *cr, const Axes *a, const char *title, const char 
         double ys = nice_step(a->ymax - a->ymin, 6);
         for (double y = ceil(a->ymin / ys - 1e-9) * ys; y <= a->ymax + ys * 1e-9 && nt < 64; y += ys) ticks[nt++] = y;
     }
-    /* unlabelled minor ticks at 2..9 × 10^k when only the decades are labelled */
-    if (a->logy && (int)ceil(a->ymax) - (int)floor(a->ymin) > 3) {
+    /* unlabelled minor ticks at 2..9 × 10^k when only the decades are labelled (not over many) */
+    if (a->logy && (int)ceil(a->ymax) - (int)floor(a->ymin) > 3 && (int)ceil(a->ymax) - (int)floor(a->ymin) <= 10) {
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
         for (int k = (int)floor(a->ymin); k <= (int)ceil(a->ymax); k++)
             for (int m = 2; m <= 9; m++) {
@@ -367,6 +403,11 @@ static void draw_series(cairo_t *cr, const Axes *a, const double *x, const doubl
                         int style, Points *drawn) {
     set_rgb(cr, color);
     cairo_set_line_width(cr, 2);
+    if (style == 4) {   /* faint: the raw rows under their smoothed curve */
+        const double *c = PALETTE[color % 10];
+        cairo_set_source_rgba(cr, c[0], c[1], c[2], 0.25);
+        cairo_set_line_width(cr, 1);
+    }
     static const double dashed[] = {7, 4}, dotted[] = {2, 3};
     if (style == 1) cairo_set_dash(cr, dashed, 2, 0);
     else if (style == 2) cairo_set_dash(cr, dotted, 2, 0);
@@ -392,7 +433,7 @@ static void draw_series(cairo_t *cr, const Axes *a, const double *x, const doubl
     }
     cairo_stroke(cr);
     cairo_set_dash(cr, NULL, 0, 0);
-    if (n <= 40 && style != 2)
+    if (n <= 40 && style != 2 && style != 4)
         for (int i = 0; i < n; i++) {
             double xv = x ? x[i] : (double)(i + 1), yv = y[(size_t)i * stride];
             if (!isfinite(yv) || (a->logy && yv <= 0)) continue;
@@ -491,33 +532,50 @@ static Axes panel_axes(double top, double height) {
 static void draw_curves(cairo_t *cr, const PlotRun *runs, int n, double top) {
     Axes a = panel_axes(top, CURVE_H);
     double lo = INFINITY, hi = -INFINITY, lo_pos = INFINITY, hi_pos = -INFINITY;
-    int max_epoch = 1;
+    double max_x = 1;
+    int any_steps = 0, all_in_steps = n > 0;
     for (int i = 0; i < n; i++) {
         extend(&lo, &hi, runs[i].train, runs[i].n_epochs, 0);
         extend(&lo, &hi, runs[i].val, runs[i].n_epochs, 0);
         extend(&lo_pos, &hi_pos, runs[i].train, runs[i].n_epochs, 1);
         extend(&lo_pos, &hi_pos, runs[i].val, runs[i].n_epochs, 1);
+        extend(&lo, &hi, runs[i].step_train, runs[i].n_steps, 0);
+        extend(&lo_pos, &hi_pos, runs[i].step_train, runs[i].n_steps, 1);
         for (int e = 0; e < runs[i].n_epochs; e++)
-            if (runs[i].epoch[e] > max_epoch) max_epoch = (int)runs[i].epoch[e];
+            if (runs[i].epoch[e] > max_x) max_x = runs[i].epoch[e];
+        for (int s = 0; s < runs[i].n_steps; s++)
+            if (runs[i].step_x[s] > max_x) max_x = runs[i].step_x[s];
+        any_steps |= runs[i].n_steps > 0;
+        all_in_steps &= runs[i].x_in_steps;
     }
     /* Losses that fall over more than two decades are read on a log scale. */
     a.logy = lo > 0 && isfinite(lo) && hi / lo > 100;
-    a.xmin = max_epoch > 1 ? 1 : 0.5;
-    a.xmax = max_epoch > 1 ? max_epoch : 1.5;
+    a.xmin = any_steps ? 0 : max_x > 1 ? 1 : 0.5;
+    a.xmax = max_x > 1 ? max_x : 1.5;
     set_y_range(&a, a.logy ? lo_pos : lo, a.logy ? hi_pos : hi);
-    draw_axes(cr, &a, "Learning curves", "epoch", a.logy ? "loss (log scale)" : "loss", 1);
+    draw_axes(cr, &a, "Learning curves", all_in_steps ? "step" : "epoch", a.logy ? "loss (log scale)" : "loss", 1);
     cairo_save(cr);
     cairo_rectangle(cr, a.x0, a.y0, a.w, a.h);
     cairo_clip(cr);
     Points drawn = {0};
     for (int i = 0; i < n; i++) {
-        draw_series(cr, &a, runs[i].epoch, runs[i].train, runs[i].n_epochs, 1, i, 0, &drawn);
-        draw_series(cr, &a, runs[i].epoch, runs[i].val, runs[i].n_epochs, 1, i, 1, &drawn);
+        if (runs[i].n_steps > 0) {
+            /* per step: the rows faint, the smoothed curve over them */
+            draw_series(cr, &a, runs[i].step_x, runs[i].step_train, runs[i].n_steps, 1, i, 4, NULL);
+            draw_series(cr, &a, runs[i].step_x, runs[i].step_smooth, runs[i].n_steps, 1, i, 0, &drawn);
+        } else {
+            draw_series(cr, &a, runs[i].epoch, runs[i].train, runs[i].n_epochs, 1, i, 0, &drawn);
+        }
     }
+    /* validation on top of every training curve */
+    for (int i = 0; i < n; i++) draw_series(cr, &a, runs[i].epoch, runs[i].val, runs[i].n_epochs, 1, i, 1, &drawn);
     LegendEntry e[LEGEND_MAX_RUNS + 4];
-    char more[64];
+    char more[64], train_text[64];
     int k = legend_runs(runs, n, 0, e, more, sizeof more);
-    e[k++] = (LegendEntry){"train", -1, 0};
+    double smooth = n > 0 ? runs[0].smooth : 0;
+    if (any_steps && smooth > 0) snprintf(train_text, sizeof train_text, "train (per step, smoothed %.2g)", smooth);
+    else snprintf(train_text, sizeof train_text, any_steps ? "train (per step)" : "train");
+    e[k++] = (LegendEntry){train_text, -1, 0};
     e[k++] = (LegendEntry){"validation", -1, 1};
     draw_legend(cr, &a, e, k, &drawn);
     free(drawn.xy);
@@ -696,6 +754,19 @@ int plot_render(const PlotRun *runs, int n, const char *path, int svg, ExError *
     return rc;
 }
 
+void plot_smooth(const double *y, int n, double w, double *out) {
+    double m = 0, decay = 1;   /* decay = w^k */
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(y[i]) || w <= 0) {
+            out[i] = y[i];
+            continue;
+        }
+        m = w * m + (1 - w) * y[i];
+        decay *= w;
+        out[i] = m / (1 - decay);
+    }
+}
+
 void plot_release_fonts(void) {
     cairo_debug_reset_static_data();
     FcFini();
@@ -744,6 +815,7 @@ static void make_labels(PlotRun *runs, char **dirs, int n) {
 
 int command_plot(int argc, char **argv) {
     const char *out = NULL, *checkpoint = "latest";
+    double smooth = 0.6;   /* TensorBoard's default */
     int svg = 0, images = 1, n_args = 0, rc = EXIT_USAGE;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     for (int i = 0; i < argc; i++) {
@@ -757,6 +829,16 @@ int command_plot(int argc, char **argv) {
         else if (strcmp(s, "--svg") == 0) svg = 1;
         else if (strcmp(s, "--no-images") == 0) images = 0;
         else if (strcmp(s, "--checkpoint") == 0 && i + 1 < argc) checkpoint = argv[++i];
+        else if (strcmp(s, "--smooth") == 0 && i + 1 < argc) {
+            char *end;
+            smooth = strtod(argv[++i], &end);
+            if (end == argv[i] || *end || !(smooth >= 0 && smooth < 1)) {
+                fprintf(stderr, "exprun plot: --smooth '%s': expected a weight in [0, 1) (0: no smoothing; "
+                                "TensorBoard's default is 0.6)\n", argv[i]);
+                free(args);
+                return EXIT_USAGE;
+            }
+        }
         else if (s[0] == '-' && s[1]) {
             fprintf(stderr, "exprun plot: unknown option or missing value: %s\n\n%s", s, PLOT_USAGE);
             free(args);
@@ -795,6 +877,8 @@ int command_plot(int argc, char **argv) {
             continue;
         }
         if (runs[kept].note[0]) fprintf(stderr, "exprun plot: %s: %s\n", dirs[i], runs[kept].note);
+        runs[kept].smooth = smooth;
+        plot_smooth(runs[kept].step_train, runs[kept].n_steps, smooth, runs[kept].step_smooth);
         kept_dirs[kept++] = dirs[i];
     }
     if (kept == 0) {

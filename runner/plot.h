@@ -2,8 +2,10 @@
  * cairo (PNG through its image surface, SVG through its SVG surface).
  *
  * Panels, top to bottom:
- *   1. learning curves: train_loss (solid) and val_loss (dashed) per epoch, one colour per run
- *      (log scale when the losses span more than two decades);
+ *   1. learning curves: train_loss (solid) and val_loss (dashed, with a point per evaluation)
+ *      per epoch, one colour per run (log scale when the losses span more than two decades);
+ *      a run with per-step metrics (metrics/steps) draws its train_loss per step instead: the
+ *      rows faint, smoothed as TensorBoard smooths (plot_smooth) on top, x in epochs;
  *   2. recurrent runs: the gradient norm over time, ‖∂L/∂h_t‖ against t (results.h5
  *      /diagnostics/grad_norm_by_time, log scale): the last epoch solid, the first dotted — how
  *      far back the gradient reaches, and whether it vanishes or explodes;
@@ -19,6 +21,11 @@ typedef struct PlotRun {
     char label[256];                 /* legend text */
     int n_epochs;
     double *epoch, *train, *val;     /* (n_epochs); NaN where absent */
+    int n_steps;                     /* rows of metrics/steps (0: none) */
+    double *step_x;                  /* (n_steps) their x: the step in epochs, or the step when no epoch ended */
+    double *step_train, *step_smooth; /* (n_steps) train_loss, and smoothed (plot_smooth) */
+    int x_in_steps;                  /* no epoch ended (a run that diverged in its first): x is the step */
+    double smooth;                   /* the weight step_smooth was smoothed with (0: as the rows are) */
     int grad_rows, grad_T;
     double *grad;                    /* (grad_rows, grad_T): row e = epoch e+1 */
     int img_n, img_rows, img_cols;
@@ -33,6 +40,12 @@ typedef struct PlotRun {
 int plot_run_load(const char *dir, int with_images, const char *checkpoint, PlotRun *r, ExError *err);
 void plot_run_free(PlotRun *r);
 
+/* TensorBoard's debiased exponential moving average of y[0..n) into out: with weight w in [0, 1),
+ * m_i = w·m_{i−1} + (1 − w)·y_i from m = 0, out_i = m_i / (1 − w^k) where k counts the finite
+ * values so far (the division takes away the pull towards the zero start). Non-finite values are
+ * passed through and do not enter the average; w = 0 leaves y as it is. */
+void plot_smooth(const double *y, int n, double w, double *out);
+
 /* Draw the figure of runs[0..n) into path (PNG, or SVG if svg), published by rename. */
 int plot_render(const PlotRun *runs, int n, const char *path, int svg, ExError *err);
 
@@ -40,7 +53,8 @@ int plot_render(const PlotRun *runs, int n, const char *path, int svg, ExError *
  * checkers see a clean exit. Call only when no figure is being drawn; command_plot does. */
 void plot_release_fonts(void);
 
-/* `exprun plot RUN... -o FILE [--svg] [--no-images]`; argv holds the arguments after "plot". */
+/* `exprun plot RUN... -o FILE [--svg] [--no-images] [--smooth W] [--checkpoint …]`; argv holds the
+ * arguments after "plot". */
 int command_plot(int argc, char **argv);
 
 #endif

@@ -232,6 +232,7 @@ int rundir_owns(const char *path, char *why, size_t cap) {
         {"resolved.yaml", "the resolved spec"},   {"init_from.txt", "the --init-from record"},
         {"status", "the status"},                 {"results.h5", "the metrics and results"},
         {"metrics.csv", "the metrics table"},     {".lock", "the lock"},
+        {"steps.csv", "the per-step metrics"},
     };
     /* Where the bytes would land: through a symbolic link, at its target. */
     char target[PATH_MAX], dir[PATH_MAX], real_dir[PATH_MAX];

@@ -13,6 +13,7 @@
 
 #include "dist.h"
 #include "h5doc.h"
+#include "metricdoc.h"
 #include "rundir.h"
 #include "version.h"
 
@@ -75,11 +76,21 @@ int publish_results(Trainer *tr, ExError *err) {
     h5doc_string(doc, "/spec_as_given", tr->spec_given ? tr->spec_given : "");
     h5doc_string(doc, "/overrides", tr->overrides_text ? tr->overrides_text : "");
     const History *h = &tr->history;
-    if (h->ncols > 0)   /* no epoch finished yet (e.g. diverged in the first): no table */
+    char about[1024];
+    if (h->ncols > 0) {   /* no epoch finished yet (e.g. diverged in the first): no table */
         h5doc_table(doc, "/metrics/epochs", h->ncols, (const char *const *)h->names, h->nrows, h->rows);
+        for (int c = 0; c < h->ncols; c++) {   /* each column described: f["metrics/epochs"].attrs */
+            metric_describe(h->names[c], 0, tr->model, about, sizeof about);
+            h5doc_attr_str(doc, "/metrics/epochs", h->names[c], about);
+        }
+    }
     const History *st = &tr->steps;
     if (st->ncols > 0) {
         h5doc_table(doc, "/metrics/steps", st->ncols, (const char *const *)st->names, st->nrows, st->rows);
+        for (int c = 0; c < st->ncols; c++) {
+            metric_describe(st->names[c], 1, tr->model, about, sizeof about);
+            h5doc_attr_str(doc, "/metrics/steps", st->names[c], about);
+        }
         h5doc_attr_str(doc, "/metrics/steps", "description",
                        "a row every train.log_every steps: train_loss and grad_norm are the means over the steps "
                        "since the row before (the loss per example, as in /metrics/epochs), lr the rate of the "
@@ -116,16 +127,16 @@ int publish_results(Trainer *tr, ExError *err) {
     return rc;
 }
 
-/* A CSV file beside a metrics table grows by flushed lines (so `tail -f` and awk can follow it),
- * with the columns of its first row. It is written whole only for the first row, once after a
- * resume (rows after the checkpoint go) and, when `final` is set, once at the end if columns were
- * added since (the test_* results on the last row). A failed write (a full disk) is reported, not
+/* A CSV file beside a metrics table grows by flushed lines (so `tail -f` and awk can follow it).
+ * It is written whole only for the first row, once after a resume (rows after the checkpoint go)
+ * and when the table has gained a column (the test_* results on the last row; val_* in
+ * metrics/steps at the first evaluation within an epoch). A failed write (a full disk) is reported, not
  * ignored: the file would be cut short (then the next write rewrites it whole). */
-static int append_table_csv(const char *run_dir, const History *h, CsvTail *t, int final, ExError *err) {
+static int append_table_csv(const char *run_dir, const History *h, CsvTail *t, ExError *err) {
     if (h->ncols == 0) return 0;   /* no row yet */
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", run_dir, t->name);
-    int rewrite = t->rows == 0 || (final && h->ncols != t->cols);
+    int rewrite = t->rows == 0 || h->ncols != t->cols;   /* a column was added (test_*, val_* of eval_every) */
     if (rewrite) t->rows = 0;
     FILE *f = fopen(path, rewrite ? "w" : "a");
     if (!f) return ex_fail(err, "cannot write %s: %s", path, strerror(errno));
@@ -143,10 +154,10 @@ static int append_table_csv(const char *run_dir, const History *h, CsvTail *t, i
     return 0;
 }
 
-int append_csv(Trainer *tr, int final, ExError *err) {
+int append_csv(Trainer *tr, ExError *err) {
     if (!dist_is_root()) return 0;
     tr->metrics_csv.name = "metrics.csv";
     tr->steps_csv.name = "steps.csv";
-    if (append_table_csv(tr->run_dir, &tr->history, &tr->metrics_csv, final, err) != 0) return -1;
-    return append_table_csv(tr->run_dir, &tr->steps, &tr->steps_csv, final, err);
+    if (append_table_csv(tr->run_dir, &tr->history, &tr->metrics_csv, err) != 0) return -1;
+    return append_table_csv(tr->run_dir, &tr->steps, &tr->steps_csv, err);
 }

@@ -306,13 +306,18 @@ static void take_sample(Trainer *tr) {
     if (!tr->quiet) printf("  sample: %s\n", full);
 }
 
+/* An evaluation on the validation split in the middle of an epoch (train.eval_every), for the
+ * metrics/steps row being made. Training goes on as if it had not happened: eval_batch leaves
+ * the state a model carries between training batches alone (model.h; tests/test_training.c). */
+static EvalResult evaluate_within_epoch(Trainer *tr) { return evaluate_batches(tr, &tr->val_batches); }
+
 /* A row of metrics/steps for the steps since the last one (trainer.h), when train.log_every says
- * (or `now`, at a divergence: the curve up to it); and, when the output is not a terminal, a
+ * (or `now`: at a divergence, the curve up to it; at an evaluation within the epoch); and, when the output is not a terminal, a
  * progress line with it at most every 30 s ($EXPRUN_PROGRESS_SECONDS), so that a long epoch is
  * not silent in a log file. */
-static void log_steps(Trainer *tr, int now) {
+static void log_steps(Trainer *tr, int now, const EvalResult *val) {
     const TrainSpec *ts = &tr->spec->train;
-    if (ts->log_every <= 0 || tr->log_steps <= 0 || (!now && tr->step % ts->log_every != 0)) return;
+    if (tr->log_steps <= 0 || (!now && (ts->log_every <= 0 || tr->step % ts->log_every != 0))) return;
     double t = now_seconds(), seconds = t - tr->log_started;
     History *h = &tr->steps;
     history_set(h, "step", (double)tr->step);
@@ -326,6 +331,14 @@ static void log_steps(Trainer *tr, int now) {
     if (tr->model->ops->unit) {
         int steps = model_steps_per_row(tr->model, batches_steps_per_row(&tr->train_batches), tr->rd->train.Ty);
         history_set(h, rate_column(tr, column, sizeof column), seconds > 0 ? tr->log_rows * steps / seconds : NAN);
+    }
+    if (val) {   /* an evaluation at this step (train.eval_every) */
+        history_set(h, "val_loss", val->loss);
+        char name[64];
+        for (int i = 0; i < val->stats.count; i++) {
+            snprintf(name, sizeof name, "val_%s", val->stats.names[i]);
+            history_set(h, name, val->stats.values[i]);
+        }
     }
     history_commit(h);
     tr->log_loss = tr->log_rows = tr->log_grad_norm = tr->log_steps = 0;
@@ -371,8 +384,8 @@ int run_loop(Trainer *tr) {
             if (r == STEP_DIVERGED) {
                 if (tr->progress && !tr->quiet) fprintf(stderr, "\n");
                 /* the curve up to the divergence: the steps since the last row, in the files */
-                log_steps(tr, 1);
-                if (append_csv(tr, 0, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
+                if (ts->log_every > 0) log_steps(tr, 1, NULL);
+                if (append_csv(tr, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
                 char latest[4200];
                 snprintf(latest, sizeof latest, "%s/checkpoints/LATEST", tr->run_dir);
                 fprintf(stderr, "exprun: %s\nexprun: %s%s (set train.on_nan: skip to skip such steps instead)\n",
@@ -381,7 +394,12 @@ int run_loop(Trainer *tr) {
                 snprintf(tr->status, sizeof tr->status, "diverged");
                 return EXIT_DIVERGED;
             }
-            log_steps(tr, 0);
+            /* train.eval_every: the validation split within the epoch (its end evaluates anyway) */
+            int evaluate = ts->eval_every > 0 && tr->step % ts->eval_every == 0 &&
+                           tr->batch_in_epoch < tr->steps_per_epoch && batches_per_epoch(&tr->val_batches) > 0;
+            EvalResult val = {0};
+            if (evaluate) val = evaluate_within_epoch(tr);
+            log_steps(tr, evaluate, evaluate ? &val : NULL);
             show_progress(tr, last_shown);
             /* Data-parallel: the stop every rank agreed on with this step's numbers (reduce_step);
              * a signal that came since is taken up at the next step. */
@@ -423,7 +441,7 @@ int run_loop(Trainer *tr) {
         if (bad_monitor) snprintf(tr->status, sizeof tr->status, "diverged");
         /* Results before the checkpoint: if a kill falls between the two, the results hold one
          * epoch more than the checkpoint, and a resume recomputes that row identically. */
-        if (append_csv(tr, 0, &err) != 0 || publish_results(tr, &err) != 0) {
+        if (append_csv(tr, &err) != 0 || publish_results(tr, &err) != 0) {
             fprintf(stderr, "exprun: %s\n", err.msg);
             return EXIT_RUNTIME;
         }

@@ -113,8 +113,8 @@ EvalResult evaluate_batches(Trainer *tr, BatchSource *src);
 /* results.h5 written whole and published by rename (rank 0). */
 int publish_results(Trainer *tr, ExError *err);
 /* metrics.csv and steps.csv: the rows since the last call appended (rewritten whole after a
- * resume, or when `final` and columns were added since, e.g. the test metrics). */
-int append_csv(Trainer *tr, int final, ExError *err);
+ * resume, or when columns were added since, e.g. the test metrics). */
+int append_csv(Trainer *tr, ExError *err);
 /* Local time as 2026-12-05T02:41:09+0000. */
 void iso_time(char *buf, size_t cap);
 

@@ -173,7 +173,7 @@ static int finish(Trainer *tr, int status) {
             snprintf(tr->status, sizeof tr->status, "failed");   /* the run did not do all it was asked */
             status = EXIT_RUNTIME;
         }
-        if (append_csv(tr, 1, &err) != 0) {
+        if (append_csv(tr, &err) != 0) {
             fprintf(stderr, "exprun: %s\n", err.msg);
             status = EXIT_RUNTIME;
         }

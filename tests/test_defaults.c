@@ -119,7 +119,7 @@ static const Field FIELDS[] = {
     I64("train.max_steps_per_epoch", train.max_steps_per_epoch), BOOL("train.shuffle", train.shuffle),
     BOOL("train.drop_last", train.drop_last), INT("train.checkpoint_every", train.checkpoint_every),
     INT("train.keep_checkpoints", train.keep_checkpoints), CHOICE("train.on_nan", train.on_nan),
-    I64("train.log_every", train.log_every), STR("train.early_stopping.monitor", train.early_stopping.monitor),
+    I64("train.log_every", train.log_every), I64("train.eval_every", train.eval_every), STR("train.early_stopping.monitor", train.early_stopping.monitor),
     CHOICE("train.early_stopping.mode", train.early_stopping.mode),
     INT("train.early_stopping.patience", train.early_stopping.patience),
     DBL("train.early_stopping.min_delta", train.early_stopping.min_delta), BOOL("train.restore_best", train.restore_best),

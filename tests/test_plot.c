@@ -249,6 +249,48 @@ static void test_bad_arguments(void) {
     CU_ASSERT_EQUAL(sh("test ! -e x.png"), 0);
 }
 
+/* TensorBoard's debiased EMA: the first value as it is, a constant stays constant, the formula by
+ * hand for two values, NaN passed through and skipped, weight 0 the identity. */
+static void test_smooth(void) {
+    double y[5] = {1, 2, NAN, 4, 4}, out[5];
+    plot_smooth(y, 5, 0.5, out);
+    CU_ASSERT_DOUBLE_EQUAL(out[0], 1.0, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(out[1], 1.25 / 0.75, 1e-15);         /* m = 0.5·0.5 + 0.5·2, over 1 − 0.25 */
+    CU_ASSERT(isnan(out[2]));
+    CU_ASSERT_DOUBLE_EQUAL(out[3], (0.5 * 1.25 + 2) / 0.875, 1e-15);   /* k = 3 finite values */
+    double c[50], cs[50];
+    for (int i = 0; i < 50; i++) c[i] = 7.25;
+    plot_smooth(c, 50, 0.99, cs);
+    for (int i = 0; i < 50; i++) CU_ASSERT_DOUBLE_EQUAL(cs[i], 7.25, 1e-12);
+    plot_smooth(y, 5, 0.0, out);
+    CU_ASSERT(out[0] == 1 && out[1] == 2 && isnan(out[2]) && out[3] == 4);
+    char a0[] = "x", a1[] = "-o", a2[] = "y.png", a3[] = "--smooth", a4[] = "1";
+    char *argv[] = {a0, a1, a2, a3, a4};
+    CU_ASSERT_EQUAL(command_plot(5, argv), 2);
+}
+
+/* A run with per-step metrics that diverged in its first epoch (no epoch table): drawn per step. */
+static void test_steps_only(void) {
+    char out[1200], png[1200];
+    snprintf(out, sizeof out, "%s/explode", tmp);
+    snprintf(png, sizeof png, "%s/explode.png", tmp);
+    char cmd[16000];
+    snprintf(cmd, sizeof cmd, "%s %s/configs/exploding_rnn.yaml data.train_size=2000 data.test_size=20 --out %s "
+             "--quiet > /dev/null 2>&1; %s plot %s -o %s > /dev/null 2>&1", exe,
+             getenv("EXPRUN_SOURCE_DIR") ? getenv("EXPRUN_SOURCE_DIR") : "..", out, exe, out, png);
+    CU_ASSERT_EQUAL(run_command(cmd), 0);
+    PlotRun r;
+    ExError err;
+    CU_ASSERT_EQUAL_FATAL(plot_run_load(out, 0, "latest", &r, &err), 0);
+    CU_ASSERT(r.n_epochs == 0 && r.n_steps > 5 && r.x_in_steps);
+    CU_ASSERT_EQUAL(r.step_x[0], 1);
+    plot_run_free(&r);
+    FILE *f = fopen(png, "rb");
+    unsigned char magic[8] = {0};
+    CU_ASSERT(f && fread(magic, 1, 8, f) == 8 && memcmp(magic, "\x89PNG", 4) == 0);
+    if (f) fclose(f);
+}
+
 int main(void) {
     tmp = make_temp_dir("plot");
     if (!realpath(exprun_bin(), exe)) {
@@ -261,6 +303,8 @@ int main(void) {
                         {"SVG is well-formed XML", test_svg_is_well_formed},
                         {"NaN, one epoch, zero gradients, many runs", test_awkward_data},
                         {"bad arguments", test_bad_arguments},
+                        {"smoothing as TensorBoard smooths", test_smooth},
+                        {"a run with per-step rows only", test_steps_only},
                         {NULL, NULL}};
     int rc = run_tests("plot", cases);
     plot_release_fonts();

@@ -10,6 +10,7 @@
 #include "fixtures.h"
 #include "h5read.h"
 #include "latest.h"
+#include "rng.h"
 #include "runcheck.h"
 #include "testutil.h"
 
@@ -284,6 +285,24 @@ static void val_columns(const char *run, char *out, size_t cap) {
     h5r_close(r);
 }
 
+/* Every column of RUN/results.h5's `table` has an attribute of its own name that describes it
+ * (metricdoc.h), none left to "see docs". */
+static int columns_described(const char *run, const char *table) {
+    Table t = read_table(run, table);
+    H5Reader *r = NULL;
+    ExError err;
+    int ok = t.ncols > 0 && h5r_open(&r, rc_in_dir(run, "results.h5"), &err) == 0;
+    for (int c = 0; ok && c < t.ncols; c++) {
+        char *text = NULL;
+        ok = h5r_attr_str(r, table, t.names[c], &text, &err) == 0 && strlen(text) > 10 && !strstr(text, "see docs");
+        if (!ok) fprintf(stderr, "\n  %s %s: column %s is not described (%s)\n", run, table, t.names[c], text ? text : "-");
+        free(text);
+    }
+    if (r) h5r_close(r);
+    table_free(&t);
+    return ok;
+}
+
 /* What a family says its evaluation reports (ModelOps.eval_stat_names, which the monitor is
  * checked against) is what a run records: for each family, `exprun validate` with a monitor no
  * model has lists the columns, and one short run writes them. */
@@ -335,11 +354,13 @@ static void test_monitor_columns_are_the_recorded_ones(void) {
         n = 1;
         for (int i = 0; i < 3 && runs[k].extra[i]; i++) args[n++] = runs[k].extra[i];
         for (int i = 0; runs[k].idx_data && i < 4; i++) args[n++] = idx[i];
-        const char *rest[] = {"train.epochs=1", "train.max_steps_per_epoch=2", "sample.every=0", "--out", out, "--quiet"};
+        const char *rest[] = {"train.epochs=1", "train.max_steps_per_epoch=2", "train.log_every=1", "sample.every=0",
+                              "--out", out, "--quiet"};
         for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++) args[n++] = rest[i];
         args[n] = NULL;
         CU_ASSERT_EQUAL(rc_run_logged(args, rc_in_dir(tmp, "columns-run.log")), 0);
         val_columns(out, cols, sizeof cols);
+        CU_ASSERT(columns_described(out, "/metrics/epochs") && columns_described(out, "/metrics/steps"));
         if (strcmp(want, cols) != 0)
             fprintf(stderr, "\n  %s: validate lists '%s', the run records '%s'\n", runs[k].config, want, cols);
         CU_ASSERT_STRING_EQUAL(want, cols);
@@ -377,6 +398,15 @@ static void test_steps_table(void) {
     int lines = 0;
     for (const char *p = csv; *p; p++) lines += *p == '\n';
     CU_ASSERT_EQUAL(lines, 1 + 3 * 23);
+    /* the loss says what it is: the small autoencoder's is summed over its 24 inputs */
+    H5Reader *r = NULL;
+    ExError err;
+    char *about = NULL;
+    CU_ASSERT(h5r_open(&r, rc_in_dir(out, "results.h5"), &err) == 0 &&
+              h5r_attr_str(r, "/metrics/epochs", "val_loss", &about, &err) == 0 &&
+              strstr(about, "squared error summed over the 24 values of an example") != NULL);
+    free(about);
+    if (r) h5r_close(r);
     CU_ASSERT(strncmp(csv, "step,epoch,train_loss,grad_norm,lr,samples_per_sec", 50) == 0);
     free(csv);
     table_free(&st);
@@ -467,6 +497,57 @@ static void test_extend(void) {
     CU_ASSERT_EQUAL(rc_run_logged(wrong, rc_in_dir(tmp, "ext.log")), 2);
 }
 
+/* train.eval_every on a text model with truncated BPTT (a state carried from batch to batch):
+ * val_loss in metrics/steps every 5 steps, and training as if the evaluations were not there —
+ * the epochs' losses are the same bits as a run without them. */
+static void test_eval_every(void) {
+    char text_path[1100];
+    snprintf(text_path, sizeof text_path, "%s/text.txt", tmp);
+    Rng r;
+    rng_seed(&r, 3);
+    static char text[60001];
+    static const char words[][8] = {"the ", "cat ", "sat ", "on ", "a ", "mat. ", "dog ", "ran\n"};
+    size_t len = 0;
+    while (len < 60000 - 8) {
+        const char *w = words[rng_below(&r, 8)];
+        memcpy(text + len, w, strlen(w));
+        len += strlen(w);
+    }
+    text[len] = '\0';
+    rc_write_text(text_path, text);
+    const char *root = getenv("EXPRUN_SOURCE_DIR") ? getenv("EXPRUN_SOURCE_DIR") : "..";
+    char spec[1100], data[1200], a_out[1100], b_out[1100];
+    snprintf(spec, sizeof spec, "%s/configs/lstm_text.yaml", root);
+    snprintf(data, sizeof data, "data.path=%s", text_path);
+    snprintf(a_out, sizeof a_out, "%s/text-plain", tmp);
+    snprintf(b_out, sizeof b_out, "%s/text-eval", tmp);
+    const char *a[] = {spec, data, "model.units=[32]", "train.epochs=2", "train.batch_size=8", "data.seq_len=16",
+                       "sample.every=0", "train.log_every=5", "--out", a_out, "--quiet", NULL};
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(a, rc_in_dir(tmp, "text.log")), 0);
+    const char *b[] = {spec, data, "model.units=[32]", "train.epochs=2", "train.batch_size=8", "data.seq_len=16",
+                       "sample.every=0", "train.log_every=5", "train.eval_every=5", "--out", b_out, "--quiet", NULL};
+    CU_ASSERT_EQUAL_FATAL(rc_run_logged(b, rc_in_dir(tmp, "text.log")), 0);
+    const char *cols[] = {"train_loss", "val_loss", "val_accuracy"};
+    for (int k = 0; k < 3; k++) {
+        double x[8], y[8];
+        int nx = column(a_out, cols[k], x, 8), ny = column(b_out, cols[k], y, 8);
+        CU_ASSERT(nx == 2 && ny == 2 && memcmp(x, y, sizeof(double) * 2) == 0);
+    }
+    Table st = read_table(b_out, "/metrics/steps");
+    int c_step = table_column(&st, "step"), c_val = table_column(&st, "val_loss"), evaluated = 0;
+    CU_ASSERT_FATAL(c_step >= 0 && c_val >= 0 && table_column(&st, "val_accuracy") >= 0);
+    for (int64_t i = 0; i < st.nrows; i++) {
+        double v = st.rows[i * st.ncols + c_val];
+        CU_ASSERT(isfinite(v) || isnan(v));
+        evaluated += isfinite(v);
+    }
+    CU_ASSERT(evaluated >= 10);   /* (56000/8/16 ≈ 437 steps an epoch) / 5, less the epochs' last steps */
+    table_free(&st);
+    char *csv = rc_slurp_text(rc_in_dir(b_out, "steps.csv"));
+    CU_ASSERT(strstr(csv, ",val_loss") != NULL);
+    free(csv);
+}
+
 int main(void) {
     const TestCase cases[] = {
         {"early stopping stops where the rule says; BEST survives pruning", test_stops_where_the_rule_says},
@@ -477,6 +558,7 @@ int main(void) {
         {"metrics/steps and steps.csv: a row every log_every steps", test_steps_table},
         {"a diverged run keeps its curve up to the divergence", test_divergence_keeps_the_curve},
         {"resume --epochs N extends a run to the run that asked for N", test_extend},
+        {"eval_every: validation within the epoch, training unchanged", test_eval_every},
         {NULL, NULL},
     };
     tmp = make_temp_dir("training");

@@ -261,7 +261,7 @@ int h5doc_uint64s(H5Doc *doc, const char *path, int rank, const int *shape,
 
 int h5doc_column_is_int(const char *name) {
     size_t n = strlen(name);
-    return strcmp(name, "epoch") == 0 || strcmp(name, "step") == 0 ||
+    return strcmp(name, "epoch") == 0 || strcmp(name, "step") == 0 || strcmp(name, "skipped_steps") == 0 ||
            (n >= 6 && strcmp(name + n - 6, "_count") == 0);
 }
 

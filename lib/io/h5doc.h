@@ -93,7 +93,7 @@ int h5doc_uint64s(H5Doc *doc, const char *path, int rank, const int *shape, cons
  * columns (see above) must hold whole numbers within ±2⁵³; NaN there is an error. nrows may be 0. */
 int h5doc_table(H5Doc *doc, const char *path, int ncols, const char *const *names, int64_t nrows,
                 const double *rows);
-/* 1 if an integer column would be used for this name ("epoch", "step", "*_count"), else 0. */
+/* 1 if an integer column would be used for this name ("epoch", "step", "skipped_steps", "*_count"), else 0. */
 int h5doc_column_is_int(const char *name);
 
 /* Write the document to PATH atomically (publish.h: PATH.<pid>.tmp → fsync → rename → fsync(dir)).

@@ -65,9 +65,17 @@ static int ae_eval_stat_names(const Model *m, const char **names, int cap) {
     return 2;
 }
 
+static void ae_describe_loss(const Model *m, char *buf, size_t cap) {
+    const Autoencoder *ae = m->impl;
+    snprintf(buf, cap, "%s summed over the %d values of an example (x^ against the clean x), averaged over the "
+                       "examples%s", ae->cfg.loss == LOSS_CROSS_ENTROPY ? "binary cross-entropy (nats)" : "squared error",
+             ae->cfg.n_input, ae->cfg.sparsity.type != SPARSITY_NONE ? ", plus the sparsity penalty (the objective)" : "");
+}
+
 static const ModelOps AE_OPS = {
     .family = "autoencoder",
     .eval_stat_names = ae_eval_stat_names,
+    .describe_loss = ae_describe_loss,
     .train_batch = ae_train_batch,
     .eval_batch = ae_eval_batch,
     .describe = ae_describe,

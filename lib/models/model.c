@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,4 +58,9 @@ int model_steps_per_row(const Model *m, int T, int Ty) {
 
 int model_eval_stat_names(const Model *m, const char **names, int cap) {
     return m->ops->eval_stat_names ? m->ops->eval_stat_names(m, names, cap) : 0;
+}
+
+void model_describe_loss(const Model *m, char *buf, size_t cap) {
+    if (m->ops->describe_loss) m->ops->describe_loss(m, buf, cap);
+    else snprintf(buf, cap, "the loss");
 }

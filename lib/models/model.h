@@ -72,7 +72,9 @@ typedef struct ModelOps {
     /* Forward and backward on one batch: += gradients into params.grad; returns the loss
      * (the objective being minimised, penalties included) averaged over the batch. */
     double (*train_batch)(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats);
-    /* Forward only, training-mode noise and dropout off; returns the loss averaged over the batch. */
+    /* Forward only, training-mode noise and dropout off; returns the loss averaged over the batch.
+     * It leaves alone what train_batch carries from batch to batch (truncated BPTT's states): the
+     * runner evaluates in the middle of epochs (train.eval_every). */
     double (*eval_batch)(Model *m, const Batch *b, StepStats *stats);
     /* Print the model graph, shapes and parameter counts (for `exprun validate`). */
     void (*describe)(const Model *m, void (*emit)(void *ctx, const char *line), void *ctx);
@@ -83,6 +85,10 @@ typedef struct ModelOps {
      * how many, at most cap into names. The metrics' val_<name> columns; a monitor
      * (train.early_stopping.monitor) is checked against them before training starts. */
     int (*eval_stat_names)(const Model *m, const char **names, int cap);
+    /* What the loss the batch functions return is, in words and units, for the metrics' own
+     * descriptions: e.g. "binary cross-entropy summed over the 784 values of an example, averaged
+     * over the examples". */
+    void (*describe_loss)(const Model *m, char *buf, size_t cap);
     /* State carried from one batch to the next (truncated BPTT hidden states), so checkpoints
      * can save it; NULL / *n = 0 when the family carries none. */
     float *(*carried_state)(Model *m, size_t *n);
@@ -125,6 +131,8 @@ size_t model_time_grad_state(Model *m, double *block, int set);
 float *model_carried_state(Model *m, size_t *n);
 /* Steps of the throughput unit in one row (1 when rows are the unit). */
 int model_steps_per_row(const Model *m, int T, int Ty);
+/* The loss in words (ModelOps.describe_loss), or "the loss" when the family does not say. */
+void model_describe_loss(const Model *m, char *buf, size_t cap);
 /* eval_batch's statistics' names (0 when the family reports none). */
 int model_eval_stat_names(const Model *m, const char **names, int cap);
 

@@ -70,9 +70,17 @@ static int otm_eval_stat_names(const Model *m, const char **names, int cap) {
     return 1;
 }
 
+static void otm_describe_loss(const Model *m, char *buf, size_t cap) {
+    const OneToManyConfig *c = &((const Otm *)m->impl)->cfg;
+    snprintf(buf, cap, "%s summed over the %d x %d values an example writes (teacher-forced), averaged over the "
+                       "examples", c->loss == LOSS_CROSS_ENTROPY ? "binary cross-entropy (nats)" : "squared error",
+             c->steps, c->n_out);
+}
+
 static const ModelOps OTM_OPS = {
     .family = "one_to_many",
     .eval_stat_names = otm_eval_stat_names,
+    .describe_loss = otm_describe_loss,
     .train_batch = otm_train_batch,
     .eval_batch = otm_eval_batch,
     .describe = otm_describe,

@@ -102,9 +102,16 @@ static int s2s_eval_stat_names(const Model *m, const char **names, int cap) {
     return n < cap ? n : cap;
 }
 
+static void s2s_describe_loss(const Model *m, char *buf, size_t cap) {
+    (void)m;
+    snprintf(buf, cap, "softmax cross-entropy in nats per target token of the decoder (teacher-forced; padding left "
+                       "out), averaged over the tokens");
+}
+
 static const ModelOps S2S_OPS = {
     .family = "seq2seq",
     .eval_stat_names = s2s_eval_stat_names,
+    .describe_loss = s2s_describe_loss,
     .train_batch = s2s_train_batch,
     .eval_batch = s2s_eval_batch,
     .describe = s2s_describe,

@@ -155,9 +155,23 @@ static int seq_eval_stat_names(const Model *m, const char **names, int cap) {
     return 1;
 }
 
+static void seq_describe_loss(const Model *m, char *buf, size_t cap) {
+    const SeqModelConfig *c = &((const SeqModel *)m->impl)->cfg;
+    int per_step = c->head == SEQ_HEAD_PER_STEP;
+    if (c->loss == LOSS_SOFTMAX_CROSS_ENTROPY)
+        snprintf(buf, cap, "softmax cross-entropy in nats %s",
+                 per_step ? "per target token (steps without a target left out), averaged over the tokens"
+                          : "of the sequence's class, averaged over the sequences");
+    else
+        snprintf(buf, cap, "squared error summed over the %d outputs of %s", c->n_out,
+                 per_step ? "a step, averaged over the steps of every sequence" : "a sequence's last step, averaged over "
+                                                                                  "the sequences");
+}
+
 static const ModelOps SEQ_OPS = {
     .family = "sequence",
     .eval_stat_names = seq_eval_stat_names,
+    .describe_loss = seq_describe_loss,
     .train_batch = seq_train_batch,
     .eval_batch = seq_eval_batch,
     .describe = seq_describe,

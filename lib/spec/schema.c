@@ -183,6 +183,8 @@ static const SchemaKey KEYS[] = {
      "a NaN/Inf loss or gradient: stop the run (status diverged) or skip that step"},
     {"train.log_every", SK_INT, "10", 0, 1e12, NULL, NULL,
      "steps between rows of metrics/steps and steps.csv: the loss, gradient norm, rate and throughput (0 = none)"},
+    {"train.eval_every", SK_INT, "0", 0, 1e12, NULL, NULL,
+     "steps between evaluations on the validation split within an epoch, into metrics/steps (0 = at epoch ends only)"},
     {"train.early_stopping", SK_MAP, "{}", NO_RANGE, NULL, NULL,
      "stop when the monitor has not improved for `patience` evaluations; the monitor also picks checkpoints/BEST"},
     {"train.early_stopping.monitor", SK_STRING, "\"val_loss\"", NO_RANGE, NULL, NULL,

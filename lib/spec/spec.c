@@ -481,6 +481,7 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
     tr->keep_checkpoints = (int)int_of(t, "train.keep_checkpoints");
     tr->on_nan = (NanPolicy)choice_of(t, "train.on_nan");
     tr->log_every = int_of(t, "train.log_every");
+    tr->eval_every = int_of(t, "train.eval_every");
     EarlyStoppingSpec *es = &tr->early_stopping;
     copy_str(es->monitor, sizeof es->monitor, str_of(t, "train.early_stopping.monitor"));
     es->mode = (MonitorMode)choice_of(t, "train.early_stopping.mode");

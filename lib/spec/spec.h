@@ -124,6 +124,7 @@ typedef struct TrainSpec {
     int checkpoint_every, keep_checkpoints;
     NanPolicy on_nan;
     int64_t log_every;                  /* steps between per-step metrics rows, 0: none */
+    int64_t eval_every;                 /* steps between evaluations within an epoch, 0: none */
     EarlyStoppingSpec early_stopping;
     int restore_best;
 } TrainSpec;
