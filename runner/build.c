@@ -51,22 +51,29 @@ static int build_autoencoder(const Spec *spec, const RunData *rd, Model **out, c
     return autoencoder_create(out, &cfg, &init, err);
 }
 
+/* The recurrent stack's settings every recurrent family's config holds under the same names
+ * (SeqModelConfig, Seq2SeqConfig, OneToManyConfig), from model.* of the spec. */
+#define SET_STACK(cfg, rs)                                                            \
+    do {                                                                              \
+        (cfg).cell = (rs)->cell;                                                      \
+        (cfg).gru_variant = (rs)->variant;                                            \
+        (cfg).num_layers = (rs)->n_layers;                                            \
+        for (int l = 0; l < (rs)->n_layers; l++) (cfg).hidden[l] = (rs)->units[l];   \
+        (cfg).forget_bias = (float)(rs)->forget_bias;                                 \
+        (cfg).recurrent_orthogonal = (rs)->recurrent_init == RECURRENT_INIT_ORTHOGONAL; \
+        (cfg).recurrent_gain = (float)(rs)->recurrent_gain;                           \
+    } while (0)
+
 static int build_sequence(const Spec *spec, const RunData *rd, Model **out, char *warn, size_t warn_cap,
                           ExError *err) {
     (void)warn;
     (void)warn_cap;
     const RecurrentSpec *rs = &spec->model.rec;
     SeqModelConfig cfg = {0};
-    cfg.cell = rs->cell;
+    SET_STACK(cfg, rs);
     cfg.rnn_form = rs->form;
     cfg.rnn_act = rs->activation;
-    cfg.gru_variant = rs->variant;
-    cfg.num_layers = rs->n_layers;
-    for (int l = 0; l < rs->n_layers; l++) cfg.hidden[l] = rs->units[l];
-    cfg.forget_bias = (float)rs->forget_bias;
     cfg.dropout = (float)rs->dropout;
-    cfg.recurrent_orthogonal = rs->recurrent_init == RECURRENT_INIT_ORTHOGONAL;
-    cfg.recurrent_gain = (float)rs->recurrent_gain;
     cfg.init_state = rs->initial_state;
     cfg.input = rs->input;
     cfg.embed_dim = rs->embed_dim;
@@ -98,13 +105,7 @@ static int build_seq2seq(const Spec *spec, const RunData *rd, Model **out, char 
     (void)warn_cap;
     const RecurrentSpec *rs = &spec->model.rec;
     Seq2SeqConfig cfg = {0};
-    cfg.cell = rs->cell;
-    cfg.gru_variant = rs->variant;
-    cfg.num_layers = rs->n_layers;
-    for (int l = 0; l < rs->n_layers; l++) cfg.hidden[l] = rs->units[l];
-    cfg.forget_bias = (float)rs->forget_bias;
-    cfg.recurrent_orthogonal = rs->recurrent_init == RECURRENT_INIT_ORTHOGONAL;
-    cfg.recurrent_gain = (float)rs->recurrent_gain;
+    SET_STACK(cfg, rs);
     cfg.embed_dim = rs->embed_dim;
     cfg.beam_width = rs->beam_width;
     const Dataset *tr = &rd->train;
@@ -127,13 +128,7 @@ static int build_onetomany(const Spec *spec, const RunData *rd, Model **out, cha
     (void)warn_cap;
     const RecurrentSpec *rs = &spec->model.rec;
     OneToManyConfig cfg = {0};
-    cfg.cell = rs->cell;
-    cfg.gru_variant = rs->variant;
-    cfg.num_layers = rs->n_layers;
-    for (int l = 0; l < rs->n_layers; l++) cfg.hidden[l] = rs->units[l];
-    cfg.forget_bias = (float)rs->forget_bias;
-    cfg.recurrent_orthogonal = rs->recurrent_init == RECURRENT_INIT_ORTHOGONAL;
-    cfg.recurrent_gain = (float)rs->recurrent_gain;
+    SET_STACK(cfg, rs);
     cfg.n_classes = rd->n_classes;
     cfg.steps = rd->train.T;
     cfg.n_out = rd->train.d;

@@ -101,7 +101,7 @@ static int run_index(const Plan *p, int index, const char *out_dir, const char *
             free(overrides);
             if (how == START_FOREIGN) fprintf(stderr, "exprun sweep: trial %d not run: %s\n", index, why);
             else if (!quiet) printf("sweep trial %d: %s %s (kept as it is)\n", index, out_dir, why);
-            return how == START_FOREIGN ? EXIT_USAGE : strcmp(status, "finished") == 0 ? EXIT_OK : EXIT_DIVERGED;
+            return trial_kept_exit(how, status);
         }
         if (how == START_RESUME) {
             free(overrides);

@@ -129,7 +129,7 @@ static int start_trial(Runner *rn, int t, ExError *err) {
     TrialRun *r = &rn->runs[t];
     if (how == START_DONE || how == START_FOREIGN) {
         r->state = T_DONE;
-        r->exit_code = how == START_FOREIGN ? EXIT_USAGE : strcmp(status, "finished") == 0 ? 0 : EXIT_DIVERGED;
+        r->exit_code = trial_kept_exit(how, status);
         snprintf(r->status, sizeof r->status, "%s", how == START_FOREIGN ? "failed" : status);
         RunSummary s;
         ExError ignored;

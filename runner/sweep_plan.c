@@ -11,6 +11,7 @@
 
 #include "rundir.h"
 #include "strbuf.h"
+#include "train.h"   /* the exit statuses */
 
 /* ---- validating every trial -------------------------------------------------------------------- */
 
@@ -356,4 +357,9 @@ TrialStart trial_start(const Plan *p, int t, const char *dir, char *status, size
         return START_DONE;
     }
     return START_RESUME;
+}
+
+int trial_kept_exit(TrialStart how, const char *status) {
+    if (how == START_FOREIGN) return EXIT_USAGE;
+    return strcmp(status, "finished") == 0 ? EXIT_OK : EXIT_DIVERGED;
 }

@@ -427,3 +427,24 @@ int rc_h5_files_open(const char *dir) {
     }
     return n;
 }
+
+int rc_metrics_column(const char *run, const char *col, double *out, int cap) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.h5", run);
+    H5Reader *r = NULL;
+    ExError err;
+    if (h5r_open(&r, path, &err) != 0) return -1;
+    int ncols = 0, found = -1;
+    char **names = NULL;
+    int64_t nrows = 0;
+    double *rows = NULL;
+    if (h5r_read_table(r, "/metrics/epochs", &ncols, &names, &nrows, &rows, &err) == 0) {
+        for (int c = 0; c < ncols; c++)
+            if (strcmp(names[c], col) == 0) found = c;
+        for (int64_t i = 0; i < nrows && i < cap && found >= 0; i++) out[i] = rows[i * ncols + found];
+        h5r_free_strings(names, (size_t)ncols);
+        free(rows);
+    }
+    h5r_close(r);
+    return found < 0 ? -1 : (int)nrows;
+}

@@ -63,6 +63,9 @@ int rc_is_wall_time_column(const char *name);
  * /metrics/steps (all but wall-time columns), /samples/text and /diagnostics are the same;
  * metrics.csv and steps.csv likewise. What differs is printed if verbose. 1 if the same. */
 int rc_same_run(const char *dir_a, const char *dir_b, int verbose);
+/* Column col of RUN/results.h5's /metrics/epochs into out (at most cap values): its rows, or −1
+ * when the file or the column cannot be read. */
+int rc_metrics_column(const char *run, const char *col, double *out, int cap);
 /* Every *.h5 in dir and dir/checkpoints opens with h5read; returns how many, or -1 (printed). */
 int rc_h5_files_open(const char *dir);
 

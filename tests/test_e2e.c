@@ -60,37 +60,13 @@ static int run(const char *args, const char *stderr_file) {
     return run_command(cmd);
 }
 
-static int64_t read_column(const char *run_dir, const char *col, double *out, int cap) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/results.h5", run_dir);
-    H5Reader *r;
-    ExError err;
-    if (h5r_open(&r, path, &err) != 0) return -1;
-    int ncols;
-    char **names;
-    int64_t nrows;
-    double *rows;
-    if (h5r_read_table(r, "/metrics/epochs", &ncols, &names, &nrows, &rows, &err) != 0) {
-        h5r_close(r);
-        return -1;
-    }
-    int c = -1;
-    for (int i = 0; i < ncols; i++)
-        if (strcmp(names[i], col) == 0) c = i;
-    for (int64_t i = 0; i < nrows && i < cap && c >= 0; i++) out[i] = rows[i * ncols + c];
-    h5r_free_strings(names, (size_t)ncols);
-    free(rows);
-    h5r_close(r);
-    return c < 0 ? -1 : nrows;
-}
-
 static void test_trains_and_results_open_in_h5py(void) {
     char args[4096], dir[1024];
     snprintf(dir, sizeof dir, "%s/run_a", tmp);
     snprintf(args, sizeof args, "%s --out %s", spec_path, dir);
     CU_ASSERT_EQUAL_FATAL(run(args, NULL), 0);
     double loss[16];
-    CU_ASSERT_EQUAL_FATAL(read_column(dir, "train_loss", loss, 16), 6);
+    CU_ASSERT_EQUAL_FATAL(rc_metrics_column(dir, "train_loss", loss, 16), 6);
     CU_ASSERT(loss[5] < 0.9 * loss[0]);
     char status[1100];
     snprintf(status, sizeof status, "%s/status", dir);
@@ -136,15 +112,15 @@ static void test_resume_is_bit_exact(void) {
     const char *cols[] = {"train_loss", "val_loss", "lr", "grad_norm", "step"};
     for (int c = 0; c < 5; c++) {
         double x[16], y[16];
-        CU_ASSERT_EQUAL(read_column(a, cols[c], x, 16), 6);
-        CU_ASSERT_EQUAL(read_column(dir, cols[c], y, 16), 6);
+        CU_ASSERT_EQUAL(rc_metrics_column(a, cols[c], x, 16), 6);
+        CU_ASSERT_EQUAL(rc_metrics_column(dir, cols[c], y, 16), 6);
         CU_ASSERT(memcmp(x, y, 6 * sizeof(double)) == 0);
     }
     /* the epoch the stop cut in two keeps its clock (checkpoint clock_epoch_seconds): its time is
      * its two parts', a fraction of a second here, not the time since boot it was before */
     double seconds[16], rate[16];
-    CU_ASSERT_EQUAL(read_column(dir, "epoch_time", seconds, 16), 6);
-    CU_ASSERT_EQUAL(read_column(dir, "samples_per_sec", rate, 16), 6);
+    CU_ASSERT_EQUAL(rc_metrics_column(dir, "epoch_time", seconds, 16), 6);
+    CU_ASSERT_EQUAL(rc_metrics_column(dir, "samples_per_sec", rate, 16), 6);
     CU_ASSERT(seconds[1] > 0 && seconds[1] < 5 && isfinite(rate[1]) && rate[1] > 0);
     /* final parameters and optimizer state, bit for bit */
     char pa[1200], pb[1200];

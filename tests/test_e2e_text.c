@@ -46,28 +46,6 @@ static int run(const char *args) {
     return run_command(cmd);
 }
 
-static int read_table_column(const char *dir, const char *col, double *out, int cap) {
-    char path[1200];
-    snprintf(path, sizeof path, "%s/results.h5", dir);
-    H5Reader *r;
-    ExError err;
-    if (h5r_open(&r, path, &err) != 0) return -1;
-    int ncols;
-    char **names;
-    int64_t nrows;
-    double *rows;
-    int found = -1;
-    if (h5r_read_table(r, "/metrics/epochs", &ncols, &names, &nrows, &rows, &err) == 0) {
-        for (int c = 0; c < ncols; c++)
-            if (strcmp(names[c], col) == 0) found = c;
-        for (int64_t i = 0; i < nrows && i < cap && found >= 0; i++) out[i] = rows[i * ncols + found];
-        h5r_free_strings(names, (size_t)ncols);
-        free(rows);
-    }
-    h5r_close(r);
-    return found < 0 ? -1 : (int)nrows;
-}
-
 static void test_trains_samples_and_resumes(void) {
     char args[4096], a[1024], b[1024];
     snprintf(a, sizeof a, "%s/run_a", tmp);
@@ -75,9 +53,9 @@ static void test_trains_samples_and_resumes(void) {
     snprintf(args, sizeof args, "%s --out %s", spec_path, a);
     CU_ASSERT_EQUAL_FATAL(run(args), 0);
     double loss[8], acc[8];
-    CU_ASSERT_EQUAL_FATAL(read_table_column(a, "train_loss", loss, 8), 4);
+    CU_ASSERT_EQUAL_FATAL(rc_metrics_column(a, "train_loss", loss, 8), 4);
     CU_ASSERT(loss[3] < 0.6 * loss[0]);
-    CU_ASSERT_EQUAL(read_table_column(a, "val_accuracy", acc, 8), 4);
+    CU_ASSERT_EQUAL(rc_metrics_column(a, "val_accuracy", acc, 8), 4);
     CU_ASSERT(acc[3] > 0.5);
 
     /* vocabulary and samples in the results */
@@ -124,8 +102,8 @@ static void test_trains_samples_and_resumes(void) {
     const char *cols[] = {"train_loss", "val_loss", "grad_norm", "val_accuracy"};
     for (int c = 0; c < 4; c++) {
         double x[8], y[8];
-        CU_ASSERT_EQUAL(read_table_column(a, cols[c], x, 8), 4);
-        CU_ASSERT_EQUAL(read_table_column(b, cols[c], y, 8), 4);
+        CU_ASSERT_EQUAL(rc_metrics_column(a, cols[c], x, 8), 4);
+        CU_ASSERT_EQUAL(rc_metrics_column(b, cols[c], y, 8), 4);
         CU_ASSERT(memcmp(x, y, 4 * sizeof(double)) == 0);
     }
     /* all of it: parameters, optimizer, loop state, every metric, the samples and the

@@ -129,7 +129,8 @@ static void make_flavors(Flavor fl[2]) {
     rc_write_text(fl[0].spec_path, spec);
 
     /* Checkpoints every other epoch: a resume recomputes an epoch whose row results.h5 already
-     * holds, and must drop and redo it identically. */
+     * holds, and must drop and redo it identically. Early stopping ends it before epoch 24 (the
+     * reference is checked to), so a killed and resumed run must stop after the same epoch. */
     fl[1].name = "lstm";
     snprintf(spec, sizeof spec,
              "version: 1\nname: kill_lstm\nseed: 3\nthreads: 1\n"
@@ -138,7 +139,7 @@ static void make_flavors(Flavor fl[2]) {
              "loss: softmax_cross_entropy\noptimizer: {type: adam, lr: 0.01}\n"
              "clip: {type: global_norm, threshold: 1.0}\n"
              "train: {epochs: 24, batch_size: 8, max_steps_per_epoch: 12, checkpoint_every: 2, "
-             "keep_checkpoints: 2}\n"
+             "keep_checkpoints: 2, early_stopping: {patience: 2, min_delta: 0.02}}\n"
              "sample: {every: 4, length: 16, prime: \"the \"}\n",
              text);
     snprintf(fl[1].spec_path, sizeof fl[1].spec_path, "%s/lstm.yaml", tmp);
@@ -349,6 +350,13 @@ static void run_reference(Flavor *fl) {
     double t0 = rc_now();
     CU_ASSERT_EQUAL_FATAL(rc_run(args, log), 0);
     fl->ref_seconds = rc_now() - t0;
+    if (strcmp(fl->name, "lstm") == 0) {   /* its early stop must happen, or it tests nothing */
+        int done = epochs_done(fl->ref_dir);
+        CU_ASSERT(done > 2 && done < fl->epochs);
+        if (!(done > 2 && done < fl->epochs))
+            fprintf(stderr, "\n  the reference %s ran %d of %d epochs: early stopping did not end it\n", fl->ref_dir,
+                    done, fl->epochs);
+    }
 }
 
 /* Where the first kill of a trial goes: in the first write of results.h5 (before any

@@ -33,26 +33,6 @@ static int64_t root_int(const char *run, const char *name) {
     return v;
 }
 
-/* Column `name` of RUN/results.h5's /metrics/epochs into out (at most cap rows): the rows. */
-static int column(const char *run, const char *name, double *out, int cap) {
-    H5Reader *r = NULL;
-    ExError err;
-    if (h5r_open(&r, rc_in_dir(run, "results.h5"), &err) != 0) return 0;
-    int ncols = 0, n = 0;
-    char **names = NULL;
-    int64_t nrows = 0;
-    double *rows = NULL;
-    if (h5r_read_table(r, "/metrics/epochs", &ncols, &names, &nrows, &rows, &err) == 0) {
-        for (int c = 0; c < ncols; c++)
-            if (strcmp(names[c], name) == 0)
-                for (n = 0; n < nrows && n < cap; n++) out[n] = rows[n * ncols + c];
-        h5r_free_strings(names, (size_t)ncols);
-        free(rows);
-    }
-    h5r_close(r);
-    return n;
-}
-
 /* RUN/results.h5's table `table` (e.g. "/metrics/steps"): rows and columns, malloc'd; 0 rows when
  * absent. */
 typedef struct Table {
@@ -128,7 +108,7 @@ static void test_stops_where_the_rule_says(void) {
     CU_ASSERT_EQUAL_FATAL(rc_run_logged(args, rc_in_dir(tmp, "stop.log")), 0);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "stop.log"), "early stopping: val_loss has not improved", "stopped after"));
     double val[64];
-    int n = column(out, "val_loss", val, 64), best_epoch = 0;
+    int n = rc_metrics_column(out, "val_loss", val, 64), best_epoch = 0;
     int stop = expected_stop(val, n, 3, 0.02, &best_epoch);
     CU_ASSERT_FATAL(stop > 3 && stop < 30);   /* the settings must stop it mid-run, or the test tests nothing */
     CU_ASSERT_EQUAL(n, stop);
@@ -228,7 +208,7 @@ static void test_restore_best(void) {
     const char *b[] = {spec_path, "schedule.type=constant", test_key, epochs, "--out", short_run, "--quiet", NULL};
     CU_ASSERT_EQUAL_FATAL(rc_run_logged(b, rc_in_dir(tmp, "short.log")), 0);
     double x[64], y[64];
-    int nx = column(best_run, "test_loss", x, 64), ny = column(short_run, "test_loss", y, 64);
+    int nx = rc_metrics_column(best_run, "test_loss", x, 64), ny = rc_metrics_column(short_run, "test_loss", y, 64);
     CU_ASSERT_FATAL(nx == stop && ny == best_epoch);
     CU_ASSERT(isfinite(x[nx - 1]));
     CU_ASSERT_EQUAL(memcmp(&x[nx - 1], &y[ny - 1], sizeof(double)), 0);
@@ -530,7 +510,7 @@ static void test_eval_every(void) {
     const char *cols[] = {"train_loss", "val_loss", "val_accuracy"};
     for (int k = 0; k < 3; k++) {
         double x[8], y[8];
-        int nx = column(a_out, cols[k], x, 8), ny = column(b_out, cols[k], y, 8);
+        int nx = rc_metrics_column(a_out, cols[k], x, 8), ny = rc_metrics_column(b_out, cols[k], y, 8);
         CU_ASSERT(nx == 2 && ny == 2 && memcmp(x, y, sizeof(double) * 2) == 0);
     }
     Table st = read_table(b_out, "/metrics/steps");
@@ -548,6 +528,27 @@ static void test_eval_every(void) {
     free(csv);
 }
 
+/* A monitor that is not finite ends an early-stopping run as diverged (exit 4), with its metrics
+ * kept: exploding_rnn with train.on_nan: skip skips every step of its second epoch, whose
+ * train_loss (the monitor here) is then NaN. */
+static void test_monitor_not_finite(void) {
+    const char *root = getenv("EXPRUN_SOURCE_DIR") ? getenv("EXPRUN_SOURCE_DIR") : "..";
+    char spec[1100], out[1100];
+    snprintf(spec, sizeof spec, "%s/configs/exploding_rnn.yaml", root);
+    snprintf(out, sizeof out, "%s/nan-monitor", tmp);
+    const char *a[] = {spec, "data.train_size=2000", "data.test_size=20", "train.on_nan=skip",
+                       "train.early_stopping.monitor=train_loss", "train.early_stopping.patience=3", "--out", out, NULL};
+    CU_ASSERT_EQUAL(rc_run_logged(a, rc_in_dir(tmp, "nan.log")), 4);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "nan.log"), "diverged: the monitor train_loss is nan after epoch 2",
+                         "early stopping cannot compare it"));
+    char *status = rc_slurp_text(rc_in_dir(out, "status"));
+    CU_ASSERT_STRING_EQUAL(status, "diverged\n");
+    free(status);
+    double v[4];
+    CU_ASSERT_EQUAL(rc_metrics_column(out, "skipped_steps", v, 4), 2);   /* both epochs' rows are kept */
+    CU_ASSERT(rc_exists(rc_in_dir(out, "metrics.csv")) && rc_exists(rc_in_dir(out, "steps.csv")));
+}
+
 int main(void) {
     const TestCase cases[] = {
         {"early stopping stops where the rule says; BEST survives pruning", test_stops_where_the_rule_says},
@@ -559,6 +560,7 @@ int main(void) {
         {"a diverged run keeps its curve up to the divergence", test_divergence_keeps_the_curve},
         {"resume --epochs N extends a run to the run that asked for N", test_extend},
         {"eval_every: validation within the epoch, training unchanged", test_eval_every},
+        {"a monitor that is not finite: diverged, metrics kept", test_monitor_not_finite},
         {NULL, NULL},
     };
     tmp = make_temp_dir("training");
