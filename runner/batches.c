@@ -28,11 +28,11 @@ int batches_for_training(BatchSource *s, const Dataset *ds, const TokenStream *s
     memset(s, 0, sizeof *s);
     s->name = name;
     s->B = B;
-    s->shuffled = 1;
     if (ds) {
         if (ds->n == 0) return ex_fail(err, "%s: no training examples", name);
         s->ds = ds;
         batcher_init(&s->batcher, ds->n, B, shuffle, drop_last, rng);
+        s->walks = 1;
         s->batches = batcher_batches_per_epoch(&s->batcher);
     } else {
         s->stream = stream;
@@ -65,7 +65,7 @@ void batches_for_evaluation(BatchSource *s, const Dataset *ds, const TokenStream
 }
 
 void batches_free(BatchSource *s) {
-    if (s->shuffled && s->ds) batcher_free(&s->batcher);
+    if (s->walks) batcher_free(&s->batcher);
     free(s->rows);
     free(s->x);
     free(s->y);
@@ -80,7 +80,7 @@ int64_t batches_per_epoch(const BatchSource *s) { return s->batches; }
 int batches_steps_per_row(const BatchSource *s) { return s->stream ? s->T : s->ds->T; }
 
 void batches_begin_epoch(BatchSource *s) {
-    if (s->shuffled && s->ds) batcher_begin_epoch(&s->batcher);
+    if (s->walks) batcher_begin_epoch(&s->batcher);
     s->next = 0;
 }
 
@@ -117,7 +117,7 @@ int batches_next(BatchSource *s, Batch *b) {
         return b->B;
     }
     int count;
-    if (s->shuffled) {
+    if (s->walks) {
         count = batcher_next(&s->batcher, s->rows);
     } else {
         int64_t start = s->next * s->B;
@@ -132,7 +132,7 @@ int batches_next(BatchSource *s, Batch *b) {
 
 void batches_get_position(const BatchSource *s, BatchPosition *pos) {
     memset(pos, 0, sizeof *pos);
-    if (s->shuffled && s->ds) {
+    if (s->walks) {
         int cursor = 0;
         batcher_get_state(&s->batcher, &pos->data_epoch, &cursor, &pos->rng);
         pos->cursor = cursor;
@@ -141,14 +141,14 @@ void batches_get_position(const BatchSource *s, BatchPosition *pos) {
 
 int batches_set_position(BatchSource *s, const BatchPosition *pos, int64_t batch, ExError *err) {
     s->next = batch;
-    if (s->shuffled && s->ds) return batcher_set_state(&s->batcher, pos->data_epoch, (int)pos->cursor, &pos->rng, err);
+    if (s->walks) return batcher_set_state(&s->batcher, pos->data_epoch, (int)pos->cursor, &pos->rng, err);
     return 0;
 }
 
 void batches_check_position(const BatchSource *s, const BatchPosition *pos, int64_t epoch, int64_t batch,
                             char *why, size_t cap) {
     why[0] = '\0';
-    if (!(s->shuffled && s->ds)) return;
+    if (!s->walks) return;
     const int64_t n = s->ds->n, B = s->B, cursor = pos->cursor, data_epoch = pos->data_epoch;
     const int64_t want_cursor = batch * B < n ? batch * B : n;
     if (!(pos->rng.s[0] | pos->rng.s[1] | pos->rng.s[2] | pos->rng.s[3]))

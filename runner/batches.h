@@ -35,7 +35,7 @@ typedef struct BatchSource {
     const TokenStream *stream;  /* the tracks of a token stream */
     int B;                      /* rows per batch */
     int T;                      /* a stream's steps per batch (its window) */
-    int shuffled;               /* the Batcher's walk (training) rather than the rows in order */
+    int walks;                  /* training on rows: the Batcher's walk of ds, not the rows in order */
     Batcher batcher;
     int64_t batches;            /* per epoch */
     int64_t next;               /* the next batch of the epoch (streams and ordered rows) */

@@ -36,6 +36,7 @@ typedef struct LoopState {
     char stat_names[MODEL_MAX_STATS][32];   /* saved as 4 u64 words each */
     double clock_epoch_seconds;             /* how long the epoch has run: a clock, not part of the bits */
     double log_sums[4];                     /* Σ loss, rows, grad norm, steps since the last metrics/steps row */
+    double monitor[MONITOR_STATE_WORDS];    /* the monitor's state (monitor_pack) */
 } LoopState;
 
 static void describe_extras(Trainer *tr, LoopState *ls, CheckpointState *st) {
@@ -54,7 +55,7 @@ static void describe_extras(Trainer *tr, LoopState *ls, CheckpointState *st) {
     if (state && carried) EXTRA("carried_state", CKPT_F32, carried, state);
     if (tr->grad_state_n && tr->with_grad_state) EXTRA("grad_norms_by_time", CKPT_F64, tr->grad_state_n, tr->grad_state);
     if (tr->with_epoch_clock) EXTRA("clock_epoch_seconds", CKPT_F64, 1, &ls->clock_epoch_seconds);
-    if (tr->with_monitor_state) EXTRA("monitor", CKPT_F64, MONITOR_STATE_WORDS, tr->monitor_state);
+    if (tr->with_monitor_state) EXTRA("monitor", CKPT_F64, MONITOR_STATE_WORDS, ls->monitor);
     if (tr->with_log_sums) EXTRA("log_sums", CKPT_F64, 4, ls->log_sums);
     if (tr->ranks > 1) {
         EXTRA("ranks", CKPT_U64, 1, &tr->ranks);
@@ -91,7 +92,7 @@ static void pack_loop_state(Trainer *tr, LoopState *ls, CheckpointState *st) {
     tr->with_grad_state = 1;   /* a checkpoint written now always holds them */
     tr->with_epoch_clock = 1;
     tr->with_monitor_state = 1;
-    monitor_pack(&tr->monitor, tr->monitor_state);
+    monitor_pack(&tr->monitor, ls->monitor);
     tr->with_log_sums = 1;
     ls->log_sums[0] = tr->log_loss;
     ls->log_sums[1] = tr->log_rows;
@@ -420,7 +421,7 @@ int load_latest(Trainer *tr, const LatestCheckpoint *lc, ExError *err) {
     if (check_loop_state(tr, &st, &ls, ckpt, err) != 0) return -1;
     if (tr->with_monitor_state) {
         char why[256];
-        if (monitor_unpack(&tr->monitor, tr->monitor_state, why, sizeof why) != 0)
+        if (monitor_unpack(&tr->monitor, ls.monitor, why, sizeof why) != 0)
             return ex_fail(err, "%s: the checkpoint's loop state does not fit the spec: %s. The file is damaged or was "
                                 "edited; nothing was changed", ckpt, why);
     }

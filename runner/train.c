@@ -306,11 +306,6 @@ static void take_sample(Trainer *tr) {
     if (!tr->quiet) printf("  sample: %s\n", full);
 }
 
-/* An evaluation on the validation split in the middle of an epoch (train.eval_every), for the
- * metrics/steps row being made. Training goes on as if it had not happened: eval_batch leaves
- * the state a model carries between training batches alone (model.h; tests/test_training.c). */
-static EvalResult evaluate_within_epoch(Trainer *tr) { return evaluate_batches(tr, &tr->val_batches); }
-
 /* A row of metrics/steps for the steps since the last one (trainer.h), when train.log_every says
  * (or `now`: at a divergence, the curve up to it; at an evaluation within the epoch); and, when the output is not a terminal, a
  * progress line with it at most every 30 s ($EXPRUN_PROGRESS_SECONDS), so that a long epoch is
@@ -394,11 +389,13 @@ int run_loop(Trainer *tr) {
                 snprintf(tr->status, sizeof tr->status, "diverged");
                 return EXIT_DIVERGED;
             }
-            /* train.eval_every: the validation split within the epoch (its end evaluates anyway) */
+            /* train.eval_every: the validation split within the epoch (its end evaluates anyway),
+             * into this step's metrics/steps row. Training goes on as if it had not happened:
+             * eval_batch leaves what a model carries between training batches alone (model.h). */
             int evaluate = ts->eval_every > 0 && tr->step % ts->eval_every == 0 &&
                            tr->batch_in_epoch < tr->steps_per_epoch && batches_per_epoch(&tr->val_batches) > 0;
             EvalResult val = {0};
-            if (evaluate) val = evaluate_within_epoch(tr);
+            if (evaluate) val = evaluate_batches(tr, &tr->val_batches);
             log_steps(tr, evaluate, evaluate ? &val : NULL);
             show_progress(tr, last_shown);
             /* Data-parallel: the stop every rank agreed on with this step's numbers (reduce_step);

@@ -93,8 +93,7 @@ typedef struct Trainer {
     int64_t timed_steps;
     ForecastReport forecast;          /* series data: forecasts vs persistence, after the last epoch */
     Monitor monitor;                  /* the watched metric: checkpoints/BEST, early stopping */
-    double monitor_state[MONITOR_STATE_WORDS]; /* its state as a checkpoint holds it */
-    int with_monitor_state;           /* the checkpoint loaded holds it (older ones do not) */
+    int with_monitor_state;           /* the checkpoint loaded holds its state (older ones do not) */
 } Trainer;
 
 typedef struct EvalResult {
