@@ -1,13 +1,14 @@
 /* bench_exprun.c — exprun's training throughput on the workloads of the benchmark suite.
  *
- *   bench_exprun WORKLOAD [--steps N] [--warmup N] [--threads N]
+ *   bench_exprun [PRESET] [SHAPE FLAGS] [--steps N] [--warmup N] [--threads N]
  *
- * Workloads (issue 8; the PyTorch peer bench/torch_peer.py builds the same ones):
- *   lstm_h256 lstm_h512 gru_h256 rnn_h256   character LM: vocabulary 96, embedding 64, 2 layers,
- *                                           sequence 64, batch 32, per-step softmax head
- *   lstm_h128_b1                            the same with hidden 128, batch 1, sequence 32
- *   ae_deep                                 784-256-64-256-784, sigmoid everywhere, batch 128
- *   ae_shallow                              784-64-784, sigmoid, batch 128
+ * The workload is a preset of workloads.h (lstm_h256 lstm_h512 gru_h256 rnn_h256 lstm_h128_b1
+ * ae_deep ae_shallow), any shape given by flags, or a preset changed by flags:
+ *   bench_exprun --cell lstm --units 384x2 --embed 64 --vocab 96 --batch 48 --seq 64
+ *   bench_exprun lstm_h256 --batch 16 --seq 128
+ *   bench_exprun --ae 784,512,32,512,784 --batch 256
+ * A character LM is Embedding(vocab, embed) → the recurrent layers → a per-step softmax head; an
+ * autoencoder has sigmoids everywhere. The PyTorch peer bench/torch_peer.py takes the same flags.
  * The recurrent cells are the ones that match PyTorch's: LSTM, GRU in PyTorch's variant (the
  * reset gate on W_hn·h + b_hn) and the Elman RNN with tanh. Loss: softmax cross-entropy (LM),
  * binary cross-entropy summed over the 784 pixels and averaged over the batch (AE). Optimizer
@@ -66,10 +67,10 @@ static int build(const Workload *w, Model **m, ExError *err) {
     if (w->kind == WL_AE) {
         AutoencoderConfig c;
         memset(&c, 0, sizeof c);
-        c.n_input = w->sizes[0];
+        c.n_input = w->units[0];
         c.n_hidden = w->n_layers / 2 - 1;
-        c.n_code = w->sizes[c.n_hidden + 1];
-        for (int l = 0; l < c.n_hidden; l++) c.hidden_units[l] = w->sizes[l + 1], c.hidden_act[l] = ACT_SIGMOID;
+        c.n_code = w->units[c.n_hidden + 1];
+        for (int l = 0; l < c.n_hidden; l++) c.hidden_units[l] = w->units[l + 1], c.hidden_act[l] = ACT_SIGMOID;
         c.g = ACT_SIGMOID;
         c.f = ACT_SIGMOID;
         c.loss = LOSS_CROSS_ENTROPY;
@@ -81,16 +82,16 @@ static int build(const Workload *w, Model **m, ExError *err) {
     c.rnn_form = RNN_ELMAN;
     c.rnn_act = ACT_TANH;
     c.gru_variant = GRU_PYTORCH;
-    c.num_layers = 2;
-    c.hidden[0] = c.hidden[1] = w->hidden;
+    c.num_layers = w->n_layers;
+    for (int l = 0; l < w->n_layers; l++) c.hidden[l] = w->units[l];
     c.forget_bias = 1.0f;
     c.recurrent_gain = 1.0f;
     c.init_state = SEQ_INIT_ZERO;
     c.head = SEQ_HEAD_PER_STEP;
     c.input = SEQ_INPUT_EMBED;
-    c.vocab = WL_VOCAB;
-    c.embed_dim = WL_EMBED;
-    c.n_out = WL_VOCAB;
+    c.vocab = w->vocab;
+    c.embed_dim = w->embed;
+    c.n_out = w->vocab;
     c.loss = LOSS_SOFTMAX_CROSS_ENTROPY;
     c.max_batch = w->B;
     c.max_T = w->T;
@@ -98,25 +99,27 @@ static int build(const Workload *w, Model **m, ExError *err) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: bench_exprun WORKLOAD [--steps N] [--warmup N] [--threads N]\n");
+    Workload shape;
+    unsigned char *used = calloc((size_t)argc + 1, 1);
+    if (workload_from_args(&shape, argc, argv, 1, used, "bench_exprun") != 0) {
+        free(used);
+        fprintf(stderr, "usage: bench_exprun [PRESET] [SHAPE FLAGS] [--steps N] [--warmup N] [--threads N]\n");
         return 2;
     }
-    const Workload *w = workload_find(argv[1]);
-    if (!w) {
-        fprintf(stderr, "bench_exprun: unknown workload '%s'\n", argv[1]);
-        return 2;
-    }
+    const Workload *w = &shape;
     int steps = 30, warmup = 5, threads = 0;
-    for (int k = 2; k + 1 < argc; k += 2) {
-        if (strcmp(argv[k], "--steps") == 0) steps = atoi(argv[k + 1]);
-        else if (strcmp(argv[k], "--warmup") == 0) warmup = atoi(argv[k + 1]);
-        else if (strcmp(argv[k], "--threads") == 0) threads = atoi(argv[k + 1]);
+    for (int k = 1; k < argc; k++) {
+        if (used[k]) continue;
+        if (k + 1 < argc && strcmp(argv[k], "--steps") == 0) steps = atoi(argv[++k]);
+        else if (k + 1 < argc && strcmp(argv[k], "--warmup") == 0) warmup = atoi(argv[++k]);
+        else if (k + 1 < argc && strcmp(argv[k], "--threads") == 0) threads = atoi(argv[++k]);
         else {
             fprintf(stderr, "bench_exprun: unknown option '%s'\n", argv[k]);
+            free(used);
             return 2;
         }
     }
+    free(used);
     if (steps < 1) steps = 1;
     if (threads > 0) {
         openblas_set_num_threads(threads);   /* as runner/train.c does with the spec's `threads` */
@@ -140,7 +143,8 @@ int main(int argc, char **argv) {
     Batch batches[N_BATCHES];
     float *pixels = NULL;
     int32_t *tokens = NULL;
-    size_t per = w->kind == WL_AE ? (size_t)w->B * WL_PIXELS : (size_t)w->B * (w->T + 1);
+    const int pixels_per_row = w->units[0];
+    size_t per = w->kind == WL_AE ? (size_t)w->B * pixels_per_row : (size_t)w->B * (w->T + 1);
     if (w->kind == WL_AE) pixels = malloc(N_BATCHES * per * sizeof *pixels);
     else tokens = malloc(N_BATCHES * per * sizeof *tokens);
     for (int k = 0; k < N_BATCHES; k++) {
@@ -150,11 +154,11 @@ int main(int argc, char **argv) {
         if (w->kind == WL_AE) {
             float *x = pixels + k * per;
             for (size_t i = 0; i < per; i++) x[i] = rng_uniform(&data);
-            b->T = 1, b->d = WL_PIXELS, b->x = x;
+            b->T = 1, b->d = pixels_per_row, b->x = x;
         } else {
             /* a stream of T + 1 tokens per row: x = its first T, y = its last T */
             int32_t *s = tokens + k * per;
-            for (size_t i = 0; i < per; i++) s[i] = (int32_t)rng_below(&data, WL_VOCAB);
+            for (size_t i = 0; i < per; i++) s[i] = (int32_t)rng_below(&data, (uint64_t)w->vocab);
             int32_t *x = malloc((size_t)w->B * w->T * sizeof *x), *y = malloc((size_t)w->B * w->T * sizeof *y);
             for (int r = 0; r < w->B; r++)
                 for (int t = 0; t < w->T; t++) {
@@ -199,11 +203,11 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     const char *coretype = getenv("OPENBLAS_CORETYPE");
     printf("{\"impl\": \"exprun\", \"workload\": \"%s\", \"unit\": \"%s\", \"throughput\": %.1f, "
-           "\"throughput_median_step\": %.1f, \"step_ms_median\": %.4f, \"gflops\": %.2f, \"cpu_per_wall\": %.2f, \"steps\": %d, \"warmup\": %d, "
+           "\"throughput_median_step\": %.1f, \"step_ms_median\": %.4f, \"flops_per_step\": %.0f, \"units_per_step\": %.0f, \"gflops\": %.2f, \"cpu_per_wall\": %.2f, \"steps\": %d, \"warmup\": %d, "
            "\"first_loss\": %.6f, \"last_loss\": %.6f, \"peak_rss_mb\": %.1f, \"blas_threads\": %d, "
            "\"pack_kernel\": \"%s\", \"openblas_coretype\": \"%s\", \"params\": %zu, \"threads\": %d, \"params_hash\": \"%016llx\"}\n",
-           w->name, w->kind == WL_AE ? "samples/s" : "tokens/s", units * steps / total, units / median, 1e3 * median,
-           1e-9 * flops * steps / total, cpu / total, steps,
+           w->name, workload_unit_name(w), units * steps / total, units / median, 1e3 * median,
+           flops, units, 1e-9 * flops * steps / total, cpu / total, steps,
            warmup, first_loss, last_loss, ru.ru_maxrss / 1024.0, openblas_get_num_threads(),
            packed_kernel_name(packed_kernel()), coretype ? coretype : "", p->total, par_threads(), params_hash(p));
     for (int k = 0; k < N_BATCHES; k++) {

@@ -1,9 +1,10 @@
 /* sgemm_rate.c — this machine's matrix-product rate at the benchmark's shapes.
  *
- *   sgemm_rate [--threads N] [--square N] [--repeats N] [--square-only]
+ *   sgemm_rate [--threads N] [--square N] [--repeats N] [--square-only] [PRESET] [SHAPE FLAGS]
  *
- * For every product of every workload's training step (workloads.h) and for a large square
- * product, the GFLOP/s (2·M·N·K per product) of
+ * For every product of every preset's training step (workloads.h) — or of the one workload the
+ * command line names (a preset, shape flags, or both, as bench_exprun takes them) — and for a
+ * large square product, the GFLOP/s (2·M·N·K per product) of
  *   blas   OpenBLAS cblas_sgemm, with OPENBLAS_NUM_THREADS / --threads threads;
  *   pack   the library's packed kernels (packgemm.h) as the layers call them: the one-off
  *          products through pk_gemm_nt/nn/tn (packing included), the per-step products
@@ -107,9 +108,45 @@ static double time_unit(void (*run)(const Gemm *, Operands *), const Gemm *g, Op
     return med;
 }
 
+static void time_workload(const Workload *wl, int repeats) {
+    Gemm g[MAX_GEMMS];
+    int n = workload_gemms(wl, g);
+    double t_blas = 0.0, t_pack = 0.0, flops = 0.0;
+    for (int k = 0; k < n; k++) {
+        Operands o;
+        operands_alloc(&o, &g[k]);
+        double f = 2.0 * g[k].M * g[k].N * g[k].K * g[k].count;
+        double tb = time_unit(run_blas, &g[k], &o, repeats), tp = time_unit(run_pack, &g[k], &o, repeats);
+        t_blas += tb, t_pack += tp, flops += f;
+        printf("{\"kind\": \"gemm\", \"workload\": \"%s\", \"what\": \"%s\", \"form\": \"%s\", \"M\": %d, \"N\": %d, "
+               "\"K\": %d, \"count\": %d, \"blas_gflops\": %.2f, \"pack_gflops\": %.2f}\n",
+               wl->name, g[k].what, g[k].form, g[k].M, g[k].N, g[k].K, g[k].count, 1e-9 * f / tb, 1e-9 * f / tp);
+        operands_free(&o);
+    }
+    double units = workload_units(wl);
+    printf("{\"kind\": \"workload\", \"workload\": \"%s\", \"flops_per_step\": %.0f, \"blas_gflops\": %.2f, "
+           "\"pack_gflops\": %.2f, \"blas_bound\": %.1f, \"pack_bound\": %.1f, \"unit\": \"%s\"}\n",
+           wl->name, flops, 1e-9 * flops / t_blas, 1e-9 * flops / t_pack, units / t_blas, units / t_pack,
+           workload_unit_name(wl));
+    fflush(stdout);
+}
+
 int main(int argc, char **argv) {
     int threads = 0, square = 2048, repeats = 7, square_only = 0;
+    unsigned char *used = calloc((size_t)argc + 1, 1);
+    Workload one;
+    /* one workload when the command line names one: a preset name first, or any shape flag */
+    int has_one = argc > 1 && argv[1][0] != '-';
+    for (int k = 1; k < argc; k++) has_one |= workload_is_shape_flag(argv[k]);
+    if (has_one && workload_from_args(&one, argc, argv, 1, used, "sgemm_rate") != 0) {
+        free(used);
+        return 2;
+    }
     for (int k = 1; k < argc; k += 2) {
+        if (used[k]) {
+            k--;
+            continue;
+        }
         if (strcmp(argv[k], "--square-only") == 0) {   /* the square alone (the suite repeats it every round) */
             square_only = 1;
             k--;
@@ -117,13 +154,15 @@ int main(int argc, char **argv) {
         }
         if (k + 1 >= argc) {
             fprintf(stderr, "sgemm_rate: '%s' needs a value\n", argv[k]);
+            free(used);
             return 2;
         }
         if (strcmp(argv[k], "--threads") == 0) threads = atoi(argv[k + 1]);
         else if (strcmp(argv[k], "--square") == 0) square = atoi(argv[k + 1]);
         else if (strcmp(argv[k], "--repeats") == 0) repeats = atoi(argv[k + 1]);
         else {
-            fprintf(stderr, "usage: sgemm_rate [--threads N] [--square N] [--repeats N] [--square-only]\n");
+            fprintf(stderr, "usage: sgemm_rate [--threads N] [--square N] [--repeats N] [--square-only] [PRESET] [SHAPE FLAGS]\n");
+            free(used);
             return 2;
         }
     }
@@ -136,28 +175,13 @@ int main(int argc, char **argv) {
     int blas_threads = openblas_get_num_threads();
     int pack_threads = par_threads();
 
-    for (int w = 0; w < (square_only ? 0 : N_WORKLOADS); w++) {
-        const Workload *wl = &WORKLOADS[w];
-        Gemm g[MAX_GEMMS];
-        int n = workload_gemms(wl, g);
-        double t_blas = 0.0, t_pack = 0.0, flops = 0.0;
-        for (int k = 0; k < n; k++) {
-            Operands o;
-            operands_alloc(&o, &g[k]);
-            double f = 2.0 * g[k].M * g[k].N * g[k].K * g[k].count;
-            double tb = time_unit(run_blas, &g[k], &o, repeats), tp = time_unit(run_pack, &g[k], &o, repeats);
-            t_blas += tb, t_pack += tp, flops += f;
-            printf("{\"kind\": \"gemm\", \"workload\": \"%s\", \"what\": \"%s\", \"form\": \"%s\", \"M\": %d, \"N\": %d, "
-                   "\"K\": %d, \"count\": %d, \"blas_gflops\": %.2f, \"pack_gflops\": %.2f}\n",
-                   wl->name, g[k].what, g[k].form, g[k].M, g[k].N, g[k].K, g[k].count, 1e-9 * f / tb, 1e-9 * f / tp);
-            operands_free(&o);
-        }
-        double units = workload_units(wl);
-        printf("{\"kind\": \"workload\", \"workload\": \"%s\", \"flops_per_step\": %.0f, \"blas_gflops\": %.2f, "
-               "\"pack_gflops\": %.2f, \"blas_bound\": %.1f, \"pack_bound\": %.1f, \"unit\": \"%s\"}\n",
-               wl->name, flops, 1e-9 * flops / t_blas, 1e-9 * flops / t_pack, units / t_blas, units / t_pack,
-               wl->kind == WL_AE ? "samples/s" : "tokens/s");
-        fflush(stdout);
+    if (has_one && !square_only) time_workload(&one, repeats);
+    for (int w = 0; w < (square_only || has_one ? 0 : N_WORKLOADS); w++) {
+        Workload preset;
+        char *args[] = {"sgemm_rate", (char *)WORKLOAD_PRESETS[w][0]};
+        unsigned char u[2] = {0, 0};
+        workload_from_args(&preset, 2, args, 1, u, "sgemm_rate");
+        time_workload(&preset, repeats);
     }
     Gemm sq = {"square", "nn", square, square, square, 1, 0};
     Operands o;
@@ -169,5 +193,6 @@ int main(int argc, char **argv) {
            "\"pack_threads\": %d, \"pack_kernel\": \"%s\", \"openblas_coretype\": \"%s\", \"openblas_config\": \"%s\"}\n",
            square, 1e-9 * f / tb, 1e-9 * f / tp, blas_threads, pack_threads, packed_kernel_name(packed_kernel()),
            coretype ? coretype : "", openblas_get_config());
+    free(used);
     return 0;
 }

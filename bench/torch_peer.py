@@ -1,18 +1,19 @@
 #!/usr/bin/python3
-"""torch_peer.py — the benchmark suite's workloads in PyTorch, for the side-by-side table.
+"""torch_peer.py — the benchmark's workloads in PyTorch, for the side-by-side table.
 
-    /usr/bin/python3 bench/torch_peer.py WORKLOAD [--threads N] [--steps N] [--warmup N]
+    /usr/bin/python3 bench/torch_peer.py [PRESET] [SHAPE FLAGS] [--threads N] [--steps N] [--warmup N]
 
-Run with Debian's python3-torch (plain `python3` on PATH may not see it). The models are the
-ones bench/bench_exprun.c trains (see bench/workloads.h):
-  lstm_h256 lstm_h512 gru_h256 rnn_h256   nn.Embedding(96, 64) → nn.LSTM | nn.GRU | nn.RNN(tanh),
-                                           2 layers → nn.Linear(H, 96); sequence 64, batch 32
-  lstm_h128_b1                             the same, hidden 128, batch 1, sequence 32
-  ae_deep                                  Linear 784-256-64-256-784 with sigmoids, batch 128
-  ae_shallow                               Linear 784-64-784 with sigmoids, batch 128
+Run with Debian's python3-torch (plain `python3` on PATH may not see it). The workload is given
+as bench_exprun takes it (bench/workloads.h, whose preset table this script reads): a preset
+(lstm_h256 lstm_h512 gru_h256 rnn_h256 lstm_h128_b1 ae_deep ae_shallow), shape flags, or both:
+  --cell lstm|gru|rnn --units 384x2 --embed 64 --vocab 96 --batch 48 --seq 64
+        nn.Embedding(vocab, embed) → nn.LSTM | nn.GRU | nn.RNN(tanh) (one module of num_layers
+        when every layer has the same width, else one module per layer) → nn.Linear(H, vocab)
+  --ae 784,256,64,256,784 --batch 128
+        Linear layers along the widths with sigmoids
 Loss: nn.CrossEntropyLoss (mean over tokens) for the LMs; for the AEs binary cross-entropy on
 the logits (binary_cross_entropy_with_logits, PyTorch's fused and fastest form), summed over
-the 784 pixels and averaged over the batch — exprun's loss. Adam(lr 2e-3); the LMs clip with
+the pixels and averaged over the batch — exprun's loss. Adam(lr 2e-3); the LMs clip with
 clip_grad_norm_(5), the AEs do not clip. Inputs are time-major (T, B), PyTorch's native RNN
 layout, so no transposes are timed.
 
@@ -24,39 +25,91 @@ and the process's peak resident set size (getrusage, which includes the loaded l
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import time
+from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-VOCAB, EMBED, PIXELS = 96, 64, 784
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
-WORKLOADS = {
-    "lstm_h256": ("lm", nn.LSTM, 256, 32, 64),
-    "lstm_h512": ("lm", nn.LSTM, 512, 32, 64),
-    "gru_h256": ("lm", nn.GRU, 256, 32, 64),
-    "rnn_h256": ("lm", nn.RNN, 256, 32, 64),
-    "lstm_h128_b1": ("lm", nn.LSTM, 128, 1, 32),
-    "ae_deep": ("ae", [784, 256, 64, 256, 784], 128),
-    "ae_shallow": ("ae", [784, 64, 784], 128),
-}
+
+def presets():
+    """The preset table of bench/workloads.h: {name: "flags"}."""
+    text = (Path(__file__).resolve().parent / "workloads.h").read_text()
+    return dict(re.findall(r'\{"(\w+)", "(--[^"]*)"\}', text))
+
+
+def units_list(text):
+    if "x" in text:
+        width, times = text.split("x")
+        return [int(width)] * int(times)
+    return [int(v) for v in text.split(",")]
+
+
+def parse_workload(argv):
+    """(shape dict, the arguments left): the same rules as workload_from_args in workloads.h."""
+    shape = {"cell": "lstm", "units": None, "ae": None, "embed": 64, "vocab": 96, "batch": 32, "seq": 64}
+    table = presets()
+    args, name = list(argv), None
+    if args and not args[0].startswith("-"):
+        name = args.pop(0)
+        if name not in table:
+            raise SystemExit(f"torch_peer.py: unknown workload '{name}' (presets: {' '.join(table)})")
+        args = table[name].split() + args
+    rest, changed, k = [], False, 0
+    while k < len(args):
+        flag = args[k]
+        if flag in ("--cell", "--units", "--ae", "--embed", "--vocab", "--batch", "--seq"):
+            value = args[k + 1]
+            if flag == "--cell":
+                shape["cell"] = value
+            elif flag == "--units":
+                shape["units"], shape["ae"] = units_list(value), None
+            elif flag == "--ae":
+                shape["ae"], shape["units"] = units_list(value), None
+            else:
+                shape[flag[2:]] = int(value)
+            changed |= k >= len(table.get(name, "").split()) if name else True
+            k += 2
+        else:
+            rest.append(flag)
+            k += 1
+    if shape["units"] is None and shape["ae"] is None:
+        raise SystemExit("torch_peer.py: no workload: give a preset name or a shape")
+    if name and not changed:
+        shape["name"] = name
+    elif shape["ae"]:
+        shape["name"] = f"ae_{'-'.join(map(str, shape['ae']))}_b{shape['batch']}"
+    else:
+        shape["name"] = (f"{shape['cell']}_{'x'.join(map(str, shape['units']))}_e{shape['embed']}"
+                         f"_v{shape['vocab']}_b{shape['batch']}_t{shape['seq']}")
+    return shape, rest
 
 
 class CharLM(nn.Module):
-    def __init__(self, cell, hidden):
+    def __init__(self, cell, units, embed, vocab):
         super().__init__()
-        self.embed = nn.Embedding(VOCAB, EMBED)
+        self.vocab = vocab
+        self.embed = nn.Embedding(vocab, embed)
         kwargs = {"nonlinearity": "tanh"} if cell is nn.RNN else {}
-        self.rnn = cell(EMBED, hidden, num_layers=2, **kwargs)
-        self.head = nn.Linear(hidden, VOCAB)
+        if len(set(units)) == 1:
+            self.rnns = nn.ModuleList([cell(embed, units[0], num_layers=len(units), **kwargs)])
+        else:
+            widths = [embed] + units
+            self.rnns = nn.ModuleList([cell(a, b, **kwargs) for a, b in zip(widths[:-1], widths[1:])])
+        self.head = nn.Linear(units[-1], vocab)
 
     def forward(self, x, y):  # x, y (T, B) token ids
-        out, _ = self.rnn(self.embed(x))
+        out = self.embed(x)
+        for rnn in self.rnns:
+            out, _ = rnn(out)
         logits = self.head(out)
-        return F.cross_entropy(logits.reshape(-1, VOCAB), y.reshape(-1))
+        return F.cross_entropy(logits.reshape(-1, self.vocab), y.reshape(-1))
 
 
 class Autoencoder(nn.Module):
@@ -73,26 +126,24 @@ class Autoencoder(nn.Module):
 
 
 def main():
+    import sys
+    shape, rest = parse_workload(sys.argv[1:])
     ap = argparse.ArgumentParser()
-    ap.add_argument("workload", choices=sorted(WORKLOADS))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
-    args = ap.parse_args()
+    args = ap.parse_args(rest)
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    spec = WORKLOADS[args.workload]
-    n_batches = 16
-    if spec[0] == "lm":
-        _, cell, hidden, B, T = spec
-        model = CharLM(cell, hidden)
-        streams = torch.randint(0, VOCAB, (n_batches, T + 1, B))
+    n_batches, B, T = 16, shape["batch"], shape["seq"]
+    if shape["units"]:
+        model = CharLM(CELLS[shape["cell"]], shape["units"], shape["embed"], shape["vocab"])
+        streams = torch.randint(0, shape["vocab"], (n_batches, T + 1, B))
         batches = [(s[:-1].contiguous(), s[1:].contiguous()) for s in streams]
         units, unit, clip = B * T, "tokens/s", 5.0
     else:
-        _, sizes, B = spec
-        model = Autoencoder(sizes)
-        batches = [(torch.rand(B, PIXELS),) for _ in range(n_batches)]
+        model = Autoencoder(shape["ae"])
+        batches = [(torch.rand(B, shape["ae"][0]),) for _ in range(n_batches)]
         units, unit, clip = B, "samples/s", 0.0
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     params = list(model.parameters())
@@ -114,7 +165,7 @@ def main():
     total = sum(times)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps({
-        "impl": "pytorch", "workload": args.workload, "unit": unit,
+        "impl": "pytorch", "workload": shape["name"], "unit": unit,
         "throughput": round(units * len(times) / total, 1),
         "throughput_median_step": round(units / statistics.median(times), 1),
         "step_ms_median": round(1e3 * statistics.median(times), 4),

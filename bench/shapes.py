@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""shapes.py — any shape: exprun's GFLOP/s beside the machine's fp32 limit and PyTorch's best.
+
+    /usr/bin/python3 bench/shapes.py --build build-bench [--repeats 3] [--threads 2] [--out DIR]
+                                     [--shape "lstm_h256 --batch 48"] [--shape "--ae 784,512,784"] ...
+
+Without --shape, the shapes of the speed issue: LSTM of 384 and 768 units, batch 16, 48, 64,
+sequence 32 and 128, a GRU and a vanilla RNN, and autoencoders, besides the suite's presets. A
+shape is what bench_exprun takes (a preset of bench/workloads.h, shape flags, or both).
+
+For each shape, in one sitting and interleaved over `repeats` rounds:
+  limit    bench/sgemm_rate on the step's own products (workloads.h): OpenBLAS with its own kernel
+           choice (OPENBLAS_CORETYPE unset), OpenBLAS forced to Haswell, and exprun's packed
+           kernels, at `threads` threads; the limit is the best of the three (GFLOP/s over the
+           step's products timed one by one).
+  exprun   bench_exprun at `threads` threads (OPENBLAS_CORETYPE as the environment sets it).
+  pytorch  torch_peer.py at 1 and 2 threads, each with OpenBLAS's own kernel and with Haswell;
+           the best of the four.
+Each figure is the median over the rounds. Before each run the machine must be quiet (quiet.py).
+Writes OUT/SHAPES.md (the table, with the command) and OUT/shapes.jsonl (every run), and prints
+the table. The target (the speed issue): exprun ≥ 90 % of the limit, or ≥ 2.5× PyTorch's best.
+"""
+import argparse
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import quiet  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = "/usr/bin/python3"
+
+DEFAULT_SHAPES = [
+    "lstm_h256", "lstm_h512", "gru_h256", "rnn_h256", "lstm_h128_b1", "ae_deep", "ae_shallow",
+    "--cell lstm --units 384x2 --batch 48 --seq 64",
+    "--cell lstm --units 384x2 --batch 16 --seq 128",
+    "--cell lstm --units 384x2 --batch 64 --seq 32",
+    "--cell lstm --units 768x2 --batch 48 --seq 64",
+    "--cell lstm --units 768 --batch 16 --seq 32",
+    "--cell gru --units 384x2 --batch 48 --seq 64",
+    "--cell rnn --units 768x2 --batch 64 --seq 128",
+    "--cell lstm --units 512,256 --embed 32 --vocab 256 --batch 64 --seq 32",
+    "--ae 784,512,128,512,784 --batch 256",
+    "--ae 784,1024,784 --batch 64",
+]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def env_with(coretype=None):
+    env = dict(os.environ)
+    if coretype is None:
+        env.pop("OPENBLAS_CORETYPE", None)
+    else:
+        env["OPENBLAS_CORETYPE"] = coretype
+    return env
+
+
+def run_json(cmd, env, raw, label):
+    """Runs cmd once the machine is quiet; its JSON lines (the run is repeated if disturbed)."""
+    for attempt in range(3):
+        q = quiet.wait_quiet(15.0, 1.0, 120.0, os.getpid())
+        mon = quiet.Monitor(15.0, os.getpid()).start()
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        m = mon.stop()
+        lines = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+        raw.write(json.dumps({"label": label, "cmd": cmd, "status": p.returncode, "quiet": q, "monitor": m,
+                              "results": lines}) + "\n")
+        raw.flush()
+        if p.returncode != 0:
+            raise SystemExit(f"shapes.py: {' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
+        if not m["contaminated"]:
+            break
+        log(f"  {label}: disturbed by {m['process']}, again")
+    return lines
+
+
+def steps_for(flops_per_step, rate=150e9, seconds=2.5):
+    """Timed steps for a run of about `seconds` at `rate` FLOP/s."""
+    return max(5, min(3000, int(seconds * rate / flops_per_step)))
+
+
+def measure(shape, args, raw):
+    words = shlex.split(shape)
+    build = Path(args.build)
+    threads = str(args.threads)
+    # the limit: the step's products alone, OpenBLAS's own choice and Haswell (exprun's kernels in both)
+    limit = {}
+    for label, coretype in (("own", None), ("haswell", "Haswell")):
+        lines = run_json([str(build / "sgemm_rate")] + words + ["--threads", threads, "--repeats", "5", "--square", "256"],
+                         env_with(coretype), raw, f"limit/{label}")
+        wl = next(l for l in lines if l["kind"] == "workload")
+        limit[f"blas_{label}"] = wl["blas_gflops"]
+        limit[f"pack_{label}"] = wl["pack_gflops"]
+        flops, name, unit = wl["flops_per_step"], wl["workload"], wl["unit"]
+    limit_gflops = max(limit.values())
+    limit_source = max(limit, key=limit.get)
+    steps = steps_for(flops)
+    warm = str(max(2, steps // 10))
+    exp_cmd = [str(build / "bench_exprun")] + words + ["--threads", threads, "--steps", str(steps), "--warmup", warm]
+    torch_cfgs = [(t, c) for t in ("1", "2") for c in ("own", "haswell")]
+    results = {"exprun": []}
+    for t, c in torch_cfgs:
+        results[f"torch_{t}t_{c}"] = []
+    # PyTorch is slower: fewer steps keep its runs about as long
+    torch_steps = str(max(3, steps // 2))
+    for rep in range(args.repeats):
+        log(f"{name}: round {rep + 1}/{args.repeats}")
+        out = run_json(exp_cmd, dict(os.environ), raw, f"{name}/exprun")
+        results["exprun"].append(out[0])
+        for t, c in torch_cfgs[rep % 4:] + torch_cfgs[:rep % 4]:
+            cmd = [PY, str(ROOT / "bench" / "torch_peer.py")] + words + ["--threads", t, "--steps", torch_steps,
+                                                                          "--warmup", "2"]
+            out = run_json(cmd, env_with(None if c == "own" else "Haswell"), raw, f"{name}/torch_{t}t_{c}")
+            results[f"torch_{t}t_{c}"].append(out[0])
+    med = {k: statistics.median(r["throughput"] for r in v) for k, v in results.items()}
+    exprun = med.pop("exprun")
+    best_cfg = max(med, key=med.get)
+    gflops = statistics.median(r["gflops"] for r in results["exprun"])
+    row = {"shape": name, "command": shape, "unit": unit, "flops_per_step": flops,
+           "units_per_step": results["exprun"][0]["units_per_step"],
+           "exprun": exprun, "exprun_gflops": gflops, "limit_gflops": limit_gflops, "limit_source": limit_source,
+           "limits": limit, "share": gflops / limit_gflops, "torch_best": med[best_cfg], "torch_best_cfg": best_cfg,
+           "torch": med, "ratio": exprun / med[best_cfg], "threads": args.threads, "repeats": args.repeats,
+           "peak_rss_mb": results["exprun"][0]["peak_rss_mb"],
+           "torch_peak_rss_mb": results[best_cfg][0]["peak_rss_mb"]}
+    row["met"] = row["share"] >= 0.90 or row["ratio"] >= 2.5
+    raw.write(json.dumps({"label": "row", **row}) + "\n")
+    raw.flush()
+    return row
+
+
+def table(rows):
+    head = ("| shape | unit | MFLOP/unit | exprun | GFLOP/s | limit GFLOP/s (source) | share | PyTorch best (config) "
+            "| exprun/PyTorch | target met |\n|---|---|---|---|---|---|---|---|---|---|\n")
+    lines = []
+    for r in rows:
+        lines.append(f"| `{r['shape']}` | {r['unit']} | {r['flops_per_step'] / r['units_per_step'] / 1e6:.2f} | {r['exprun']:,.0f} "
+                     f"| {r['exprun_gflops']:.0f} | {r['limit_gflops']:.0f} ({r['limit_source']}) | {100 * r['share']:.0f} % "
+                     f"| {r['torch_best']:,.0f} ({r['torch_best_cfg']}) | {r['ratio']:.2f}× | "
+                     f"{'yes' if r['met'] else 'no'} |")
+    return head + "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=str(ROOT / "build-bench"))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--shape", action="append", default=None)
+    args = ap.parse_args()
+    shapes = args.shape or DEFAULT_SHAPES
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    t0 = time.monotonic()
+    with open(out / "shapes.jsonl", "w") as raw:
+        for shape in shapes:
+            rows.append(measure(shape, args, raw))
+            log(table(rows[-1:]).splitlines()[-1])
+    invocation = "/usr/bin/python3 bench/shapes.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    text = (f"# exprun at any shape: GFLOP/s, the machine's fp32 limit, PyTorch's best\n\n"
+            f"`{invocation}` at {commit}, {time.strftime('%Y-%m-%d %H:%M')}, {time.monotonic() - t0:.0f} s; "
+            f"exprun and the limit at {args.threads} threads, medians of {args.repeats} rounds. "
+            f"OPENBLAS_CORETYPE for exprun: {os.environ.get('OPENBLAS_CORETYPE', '(unset: OpenBLAS chooses)')}.\n\n"
+            "MFLOP/unit counts the step's matrix products (bench/workloads.h). *limit*: the best of OpenBLAS "
+            "with its own kernel (`blas_own`), OpenBLAS forced to Haswell (`blas_haswell`) and exprun's packed "
+            "kernels (`pack_*`) on the step's own products, timed one by one. *PyTorch best*: the best of 1 and "
+            "2 threads (`torch_Nt`) with OpenBLAS's own kernel and with Haswell. Target: share ≥ 90 % or "
+            "exprun/PyTorch ≥ 2.5×.\n\n" + table(rows))
+    (out / "SHAPES.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
