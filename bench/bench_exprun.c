@@ -1,6 +1,6 @@
 /* bench_exprun.c — exprun's training throughput on the workloads of the benchmark suite.
  *
- *   bench_exprun [PRESET] [SHAPE FLAGS] [--steps N] [--warmup N] [--threads N]
+ *   bench_exprun [PRESET] [SHAPE FLAGS] [--steps N] [--warmup N] [--threads N] [--precision fp32|bf16]
  *
  * The workload is a preset of workloads.h (lstm_h256 lstm_h512 gru_h256 rnn_h256 lstm_h128_b1
  * ae_deep ae_shallow), any shape given by flags, or a preset changed by flags:
@@ -103,16 +103,17 @@ int main(int argc, char **argv) {
     unsigned char *used = calloc((size_t)argc + 1, 1);
     if (workload_from_args(&shape, argc, argv, 1, used, "bench_exprun") != 0) {
         free(used);
-        fprintf(stderr, "usage: bench_exprun [PRESET] [SHAPE FLAGS] [--steps N] [--warmup N] [--threads N]\n");
+        fprintf(stderr, "usage: bench_exprun [PRESET] [SHAPE FLAGS] [--steps N] [--warmup N] [--threads N] [--precision fp32|bf16]\n");
         return 2;
     }
     const Workload *w = &shape;
-    int steps = 30, warmup = 5, threads = 0;
+    int steps = 30, warmup = 5, threads = 0, bf16 = 0;
     for (int k = 1; k < argc; k++) {
         if (used[k]) continue;
         if (k + 1 < argc && strcmp(argv[k], "--steps") == 0) steps = atoi(argv[++k]);
         else if (k + 1 < argc && strcmp(argv[k], "--warmup") == 0) warmup = atoi(argv[++k]);
         else if (k + 1 < argc && strcmp(argv[k], "--threads") == 0) threads = atoi(argv[++k]);
+        else if (k + 1 < argc && strcmp(argv[k], "--precision") == 0) bf16 = strcmp(argv[++k], "bf16") == 0;
         else {
             fprintf(stderr, "bench_exprun: unknown option '%s'\n", argv[k]);
             free(used);
@@ -121,6 +122,10 @@ int main(int argc, char **argv) {
     }
     free(used);
     if (steps < 1) steps = 1;
+    if (bf16 && packed_set_precision(PACK_BF16) != 0) {   /* as runner/build.c does for train.precision */
+        fprintf(stderr, "bench_exprun: --precision bf16 needs AVX512-BF16, which this CPU lacks\n");
+        return 2;
+    }
     if (threads > 0) {
         openblas_set_num_threads(threads);   /* as runner/train.c does with the spec's `threads` */
         par_set_threads(threads);
@@ -205,11 +210,11 @@ int main(int argc, char **argv) {
     printf("{\"impl\": \"exprun\", \"workload\": \"%s\", \"unit\": \"%s\", \"throughput\": %.1f, "
            "\"throughput_median_step\": %.1f, \"step_ms_median\": %.4f, \"flops_per_step\": %.0f, \"units_per_step\": %.0f, \"gflops\": %.2f, \"cpu_per_wall\": %.2f, \"steps\": %d, \"warmup\": %d, "
            "\"first_loss\": %.6f, \"last_loss\": %.6f, \"peak_rss_mb\": %.1f, \"blas_threads\": %d, "
-           "\"pack_kernel\": \"%s\", \"openblas_coretype\": \"%s\", \"params\": %zu, \"threads\": %d, \"params_hash\": \"%016llx\"}\n",
+           "\"pack_kernel\": \"%s\", \"precision\": \"%s\", \"openblas_coretype\": \"%s\", \"params\": %zu, \"threads\": %d, \"params_hash\": \"%016llx\"}\n",
            w->name, workload_unit_name(w), units * steps / total, units / median, 1e3 * median,
            flops, units, 1e-9 * flops * steps / total, cpu / total, steps,
            warmup, first_loss, last_loss, ru.ru_maxrss / 1024.0, openblas_get_num_threads(),
-           packed_kernel_name(packed_kernel()), coretype ? coretype : "", p->total, par_threads(), params_hash(p));
+           packed_kernel_name(packed_kernel()), packed_precision_name(packed_precision()), coretype ? coretype : "", p->total, par_threads(), params_hash(p));
     for (int k = 0; k < N_BATCHES; k++) {
         free((void *)batches[k].x_tokens);
         free((void *)batches[k].y_tokens);

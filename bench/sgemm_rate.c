@@ -1,12 +1,13 @@
 /* sgemm_rate.c — this machine's matrix-product rate at the benchmark's shapes.
  *
- *   sgemm_rate [--threads N] [--square N] [--repeats N] [--square-only] [PRESET] [SHAPE FLAGS]
+ *   sgemm_rate [--threads N] [--square N] [--repeats N] [--square-only] [--precision fp32|bf16]
+ *              [PRESET] [SHAPE FLAGS]
  *
  * For every product of every preset's training step (workloads.h) — or of the one workload the
  * command line names (a preset, shape flags, or both, as bench_exprun takes them) — and for a
  * large square product, the GFLOP/s (2·M·N·K per product) of
  *   blas   OpenBLAS cblas_sgemm, with OPENBLAS_NUM_THREADS / --threads threads;
- *   pack   the library's packed kernels (packgemm.h) as the layers call them: the one-off
+ *   pack   the library's packed kernels (packgemm.h; in bf16 with --precision bf16) as the layers call them: the one-off
  *          products through pk_gemm_nt/nn/tn (packing included), the per-step products
  *          (`per_step`) through packed_gemm against an operand packed once for the T calls
  *          (the packing included too), with the thread count packgemm runs at.
@@ -132,7 +133,7 @@ static void time_workload(const Workload *wl, int repeats) {
 }
 
 int main(int argc, char **argv) {
-    int threads = 0, square = 2048, repeats = 7, square_only = 0;
+    int threads = 0, square = 2048, repeats = 7, square_only = 0, bf16 = 0;
     unsigned char *used = calloc((size_t)argc + 1, 1);
     Workload one;
     /* one workload when the command line names one: a preset name first, or any shape flag */
@@ -158,10 +159,12 @@ int main(int argc, char **argv) {
             return 2;
         }
         if (strcmp(argv[k], "--threads") == 0) threads = atoi(argv[k + 1]);
+        else if (strcmp(argv[k], "--precision") == 0) bf16 = strcmp(argv[k + 1], "bf16") == 0;
         else if (strcmp(argv[k], "--square") == 0) square = atoi(argv[k + 1]);
         else if (strcmp(argv[k], "--repeats") == 0) repeats = atoi(argv[k + 1]);
         else {
-            fprintf(stderr, "usage: sgemm_rate [--threads N] [--square N] [--repeats N] [--square-only] [PRESET] [SHAPE FLAGS]\n");
+            fprintf(stderr, "usage: sgemm_rate [--threads N] [--square N] [--repeats N] [--square-only] [--precision fp32|bf16] "
+                            "[PRESET] [SHAPE FLAGS]\n");
             free(used);
             return 2;
         }
@@ -171,6 +174,11 @@ int main(int argc, char **argv) {
         par_set_threads(threads);   /* the packed kernels' threads too */
     }
     if (repeats < 1) repeats = 1;
+    if (bf16 && packed_set_precision(PACK_BF16) != 0) {
+        fprintf(stderr, "sgemm_rate: --precision bf16 needs AVX512-BF16, which this CPU lacks\n");
+        free(used);
+        return 2;
+    }
     const char *coretype = getenv("OPENBLAS_CORETYPE");
     int blas_threads = openblas_get_num_threads();
     int pack_threads = par_threads();
@@ -190,9 +198,9 @@ int main(int argc, char **argv) {
     double tb = time_unit(run_blas, &sq, &o, repeats), tp = time_unit(run_pack, &sq, &o, repeats);
     operands_free(&o);
     printf("{\"kind\": \"square\", \"N\": %d, \"blas_gflops\": %.2f, \"pack_gflops\": %.2f, \"blas_threads\": %d, "
-           "\"pack_threads\": %d, \"pack_kernel\": \"%s\", \"openblas_coretype\": \"%s\", \"openblas_config\": \"%s\"}\n",
+           "\"pack_threads\": %d, \"pack_kernel\": \"%s\", \"precision\": \"%s\", \"openblas_coretype\": \"%s\", \"openblas_config\": \"%s\"}\n",
            square, 1e-9 * f / tb, 1e-9 * f / tp, blas_threads, pack_threads, packed_kernel_name(packed_kernel()),
-           coretype ? coretype : "", openblas_get_config());
+           packed_precision_name(packed_precision()), coretype ? coretype : "", openblas_get_config());
     free(used);
     return 0;
 }

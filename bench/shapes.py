@@ -16,6 +16,8 @@ For each shape, in one sitting and interleaved over `repeats` rounds:
   exprun   bench_exprun at `threads` threads (OPENBLAS_CORETYPE as the environment sets it).
   pytorch  torch_peer.py at 1 and 2 threads, each with OpenBLAS's own kernel and with Haswell;
            the best of the four.
+  bf16     bench_exprun --precision bf16 (train.precision: bf16), when the CPU has AVX512-BF16:
+           its speed-up over exprun's fp32.
 Each figure is the median over the rounds. Before each run the machine must be quiet (quiet.py).
 Writes OUT/SHAPES.md (the table, with the command) and OUT/shapes.jsonl (every run), and prints
 the table. The target (the speed issue): exprun ≥ 90 % of the limit, or ≥ 2.5× PyTorch's best.
@@ -107,7 +109,7 @@ def measure(shape, args, raw):
     warm = str(max(2, steps // 10))
     exp_cmd = [str(build / "bench_exprun")] + words + ["--threads", threads, "--steps", str(steps), "--warmup", warm]
     torch_cfgs = [(t, c) for t in ("1", "2") for c in ("own", "haswell")]
-    results = {"exprun": []}
+    results = {"exprun": [], "exprun_bf16": []}
     for t, c in torch_cfgs:
         results[f"torch_{t}t_{c}"] = []
     # PyTorch is slower: fewer steps keep its runs about as long
@@ -116,13 +118,17 @@ def measure(shape, args, raw):
         log(f"{name}: round {rep + 1}/{args.repeats}")
         out = run_json(exp_cmd, dict(os.environ), raw, f"{name}/exprun")
         results["exprun"].append(out[0])
+        if args.bf16:
+            out = run_json(exp_cmd + ["--precision", "bf16"], dict(os.environ), raw, f"{name}/exprun_bf16")
+            results["exprun_bf16"].append(out[0])
         for t, c in torch_cfgs[rep % 4:] + torch_cfgs[:rep % 4]:
             cmd = [PY, str(ROOT / "bench" / "torch_peer.py")] + words + ["--threads", t, "--steps", torch_steps,
                                                                           "--warmup", "2"]
             out = run_json(cmd, env_with(None if c == "own" else "Haswell"), raw, f"{name}/torch_{t}t_{c}")
             results[f"torch_{t}t_{c}"].append(out[0])
-    med = {k: statistics.median(r["throughput"] for r in v) for k, v in results.items()}
+    med = {k: statistics.median(r["throughput"] for r in v) for k, v in results.items() if v}
     exprun = med.pop("exprun")
+    bf16 = med.pop("exprun_bf16", None)
     best_cfg = max(med, key=med.get)
     gflops = statistics.median(r["gflops"] for r in results["exprun"])
     row = {"shape": name, "command": shape, "unit": unit, "flops_per_step": flops,
@@ -130,6 +136,7 @@ def measure(shape, args, raw):
            "exprun": exprun, "exprun_gflops": gflops, "limit_gflops": limit_gflops, "limit_source": limit_source,
            "limits": limit, "share": gflops / limit_gflops, "torch_best": med[best_cfg], "torch_best_cfg": best_cfg,
            "torch": med, "ratio": exprun / med[best_cfg], "threads": args.threads, "repeats": args.repeats,
+           "bf16": bf16, "bf16_speedup": bf16 / exprun if bf16 else None,
            "peak_rss_mb": results["exprun"][0]["peak_rss_mb"],
            "torch_peak_rss_mb": results[best_cfg][0]["peak_rss_mb"]}
     row["met"] = row["share"] >= 0.90 or row["ratio"] >= 2.5
@@ -140,13 +147,14 @@ def measure(shape, args, raw):
 
 def table(rows):
     head = ("| shape | unit | MFLOP/unit | exprun | GFLOP/s | limit GFLOP/s (source) | share | PyTorch best (config) "
-            "| exprun/PyTorch | target met |\n|---|---|---|---|---|---|---|---|---|---|\n")
+            "| exprun/PyTorch | target met | bf16 | bf16/fp32 |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for r in rows:
         lines.append(f"| `{r['shape']}` | {r['unit']} | {r['flops_per_step'] / r['units_per_step'] / 1e6:.2f} | {r['exprun']:,.0f} "
                      f"| {r['exprun_gflops']:.0f} | {r['limit_gflops']:.0f} ({r['limit_source']}) | {100 * r['share']:.0f} % "
                      f"| {r['torch_best']:,.0f} ({r['torch_best_cfg']}) | {r['ratio']:.2f}× | "
-                     f"{'yes' if r['met'] else 'no'} |")
+                     f"{'yes' if r['met'] else 'no'} | "
+                     + (f"{r['bf16']:,.0f} | {r['bf16_speedup']:.2f}× |" if r.get("bf16") else "– | – |"))
     return head + "\n".join(lines) + "\n"
 
 
@@ -157,7 +165,10 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--shape", action="append", default=None)
+    ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="skip the bf16 runs")
     args = ap.parse_args()
+    if args.bf16 and "avx512_bf16" not in Path("/proc/cpuinfo").read_text():
+        args.bf16 = False
     shapes = args.shape or DEFAULT_SHAPES
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

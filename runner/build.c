@@ -5,6 +5,7 @@
 #include "autoencoder.h"
 #include "data/tasks.h"
 #include "onetomany.h"
+#include "packgemm.h"
 #include "seq2seq.h"
 #include "seqmodel.h"
 #include "memory.h"
@@ -47,7 +48,7 @@ static int build_autoencoder(const Spec *spec, const RunData *rd, Model **out, c
                  "overcomplete autoencoder can learn the identity (add model.noise or model.sparsity)\n",
                  narrowest, rd->n_input);
     Rng init = rng_stream(spec->seed, "init");
-    if (memory_check(estimate_bytes = autoencoder_memory(&cfg), "the autoencoder", err) != 0) return BUILD_TOO_BIG;
+    if (memory_check(estimate_bytes = autoencoder_memory(&cfg), "the autoencoder", err) != 0) return BUILD_REFUSED;
     return autoencoder_create(out, &cfg, &init, err);
 }
 
@@ -94,7 +95,7 @@ static int build_sequence(const Spec *spec, const RunData *rd, Model **out, char
         else cfg.n_out = tr->y_tokens ? tr->vocab : tr->num_classes;
     }
     Rng init = rng_stream(spec->seed, "init");
-    if (memory_check(estimate_bytes = seqmodel_memory(&cfg), "the sequence model", err) != 0) return BUILD_TOO_BIG;
+    if (memory_check(estimate_bytes = seqmodel_memory(&cfg), "the sequence model", err) != 0) return BUILD_REFUSED;
     return seqmodel_create(out, &cfg, &init, err);
 }
 
@@ -117,7 +118,7 @@ static int build_seq2seq(const Spec *spec, const RunData *rd, Model **out, char 
     cfg.max_Tx = tr->T;
     cfg.max_Ty = tr->Ty;
     Rng init = rng_stream(spec->seed, "init");
-    if (memory_check(estimate_bytes = seq2seq_memory(&cfg), "the seq2seq model", err) != 0) return BUILD_TOO_BIG;
+    if (memory_check(estimate_bytes = seq2seq_memory(&cfg), "the seq2seq model", err) != 0) return BUILD_REFUSED;
     return seq2seq_create(out, &cfg, &init, err);
 }
 
@@ -135,7 +136,7 @@ static int build_onetomany(const Spec *spec, const RunData *rd, Model **out, cha
     cfg.loss = spec->loss;
     cfg.max_batch = spec->train.batch_size;
     Rng init = rng_stream(spec->seed, "init");
-    if (memory_check(estimate_bytes = onetomany_memory(&cfg), "the one_to_many model", err) != 0) return BUILD_TOO_BIG;
+    if (memory_check(estimate_bytes = onetomany_memory(&cfg), "the one_to_many model", err) != 0) return BUILD_REFUSED;
     return onetomany_create(out, &cfg, &init, err);
 }
 
@@ -148,8 +149,19 @@ static const Builder BUILDERS[] = {
     [MODEL_ONE_TO_MANY] = build_onetomany,
 };
 
+/* train.precision: the products' arithmetic from now on (packgemm.h). bf16 needs AVX512-BF16. */
+static int set_precision(Precision precision, ExError *err) {
+    if (packed_set_precision(precision == PRECISION_BF16 ? PACK_BF16 : PACK_FP32) == 0) return 0;
+    return ex_fail(err,
+                   "train.precision: bf16 needs a CPU with AVX512-BF16 (vdpbf16ps) and exprun's AVX-512 kernel; here "
+                   "the kernel is %s%s. Use train.precision=fp32 (the default)",
+                   packed_kernel_name(packed_kernel()),
+                   getenv("EXPRUN_KERNEL") ? " (EXPRUN_KERNEL caps it)" : " and the CPU lacks AVX512-BF16");
+}
+
 int build_model(const Spec *spec, const RunData *rd, Model **out, char *warn, size_t warn_cap,
                 ExError *err) {
     if (warn_cap) warn[0] = '\0';
+    if (set_precision(spec->train.precision, err) != 0) return BUILD_REFUSED;
     return BUILDERS[spec->model.type](spec, rd, out, warn, warn_cap, err);
 }

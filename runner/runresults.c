@@ -14,6 +14,7 @@
 #include "dist.h"
 #include "h5doc.h"
 #include "metricdoc.h"
+#include "packgemm.h"
 #include "rundir.h"
 #include "version.h"
 
@@ -36,6 +37,9 @@ int publish_results(Trainer *tr, ExError *err) {
     h5doc_attr_str(doc, "/", "run_dir", tr->run_dir);
     h5doc_attr_int(doc, "/", "seed", (int64_t)spec->seed);
     h5doc_attr_int(doc, "/", "threads", openblas_get_num_threads());
+    /* the products' arithmetic: exprun's kernel and train.precision */
+    h5doc_attr_str(doc, "/", "kernel", packed_kernel_name(packed_kernel()));
+    h5doc_attr_str(doc, "/", "precision", packed_precision_name(packed_precision()));
     h5doc_attr_int(doc, "/", "ranks", dist_size());
     if (tr->timed_steps > 0) {
         /* data-parallel: what the all-reduce costs (this session's steps, rank 0's clock) */

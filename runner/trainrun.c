@@ -30,7 +30,7 @@
 #include "spec/sweep.h"
 
 /* trainer_init's answer for a spec that cannot run (exit 2), beside 0 and −1 (a runtime error). */
-enum { INIT_SPEC_ERROR = BUILD_TOO_BIG };
+enum { INIT_SPEC_ERROR = BUILD_REFUSED };
 
 static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *run_dir, ExError *err) {
     tr->spec = spec;
@@ -42,7 +42,7 @@ static int trainer_init(Trainer *tr, const Spec *spec, RunData *rd, const char *
     }
     char warn[1024];
     int built = build_model(spec, rd, &tr->model, warn, sizeof warn, err);
-    if (built != 0) return built == BUILD_TOO_BIG ? INIT_SPEC_ERROR : built;
+    if (built != 0) return built == BUILD_REFUSED ? INIT_SPEC_ERROR : built;
     if (warn[0] && !tr->quiet) fputs(warn, stderr);
     if (evaluate_check(spec, rd, tr->model, err) != 0) return -1;
     optim_init(&tr->opt, &spec->optim, tr->model->params.total);

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bf16gemm.h"
 #include "packgemm.h"
+#include "parallel.h"
 #include "testutil.h"
 
 typedef enum { FORM_NT, FORM_NN, FORM_TN } Form;
@@ -123,12 +125,153 @@ static void test_packed_reuse_and_edges(void) {
     CU_ASSERT(strcmp(packed_kernel_name(packed_kernel()), "?") != 0);
 }
 
+/* bfloat16 rounding: the scalar rule and vcvtneps2bf16 agree bit for bit, and give the values
+ * a hand computes: to nearest with ties to even, denormals to a signed zero, overflow to ∞. */
+static void test_bf16_rounding(void) {
+    static const float special[] = {0.0f, -0.0f, 1.0f, 1.00390625f /* 1 + 2⁻⁸, a tie */, 1.01171875f /* 1 + 3·2⁻⁸ */,
+                                    1.0078125f, -2.5f, 3.4028235e38f, 1e-40f, -1e-40f, 1.17549435e-38f,
+                                    INFINITY, -INFINITY, NAN, 65504.0f, 3.14159265f};
+    static const uint16_t want[] = {0x0000, 0x8000, 0x3F80, 0x3F80, 0x3F82, 0x3F81, 0xC020, 0x7F80, 0x0000,
+                                    0x8000, 0x0080, 0x7F80, 0xFF80, 0, 0x4780, 0x4049};
+    enum { N_SPECIAL = sizeof special / sizeof special[0] };
+    uint16_t vec[N_SPECIAL];
+    bf16_convert(vec, special, N_SPECIAL);   /* 16 values: one vector */
+    for (int i = 0; i < N_SPECIAL; i++) {
+        uint16_t one = bf16_from_float(special[i]);
+        CU_ASSERT_EQUAL(one, vec[i]);
+        if (isnan(special[i])) {
+            CU_ASSERT((one & 0x7F80) == 0x7F80 && (one & 0x7F) != 0);
+        } else {
+            CU_ASSERT_EQUAL(one, want[i]);
+        }
+    }
+    enum { N = 4099 };   /* random values of every magnitude, and a tail past the last vector */
+    float *x = malloc(N * sizeof *x);
+    uint16_t *v = malloc(N * sizeof *v);
+    unsigned seed = 12345;
+    for (int i = 0; i < N; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        uint32_t bits = seed;
+        memcpy(&x[i], &bits, sizeof bits);
+    }
+    bf16_convert(v, x, N);
+    int differ = 0;
+    for (int i = 0; i < N; i++) {
+        differ += bf16_from_float(x[i]) != v[i];
+        if (isfinite(x[i]) && fabsf(x[i]) > 1e-37f && fabsf(x[i]) < 1e38f)   /* relative error ≤ 2⁻⁸ */
+            CU_ASSERT(fabs((double)bf16_to_float(v[i]) - x[i]) <= ldexp(fabs((double)x[i]), -8));
+    }
+    CU_ASSERT_EQUAL(differ, 0);
+    free(x), free(v);
+}
+
+/* One product of each form in bf16 with padded strides, against
+ *   exact: the operands rounded to bf16, multiplied and summed in double — the kernel's products
+ *          are exact in fp32, so only fp32 accumulation may differ: ≤ K · 2⁻²³ · Σ|a||b|;
+ *   fp32:  cblas_sgemm on the unrounded operands — within bf16's rounding of both operands,
+ *          ≤ (2 · 2⁻⁸ + K · 2⁻²³) · Σ|a||b|.
+ * Returns the worst of the two errors over their bounds (≤ 1 passes; ∞ if it wrote outside C). */
+static double check_bf16_product(Form form, int M, int N, int K, float beta, unsigned long long seed) {
+    int a_rows = form == FORM_TN ? K : M, a_cols = form == FORM_TN ? M : K;
+    int b_rows = form == FORM_NT ? N : K, b_cols = form == FORM_NT ? K : N;
+    int lda = a_cols + 3, ldb = b_cols + 3, ldc = N + 3;
+    size_t na = (size_t)a_rows * lda, nb = (size_t)b_rows * ldb, nc = (size_t)(M + 2) * ldc;
+    float *A = malloc(na * sizeof(float)), *Bm = malloc(nb * sizeof(float));
+    float *C = malloc(nc * sizeof(float)), *fp32 = malloc(nc * sizeof(float));
+    fill_uniform(A, na, -1.0f, 1.0f, seed);
+    fill_uniform(Bm, nb, -1.0f, 1.0f, seed + 1);
+    fill_uniform(C, nc, -1.0f, 1.0f, seed + 2);
+    memcpy(fp32, C, nc * sizeof(float));
+    float *C0 = malloc(nc * sizeof(float));
+    memcpy(C0, C, nc * sizeof(float));
+    PackedMat ws;
+    packed_alloc(&ws, K, N);
+    CBLAS_TRANSPOSE ta = form == FORM_TN ? CblasTrans : CblasNoTrans, tb = form == FORM_NT ? CblasTrans : CblasNoTrans;
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, Bm, ldb, beta, fp32, ldc);
+    if (form == FORM_NT) pk_gemm_nt(C, ldc, A, lda, Bm, ldb, M, N, K, beta, &ws);
+    else if (form == FORM_NN) pk_gemm_nn(C, ldc, A, lda, Bm, ldb, M, N, K, beta, &ws);
+    else pk_gemm_tn(C, ldc, A, lda, Bm, ldb, M, N, K, beta, &ws);
+    CU_ASSERT_EQUAL(ws.bf16, 1);
+    double worst = 0.0;
+    for (int r = 0; r < M + 2; r++)
+        for (int col = 0; col < ldc; col++) {
+            size_t at = (size_t)r * ldc + col;
+            if (r >= M || col >= N) {
+                if (C[at] != C0[at]) worst = INFINITY;
+                continue;
+            }
+            double exact = beta != 0.0f ? C0[at] : 0.0, mag = 0.0;
+            for (int k = 0; k < K; k++) {
+                float a = form == FORM_TN ? A[(size_t)k * lda + r] : A[(size_t)r * lda + k];
+                float b = form == FORM_NT ? Bm[(size_t)col * ldb + k] : Bm[(size_t)k * ldb + col];
+                exact += (double)bf16_to_float(bf16_from_float(a)) * bf16_to_float(bf16_from_float(b));
+                mag += fabs((double)a * b);
+            }
+            double acc = ldexp((double)K + 2.0, -23) * (mag + 1.0);
+            worst = fmax(worst, fabs(C[at] - exact) / acc);
+            worst = fmax(worst, fabs((double)C[at] - fp32[at]) / (ldexp(1.0, -7) * mag + acc));
+        }
+    packed_free(&ws);
+    free(A), free(Bm), free(C), free(C0), free(fp32);
+    return worst;
+}
+
+static void test_bf16_products(void) {
+    if (packed_set_precision(PACK_BF16) != 0) {
+        fprintf(stderr, "\n    (this CPU lacks AVX512-BF16: the bf16 products are not tested here)\n");
+        CU_ASSERT(!bf16_cpu_supported() || packed_kernel() != PACK_KERNEL_AVX512);
+        return;
+    }
+    double worst = 0.0;
+    unsigned long long seed = 100;
+    for (size_t s = 0; s < sizeof SHAPES / sizeof SHAPES[0]; s++)
+        for (int form = 0; form < 3; form++)
+            for (int b = 0; b < 2; b++) {
+                double e = check_bf16_product((Form)form, SHAPES[s][0], SHAPES[s][1], SHAPES[s][2], (float)b, seed++);
+                if (e > 1.0)
+                    fprintf(stderr, "\n    bf16 form %d M %d N %d K %d beta %d: error %g of the bound\n", form,
+                            SHAPES[s][0], SHAPES[s][1], SHAPES[s][2], b, e);
+                worst = fmax(worst, e);
+            }
+    CU_ASSERT(worst <= 1.0);
+    /* the same bits at 1 and 2 threads, on a product big enough to be shared out */
+    enum { M = 300, N = 520, K = 700 };
+    float *A = malloc((size_t)M * K * sizeof(float)), *W = malloc((size_t)N * K * sizeof(float));
+    float *C1 = malloc((size_t)M * N * sizeof(float)), *C2 = malloc((size_t)M * N * sizeof(float));
+    fill_uniform(A, (size_t)M * K, -1.0f, 1.0f, 7);
+    fill_uniform(W, (size_t)N * K, -1.0f, 1.0f, 8);
+    PackedMat ws;
+    packed_alloc(&ws, K, N);
+    int threads = par_threads();
+    par_set_threads(1);
+    pk_gemm_nt(C1, N, A, K, W, K, M, N, K, 0.0f, &ws);
+    par_set_threads(2);
+    pk_gemm_nt(C2, N, A, K, W, K, M, N, K, 0.0f, &ws);
+    CU_ASSERT(memcmp(C1, C2, (size_t)M * N * sizeof(float)) == 0);
+    /* and fp32 again once asked: an operand packed from now on is fp32 */
+    CU_ASSERT_EQUAL(packed_set_precision(PACK_FP32), 0);
+    pk_gemm_nt(C2, N, A, K, W, K, M, N, K, 0.0f, &ws);
+    CU_ASSERT_EQUAL(ws.bf16, 0);
+    CU_ASSERT(memcmp(C1, C2, (size_t)M * N * sizeof(float)) != 0);
+    par_set_threads(threads);
+    packed_free(&ws);
+    free(A), free(W), free(C1), free(C2);
+    /* bf16 runs on the AVX-512 kernel only: forcing another refuses it */
+    if (packed_force_kernel(PACK_KERNEL_AVX2) == 0) {
+        CU_ASSERT_EQUAL(packed_set_precision(PACK_BF16), -1);
+        CU_ASSERT_EQUAL(packed_precision(), PACK_FP32);
+    }
+    restore_best_kernel();
+}
+
 int main(void) {
     const TestCase cases[] = {
         {"avx512 kernel equals cblas (if the CPU has it)", test_avx512},
         {"avx2 kernel equals cblas (if the CPU has it)", test_avx2},
         {"blas pass-through", test_blas},
         {"pack once, reuse; K = 0; workspace too small", test_packed_reuse_and_edges},
+        {"bf16 rounding: the rule, by hand and vectorised", test_bf16_rounding},
+        {"bf16 products within bf16's rounding of fp32; thread counts", test_bf16_products},
         {NULL, NULL},
     };
     return run_tests("packgemm", cases);

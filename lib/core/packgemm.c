@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bf16gemm.h"
 #include "error.h"
 #include "parallel.h"
 
@@ -28,6 +29,7 @@
 enum { KC = 256, MC = 128 };   /* cache blocking: k slice (panel slice in L1), rows per A block (L2) */
 
 static int active_kernel = -1;
+static PackPrecision active_precision = PACK_FP32;
 
 static PackKernel detect(void) {
 #if PACK_X86
@@ -38,8 +40,15 @@ static PackKernel detect(void) {
     return PACK_KERNEL_BLAS;
 }
 
+/* The best kernel the CPU runs, capped by EXPRUN_KERNEL=avx2|blas if set (to compare, or to
+ * reproduce another machine's arithmetic). */
 PackKernel packed_kernel(void) {
-    if (active_kernel < 0) active_kernel = (int)detect();
+    if (active_kernel < 0) {
+        active_kernel = (int)detect();
+        const char *cap = getenv("EXPRUN_KERNEL");
+        if (cap && strcmp(cap, "avx2") == 0 && active_kernel > PACK_KERNEL_AVX2) active_kernel = PACK_KERNEL_AVX2;
+        if (cap && strcmp(cap, "blas") == 0) active_kernel = PACK_KERNEL_BLAS;
+    }
     return (PackKernel)active_kernel;
 }
 
@@ -50,8 +59,19 @@ const char *packed_kernel_name(PackKernel k) {
 int packed_force_kernel(PackKernel k) {
     if (k > detect()) return -1;   /* the kernels are ordered by what they need */
     active_kernel = (int)k;
+    if (k != PACK_KERNEL_AVX512) active_precision = PACK_FP32;   /* bf16 runs on the AVX-512 kernel only */
     return 0;
 }
+
+int packed_set_precision(PackPrecision precision) {
+    if (precision == PACK_BF16 && (packed_kernel() != PACK_KERNEL_AVX512 || !bf16_cpu_supported())) return -1;
+    active_precision = precision;
+    return 0;
+}
+
+PackPrecision packed_precision(void) { return active_precision; }
+
+const char *packed_precision_name(PackPrecision precision) { return precision == PACK_BF16 ? "bf16" : "fp32"; }
 
 static int panel_width(PackKernel k) { return k == PACK_KERNEL_AVX512 ? 32 : k == PACK_KERNEL_AVX2 ? 16 : 0; }
 
@@ -186,24 +206,29 @@ static void pack_panels(PackedMat *p, int j0, int j1) {
     }
 }
 
-void packed_set_transposed(PackedMat *p, const float *W, int ld, int N, int K) {
-    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 1;
+static void pack_bf16_panels(PackedMat *p, int j0, int j1) {
+    bf16_pack_panels((uint32_t *)p->panels, p->src, p->ld, p->K, p->N, p->transposed, j0, j1);
+}
+
+/* bf16 panels hold ⌈K/2⌉ rows of 32-bit pairs: they fit where the float panels do. */
+static void pack(PackedMat *p, PackPanels fp32) {
     p->NR = panel_width(packed_kernel());
-    if (!p->NR || !fits(p, K, N, p->NR)) {
-        p->NR = 0;   /* no room (or no kernel): the BLAS path reads W directly */
+    p->bf16 = active_precision == PACK_BF16 && p->NR == 32;
+    if (!p->NR || !fits(p, p->bf16 ? (p->K + 1) / 2 : p->K, p->N, p->NR)) {
+        p->NR = 0, p->bf16 = 0;   /* no room (or no kernel): the BLAS path reads W directly */
         return;
     }
-    pack_all(p, pack_transposed_panels);
+    pack_all(p, p->bf16 ? pack_bf16_panels : fp32);
+}
+
+void packed_set_transposed(PackedMat *p, const float *W, int ld, int N, int K) {
+    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 1;
+    pack(p, pack_transposed_panels);
 }
 
 void packed_set(PackedMat *p, const float *W, int ld, int K, int N) {
     p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0;
-    p->NR = panel_width(packed_kernel());
-    if (!p->NR || !fits(p, K, N, p->NR)) {
-        p->NR = 0;
-        return;
-    }
-    pack_all(p, pack_panels);
+    pack(p, pack_panels);
 }
 
 #if PACK_X86
@@ -387,6 +412,10 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
                         float beta, int j0, int j1) {
     const int K = p->K, N = p->N, NR = p->NR, MR = NR == 32 ? 8 : 6;
     const float *rows[8];
+    if (p->bf16) {
+        bf16_run_kernels(C, ldc, A, rs, cs, (const uint32_t *)p->panels, K, N, M, beta, j0, j1);
+        return;
+    }
     if (M == 1) {
         run_row_kernels(C, A, cs, p, beta, j0, j1);
         return;
@@ -396,7 +425,8 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
      * again for every panel. So each block of A (kc × up to MC rows) is first copied into tiles
      * of MR contiguous values per k (BLIS's packing of A), read by the kernel with stride MR.
      * The same values in the same order of operations: the same bits. */
-    float a_block[KC * MC] __attribute__((aligned(64)));
+    /* MC rows in whole tiles: 128 = 16 tiles of 8, but 22 tiles of 6 hold 132 */
+    float a_block[KC * (MC + 8)] __attribute__((aligned(64)));
     const int pack_a = cs != 1;
     for (int k0 = 0; k0 < K; k0 += KC) {
         int kc = K - k0 < KC ? K - k0 : KC;

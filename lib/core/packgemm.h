@@ -42,13 +42,25 @@ typedef struct PackedMat {
     const float *src;    /* the original matrix (for the BLAS path) */
     int ld;              /* its row stride */
     int transposed;      /* 1: P = srcᵀ, src is (N, K); 0: P = src, src is (K, N) */
+    int bf16;            /* 1: packed as bfloat16 pairs (bf16gemm.h), the products in bf16 */
 } PackedMat;
 
-/* The kernel in use (the best the CPU supports unless forced). */
+/* The kernel in use (the best the CPU supports unless forced, or capped by the environment:
+ * EXPRUN_KERNEL=avx2 or blas). */
 PackKernel packed_kernel(void);
 const char *packed_kernel_name(PackKernel k);
 /* For tests: use kernel k from now on (one the CPU lacks is refused: returns -1). */
 int packed_force_kernel(PackKernel k);
+
+/* The precision of the products packed from now on (train.precision): PACK_FP32, or PACK_BF16 —
+ * operands rounded to bfloat16, products accumulated in fp32 (AVX512-BF16's vdpbf16ps; see
+ * bf16gemm.h). PACK_BF16 needs a CPU with AVX512-BF16 and the AVX-512 kernel in use: otherwise
+ * packed_set_precision returns −1 and nothing changes. Operands packed before a change keep
+ * the precision they were packed in. */
+typedef enum PackPrecision { PACK_FP32, PACK_BF16 } PackPrecision;
+int packed_set_precision(PackPrecision precision);
+PackPrecision packed_precision(void);
+const char *packed_precision_name(PackPrecision precision);
 
 /* Room for any P with K·N ≤ max_K·max_N (panels are padded to the widest kernel). */
 void packed_alloc(PackedMat *p, int max_K, int max_N);

@@ -197,6 +197,9 @@ static const SchemaKey KEYS[] = {
      "an improvement must beat the best by more than this"},
     {"train.restore_best", SK_BOOL, "false", NO_RANGE, NULL, NULL,
      "after training, evaluate the test set (and the evaluations) with the weights of checkpoints/BEST"},
+    {"train.precision", SK_ENUM, "fp32", NO_RANGE, "fp32|bf16", NULL,
+     "bf16: the matrix products with operands rounded to bfloat16 and fp32 sums (AVX512-BF16, checked at "
+     "start); weights, optimizer state, gates and losses stay fp32"},
 
     {"sample", SK_MAP, "{}", NO_RANGE, NULL, NULL, "text generation during training"},
     {"sample.every", SK_INT, "0", 0, 1e9, NULL, NULL, "epochs between samples written to the results (0 = never)"},

@@ -488,6 +488,7 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
     es->patience = (int)int_of(t, "train.early_stopping.patience");
     es->min_delta = float_of(t, "train.early_stopping.min_delta");
     tr->restore_best = bool_of(t, "train.restore_best");
+    tr->precision = (Precision)choice_of(t, "train.precision");
 
     s->sample.every = (int)int_of(t, "sample.every");
     s->sample.length = (int)int_of(t, "sample.length");

@@ -33,6 +33,7 @@ typedef enum DataSource {
 typedef enum ClipType { CLIP_NONE, CLIP_VALUE, CLIP_GLOBAL_NORM } ClipType;
 typedef enum BpttMode { BPTT_TRUNCATED, BPTT_FULL } BpttMode;                 /* data.bptt */
 typedef enum NanPolicy { ON_NAN_STOP, ON_NAN_SKIP } NanPolicy;                /* train.on_nan */
+typedef enum Precision { PRECISION_FP32, PRECISION_BF16 } Precision;          /* train.precision */
 typedef enum RecurrentInit { RECURRENT_INIT_UNIFORM, RECURRENT_INIT_ORTHOGONAL } RecurrentInit;
 /* MODEL_SEQUENCE: model.type names a cell of cell.h's table (rnn, lstm, gru), kept in cell. */
 typedef enum ModelType {
@@ -127,6 +128,7 @@ typedef struct TrainSpec {
     int64_t eval_every;                 /* steps between evaluations within an epoch, 0: none */
     EarlyStoppingSpec early_stopping;
     int restore_best;
+    Precision precision;
 } TrainSpec;
 
 /* Evaluations after the last epoch (autoencoders; runner/evaluate.c). */
