@@ -2,13 +2,15 @@
  * adding problem) and the small autoencoder of runcheck.h: it trains, says so in results.h5,
  * repeats to the bit, lands near the fp32 run without being it; where the CPU (or EXPRUN_KERNEL)
  * cannot run it, the spec is refused with exit 2 before anything is made. The products
- * themselves are checked against fp32 in test_packgemm.c. */
+ * themselves are checked against fp32 in test_packgemm.c.
+ *
+ * Whether bf16 can run is asked of the exprun processes themselves (`exprun validate`), not of
+ * this program's CPU view: under valgrind, which hides AVX-512, the two may differ. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bf16gemm.h"
 #include "h5read.h"
 #include "runcheck.h"
 #include "testutil.h"
@@ -48,6 +50,22 @@ static int train(const char *spec, const char *name, const char *precision, char
     return rc_run_logged(args, log);
 }
 
+/* 1 if the exprun this suite starts runs bf16 (its `validate` accepts it), 0 if it refuses it
+ * as it should (exit 2, the message); asserts one of the two. */
+static int exprun_runs_bf16(const char *spec) {
+    static int answer = -1;
+    if (answer >= 0) return answer;
+    char log[1100];
+    snprintf(log, sizeof log, "%s", rc_in_dir(tmp, "validate.log"));
+    const char *args[] = {"validate", spec, "train.precision=bf16", NULL};
+    int status = rc_run_logged(args, log);
+    CU_ASSERT(status == 0 || (status == 2 && rc_log_has(log, "train.precision: bf16 needs a CPU with AVX512-BF16",
+                                                        "train.precision=fp32")));
+    answer = status == 0;
+    if (!answer) fprintf(stderr, "\n    (exprun cannot run bf16 here: only its refusal is tested)");
+    return answer;
+}
+
 /* fp32 and bf16 runs of one spec: bf16 is recorded, differs from fp32 (the products did run in
  * bf16) by less than `tolerance` relative in the final validation loss, and repeats bit for bit. */
 static void check_family(const char *spec, const char *tag, double tolerance) {
@@ -70,20 +88,18 @@ static void check_family(const char *spec, const char *tag, double tolerance) {
 }
 
 static void test_bf16_lstm(void) {
-    if (!bf16_cpu_supported()) return;   /* test_refused covers such a CPU */
-    check_family(lstm_spec, "lstm", 0.05);
+    if (exprun_runs_bf16(lstm_spec)) check_family(lstm_spec, "lstm", 0.05);
 }
 
 static void test_bf16_autoencoder(void) {
-    if (!bf16_cpu_supported()) return;
-    check_family(ae_spec, "ae", 0.05);
+    if (exprun_runs_bf16(lstm_spec)) check_family(ae_spec, "ae", 0.05);
 }
 
 /* Refused before anything is made: a CPU without AVX512-BF16, or the AVX-512 kernel capped
  * (EXPRUN_KERNEL=avx2, which is how this test reaches the refusal on a CPU that has it). */
 static void test_refused(void) {
     char out[1100];
-    if (bf16_cpu_supported()) setenv("EXPRUN_KERNEL", "avx2", 1);
+    setenv("EXPRUN_KERNEL", "avx2", 1);
     int status = train(lstm_spec, "refused", "bf16", out, sizeof out);
     unsetenv("EXPRUN_KERNEL");
     CU_ASSERT_EQUAL(status, 2);
@@ -96,7 +112,7 @@ static void test_refused(void) {
     status = train(lstm_spec, "capped_fp32", "fp32", out, sizeof out);
     unsetenv("EXPRUN_KERNEL");
     CU_ASSERT_EQUAL(status, 0);
-    CU_ASSERT_STRING_EQUAL(root_str(out, "kernel"), bf16_cpu_supported() ? "avx2" : root_str(out, "kernel"));
+    CU_ASSERT(strcmp(root_str(out, "kernel"), "avx2") == 0 || strcmp(root_str(out, "kernel"), "blas") == 0);
 }
 
 int main(void) {
