@@ -18,6 +18,8 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define BF16_X86 1
 #include <immintrin.h>
+
+#include "tilestore.h"
 #else
 #define BF16_X86 0
 #endif
@@ -148,16 +150,6 @@ static void convert_block(uint32_t *block, const float *A, size_t rs, size_t cs,
         c##i##0 = _mm512_dpbf16_ps(c##i##0, av, b0);                               \
         c##i##1 = _mm512_dpbf16_ps(c##i##1, av, b1);                               \
     }
-#define B_STORE(i)                                                                 \
-    if (i < mrows) {                                                               \
-        float *ci = C + (size_t)(i) * ldc;                                         \
-        if (beta != 0.0f) {                                                        \
-            c##i##0 = _mm512_add_ps(c##i##0, _mm512_maskz_loadu_ps(m0, ci));       \
-            c##i##1 = _mm512_add_ps(c##i##1, _mm512_maskz_loadu_ps(m1, ci + 16));  \
-        }                                                                          \
-        _mm512_mask_storeu_ps(ci, m0, c##i##0);                                    \
-        _mm512_mask_storeu_ps(ci + 16, m1, c##i##1);                               \
-    }
 
 /* C tile (mrows ≤ 8, ncols ≤ 32) (+)= Σ_q pairs of A's rows · the panel's pairs, over qc pairs. */
 __attribute__((target("avx512f,avx512bf16"))) static void kernel_bf16(float *C, int ldc, const uint32_t *const *a,
@@ -172,9 +164,8 @@ __attribute__((target("avx512f,avx512bf16"))) static void kernel_bf16(float *C, 
         __m512bh b1 = (__m512bh)_mm512_load_si512(panel + (size_t)q * NR + 16);
         B_STEP(0) B_STEP(1) B_STEP(2) B_STEP(3) B_STEP(4) B_STEP(5) B_STEP(6) B_STEP(7)
     }
-    __mmask16 m0 = ncols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << ncols) - 1u);
-    __mmask16 m1 = ncols >= 32 ? (__mmask16)0xFFFF : ncols > 16 ? (__mmask16)((1u << (ncols - 16)) - 1u) : 0;
-    B_STORE(0) B_STORE(1) B_STORE(2) B_STORE(3) B_STORE(4) B_STORE(5) B_STORE(6) B_STORE(7)
+    TILE_MASKS(ncols)
+    TILE_STORE(0) TILE_STORE(1) TILE_STORE(2) TILE_STORE(3) TILE_STORE(4) TILE_STORE(5) TILE_STORE(6) TILE_STORE(7)
 }
 
 void bf16_run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs, const uint32_t *panels, int K, int N,

@@ -22,6 +22,8 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PACK_X86 1
 #include <immintrin.h>
+
+#include "tilestore.h"
 #else
 #define PACK_X86 0
 #endif
@@ -242,16 +244,6 @@ void packed_set(PackedMat *p, const float *W, int ld, int K, int N) {
         c##i##0 = _mm512_fmadd_ps(av, b0, c##i##0);        \
         c##i##1 = _mm512_fmadd_ps(av, b1, c##i##1);        \
     }
-#define Z_STORE(i)                                                                         \
-    if (i < mrows) {                                                                       \
-        float *ci = C + (size_t)(i) * ldc;                                                 \
-        if (beta != 0.0f) {                                                                \
-            c##i##0 = _mm512_add_ps(c##i##0, _mm512_maskz_loadu_ps(m0, ci));               \
-            c##i##1 = _mm512_add_ps(c##i##1, _mm512_maskz_loadu_ps(m1, ci + 16));          \
-        }                                                                                  \
-        _mm512_mask_storeu_ps(ci, m0, c##i##0);                                            \
-        _mm512_mask_storeu_ps(ci + 16, m1, c##i##1);                                       \
-    }
 
 __attribute__((target("avx512f"))) static void kernel_avx512(float *C, int ldc, const float *const *a, size_t cs,
                                                              const float *panel, int K, int ncols, int mrows,
@@ -264,9 +256,8 @@ __attribute__((target("avx512f"))) static void kernel_avx512(float *C, int ldc, 
         __m512 b1 = _mm512_load_ps(panel + (size_t)k * 32 + 16);
         Z_STEP(0) Z_STEP(1) Z_STEP(2) Z_STEP(3) Z_STEP(4) Z_STEP(5) Z_STEP(6) Z_STEP(7)
     }
-    __mmask16 m0 = ncols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << ncols) - 1u);
-    __mmask16 m1 = ncols >= 32 ? (__mmask16)0xFFFF : ncols > 16 ? (__mmask16)((1u << (ncols - 16)) - 1u) : 0;
-    Z_STORE(0) Z_STORE(1) Z_STORE(2) Z_STORE(3) Z_STORE(4) Z_STORE(5) Z_STORE(6) Z_STORE(7)
+    TILE_MASKS(ncols)
+    TILE_STORE(0) TILE_STORE(1) TILE_STORE(2) TILE_STORE(3) TILE_STORE(4) TILE_STORE(5) TILE_STORE(6) TILE_STORE(7)
 }
 
 /* ---- AVX2 + FMA: MR 6 × NR 16 (12 accumulators in ymm registers) -------------------------- */
@@ -331,8 +322,7 @@ __attribute__((target("avx512f"))) static void row_kernel_avx512(float *C, const
     }
     for (int q = 0; q < npanels; q++) {
         int ncols = q == npanels - 1 ? ncols_last : 32;
-        __mmask16 m0 = ncols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << ncols) - 1u);
-        __mmask16 m1 = ncols >= 32 ? (__mmask16)0xFFFF : ncols > 16 ? (__mmask16)((1u << (ncols - 16)) - 1u) : 0;
+        TILE_MASKS(ncols)
         float *cq = C + (size_t)q * 32;
         if (beta != 0.0f) {
             c[q][0] = _mm512_add_ps(c[q][0], _mm512_maskz_loadu_ps(m0, cq));
