@@ -55,11 +55,12 @@ def parse_workload(argv):
     """(shape dict, the arguments left): the same rules as workload_from_args in workloads.h."""
     shape = {"cell": "lstm", "units": None, "ae": None, "embed": 64, "vocab": 96, "batch": 32, "seq": 64}
     table = presets()
-    args, name = list(argv), None
+    args, name, preset_words = list(argv), None, 0
     if args and not args[0].startswith("-"):
         name = args.pop(0)
         if name not in table:
             raise SystemExit(f"torch_peer.py: unknown workload '{name}' (presets: {' '.join(table)})")
+        preset_words = len(table[name].split())
         args = table[name].split() + args
     rest, changed, k = [], False, 0
     while k < len(args):
@@ -74,7 +75,7 @@ def parse_workload(argv):
                 shape["ae"], shape["units"] = units_list(value), None
             else:
                 shape[flag[2:]] = int(value)
-            changed |= k >= len(table.get(name, "").split()) if name else True
+            changed |= k >= preset_words   # a flag of the command line, not of the preset
             k += 2
         else:
             rest.append(flag)

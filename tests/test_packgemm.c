@@ -15,47 +15,62 @@
 
 typedef enum { FORM_NT, FORM_NN, FORM_TN } Form;
 
-/* One product of each form with padded strides; returns the worst error relative to √K. */
-static double check_product(Form form, int M, int N, int K, float beta, unsigned long long seed) {
-    /* stored shapes: A (M, K) or (K, M) for TN; B (N, K) for NT else (K, N); padding +3 columns */
+/* One product C = op(A) · op(B) + beta C of a form, with padded strides: A (M, K) or (K, M) for
+ * TN; B (N, K) for NT else (K, N); every row 3 floats longer than its data, and C two rows longer —
+ * all filled with values in [−1, 1], the padding being the canary for writes outside M × N.
+ * `want` is C before the product, for the reference to run on. */
+typedef struct Product {
+    Form form;
+    int M, N, K, lda, ldb, ldc;
+    size_t nc;
+    float *A, *B, *C, *want;
+} Product;
+
+static Product product_make(Form form, int M, int N, int K, unsigned long long seed) {
+    Product p = {form, M, N, K, 0, 0, N + 3, (size_t)(M + 2) * (N + 3), NULL, NULL, NULL, NULL};
     int a_rows = form == FORM_TN ? K : M, a_cols = form == FORM_TN ? M : K;
     int b_rows = form == FORM_NT ? N : K, b_cols = form == FORM_NT ? K : N;
-    int lda = a_cols + 3, ldb = b_cols + 3, ldc = N + 3;
-    size_t na = (size_t)(a_rows ? a_rows : 1) * lda, nb = (size_t)(b_rows ? b_rows : 1) * ldb, nc = (size_t)(M + 2) * ldc;
-    float *A = malloc(na * sizeof(float)), *Bm = malloc(nb * sizeof(float));
-    float *C = malloc(nc * sizeof(float)), *want = malloc(nc * sizeof(float));
-    fill_uniform(A, na, -1.0f, 1.0f, seed);
-    fill_uniform(Bm, nb, -1.0f, 1.0f, seed + 1);
-    fill_uniform(C, nc, -1.0f, 1.0f, seed + 2);   /* also the canary outside M × N */
-    memcpy(want, C, nc * sizeof(float));
+    p.lda = a_cols + 3, p.ldb = b_cols + 3;
+    size_t na = (size_t)(a_rows ? a_rows : 1) * p.lda, nb = (size_t)(b_rows ? b_rows : 1) * p.ldb;
+    p.A = malloc(na * sizeof(float)), p.B = malloc(nb * sizeof(float));
+    p.C = malloc(p.nc * sizeof(float)), p.want = malloc(p.nc * sizeof(float));
+    fill_uniform(p.A, na, -1.0f, 1.0f, seed);
+    fill_uniform(p.B, nb, -1.0f, 1.0f, seed + 1);
+    fill_uniform(p.C, p.nc, -1.0f, 1.0f, seed + 2);
+    memcpy(p.want, p.C, p.nc * sizeof(float));
+    return p;
+}
 
+/* want = the product by cblas_sgemm; C = the product by packgemm (at the precision set). */
+static void product_run(Product *p, float beta, PackedMat *ws) {
+    CBLAS_TRANSPOSE ta = p->form == FORM_TN ? CblasTrans : CblasNoTrans;
+    CBLAS_TRANSPOSE tb = p->form == FORM_NT ? CblasTrans : CblasNoTrans;
+    cblas_sgemm(CblasRowMajor, ta, tb, p->M, p->N, p->K, 1.0f, p->A, p->lda, p->B, p->ldb, beta, p->want, p->ldc);
+    if (p->form == FORM_NT) pk_gemm_nt(p->C, p->ldc, p->A, p->lda, p->B, p->ldb, p->M, p->N, p->K, beta, ws);
+    else if (p->form == FORM_NN) pk_gemm_nn(p->C, p->ldc, p->A, p->lda, p->B, p->ldb, p->M, p->N, p->K, beta, ws);
+    else pk_gemm_tn(p->C, p->ldc, p->A, p->lda, p->B, p->ldb, p->M, p->N, p->K, beta, ws);
+}
+
+static void product_free(Product *p) { free(p->A), free(p->B), free(p->C), free(p->want); }
+
+/* One product of each form; returns the worst error against cblas relative to √K (∞ if it wrote
+ * outside C). */
+static double check_product(Form form, int M, int N, int K, float beta, unsigned long long seed) {
+    Product p = product_make(form, M, N, K, seed);
     PackedMat ws;
     packed_alloc(&ws, K, N);
-    switch (form) {
-    case FORM_NT:
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, lda, Bm, ldb, beta, want, ldc);
-        pk_gemm_nt(C, ldc, A, lda, Bm, ldb, M, N, K, beta, &ws);
-        break;
-    case FORM_NN:
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, Bm, ldb, beta, want, ldc);
-        pk_gemm_nn(C, ldc, A, lda, Bm, ldb, M, N, K, beta, &ws);
-        break;
-    case FORM_TN:
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, Bm, ldb, beta, want, ldc);
-        pk_gemm_tn(C, ldc, A, lda, Bm, ldb, M, N, K, beta, &ws);
-        break;
-    }
+    product_run(&p, beta, &ws);
     double worst = 0.0;
-    for (size_t k = 0; k < nc; k++) {
-        int r = (int)(k / ldc), col = (int)(k % ldc);
+    for (size_t k = 0; k < p.nc; k++) {
+        int r = (int)(k / p.ldc), col = (int)(k % p.ldc);
         if (r >= M || col >= N) {
-            if (C[k] != want[k]) worst = INFINITY;   /* wrote outside C */
+            if (p.C[k] != p.want[k]) worst = INFINITY;   /* wrote outside C */
         } else {
-            worst = fmax(worst, fabs((double)C[k] - want[k]) / sqrt((double)K + 1.0));
+            worst = fmax(worst, fabs((double)p.C[k] - p.want[k]) / sqrt((double)K + 1.0));
         }
     }
     packed_free(&ws);
-    free(A), free(Bm), free(C), free(want);
+    product_free(&p);
     return worst;
 }
 
@@ -172,47 +187,35 @@ static void test_bf16_rounding(void) {
  *          ≤ (2 · 2⁻⁸ + K · 2⁻²³) · Σ|a||b|.
  * Returns the worst of the two errors over their bounds (≤ 1 passes; ∞ if it wrote outside C). */
 static double check_bf16_product(Form form, int M, int N, int K, float beta, unsigned long long seed) {
-    int a_rows = form == FORM_TN ? K : M, a_cols = form == FORM_TN ? M : K;
-    int b_rows = form == FORM_NT ? N : K, b_cols = form == FORM_NT ? K : N;
-    int lda = a_cols + 3, ldb = b_cols + 3, ldc = N + 3;
-    size_t na = (size_t)a_rows * lda, nb = (size_t)b_rows * ldb, nc = (size_t)(M + 2) * ldc;
-    float *A = malloc(na * sizeof(float)), *Bm = malloc(nb * sizeof(float));
-    float *C = malloc(nc * sizeof(float)), *fp32 = malloc(nc * sizeof(float));
-    fill_uniform(A, na, -1.0f, 1.0f, seed);
-    fill_uniform(Bm, nb, -1.0f, 1.0f, seed + 1);
-    fill_uniform(C, nc, -1.0f, 1.0f, seed + 2);
-    memcpy(fp32, C, nc * sizeof(float));
-    float *C0 = malloc(nc * sizeof(float));
-    memcpy(C0, C, nc * sizeof(float));
+    Product p = product_make(form, M, N, K, seed);
+    float *C0 = malloc(p.nc * sizeof(float));
+    memcpy(C0, p.C, p.nc * sizeof(float));
     PackedMat ws;
     packed_alloc(&ws, K, N);
-    CBLAS_TRANSPOSE ta = form == FORM_TN ? CblasTrans : CblasNoTrans, tb = form == FORM_NT ? CblasTrans : CblasNoTrans;
-    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, Bm, ldb, beta, fp32, ldc);
-    if (form == FORM_NT) pk_gemm_nt(C, ldc, A, lda, Bm, ldb, M, N, K, beta, &ws);
-    else if (form == FORM_NN) pk_gemm_nn(C, ldc, A, lda, Bm, ldb, M, N, K, beta, &ws);
-    else pk_gemm_tn(C, ldc, A, lda, Bm, ldb, M, N, K, beta, &ws);
+    product_run(&p, beta, &ws);
     CU_ASSERT_EQUAL(ws.bf16, 1);
     double worst = 0.0;
     for (int r = 0; r < M + 2; r++)
-        for (int col = 0; col < ldc; col++) {
-            size_t at = (size_t)r * ldc + col;
+        for (int col = 0; col < p.ldc; col++) {
+            size_t at = (size_t)r * p.ldc + col;
             if (r >= M || col >= N) {
-                if (C[at] != C0[at]) worst = INFINITY;
+                if (p.C[at] != C0[at]) worst = INFINITY;
                 continue;
             }
             double exact = beta != 0.0f ? C0[at] : 0.0, mag = 0.0;
             for (int k = 0; k < K; k++) {
-                float a = form == FORM_TN ? A[(size_t)k * lda + r] : A[(size_t)r * lda + k];
-                float b = form == FORM_NT ? Bm[(size_t)col * ldb + k] : Bm[(size_t)k * ldb + col];
+                float a = form == FORM_TN ? p.A[(size_t)k * p.lda + r] : p.A[(size_t)r * p.lda + k];
+                float b = form == FORM_NT ? p.B[(size_t)col * p.ldb + k] : p.B[(size_t)k * p.ldb + col];
                 exact += (double)bf16_to_float(bf16_from_float(a)) * bf16_to_float(bf16_from_float(b));
                 mag += fabs((double)a * b);
             }
             double acc = ldexp((double)K + 2.0, -23) * (mag + 1.0);
-            worst = fmax(worst, fabs(C[at] - exact) / acc);
-            worst = fmax(worst, fabs((double)C[at] - fp32[at]) / (ldexp(1.0, -7) * mag + acc));
+            worst = fmax(worst, fabs(p.C[at] - exact) / acc);
+            worst = fmax(worst, fabs((double)p.C[at] - p.want[at]) / (ldexp(1.0, -7) * mag + acc));
         }
     packed_free(&ws);
-    free(A), free(Bm), free(C), free(C0), free(fp32);
+    product_free(&p);
+    free(C0);
     return worst;
 }
 

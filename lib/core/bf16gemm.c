@@ -99,12 +99,8 @@ void bf16_pack_panels(uint32_t *panels, const float *W, int ld, int K, int N, in
                 const float *r0 = W + (size_t)(2 * q) * ld + (size_t)j * NR;
                 const float *r1 = 2 * q + 1 < K ? r0 + ld : NULL;
                 uint32_t *d = dst + (size_t)q * NR;
-                if (cols == NR) {
-                    pairs_avx512(d, r0, r1, NR);
-                } else {
-                    pairs_avx512(d, r0, r1, cols);
-                    memset(d + cols, 0, (size_t)(NR - cols) * sizeof *d);
-                }
+                pairs_avx512(d, r0, r1, cols);
+                if (cols < NR) memset(d + cols, 0, (size_t)(NR - cols) * sizeof *d);
             }
             continue;
         }
