@@ -27,11 +27,13 @@ typedef struct Ctx {
     float dropout;
 } Ctx;
 
-static void ctx_init(Ctx *c, CellSettings cs, float dropout) {
+/* seg: steps per backward segment (recurrent.h), T for one segment. */
+static void ctx_init_seg(Ctx *c, CellSettings cs, float dropout, int seg) {
     memset(c, 0, sizeof *c);
     c->cs = cs;
     c->dropout = dropout;
     recurrent_setup(&c->r, &c->cs, "t_", L, HIDDEN, N_IN, dropout);
+    c->r.seg_rows = seg * B;
     recurrent_add_params(&c->r, &c->p);
     params_alloc(&c->p);
     Rng rng;
@@ -48,6 +50,13 @@ static void ctx_init(Ctx *c, CellSettings cs, float dropout) {
     fill_uniform(c->init, c->r.carry_n, -0.5f, 0.5f, 12);
     fill_uniform(c->dS, c->r.carry_n, -1.0f, 1.0f, 13);
     fill_uniform(c->dout, (size_t)T * B * HIDDEN[L - 1], -1.0f, 1.0f, 14);
+}
+
+/* Backward in segments of 2 steps (of T = 5: 1, 2 and 2 from the end), so that every check
+ * below crosses segment boundaries and a short segment. */
+static void ctx_init(Ctx *c, CellSettings cs, float dropout) {
+    ctx_init_seg(c, cs, dropout, 2);
+    CU_ASSERT(c->r.seg == 2);
 }
 
 static void ctx_free(Ctx *c) {
@@ -205,6 +214,41 @@ static void test_spans(void) {
     check_spans(settings(CELL_GRU, RNN_ELMAN, GRU_PYTORCH), "gru pytorch");
 }
 
+/* Backward in segments of 1, 2, 3 steps equals one segment of T up to rounding (only the order
+ * of the weight-gradient sums differs), for every cell with dropout. */
+static void check_segments(CellSettings cs, const char *what) {
+    float *g_one = NULL, *dx_one = NULL;
+    size_t n_x = (size_t)T * B * N_IN;
+    for (int seg = T; seg >= 1; seg--) {
+        if (seg == 4) continue;   /* 4 + 1: as 3 + 2, nothing new */
+        Ctx c;
+        ctx_init_seg(&c, cs, 0.3f, seg);
+        CU_ASSERT(c.r.seg == seg);
+        params_zero_grad(&c.p);
+        probe_loss(&c);
+        seed_state_grads(&c);
+        backward_span(&c, 0, T);
+        if (!g_one) {
+            g_one = malloc(c.p.total * sizeof(float)), dx_one = malloc(n_x * sizeof(float));
+            memcpy(g_one, c.p.grad, c.p.total * sizeof(float)), memcpy(dx_one, c.dx, n_x * sizeof(float));
+        } else {
+            double e = fmax(max_diff(c.p.grad, g_one, c.p.total), max_diff(c.dx, dx_one, n_x));
+            if (e > 1e-5) fprintf(stderr, "\n    %s, segments of %d: %.3g\n", what, seg, e);
+            CU_ASSERT(e <= 1e-5);
+        }
+        ctx_free(&c);
+    }
+    free(g_one), free(dx_one);
+}
+
+static void test_segments(void) {
+    check_segments(settings(CELL_RNN, RNN_ELMAN, GRU_CHO), "rnn elman");
+    check_segments(settings(CELL_RNN, RNN_LECTURE, GRU_CHO), "rnn lecture");
+    check_segments(settings(CELL_LSTM, RNN_ELMAN, GRU_CHO), "lstm");
+    check_segments(settings(CELL_GRU, RNN_ELMAN, GRU_CHO), "gru cho");
+    check_segments(settings(CELL_GRU, RNN_ELMAN, GRU_PYTORCH), "gru pytorch");
+}
+
 /* recurrent_save then recurrent_start: the next forward starts exactly where the last ended. */
 static void test_carry(void) {
     Ctx c;
@@ -263,6 +307,7 @@ int main(void) {
         {"gradients: gru cho stack with dropout", test_grad_gru_cho},
         {"gradients: gru pytorch stack", test_grad_gru_pytorch},
         {"spans: two spans equal one call, every cell", test_spans},
+        {"segments: backward in segments of 1..T steps equals one segment", test_segments},
         {"carry blocks: save, start, layout", test_carry},
         {NULL, NULL},
     };

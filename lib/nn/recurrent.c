@@ -46,8 +46,10 @@ double recurrent_floats(const CellSettings *cs, int L, const int *hidden, int n_
         H_max = H > H_max ? H : H_max;
         n_max = n_in > n_max ? n_in : n_max;
     }
-    /* the work area (gate gradients, act packing) and the packed operands (shared room + own) */
-    floats += (G + 1) * T * B * H_max + T * B * (H_max > n_max ? H_max : n_max) + 3 * G * H_max * (H_max + n_max);
+    /* the work area for one backward segment (gate gradients, act packing) and the packed
+     * operands (shared room + own) */
+    double seg = ceil((double)REC_SEGMENT_ROWS / B), seg_T = seg < T ? seg : T;
+    floats += (G + 1) * seg_T * B * H_max + seg_T * B * (H_max > n_max ? H_max : n_max) + 3 * G * H_max * (H_max + n_max);
     return floats;
 }
 
@@ -102,7 +104,10 @@ void recurrent_alloc(Recurrent *r, int max_B, int max_T, int keep_norms, PackedM
         H = ly->H > H ? ly->H : H;
     }
     r->carry_n = carry;
-    r->work = ops->alloc(CELL_WORK, &r->cs, max_B, max_T, n_in, H);
+    int rows = r->seg_rows > 0 ? r->seg_rows : REC_SEGMENT_ROWS;
+    r->seg = (rows + max_B - 1) / max_B;
+    if (r->seg > max_T) r->seg = max_T;
+    r->work = ops->alloc(CELL_WORK, &r->cs, max_B, r->seg, n_in, H);
 
     /* one packing room, as large as the largest shareable operand */
     PackedMat *shared[4 * (REC_MAX_LAYERS + 1) + 16];
@@ -155,9 +160,14 @@ const float *recurrent_forward(Recurrent *r, const Params *p, const float *x, in
     const float *in = x;
     for (int l = 0; l < r->L; l++) {
         RecLayer *ly = &r->layer[l];
-        CellSpan sp = {&r->cs, t0, B, T, ly->n_in, ly->H};
         CellWeights w = weights_of(ly, p);
-        r->ops->forward(ly->cache, &sp, &w, in, ly->s0);
+        /* in the backward's segments, each continuing from the state the one before left */
+        for (int start = 0; start < T; start += r->seg) {
+            CellSpan sp = {&r->cs, t0 + start, B, T - start < r->seg ? T - start : r->seg, ly->n_in, ly->H};
+            const float *s0[2] = {ly->s0[0], ly->s0[1]};
+            for (int k = 0; k < r->ops->states && start > 0; k++) s0[k] = recurrent_state(r, l, k, t0 + start, B);
+            r->ops->forward(ly->cache, &sp, &w, in + (size_t)start * B * ly->n_in, s0);
+        }
         in = recurrent_output(r, l, t0 + 1, B);
         if (l < r->L - 1 && train && r->dropout > 0.0f) {
             size_t off = (size_t)t0 * B * ly->H;
@@ -168,28 +178,40 @@ const float *recurrent_forward(Recurrent *r, const Params *p, const float *x, in
     return in;
 }
 
+/* Layer l's backward over slots t0+1..t0+T, one segment at a time, last segment first: each
+ * segment's ∂L/∂(state at its first slot) is the next segment's ∂L/∂(state at its last). */
+static void layer_backward(Recurrent *r, int l, Params *p, const float *x, float *dx, int t0, int B, int T,
+                           int train, RecStateGrad grad) {
+    RecLayer *ly = &r->layer[l];
+    CellWeights w = weights_of(ly, p);
+    const CellViews *v = &ly->v;
+    CellGrads g = {params_grad(p, v->iW), v->ib >= 0 ? params_grad(p, v->ib) : NULL,
+                   v->ib_hn >= 0 ? params_grad(p, v->ib_hn) : NULL};
+    RecLayer *below = l > 0 ? &r->layer[l - 1] : NULL;
+    const int n_din = below ? below->H : ly->n_in;
+    const float *none[2] = {NULL, NULL}, *carried[2] = {ly->ds[0], ly->ds[1]};
+    float *none_out[2] = {NULL, NULL};
+    for (int end = T; end > 0;) {
+        int start = (end - 1) / r->seg * r->seg, len = end - start;   /* segments at multiples of seg */
+        CellSpan sp = {&r->cs, t0 + start, B, len, ly->n_in, ly->H};
+        const float *in = l > 0 ? input_of(r, l, NULL, t0 + start, B, train) : x + (size_t)start * B * ly->n_in;
+        float *din = below ? below->dout + (size_t)(t0 + start) * B * n_din : dx ? dx + (size_t)start * B * n_din : NULL;
+        int last = end == T, first = start == 0;
+        r->ops->backward(ly->cache, r->work, &sp, &w, &g, in, din, ly->dout + (size_t)(t0 + start) * B * ly->H,
+                         last && grad != REC_GRAD_THROUGH ? none : carried,
+                         first && grad == REC_GRAD_NONE ? none_out : ly->ds,
+                         ly->norms ? ly->norms + t0 + start : NULL);
+        end = start;
+    }
+    if (below && train && r->dropout > 0.0f) {
+        size_t off = (size_t)t0 * B * below->H;
+        dropout_backward(below->dout + off, below->dout + off, below->mask + off, (size_t)T * B * below->H);
+    }
+}
+
 void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int t0, int B, int T, int train,
                         RecStateGrad grad) {
-    for (int l = r->L - 1; l >= 0; l--) {
-        RecLayer *ly = &r->layer[l];
-        CellSpan sp = {&r->cs, t0, B, T, ly->n_in, ly->H};
-        CellWeights w = weights_of(ly, p);
-        const CellViews *v = &ly->v;
-        CellGrads g = {params_grad(p, v->iW), v->ib >= 0 ? params_grad(p, v->ib) : NULL,
-                       v->ib_hn >= 0 ? params_grad(p, v->ib_hn) : NULL};
-        RecLayer *below = l > 0 ? &r->layer[l - 1] : NULL;
-        size_t below_off = below ? (size_t)t0 * B * below->H : 0;
-        float *din = below ? below->dout + below_off : dx;
-        const float *none[2] = {NULL, NULL};
-        float *none_out[2] = {NULL, NULL};
-        const float *dsT[2] = {ly->ds[0], ly->ds[1]};
-        r->ops->backward(ly->cache, r->work, &sp, &w, &g, input_of(r, l, x, t0, B, train), din,
-                         ly->dout + (size_t)t0 * B * ly->H, grad == REC_GRAD_THROUGH ? dsT : none,
-                         grad == REC_GRAD_NONE ? none_out : ly->ds, ly->norms ? ly->norms + t0 : NULL);
-        if (below && train && r->dropout > 0.0f)
-            dropout_backward(below->dout + below_off, below->dout + below_off, below->mask + below_off,
-                             (size_t)T * B * below->H);
-    }
+    for (int l = r->L - 1; l >= 0; l--) layer_backward(r, l, p, x, dx, t0, B, T, train, grad);
 }
 
 float *recurrent_carry_state(const Recurrent *r, float *carry, int l, int k) {

@@ -20,6 +20,12 @@
  * no copy of a cache. x, dx are the span's (T, B, n_in) blocks; ∂L/∂output lives in the
  * layers' dout at the slots' own places (slot t at (t−1)·B·H).
  *
+ * Segments: backward runs each layer over its span in segments of seg = ⌈REC_SEGMENT_ROWS / max_B⌉
+ * steps (at multiples of seg from the span's start), last segment first, carrying ∂L/∂state
+ * from one to the next; a segment's weight gradients are added as it ends. So the backward
+ * work area holds one segment, not the whole sequence, and a segment's products are still
+ * large (≈ REC_SEGMENT_ROWS rows).
+ *
  * States: forward starts layer l from layer[l].s0[k] (B, H) — state k, 0 = h, 1 = c for an
  * LSTM — or zeros where NULL. A carry block holds every layer's states for max_B rows: for
  * l = 0..L−1, for each state k, a (max_B, H_l) block (seqmodel's checkpoints store this
@@ -40,6 +46,7 @@
 #include "rng.h"
 
 #define REC_MAX_LAYERS 8
+#define REC_SEGMENT_ROWS 1024   /* rows (steps × batch) per backward segment */
 
 typedef enum { REC_GRAD_NONE, REC_GRAD_OUT, REC_GRAD_THROUGH } RecStateGrad;
 
@@ -60,6 +67,8 @@ typedef struct Recurrent {
     const CellOps *ops;
     CellSettings cs;
     int L, max_B, max_T;
+    int seg_rows;                 /* rows per backward segment; 0 (setup's): REC_SEGMENT_ROWS */
+    int seg;                      /* steps per backward segment, set by recurrent_alloc */
     float dropout;
     RecLayer layer[REC_MAX_LAYERS];
     void *work;                   /* backward's scratch, for the largest layer */
