@@ -1,6 +1,7 @@
 /* bench_exprun.c — exprun's training throughput on the workloads of the benchmark suite.
  *
  *   bench_exprun [PRESET] [SHAPE FLAGS] [--steps N] [--warmup N] [--threads N] [--precision fp32|bf16]
+ *                [--recompute]
  *
  * The workload is a preset of workloads.h (lstm_h256 lstm_h512 gru_h256 rnn_h256 lstm_h128_b1
  * ae_deep ae_shallow), any shape given by flags, or a preset changed by flags:
@@ -19,7 +20,9 @@
  * the project RNG, generated before timing: 16 batches cycled (random tokens with the next token as
  * target; uniform pixels in [0, 1]). After `warmup` untimed steps, `steps` steps are timed one by
  * one with CLOCK_MONOTONIC. Output: one JSON line with the throughput over the timed steps, the
- * median step time, the first and last loss, and the peak resident set size (getrusage). */
+ * median step time, the first and last loss, the resident set size before the first step
+ * (/proc/self/statm) and its peak (getrusage): their difference is what training itself holds.
+ * --recompute: train.recompute (the recurrent stack keeps outputs and segment states only). */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "autoencoder.h"
 #include "clip.h"
@@ -56,6 +60,17 @@ static unsigned long long params_hash(const Params *p) {
     for (size_t i = 0; i < p->total * sizeof(float); i++) h = (h ^ bytes[i]) * 1099511628211ULL;
     return h;
 }
+
+/* The resident set size now, in MB (/proc/self/statm's second field, in pages). */
+static double resident_mb(void) {
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f && fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    if (f) fclose(f);
+    return resident * (sysconf(_SC_PAGESIZE) / 1048576.0);
+}
+
+static int recompute;   /* --recompute: train.recompute */
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -95,6 +110,7 @@ static int build(const Workload *w, Model **m, ExError *err) {
     c.loss = LOSS_SOFTMAX_CROSS_ENTROPY;
     c.max_batch = w->B;
     c.max_T = w->T;
+    c.recompute = recompute;
     return seqmodel_create(m, &c, &init, err);
 }
 
@@ -103,7 +119,8 @@ int main(int argc, char **argv) {
     unsigned char *used = calloc((size_t)argc + 1, 1);
     if (workload_from_args(&shape, argc, argv, 1, used, "bench_exprun") != 0) {
         free(used);
-        fprintf(stderr, "usage: bench_exprun [PRESET] [SHAPE FLAGS] [--steps N] [--warmup N] [--threads N] [--precision fp32|bf16]\n");
+        fprintf(stderr, "usage: bench_exprun [PRESET] [SHAPE FLAGS] [--steps N] [--warmup N] [--threads N] "
+                        "[--precision fp32|bf16] [--recompute]\n");
         return 2;
     }
     const Workload *w = &shape;
@@ -114,6 +131,7 @@ int main(int argc, char **argv) {
         else if (k + 1 < argc && strcmp(argv[k], "--warmup") == 0) warmup = atoi(argv[++k]);
         else if (k + 1 < argc && strcmp(argv[k], "--threads") == 0) threads = atoi(argv[++k]);
         else if (k + 1 < argc && strcmp(argv[k], "--precision") == 0) bf16 = strcmp(argv[++k], "bf16") == 0;
+        else if (strcmp(argv[k], "--recompute") == 0) recompute = 1;
         else {
             fprintf(stderr, "bench_exprun: unknown option '%s'\n", argv[k]);
             free(used);
@@ -177,6 +195,7 @@ int main(int argc, char **argv) {
     Rng noise = rng_stream(1, "noise");
     double clip = w->kind == WL_AE ? 0.0 : 5.0;
     double *times = malloc((size_t)steps * sizeof *times);
+    double rss_before = resident_mb();
     double first_loss = NAN, last_loss = NAN, total = 0.0, cpu0 = 0.0;
     for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup) cpu0 = cpu_seconds();
@@ -209,11 +228,11 @@ int main(int argc, char **argv) {
     const char *coretype = getenv("OPENBLAS_CORETYPE");
     printf("{\"impl\": \"exprun\", \"workload\": \"%s\", \"unit\": \"%s\", \"throughput\": %.1f, "
            "\"throughput_median_step\": %.1f, \"step_ms_median\": %.4f, \"flops_per_step\": %.0f, \"units_per_step\": %.0f, \"gflops\": %.2f, \"cpu_per_wall\": %.2f, \"steps\": %d, \"warmup\": %d, "
-           "\"first_loss\": %.6f, \"last_loss\": %.6f, \"peak_rss_mb\": %.1f, \"blas_threads\": %d, "
+           "\"first_loss\": %.6f, \"last_loss\": %.6f, \"rss_before_mb\": %.1f, \"peak_rss_mb\": %.1f, \"recompute\": %s, \"blas_threads\": %d, "
            "\"pack_kernel\": \"%s\", \"precision\": \"%s\", \"openblas_coretype\": \"%s\", \"params\": %zu, \"threads\": %d, \"params_hash\": \"%016llx\"}\n",
            w->name, workload_unit_name(w), units * steps / total, units / median, 1e3 * median,
            flops, units, 1e-9 * flops * steps / total, cpu / total, steps,
-           warmup, first_loss, last_loss, ru.ru_maxrss / 1024.0, openblas_get_num_threads(),
+           warmup, first_loss, last_loss, rss_before, ru.ru_maxrss / 1024.0, recompute ? "true" : "false", openblas_get_num_threads(),
            packed_kernel_name(packed_kernel()), packed_precision_name(packed_precision()), coretype ? coretype : "", p->total, par_threads(), params_hash(p));
     for (int k = 0; k < N_BATCHES; k++) {
         free((void *)batches[k].x_tokens);

@@ -21,7 +21,8 @@ A training step: zero_grad, forward, loss, backward, (clip), optimizer step — 
 torch.set_num_threads(N) sets PyTorch's intra-op threads; OpenBLAS (which PyTorch's Debian
 build calls for its matrix products) keeps its own OPENBLAS_NUM_THREADS / OPENBLAS_CORETYPE
 from the environment. Prints one JSON line: throughput over the timed steps, the median step,
-and the process's peak resident set size (getrusage, which includes the loaded libraries)."""
+the resident set size before the first step (/proc/self/statm: the libraries, the model and
+the data) and the process's peak (getrusage): their difference is what training itself holds."""
 import argparse
 import json
 import os
@@ -36,6 +37,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+def resident_mb():
+    """The resident set size now, in MB (/proc/self/statm), as bench_exprun reads it."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1048576.0
 
 
 def presets():
@@ -150,6 +157,7 @@ def main():
     params = list(model.parameters())
 
     times, losses = [], []
+    rss_before_mb = resident_mb()
     for s in range(args.warmup + args.steps):
         batch = batches[s % n_batches]
         t0 = time.perf_counter()
@@ -172,7 +180,7 @@ def main():
         "step_ms_median": round(1e3 * statistics.median(times), 4),
         "steps": args.steps, "warmup": args.warmup,
         "first_loss": round(losses[0], 6), "last_loss": round(losses[-1], 6),
-        "peak_rss_mb": round(rss_mb, 1), "torch_threads": torch.get_num_threads(),
+        "rss_before_mb": round(rss_before_mb, 1), "peak_rss_mb": round(rss_mb, 1), "torch_threads": torch.get_num_threads(),
         "torch_version": torch.__version__,
         "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS", ""),
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),

@@ -81,6 +81,7 @@ static int build_sequence(const Spec *spec, const RunData *rd, Model **out, char
     cfg.head = rs->head;
     cfg.loss = spec->loss;
     cfg.max_batch = spec->train.batch_size;
+    cfg.recompute = spec->train.recompute;
     const Dataset *tr = &rd->train;
     if (rd->has_vocab) {   /* text: the vocabulary of its characters */
         cfg.vocab = rd->vocab.size;

@@ -123,7 +123,7 @@ static const Field FIELDS[] = {
     CHOICE("train.early_stopping.mode", train.early_stopping.mode),
     INT("train.early_stopping.patience", train.early_stopping.patience),
     DBL("train.early_stopping.min_delta", train.early_stopping.min_delta), BOOL("train.restore_best", train.restore_best),
-    CHOICE("train.precision", train.precision),
+    CHOICE("train.precision", train.precision), BOOL("train.recompute", train.recompute),
     INT("sample.every", sample.every), INT("sample.length", sample.length), DBL("sample.temperature", sample.temperature),
     STR("sample.prime", sample.prime),
     BOOL("evaluate.pca", evaluate.pca), INT("evaluate.kmeans", evaluate.kmeans),

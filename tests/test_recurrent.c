@@ -27,13 +27,15 @@ typedef struct Ctx {
     float dropout;
 } Ctx;
 
-/* seg: steps per backward segment (recurrent.h), T for one segment. */
-static void ctx_init_seg(Ctx *c, CellSettings cs, float dropout, int seg) {
+/* seg: steps per backward segment (recurrent.h), T for one segment; recompute: keep only
+ * outputs and boundary states, backward replays the segments. */
+static void ctx_init_mode(Ctx *c, CellSettings cs, float dropout, int seg, int recompute) {
     memset(c, 0, sizeof *c);
     c->cs = cs;
     c->dropout = dropout;
     recurrent_setup(&c->r, &c->cs, "t_", L, HIDDEN, N_IN, dropout);
     c->r.seg_rows = seg * B;
+    c->r.recompute = recompute;
     recurrent_add_params(&c->r, &c->p);
     params_alloc(&c->p);
     Rng rng;
@@ -54,6 +56,8 @@ static void ctx_init_seg(Ctx *c, CellSettings cs, float dropout, int seg) {
 
 /* Backward in segments of 2 steps (of T = 5: 1, 2 and 2 from the end), so that every check
  * below crosses segment boundaries and a short segment. */
+static void ctx_init_seg(Ctx *c, CellSettings cs, float dropout, int seg) { ctx_init_mode(c, cs, dropout, seg, 0); }
+
 static void ctx_init(Ctx *c, CellSettings cs, float dropout) {
     ctx_init_seg(c, cs, dropout, 2);
     CU_ASSERT(c->r.seg == 2);
@@ -249,6 +253,73 @@ static void test_segments(void) {
     check_segments(settings(CELL_GRU, RNN_ELMAN, GRU_PYTORCH), "gru pytorch");
 }
 
+/* What a forward and backward leave: the top outputs, every final state, the parameter
+ * gradients, ∂L/∂x and ∂L/∂(initial states). */
+typedef struct Outcome {
+    float *top, *final, *grad, *dx, *dinit;
+} Outcome;
+
+static Outcome run_once(Ctx *c) {
+    Outcome o;
+    size_t n_top = (size_t)T * B * HIDDEN[L - 1], n_x = (size_t)T * B * N_IN;
+    params_zero_grad(&c->p);
+    probe_loss(c);
+    o.top = malloc(n_top * sizeof(float));
+    memcpy(o.top, recurrent_output(&c->r, L - 1, 1, B), n_top * sizeof(float));
+    o.final = calloc(c->r.carry_n, sizeof(float));
+    recurrent_save(&c->r, o.final, B, T);
+    seed_state_grads(c);
+    backward_span(c, 0, T);
+    o.grad = malloc(c->p.total * sizeof(float));
+    memcpy(o.grad, c->p.grad, c->p.total * sizeof(float));
+    o.dx = malloc(n_x * sizeof(float));
+    memcpy(o.dx, c->dx, n_x * sizeof(float));
+    o.dinit = malloc(c->r.carry_n * sizeof(float));
+    for (int l = 0; l < L; l++)
+        for (int k = 0; k < c->r.ops->states; k++)
+            memcpy(recurrent_carry_state(&c->r, o.dinit, l, k), c->r.layer[l].ds[k], (size_t)B * HIDDEN[l] * sizeof(float));
+    return o;
+}
+
+static void outcome_free(Outcome *o) { free(o->top), free(o->final), free(o->grad), free(o->dx), free(o->dinit); }
+
+/* train.recompute: keeping only outputs and boundary states, then replaying each segment in
+ * backward, gives the same bits as keeping every cache — in 1, 2 and 3-step segments, with
+ * dropout between the layers, for every cell. */
+static void check_recompute(CellSettings cs, const char *what) {
+    for (int seg = 1; seg <= 3; seg++) {
+        Ctx keep, replay;
+        ctx_init_mode(&keep, cs, 0.3f, seg, 0);
+        ctx_init_mode(&replay, cs, 0.3f, seg, 1);
+        CU_ASSERT(replay.r.layer[0].cache == NULL && replay.r.seg_cache != NULL);
+        Outcome a = run_once(&keep), b = run_once(&replay);
+        size_t n_top = (size_t)T * B * HIDDEN[L - 1], n_x = (size_t)T * B * N_IN;
+        int same[5] = {memcmp(a.top, b.top, n_top * sizeof(float)) == 0,
+                       memcmp(a.final, b.final, keep.r.carry_n * sizeof(float)) == 0,
+                       memcmp(a.grad, b.grad, keep.p.total * sizeof(float)) == 0,
+                       memcmp(a.dx, b.dx, n_x * sizeof(float)) == 0,
+                       memcmp(a.dinit, b.dinit, keep.r.carry_n * sizeof(float)) == 0};
+        if (!(same[0] && same[1] && same[2] && same[3] && same[4]))
+            fprintf(stderr, "\n    %s, segments of %d: outputs %d, final states %d, gradients %d, dx %d, dinit %d\n",
+                    what, seg, same[0], same[1], same[2], same[3], same[4]);
+        for (int k = 0; k < 5; k++) CU_ASSERT(same[k]);
+        /* the states it keeps: slot 0, the boundaries, T; no others */
+        CU_ASSERT(recurrent_state(&replay.r, 1, 0, T, B) != NULL);
+        CU_ASSERT(recurrent_state(&replay.r, 0, 0, seg, B) != NULL);
+        if (seg > 1) CU_ASSERT(recurrent_state(&replay.r, 0, 0, 1, B) == NULL);
+        outcome_free(&a), outcome_free(&b);
+        ctx_free(&keep), ctx_free(&replay);
+    }
+}
+
+static void test_recompute(void) {
+    check_recompute(settings(CELL_RNN, RNN_ELMAN, GRU_CHO), "rnn elman");
+    check_recompute(settings(CELL_RNN, RNN_LECTURE, GRU_CHO), "rnn lecture");
+    check_recompute(settings(CELL_LSTM, RNN_ELMAN, GRU_CHO), "lstm");
+    check_recompute(settings(CELL_GRU, RNN_ELMAN, GRU_CHO), "gru cho");
+    check_recompute(settings(CELL_GRU, RNN_ELMAN, GRU_PYTORCH), "gru pytorch");
+}
+
 /* recurrent_save then recurrent_start: the next forward starts exactly where the last ended. */
 static void test_carry(void) {
     Ctx c;
@@ -308,6 +379,7 @@ int main(void) {
         {"gradients: gru pytorch stack", test_grad_gru_pytorch},
         {"spans: two spans equal one call, every cell", test_spans},
         {"segments: backward in segments of 1..T steps equals one segment", test_segments},
+        {"recompute: replayed segments give the same bits as kept caches", test_recompute},
         {"carry blocks: save, start, layout", test_carry},
         {NULL, NULL},
     };

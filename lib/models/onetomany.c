@@ -104,7 +104,7 @@ double onetomany_memory(const OneToManyConfig *c) {
     CellSettings cs = cell_settings(c);
     double P = 0, H_top = c->hidden[c->num_layers - 1];
     for (int l = 0; l < c->num_layers; l++) P += 2.0 * c->n_classes * c->hidden[l];   /* state tables */
-    double floats = recurrent_floats(&cs, c->num_layers, c->hidden, c->n_out, c->max_batch, c->steps, 0, &P);
+    double floats = recurrent_floats(&cs, c->num_layers, c->hidden, c->n_out, c->max_batch, c->steps, 0, 0, &P);
     P += (double)c->n_out * H_top + c->n_out;
     floats += 5.0 * c->steps * c->max_batch * c->n_out;
     return 4.0 * (4 * P + floats);

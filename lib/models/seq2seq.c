@@ -133,8 +133,8 @@ static int s2s_steps_per_row(const Model *m, int T, int Ty) {
 double seq2seq_memory(const Seq2SeqConfig *c) {
     CellSettings cs = cell_settings(c);
     double P = ((double)c->vocab_in + c->vocab_out) * c->embed_dim, H_top = c->hidden[c->num_layers - 1];
-    double floats = recurrent_floats(&cs, c->num_layers, c->hidden, c->embed_dim, c->max_batch, c->max_Tx, 0, &P) +
-                    recurrent_floats(&cs, c->num_layers, c->hidden, c->embed_dim, c->max_batch, c->max_Ty, 0, &P);
+    double floats = recurrent_floats(&cs, c->num_layers, c->hidden, c->embed_dim, c->max_batch, c->max_Tx, 0, 0, &P) +
+                    recurrent_floats(&cs, c->num_layers, c->hidden, c->embed_dim, c->max_batch, c->max_Ty, 0, 0, &P);
     P += (double)c->vocab_out * H_top + c->vocab_out;
     double B = c->max_batch, Tx = c->max_Tx, Ty = c->max_Ty, V = c->vocab_out;
     floats += 2 * (Tx + Ty) * B * c->embed_dim + 2 * Ty * B * V + B * V + 4 * B * Ty;

@@ -192,7 +192,7 @@ double seqmodel_memory(const SeqModelConfig *c) {
     double n_in0 = c->input == SEQ_INPUT_EMBED ? c->embed_dim : c->input == SEQ_INPUT_ONEHOT ? c->vocab : c->n_features;
     double P = (c->input == SEQ_INPUT_EMBED ? (double)c->vocab * c->embed_dim : 0), H_top = c->hidden[c->num_layers - 1];
     CellSettings cs = cell_settings(c);
-    double floats = recurrent_floats(&cs, c->num_layers, c->hidden, (int)n_in0, c->max_batch, c->max_T, c->dropout, &P);
+    double floats = recurrent_floats(&cs, c->num_layers, c->hidden, (int)n_in0, c->max_batch, c->max_T, c->dropout, c->recompute, &P);
     P += (double)c->n_out * H_top + c->n_out;
     double rows = (double)c->max_T * c->max_batch;
     floats += rows * (2 * n_in0 + 3 * c->n_out) + 4 * rows;   /* x0, dx0, logits, dlogits, ytm; tokens */
@@ -217,6 +217,7 @@ int seqmodel_create(Model **out, const SeqModelConfig *cfg, Rng *init_rng, ExErr
     if (c->input == SEQ_INPUT_EMBED) s->iE = params_add(p, "embed/W", 2, (int[]){c->vocab, c->embed_dim}, "vocab,embed");
     CellSettings cs = cell_settings(c);
     recurrent_setup(&s->rec, &cs, "", s->L, c->hidden, s->n_in0, c->dropout);
+    s->rec.recompute = c->recompute;
     for (int l = 0; l < s->L; l++) {
         recurrent_add_layer_params(&s->rec, p, l);
         add_initial_state_params(s, p, l);

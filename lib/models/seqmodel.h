@@ -82,6 +82,7 @@ typedef struct SeqModelConfig {
     int tbptt_carry;              /* keep final states for Batch.carry_state */
     int recurrent_orthogonal;     /* recurrent blocks W[:, :H] of each gate: gain · orthogonal (init.h) */
     float recurrent_gain;         /* that gain (used only with recurrent_orthogonal) */
+    int recompute;                /* keep outputs and segment states only; backward replays (recurrent.h) */
 } SeqModelConfig;
 
 const char *seq_input_name(SeqInput i);              /* "embedding", "onehot", "features" */

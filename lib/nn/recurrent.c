@@ -34,21 +34,26 @@ int recurrent_check(const CellSettings *cs, int L, const int *hidden, const char
 }
 
 double recurrent_floats(const CellSettings *cs, int L, const int *hidden, int n_in0, int max_B, int max_T,
-                        float dropout, double *params) {
+                        float dropout, int recompute, double *params) {
     const CellOps *ops = cell_ops(cs->cell);
     double G = ops ? ops->gates : 4, S = ops ? ops->states : 2, B = max_B, T = max_T;
+    double seg = ceil((double)REC_SEGMENT_ROWS / B), seg_T = seg < T ? seg : T;
+    double cache_per_unit = (G + 2 * S + 2) * B;   /* a step's cache (gates, states, tanh c or aux) and dout */
     double floats = 0, H_max = 0, n_max = 0;
     for (int l = 0; l < L; l++) {
         double n_in = l == 0 ? n_in0 : hidden[l - 1], H = hidden[l];
         *params += G * H * (H + n_in) + G * H + H;
-        /* cache (gates, states, tanh c or aux) and dout; dropout's mask and output; ds; norms */
-        floats += (G + 2 * S + 2) * (T + 1) * B * H + (dropout > 0 && l < L - 1 ? 2 * T * B * H : 0) + S * B * H + T;
+        /* cache and dout (recompute: outputs, boundary states and dout); dropout's mask and
+         * output; ds; norms */
+        floats += recompute ? T * B * H + (l == L - 1 ? T : seg_T) * B * H + (ceil(T / seg_T) + 1) * S * B * H
+                            : cache_per_unit * (T + 1) * H;
+        floats += (dropout > 0 && l < L - 1 ? 2 * T * B * H : 0) + S * B * H + T;
         H_max = H > H_max ? H : H_max;
         n_max = n_in > n_max ? n_in : n_max;
     }
+    if (recompute) floats += cache_per_unit * (seg_T + 1) * H_max;   /* the segments' one cache */
     /* the work area for one backward segment (gate gradients, act packing) and the packed
      * operands (shared room + own) */
-    double seg = ceil((double)REC_SEGMENT_ROWS / B), seg_T = seg < T ? seg : T;
     floats += (G + 1) * seg_T * B * H_max + seg_T * B * (H_max > n_max ? H_max : n_max) + 3 * G * H_max * (H_max + n_max);
     return floats;
 }
@@ -85,13 +90,22 @@ void recurrent_init_params(const Recurrent *r, Params *p, Rng *rng) {
 void recurrent_alloc(Recurrent *r, int max_B, int max_T, int keep_norms, PackedMat *const *extra, int n_extra) {
     const CellOps *ops = r->ops;
     r->max_B = max_B, r->max_T = max_T;
-    int n_in = 0, H = 0;
+    int rows = r->seg_rows > 0 ? r->seg_rows : REC_SEGMENT_ROWS;
+    r->seg = (rows + max_B - 1) / max_B;
+    if (r->seg > max_T) r->seg = max_T;
+    int n_in = 0, H = 0, bounds = (max_T + r->seg - 1) / r->seg + 1;
     size_t carry = 0;
     for (int l = 0; l < r->L; l++) {
         RecLayer *ly = &r->layer[l];
         size_t steps = (size_t)max_T * max_B * ly->H, row = (size_t)max_B * ly->H;
-        ly->cache = ops->alloc(CELL_CACHE, &r->cs, max_B, max_T, ly->n_in, ly->H);
-        ly->dout = ex_calloc(steps, sizeof(float));
+        if (r->recompute) {
+            ly->hist = ex_calloc(steps, sizeof(float));
+            ly->bound = ex_calloc((size_t)bounds * ops->states * row, sizeof(float));
+        } else {
+            ly->cache = ops->alloc(CELL_CACHE, &r->cs, max_B, max_T, ly->n_in, ly->H);
+        }
+        /* below the top, ∂L/∂output is needed for one backward segment at a time */
+        ly->dout = ex_calloc(l == r->L - 1 ? steps : (size_t)r->seg * row, sizeof(float));
         if (l < r->L - 1 && r->dropout > 0.0f) {
             ly->mask = ex_calloc(steps, sizeof(float));
             ly->dropped = ex_calloc(steps, sizeof(float));
@@ -104,15 +118,14 @@ void recurrent_alloc(Recurrent *r, int max_B, int max_T, int keep_norms, PackedM
         H = ly->H > H ? ly->H : H;
     }
     r->carry_n = carry;
-    int rows = r->seg_rows > 0 ? r->seg_rows : REC_SEGMENT_ROWS;
-    r->seg = (rows + max_B - 1) / max_B;
-    if (r->seg > max_T) r->seg = max_T;
     r->work = ops->alloc(CELL_WORK, &r->cs, max_B, r->seg, n_in, H);
+    if (r->recompute) r->seg_cache = ops->alloc(CELL_CACHE, &r->cs, max_B, r->seg, n_in, H);
 
     /* one packing room, as large as the largest shareable operand */
-    PackedMat *shared[4 * (REC_MAX_LAYERS + 1) + 16];
+    PackedMat *shared[4 * (REC_MAX_LAYERS + 2) + 16];
     int n = ops->shareable(CELL_WORK, r->work, shared);
-    for (int l = 0; l < r->L; l++) n += ops->shareable(CELL_CACHE, r->layer[l].cache, shared + n);
+    if (r->recompute) n += ops->shareable(CELL_CACHE, r->seg_cache, shared + n);
+    for (int l = 0; l < r->L && !r->recompute; l++) n += ops->shareable(CELL_CACHE, r->layer[l].cache, shared + n);
     for (int k = 0; k < n_extra && n < (int)(sizeof shared / sizeof *shared); k++) shared[n++] = extra[k];
     size_t room = 0;
     for (int k = 0; k < n; k++) room = packed_room(shared[k]) > room ? packed_room(shared[k]) : room;
@@ -124,19 +137,33 @@ void recurrent_free(Recurrent *r) {
     if (!r->ops) return;
     for (int l = 0; l < r->L; l++) {
         RecLayer *ly = &r->layer[l];
-        r->ops->release(CELL_CACHE, ly->cache);
+        if (ly->cache) r->ops->release(CELL_CACHE, ly->cache);
+        free(ly->hist), free(ly->bound);
         free(ly->dout), free(ly->mask), free(ly->dropped), free(ly->ds[0]), free(ly->ds[1]), free(ly->norms);
     }
     r->ops->release(CELL_WORK, r->work);
+    if (r->seg_cache) r->ops->release(CELL_CACHE, r->seg_cache);
     packed_free(&r->pack);
     memset(r, 0, sizeof *r);
 }
 
+/* recompute: state k of layer l at boundary j (slot j·seg, or the last T for the last one). */
+static float *bound_state(const Recurrent *r, int l, int j, int k) {
+    const RecLayer *ly = &r->layer[l];
+    return ly->bound + ((size_t)j * r->ops->states + k) * r->max_B * ly->H;
+}
+
 const float *recurrent_output(const Recurrent *r, int l, int t, int B) {
+    if (r->recompute) return r->layer[l].hist + (size_t)(t - 1) * B * r->layer[l].H;
     return r->ops->output(r->layer[l].cache, &r->cs, t, B, r->layer[l].H);
 }
 
 const float *recurrent_state(const Recurrent *r, int l, int k, int t, int B) {
+    (void)B;
+    if (r->recompute) {
+        if (t % r->seg != 0 && t != r->last_T) return NULL;   /* not kept */
+        return bound_state(r, l, (t + r->seg - 1) / r->seg, k);
+    }
     return r->ops->state(r->layer[l].cache, &r->cs, k, t, B, r->layer[l].H);
 }
 
@@ -155,19 +182,57 @@ static const float *input_of(const Recurrent *r, int l, const float *x, int t0, 
     return recurrent_output(r, l - 1, t0 + 1, B);
 }
 
+/* recompute: layer l's forward over [start, start+len) in the segments' cache, from the states
+ * kept at start: the first forward and backward's replay are the same calls. */
+static void replay_segment(Recurrent *r, int l, const CellWeights *w, const float *in, int start, int len, int B) {
+    RecLayer *ly = &r->layer[l];
+    CellSpan sp = {&r->cs, 0, B, len, ly->n_in, ly->H};
+    const float *s0[2] = {NULL, NULL};
+    for (int k = 0; k < r->ops->states; k++) s0[k] = bound_state(r, l, start / r->seg, k);
+    r->ops->forward(r->seg_cache, &sp, w, in, s0);
+}
+
+/* Layer l's forward over slots t0+1..t0+T from ly->s0, in the backward's segments, each
+ * continuing from the state the one before left. */
+static void layer_forward(Recurrent *r, int l, const CellWeights *w, const float *in, int t0, int B, int T) {
+    RecLayer *ly = &r->layer[l];
+    const size_t BH = (size_t)B * ly->H;
+    for (int start = 0; start < T; start += r->seg) {
+        int len = T - start < r->seg ? T - start : r->seg;
+        const float *x = in + (size_t)start * B * ly->n_in;
+        if (!r->recompute) {
+            CellSpan sp = {&r->cs, t0 + start, B, len, ly->n_in, ly->H};
+            const float *s0[2] = {ly->s0[0], ly->s0[1]};
+            for (int k = 0; k < r->ops->states && start > 0; k++) s0[k] = recurrent_state(r, l, k, t0 + start, B);
+            r->ops->forward(ly->cache, &sp, w, x, s0);
+            continue;
+        }
+        int j = start / r->seg;
+        for (int k = 0; k < r->ops->states && start == 0; k++) {
+            if (ly->s0[k]) memcpy(bound_state(r, l, 0, k), ly->s0[k], BH * sizeof(float));
+            else memset(bound_state(r, l, 0, k), 0, BH * sizeof(float));
+        }
+        replay_segment(r, l, w, x, start, len, B);
+        for (int k = 0; k < r->ops->states; k++)
+            memcpy(bound_state(r, l, j + 1, k), r->ops->state(r->seg_cache, &r->cs, k, len, B, ly->H),
+                   BH * sizeof(float));
+        memcpy(ly->hist + (size_t)start * BH, r->ops->output(r->seg_cache, &r->cs, 1, B, ly->H),
+               (size_t)len * BH * sizeof(float));
+    }
+}
+
 const float *recurrent_forward(Recurrent *r, const Params *p, const float *x, int t0, int B, int T, int train,
                                Rng *rng) {
+    if (r->recompute && t0 != 0) {
+        fprintf(stderr, "exprun: internal error: a recomputing recurrent stack was given a span at t0 = %d\n", t0);
+        exit(3);
+    }
+    r->last_T = T;
     const float *in = x;
     for (int l = 0; l < r->L; l++) {
         RecLayer *ly = &r->layer[l];
         CellWeights w = weights_of(ly, p);
-        /* in the backward's segments, each continuing from the state the one before left */
-        for (int start = 0; start < T; start += r->seg) {
-            CellSpan sp = {&r->cs, t0 + start, B, T - start < r->seg ? T - start : r->seg, ly->n_in, ly->H};
-            const float *s0[2] = {ly->s0[0], ly->s0[1]};
-            for (int k = 0; k < r->ops->states && start > 0; k++) s0[k] = recurrent_state(r, l, k, t0 + start, B);
-            r->ops->forward(ly->cache, &sp, &w, in + (size_t)start * B * ly->n_in, s0);
-        }
+        layer_forward(r, l, &w, in, t0, B, T);
         in = recurrent_output(r, l, t0 + 1, B);
         if (l < r->L - 1 && train && r->dropout > 0.0f) {
             size_t off = (size_t)t0 * B * ly->H;
@@ -178,40 +243,47 @@ const float *recurrent_forward(Recurrent *r, const Params *p, const float *x, in
     return in;
 }
 
-/* Layer l's backward over slots t0+1..t0+T, one segment at a time, last segment first: each
- * segment's ∂L/∂(state at its first slot) is the next segment's ∂L/∂(state at its last). */
-static void layer_backward(Recurrent *r, int l, Params *p, const float *x, float *dx, int t0, int B, int T,
-                           int train, RecStateGrad grad) {
+/* Layer l's backward over the span's slots t0+start+1..t0+start+len (first, last: whether the
+ * segment is the span's first or last). ∂L/∂output: the top layer's dout at the slots' own
+ * places, or below the top the segment's block the layer above has just written; ∂L/∂input
+ * goes to dx, or to the segment's block of the layer below, through its dropout mask. */
+static void segment_backward(Recurrent *r, int l, Params *p, const float *x, float *dx, int t0, int start, int len,
+                             int B, int first, int last, int train, RecStateGrad grad) {
     RecLayer *ly = &r->layer[l];
     CellWeights w = weights_of(ly, p);
     const CellViews *v = &ly->v;
     CellGrads g = {params_grad(p, v->iW), v->ib >= 0 ? params_grad(p, v->ib) : NULL,
                    v->ib_hn >= 0 ? params_grad(p, v->ib_hn) : NULL};
     RecLayer *below = l > 0 ? &r->layer[l - 1] : NULL;
-    const int n_din = below ? below->H : ly->n_in;
     const float *none[2] = {NULL, NULL}, *carried[2] = {ly->ds[0], ly->ds[1]};
     float *none_out[2] = {NULL, NULL};
-    for (int end = T; end > 0;) {
-        int start = (end - 1) / r->seg * r->seg, len = end - start;   /* segments at multiples of seg */
-        CellSpan sp = {&r->cs, t0 + start, B, len, ly->n_in, ly->H};
-        const float *in = l > 0 ? input_of(r, l, NULL, t0 + start, B, train) : x + (size_t)start * B * ly->n_in;
-        float *din = below ? below->dout + (size_t)(t0 + start) * B * n_din : dx ? dx + (size_t)start * B * n_din : NULL;
-        int last = end == T, first = start == 0;
-        r->ops->backward(ly->cache, r->work, &sp, &w, &g, in, din, ly->dout + (size_t)(t0 + start) * B * ly->H,
-                         last && grad != REC_GRAD_THROUGH ? none : carried,
-                         first && grad == REC_GRAD_NONE ? none_out : ly->ds,
-                         ly->norms ? ly->norms + t0 + start : NULL);
-        end = start;
+    CellSpan sp = {&r->cs, t0 + start, B, len, ly->n_in, ly->H};
+    const float *in = below ? input_of(r, l, NULL, t0 + start, B, train) : x + (size_t)start * B * ly->n_in;
+    float *din = below ? below->dout : dx ? dx + (size_t)start * B * ly->n_in : NULL;
+    const float *dout = l == r->L - 1 ? ly->dout + (size_t)(t0 + start) * B * ly->H : ly->dout;
+    void *cache = ly->cache;
+    if (r->recompute) {
+        replay_segment(r, l, &w, in, start, len, B);
+        cache = r->seg_cache, sp.t0 = 0;
     }
-    if (below && train && r->dropout > 0.0f) {
-        size_t off = (size_t)t0 * B * below->H;
-        dropout_backward(below->dout + off, below->dout + off, below->mask + off, (size_t)T * B * below->H);
-    }
+    r->ops->backward(cache, r->work, &sp, &w, &g, in, din, dout, last && grad != REC_GRAD_THROUGH ? none : carried,
+                     first && grad == REC_GRAD_NONE ? none_out : ly->ds, ly->norms ? ly->norms + t0 + start : NULL);
+    if (below && train && r->dropout > 0.0f)
+        dropout_backward(below->dout, below->dout, below->mask + (size_t)(t0 + start) * B * below->H,
+                         (size_t)len * B * below->H);
 }
 
+/* Segment by segment, last first, and within a segment the top layer down: each layer carries
+ * its ∂L/∂state from one segment to the one before (in ds), and a layer below the top needs
+ * ∂L/∂output for one segment only. The order of every sum is the same as layer by layer. */
 void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int t0, int B, int T, int train,
                         RecStateGrad grad) {
-    for (int l = r->L - 1; l >= 0; l--) layer_backward(r, l, p, x, dx, t0, B, T, train, grad);
+    for (int end = T; end > 0;) {
+        int start = (end - 1) / r->seg * r->seg;   /* segments at multiples of seg from the span's start */
+        for (int l = r->L - 1; l >= 0; l--)
+            segment_backward(r, l, p, x, dx, t0, start, end - start, B, start == 0, end == T, train, grad);
+        end = start;
+    }
 }
 
 float *recurrent_carry_state(const Recurrent *r, float *carry, int l, int k) {

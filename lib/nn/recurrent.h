@@ -10,21 +10,31 @@
  * views, layouts and initial values for the same cell.
  *
  * Memory, sized once for (max_B, max_T): each layer keeps its cell cache (what forward leaves
- * for backward), ∂L/∂(its output) and its dropout mask; ONE backward work area sized for the
- * largest layer serves every layer (they run one after another), and ONE packing room serves
- * every shareable packed operand of the stack plus any the family adds (its head's). A step
- * allocates nothing.
+ * for backward) and its dropout mask; ONE backward work area sized for one segment (below) of
+ * the largest layer serves every layer (they run one after another), and ONE packing room
+ * serves every shareable packed operand of the stack plus any the family adds (its head's).
+ * A step allocates nothing.
  *
  * Spans: forward and backward run over slots t0+1..t0+T of the caches (cell.h), so a decoder
  * fed one step at a time or a backward cut at the rows' own lengths (seq2seq's encoder) needs
- * no copy of a cache. x, dx are the span's (T, B, n_in) blocks; ∂L/∂output lives in the
- * layers' dout at the slots' own places (slot t at (t−1)·B·H).
+ * no copy of a cache. x, dx are the span's (T, B, n_in) blocks; ∂L/∂(top output) lives in the
+ * top layer's dout at the slots' own places (slot t at (t−1)·B·H), where the family writes it.
  *
- * Segments: backward runs each layer over its span in segments of seg = ⌈REC_SEGMENT_ROWS / max_B⌉
- * steps (at multiples of seg from the span's start), last segment first, carrying ∂L/∂state
- * from one to the next; a segment's weight gradients are added as it ends. So the backward
- * work area holds one segment, not the whole sequence, and a segment's products are still
- * large (≈ REC_SEGMENT_ROWS rows).
+ * Segments: forward and backward run the span in segments of seg = ⌈seg_rows / max_B⌉ steps
+ * (seg_rows 1024 unless set; at multiples of seg from the span's start). Backward takes the
+ * segments last first, and in each the layers top down, each layer carrying ∂L/∂state from one
+ * segment to the one before; a segment's weight gradients are added as it ends. So the work
+ * area and the dout of a layer below the top hold one segment, not the whole sequence, and a
+ * segment's products are still large (≈ 1024 rows).
+ *
+ * Recompute (train.recompute; set r->recompute before recurrent_alloc): forward keeps of each
+ * layer only its outputs (max_T, max_B, H) and its states at the segments' boundaries; the
+ * segments take turns in ONE cache of seg steps. Backward replays each segment's forward from
+ * its boundary states (the same calls as the first forward, so the same bits) before going
+ * back through it: a layer holds ≈ 1 float per unit and step (its outputs; the top also its
+ * dout) instead of ≈ G + 2S + 2 (an LSTM's gates, h, c, tanh c), for one more forward's work.
+ * Spans must start at t0 = 0, and recurrent_state is kept only at slots 0, multiples of seg
+ * and the last forward's T.
  *
  * States: forward starts layer l from layer[l].s0[k] (B, H) — state k, 0 = h, 1 = c for an
  * LSTM — or zeros where NULL. A carry block holds every layer's states for max_B rows: for
@@ -55,11 +65,15 @@ typedef struct RecLayer {
     int n_in, H;
     CellViews v;                  /* its parameter views */
     void *cache;                  /* the cell's cache */
-    float *dout;                  /* (max_T, max_B, H) ∂L/∂(this layer's output) */
+    float *dout;                  /* ∂L/∂(this layer's output): the top's (max_T, max_B, H), the
+                                   * family writes it; below the top (seg, max_B, H), one segment */
     float *mask, *dropped;        /* (max_T, max_B, H) below the top with dropout: mask, output after it */
     const float *s0[2];           /* where the next forward starts (NULL: zeros) */
     float *ds[2];                 /* (max_B, H) state gradients, as above */
     double *norms;                /* (max_T) Σ over backward calls of Σ_b ‖∂L/∂h_t‖, if kept */
+    float *hist;                  /* recompute: (max_T, max_B, H) the outputs of slots 1..T */
+    float *bound;                 /* recompute: states at slots 0, seg, 2·seg, …, T: per boundary,
+                                   * per state, a (max_B, H) block */
     size_t carry_off;             /* where its states start in a carry block */
 } RecLayer;
 
@@ -69,6 +83,9 @@ typedef struct Recurrent {
     int L, max_B, max_T;
     int seg_rows;                 /* rows per backward segment; 0 (setup's): REC_SEGMENT_ROWS */
     int seg;                      /* steps per backward segment, set by recurrent_alloc */
+    int recompute;                /* 1: keep outputs and boundary states only (above) */
+    void *seg_cache;              /* recompute: the one cache the segments take turns in */
+    int last_T;                   /* recompute: the last forward's T */
     float dropout;
     RecLayer layer[REC_MAX_LAYERS];
     void *work;                   /* backward's scratch, for the largest layer */
@@ -85,7 +102,7 @@ int recurrent_check(const CellSettings *cs, int L, const int *hidden, const char
  * still be more than a machine has): *params += its parameter count; returns the floats of its
  * caches, gradients to the outputs, dropout masks, the shared work area and packed operands. */
 double recurrent_floats(const CellSettings *cs, int L, const int *hidden, int n_in0, int max_B, int max_T,
-                        float dropout, double *params);
+                        float dropout, int recompute, double *params);
 
 /* Sizes and names (no memory yet): L layers of hidden[l] units over n_in0 inputs. */
 void recurrent_setup(Recurrent *r, const CellSettings *cs, const char *prefix, int L, const int *hidden, int n_in0,
@@ -113,7 +130,8 @@ const float *recurrent_forward(Recurrent *r, const Params *p, const float *x, in
 void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int t0, int B, int T, int train,
                         RecStateGrad grad);
 
-/* Layer l's output and state k at slot t of the last forward with B rows. */
+/* Layer l's output and state k at slot t of the last forward with B rows (recompute: states
+ * only at the slots above; NULL elsewhere). */
 const float *recurrent_output(const Recurrent *r, int l, int t, int B);
 const float *recurrent_state(const Recurrent *r, int l, int k, int t, int B);
 

@@ -200,6 +200,9 @@ static const SchemaKey KEYS[] = {
     {"train.precision", SK_ENUM, "fp32", NO_RANGE, "fp32|bf16", NULL,
      "bf16: the matrix products with operands rounded to bfloat16 and fp32 sums (AVX512-BF16, checked at "
      "start); weights, optimizer state, gates and losses stay fp32"},
+    {"train.recompute", SK_BOOL, "false", NO_RANGE, NULL, RECURRENT,
+     "keep only each layer's outputs and the states every ~1024 rows; backward recomputes the gates "
+     "(less memory for one more forward's work; the same bits)"},
 
     {"sample", SK_MAP, "{}", NO_RANGE, NULL, NULL, "text generation during training"},
     {"sample.every", SK_INT, "0", 0, 1e9, NULL, NULL, "epochs between samples written to the results (0 = never)"},

@@ -489,6 +489,7 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
     es->min_delta = float_of(t, "train.early_stopping.min_delta");
     tr->restore_best = bool_of(t, "train.restore_best");
     tr->precision = (Precision)choice_of(t, "train.precision");
+    tr->recompute = bool_of(t, "train.recompute");
 
     s->sample.every = (int)int_of(t, "sample.every");
     s->sample.length = (int)int_of(t, "sample.length");

@@ -129,6 +129,7 @@ typedef struct TrainSpec {
     EarlyStoppingSpec early_stopping;
     int restore_best;
     Precision precision;
+    int recompute;                      /* backward recomputes the gates (recurrent.h) */
 } TrainSpec;
 
 /* Evaluations after the last epoch (autoencoders; runner/evaluate.c). */
