@@ -48,6 +48,11 @@ void metric_describe(const char *column, int per_step, const Model *model, char 
         snprintf(buf, cap, "mean over %s of the global gradient norm ||g||_2, before clipping", over);
     else if (strcmp(column, "epoch_time") == 0)
         snprintf(buf, cap, "seconds of wall time of the epoch's training steps (evaluation not included)");
+    else if (strcmp(column, "eval_time") == 0)
+        snprintf(buf, cap, "seconds of wall time evaluating the validation split in the epoch (train.eval_every) and "
+                           "after it");
+    else if (strcmp(column, "sample_time") == 0)
+        snprintf(buf, cap, "seconds of wall time generating the epoch's text sample (sample.every; 0 on other epochs)");
     else if (strcmp(column, "skipped_steps") == 0)
         snprintf(buf, cap, "steps of the epoch skipped for a NaN or Inf loss or gradient (train.on_nan: skip)");
     else if (len > 8 && strcmp(column + len - 8, "_per_sec") == 0)

@@ -212,7 +212,9 @@ static const char *rate_column(const Trainer *tr, char *buf, size_t cap) {
 }
 
 static void record_epoch(Trainer *tr, double epoch_time) {
+    double eval_started = now_seconds();
     EvalResult val = evaluate_batches(tr, &tr->val_batches);
+    double eval_time = tr->eval_seconds + (now_seconds() - eval_started);
     History *h = &tr->history;
     history_set(h, "epoch", tr->epoch);
     history_set(h, "step", (double)tr->step);
@@ -222,6 +224,7 @@ static void record_epoch(Trainer *tr, double epoch_time) {
                                       tr->steps_per_epoch, tr->total_steps));
     history_set(h, "grad_norm", tr->acc_steps > 0 ? tr->acc_grad_norm / (double)tr->acc_steps : NAN);
     history_set(h, "epoch_time", epoch_time);
+    history_set(h, "eval_time", eval_time);
     history_set(h, "samples_per_sec", epoch_time > 0 ? tr->acc_rows / epoch_time : NAN);
     if (tr->model->ops->unit) {
         char column[64];
@@ -395,7 +398,14 @@ int run_loop(Trainer *tr) {
             int evaluate = ts->eval_every > 0 && tr->step % ts->eval_every == 0 &&
                            tr->batch_in_epoch < tr->steps_per_epoch && batches_per_epoch(&tr->val_batches) > 0;
             EvalResult val = {0};
-            if (evaluate) val = evaluate_batches(tr, &tr->val_batches);
+            if (evaluate) {
+                /* its time goes to eval_time, not to the epoch's clock of training steps */
+                double started = now_seconds();
+                val = evaluate_batches(tr, &tr->val_batches);
+                double seconds = now_seconds() - started;
+                tr->eval_seconds += seconds;
+                tr->epoch_started += seconds;
+            }
             log_steps(tr, evaluate, evaluate ? &val : NULL);
             show_progress(tr, last_shown);
             /* Data-parallel: the stop every rank agreed on with this step's numbers (reduce_step);
@@ -424,11 +434,17 @@ int run_loop(Trainer *tr) {
         tr->epoch++;
         record_epoch(tr, epoch_time);
         MonitorVerdict verdict = watch_monitor(tr);
-        take_sample(tr);
+        if (tr->rd->has_vocab && tr->spec->sample.every > 0) {
+            double sample_started = now_seconds();
+            take_sample(tr);
+            history_set(&tr->history, "sample_time", now_seconds() - sample_started);
+            history_commit_onto_last(&tr->history);
+        }
         print_epoch_line(tr);
         /* reset the epoch's sums */
         tr->acc_loss = tr->acc_rows = tr->acc_grad_norm = 0;
         tr->acc_steps = tr->skipped_steps = 0;
+        tr->eval_seconds = 0;
         memset(&tr->acc_stats, 0, sizeof tr->acc_stats);
         tr->batch_in_epoch = 0;
         int stop_early = verdict == MONITOR_STOP;

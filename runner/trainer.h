@@ -51,7 +51,8 @@ typedef struct Trainer {
     int64_t acc_steps, skipped_steps;
     StepStats acc_stats;
     char stat_names[MODEL_MAX_STATS][32]; /* names of acc_stats restored from a checkpoint */
-    double epoch_started;             /* monotonic seconds */
+    double epoch_started;             /* monotonic seconds (moved on by mid-epoch evaluations) */
+    double eval_seconds;              /* this epoch's mid-epoch evaluations (train.eval_every) */
     double run_started;
 
     History history;                  /* a row per epoch: metrics/epochs, metrics.csv */

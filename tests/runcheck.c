@@ -234,7 +234,8 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...) {
 }
 
 int rc_is_wall_time_column(const char *name) {
-    return strcmp(name, "epoch_time") == 0 || rc_ends_with(name, "_per_sec");
+    return strcmp(name, "epoch_time") == 0 || strcmp(name, "eval_time") == 0 || strcmp(name, "sample_time") == 0 ||
+           rc_ends_with(name, "_per_sec");
 }
 
 /* Every dataset under group in both files: same shape and type, the same bytes. */
