@@ -116,7 +116,7 @@ static Pass forward_split(Model *m, const Dataset *ds, int B, float *codes, doub
             /* encode's row error compares with its input; with noise, redo it against x */
             double l = !noise ? rows[i]
                        : loss == LOSS_SQUARED_ERROR ? sq
-                                                    : loss_binary_cross_entropy(NULL, ri, xi, 1, n_in);
+                                                    : loss_sigmoid_cross_entropy(NULL, ri, xi, 1, n_in);
             sum_sq += sq;
             sum_loss += l;
             if (row_loss) row_loss[start + i] = l;

@@ -269,7 +269,7 @@ void autoencoder_encode(Model *m, const float *x, int B, float *codes, float *re
             const float *pr = xr + (size_t)i * n, *xi = x + (size_t)i * n;
             row_error[i] = ae->cfg.loss == LOSS_SQUARED_ERROR
                                ? loss_squared_error(NULL, pr, xi, 1, n)
-                               : loss_binary_cross_entropy(NULL, pr, xi, 1, n);
+                               : loss_sigmoid_cross_entropy(NULL, pr, xi, 1, n);   /* its vectorised value */
         }
 }
 
