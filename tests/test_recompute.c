@@ -9,8 +9,9 @@
  *   - GRU 48 on a text stream, truncated BPTT with the state carried, seq_len 96, batch 16
  *     (segments of 64 steps: 2), per-step head, a sample every epoch;
  *   - the lecture's RNN with learned initial states (their gradients come out of the replay).
- * The key does not apply to the families that keep their caches (seq2seq): refused there. The
- * stack itself is checked bit for bit on every cell in test_recurrent.c. */
+ * The key does not apply to the families that keep their caches (seq2seq, one_to_many): refused
+ * there (seq2seq is tried). The stack itself is checked bit for bit on every cell in
+ * test_recurrent.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,8 @@ static void test_rnn_learned_state(void) {
     snprintf(text, sizeof text,
              "version: 1\nname: recompute_rnn\nseed: 6\n"
              "data: {source: adding, length: 80, train_size: 192, test_size: 64, validation_fraction: 0.25}\n"
-             "model: {type: rnn, units: [24, 24], input: features, head: last_step, initial_state: learned}\n"
+             "model: {type: rnn, form: lecture, units: [24, 24], input: features, head: last_step, "
+             "initial_state: learned}\n"
              "loss: squared_error\noptimizer: {type: adam, lr: 3.0e-3}\n"
              "clip: {type: global_norm, threshold: 1.0}\ntrain: {epochs: 2, batch_size: 32}\n"
              "output: {root: %s/results}\n",

@@ -173,10 +173,9 @@ static CellWeights weights_of(const RecLayer *ly, const Params *p) {
                          v->ib_hn >= 0 ? params_value(p, v->ib_hn) : NULL};
 }
 
-/* What layer l read at slot t0+1 of the last forward: the stack's input, or the output of the
- * layer below after its dropout. */
-static const float *input_of(const Recurrent *r, int l, const float *x, int t0, int B, int train) {
-    if (l == 0) return x;
+/* What layer l ≥ 1 read at slot t0+1 of the last forward: the output of the layer below, after
+ * its dropout in training. */
+static const float *input_from_below(const Recurrent *r, int l, int t0, int B, int train) {
     const RecLayer *below = &r->layer[l - 1];
     if (train && r->dropout > 0.0f) return below->dropped + (size_t)t0 * B * below->H;
     return recurrent_output(r, l - 1, t0 + 1, B);
@@ -258,7 +257,7 @@ static void segment_backward(Recurrent *r, int l, Params *p, const float *x, flo
     const float *none[2] = {NULL, NULL}, *carried[2] = {ly->ds[0], ly->ds[1]};
     float *none_out[2] = {NULL, NULL};
     CellSpan sp = {&r->cs, t0 + start, B, len, ly->n_in, ly->H};
-    const float *in = below ? input_of(r, l, NULL, t0 + start, B, train) : x + (size_t)start * B * ly->n_in;
+    const float *in = below ? input_from_below(r, l, t0 + start, B, train) : x + (size_t)start * B * ly->n_in;
     float *din = below ? below->dout : dx ? dx + (size_t)start * B * ly->n_in : NULL;
     const float *dout = l == r->L - 1 ? ly->dout + (size_t)(t0 + start) * B * ly->H : ly->dout;
     void *cache = ly->cache;
