@@ -22,14 +22,13 @@
 
 static char *tmp;
 
-/* Trains spec with train.recompute=VALUE into tmp/NAME, the extra overrides after it; returns
- * exprun's exit status. */
-static int train(const char *spec, const char *name, const char *value, const char *extra, char *out, size_t cap) {
+/* Trains spec with train.recompute=VALUE into tmp/NAME; returns exprun's exit status. */
+static int train(const char *spec, const char *name, const char *value, char *out, size_t cap) {
     snprintf(out, cap, "%s", rc_in_dir(tmp, name));
     char setting[64], log[1100];
     snprintf(setting, sizeof setting, "train.recompute=%s", value);
     snprintf(log, sizeof log, "%s.log", out);
-    const char *args[] = {spec, setting, "--out", out, extra, NULL};
+    const char *args[] = {spec, setting, "--out", out, NULL};
     return rc_run_logged(args, log);
 }
 
@@ -42,28 +41,37 @@ static const char *write_spec(const char *name, const char *text, char *path, si
     return path;
 }
 
-static void check_same(const char *spec, const char *tag, const char *extra) {
+static void check_same(const char *spec, const char *tag) {
     char keep[1100], replay[1100], name[64];
     snprintf(name, sizeof name, "%s_keep", tag);
-    CU_ASSERT_EQUAL_FATAL(train(spec, name, "false", extra, keep, sizeof keep), 0);
+    CU_ASSERT_EQUAL_FATAL(train(spec, name, "false", keep, sizeof keep), 0);
     snprintf(name, sizeof name, "%s_recompute", tag);
-    CU_ASSERT_EQUAL_FATAL(train(spec, name, "true", extra, replay, sizeof replay), 0);
+    CU_ASSERT_EQUAL_FATAL(train(spec, name, "true", replay, sizeof replay), 0);
     CU_ASSERT(rc_same_run(keep, replay, 1));
-    double loss[16];
+    double loss[16], seconds[16];
     CU_ASSERT(rc_metrics_column(replay, "val_loss", loss, 16) >= 2);   /* it did train and evaluate */
+    /* the evaluation's own clock, apart from the training steps' (epoch_time) */
+    CU_ASSERT(rc_metrics_column(replay, "eval_time", seconds, 16) >= 2 && seconds[0] > 0.0);
 }
 
-static void test_lstm_dropout(void) {
-    char text[1024], path[1100];
+/* A spec on the adding problem over `length` steps (squared error, many-to-one), model.* as given. */
+static const char *adding_spec(const char *name, int seed, int length, int train_size, const char *model, char *path,
+                               size_t cap) {
+    char text[1024];
     snprintf(text, sizeof text,
-             "version: 1\nname: recompute_lstm\nseed: 3\n"
-             "data: {source: adding, length: 100, train_size: 256, test_size: 64, validation_fraction: 0.25}\n"
-             "model: {type: lstm, units: [32, 32], dropout: 0.2, input: features, head: last_step}\n"
+             "version: 1\nname: recompute_%s\nseed: %d\n"
+             "data: {source: adding, length: %d, train_size: %d, test_size: 64, validation_fraction: 0.25}\n"
+             "model: {%s, input: features, head: last_step}\n"
              "loss: squared_error\noptimizer: {type: adam, lr: 3.0e-3}\n"
              "clip: {type: global_norm, threshold: 1.0}\ntrain: {epochs: 2, batch_size: 32}\n"
              "output: {root: %s/results}\n",
-             tmp);
-    check_same(write_spec("lstm", text, path, sizeof path), "lstm", NULL);
+             name, seed, length, train_size, model, tmp);
+    return write_spec(name, text, path, cap);
+}
+
+static void test_lstm_dropout(void) {
+    char path[1100];
+    check_same(adding_spec("lstm", 3, 100, 256, "type: lstm, units: [32, 32], dropout: 0.2", path, sizeof path), "lstm");
 }
 
 static void test_gru_text(void) {
@@ -82,21 +90,18 @@ static void test_gru_text(void) {
              "clip: {type: global_norm, threshold: 5.0}\ntrain: {epochs: 2, batch_size: 16}\n"
              "sample: {every: 1, length: 40}\noutput: {root: %s/results}\n",
              corpus, tmp);
-    check_same(write_spec("gru", text, path, sizeof path), "gru", NULL);
+    check_same(write_spec("gru", text, path, sizeof path), "gru");
+    char run[1100];
+    double seconds[16];
+    snprintf(run, sizeof run, "%s", rc_in_dir(tmp, "gru_recompute"));
+    CU_ASSERT(rc_metrics_column(run, "sample_time", seconds, 16) == 2 && seconds[0] > 0.0);   /* samples' own clock */
 }
 
 static void test_rnn_learned_state(void) {
-    char text[1024], path[1100];
-    snprintf(text, sizeof text,
-             "version: 1\nname: recompute_rnn\nseed: 6\n"
-             "data: {source: adding, length: 80, train_size: 192, test_size: 64, validation_fraction: 0.25}\n"
-             "model: {type: rnn, form: lecture, units: [24, 24], input: features, head: last_step, "
-             "initial_state: learned}\n"
-             "loss: squared_error\noptimizer: {type: adam, lr: 3.0e-3}\n"
-             "clip: {type: global_norm, threshold: 1.0}\ntrain: {epochs: 2, batch_size: 32}\n"
-             "output: {root: %s/results}\n",
-             tmp);
-    check_same(write_spec("rnn", text, path, sizeof path), "rnn", NULL);
+    char path[1100];
+    check_same(adding_spec("rnn", 6, 80, 192, "type: rnn, form: lecture, units: [24, 24], initial_state: learned", path,
+                           sizeof path),
+               "rnn");
 }
 
 /* seq2seq keeps its caches (its encoder's states are read at each row's own length): the key

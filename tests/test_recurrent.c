@@ -148,6 +148,15 @@ static CellSettings settings(CellType cell, RnnForm form, GruVariant variant) {
                           .forget_bias = 1.0f, .recurrent_gain = 1.0f};
 }
 
+/* check(cs, name) for every row of the table and each of its variants. */
+static void for_every_cell(void (*check)(CellSettings, const char *)) {
+    check(settings(CELL_RNN, RNN_ELMAN, GRU_CHO), "rnn elman");
+    check(settings(CELL_RNN, RNN_LECTURE, GRU_CHO), "rnn lecture");
+    check(settings(CELL_LSTM, RNN_ELMAN, GRU_CHO), "lstm");
+    check(settings(CELL_GRU, RNN_ELMAN, GRU_CHO), "gru cho");
+    check(settings(CELL_GRU, RNN_ELMAN, GRU_PYTORCH), "gru pytorch");
+}
+
 static void test_grad_rnn_elman(void) { check_gradients(settings(CELL_RNN, RNN_ELMAN, GRU_CHO), 0.3f, "rnn elman"); }
 static void test_grad_rnn_lecture(void) {
     check_gradients(settings(CELL_RNN, RNN_LECTURE, GRU_CHO), 0.3f, "rnn lecture");
@@ -211,11 +220,7 @@ static void check_spans(CellSettings cs, const char *what) {
 }
 
 static void test_spans(void) {
-    check_spans(settings(CELL_RNN, RNN_ELMAN, GRU_CHO), "rnn elman");
-    check_spans(settings(CELL_RNN, RNN_LECTURE, GRU_CHO), "rnn lecture");
-    check_spans(settings(CELL_LSTM, RNN_ELMAN, GRU_CHO), "lstm");
-    check_spans(settings(CELL_GRU, RNN_ELMAN, GRU_CHO), "gru cho");
-    check_spans(settings(CELL_GRU, RNN_ELMAN, GRU_PYTORCH), "gru pytorch");
+    for_every_cell(check_spans);
 }
 
 /* Backward in segments of 1, 2, 3 steps equals one segment of T up to rounding (only the order
@@ -246,11 +251,7 @@ static void check_segments(CellSettings cs, const char *what) {
 }
 
 static void test_segments(void) {
-    check_segments(settings(CELL_RNN, RNN_ELMAN, GRU_CHO), "rnn elman");
-    check_segments(settings(CELL_RNN, RNN_LECTURE, GRU_CHO), "rnn lecture");
-    check_segments(settings(CELL_LSTM, RNN_ELMAN, GRU_CHO), "lstm");
-    check_segments(settings(CELL_GRU, RNN_ELMAN, GRU_CHO), "gru cho");
-    check_segments(settings(CELL_GRU, RNN_ELMAN, GRU_PYTORCH), "gru pytorch");
+    for_every_cell(check_segments);
 }
 
 /* What a forward and backward leave: the top outputs, every final state, the parameter
@@ -313,11 +314,7 @@ static void check_recompute(CellSettings cs, const char *what) {
 }
 
 static void test_recompute(void) {
-    check_recompute(settings(CELL_RNN, RNN_ELMAN, GRU_CHO), "rnn elman");
-    check_recompute(settings(CELL_RNN, RNN_LECTURE, GRU_CHO), "rnn lecture");
-    check_recompute(settings(CELL_LSTM, RNN_ELMAN, GRU_CHO), "lstm");
-    check_recompute(settings(CELL_GRU, RNN_ELMAN, GRU_CHO), "gru cho");
-    check_recompute(settings(CELL_GRU, RNN_ELMAN, GRU_PYTORCH), "gru pytorch");
+    for_every_cell(check_recompute);
 }
 
 /* recurrent_save then recurrent_start: the next forward starts exactly where the last ended. */
