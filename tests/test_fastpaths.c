@@ -522,6 +522,17 @@ static void test_sigmoid_ce_from_logits(void) {
     double again = loss_sigmoid_cross_entropy_logits(NULL, inplace, inplace, c.x, 3, 10);
     CU_ASSERT(again == fast);
     CU_ASSERT(same_bits(inplace, p, sizeof p));
+    /* rows of several vectors and a tail (the row's sum runs over 16 lanes): 5 rows of 53 */
+    enum { ROWS = 5, COLS = 53 };
+    float a[ROWS * COLS], x[ROWS * COLS], q[ROWS * COLS];
+    fill_uniform(a, ROWS * COLS, -9, 9, 82);
+    fill_uniform(x, ROWS * COLS, 0, 1, 83);
+    double long_rows = loss_sigmoid_cross_entropy_logits(NULL, q, a, x, ROWS, COLS), long_plain = 0.0;
+    for (int k = 0; k < ROWS * COLS; k++) {
+        double pk = fmin(fmax(1.0 / (1.0 + exp(-(double)a[k])), 1e-7), 1.0 - 1e-7);
+        long_plain -= (x[k] * log(pk) + (1.0 - x[k]) * log1p(-pk)) / ROWS;
+    }
+    CU_ASSERT(fabs(long_rows - long_plain) < 1e-6 * fabs(long_plain));
 }
 
 static void test_softmax_ce_fast_equals_reference(void) {
