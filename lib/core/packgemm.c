@@ -385,15 +385,31 @@ static void run_row_kernels(float *C, const float *A, size_t cs, const PackedMat
 /* Rows [mb, mend) × k [k0, k0 + kc) of A into tiles of MR rows, (kc, MR) each, MR values
  * contiguous per k; a last partial tile repeats its first row (its results are not stored).
  * For A given transposed (rs = 1) each k is one contiguous run of A, read in order. */
+/* Floats between the starts of two tiles of a packed A block: kc·MR plus a line of padding.
+ * Unpadded, the tiles lie 8 KB apart (kc = 256, MR = 8) and the stores that fill them fall in
+ * one L1 set. */
+static size_t a_tile_stride(int kc, int MR) { return (size_t)kc * MR + 16; }
+
 static void pack_a_block(float *dst, const float *A, size_t rs, size_t cs, int mb, int mend, int k0, int kc, int MR) {
-    for (int k = 0; k < kc; k++) {
-        const float *src = A + (size_t)(k0 + k) * cs;
+    /* 8 rows of A at a time (k_g), tile by tile within them: the reads are 8 runs of MC
+     * contiguous values, the stores 8·MR contiguous values per tile. (k by k across all tiles,
+     * then tile by tile over all k, cost 2–3× as much on the LSTM and GRU weight gradients.) */
+    const size_t stride = a_tile_stride(kc, MR);
+    enum { KG = 8 };
+    for (int kg = 0; kg < kc; kg += KG) {
+        int kend = kc - kg < KG ? kc : kg + KG;
         for (int m0 = mb; m0 < mend; m0 += MR) {
             int mrows = mend - m0 < MR ? mend - m0 : MR;
-            float *d = dst + (size_t)(m0 - mb) * kc + (size_t)k * MR;
-            if (rs == 1 && mrows == MR) memcpy(d, src + m0, MR * sizeof(float));
+            float *d = dst + (size_t)((m0 - mb) / MR) * stride;
+            const float *src = A + (size_t)k0 * cs;
+            /* constant sizes, so the copies are inlined moves rather than a byte loop */
+            if (rs == 1 && mrows == 8 && MR == 8)
+                for (int k = kg; k < kend; k++) memcpy(d + (size_t)k * 8, src + (size_t)k * cs + m0, 8 * sizeof(float));
+            else if (rs == 1 && mrows == 6 && MR == 6)
+                for (int k = kg; k < kend; k++) memcpy(d + (size_t)k * 6, src + (size_t)k * cs + m0, 6 * sizeof(float));
             else
-                for (int i = 0; i < MR; i++) d[i] = src[(size_t)(m0 + (i < mrows ? i : 0)) * rs];
+                for (int k = kg; k < kend; k++)
+                    for (int i = 0; i < MR; i++) d[(size_t)k * MR + i] = src[(size_t)k * cs + (size_t)(m0 + (i < mrows ? i : 0)) * rs];
         }
     }
 }
@@ -416,7 +432,7 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
      * of MR contiguous values per k (BLIS's packing of A), read by the kernel with stride MR.
      * The same values in the same order of operations: the same bits. */
     /* MC rows in whole tiles: 128 = 16 tiles of 8, but 22 tiles of 6 hold 132 */
-    float a_block[KC * (MC + 8)] __attribute__((aligned(64)));
+    float a_block[KC * (MC + 8) + 16 * ((MC + 8) / 6)] __attribute__((aligned(64)));
     const int pack_a = cs != 1;
     for (int k0 = 0; k0 < K; k0 += KC) {
         int kc = K - k0 < KC ? K - k0 : KC;
@@ -431,7 +447,7 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
                     int mrows = mend - m0 < MR ? mend - m0 : MR;
                     size_t a_cs = cs;
                     if (pack_a) {
-                        for (int i = 0; i < MR; i++) rows[i] = a_block + (size_t)(m0 - mb) * kc + i;
+                        for (int i = 0; i < MR; i++) rows[i] = a_block + (size_t)((m0 - mb) / MR) * a_tile_stride(kc, MR) + i;
                         a_cs = (size_t)MR;
                     } else {
                         for (int i = 0; i < MR; i++)
