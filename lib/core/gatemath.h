@@ -211,6 +211,23 @@ GM_INLINE16 gm_v16 gm_log16(gm_v16 x) {
     return m + y + fe * GM_LN2_HI;
 }
 
+/* The first n ≤ 16 floats of x as a vector, the other lanes `fill`; and the first n lanes of v
+ * into x. A row's tail goes through the same vector code as its body, so every value gets
+ * the same operations wherever it falls. */
+GM_INLINE16 gm_v16 gm_load16_first(const float *x, int n, float fill) {
+    gm_v16 v = gm_splat16(fill);
+    if (n == 16) memcpy(&v, x, sizeof v);
+    else
+        for (int q = 0; q < n; q++) v[q] = x[q];
+    return v;
+}
+
+GM_INLINE16 void gm_store16_first(float *x, gm_v16 v, int n) {
+    if (n == 16) memcpy(x, &v, sizeof v);
+    else
+        for (int q = 0; q < n; q++) x[q] = v[q];
+}
+
 /* y[k] = σ(x[k]) for k < n; y may alias x. */
 GM_CLONES static inline void gm_sigmoid(float *y, const float *x, int n) {
     int k = 0;

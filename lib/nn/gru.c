@@ -258,34 +258,21 @@ static inline __attribute__((always_inline)) GruGateGrads gate_grads16(gm_v16 r_
     return o;
 }
 
-static inline __attribute__((always_inline)) gm_v16 load16(const float *x, int n) {
-    gm_v16 v = gm_splat16(0.0f);
-    if (n == 16) memcpy(&v, x, sizeof v);
-    else
-        for (int q = 0; q < n; q++) v[q] = x[q];
-    return v;
-}
-
-static inline __attribute__((always_inline)) void store16(float *x, gm_v16 v, int n) {
-    if (n == 16) memcpy(x, &v, sizeof v);
-    else
-        for (int q = 0; q < n; q++) x[q] = v[q];
-}
-
 GM_CLONES static void pytorch_gate_grads(const GruRowGrads *row, int u0, int u1) {
     const int H = row->H;
     for (int j = u0; j < u1; j += 16) {
         int n = u1 - j < 16 ? u1 - j : 16;
-        GruGateGrads o = gate_grads16(load16(row->gates + j, n), load16(row->gates + H + j, n),
-                                      load16(row->gates + 2 * H + j, n), load16(row->h_prev + j, n),
-                                      load16(row->hn + j, n), load16(row->dh + j, n));
-        store16(row->dax + j, o.da_r, n);
-        store16(row->dax + H + j, o.da_z, n);
-        store16(row->dax + 2 * H + j, o.da_n, n);
-        store16(row->dah + j, o.da_r, n);
-        store16(row->dah + H + j, o.da_z, n);
-        store16(row->dah + 2 * H + j, o.dhn, n);
-        store16(row->dh + j, o.dh_next, n);
+        gm_v16 r_t = gm_load16_first(row->gates + j, n, 0.0f), z_t = gm_load16_first(row->gates + H + j, n, 0.0f);
+        gm_v16 n_t = gm_load16_first(row->gates + 2 * H + j, n, 0.0f);
+        GruGateGrads o = gate_grads16(r_t, z_t, n_t, gm_load16_first(row->h_prev + j, n, 0.0f),
+                                      gm_load16_first(row->hn + j, n, 0.0f), gm_load16_first(row->dh + j, n, 0.0f));
+        gm_store16_first(row->dax + j, o.da_r, n);
+        gm_store16_first(row->dax + H + j, o.da_z, n);
+        gm_store16_first(row->dax + 2 * H + j, o.da_n, n);
+        gm_store16_first(row->dah + j, o.da_r, n);
+        gm_store16_first(row->dah + H + j, o.da_z, n);
+        gm_store16_first(row->dah + 2 * H + j, o.dhn, n);
+        gm_store16_first(row->dh + j, o.dh_next, n);
     }
 }
 

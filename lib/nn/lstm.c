@@ -137,6 +137,37 @@ void lstm_forward(LstmCache *cache, const float *x, const float *h0, const float
 /* Backward step t for rows [r0, r1) and units [u0, u1): for t < T first ∂L/∂h_t there,
  * carried back from step t+1: dh = dz_{t+1} (B, 4H) · W_h (4H, H); then for t ≥ 1 the gate
  * gradients (the equations above) and the squared norms of ∂L/∂h_t in chunks. */
+/* One row of a backward step: its gates (i, f, g, o), c_{t−1}, tanh c_t, ∂L/∂h_t from above,
+ * and where the results go (dz: the gate gradients; dh: ∂L/∂h_t from step t+1 in; dc:
+ * ∂L/∂c_t from step t+1 in, ∂L/∂c_{t−1} out). */
+typedef struct LstmRowGrads {
+    const float *gates, *c_prev, *tc, *dout;
+    float *dz, *dh, *dc;
+    int H;
+} LstmRowGrads;
+
+/* Units [c0, c1) of one row, at most STEP_NORM_CHUNK = 16 of them, as one 16-lane vector
+ * (GCC leaves the plain loop scalar: five stores through pointers it cannot prove apart);
+ * returns Σ (∂L/∂h_t)² over them, added in unit order as the plain loop did. */
+GM_CLONES static double gate_grads_chunk(const LstmRowGrads *row, int c0, int c1) {
+    const int H = row->H, n = c1 - c0;
+    const float *gr = row->gates + c0;
+    gm_v16 i_t = gm_load16_first(gr, n, 0.0f), f_t = gm_load16_first(gr + H, n, 0.0f);
+    gm_v16 g_t = gm_load16_first(gr + 2 * H, n, 0.0f), o_t = gm_load16_first(gr + 3 * H, n, 0.0f);
+    gm_v16 tc = gm_load16_first(row->tc + c0, n, 0.0f), c_prev = gm_load16_first(row->c_prev + c0, n, 0.0f);
+    gm_v16 dh = gm_load16_first(row->dout + c0, n, 0.0f) + gm_load16_first(row->dh + c0, n, 0.0f);   /* total ∂L/∂h_t */
+    gm_v16 dc = gm_load16_first(row->dc + c0, n, 0.0f) + dh * o_t * (1.0f - tc * tc);             /* total ∂L/∂c_t */
+    float *dzr = row->dz + c0;
+    gm_store16_first(dzr, dc * g_t * i_t * (1.0f - i_t), n);
+    gm_store16_first(dzr + H, dc * c_prev * f_t * (1.0f - f_t), n);
+    gm_store16_first(dzr + 2 * H, dc * i_t * (1.0f - g_t * g_t), n);
+    gm_store16_first(dzr + 3 * H, dh * tc * o_t * (1.0f - o_t), n);
+    gm_store16_first(row->dc + c0, dc * f_t, n);                                                  /* ∂L/∂c_{t−1} */
+    double sq = 0.0;
+    for (int q = 0; q < n; q++) sq += (double)dh[q] * dh[q];
+    return sq;
+}
+
 static void backward_block(const void *ctx, int t, int r0, int r1, int u0, int u1) {
     const LstmStep *s = ctx;
     const LstmCache *cache = s->cache;
@@ -156,29 +187,12 @@ static void backward_block(const void *ctx, int t, int r0, int r1, int u0, int u
     const float *tc_t = cache->tc + (size_t)(t - 1) * BH;
     const float *dout_t = s->dout + (size_t)(t - 1) * BH;
     for (int r = r0; r < r1; r++) {
-        const float *gr = gates + (size_t)r * G;
-        float *dzr = dz + (size_t)r * G;
-        const float *cp = c_prev + (size_t)r * H, *tcr = tc_t + (size_t)r * H;
-        const float *dor = dout_t + (size_t)r * H;
-        float *dhr = dh_next + (size_t)r * H, *dcr = dc_next + (size_t)r * H;
+        LstmRowGrads row = {gates + (size_t)r * G, c_prev + (size_t)r * H, tc_t + (size_t)r * H,
+                            dout_t + (size_t)r * H, dz + (size_t)r * G, dh_next + (size_t)r * H,
+                            dc_next + (size_t)r * H, H};
         double *sq_r = step_chunk_row(work->sq, t, r, B, H);
-        for (int c0 = u0; c0 < u1; c0 += STEP_NORM_CHUNK) {
-            int c1 = c0 + STEP_NORM_CHUNK < u1 ? c0 + STEP_NORM_CHUNK : u1;
-            double sq = 0.0;
-            for (int j = c0; j < c1; j++) {
-                float i_t = gr[j], f_t = gr[H + j], g_t = gr[2 * H + j], o_t = gr[3 * H + j];
-                float tc = tcr[j];
-                float dh = dor[j] + dhr[j];                      /* total ∂L/∂h_t */
-                sq += (double)dh * dh;
-                float dc = dcr[j] + dh * o_t * (1.0f - tc * tc); /* total ∂L/∂c_t */
-                dzr[j] = dc * g_t * i_t * (1.0f - i_t);
-                dzr[H + j] = dc * cp[j] * f_t * (1.0f - f_t);
-                dzr[2 * H + j] = dc * i_t * (1.0f - g_t * g_t);
-                dzr[3 * H + j] = dh * tc * o_t * (1.0f - o_t);
-                dcr[j] = dc * f_t;                               /* ∂L/∂c_{t−1} */
-            }
-            sq_r[c0 / STEP_NORM_CHUNK] = sq;
-        }
+        for (int c0 = u0; c0 < u1; c0 += STEP_NORM_CHUNK)
+            sq_r[c0 / STEP_NORM_CHUNK] = gate_grads_chunk(&row, c0, c0 + STEP_NORM_CHUNK < u1 ? c0 + STEP_NORM_CHUNK : u1);
     }
 }
 

@@ -190,18 +190,6 @@ static inline __attribute__((always_inline)) double row_sum_total(const RowSum *
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
-/* n ≤ 16 floats into a vector padded with `fill`, and back (a row's tail goes through the same
- * vector code as its body, so every value gets the same operations). */
-static inline __attribute__((always_inline)) gm_v16 load_tail(const float *x, int n, float fill) {
-    gm_v16 v = gm_splat16(fill);
-    for (int q = 0; q < n; q++) v[q] = x[q];
-    return v;
-}
-
-static inline __attribute__((always_inline)) void store_tail(float *x, gm_v16 v, int n) {
-    for (int q = 0; q < n; q++) x[q] = v[q];
-}
-
 GM_CLONES static double sigmoid_ce_logits_row(void *ctx, int r) {
     const SigmoidCe *c = ctx;
     const int n = c->n;
@@ -223,10 +211,10 @@ GM_CLONES static double sigmoid_ce_logits_row(void *ctx, int r) {
     }
     if (j < n) {
         int k = n - j;
-        gm_v16 x = load_tail(x_row + j, k, 0.0f), p;
-        gm_v16 t = sigmoid_ce16(&p, load_tail(a_row + j, k, 0.0f), x);
-        store_tail(p_row + j, p, k);
-        if (g_row) store_tail(g_row + j, (p - x) * c->inv_m, k);
+        gm_v16 x = gm_load16_first(x_row + j, k, 0.0f), p;
+        gm_v16 t = sigmoid_ce16(&p, gm_load16_first(a_row + j, k, 0.0f), x);
+        gm_store16_first(p_row + j, p, k);
+        if (g_row) gm_store16_first(g_row + j, (p - x) * c->inv_m, k);
         for (int q = k; q < 16; q++) t[q] = 0.0f;
         row_sum_add(&sum, t);
     }
@@ -301,9 +289,9 @@ GM_CLONES static double softmax_ce_row(void *ctx, int r) {
     }
     if (j < V) {
         int k = V - j;
-        gm_v16 e = gm_exp16(load_tail(z + j, k, -INFINITY) - max);
+        gm_v16 e = gm_exp16(gm_load16_first(z + j, k, -INFINITY) - max);
         for (int q = k; q < 16; q++) e[q] = 0.0f;
-        if (g) store_tail(g + j, e, k);
+        if (g) gm_store16_first(g + j, e, k);
         denom += sum16(e);
     }
     if (g) {
