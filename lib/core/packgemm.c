@@ -381,15 +381,14 @@ static void run_row_kernels(float *C, const float *A, size_t cs, const PackedMat
     }
 }
 
-/* The blocked loops over column panels [j0, j1). Element (m, k) of A is at A[m·rs + k·cs]. */
-/* Rows [mb, mend) × k [k0, k0 + kc) of A into tiles of MR rows, (kc, MR) each, MR values
- * contiguous per k; a last partial tile repeats its first row (its results are not stored).
- * For A given transposed (rs = 1) each k is one contiguous run of A, read in order. */
 /* Floats between the starts of two tiles of a packed A block: kc·MR plus a line of padding.
  * Unpadded, the tiles lie 8 KB apart (kc = 256, MR = 8) and the stores that fill them fall in
  * one L1 set. */
 static size_t a_tile_stride(int kc, int MR) { return (size_t)kc * MR + 16; }
 
+/* Rows [mb, mend) × k [k0, k0 + kc) of A into tiles of MR rows, (kc, MR) each, a_tile_stride
+ * apart, MR values contiguous per k; a last partial tile repeats its first row (its results are
+ * not stored). For A given transposed (rs = 1) each k is one contiguous run of A. */
 static void pack_a_block(float *dst, const float *A, size_t rs, size_t cs, int mb, int mend, int k0, int kc, int MR) {
     /* 8 rows of A at a time (k_g), tile by tile within them: the reads are 8 runs of MC
      * contiguous values, the stores 8·MR contiguous values per tile. (k by k across all tiles,
@@ -414,6 +413,7 @@ static void pack_a_block(float *dst, const float *A, size_t rs, size_t cs, int m
     }
 }
 
+/* The blocked loops over column panels [j0, j1). Element (m, k) of A is at A[m·rs + k·cs]. */
 static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs, const PackedMat *p, int M,
                         float beta, int j0, int j1) {
     const int K = p->K, N = p->N, NR = p->NR, MR = NR == 32 ? 8 : 6;
@@ -431,7 +431,7 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
      * again for every panel. So each block of A (kc × up to MC rows) is first copied into tiles
      * of MR contiguous values per k (BLIS's packing of A), read by the kernel with stride MR.
      * The same values in the same order of operations: the same bits. */
-    /* MC rows in whole tiles: 128 = 16 tiles of 8, but 22 tiles of 6 hold 132 */
+    /* MC rows in whole tiles: 128 = 16 tiles of 8, but 22 tiles of 6 hold 132; and each tile's padding */
     float a_block[KC * (MC + 8) + 16 * ((MC + 8) / 6)] __attribute__((aligned(64)));
     const int pack_a = cs != 1;
     for (int k0 = 0; k0 < K; k0 += KC) {

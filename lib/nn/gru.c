@@ -239,10 +239,7 @@ typedef struct GruRowGrads {
     int H;
 } GruRowGrads;
 
-/* Units [u0, u1) of one row (the equations at the top of this file). Written with 16-lane
- * vectors because GCC leaves the plain loop scalar (six stores through pointers it cannot
- * prove apart), and it was a tenth of gru_h256's time. The tail does the same operations
- * one unit at a time, so every unit gets the same bits wherever it falls. */
+/* The gradients of 16 units of a row (the equations at the top of this file). */
 typedef struct GruGateGrads {
     gm_v16 da_r, da_z, da_n, dhn, dh_next;
 } GruGateGrads;
@@ -258,6 +255,10 @@ static inline __attribute__((always_inline)) GruGateGrads gate_grads16(gm_v16 r_
     return o;
 }
 
+/* Units [u0, u1) of one row (the equations at the top of this file). Written with 16-lane
+ * vectors because GCC leaves the plain loop scalar (six stores through pointers it cannot
+ * prove apart), and it was a tenth of gru_h256's time. A row's last units go
+ * through the same vector code, so every unit gets the same bits wherever it falls. */
 GM_CLONES static void pytorch_gate_grads(const GruRowGrads *row, int u0, int u1) {
     const int H = row->H;
     for (int j = u0; j < u1; j += 16) {

@@ -134,9 +134,6 @@ void lstm_forward(LstmCache *cache, const float *x, const float *h0, const float
     step_loop_run(forward_block, &step, step.plan, B, H, 1, T);
 }
 
-/* Backward step t for rows [r0, r1) and units [u0, u1): for t < T first ∂L/∂h_t there,
- * carried back from step t+1: dh = dz_{t+1} (B, 4H) · W_h (4H, H); then for t ≥ 1 the gate
- * gradients (the equations above) and the squared norms of ∂L/∂h_t in chunks. */
 /* One row of a backward step: its gates (i, f, g, o), c_{t−1}, tanh c_t, ∂L/∂h_t from above,
  * and where the results go (dz: the gate gradients; dh: ∂L/∂h_t from step t+1 in; dc:
  * ∂L/∂c_t from step t+1 in, ∂L/∂c_{t−1} out). */
@@ -168,6 +165,9 @@ GM_CLONES static double gate_grads_chunk(const LstmRowGrads *row, int c0, int c1
     return sq;
 }
 
+/* Backward step t for rows [r0, r1) and units [u0, u1): for t < T first ∂L/∂h_t there,
+ * carried back from step t+1: dh = dz_{t+1} (B, 4H) · W_h (4H, H); then for t ≥ 1 the gate
+ * gradients (the equations above) and the squared norms of ∂L/∂h_t in chunks. */
 static void backward_block(const void *ctx, int t, int r0, int r1, int u0, int u1) {
     const LstmStep *s = ctx;
     const LstmCache *cache = s->cache;
