@@ -239,22 +239,6 @@ typedef struct GruRowGrads {
     int H;
 } GruRowGrads;
 
-/* The gradients of 16 units of a row (the equations at the top of this file). */
-typedef struct GruGateGrads {
-    gm_v16 da_r, da_z, da_n, dhn, dh_next;
-} GruGateGrads;
-
-static inline __attribute__((always_inline)) GruGateGrads gate_grads16(gm_v16 r_t, gm_v16 z_t, gm_v16 n_t, gm_v16 hp,
-                                                                       gm_v16 hn, gm_v16 dh) {
-    GruGateGrads o;
-    o.da_n = dh * (1.0f - z_t) * (1.0f - n_t * n_t);
-    o.da_z = dh * (hp - n_t) * z_t * (1.0f - z_t);
-    o.da_r = o.da_n * hn * r_t * (1.0f - r_t);
-    o.dhn = o.da_n * r_t;                                        /* ∂L/∂(W_hn h + b_hn) */
-    o.dh_next = dh * z_t;
-    return o;
-}
-
 /* Units [u0, u1) of one row (the equations at the top of this file). Written with 16-lane
  * vectors because GCC leaves the plain loop scalar (six stores through pointers it cannot
  * prove apart), and it was a tenth of gru_h256's time. A row's last units go
@@ -264,16 +248,18 @@ GM_CLONES static void pytorch_gate_grads(const GruRowGrads *row, int u0, int u1)
     for (int j = u0; j < u1; j += 16) {
         int n = u1 - j < 16 ? u1 - j : 16;
         gm_v16 r_t = gm_load16_first(row->gates + j, n, 0.0f), z_t = gm_load16_first(row->gates + H + j, n, 0.0f);
-        gm_v16 n_t = gm_load16_first(row->gates + 2 * H + j, n, 0.0f);
-        GruGateGrads o = gate_grads16(r_t, z_t, n_t, gm_load16_first(row->h_prev + j, n, 0.0f),
-                                      gm_load16_first(row->hn + j, n, 0.0f), gm_load16_first(row->dh + j, n, 0.0f));
-        gm_store16_first(row->dax + j, o.da_r, n);
-        gm_store16_first(row->dax + H + j, o.da_z, n);
-        gm_store16_first(row->dax + 2 * H + j, o.da_n, n);
-        gm_store16_first(row->dah + j, o.da_r, n);
-        gm_store16_first(row->dah + H + j, o.da_z, n);
-        gm_store16_first(row->dah + 2 * H + j, o.dhn, n);
-        gm_store16_first(row->dh + j, o.dh_next, n);
+        gm_v16 n_t = gm_load16_first(row->gates + 2 * H + j, n, 0.0f), hp = gm_load16_first(row->h_prev + j, n, 0.0f);
+        gm_v16 hn = gm_load16_first(row->hn + j, n, 0.0f), dh = gm_load16_first(row->dh + j, n, 0.0f);
+        gm_v16 da_n = dh * (1.0f - z_t) * (1.0f - n_t * n_t);
+        gm_v16 da_z = dh * (hp - n_t) * z_t * (1.0f - z_t);
+        gm_v16 da_r = da_n * hn * r_t * (1.0f - r_t);
+        gm_store16_first(row->dax + j, da_r, n);
+        gm_store16_first(row->dax + H + j, da_z, n);
+        gm_store16_first(row->dax + 2 * H + j, da_n, n);
+        gm_store16_first(row->dah + j, da_r, n);
+        gm_store16_first(row->dah + H + j, da_z, n);
+        gm_store16_first(row->dah + 2 * H + j, da_n * r_t, n);   /* ∂L/∂(W_hn h + b_hn) */
+        gm_store16_first(row->dh + j, dh * z_t, n);
     }
 }
 
