@@ -134,6 +134,42 @@ int rundir_create(const char *root, const char *name, const char *explicit_dir, 
     return 0;
 }
 
+/* What a run's start writes before resolved.yaml (command_train; check_writable's probe), and
+ * publish temporaries. */
+static int written_before_resolved(const char *name) {
+    static const char *const names[] = {".lock", ".write-test", "spec.yaml", "overrides.txt", "init_from.txt", "status"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0) return 1;
+    return publish_is_temp(name, NULL);
+}
+
+int rundir_clear_unbegun(const char *dir) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/resolved.yaml", dir);
+    if (access(path, F_OK) == 0) return 0;
+    ExError ignored;
+    int fd = try_lock(dir, &ignored);   /* held: its process is still making it */
+    if (fd < 0) return 0;
+    DIR *d = opendir(dir);
+    int unbegun = d != NULL;
+    struct dirent *e;
+    while (unbegun && (e = readdir(d)))
+        unbegun = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || written_before_resolved(e->d_name);
+    if (d) rewinddir(d);
+    while (unbegun && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strcmp(e->d_name, ".lock") != 0) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    if (d) closedir(d);
+    if (unbegun) {
+        snprintf(path, sizeof path, "%s/.lock", dir);
+        unlink(path);   /* last, while held */
+    }
+    close(fd);
+    return unbegun;
+}
+
 int make_stamped_dir(const char *parent, const char *prefix, char *out, size_t cap, ExError *err) {
     char stamp[32];
     time_t now = time(NULL);

@@ -30,6 +30,11 @@ int dir_is_empty(const char *path);
 /* PARENT/PREFIXYYYYmmdd-HHMMSS[-k]: a new folder, made atomically (mkdir), so that two runs or
  * sweeps never share one; its path into out. 0, or -1 with err. */
 int make_stamped_dir(const char *parent, const char *prefix, char *out, size_t cap, ExError *err);
+/* A directory whose run was stopped while it was being made (before resolved.yaml, the file
+ * written last): when it holds only what is written before that file and no process holds its
+ * lock, nothing in it is needed — it is emptied (so --out takes it) and 1 returned; else 0 and
+ * nothing is touched. */
+int rundir_clear_unbegun(const char *dir);
 /* Take the run's lock; a second process gets an error naming the directory. Returns the fd. */
 int rundir_lock(const char *dir, ExError *err);
 /* Write text to DIR/NAME whole or not at all (publish.h: NAME.<pid>.tmp + fsync + rename; the temporary is the

@@ -108,6 +108,7 @@ static int run_index(const Plan *p, int index, const char *out_dir, const char *
             if (!quiet) printf("sweep trial %d: resuming %s (it was %s)\n", index, out_dir, status);
             return command_resume(out_dir, 0, quiet, isatty(STDERR_FILENO) && !quiet);
         }
+        if (why[0] && !quiet) printf("sweep trial %d: %s %s\n", index, out_dir, why);
     }
     TrainOptions opt = {0};
     opt.spec_path = p->spec_path;

@@ -142,6 +142,7 @@ static int start_trial(Runner *rn, int t, ExError *err) {
         else if (!rn->quiet) printf("%s %s (kept as it is)\n", name, why);
         return 1;
     }
+    if (how == START_NEW && why[0] && !rn->quiet) printf("%s %s\n", name, why);
     return launch(rn, t, how == START_RESUME ? status : NULL, err) == 0 ? 0 : -1;
 }
 

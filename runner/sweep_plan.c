@@ -327,21 +327,30 @@ TrialStart trial_start(const Plan *p, int t, const char *dir, char *status, size
     if (stat(dir, &st) != 0 || (S_ISDIR(st.st_mode) && dir_is_empty(dir))) return START_NEW;   /* --out takes it */
     char path[4400];
     snprintf(path, sizeof path, "%s/resolved.yaml", dir);
-    if (access(path, F_OK) != 0) {
+    int complete = access(path, F_OK) == 0;
+    /* the same spec text and the same overrides (threads=1 of a --jobs sweep either way); a
+     * directory stopped while being made may lack them */
+    char *spec_text = read_file(p->spec_path, NULL, NULL);
+    snprintf(path, sizeof path, "%s/spec.yaml", dir);
+    int same_spec = same_file_text(path, spec_text) || (!complete && access(path, F_OK) != 0);
+    free(spec_text);
+    snprintf(path, sizeof path, "%s/overrides.txt", dir);
+    char *plain = trial_overrides_text(p, t, 0), *threaded = trial_overrides_text(p, t, !p->user_set_threads);
+    int same_overrides = same_file_text(path, plain) || same_file_text(path, threaded) ||
+                         (!complete && access(path, F_OK) != 0);
+    free(plain);
+    free(threaded);
+    if (!complete && same_spec && same_overrides && rundir_clear_unbegun(dir)) {
+        /* killed while its folder was being made (a lost node, a sweep killed midway): nothing
+         * was trained, so the trial starts anew there */
+        snprintf(why, why_cap, "was stopped while its folder was being made, before training began: started anew");
+        return START_NEW;
+    }
+    if (!complete) {
         snprintf(why, why_cap, "%s exists but holds no complete run (no resolved.yaml): remove it to run the trial "
                                "again", dir);
         return START_FOREIGN;
     }
-    /* the same spec text and the same overrides (threads=1 of a --jobs sweep either way) */
-    char *spec_text = read_file(p->spec_path, NULL, NULL);
-    snprintf(path, sizeof path, "%s/spec.yaml", dir);
-    int same_spec = same_file_text(path, spec_text);
-    free(spec_text);
-    snprintf(path, sizeof path, "%s/overrides.txt", dir);
-    char *plain = trial_overrides_text(p, t, 0), *threaded = trial_overrides_text(p, t, !p->user_set_threads);
-    int same_overrides = same_file_text(path, plain) || same_file_text(path, threaded);
-    free(plain);
-    free(threaded);
     if (!same_spec || !same_overrides) {
         snprintf(why, why_cap, "%s was made from %s than this sweep's trial %d: use another --sweep-dir (exprun "
                                "never writes over another run)", dir, same_spec ? "other overrides" : "another spec", t);

@@ -69,7 +69,7 @@ typedef enum TrialStart {
  * with_threads: with the threads=1 a --jobs sweep adds. malloc'd. */
 char *trial_overrides_text(const Plan *p, int t, int with_threads);
 /* What to do with trial t's run directory dir; status gets its status file, why says it for
- * START_DONE and START_FOREIGN. */
+ * START_DONE and START_FOREIGN, and for START_NEW when a folder left half made was emptied. */
 TrialStart trial_start(const Plan *p, int t, const char *dir, char *status, size_t cap, char *why, size_t why_cap);
 /* The exit status of a trial not run (START_DONE, START_FOREIGN) as if it had been: 0 for a
  * finished one, 4 for a diverged one, 2 for another sweep's folder. */

@@ -434,6 +434,42 @@ static void test_index(void) {
     status = rc_slurp_text(path);
     CU_ASSERT_STRING_EQUAL(status, "finished\n");
     free(status);
+    /* a folder left half made (the trial killed before resolved.yaml, the file written last):
+     * nothing was trained, so the trial starts anew there; with one file more it is refused */
+    char four[1100];
+    snprintf(four, sizeof four, "%s/four", tmp);
+    CU_ASSERT_EQUAL_FATAL(mkdir(four, 0777), 0);
+    char *spec_text = rc_slurp_text(spec_path);
+    rc_write_text(rc_in_dir(four, "spec.yaml"), spec_text);
+    free(spec_text);
+    rc_write_text(rc_in_dir(four, "overrides.txt"), "optimizer.lr=3.0e-3\ndata.path=data.h5\n");
+    rc_write_text(rc_in_dir(four, "status"), "running\n");
+    rc_write_text(rc_in_dir(four, ".lock"), "12345\n");
+    rc_write_text(rc_in_dir(four, "status.12345.tmp"), "runn");
+    rc_write_text(rc_in_dir(four, "notes.txt"), "mine\n");
+    snprintf(args, sizeof args, "sweep %s --index 2 --out %s", spec_path, four);
+    CU_ASSERT_EQUAL(run(args, NULL, NULL), 2);
+    char *err = tmp_file("stderr.txt");
+    CU_ASSERT(strstr(err, "holds no complete run") != NULL);
+    free(err);
+    CU_ASSERT(rc_exists(rc_in_dir(four, "notes.txt")) && rc_exists(rc_in_dir(four, "spec.yaml")));
+    unlink(rc_in_dir(four, "notes.txt"));
+    CU_ASSERT_EQUAL(run(args, NULL, NULL), 0);
+    char *out = tmp_file("stdout.txt");
+    CU_ASSERT(strstr(out, "was stopped while its folder was being made") != NULL);
+    free(out);
+    status = rc_slurp_text(rc_in_dir(four, "status"));
+    CU_ASSERT_STRING_EQUAL(status, "finished\n");
+    free(status);
+    CU_ASSERT(!rc_exists(rc_in_dir(four, "status.12345.tmp")));
+    /* made from other overrides, half made or not: not this trial's, refused */
+    char five[1100];
+    snprintf(five, sizeof five, "%s/five", tmp);
+    CU_ASSERT_EQUAL_FATAL(mkdir(five, 0777), 0);
+    rc_write_text(rc_in_dir(five, "overrides.txt"), "optimizer.lr=1.0e-2\n");
+    snprintf(args, sizeof args, "sweep %s --index 2 --out %s", spec_path, five);
+    CU_ASSERT_EQUAL(run(args, NULL, NULL), 2);
+    CU_ASSERT(rc_exists(rc_in_dir(five, "overrides.txt")));
 }
 
 /* A plain run of a spec with a sweep block trains the base spec and leaves the block out. */
