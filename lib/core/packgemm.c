@@ -272,12 +272,21 @@ __attribute__((target("avx512f"))) static void kernel_avx512(float *C, int ldc, 
 #define Y_STORE(i)                                                                         \
     if (i < mrows) {                                                                       \
         float *ci = C + (size_t)(i) * ldc;                                                 \
-        if (beta != 0.0f) {                                                                \
-            c##i##0 = _mm256_add_ps(c##i##0, _mm256_maskload_ps(ci, m0));                  \
-            c##i##1 = _mm256_add_ps(c##i##1, _mm256_maskload_ps(ci + 8, m1));              \
+        if (full) {                                                                        \
+            if (beta != 0.0f) {                                                            \
+                c##i##0 = _mm256_add_ps(c##i##0, _mm256_loadu_ps(ci));                     \
+                c##i##1 = _mm256_add_ps(c##i##1, _mm256_loadu_ps(ci + 8));                 \
+            }                                                                              \
+            _mm256_storeu_ps(ci, c##i##0);                                                 \
+            _mm256_storeu_ps(ci + 8, c##i##1);                                             \
+        } else {                                                                           \
+            if (beta != 0.0f) {                                                            \
+                c##i##0 = _mm256_add_ps(c##i##0, _mm256_maskload_ps(ci, m0));              \
+                c##i##1 = _mm256_add_ps(c##i##1, _mm256_maskload_ps(ci + 8, m1));          \
+            }                                                                              \
+            _mm256_maskstore_ps(ci, m0, c##i##0);                                          \
+            _mm256_maskstore_ps(ci + 8, m1, c##i##1);                                      \
         }                                                                                  \
-        _mm256_maskstore_ps(ci, m0, c##i##0);                                              \
-        _mm256_maskstore_ps(ci + 8, m1, c##i##1);                                          \
     }
 
 __attribute__((target("avx2,fma"))) static void kernel_avx2(float *C, int ldc, const float *const *a, size_t cs,
@@ -294,6 +303,7 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(float *C, int ldc, c
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols), lanes);
     __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols - 8), lanes);
+    const int full = ncols == 16;   /* plain stores: a masked store costs many more µops on AMD */
     Y_STORE(0) Y_STORE(1) Y_STORE(2) Y_STORE(3) Y_STORE(4) Y_STORE(5)
 }
 
@@ -354,6 +364,15 @@ __attribute__((target("avx2,fma"))) static void row_kernel_avx2(float *C, const 
         __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols), lanes);
         __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols - 8), lanes);
         float *cq = C + (size_t)q * 16;
+        if (ncols == 16) {   /* plain loads and stores, as in kernel_avx2 */
+            if (beta != 0.0f) {
+                c[q][0] = _mm256_add_ps(c[q][0], _mm256_loadu_ps(cq));
+                c[q][1] = _mm256_add_ps(c[q][1], _mm256_loadu_ps(cq + 8));
+            }
+            _mm256_storeu_ps(cq, c[q][0]);
+            _mm256_storeu_ps(cq + 8, c[q][1]);
+            continue;
+        }
         if (beta != 0.0f) {
             c[q][0] = _mm256_add_ps(c[q][0], _mm256_maskload_ps(cq, m0));
             c[q][1] = _mm256_add_ps(c[q][1], _mm256_maskload_ps(cq + 8, m1));
