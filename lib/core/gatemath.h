@@ -159,9 +159,30 @@ GM_INLINE16 gm_v16 gm_select16(gm_v16i mask, gm_v16 a, gm_v16 b) {
     return (gm_v16)((mask & (gm_v16i)a) | (~mask & (gm_v16i)b));
 }
 
+/* Comparisons, lanes all ones where true. Made of two 8-lane halves: GCC splits a 16-lane add
+ * or multiply into the 256-bit halves an AVX2 clone has, but a 16-lane comparison into 16
+ * scalar ones (on an AVX2-only CPU the loss and σ, tanh ran 3–5× slower than the arithmetic
+ * around them allows). The AVX-512 clone pays a few shuffles; the result is the same. */
+typedef float gm_v8 __attribute__((vector_size(32)));
+typedef int32_t gm_v8i __attribute__((vector_size(32)));
+#define GM_LO8(v) __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
+#define GM_HI8(v) __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15)
+/* (a shufflevector join is lowered lane by lane through memory in the AVX2 clone; a copy is not) */
+GM_INLINE16 gm_v16i gm_join16(gm_v8i lo, gm_v8i hi) {
+    gm_v16i v;
+    memcpy(&v, &lo, sizeof lo);
+    memcpy((char *)&v + sizeof lo, &hi, sizeof hi);
+    return v;
+}
+GM_INLINE16 gm_v16i gm_lt16(gm_v16 a, gm_v16 b) { return gm_join16(GM_LO8(a) < GM_LO8(b), GM_HI8(a) < GM_HI8(b)); }
+GM_INLINE16 gm_v16i gm_le16(gm_v16 a, gm_v16 b) { return gm_join16(GM_LO8(a) <= GM_LO8(b), GM_HI8(a) <= GM_HI8(b)); }
+/* a > b is b < a, a ≥ b is b ≤ a (NaN: false either way) */
+#define gm_gt16(a, b) gm_lt16(b, a)
+#define gm_ge16(a, b) gm_le16(b, a)
+
 GM_INLINE16 gm_v16 gm_exp16(gm_v16 x) {
-    x = gm_select16(x < GM_EXP_LO, gm_splat16(GM_EXP_LO), x);
-    x = gm_select16(x > GM_EXP_HI, gm_splat16(GM_EXP_HI), x);
+    x = gm_select16(gm_lt16(x, gm_splat16(GM_EXP_LO)), gm_splat16(GM_EXP_LO), x);
+    x = gm_select16(gm_gt16(x, gm_splat16(GM_EXP_HI)), gm_splat16(GM_EXP_HI), x);
     gm_v16 t = x * GM_LOG2E + GM_ROUND;
     gm_v16 n = t - GM_ROUND;
     gm_v16u ni = (gm_v16u)t - 0x4B400000u;
@@ -185,14 +206,14 @@ GM_INLINE16 gm_v16 gm_tanh16(gm_v16 x) {
                     3.33332819422E-1f) * z * x + x;
     gm_v16 big = 1.0f - 2.0f / (gm_exp16(a + a) + 1.0f);
     big = (gm_v16)((gm_v16i)big | sign);
-    return gm_select16(a < 0.625f, small, big);
+    return gm_select16(gm_lt16(a, gm_splat16(0.625f)), small, big);
 }
 
 GM_INLINE16 gm_v16 gm_log16(gm_v16 x) {
     gm_v16i bits = (gm_v16i)x;
     gm_v16i e = ((bits >> 23) & 0xff) - 126;
     gm_v16 m = (gm_v16)((bits & 0x807fffff) | 0x3f000000);
-    gm_v16i low = m < 0.707106781186547524f;
+    gm_v16i low = gm_lt16(m, gm_splat16(0.707106781186547524f));
     e += low;
     m = m - 1.0f + (gm_v16)(low & (gm_v16i)m);
     gm_v16 fe = __builtin_convertvector(e, gm_v16);

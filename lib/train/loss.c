@@ -152,11 +152,12 @@ double loss_sigmoid_cross_entropy(float *grad_pre, const float *pred, const floa
 static inline __attribute__((always_inline)) gm_v16 sigmoid_ce16(gm_v16 *p, gm_v16 a, gm_v16 x) {
     gm_v16 abs_a = (gm_v16)((gm_v16i)a & INT32_MAX);
     gm_v16 e = gm_exp16(-abs_a), u = 1.0f + e, s = 1.0f / u;
-    *p = gm_select16(a >= 0.0f, s, e * s);
+    *p = gm_select16(gm_ge16(a, gm_splat16(0.0f)), s, e * s);
     gm_v16 log1p_e = gm_log16(u) - ((u - 1.0f) - e) * s;
-    gm_v16i big = abs_a > LOGIT_CLAMP;
-    gm_v16 ac = gm_select16(big, gm_select16(a > 0.0f, gm_splat16(LOGIT_CLAMP), gm_splat16(-LOGIT_CLAMP)), a);
-    gm_v16 sp = gm_select16(big, gm_splat16(SOFTPLUS_TAIL), log1p_e) + gm_select16(ac > 0.0f, ac, gm_splat16(0.0f));
+    const gm_v16 zero = gm_splat16(0.0f);
+    gm_v16i big = gm_gt16(abs_a, gm_splat16(LOGIT_CLAMP));
+    gm_v16 ac = gm_select16(big, gm_select16(gm_gt16(a, zero), gm_splat16(LOGIT_CLAMP), gm_splat16(-LOGIT_CLAMP)), a);
+    gm_v16 sp = gm_select16(big, gm_splat16(SOFTPLUS_TAIL), log1p_e) + gm_select16(gm_gt16(ac, zero), ac, zero);
     return sp - x * ac;
 }
 
@@ -172,7 +173,6 @@ static inline __attribute__((always_inline)) double sum16(gm_v16 t) {
  * the same number whatever the thread count or clone; the per-term work is two conversions and
  * two adds (a horizontal sum per vector of 16 cost a quarter of the row's time). */
 typedef double gm_v8d __attribute__((vector_size(64)));
-typedef float gm_v8 __attribute__((vector_size(32)));
 
 typedef struct RowSum {
     gm_v8d lo, hi;
