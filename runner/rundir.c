@@ -81,16 +81,23 @@ static int already_exists(const char *dir, ExError *err) {
 }
 
 /* Open DIR/.lock (made if missing) and try to lock it; -1 with err, or RUNDIR_LOCKED when another
- * process holds it. Writes nothing into the file. */
+ * process holds it. Writes nothing into the file. A lock held for less than LOCK_PATIENCE_NS is
+ * a look, not a run: lock_is_held and `exprun summarize` take it for a moment to see whether it
+ * is free (flock has no test), and a start that gave up at once on such a look lost to a process
+ * that itself then found the folder taken (tests/test_race.c: both exited, nothing ran). */
+enum { LOCK_PATIENCE_NS = 100 * 1000 * 1000, LOCK_RETRY_NS = 2 * 1000 * 1000 };
 static int try_lock(const char *dir, ExError *err) {
     char path[4200];
     snprintf(path, sizeof path, "%s/.lock", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0) return ex_fail(err, "cannot open %s: %s", path, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        ex_fail(err, "run directory %s is in use by another exprun process (lock %s is held)", dir, path);
-        return RUNDIR_LOCKED;
+    for (long waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += LOCK_RETRY_NS) {
+        if (errno != EWOULDBLOCK || waited >= LOCK_PATIENCE_NS) {
+            close(fd);
+            ex_fail(err, "run directory %s is in use by another exprun process (lock %s is held)", dir, path);
+            return RUNDIR_LOCKED;
+        }
+        nanosleep(&(struct timespec){0, LOCK_RETRY_NS}, NULL);
     }
     return fd;
 }
@@ -143,20 +150,32 @@ static int written_before_resolved(const char *name) {
     return publish_is_temp(name, NULL);
 }
 
-int rundir_clear_unbegun(const char *dir) {
-    char path[4400];
-    snprintf(path, sizeof path, "%s/resolved.yaml", dir);
-    if (access(path, F_OK) == 0) return 0;
-    ExError ignored;
-    int fd = try_lock(dir, &ignored);   /* held: its process is still making it */
-    if (fd < 0) return 0;
+/* Every entry of dir is one a run's start writes before resolved.yaml (so that one is absent). */
+static int holds_only_unbegun(const char *dir) {
     DIR *d = opendir(dir);
-    int unbegun = d != NULL;
+    if (!d) return 0;
+    int only = 1;
     struct dirent *e;
-    while (unbegun && (e = readdir(d)))
-        unbegun = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || written_before_resolved(e->d_name);
-    if (d) rewinddir(d);
-    while (unbegun && (e = readdir(d)))
+    while (only && (e = readdir(d)))
+        only = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || written_before_resolved(e->d_name);
+    closedir(d);
+    return only;
+}
+
+int rundir_clear_unbegun(const char *dir) {
+    if (!holds_only_unbegun(dir)) return 0;   /* looked at before anything is made or locked */
+    char path[4400];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    int fd = open(path, O_RDWR | O_CLOEXEC);   /* never made here */
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {   /* held: its process is still making it */
+        close(fd);
+        return 0;
+    }
+    /* under the lock (a new run on dir refuses it, as not empty, and takes no lock) */
+    int unbegun = holds_only_unbegun(dir);
+    DIR *d = unbegun ? opendir(dir) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
         if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strcmp(e->d_name, ".lock") != 0) {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             unlink(path);
@@ -166,7 +185,7 @@ int rundir_clear_unbegun(const char *dir) {
         snprintf(path, sizeof path, "%s/.lock", dir);
         unlink(path);   /* last, while held */
     }
-    close(fd);
+    if (fd >= 0) close(fd);
     return unbegun;
 }
 

@@ -470,6 +470,14 @@ static void test_index(void) {
     snprintf(args, sizeof args, "sweep %s --index 2 --out %s", spec_path, five);
     CU_ASSERT_EQUAL(run(args, NULL, NULL), 2);
     CU_ASSERT(rc_exists(rc_in_dir(five, "overrides.txt")));
+    /* a folder with a file of its own is not even locked: nothing is made in it */
+    char six[1100];
+    snprintf(six, sizeof six, "%s/six", tmp);
+    CU_ASSERT_EQUAL_FATAL(mkdir(six, 0777), 0);
+    rc_write_text(rc_in_dir(six, "notes.txt"), "mine\n");
+    snprintf(args, sizeof args, "sweep %s --index 2 --out %s", spec_path, six);
+    CU_ASSERT_EQUAL(run(args, NULL, NULL), 2);
+    CU_ASSERT(!rc_exists(rc_in_dir(six, ".lock")));
 }
 
 /* A plain run of a spec with a sweep block trains the base spec and leaves the block out. */
