@@ -44,22 +44,26 @@ int make_dirs(const char *path, ExError *err) {
     return 0;
 }
 
-/* Nothing in dir but `except` (a name, or NULL). */
-static int dir_holds_only(const char *dir, const char *except) {
+/* Every entry of dir (but . and ..) is one that allowed(name, arg) accepts; 0 if dir cannot be read. */
+static int dir_entries_all(const char *dir, int (*allowed)(const char *name, const char *arg), const char *arg) {
     DIR *d = opendir(dir);
     if (!d) return 0;
     struct dirent *e;
     int only = 1;
     while (only && (e = readdir(d)))
-        only = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || (except && strcmp(e->d_name, except) == 0);
+        only = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || allowed(e->d_name, arg);
     closedir(d);
     return only;
 }
 
+static int is_name(const char *name, const char *wanted) { return wanted && strcmp(name, wanted) == 0; }
+
+/* Nothing in dir but `except` (a name, or NULL). */
+static int dir_holds_only(const char *dir, const char *except) { return dir_entries_all(dir, is_name, except); }
+
 int dir_is_empty(const char *path) { return dir_holds_only(path, NULL); }
 
-/* Another process holds DIR/.lock (looked at without making or writing anything). */
-static int lock_is_held(const char *dir) {
+int rundir_lock_is_held(const char *dir) {
     char path[4200];
     snprintf(path, sizeof path, "%s/.lock", dir);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -71,7 +75,7 @@ static int lock_is_held(const char *dir) {
 
 /* DIR is another run's: RUNDIR_LOCKED while its process runs, else RUNDIR_EXISTS. */
 static int already_exists(const char *dir, ExError *err) {
-    if (lock_is_held(dir)) {
+    if (rundir_lock_is_held(dir)) {
         ex_fail(err, "run directory %s is in use by another exprun process (lock %s/.lock is held)", dir, dir);
         return RUNDIR_LOCKED;
     }
@@ -82,7 +86,7 @@ static int already_exists(const char *dir, ExError *err) {
 
 /* Open DIR/.lock (made if missing) and try to lock it; -1 with err, or RUNDIR_LOCKED when another
  * process holds it. Writes nothing into the file. A lock held for less than LOCK_PATIENCE_NS is
- * a look, not a run: lock_is_held and `exprun summarize` take it for a moment to see whether it
+ * a look, not a run: rundir_lock_is_held and `exprun summarize` take it for a moment to see whether it
  * is free (flock has no test), and a start that gave up at once on such a look lost to a process
  * that itself then found the folder taken (tests/test_race.c: both exited, nothing ran). */
 enum { LOCK_PATIENCE_NS = 100 * 1000 * 1000, LOCK_RETRY_NS = 2 * 1000 * 1000 };
@@ -142,28 +146,17 @@ int rundir_create(const char *root, const char *name, const char *explicit_dir, 
 }
 
 /* What a run's start writes before resolved.yaml (command_train; check_writable's probe), and
- * publish temporaries. */
-static int written_before_resolved(const char *name) {
+ * publish temporaries; a folder of nothing else was stopped while it was being made. */
+static int written_before_resolved(const char *name, const char *unused) {
+    (void)unused;
     static const char *const names[] = {".lock", ".write-test", "spec.yaml", "overrides.txt", "init_from.txt", "status"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0) return 1;
     return publish_is_temp(name, NULL);
 }
 
-/* Every entry of dir is one a run's start writes before resolved.yaml (so that one is absent). */
-static int holds_only_unbegun(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    int only = 1;
-    struct dirent *e;
-    while (only && (e = readdir(d)))
-        only = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || written_before_resolved(e->d_name);
-    closedir(d);
-    return only;
-}
-
 int rundir_clear_unbegun(const char *dir) {
-    if (!holds_only_unbegun(dir)) return 0;   /* looked at before anything is made or locked */
+    if (!dir_entries_all(dir, written_before_resolved, NULL)) return 0;   /* looked at before anything is locked */
     char path[4400];
     snprintf(path, sizeof path, "%s/.lock", dir);
     int fd = open(path, O_RDWR | O_CLOEXEC);   /* never made here */
@@ -172,7 +165,7 @@ int rundir_clear_unbegun(const char *dir) {
         return 0;
     }
     /* under the lock (a new run on dir refuses it, as not empty, and takes no lock) */
-    int unbegun = holds_only_unbegun(dir);
+    int unbegun = dir_entries_all(dir, written_before_resolved, NULL);
     DIR *d = unbegun ? opendir(dir) : NULL;
     struct dirent *e;
     while (d && (e = readdir(d)))

@@ -35,6 +35,9 @@ int make_stamped_dir(const char *parent, const char *prefix, char *out, size_t c
  * lock, nothing in it is needed — it is emptied (so --out takes it) and 1 returned; else 0 and
  * nothing is touched. */
 int rundir_clear_unbegun(const char *dir);
+/* Whether another process holds DIR/.lock (a run's writer holds it until it exits); makes and
+ * writes nothing. */
+int rundir_lock_is_held(const char *dir);
 /* Take the run's lock; a second process gets an error naming the directory. Returns the fd. */
 int rundir_lock(const char *dir, ExError *err);
 /* Write text to DIR/NAME whole or not at all (publish.h: NAME.<pid>.tmp + fsync + rename; the temporary is the

@@ -372,8 +372,9 @@ static void test_adam_fast_equals_plain(void) {
     const size_t n = 2063;   /* 4 chunks and a tail; not a multiple of 4, so the scalar tail too */
     float *g = malloc(n * sizeof(float)), *p[2], *g_step = malloc(n * sizeof(float));
     par_set_min_flops(0.0);
-    for (int variant = 0; variant < 6; variant++) {
-        par_set_threads(variant < 3 ? 1 : 3);
+    /* each width the CPU has: 4 (SSE), 8 (AVX), 16 (AVX-512F), × 1 and 3 threads, × weight decay none, L2, AdamW */
+    for (int variant = 0; variant < 18; variant++) {
+        par_set_threads(variant % 6 < 3 ? 1 : 3);
         OptimConfig c = optim_defaults(OPT_ADAM);
         c.lr = 1e-2;
         c.weight_decay = variant % 3 == 0 ? 0.0 : 0.05;
@@ -382,6 +383,7 @@ static void test_adam_fast_equals_plain(void) {
         for (int k = 0; k < 2; k++) {
             optim_init(&opt[k], &c, n);
             opt[k].use_fast = k == 0;
+            opt[k].fast_lanes = 4 << (variant / 6);
             p[k] = malloc(n * sizeof(float));
             fill_uniform(p[k], n, -1, 1, 30);
         }

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "rng.h"
 #include "spec/spec.h"
 #include "runcheck.h"
+#include "rundir.h"
 #include "spec/sweep.h"
 #include "sweep.h"
 #include "testutil.h"
@@ -400,6 +400,21 @@ static void test_fail_fast(void) {
     CU_ASSERT(stat(path, &st) != 0);
 }
 
+/* TMP/NAME holding only FILE (TEXT): trial 2 run into it is refused (exit 2), and the folder is
+ * left with FILE alone (no .lock made, nothing removed). */
+static void refused_untouched(const char *name, const char *file, const char *text) {
+    char dir[1100], args[4096];
+    snprintf(dir, sizeof dir, "%s/%s", tmp, name);
+    CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0777), 0);
+    rc_write_text(rc_in_dir(dir, file), text);
+    snprintf(args, sizeof args, "sweep %s --index 2 --out %s", spec_path, dir);
+    CU_ASSERT_EQUAL(run(args, NULL, NULL), 2);
+    char *kept = rc_slurp(rc_in_dir(dir, file));
+    CU_ASSERT(kept && strcmp(kept, text) == 0);
+    free(kept);
+    CU_ASSERT(!rc_exists(rc_in_dir(dir, ".lock")));
+}
+
 static void test_index(void) {
     char args[4096], path[1100];
     /* --index with --out: exactly that run */
@@ -463,21 +478,9 @@ static void test_index(void) {
     free(status);
     CU_ASSERT(!rc_exists(rc_in_dir(four, "status.12345.tmp")));
     /* made from other overrides, half made or not: not this trial's, refused */
-    char five[1100];
-    snprintf(five, sizeof five, "%s/five", tmp);
-    CU_ASSERT_EQUAL_FATAL(mkdir(five, 0777), 0);
-    rc_write_text(rc_in_dir(five, "overrides.txt"), "optimizer.lr=1.0e-2\n");
-    snprintf(args, sizeof args, "sweep %s --index 2 --out %s", spec_path, five);
-    CU_ASSERT_EQUAL(run(args, NULL, NULL), 2);
-    CU_ASSERT(rc_exists(rc_in_dir(five, "overrides.txt")));
-    /* a folder with a file of its own is not even locked: nothing is made in it */
-    char six[1100];
-    snprintf(six, sizeof six, "%s/six", tmp);
-    CU_ASSERT_EQUAL_FATAL(mkdir(six, 0777), 0);
-    rc_write_text(rc_in_dir(six, "notes.txt"), "mine\n");
-    snprintf(args, sizeof args, "sweep %s --index 2 --out %s", spec_path, six);
-    CU_ASSERT_EQUAL(run(args, NULL, NULL), 2);
-    CU_ASSERT(!rc_exists(rc_in_dir(six, ".lock")));
+    refused_untouched("five", "overrides.txt", "optimizer.lr=1.0e-2\n");
+    /* a folder with a file of its own is not even locked */
+    refused_untouched("six", "notes.txt", "mine\n");
 }
 
 /* A plain run of a spec with a sweep block trains the base spec and leaves the block out. */
@@ -530,15 +533,6 @@ static void test_scripts(void) {
     CU_ASSERT_NOT_EQUAL(run_command(cmd), 0);
 }
 
-/* Whether some process still holds dir/.lock (a run's writer holds it until it exits). */
-static int run_lock_held(const char *dir) {
-    int fd = open(rc_in_dir(dir, ".lock"), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    int held = flock(fd, LOCK_EX | LOCK_NB) != 0;
-    close(fd);
-    return held;
-}
-
 /* A sweep killed (SIGKILL to it and its trials, as a lost node) midway and run again with the
  * same command: the finished trials are kept with their logs byte for byte, the others resume
  * from their checkpoints (their logs go on), sweep.tsv ends with no `running` row, and a
@@ -578,7 +572,7 @@ static void test_killed_sweep_runs_again(void) {
         for (int t = 0; t < 4; t++) {
             char dir[1200];
             snprintf(dir, sizeof dir, "%s/trial-%03d", sd, t);
-            held += run_lock_held(dir);
+            held += rundir_lock_is_held(dir);
         }
         if (!held) break;
     }

@@ -110,32 +110,40 @@ static AdamConsts adam_consts(const Optimizer *opt, float lr) {
     return k;
 }
 
-/* adam_step on parameters [i0, i1), four at a time (SSE, which every x86-64 has): the same
- * operations in the same order, each IEEE-exact (no FMA contraction, _mm_sqrt_ps is the
- * correctly rounded square root as sqrtf is), so the result is bit-identical to adam_step —
- * test_fastpaths.c holds them equal. The scalar loop cannot vectorise by itself: sqrtf may set
- * errno, and the arrays may alias as far as the compiler knows. m and v are updated in place;
- * the new parameters go to p_new[0 .. i1 − i0) (see adam_part for why not to p). */
-static void adam_slice_sse(const AdamConsts *k, float *m, float *v, const float *p, const float *g, size_t i0,
-                           size_t i1, float *p_new) {
-    const __m128 b1 = _mm_set1_ps(k->b1), b2 = _mm_set1_ps(k->b2);
-    const __m128 omb1 = _mm_set1_ps(k->one_minus_b1), omb2 = _mm_set1_ps(k->one_minus_b2);
-    const __m128 veps = _mm_set1_ps(k->eps), vwd = _mm_set1_ps(k->wd), vlr = _mm_set1_ps(k->lr);
-    const __m128 vc1 = _mm_set1_ps(k->c1), vsc2 = _mm_set1_ps(k->sqrt_c2), shrink = _mm_set1_ps(k->shrink);
-    size_t i = i0;
-    for (; i + 4 <= i1; i += 4) {
-        __m128 gi = _mm_loadu_ps(g + i), pi = _mm_loadu_ps(p + i);
-        if (k->decoupled) pi = _mm_mul_ps(pi, shrink);
-        else gi = _mm_add_ps(gi, _mm_mul_ps(vwd, pi));
-        __m128 mi = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(m + i)), _mm_mul_ps(omb1, gi));
-        __m128 vi = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(omb2, gi), gi));
-        __m128 den = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vi), vsc2), veps);
-        pi = _mm_sub_ps(pi, _mm_div_ps(_mm_mul_ps(vlr, _mm_mul_ps(mi, vc1)), den));
-        _mm_storeu_ps(m + i, mi);
-        _mm_storeu_ps(v + i, vi);
-        _mm_storeu_ps(p_new + (i - i0), pi);
+/* adam_step on parameters [i0, i1), W lanes at a time: the same operations in the same order,
+ * each IEEE-exact (no FMA contraction; the vector square root is correctly rounded, as sqrtf
+ * is), so the result is bit-identical to adam_step — test_fastpaths.c holds every width equal
+ * to it. The scalar loop cannot vectorise by itself: sqrtf may set errno, and the arrays may
+ * alias as far as the compiler knows. m and v are updated in place; the new parameters go to
+ * p_new[0 .. i1 − i0) (see adam_part for why not to p). One body, three widths: SSE (4 lanes,
+ * every x86-64), AVX (8) and AVX-512F (16); the wider ones leave their last < W to SSE, SSE
+ * its last < 4 to adam_step's loop body. */
+#define ADAM_SLICE(NAME, TARGET, W, V, SET1, LOAD, STORE, ADD, SUB, MUL, DIV, SQRT, TAIL)                      \
+    TARGET static void NAME(const AdamConsts *k, float *m, float *v, const float *p, const float *g, size_t i0,    \
+                            size_t i1, float *p_new) {                                                         \
+        const V b1 = SET1(k->b1), b2 = SET1(k->b2), omb1 = SET1(k->one_minus_b1), omb2 = SET1(k->one_minus_b2);  \
+        const V veps = SET1(k->eps), vwd = SET1(k->wd), vlr = SET1(k->lr);                                      \
+        const V vc1 = SET1(k->c1), vsc2 = SET1(k->sqrt_c2), shrink = SET1(k->shrink);                           \
+        size_t i = i0;                                                                                         \
+        for (; i + W <= i1; i += W) {                                                                          \
+            V gi = LOAD(g + i), pi = LOAD(p + i);                                                              \
+            if (k->decoupled) pi = MUL(pi, shrink);                                                            \
+            else gi = ADD(gi, MUL(vwd, pi));                                                                   \
+            V mi = ADD(MUL(b1, LOAD(m + i)), MUL(omb1, gi));                                                   \
+            V vi = ADD(MUL(b2, LOAD(v + i)), MUL(MUL(omb2, gi), gi));                                          \
+            V den = ADD(MUL(SQRT(vi), vsc2), veps);                                                            \
+            pi = SUB(pi, DIV(MUL(vlr, MUL(mi, vc1)), den));                                                    \
+            STORE(m + i, mi);                                                                                  \
+            STORE(v + i, vi);                                                                                  \
+            STORE(p_new + (i - i0), pi);                                                                       \
+        }                                                                                                      \
+        TAIL(k, m, v, p, g, i, i1, p_new + (i - i0));                                                          \
     }
-    for (; i < i1; i++) {   /* the tail: adam_step's loop body */
+
+/* SSE's last < 4: adam_step's loop body */
+static void adam_tail_scalar(const AdamConsts *k, float *m, float *v, const float *p, const float *g, size_t i0,
+                             size_t i1, float *p_new) {
+    for (size_t i = i0; i < i1; i++) {
         float gi = g[i], pi = p[i];
         if (k->decoupled) pi *= k->shrink;
         else gi += k->wd * pi;
@@ -145,53 +153,15 @@ static void adam_slice_sse(const AdamConsts *k, float *m, float *v, const float 
     }
 }
 
-/* adam_slice_sse on 16 lanes (AVX-512F): the same operations in the same order, so the same bits. */
-__attribute__((target("avx512f"))) static void adam_slice_avx512(const AdamConsts *k, float *m, float *v,
-                                                                  const float *p, const float *g, size_t i0,
-                                                                  size_t i1, float *p_new) {
-    const __m512 b1 = _mm512_set1_ps(k->b1), b2 = _mm512_set1_ps(k->b2);
-    const __m512 omb1 = _mm512_set1_ps(k->one_minus_b1), omb2 = _mm512_set1_ps(k->one_minus_b2);
-    const __m512 veps = _mm512_set1_ps(k->eps), vwd = _mm512_set1_ps(k->wd), vlr = _mm512_set1_ps(k->lr);
-    const __m512 vc1 = _mm512_set1_ps(k->c1), vsc2 = _mm512_set1_ps(k->sqrt_c2), shrink = _mm512_set1_ps(k->shrink);
-    size_t i = i0;
-    for (; i + 16 <= i1; i += 16) {
-        __m512 gi = _mm512_loadu_ps(g + i), pi = _mm512_loadu_ps(p + i);
-        if (k->decoupled) pi = _mm512_mul_ps(pi, shrink);
-        else gi = _mm512_add_ps(gi, _mm512_mul_ps(vwd, pi));
-        __m512 mi = _mm512_add_ps(_mm512_mul_ps(b1, _mm512_loadu_ps(m + i)), _mm512_mul_ps(omb1, gi));
-        __m512 vi = _mm512_add_ps(_mm512_mul_ps(b2, _mm512_loadu_ps(v + i)), _mm512_mul_ps(_mm512_mul_ps(omb2, gi), gi));
-        __m512 den = _mm512_add_ps(_mm512_mul_ps(_mm512_sqrt_ps(vi), vsc2), veps);
-        pi = _mm512_sub_ps(pi, _mm512_div_ps(_mm512_mul_ps(vlr, _mm512_mul_ps(mi, vc1)), den));
-        _mm512_storeu_ps(m + i, mi);
-        _mm512_storeu_ps(v + i, vi);
-        _mm512_storeu_ps(p_new + (i - i0), pi);
-    }
-    adam_slice_sse(k, m, v, p, g, i, i1, p_new + (i - i0));   /* the last < 16 */
-}
+ADAM_SLICE(adam_slice_sse, , 4, __m128, _mm_set1_ps, _mm_loadu_ps, _mm_storeu_ps, _mm_add_ps, _mm_sub_ps, _mm_mul_ps,
+           _mm_div_ps, _mm_sqrt_ps, adam_tail_scalar)
+ADAM_SLICE(adam_slice_avx, __attribute__((target("avx"))), 8, __m256, _mm256_set1_ps, _mm256_loadu_ps, _mm256_storeu_ps,
+           _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps, _mm256_sqrt_ps, adam_slice_sse)
+ADAM_SLICE(adam_slice_avx512, __attribute__((target("avx512f"))), 16, __m512, _mm512_set1_ps, _mm512_loadu_ps,
+           _mm512_storeu_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, _mm512_div_ps, _mm512_sqrt_ps, adam_slice_sse)
 
-/* adam_slice_sse on 8 lanes (AVX, for CPUs without AVX-512): the same operations in the same
- * order, so the same bits; twice the divisions and square roots per instruction. */
-__attribute__((target("avx"))) static void adam_slice_avx(const AdamConsts *k, float *m, float *v, const float *p,
-                                                           const float *g, size_t i0, size_t i1, float *p_new) {
-    const __m256 b1 = _mm256_set1_ps(k->b1), b2 = _mm256_set1_ps(k->b2);
-    const __m256 omb1 = _mm256_set1_ps(k->one_minus_b1), omb2 = _mm256_set1_ps(k->one_minus_b2);
-    const __m256 veps = _mm256_set1_ps(k->eps), vwd = _mm256_set1_ps(k->wd), vlr = _mm256_set1_ps(k->lr);
-    const __m256 vc1 = _mm256_set1_ps(k->c1), vsc2 = _mm256_set1_ps(k->sqrt_c2), shrink = _mm256_set1_ps(k->shrink);
-    size_t i = i0;
-    for (; i + 8 <= i1; i += 8) {
-        __m256 gi = _mm256_loadu_ps(g + i), pi = _mm256_loadu_ps(p + i);
-        if (k->decoupled) pi = _mm256_mul_ps(pi, shrink);
-        else gi = _mm256_add_ps(gi, _mm256_mul_ps(vwd, pi));
-        __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(omb1, gi));
-        __m256 vi = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)), _mm256_mul_ps(_mm256_mul_ps(omb2, gi), gi));
-        __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vi), vsc2), veps);
-        pi = _mm256_sub_ps(pi, _mm256_div_ps(_mm256_mul_ps(vlr, _mm256_mul_ps(mi, vc1)), den));
-        _mm256_storeu_ps(m + i, mi);
-        _mm256_storeu_ps(v + i, vi);
-        _mm256_storeu_ps(p_new + (i - i0), pi);
-    }
-    adam_slice_sse(k, m, v, p, g, i, i1, p_new + (i - i0));   /* the last < 8 */
-}
+typedef void (*AdamSlice)(const AdamConsts *k, float *m, float *v, const float *p, const float *g, size_t i0,
+                          size_t i1, float *p_new);
 
 typedef struct AdamJob {
     Optimizer *opt;
@@ -214,19 +184,21 @@ static void adam_part(void *ctx, int part, int parts) {
     size_t n = job->opt->n, i0 = n * (size_t)part / (size_t)parts, i1 = n * (size_t)(part + 1) / (size_t)parts;
     i0 &= ~(size_t)15;
     i1 = part + 1 == parts ? n : i1 & ~(size_t)15;
-    int wide = __builtin_cpu_supports("avx512f"), avx = __builtin_cpu_supports("avx");
+    /* the widest the CPU has, or at most fast_lanes (tests run each width on a CPU that has it) */
+    int most = job->opt->fast_lanes ? job->opt->fast_lanes : 16;
+    AdamSlice slice = most >= 16 && __builtin_cpu_supports("avx512f") ? adam_slice_avx512
+                      : most >= 8 && __builtin_cpu_supports("avx")     ? adam_slice_avx
+                                                                       : adam_slice_sse;
     float p_new[ADAM_CHUNK];
     for (size_t c0 = i0; c0 < i1; c0 += ADAM_CHUNK) {
         size_t c1 = i1 - c0 < ADAM_CHUNK ? i1 : c0 + ADAM_CHUNK;
-        if (wide) adam_slice_avx512(&job->consts, job->opt->m, job->opt->v, job->p, job->g, c0, c1, p_new);
-        else if (avx) adam_slice_avx(&job->consts, job->opt->m, job->opt->v, job->p, job->g, c0, c1, p_new);
-        else adam_slice_sse(&job->consts, job->opt->m, job->opt->v, job->p, job->g, c0, c1, p_new);
+        slice(&job->consts, job->opt->m, job->opt->v, job->p, job->g, c0, c1, p_new);
         memcpy(job->p + c0, p_new, (c1 - c0) * sizeof(float));
     }
 }
 
 /* adam_step 16 (AVX-512), 8 (AVX) or 4 (SSE) parameters at a time, in disjoint slices over the threads,
- * bit-identical to adam_step (see adam_slice_sse). */
+ * bit-identical to adam_step (see ADAM_SLICE). */
 static void adam_step_sse(Optimizer *opt, float *p, const float *g, float lr) {
     AdamJob job = {opt, adam_consts(opt, lr), p, g};
     par_run(adam_part, &job, par_parts_for(30.0 * (double)opt->n, 64));
