@@ -168,26 +168,27 @@ static inline __attribute__((always_inline)) double sum16(gm_v16 t) {
     return (q[0] + q[1]) + (q[2] + q[3]);
 }
 
-/* A row's sum in double, kept lane by lane: 16 running sums (two vectors of 8 doubles), each
+/* A row's sum in double, kept lane by lane: 16 running sums (four vectors of 4 doubles), each
  * lane's terms added in order, the lanes added pairwise at the end of the row. Fixed order, so
- * the same number whatever the thread count or clone; the per-term work is two conversions and
- * two adds (a horizontal sum per vector of 16 cost a quarter of the row's time). */
-typedef double gm_v8d __attribute__((vector_size(64)));
+ * the same number whatever the thread count or clone; the per-term work is four conversions and
+ * four adds (a horizontal sum per vector of 16 cost a quarter of the row's time). 256-bit
+ * pieces: vectors of 8 doubles were moved through general registers in the AVX2 clone. */
+typedef double gm_v4d __attribute__((vector_size(32)));
 
 typedef struct RowSum {
-    gm_v8d lo, hi;
+    gm_v4d q[4];   /* lanes 0–3, 4–7, 8–11, 12–15 */
 } RowSum;
 
 static inline __attribute__((always_inline)) void row_sum_add(RowSum *s, gm_v16 t) {
-    gm_v8 lo = __builtin_shufflevector(t, t, 0, 1, 2, 3, 4, 5, 6, 7);
-    gm_v8 hi = __builtin_shufflevector(t, t, 8, 9, 10, 11, 12, 13, 14, 15);
-    s->lo += __builtin_convertvector(lo, gm_v8d);
-    s->hi += __builtin_convertvector(hi, gm_v8d);
+    s->q[0] += __builtin_convertvector(__builtin_shufflevector(t, t, 0, 1, 2, 3), gm_v4d);
+    s->q[1] += __builtin_convertvector(__builtin_shufflevector(t, t, 4, 5, 6, 7), gm_v4d);
+    s->q[2] += __builtin_convertvector(__builtin_shufflevector(t, t, 8, 9, 10, 11), gm_v4d);
+    s->q[3] += __builtin_convertvector(__builtin_shufflevector(t, t, 12, 13, 14, 15), gm_v4d);
 }
 
 static inline __attribute__((always_inline)) double row_sum_total(const RowSum *s) {
-    gm_v8d a = s->lo + s->hi;
-    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    gm_v4d a = s->q[0] + s->q[2], b = s->q[1] + s->q[3];   /* lane k + lane k + 8 */
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((b[0] + b[1]) + (b[2] + b[3]));
 }
 
 GM_CLONES static double sigmoid_ce_logits_row(void *ctx, int r) {
@@ -195,18 +196,15 @@ GM_CLONES static double sigmoid_ce_logits_row(void *ctx, int r) {
     const int n = c->n;
     const float *a_row = c->logits + (size_t)r * n, *x_row = c->target + (size_t)r * n;
     float *p_row = c->pred + (size_t)r * n, *g_row = c->grad ? c->grad + (size_t)r * n : NULL;
-    RowSum sum = {{0}, {0}};
+    RowSum sum = {{{0}}};
     int j = 0;
     for (; j + 16 <= n; j += 16) {
         gm_v16 a, x, p;
         memcpy(&a, a_row + j, sizeof a);
         memcpy(&x, x_row + j, sizeof x);
         gm_v16 t = sigmoid_ce16(&p, a, x);
-        memcpy(p_row + j, &p, sizeof p);
-        if (g_row) {
-            gm_v16 g = (p - x) * c->inv_m;
-            memcpy(g_row + j, &g, sizeof g);
-        }
+        gm_store16(p_row + j, p);
+        if (g_row) gm_store16(g_row + j, (p - x) * c->inv_m);
         row_sum_add(&sum, t);
     }
     if (j < n) {
@@ -220,6 +218,7 @@ GM_CLONES static double sigmoid_ce_logits_row(void *ctx, int r) {
     }
     return row_sum_total(&sum);
 }
+
 
 double loss_sigmoid_cross_entropy_logits(float *grad_pre, float *pred, const float *logits,
                                          const float *target, int m, int n) {
@@ -284,7 +283,7 @@ GM_CLONES static double softmax_ce_row(void *ctx, int r) {
         gm_v16 v;
         memcpy(&v, z + j, sizeof v);
         gm_v16 e = gm_exp16(v - max);
-        if (g) memcpy(g + j, &e, sizeof e);
+        if (g) gm_store16(g + j, e);
         denom += sum16(e);
     }
     if (j < V) {
