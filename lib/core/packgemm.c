@@ -197,8 +197,14 @@ static void pack_panels(PackedMat *p, int j0, int j1) {
         float *dst = p->panels + (size_t)j * K * NR;
         int cols = N - j * NR < NR ? N - j * NR : NR;
         const float *src = W + (size_t)j * NR;
-        if (cols == 32 && NR == 32) {   /* a full AVX-512 panel: fixed-size copies, inlined */
+        /* a full panel: fixed-size copies, inlined (a variable size is a libc call per row of 64
+         * or 128 bytes) */
+        if (cols == 32 && NR == 32) {
             for (int k = 0; k < K; k++) memcpy(dst + (size_t)k * 32, src + (size_t)k * ld, 32 * sizeof(float));
+            continue;
+        }
+        if (cols == 16 && NR == 16) {
+            for (int k = 0; k < K; k++) memcpy(dst + (size_t)k * 16, src + (size_t)k * ld, 16 * sizeof(float));
             continue;
         }
         for (int k = 0; k < K; k++) {
