@@ -197,6 +197,7 @@ int main(int argc, char **argv) {
     double *times = malloc((size_t)steps * sizeof *times);
     double rss_before = resident_mb();
     double first_loss = NAN, last_loss = NAN, total = 0.0, cpu0 = 0.0;
+    wait_openblas_idle();   /* its threads spin for ~0.1 s after start-up; training never calls it */
     for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup) cpu0 = cpu_seconds();
         const Batch *b = &batches[s % N_BATCHES];

@@ -92,7 +92,8 @@ static void run_pack(const Gemm *g, Operands *o) {
 
 /* Seconds per unit: median over `repeats` timings of ≥ 20 ms each. */
 static double time_unit(void (*run)(const Gemm *, Operands *), const Gemm *g, Operands *o, int repeats) {
-    run(g, o);   /* warm-up: caches, OpenBLAS's threads */
+    wait_openblas_idle();   /* each timing on idle cores, whatever ran before it */
+    run(g, o);              /* warm-up: caches, OpenBLAS's threads */
     double t0 = now_seconds();
     run(g, o);
     double one = now_seconds() - t0;

@@ -30,6 +30,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* Waits until OpenBLAS's idle threads have stopped spinning. After its last call (and at start-up)
+ * each of OpenBLAS's threads spins on sched_yield for 2^28 cycles (THREAD_TIMEOUT; ~0.1 s here)
+ * before it sleeps; timed in that window, exprun's kernels share a core with it, and at 2
+ * threads on 2 cores a product ran at half its rate in about one timing of three. */
+static inline void wait_openblas_idle(void) {
+    struct timespec pause = {0, 250000000L};
+    nanosleep(&pause, NULL);
+}
 
 typedef enum { WL_LSTM, WL_GRU, WL_RNN, WL_AE } WorkloadKind;
 
