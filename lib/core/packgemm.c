@@ -295,29 +295,51 @@ __attribute__((target("avx512f"))) static void kernel_avx512(float *C, int ldc, 
         }                                                                                  \
     }
 
-__attribute__((target("avx2,fma"))) static void kernel_avx2(float *C, int ldc, const float *const *a, size_t cs,
-                                                            const float *panel, int K, int ncols, int mrows,
-                                                            float beta) {
-    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
-    /* C's rows are a row of the output apart (often kilobytes) and read or written only after
-     * the k loop: ask for their lines now, so the loop hides the misses (they were an eighth
-     * of the kernel's time on the LSTM products) */
-    for (int i = 0; i < mrows; i++) {
-        __builtin_prefetch(C + (size_t)i * ldc, 1, 3);
-        __builtin_prefetch(C + (size_t)i * ldc + 15, 1, 3);
+/* One kernel body for 6, 4 and 2 rows (ROWS applies a macro to each row index): a tile's last
+ * rows (M mod 6: a batch of 16 or 32, each 128-row block of a big product) go to the smallest
+ * kernel that holds them rather than to the 6-row one with copies of row 0, whose results are
+ * thrown away. Every element of C gets the same chain of fused multiply-adds whichever kernel
+ * computes it: the same bits. */
+#define Y_ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define Y_ROWS4(X) X(0) X(1) X(2) X(3)
+#define Y_ROWS2(X) X(0) X(1)
+#define Y_APTR(i) const float *a##i = a[i];
+#define KERNEL_AVX2(NAME, ROWS)                                                                               \
+    __attribute__((target("avx2,fma"))) static void NAME(float *C, int ldc, const float *const *a, size_t cs, \
+                                                         const float *panel, int K, int ncols, int mrows,     \
+                                                         float beta) {                                        \
+        ROWS(Y_APTR)                                                                                          \
+        /* C's rows are a row of the output apart (often kilobytes) and read or written only after     \
+         * the k loop: ask for their lines now, so the loop hides the misses (they were an eighth      \
+         * of the kernel's time on the LSTM products) */                                               \
+        for (int i = 0; i < mrows; i++) {                                                                     \
+            __builtin_prefetch(C + (size_t)i * ldc, 1, 3);                                                    \
+            __builtin_prefetch(C + (size_t)i * ldc + 15, 1, 3);                                               \
+        }                                                                                                     \
+        ROWS(Y_DECL)                                                                                          \
+        size_t off = 0;                                                                                       \
+        for (int k = 0; k < K; k++, off += cs) {                                                              \
+            __m256 b0 = _mm256_load_ps(panel + (size_t)k * 16);                                               \
+            __m256 b1 = _mm256_load_ps(panel + (size_t)k * 16 + 8);                                           \
+            ROWS(Y_STEP)                                                                                      \
+        }                                                                                                     \
+        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);                                      \
+        __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols), lanes);                                     \
+        __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols - 8), lanes);                                 \
+        const int full = ncols == 16; /* plain stores: a masked store costs many more µops on AMD */          \
+        ROWS(Y_STORE)                                                                                         \
     }
-    Y_DECL(0) Y_DECL(1) Y_DECL(2) Y_DECL(3) Y_DECL(4) Y_DECL(5)
-    size_t off = 0;
-    for (int k = 0; k < K; k++, off += cs) {
-        __m256 b0 = _mm256_load_ps(panel + (size_t)k * 16);
-        __m256 b1 = _mm256_load_ps(panel + (size_t)k * 16 + 8);
-        Y_STEP(0) Y_STEP(1) Y_STEP(2) Y_STEP(3) Y_STEP(4) Y_STEP(5)
-    }
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols), lanes);
-    __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols - 8), lanes);
-    const int full = ncols == 16;   /* plain stores: a masked store costs many more µops on AMD */
-    Y_STORE(0) Y_STORE(1) Y_STORE(2) Y_STORE(3) Y_STORE(4) Y_STORE(5)
+
+KERNEL_AVX2(kernel_avx2_6, Y_ROWS6)
+KERNEL_AVX2(kernel_avx2_4, Y_ROWS4)
+KERNEL_AVX2(kernel_avx2_2, Y_ROWS2)
+
+/* A tile of mrows ≤ 6 rows with the smallest kernel that holds them. */
+static void kernel_avx2(float *C, int ldc, const float *const *a, size_t cs, const float *panel, int K, int ncols,
+                        int mrows, float beta) {
+    if (mrows > 4) kernel_avx2_6(C, ldc, a, cs, panel, K, ncols, mrows, beta);
+    else if (mrows > 2) kernel_avx2_4(C, ldc, a, cs, panel, K, ncols, mrows, beta);
+    else kernel_avx2_2(C, ldc, a, cs, panel, K, ncols, mrows, beta);
 }
 
 /* ---- one row against several panels (M = 1: batch-1 steps) ------------------------------- */
