@@ -101,8 +101,52 @@ static void check_kernel(PackKernel k) {
     restore_best_kernel();
 }
 
+/* Every element of C is one chain, whatever tile or kernel computes it (full tiles, the 2- and
+ * 4-row AVX2 kernels for a tile's last rows, the one-row kernel, packed A for TN): zero, a fused
+ * multiply-add for each k in order, then + C when beta ≠ 0. Checked bit for bit against that
+ * chain written with fmaf, for M = 1 … 8 (every tail size of 6- and 8-row tiles), 16, 32 and
+ * 130 (a 128-row block and 2); K ≤ 256, one k slice. This is what lets a change of tiling keep
+ * the same bits. */
+static void check_kernel_chain(PackKernel kernel) {
+    if (packed_force_kernel(kernel) != 0) return;
+    static const int ROWS[] = {1, 2, 3, 4, 5, 6, 7, 8, 16, 32, 130};
+    const int N = 40, K = 200;
+    unsigned long long seed = 500;
+    int mismatches = 0;
+    for (size_t s = 0; s < sizeof ROWS / sizeof ROWS[0]; s++)
+        for (int form = 0; form < 3; form++)
+            for (int b = 0; b < 2; b++) {
+                Product p = product_make((Form)form, ROWS[s], N, K, seed++);
+                PackedMat ws;
+                packed_alloc(&ws, K, N);
+                float *c_before = malloc(p.nc * sizeof(float));
+                memcpy(c_before, p.C, p.nc * sizeof(float));
+                product_run(&p, (float)b, &ws);
+                for (int r = 0; r < p.M; r++)
+                    for (int col = 0; col < N; col++) {
+                        float acc = 0.0f;
+                        for (int k = 0; k < K; k++) {
+                            float a = form == FORM_TN ? p.A[(size_t)k * p.lda + r] : p.A[(size_t)r * p.lda + k];
+                            float w = form == FORM_NT ? p.B[(size_t)col * p.ldb + k] : p.B[(size_t)k * p.ldb + col];
+                            acc = fmaf(a, w, acc);
+                        }
+                        if (b) acc += c_before[(size_t)r * p.ldc + col];
+                        mismatches += memcmp(&acc, &p.C[(size_t)r * p.ldc + col], sizeof acc) != 0;
+                    }
+                free(c_before);
+                packed_free(&ws);
+                product_free(&p);
+            }
+    CU_ASSERT_EQUAL(mismatches, 0);
+    restore_best_kernel();
+}
+
 static void test_avx512(void) { check_kernel(PACK_KERNEL_AVX512); }
 static void test_avx2(void) { check_kernel(PACK_KERNEL_AVX2); }
+static void test_chain(void) {
+    check_kernel_chain(PACK_KERNEL_AVX512);
+    check_kernel_chain(PACK_KERNEL_AVX2);
+}
 static void test_blas(void) { check_kernel(PACK_KERNEL_BLAS); }
 
 /* The pre-packed path as the cells use it: pack once, many products, same answer each time;
@@ -272,6 +316,7 @@ int main(void) {
         {"avx512 kernel equals cblas (if the CPU has it)", test_avx512},
         {"avx2 kernel equals cblas (if the CPU has it)", test_avx2},
         {"blas pass-through", test_blas},
+        {"every element the same chain of multiply-adds, whatever its tile", test_chain},
         {"pack once, reuse; K = 0; workspace too small", test_packed_reuse_and_edges},
         {"bf16 rounding: the rule, by hand and vectorised", test_bf16_rounding},
         {"bf16 products within bf16's rounding of fp32; thread counts", test_bf16_products},
