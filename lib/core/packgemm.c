@@ -255,6 +255,7 @@ __attribute__((target("avx512f"))) static void kernel_avx512(float *C, int ldc, 
                                                              const float *panel, int K, int ncols, int mrows,
                                                              float beta) {
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
+    TILE_PREFETCH(C, ldc, mrows)
     Z_DECL(0) Z_DECL(1) Z_DECL(2) Z_DECL(3) Z_DECL(4) Z_DECL(5) Z_DECL(6) Z_DECL(7)
     size_t off = 0;
     for (int k = 0; k < K; k++, off += cs) {
