@@ -416,52 +416,69 @@ static void test_global_norm_fast_equals_plain(void) {
     }
 }
 
+/* One dense layer forward and backward, fast (threads ≥ 1) or plain reference (threads 0):
+ * out, dout (∂L/∂pre after the backward), din, dW, db into r[0..4]. */
+static void dense_run(float *r[5], int threads, const float *in, const float *W, const float *bias, int B, int n_in,
+                      int n_out, int transposed, Activation act, DenseWork *work) {
+    r[0] = malloc((size_t)B * n_out * sizeof(float));
+    r[1] = malloc((size_t)B * n_out * sizeof(float));
+    r[2] = malloc((size_t)B * n_in * sizeof(float));
+    r[3] = calloc((size_t)n_in * n_out, sizeof(float));
+    r[4] = calloc(n_out, sizeof(float));
+    fill_uniform(r[1], (size_t)B * n_out, -1, 1, 53);
+    if (threads == 0) {
+        dense_forward_reference(r[0], in, W, bias, B, n_in, n_out, transposed, act);
+        dense_backward_reference(r[2], r[3], r[4], r[1], r[0], in, W, B, n_in, n_out, transposed, act);
+        return;
+    }
+    par_set_threads(threads);
+    dense_forward(r[0], in, W, bias, B, n_in, n_out, transposed, act, work);
+    dense_backward(r[2], r[3], r[4], r[1], r[0], in, W, B, n_in, n_out, transposed, act, work);
+}
+
+/* Every activation, plain and tied, on a shape split by column panels (37 rows, 100 columns:
+ * panels of 32, 32, 32 and 4; the bias and activation run on each thread's part of the
+ * product, the activation's and the bias's gradients on column ranges) and one split by rows
+ * (200 × 45): 1, 2 and 3 threads give the same bits, and those equal the reference. */
 static void test_dense_fast_equals_reference(void) {
-    const int B = 37, n_in = 70, n_out = 45;
-    size_t floats = 0;
-    dense_work_reserve(&floats, B, n_in, n_out);
-    dense_work_reserve(&floats, B, n_out, n_in);
-    DenseWork work;
-    dense_work_alloc(&work, floats);
-    float *in = malloc((size_t)B * n_in * sizeof(float)), *W = malloc((size_t)n_in * n_out * sizeof(float));
-    float *bias = malloc(n_out * sizeof(float)), *out[2], *dout[2], *din[2], *dW[2], *db[2];
-    fill_uniform(in, (size_t)B * n_in, -1, 1, 50);
-    fill_uniform(W, (size_t)n_in * n_out, -0.3f, 0.3f, 51);
-    fill_uniform(bias, n_out, -0.3f, 0.3f, 52);
+    const int shapes[2][3] = {{37, 70, 100}, {200, 70, 45}};   /* B, n_in, n_out */
     double worst = 0.0;
-    for (int a = 0; a < ACT_COUNT; a++)
-        for (int transposed = 0; transposed < 2; transposed++) {
-            for (int k = 0; k < 2; k++) {
-                out[k] = malloc((size_t)B * n_out * sizeof(float));
-                dout[k] = malloc((size_t)B * n_out * sizeof(float));
-                din[k] = malloc((size_t)B * n_in * sizeof(float));
-                dW[k] = calloc((size_t)n_in * n_out, sizeof(float));
-                db[k] = calloc(n_out, sizeof(float));
-                fill_uniform(dout[k], (size_t)B * n_out, -1, 1, 53);
-                if (k == 0) {
-                    dense_forward(out[0], in, W, bias, B, n_in, n_out, transposed, (Activation)a, &work);
-                    dense_backward(din[0], dW[0], db[0], dout[0], out[0], in, W, B, n_in, n_out, transposed,
-                                   (Activation)a, &work);
-                } else {
-                    dense_forward_reference(out[1], in, W, bias, B, n_in, n_out, transposed, (Activation)a);
-                    dense_backward_reference(din[1], dW[1], db[1], dout[1], out[1], in, W, B, n_in, n_out, transposed,
-                                             (Activation)a);
+    int identical = 1;
+    par_set_min_flops(0.0);
+    for (int s = 0; s < 2; s++) {
+        const int B = shapes[s][0], n_in = shapes[s][1], n_out = shapes[s][2];
+        size_t floats = 0;
+        dense_work_reserve(&floats, B, n_in, n_out);
+        dense_work_reserve(&floats, B, n_out, n_in);
+        DenseWork work;
+        dense_work_alloc(&work, floats);
+        float *in = malloc((size_t)B * n_in * sizeof(float)), *W = malloc((size_t)n_in * n_out * sizeof(float));
+        float *bias = malloc(n_out * sizeof(float));
+        fill_uniform(in, (size_t)B * n_in, -1, 1, 50);
+        fill_uniform(W, (size_t)n_in * n_out, -0.3f, 0.3f, 51);
+        fill_uniform(bias, n_out, -0.3f, 0.3f, 52);
+        size_t sizes[5] = {(size_t)B * n_out, (size_t)B * n_out, (size_t)B * n_in, (size_t)n_in * n_out,
+                           (size_t)n_out};
+        for (int a = 0; a < ACT_COUNT; a++)
+            for (int transposed = 0; transposed < 2; transposed++) {
+                float *r[4][5];   /* reference, then 1, 2 and 3 threads */
+                for (int t = 0; t < 4; t++) dense_run(r[t], t, in, W, bias, B, n_in, n_out, transposed, (Activation)a, &work);
+                for (int q = 0; q < 5; q++) {
+                    for (size_t i = 0; i < sizes[q]; i++) {
+                        double d = fabs((double)r[1][q][i] - r[0][q][i]) / (1.0 + fabs(r[0][q][i]));
+                        worst = d > worst ? d : worst;
+                    }
+                    for (int t = 2; t < 4; t++) identical &= same_bits(r[1][q], r[t][q], sizes[q] * sizeof(float));
                 }
+                for (int t = 0; t < 4; t++)
+                    for (int q = 0; q < 5; q++) free(r[t][q]);
             }
-            const float *pairs[5][2] = {{out[0], out[1]}, {dout[0], dout[1]}, {din[0], din[1]}, {dW[0], dW[1]},
-                                        {db[0], db[1]}};
-            size_t sizes[5] = {(size_t)B * n_out, (size_t)B * n_out, (size_t)B * n_in, (size_t)n_in * n_out,
-                               (size_t)n_out};
-            for (int q = 0; q < 5; q++)
-                for (size_t i = 0; i < sizes[q]; i++) {
-                    double d = fabs((double)pairs[q][0][i] - pairs[q][1][i]) / (1.0 + fabs(pairs[q][1][i]));
-                    worst = d > worst ? d : worst;
-                }
-            for (int k = 0; k < 2; k++) free(out[k]), free(dout[k]), free(din[k]), free(dW[k]), free(db[k]);
-        }
+        free(in), free(W), free(bias);
+        dense_work_free(&work);
+    }
     CU_ASSERT(worst < 1e-5);
-    free(in), free(W), free(bias);
-    dense_work_free(&work);
+    CU_ASSERT(identical);
+    restore_threads();
 }
 
 static void test_bce_value_fast_equals_libm(void) {
@@ -597,7 +614,7 @@ int main(void) {
         {"training steps: bit-identical for 1 and more threads", test_training_steps_any_thread_count},
         {"adam: vectorised == plain, bit for bit", test_adam_fast_equals_plain},
         {"global norm: interleaved == one sum", test_global_norm_fast_equals_plain},
-        {"dense: packed == plain reference", test_dense_fast_equals_reference},
+        {"dense: packed == plain reference, bit-identical for 1, 2, 3 threads", test_dense_fast_equals_reference},
         {"binary cross-entropy value: vectorised log == libm", test_bce_value_fast_equals_libm},
         {"sigmoid + cross-entropy from the logits == double-precision sigmoid then loss", test_sigmoid_ce_from_logits},
         {"softmax cross-entropy: vectorised == double reference", test_softmax_ce_fast_equals_reference},

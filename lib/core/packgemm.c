@@ -526,6 +526,7 @@ typedef struct KernelJob {
     int M;
     float beta;
     int by_rows;   /* 1: parts take ranges of rows of C; 0: ranges of column panels */
+    const PkEpilogue *then;
 } KernelJob;
 
 static void kernel_part(void *ctx, int part, int parts) {
@@ -535,9 +536,12 @@ static void kernel_part(void *ctx, int part, int parts) {
         par_range(job->M, part, parts, 8, &b, &e);
         run_kernels(job->C + (size_t)b * job->ldc, job->ldc, job->A + (size_t)b * job->rs, job->rs, job->cs, job->p,
                     e - b, job->beta, 0, panels);
+        if (job->then) job->then->fn(job->then->ctx, job->C, job->ldc, b, e, 0, job->p->N);
     } else {
         par_range(panels, part, parts, 1, &b, &e);
         run_kernels(job->C, job->ldc, job->A, job->rs, job->cs, job->p, job->M, job->beta, b, e);
+        int n1 = e * job->p->NR < job->p->N ? e * job->p->NR : job->p->N;
+        if (job->then && b < e) job->then->fn(job->then->ctx, job->C, job->ldc, 0, job->M, b * job->p->NR, n1);
     }
 }
 
@@ -546,15 +550,16 @@ static void kernel_part(void *ctx, int part, int parts) {
  * such as the softmax head's 96 columns), or when A comes transposed (the weight gradients' dZᵀ):
  * run_kernels packs A, and split by panels every thread would pack all of it. */
 static void run_kernels_parallel(float *C, int ldc, const float *A, size_t rs, size_t cs, const PackedMat *p,
-                                 int M, float beta) {
+                                 int M, float beta, const PkEpilogue *then) {
     int panels = (p->N + p->NR - 1) / p->NR, threads = par_threads();
     int by_rows = (panels < 4 * threads || cs != 1) && M >= 64 * threads;
     int parts = par_parts_for(2.0 * M * (double)p->N * p->K, by_rows ? M / 8 : panels);
     if (parts < 2) {
         run_kernels(C, ldc, A, rs, cs, p, M, beta, 0, panels);
+        if (then) then->fn(then->ctx, C, ldc, 0, M, 0, p->N);
         return;
     }
-    KernelJob job = {C, ldc, A, rs, cs, p, M, beta, by_rows};
+    KernelJob job = {C, ldc, A, rs, cs, p, M, beta, by_rows, then};
     par_run(kernel_part, &job, parts);
 }
 
@@ -566,20 +571,25 @@ static void scale_only(float *C, int ldc, int M, int N, float beta) {
     for (int m = 0; m < M; m++) memset(C + (size_t)m * ldc, 0, (size_t)N * sizeof(float));
 }
 
-void packed_gemm(float *C, int ldc, const float *A, int lda, const PackedMat *p, int M, float beta) {
+/* packed_gemm, then `then` over C (may be NULL). */
+static void packed_gemm_then(float *C, int ldc, const float *A, int lda, const PackedMat *p, int M, float beta,
+                             const PkEpilogue *then) {
     if (M <= 0 || p->N <= 0) return;
-    if (p->K == 0) {
-        scale_only(C, ldc, M, p->N, beta);
-        return;
-    }
+    if (p->K == 0) scale_only(C, ldc, M, p->N, beta);
 #if PACK_X86
-    if (p->NR) {
-        run_kernels_parallel(C, ldc, A, (size_t)lda, 1, p, M, beta);
+    else if (p->NR) {
+        run_kernels_parallel(C, ldc, A, (size_t)lda, 1, p, M, beta, then);
         return;
     }
 #endif
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, p->transposed ? CblasTrans : CblasNoTrans, M, p->N, p->K, 1.0f, A, lda,
-                p->src, p->ld, beta, C, ldc);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, p->transposed ? CblasTrans : CblasNoTrans, M, p->N, p->K, 1.0f, A,
+                    lda, p->src, p->ld, beta, C, ldc);
+    if (then) then->fn(then->ctx, C, ldc, 0, M, 0, p->N);
+}
+
+void packed_gemm(float *C, int ldc, const float *A, int lda, const PackedMat *p, int M, float beta) {
+    packed_gemm_then(C, ldc, A, lda, p, M, beta, NULL);
 }
 
 void packed_gemm_cols(float *C, int ldc, const float *A, int lda, const PackedMat *p, int M, float beta, int n0,
@@ -613,7 +623,7 @@ void packed_gemm_at(float *C, int ldc, const float *At, int lda, const PackedMat
     }
 #if PACK_X86
     if (p->NR) {
-        run_kernels_parallel(C, ldc, At, 1, (size_t)lda, p, M, beta);
+        run_kernels_parallel(C, ldc, At, 1, (size_t)lda, p, M, beta, NULL);
         return;
     }
 #endif
@@ -623,14 +633,24 @@ void packed_gemm_at(float *C, int ldc, const float *At, int lda, const PackedMat
 
 void pk_gemm_nt(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
                 PackedMat *ws) {
-    packed_set_transposed(ws, B, ldb, N, K);
-    packed_gemm(C, ldc, A, lda, ws, M, beta);
+    pk_gemm_nt_then(C, ldc, A, lda, B, ldb, M, N, K, beta, ws, NULL);
 }
 
 void pk_gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
                 PackedMat *ws) {
+    pk_gemm_nn_then(C, ldc, A, lda, B, ldb, M, N, K, beta, ws, NULL);
+}
+
+void pk_gemm_nt_then(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
+                     float beta, PackedMat *ws, const PkEpilogue *then) {
+    packed_set_transposed(ws, B, ldb, N, K);
+    packed_gemm_then(C, ldc, A, lda, ws, M, beta, then);
+}
+
+void pk_gemm_nn_then(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
+                     float beta, PackedMat *ws, const PkEpilogue *then) {
     packed_set(ws, B, ldb, K, N);
-    packed_gemm(C, ldc, A, lda, ws, M, beta);
+    packed_gemm_then(C, ldc, A, lda, ws, M, beta, then);
 }
 
 void pk_gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,

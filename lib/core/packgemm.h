@@ -110,4 +110,21 @@ void pk_gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int 
 void pk_gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
                 PackedMat *ws);
 
+/* An element-wise pass over a product's result (a dense layer's bias and activation), run on
+ * each part of C by the thread that has just computed it, while the part is still in its
+ * cache, instead of as a pass of its own with its own wake-up of the threads:
+ * fn(ctx, C, ldc, m0, m1, n0, n1) on rows [m0, m1) × columns [n0, n1). Every element of C is in
+ * exactly one part; the parts depend on the split, so fn must not depend on it (no sums across
+ * rows or columns). */
+typedef struct PkEpilogue {
+    void (*fn)(void *ctx, float *C, int ldc, int m0, int m1, int n0, int n1);
+    void *ctx;
+} PkEpilogue;
+
+/* pk_gemm_nt and pk_gemm_nn, then `then` (NULL: nothing) over all of C (beta 0 or 1 as above). */
+void pk_gemm_nt_then(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
+                     float beta, PackedMat *ws, const PkEpilogue *then);
+void pk_gemm_nn_then(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
+                     float beta, PackedMat *ws, const PkEpilogue *then);
+
 #endif

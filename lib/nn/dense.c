@@ -83,15 +83,47 @@ static void bias_grad_part(void *ctx, int part, int parts) {
     }
 }
 
+/* The forward's epilogue (packgemm.h), on a block of the product: out = act(out + b). Every
+ * activation but softmax acts on each element alone, so any block will do. */
+static void bias_act_block(void *ctx, float *C, int ldc, int m0, int m1, int n0, int n1) {
+    const DenseRows *job = ctx;
+    for (int r = m0; r < m1; r++) {
+        float *row = C + (size_t)r * ldc + n0;
+        if (job->b)
+            for (int j = 0; j < n1 - n0; j++) row[j] += job->b[n0 + j];
+        activate(row, 1, n1 - n0, job->act);
+    }
+}
+
 void dense_forward(float *out, const float *in, const float *W, const float *b, int B, int n_in,
                    int n_out, int transposed, Activation act, DenseWork *ws) {
-    /* pre = in · Wᵀ (or in · W when tied), then out = act(pre + b) in one pass over the rows */
-    if (!transposed) pk_gemm_nt(out, n_out, in, n_in, W, n_in, B, n_out, n_in, 0.0f, &ws->pack);
-    else pk_gemm_nn(out, n_out, in, n_in, W, n_out, B, n_out, n_in, 0.0f, &ws->pack);
-    if (!b && act == ACT_IDENTITY) return;
+    /* pre = in · Wᵀ (or in · W when tied), then out = act(pre + b): each thread on its own part
+     * of the product as soon as it is computed; softmax, which needs whole rows, in a pass of
+     * its own over the rows */
     DenseRows job = {out, NULL, b, NULL, B, n_out, act};
+    PkEpilogue then = {bias_act_block, &job};
+    const PkEpilogue *epilogue = (b || act != ACT_IDENTITY) && act != ACT_SOFTMAX ? &then : NULL;
+    if (!transposed) pk_gemm_nt_then(out, n_out, in, n_in, W, n_in, B, n_out, n_in, 0.0f, &ws->pack, epilogue);
+    else pk_gemm_nn_then(out, n_out, in, n_in, W, n_out, B, n_out, n_in, 0.0f, &ws->pack, epilogue);
+    if (epilogue || (!b && act == ACT_IDENTITY)) return;
     double per_row = (double)n_out * elementwise_flops(act);
     par_run(bias_act_part, &job, par_parts_for(per_row * B, B));
+}
+
+/* Backward, columns of this part, row by row: dpre = dout ⊙ act'(out), then db[j] += dpre[r, j]
+ * (the rows in order) — the two passes of act_grad_part and bias_grad_part in one, for every
+ * activation that acts on each element alone. */
+static void act_bias_grad_part(void *ctx, int part, int parts) {
+    const DenseRows *job = ctx;
+    int j0, j1;
+    par_range(job->n_out, part, parts, 16, &j0, &j1);
+    for (int r = 0; r < job->B; r++) {
+        size_t at = (size_t)r * job->n_out + j0;
+        float *d = job->dout + at;
+        if (job->act != ACT_IDENTITY) act_backward(d, d, job->out + at, 1, j1 - j0, job->act);
+        if (job->db)
+            for (int j = 0; j < j1 - j0; j++) job->db[j0 + j] += d[j];
+    }
 }
 
 void dense_backward(float *din, float *dW, float *db, float *dout, const float *out,
@@ -99,9 +131,13 @@ void dense_backward(float *din, float *dW, float *db, float *dout, const float *
                     Activation act, DenseWork *ws) {
     float *dpre = dout;
     DenseRows job = {(float *)out, dout, NULL, db, B, n_out, act};
-    if (act != ACT_IDENTITY)
+    if (act == ACT_SOFTMAX) {
         par_run(act_grad_part, &job, par_parts_for((double)n_out * elementwise_flops(act) * B, B));
-    if (db) par_run(bias_grad_part, &job, par_parts_for(2.0 * n_out * B, (n_out + 15) / 16));
+        if (db) par_run(bias_grad_part, &job, par_parts_for(2.0 * n_out * B, (n_out + 15) / 16));
+    } else if (act != ACT_IDENTITY || db) {
+        double flops = (double)n_out * B * ((act != ACT_IDENTITY ? elementwise_flops(act) : 0.0) + (db ? 2.0 : 0.0));
+        par_run(act_bias_grad_part, &job, par_parts_for(flops, (n_out + 15) / 16));
+    }
     if (!transposed) {
         /* dW (n_out,n_in) += dpreᵀ (n_out,B) · in (B,n_in);  din (B,n_in) = dpre (B,n_out) · W (n_out,n_in) */
         pk_gemm_tn(dW, n_in, dpre, n_out, in, n_in, n_out, n_in, B, 1.0f, &ws->pack);
