@@ -499,6 +499,34 @@ static void test_bce_value_fast_equals_libm(void) {
     free(p), free(x);
 }
 
+/* gm_log16 gives gm_log1's bits lane by lane (a value's log does not depend on where it falls
+ * in a row): both sides of √½, powers of two, tiny, huge, zero, negative, infinite and NaN. */
+static void test_log16_equals_log1(void) {
+    float vals[64];
+    int n = 0;
+    float near = 0.707106781186547524f;
+    for (int k = -3; k <= 3; k++) {   /* mantissas around √½'s, at two exponents */
+        float v = near;
+        for (int step = 0; step < (k < 0 ? -k : k); step++) v = k < 0 ? nextafterf(v, 0.0f) : nextafterf(v, 2.0f);
+        vals[n++] = v;
+        vals[n++] = 8.0f * v;
+    }
+    const float more[] = {1.0f, 0.5f, 2.0f, 1e-7f, 1e-30f, 1e-40f, 3.4e38f, 1.5f, 1.41421356f, 0.75f, 0.0f, -0.0f,
+                          -1.0f, -0.7f, INFINITY, NAN};
+    for (size_t k = 0; k < sizeof more / sizeof more[0]; k++) vals[n++] = more[k];
+    for (int start = 0; start < n; start += 16) {
+        gm_v16 v, r;
+        for (int q = 0; q < 16; q++) v[q] = vals[(start + q) % n];
+        r = gm_log16(v);
+        for (int q = 0; q < 16; q++) {
+            float one = gm_log1(v[q]);
+            CU_ASSERT(same_bits(&one, &r[q], sizeof one));
+        }
+    }
+}
+
+#define LOGIT_EDGE 16.1180954f   /* loss.c's LOGIT_CLAMP */
+
 typedef struct LogitCase {
     float a[3 * 10], x[3 * 10];
 } LogitCase;
@@ -541,6 +569,22 @@ static void test_sigmoid_ce_from_logits(void) {
     double again = loss_sigmoid_cross_entropy_logits(NULL, inplace, inplace, c.x, 3, 10);
     CU_ASSERT(again == fast);
     CU_ASSERT(same_bits(inplace, p, sizeof p));
+    /* the edges: σ(±0) = ½ exactly, ±the clamp and just past it, tiny and huge logits (the
+     * same loss as the double reference), and a NaN logit makes the loss NaN */
+    float edge_a[16] = {-0.0f, 0.0f, LOGIT_EDGE, -LOGIT_EDGE, nextafterf(LOGIT_EDGE, 99.0f),
+                        -nextafterf(LOGIT_EDGE, 99.0f), 1e-30f, -1e-30f, 88.0f, -88.0f, 200.0f, -200.0f, 0.5f, -0.5f,
+                        3.0f, -3.0f};
+    float edge_x[16], edge_p[16];
+    fill_uniform(edge_x, 16, 0, 1, 84);
+    double edge = loss_sigmoid_cross_entropy_logits(NULL, edge_p, edge_a, edge_x, 1, 16), edge_plain = 0.0;
+    CU_ASSERT(edge_p[0] == 0.5f && edge_p[1] == 0.5f);
+    for (int k = 0; k < 16; k++) {
+        double pk = fmin(fmax(1.0 / (1.0 + exp(-(double)edge_a[k])), 1e-7), 1.0 - 1e-7);
+        edge_plain -= edge_x[k] * log(pk) + (1.0 - edge_x[k]) * log1p(-pk);
+    }
+    CU_ASSERT(fabs(edge - edge_plain) < 1e-6 * fabs(edge_plain));
+    edge_a[7] = NAN;
+    CU_ASSERT(isnan(loss_sigmoid_cross_entropy_logits(NULL, edge_p, edge_a, edge_x, 1, 16)));
     /* rows of several vectors and a tail (the row's sum runs over 16 lanes): 5 rows of 53 */
     enum { ROWS = 5, COLS = 53 };
     float a[ROWS * COLS], x[ROWS * COLS], q[ROWS * COLS];
@@ -616,6 +660,7 @@ int main(void) {
         {"global norm: interleaved == one sum", test_global_norm_fast_equals_plain},
         {"dense: packed == plain reference, bit-identical for 1, 2, 3 threads", test_dense_fast_equals_reference},
         {"binary cross-entropy value: vectorised log == libm", test_bce_value_fast_equals_libm},
+        {"gm_log16 == gm_log1, bit for bit", test_log16_equals_log1},
         {"sigmoid + cross-entropy from the logits == double-precision sigmoid then loss", test_sigmoid_ce_from_logits},
         {"softmax cross-entropy: vectorised == double reference", test_softmax_ce_fast_equals_reference},
         {NULL, NULL}};
