@@ -7,10 +7,13 @@
 #
 # Each round runs every workload with the old build, then the new one (--steps 30 --warmup 5
 # --threads 2); the table gives the median throughput of each over the rounds (tokens/s for the
-# recurrent workloads, samples/s for the autoencoders), new/old, and whether the two builds end
-# with the same parameters (params_hash: the same bits). Default workloads: the recurrent ones.
+# recurrent workloads, samples/s for the autoencoders), new/old, the median and range of the
+# rounds' own new/old ratios (each pair ran a few seconds apart, so a pair shares the machine's
+# mood of the moment), and whether the two builds end with the same parameters (params_hash: the
+# same bits). Default workloads: the recurrent ones. THREADS=1 (or STEPS=60) in the environment
+# changes the threads (or timed steps): one thread swings far less than two on a busy VM.
 set -euo pipefail
-old=$1 new=$2 rounds=${3:-5}
+old=$1 new=$2 rounds=${3:-5} threads=${THREADS:-2} steps=${STEPS:-30}
 shift $(($# < 3 ? $# : 3))
 workloads=("$@")
 [ ${#workloads[@]} -gt 0 ] || workloads=(lstm_h256 lstm_h512 gru_h256 rnn_h256 lstm_h128_b1)
@@ -20,7 +23,7 @@ for r in $(seq 1 "$rounds"); do
     for which in old new; do
       bin=$old; [ $which = new ] && bin=$new
       printf '{"build": "%s", "round": %d, "result": %s}\n' "$which" "$r" \
-        "$("$bin" "$w" --steps 30 --warmup 5 --threads 2)" >>"$out"
+        "$("$bin" "$w" --steps "$steps" --warmup 5 --threads "$threads")" >>"$out"
     done
   done
 done
@@ -28,12 +31,15 @@ done
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 names = list(dict.fromkeys(r["result"]["workload"] for r in rows))
-print(f"{'workload':<14} {'old':>10} {'new':>10} {'new/old':>8}  {'unit':<10} same bits  ({len(rows) // (2 * len(names))} rounds, median)")
+print(f"{'workload':<14} {'old':>10} {'new':>10} {'new/old':>8} {'pairs: median [min, max]':>26}  {'unit':<10} same bits"
+      f"  ({len(rows) // (2 * len(names))} rounds, median)")
 for n in names:
     got = {b: [r["result"] for r in rows if r["build"] == b and r["result"]["workload"] == n] for b in ("old", "new")}
     med = {b: statistics.median(x["throughput"] for x in got[b]) for b in got}
+    pairs = [b["throughput"] / a["throughput"] for a, b in zip(got["old"], got["new"])]
     same = all(a["params_hash"] == b["params_hash"] for a, b in zip(got["old"], got["new"]))
-    print(f"{n:<14} {med['old']:>10.0f} {med['new']:>10.0f} {med['new'] / med['old']:>8.3f}  "
+    spread = f"{statistics.median(pairs):.3f} [{min(pairs):.3f}, {max(pairs):.3f}]"
+    print(f"{n:<14} {med['old']:>10.0f} {med['new']:>10.0f} {med['new'] / med['old']:>8.3f} {spread:>26}  "
           f"{got['old'][0]['unit']:<10} {'yes' if same else 'NO'}")
 print(f"raw: {sys.argv[1]}")
 PY
