@@ -152,7 +152,7 @@ __attribute__((target("avx512f,avx512bf16"))) static void kernel_bf16(float *C, 
                                                                       size_t cs, const uint32_t *panel, int qc,
                                                                       int ncols, int mrows, float beta) {
     const uint32_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
-    TILE_PREFETCH(C, ldc, mrows)
+    TILE_PREFETCH(C, ldc, mrows, 32)
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
     __m512 c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
     size_t off = 0;

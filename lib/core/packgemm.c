@@ -255,7 +255,7 @@ __attribute__((target("avx512f"))) static void kernel_avx512(float *C, int ldc, 
                                                              const float *panel, int K, int ncols, int mrows,
                                                              float beta) {
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
-    TILE_PREFETCH(C, ldc, mrows)
+    TILE_PREFETCH(C, ldc, mrows, 32)
     Z_DECL(0) Z_DECL(1) Z_DECL(2) Z_DECL(3) Z_DECL(4) Z_DECL(5) Z_DECL(6) Z_DECL(7)
     size_t off = 0;
     for (int k = 0; k < K; k++, off += cs) {
@@ -310,13 +310,9 @@ __attribute__((target("avx512f"))) static void kernel_avx512(float *C, int ldc, 
                                                          const float *panel, int K, int ncols, int mrows,     \
                                                          float beta) {                                        \
         ROWS(Y_APTR)                                                                                          \
-        /* C's rows are a row of the output apart (often kilobytes) and read or written only after     \
-         * the k loop: ask for their lines now, so the loop hides the misses (they were an eighth      \
-         * of the kernel's time on the LSTM products) */                                               \
-        for (int i = 0; i < mrows; i++) {                                                                     \
-            __builtin_prefetch(C + (size_t)i * ldc, 1, 3);                                                    \
-            __builtin_prefetch(C + (size_t)i * ldc + 15, 1, 3);                                               \
-        }                                                                                                     \
+        /* C's lines now (tilestore.h): the misses after the k loop were an eighth of the kernel's      \
+         * time on the LSTM products */                                                                \
+        TILE_PREFETCH(C, ldc, mrows, 16)                                                                      \
         ROWS(Y_DECL)                                                                                          \
         size_t off = 0;                                                                                       \
         for (int k = 0; k < K; k++, off += cs) {                                                              \

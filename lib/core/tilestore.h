@@ -12,13 +12,13 @@
                    : (ncols) > 16 ? (__mmask16)((1u << ((ncols) - 16)) - 1u) : (__mmask16)0;
 
 /* C's rows lie a row of the output apart (often kilobytes) and are touched only after the
- * k loop: asking for their lines (128 bytes a row, three lines when unaligned) before it lets
- * the loop hide the misses. */
-#define TILE_PREFETCH(C, ldc, mrows)                                                               \
+ * k loop: asking for the lines of a tile's rows (`cols` floats each: every 16th float and the
+ * last, so a row that straddles a line boundary is covered) before it lets the loop hide the
+ * misses. Used by the AVX2 kernel (16 columns) too. */
+#define TILE_PREFETCH(C, ldc, mrows, cols)                                                         \
     for (int i_ = 0; i_ < (mrows); i_++) {                                                         \
-        __builtin_prefetch((C) + (size_t)i_ * (ldc), 1, 3);                                        \
-        __builtin_prefetch((C) + (size_t)i_ * (ldc) + 16, 1, 3);                                   \
-        __builtin_prefetch((C) + (size_t)i_ * (ldc) + 31, 1, 3);                                   \
+        for (int q_ = 0; q_ < (cols); q_ += 16) __builtin_prefetch((C) + (size_t)i_ * (ldc) + q_, 1, 3); \
+        __builtin_prefetch((C) + (size_t)i_ * (ldc) + (cols) - 1, 1, 3);                           \
     }
 
 /* A full tile (32 columns) is written with plain loads and stores, an edge tile masked. */
