@@ -180,9 +180,8 @@ GM_INLINE16 gm_v16i gm_le16(gm_v16 a, gm_v16 b) { return gm_join16(GM_LO8(a) <= 
 #define gm_gt16(a, b) gm_lt16(b, a)
 #define gm_ge16(a, b) gm_le16(b, a)
 
-GM_INLINE16 gm_v16 gm_exp16(gm_v16 x) {
-    x = gm_select16(gm_lt16(x, gm_splat16(GM_EXP_LO)), gm_splat16(GM_EXP_LO), x);
-    x = gm_select16(gm_gt16(x, gm_splat16(GM_EXP_HI)), gm_splat16(GM_EXP_HI), x);
+/* exp of an x already in [GM_EXP_LO, GM_EXP_HI] (or NaN) */
+GM_INLINE16 gm_v16 gm_exp16_in_range(gm_v16 x) {
     gm_v16 t = x * GM_LOG2E + GM_ROUND;
     gm_v16 n = t - GM_ROUND;
     gm_v16u ni = (gm_v16u)t - 0x4B400000u;
@@ -194,6 +193,17 @@ GM_INLINE16 gm_v16 gm_exp16(gm_v16 x) {
     p = p * r + 5.0000001201E-1f;
     p = p * r * r + r + 1.0f;
     return p * (gm_v16)((ni + 127u) << 23);
+}
+
+GM_INLINE16 gm_v16 gm_exp16(gm_v16 x) {
+    x = gm_select16(gm_lt16(x, gm_splat16(GM_EXP_LO)), gm_splat16(GM_EXP_LO), x);
+    x = gm_select16(gm_gt16(x, gm_splat16(GM_EXP_HI)), gm_splat16(GM_EXP_HI), x);
+    return gm_exp16_in_range(x);
+}
+
+/* exp(x) for x ≤ 0 (or NaN): gm_exp16's bits without the upper clamp, which never acts there */
+GM_INLINE16 gm_v16 gm_exp16_nonpositive(gm_v16 x) {
+    return gm_exp16_in_range(gm_select16(gm_lt16(x, gm_splat16(GM_EXP_LO)), gm_splat16(GM_EXP_LO), x));
 }
 
 GM_INLINE16 gm_v16 gm_sigmoid16(gm_v16 x) { return 1.0f / (1.0f + gm_exp16(-x)); }

@@ -144,21 +144,36 @@ double loss_sigmoid_cross_entropy(float *grad_pre, const float *pred, const floa
 /* softplus(LOGIT_CLAMP) − LOGIT_CLAMP = log1p(e^−16.118…) */
 #define SOFTPLUS_TAIL 1.0000000e-7f
 
+/* log1p(e) = e q(e) for e ∈ [0, 1]: q a degree-8 least-squares fit of log1p(e)/e (in double, on
+ * Chebyshev nodes); in float, without FMA: within 1e-7 of max(1, |a|) in the loss term, tested in
+ * test_fastpaths.c. One polynomial in place of a general log: e = exp(−|a|) never leaves [0, 1]. */
+static inline __attribute__((always_inline)) gm_v16 log1p_unit16(gm_v16 e) {
+    gm_v16 q = e * 5.253470968455076e-3f - 2.958858013153076e-2f;
+    q = q * e + 7.836182415485382e-2f;
+    q = q * e - 1.3674786686897278e-1f;
+    q = q * e + 1.911144256591797e-1f;
+    q = q * e - 2.4844373762607574e-1f;
+    q = q * e + 3.3319270610809326e-1f;
+    q = q * e - 4.9999502301216125e-1f;
+    q = q * e + 1.0f;
+    return e * q;
+}
+
 /* 16 pixels from their logits a: writes σ(a) into p and returns the loss terms
  *   softplus(a_c) − x a_c = −[x log σ(a_c) + (1 − x) log(1 − σ(a_c))],  a_c = clamp(a, ±LOGIT_CLAMP)
  * (the clamp is loss_binary_cross_entropy's clamp of p to [1e-7, 1 − 1e-7]). With e = e^−|a|
- * and u = 1 + e: σ(a) = 1/u for a ≥ 0, e/u otherwise; softplus(a) = max(a, 0) + log1p(e), and
- * log1p(e) = log u − ((u − 1) − e)/u corrects the rounding of u. */
+ * and u = 1 + e: σ(a) = 1/u for a ≥ 0, e/u otherwise; softplus(a) = max(a, 0) + log1p(e).
+ * Signs are read off the sign bit: a = −0 takes e/u = 1 · ½, the same ½ as 1/u. */
 static inline __attribute__((always_inline)) gm_v16 sigmoid_ce16(gm_v16 *p, gm_v16 a, gm_v16 x) {
-    gm_v16 abs_a = (gm_v16)((gm_v16i)a & INT32_MAX);
-    gm_v16 e = gm_exp16(-abs_a), u = 1.0f + e, s = 1.0f / u;
-    *p = gm_select16(gm_ge16(a, gm_splat16(0.0f)), s, e * s);
-    gm_v16 log1p_e = gm_log16(u) - ((u - 1.0f) - e) * s;
-    const gm_v16 zero = gm_splat16(0.0f);
+    gm_v16i bits = (gm_v16i)a, negative = bits >> 31;   /* all ones where a's sign bit is set */
+    gm_v16 abs_a = (gm_v16)(bits & INT32_MAX);
+    gm_v16 e = gm_exp16_nonpositive(-abs_a), s = 1.0f / (1.0f + e);
+    *p = gm_select16(negative, e * s, s);
     gm_v16i big = gm_gt16(abs_a, gm_splat16(LOGIT_CLAMP));
-    gm_v16 ac = gm_select16(big, gm_select16(gm_gt16(a, zero), gm_splat16(LOGIT_CLAMP), gm_splat16(-LOGIT_CLAMP)), a);
-    gm_v16 sp = gm_select16(big, gm_splat16(SOFTPLUS_TAIL), log1p_e) + gm_select16(gm_gt16(ac, zero), ac, zero);
-    return sp - x * ac;
+    gm_v16 ac = (gm_v16)((gm_v16i)gm_select16(big, gm_splat16(LOGIT_CLAMP), abs_a) | (bits & INT32_MIN));
+    gm_v16 log1p_e = gm_select16(big, gm_splat16(SOFTPLUS_TAIL), log1p_unit16(e));
+    gm_v16 relu = (gm_v16)((gm_v16i)ac & ~negative);   /* max(a_c, 0) */
+    return (log1p_e + relu) - x * ac;
 }
 
 /* Σ of 16 lanes in double, in a fixed pairwise order. */
@@ -213,8 +228,7 @@ GM_CLONES static double sigmoid_ce_logits_row(void *ctx, int r) {
             gm_store16(g_row + j, (p0 - x0) * c->inv_m);
             gm_store16(g_row + j + 16, (p1 - x1) * c->inv_m);
         }
-        row_sum_add(&sum, t0);
-        row_sum_add(&sum, t1);
+        row_sum_add(&sum, t0 + t1);
     }
     for (; j + 16 <= n; j += 16) {
         gm_v16 a, x, p;
