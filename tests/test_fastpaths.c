@@ -481,6 +481,57 @@ static void test_dense_fast_equals_reference(void) {
     restore_threads();
 }
 
+/* The fused sigmoid + cross-entropy as the epilogue of the layer that makes the logits
+ * (dense_forward_then, as the autoencoder runs it) gives the bits of the loss on its own
+ * (loss_sigmoid_cross_entropy_logits over the finished logits) — the loss, x̂ and ∂L/∂a — with
+ * 1, 2 and 3 threads and every kernel the CPU runs, on a product split by column panels
+ * (37 × 300: panels of 32 or 16, and a last unit of 12 columns), one split by rows (200 × 45) and one whose row split ends inside a unit
+ * of 8 rows (204 × 45), every part of every split forced (no minimum size). */
+static void test_sigmoid_ce_epilogue_equals_loss(void) {
+    const int shapes[3][3] = {{37, 50, 300}, {200, 50, 45}, {204, 50, 45}};   /* B, n_in, n_out */
+    int identical = 1, compared = 0;
+    par_set_min_flops(0.0);
+    for (int s = 0; s < 3; s++) {
+        const int B = shapes[s][0], n_in = shapes[s][1], n = shapes[s][2];
+        size_t floats = 0, bn = (size_t)B * n;
+        dense_work_reserve(&floats, B, n_in, n);
+        DenseWork work;
+        dense_work_alloc(&work, floats);
+        float *in = malloc((size_t)B * n_in * sizeof(float)), *W = malloc((size_t)n_in * n * sizeof(float));
+        float *bias = malloc(n * sizeof(float)), *x = malloc(bn * sizeof(float));
+        float *logits = malloc(bn * sizeof(float)), *p_ref = malloc(bn * sizeof(float)), *g_ref = malloc(bn * sizeof(float));
+        float *out = malloc(bn * sizeof(float)), *grad = malloc(bn * sizeof(float));
+        double *sums = malloc(loss_sigmoid_ce_units(B, n) * sizeof(double));
+        fill_uniform(in, (size_t)B * n_in, -1, 1, 54);
+        fill_uniform(W, (size_t)n_in * n, -1.5f, 1.5f, 55);   /* logits out to about ±20: both clamps */
+        fill_uniform(bias, n, -0.5f, 0.5f, 56);
+        fill_uniform(x, bn, 0, 1, 57);
+        for (int kernel = PACK_KERNEL_BLAS; kernel <= PACK_KERNEL_AVX512; kernel++) {
+            if (packed_force_kernel((PackKernel)kernel) != 0) continue;   /* panels of 32 or 16, or BLAS */
+            par_set_threads(1);
+            dense_forward(logits, in, W, bias, B, n_in, n, 0, ACT_IDENTITY, &work);
+            double loss_ref = loss_sigmoid_cross_entropy_logits(g_ref, p_ref, logits, x, B, n);
+            for (int threads = 1; threads <= 3; threads++) {
+                par_set_threads(threads);
+                SigmoidCeJob job = {grad, out, x, B, n, sums};
+                PkEpilogue then = {loss_sigmoid_ce_block, &job};
+                dense_forward_then(out, in, W, bias, B, n_in, n, 0, ACT_IDENTITY, &work, &then);
+                double loss = loss_sigmoid_ce_total(&job);
+                identical &= same_bits(&loss, &loss_ref, sizeof loss) && same_bits(out, p_ref, bn * sizeof(float)) &&
+                             same_bits(grad, g_ref, bn * sizeof(float));
+                compared++;
+            }
+        }
+        free(in), free(W), free(bias), free(x), free(logits), free(p_ref), free(g_ref), free(out), free(grad), free(sums);
+        dense_work_free(&work);
+    }
+    CU_ASSERT(compared >= 9);
+    CU_ASSERT(identical);
+    for (int k = PACK_KERNEL_AVX512; k >= PACK_KERNEL_BLAS; k--)
+        if (packed_force_kernel((PackKernel)k) == 0) break;
+    restore_threads();
+}
+
 static void test_bce_value_fast_equals_libm(void) {
     const int m = 9, n = 103;
     float *p = malloc((size_t)m * n * sizeof(float)), *x = malloc((size_t)m * n * sizeof(float));
@@ -697,6 +748,7 @@ int main(void) {
         {"gm_log16 == gm_log1, bit for bit", test_log16_equals_log1},
         {"sigmoid + cross-entropy from the logits == double-precision sigmoid then loss", test_sigmoid_ce_from_logits},
         {"sigmoid + cross-entropy from the logits: every term within 1.5e-7 of double", test_sigmoid_ce_term_accuracy},
+        {"sigmoid + cross-entropy as the logits' epilogue == the loss alone, any split", test_sigmoid_ce_epilogue_equals_loss},
         {"softmax cross-entropy: vectorised == double reference", test_softmax_ce_fast_equals_reference},
         {NULL, NULL}};
     return run_tests("fastpaths", cases);

@@ -201,11 +201,6 @@ GM_INLINE16 gm_v16 gm_exp16(gm_v16 x) {
     return gm_exp16_in_range(x);
 }
 
-/* exp(x) for x ≤ 0 (or NaN): gm_exp16's bits without the upper clamp, which never acts there */
-GM_INLINE16 gm_v16 gm_exp16_nonpositive(gm_v16 x) {
-    return gm_exp16_in_range(gm_select16(gm_lt16(x, gm_splat16(GM_EXP_LO)), gm_splat16(GM_EXP_LO), x));
-}
-
 GM_INLINE16 gm_v16 gm_sigmoid16(gm_v16 x) { return 1.0f / (1.0f + gm_exp16(-x)); }
 
 GM_INLINE16 gm_v16 gm_tanh16(gm_v16 x) {

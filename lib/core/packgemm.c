@@ -534,7 +534,9 @@ static void kernel_part(void *ctx, int part, int parts) {
                     e - b, job->beta, 0, panels);
         if (job->then) job->then->fn(job->then->ctx, job->C, job->ldc, b, e, 0, job->p->N);
     } else {
-        par_range(panels, part, parts, 1, &b, &e);
+        /* whole 32-column blocks (two AVX2 panels): an epilogue's blocks then start at a multiple
+         * of 32 columns whatever the kernel (loss.h's fused loss sums in units of 32 columns) */
+        par_range(panels, part, parts, 32 / job->p->NR, &b, &e);
         run_kernels(job->C, job->ldc, job->A, job->rs, job->cs, job->p, job->M, job->beta, b, e);
         int n1 = e * job->p->NR < job->p->N ? e * job->p->NR : job->p->N;
         if (job->then && b < e) job->then->fn(job->then->ctx, job->C, job->ldc, 0, job->M, b * job->p->NR, n1);

@@ -115,7 +115,8 @@ void pk_gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int 
  * cache, instead of as a pass of its own with its own wake-up of the threads:
  * fn(ctx, C, ldc, m0, m1, n0, n1) on rows [m0, m1) × columns [n0, n1). Every element of C is in
  * exactly one part; the parts depend on the split, so fn must not depend on it (no sums across
- * rows or columns). */
+ * rows or columns) — beyond this: every part starts at a row that is a multiple of 8 and a
+ * column that is a multiple of 32 (whole units of a sum, as loss.h's fused loss takes them). */
 typedef struct PkEpilogue {
     void (*fn)(void *ctx, float *C, int ldc, int m0, int m1, int n0, int n1);
     void *ctx;

@@ -23,6 +23,7 @@ typedef struct Autoencoder {
     const float *input;                 /* this batch's network input: acts[0], or x itself (no copy) */
     float *grad_a, *grad_b;             /* (B, widest) ping-pong buffers for ∂L/∂activations */
     double *rho_hat;                    /* (n_code) */
+    double *ce_unit_sums;               /* the fused sigmoid + cross-entropy's partial sums (loss.h) */
     DenseWork work;                     /* packing room for every layer's products */
 } Autoencoder;
 
@@ -160,6 +161,7 @@ int autoencoder_create(Model **out, const AutoencoderConfig *cfg, Rng *init_rng,
     ae->grad_a = ex_calloc((size_t)cfg->max_batch * widest, sizeof(float));
     ae->grad_b = ex_calloc((size_t)cfg->max_batch * widest, sizeof(float));
     ae->rho_hat = ex_calloc((size_t)cfg->n_code, sizeof(double));
+    ae->ce_unit_sums = ex_calloc(loss_sigmoid_ce_units(cfg->max_batch, cfg->n_input), sizeof(double));
     size_t work = 0;
     for (int l = 0; l < n; l++) dense_work_reserve(&work, cfg->max_batch, sizes[l], sizes[l + 1]);
     dense_work_alloc(&ae->work, work);
@@ -174,6 +176,7 @@ static void ae_destroy(Model *m) {
     free(ae->grad_a);
     free(ae->grad_b);
     free(ae->rho_hat);
+    free(ae->ce_unit_sums);
     dense_work_free(&ae->work);
     free(ae);
     m->impl = NULL;
@@ -192,19 +195,23 @@ static double forward(Model *m, const float *x_clean, const float *x_input, int 
                       StepStats *stats) {
     Autoencoder *ae = impl(m);
     const Params *p = &m->params;
+    float *recon = ae->acts[ae->n_layers];
+    int n = ae->cfg.n_input;
+    /* fused sigmoid + cross-entropy: the last layer leaves its logits, and the loss, as its
+     * product's epilogue, turns them into x̂ = σ(a) in place, ∂L/∂a and the loss terms */
+    SigmoidCeJob ce = {grad_out, recon, x_clean, B, n, ae->ce_unit_sums};
+    PkEpilogue ce_then = {loss_sigmoid_ce_block, &ce};
     ae->input = x_input;
     for (int l = 0; l < ae->n_layers; l++) {
         const AeLayer *L = &ae->layers[l];
-        /* fused sigmoid + cross-entropy: the last layer leaves its logits, the loss applies σ */
-        Activation act = l == ae->n_layers - 1 && fused_sigmoid_ce(ae) ? ACT_IDENTITY : L->act;
-        dense_forward(ae->acts[l + 1], l == 0 ? ae->input : ae->acts[l], params_value(p, L->W), params_value(p, L->b), B,
-                      L->n_in, L->n_out, L->transposed, act, &ae->work);
+        int fused_here = l == ae->n_layers - 1 && fused_sigmoid_ce(ae);
+        dense_forward_then(ae->acts[l + 1], l == 0 ? ae->input : ae->acts[l], params_value(p, L->W),
+                           params_value(p, L->b), B, L->n_in, L->n_out, L->transposed, fused_here ? ACT_IDENTITY : L->act,
+                           &ae->work, fused_here ? &ce_then : NULL);
     }
-    float *recon = ae->acts[ae->n_layers];
-    int n = ae->cfg.n_input;
     double loss;
     if (ae->cfg.loss == LOSS_SQUARED_ERROR) loss = loss_squared_error(grad_out, recon, x_clean, B, n);
-    else if (fused_sigmoid_ce(ae)) loss = loss_sigmoid_cross_entropy_logits(grad_out, recon, recon, x_clean, B, n);
+    else if (fused_sigmoid_ce(ae)) loss = loss_sigmoid_ce_total(&ce);
     else loss = loss_binary_cross_entropy(grad_out, recon, x_clean, B, n);
     /* with a penalty the objective is reconstruction + Ω: report the reconstruction alone too */
     if (stats && ae->cfg.sparsity.type != SPARSITY_NONE) stats_add(stats, "reconstruction", loss * B);

@@ -48,6 +48,7 @@ typedef struct DenseRows {
     float *db;
     int B, n_out;
     Activation act;
+    const PkEpilogue *after;   /* forward: the caller's own epilogue, after bias and activation */
 } DenseRows;
 
 /* Forward, rows of this part: out = act(out + b). */
@@ -93,21 +94,28 @@ static void bias_act_block(void *ctx, float *C, int ldc, int m0, int m1, int n0,
             for (int j = 0; j < n1 - n0; j++) row[j] += job->b[n0 + j];
         activate(row, 1, n1 - n0, job->act);
     }
+    if (job->after) job->after->fn(job->after->ctx, C, ldc, m0, m1, n0, n1);
 }
 
-void dense_forward(float *out, const float *in, const float *W, const float *b, int B, int n_in,
-                   int n_out, int transposed, Activation act, DenseWork *ws) {
+void dense_forward_then(float *out, const float *in, const float *W, const float *b, int B, int n_in,
+                        int n_out, int transposed, Activation act, DenseWork *ws, const PkEpilogue *after) {
     /* pre = in · Wᵀ (or in · W when tied), then out = act(pre + b): each thread on its own part
      * of the product as soon as it is computed; softmax, which needs whole rows, in a pass of
      * its own over the rows */
-    DenseRows job = {out, NULL, b, NULL, B, n_out, act};
+    DenseRows job = {out, NULL, b, NULL, B, n_out, act, after};
     PkEpilogue then = {bias_act_block, &job};
-    const PkEpilogue *epilogue = (b || act != ACT_IDENTITY) && act != ACT_SOFTMAX ? &then : NULL;
+    const PkEpilogue *epilogue = (b || act != ACT_IDENTITY || after) && act != ACT_SOFTMAX ? &then : NULL;
     if (!transposed) pk_gemm_nt_then(out, n_out, in, n_in, W, n_in, B, n_out, n_in, 0.0f, &ws->pack, epilogue);
     else pk_gemm_nn_then(out, n_out, in, n_in, W, n_out, B, n_out, n_in, 0.0f, &ws->pack, epilogue);
     if (epilogue || (!b && act == ACT_IDENTITY)) return;
     double per_row = (double)n_out * elementwise_flops(act);
     par_run(bias_act_part, &job, par_parts_for(per_row * B, B));
+    if (after) after->fn(after->ctx, out, n_out, 0, B, 0, n_out);   /* softmax: on the whole of out */
+}
+
+void dense_forward(float *out, const float *in, const float *W, const float *b, int B, int n_in,
+                   int n_out, int transposed, Activation act, DenseWork *ws) {
+    dense_forward_then(out, in, W, b, B, n_in, n_out, transposed, act, ws, NULL);
 }
 
 /* Backward, columns of this part, row by row: dpre = dout ⊙ act'(out), then db[j] += dpre[r, j]
@@ -130,7 +138,7 @@ void dense_backward(float *din, float *dW, float *db, float *dout, const float *
                     const float *in, const float *W, int B, int n_in, int n_out, int transposed,
                     Activation act, DenseWork *ws) {
     float *dpre = dout;
-    DenseRows job = {(float *)out, dout, NULL, db, B, n_out, act};
+    DenseRows job = {(float *)out, dout, NULL, db, B, n_out, act, NULL};
     if (act == ACT_SOFTMAX) {
         par_run(act_grad_part, &job, par_parts_for((double)n_out * elementwise_flops(act) * B, B));
         if (db) par_run(bias_grad_part, &job, par_parts_for(2.0 * n_out * B, (n_out + 15) / 16));

@@ -1,8 +1,11 @@
 #include "loss.h"
 
+#include <assert.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "gatemath.h"
 #include "parallel.h"
 
@@ -120,7 +123,7 @@ static double bce_row_sum_fast(const float *p_row, const float *x_row, int n) {
 
 typedef struct SigmoidCe {
     float *grad, *pred;
-    const float *logits, *target;
+    const float *target;
     int n;
     float inv_m;
 } SigmoidCe;
@@ -135,7 +138,7 @@ static double sigmoid_ce_pred_row(void *ctx, int r) {
 
 double loss_sigmoid_cross_entropy(float *grad_pre, const float *pred, const float *target, int m,
                                   int n) {
-    SigmoidCe c = {grad_pre, (float *)pred, NULL, target, n, 1.0f / (float)m};
+    SigmoidCe c = {grad_pre, (float *)pred, target, n, 1.0f / (float)m};
     return sum_rows(sigmoid_ce_pred_row, &c, m, 200.0 * n) / m;
 }
 
@@ -148,14 +151,13 @@ double loss_sigmoid_cross_entropy(float *grad_pre, const float *pred, const floa
  * Chebyshev nodes); in float, without FMA: within 1e-7 of max(1, |a|) in the loss term, tested in
  * test_fastpaths.c. One polynomial in place of a general log: e = exp(−|a|) never leaves [0, 1]. */
 static inline __attribute__((always_inline)) gm_v16 log1p_unit16(gm_v16 e) {
-    gm_v16 q = e * 5.253470968455076e-3f - 2.958858013153076e-2f;
-    q = q * e + 7.836182415485382e-2f;
-    q = q * e - 1.3674786686897278e-1f;
-    q = q * e + 1.911144256591797e-1f;
-    q = q * e - 2.4844373762607574e-1f;
-    q = q * e + 3.3319270610809326e-1f;
-    q = q * e - 4.9999502301216125e-1f;
-    q = q * e + 1.0f;
+    /* Estrin's scheme: a chain 5 operations deep instead of Horner's 16 (the row is bound by
+     * the latency of its chains, not by the number of operations) */
+    gm_v16 e2 = e * e, e4 = e2 * e2;
+    gm_v16 q01 = 1.0f - 4.9999502301216125e-1f * e, q23 = 3.3319270610809326e-1f - 2.4844373762607574e-1f * e;
+    gm_v16 q45 = 1.911144256591797e-1f - 1.3674786686897278e-1f * e, q67 = 7.836182415485382e-2f - 2.958858013153076e-2f * e;
+    gm_v16 q0_3 = q01 + q23 * e2, q4_7 = q45 + q67 * e2;
+    gm_v16 q = q0_3 + (q4_7 + 5.253470968455076e-3f * e4) * e4;
     return e * q;
 }
 
@@ -167,9 +169,14 @@ static inline __attribute__((always_inline)) gm_v16 log1p_unit16(gm_v16 e) {
 static inline __attribute__((always_inline)) gm_v16 sigmoid_ce16(gm_v16 *p, gm_v16 a, gm_v16 x) {
     gm_v16i bits = (gm_v16i)a, negative = bits >> 31;   /* all ones where a's sign bit is set */
     gm_v16 abs_a = (gm_v16)(bits & INT32_MAX);
-    gm_v16 e = gm_exp16_nonpositive(-abs_a), s = 1.0f / (1.0f + e);
+    /* |a| > c as the sign of c − |a| (exact when near, and never −0): no comparison, whose
+     * 16 lanes the clones build from halves through memory; a NaN |a| is positive, and the
+     * difference keeps it, so the test is false there as a comparison's is */
+    gm_v16i beyond_exp = (gm_v16i)(gm_splat16(-GM_EXP_LO) - abs_a) >> 31;
+    gm_v16i big = (gm_v16i)(gm_splat16(LOGIT_CLAMP) - abs_a) >> 31;
+    /* e = exp(−|a|), the argument clamped at GM_EXP_LO as gm_exp16 clamps it: the same bits */
+    gm_v16 e = gm_exp16_in_range(gm_select16(beyond_exp, gm_splat16(GM_EXP_LO), -abs_a)), s = 1.0f / (1.0f + e);
     *p = gm_select16(negative, e * s, s);
-    gm_v16i big = gm_gt16(abs_a, gm_splat16(LOGIT_CLAMP));
     gm_v16 ac = (gm_v16)((gm_v16i)gm_select16(big, gm_splat16(LOGIT_CLAMP), abs_a) | (bits & INT32_MIN));
     gm_v16 log1p_e = gm_select16(big, gm_splat16(SOFTPLUS_TAIL), log1p_unit16(e));
     gm_v16 relu = (gm_v16)((gm_v16i)ac & ~negative);   /* max(a_c, 0) */
@@ -183,79 +190,133 @@ static inline __attribute__((always_inline)) double sum16(gm_v16 t) {
     return (q[0] + q[1]) + (q[2] + q[3]);
 }
 
-/* A row's sum in double, kept lane by lane: 16 running sums (four vectors of 4 doubles), each
- * lane's terms added in order, the lanes added pairwise at the end of the row. Fixed order, so
- * the same number whatever the thread count or clone; the per-term work is four conversions and
- * four adds (a horizontal sum per vector of 16 cost a quarter of the row's time). 256-bit
- * pieces: vectors of 8 doubles were moved through general registers in the AVX2 clone. */
+/* Sums in double, kept lane by lane: 16 running sums (four vectors of 4 doubles), each lane's
+ * terms added in order, the lanes added pairwise at the end. The per-term work is four
+ * conversions and four adds; 256-bit pieces, because vectors of 8 doubles were moved through
+ * general registers in the AVX2 clone. */
 typedef double gm_v4d __attribute__((vector_size(32)));
 
-typedef struct RowSum {
+typedef struct LaneSums {
     gm_v4d q[4];   /* lanes 0–3, 4–7, 8–11, 12–15 */
-} RowSum;
+} LaneSums;
 
-static inline __attribute__((always_inline)) void row_sum_add(RowSum *s, gm_v16 t) {
+static inline __attribute__((always_inline)) void lane_sums_add(LaneSums *s, gm_v16 t) {
     s->q[0] += __builtin_convertvector(__builtin_shufflevector(t, t, 0, 1, 2, 3), gm_v4d);
     s->q[1] += __builtin_convertvector(__builtin_shufflevector(t, t, 4, 5, 6, 7), gm_v4d);
     s->q[2] += __builtin_convertvector(__builtin_shufflevector(t, t, 8, 9, 10, 11), gm_v4d);
     s->q[3] += __builtin_convertvector(__builtin_shufflevector(t, t, 12, 13, 14, 15), gm_v4d);
 }
 
-static inline __attribute__((always_inline)) double row_sum_total(const RowSum *s) {
+static inline __attribute__((always_inline)) double lane_sums_total(const LaneSums *s) {
     gm_v4d a = s->q[0] + s->q[2], b = s->q[1] + s->q[3];   /* lane k + lane k + 8 */
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((b[0] + b[1]) + (b[2] + b[3]));
 }
 
-GM_CLONES static double sigmoid_ce_logits_row(void *ctx, int r) {
-    const SigmoidCe *c = ctx;
-    const int n = c->n;
-    const float *a_row = c->logits + (size_t)r * n, *x_row = c->target + (size_t)r * n;
-    float *p_row = c->pred + (size_t)r * n, *g_row = c->grad ? c->grad + (size_t)r * n : NULL;
-    RowSum sum = {{{0}}};
-    int j = 0;
-    /* two vectors at a time: each is a long chain of dependent operations (exp, then log), and
-     * two independent chains keep twice the units busy; the sum takes them in order as below */
-    for (; j + 32 <= n; j += 32) {
-        gm_v16 a0, x0, a1, x1, p0, p1;
-        memcpy(&a0, a_row + j, sizeof a0);
-        memcpy(&x0, x_row + j, sizeof x0);
-        memcpy(&a1, a_row + j + 16, sizeof a1);
-        memcpy(&x1, x_row + j + 16, sizeof x1);
-        gm_v16 t0 = sigmoid_ce16(&p0, a0, x0), t1 = sigmoid_ce16(&p1, a1, x1);
-        gm_store16(p_row + j, p0);
-        gm_store16(p_row + j + 16, p1);
-        if (g_row) {
-            gm_store16(g_row + j, (p0 - x0) * c->inv_m);
-            gm_store16(g_row + j + 16, (p1 - x1) * c->inv_m);
-        }
-        row_sum_add(&sum, t0 + t1);
-    }
-    for (; j + 16 <= n; j += 16) {
-        gm_v16 a, x, p;
-        memcpy(&a, a_row + j, sizeof a);
-        memcpy(&x, x_row + j, sizeof x);
-        gm_v16 t = sigmoid_ce16(&p, a, x);
-        gm_store16(p_row + j, p);
-        if (g_row) gm_store16(g_row + j, (p - x) * c->inv_m);
-        row_sum_add(&sum, t);
-    }
-    if (j < n) {
-        int k = n - j;
-        gm_v16 x = gm_load16_first(x_row + j, k, 0.0f), p;
-        gm_v16 t = sigmoid_ce16(&p, gm_load16_first(a_row + j, k, 0.0f), x);
-        gm_store16_first(p_row + j, p, k);
-        if (g_row) gm_store16_first(g_row + j, (p - x) * c->inv_m, k);
-        for (int q = k; q < 16; q++) t[q] = 0.0f;
-        row_sum_add(&sum, t);
-    }
-    return row_sum_total(&sum);
+/* A unit of the sum: CE_UNIT_ROWS rows × CE_UNIT_COLS columns, two 16-column strips. */
+enum { CE_UNIT_ROWS = 8, CE_UNIT_COLS = 32 };
+
+static int ce_col_units(int n) { return (n + CE_UNIT_COLS - 1) / CE_UNIT_COLS; }
+
+size_t loss_sigmoid_ce_units(int m, int n) {
+    return (size_t)((m + CE_UNIT_ROWS - 1) / CE_UNIT_ROWS) * (size_t)ce_col_units(n);
 }
 
+/* Row r's columns [j, j + 32) (or [j, j + k) for the last unit of a row): σ and gradient
+ * written, the terms of the two 16-column halves added in float (one rounding) and returned.
+ * The two halves are two independent chains of dependent operations (exp, division,
+ * polynomial), which together keep twice the units busy. */
+static inline __attribute__((always_inline)) gm_v16 ce_pair(const float *a, const float *x, float *p, float *g, int k,
+                                                            float inv_m) {
+    if (k >= 32) {
+        gm_v16 a0, x0, a1, x1, p0, p1;
+        memcpy(&a0, a, sizeof a0);
+        memcpy(&x0, x, sizeof x0);
+        memcpy(&a1, a + 16, sizeof a1);
+        memcpy(&x1, x + 16, sizeof x1);
+        gm_v16 t0 = sigmoid_ce16(&p0, a0, x0), t1 = sigmoid_ce16(&p1, a1, x1);
+        gm_store16(p, p0);
+        gm_store16(p + 16, p1);
+        if (g) {
+            gm_store16(g, (p0 - x0) * inv_m);
+            gm_store16(g + 16, (p1 - x1) * inv_m);
+        }
+        return t0 + t1;
+    }
+    gm_v16 t = gm_splat16(0.0f);
+    for (int h = 0; h < 2 && 16 * h < k; h++) {
+        int w = k - 16 * h < 16 ? k - 16 * h : 16;
+        gm_v16 xh = gm_load16_first(x + 16 * h, w, 0.0f), ph;
+        gm_v16 th = sigmoid_ce16(&ph, gm_load16_first(a + 16 * h, w, 0.0f), xh);
+        gm_store16_first(p + 16 * h, ph, w);
+        if (g) gm_store16_first(g + 16 * h, (ph - xh) * inv_m, w);
+        for (int q = w; q < 16; q++) th[q] = 0.0f;
+        t += th;
+    }
+    return t;
+}
+
+/* Columns are taken CE_CHUNK units at a time, so that the units' running sums stay in L1. */
+enum { CE_CHUNK = 32 };
+
+/* Rows are walked in order, each from left to right (as the product left them, for the
+ * prefetchers), adding into every unit of the row group at once; each unit's sum is the
+ * same as unit by unit: its rows in order. */
+GM_CLONES void loss_sigmoid_ce_block(void *ctx, float *logits, int ld, int m0, int m1, int n0, int n1) {
+    const SigmoidCeJob *c = ctx;
+    const float inv_m = 1.0f / (float)c->m;
+    const int n = c->n, col_units = ce_col_units(n);
+    assert(m0 % CE_UNIT_ROWS == 0 && (m1 % CE_UNIT_ROWS == 0 || m1 == c->m) && n0 % CE_UNIT_COLS == 0 &&
+           (n1 % CE_UNIT_COLS == 0 || n1 == n));   /* whole units: see loss.h */
+    LaneSums acc[CE_CHUNK];
+    for (int g0 = m0; g0 < m1; g0 += CE_UNIT_ROWS) {
+        int g1 = g0 + CE_UNIT_ROWS < m1 ? g0 + CE_UNIT_ROWS : m1;
+        double *sums = c->unit_sums + (size_t)(g0 / CE_UNIT_ROWS) * col_units;
+        for (int c0 = n0; c0 < n1; c0 += CE_CHUNK * CE_UNIT_COLS) {
+            int c1 = c0 + CE_CHUNK * CE_UNIT_COLS < n1 ? c0 + CE_CHUNK * CE_UNIT_COLS : n1;
+            int units = (c1 - c0 + CE_UNIT_COLS - 1) / CE_UNIT_COLS;
+            memset(acc, 0, (size_t)units * sizeof acc[0]);
+            for (int r = g0; r < g1; r++) {
+                size_t at = (size_t)r * n;
+                const float *a = logits + (size_t)r * ld, *x = c->target + at;
+                float *p = c->pred + at, *g = c->grad ? c->grad + at : NULL;
+                for (int u = 0, j = c0; j < c1; u++, j += CE_UNIT_COLS)
+                    lane_sums_add(&acc[u], ce_pair(a + j, x + j, p + j, g ? g + j : NULL, c1 - j, inv_m));
+            }
+            for (int u = 0; u < units; u++) sums[c0 / CE_UNIT_COLS + u] = lane_sums_total(&acc[u]);
+        }
+    }
+}
+
+double loss_sigmoid_ce_total(const SigmoidCeJob *c) {
+    size_t units = loss_sigmoid_ce_units(c->m, c->n);
+    double total = 0.0;
+    for (size_t u = 0; u < units; u++) total += c->unit_sums[u];
+    return total / c->m;
+}
+
+typedef struct LogitsJob {
+    const SigmoidCeJob *c;
+    float *logits;
+} LogitsJob;
+
+/* Whole units of rows, all columns. */
+static void logits_rows_part(void *ctx, int part, int parts) {
+    const LogitsJob *job = ctx;
+    int m = job->c->m, groups = (m + CE_UNIT_ROWS - 1) / CE_UNIT_ROWS, g0, g1;
+    par_range(groups, part, parts, 1, &g0, &g1);
+    int r1 = g1 * CE_UNIT_ROWS < m ? g1 * CE_UNIT_ROWS : m;
+    if (g0 < g1) loss_sigmoid_ce_block((void *)job->c, job->logits, job->c->n, g0 * CE_UNIT_ROWS, r1, 0, job->c->n);
+}
 
 double loss_sigmoid_cross_entropy_logits(float *grad_pre, float *pred, const float *logits,
                                          const float *target, int m, int n) {
-    SigmoidCe c = {grad_pre, pred, logits, target, n, 1.0f / (float)m};
-    return sum_rows(sigmoid_ce_logits_row, &c, m, 200.0 * n) / m;
+    SigmoidCeJob c = {grad_pre, pred, target, m, n, ex_malloc(loss_sigmoid_ce_units(m, n) * sizeof(double))};
+    LogitsJob job = {&c, (float *)logits};
+    int groups = (m + CE_UNIT_ROWS - 1) / CE_UNIT_ROWS;
+    par_run(logits_rows_part, &job, par_parts_for(200.0 * n * m, groups));
+    double loss = loss_sigmoid_ce_total(&c);
+    free(c.unit_sums);
+    return loss;
 }
 
 /* The plain reference: exp and log in double, row by row. */

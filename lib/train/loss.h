@@ -9,6 +9,8 @@
 #ifndef EXPRUN_LOSS_H
 #define EXPRUN_LOSS_H
 
+#include <stddef.h>
+
 typedef enum LossType { LOSS_SQUARED_ERROR, LOSS_CROSS_ENTROPY, LOSS_SOFTMAX_CROSS_ENTROPY } LossType;
 
 const char *loss_name(LossType t);
@@ -34,6 +36,26 @@ double loss_sigmoid_cross_entropy(float *grad_pre, const float *pred, const floa
  * [1e-7, 1 − 1e-7] (as a clamp of a to ±16.118). */
 double loss_sigmoid_cross_entropy_logits(float *grad_pre, float *pred, const float *logits,
                                          const float *target, int m, int n);
+
+/* The same, as the epilogue of the product that makes the logits (packgemm.h's PkEpilogue):
+ * each thread turns its own fresh block of the logits into σ, gradient and loss terms while the
+ * block is still in its cache. The terms are summed in units of 8 rows × 32 columns (the two
+ * halves of a row added in float, then lane by lane in double over the unit's rows, its lanes
+ * pairwise at the end), each unit's sum kept in unit_sums, and loss_sigmoid_ce_total adds the
+ * units in a fixed order: the same value however the product was split, as long as every block
+ * starts at a row that is a multiple of 8 and a column that is a multiple of 32 (packgemm.c's
+ * splits do) — and the same as
+ * loss_sigmoid_cross_entropy_logits, which is this over all the logits. */
+typedef struct SigmoidCeJob {
+    float *grad;            /* ∂L/∂a, or NULL */
+    float *pred;            /* x̂ = σ(a); may be the logits themselves */
+    const float *target;    /* (m, n), as grad and pred */
+    int m, n;
+    double *unit_sums;      /* loss_sigmoid_ce_units(m, n) */
+} SigmoidCeJob;
+size_t loss_sigmoid_ce_units(int m, int n);
+void loss_sigmoid_ce_block(void *job, float *logits, int ld, int m0, int m1, int n0, int n1);
+double loss_sigmoid_ce_total(const SigmoidCeJob *job);
 
 /* Softmax cross-entropy over rows of logits z (m, V) with integer targets y (m):
  *   L = −(1/count) Σ_i log softmax(z_i)[y_i],  ∂L/∂z_i = (softmax(z_i) − onehot(y_i)) / count
