@@ -732,9 +732,54 @@ static void test_vector_comparisons_match_scalar(void) {
     }
 }
 
+/* The sign-of-a-difference tests equal C's comparisons lane by lane, on both sides of each
+ * constant, at ±0, denormals, infinities and NaNs of either sign; and σ, tanh, exp and log on
+ * 16 lanes, which are built on them, give the 1-lane functions' bits on the same values (NaN
+ * stays NaN, the clamps act where the comparisons put them). */
+static void test_sign_tests_match_comparisons(void) {
+    const float consts[] = {87.3f, 88.3f, 0.625f, 0.707106781186547524f, 16.1180954f};
+    float vals[96];
+    int n = 0;
+    for (size_t k = 0; k < sizeof consts / sizeof consts[0]; k++) {
+        float c = consts[k];
+        const float near[5] = {nextafterf(nextafterf(c, 0.0f), 0.0f), nextafterf(c, 0.0f), c, nextafterf(c, 1e9f),
+                               nextafterf(nextafterf(c, 1e9f), 1e9f)};
+        for (int q = 0; q < 5; q++) vals[n++] = near[q], vals[n++] = -near[q];
+    }
+    const float more[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-40f, -1e-40f, 1.0f, -1.0f, 1e4f, -1e4f,
+                          0.5f, 3.0f, -3.0f, 200.0f};
+    for (size_t k = 0; k < sizeof more / sizeof more[0]; k++) vals[n++] = more[k];
+    int wrong = 0, checked = 0;
+    for (int start = 0; start < n; start += 16) {
+        gm_v16 x;
+        for (int q = 0; q < 16; q++) x[q] = vals[(start + q) % n];
+        for (size_t k = 0; k < sizeof consts / sizeof consts[0]; k++) {
+            float c = consts[k];
+            gm_v16i abs_gt = gm_abs_gt16(x, c), lt_neg = gm_lt_neg16(x, c), gt_pos = gm_gt_pos16(x, c);
+            gm_v16i nonneg_lt = gm_nonneg_lt16(gm_abs16(x), c);
+            for (int q = 0; q < 16; q++) {
+                wrong += abs_gt[q] != (fabsf(x[q]) > c ? -1 : 0);
+                wrong += lt_neg[q] != (x[q] < -c ? -1 : 0);
+                wrong += gt_pos[q] != (x[q] > c ? -1 : 0);
+                wrong += nonneg_lt[q] != (fabsf(x[q]) < c ? -1 : 0);
+                checked += 4;
+            }
+        }
+        gm_v16 sg = gm_sigmoid16(x), th = gm_tanh16(x), lg = gm_log16(gm_abs16(x));
+        for (int q = 0; q < 16; q++) {
+            float one[3] = {gm_sigmoid1(x[q]), gm_tanh1(x[q]), gm_log1(fabsf(x[q]))}, many[3] = {sg[q], th[q], lg[q]};
+            for (int f = 0; f < 3; f++)
+                wrong += isnan(one[f]) ? !isnan(many[f]) : !same_bits(&one[f], &many[f], sizeof one[f]);
+        }
+    }
+    CU_ASSERT(checked == 4 * 5 * 16 * ((n + 15) / 16));
+    CU_ASSERT(wrong == 0);
+}
+
 int main(void) {
     TestCase cases[] = {
         {"16-lane comparisons == scalar ones, lane by lane", test_vector_comparisons_match_scalar},
+        {"16-lane sign tests == comparisons; sigmoid, tanh, log on 16 lanes == 1 lane", test_sign_tests_match_comparisons},
         {"par_run: every part once, nested calls inline", test_par_run_every_part_once},
         {"par_run after fork()", test_par_run_after_fork},
         {"packed products: bit-identical for 1, 2, 3 threads", test_packed_products_any_thread_count},

@@ -180,6 +180,24 @@ GM_INLINE16 gm_v16i gm_le16(gm_v16 a, gm_v16 b) { return gm_join16(GM_LO8(a) <= 
 #define gm_gt16(a, b) gm_lt16(b, a)
 #define gm_ge16(a, b) gm_le16(b, a)
 
+/* Tests against a constant c > 0 from the sign of a difference instead of a comparison: two
+ * or three plain operations in every clone, where a comparison above is two halves joined
+ * through memory in the AVX-512 clone (a store-forwarding stall; at the head of an exp, on the
+ * chain that bounds the loss row and the gates). The same lanes as the comparisons for every
+ * x: a difference of two floats is zero only when they are equal and has the exact one's sign,
+ * and a NaN |x| or a is positive and the difference keeps it (x86 returns the NaN operand), so
+ * NaN tests false as it compares false. test_fastpaths.c checks them against C's comparisons. */
+GM_INLINE16 gm_v16 gm_abs16(gm_v16 x) { return (gm_v16)((gm_v16i)x & INT32_MAX); }
+GM_INLINE16 gm_v16i gm_sign16(gm_v16 x) { return (gm_v16i)x >> 31; }   /* all ones where the sign bit is set */
+/* |x| > c */
+GM_INLINE16 gm_v16i gm_abs_gt16(gm_v16 x, float c) { return gm_sign16(gm_splat16(c) - gm_abs16(x)); }
+/* x < −c */
+GM_INLINE16 gm_v16i gm_lt_neg16(gm_v16 x, float c) { return gm_sign16(x) & gm_abs_gt16(x, c); }
+/* x > c */
+GM_INLINE16 gm_v16i gm_gt_pos16(gm_v16 x, float c) { return ~gm_sign16(x) & gm_abs_gt16(x, c); }
+/* a < c, for a ≥ 0 or NaN */
+GM_INLINE16 gm_v16i gm_nonneg_lt16(gm_v16 a, float c) { return gm_sign16(a - gm_splat16(c)); }
+
 /* exp of an x already in [GM_EXP_LO, GM_EXP_HI] (or NaN) */
 GM_INLINE16 gm_v16 gm_exp16_in_range(gm_v16 x) {
     gm_v16 t = x * GM_LOG2E + GM_ROUND;
@@ -196,8 +214,8 @@ GM_INLINE16 gm_v16 gm_exp16_in_range(gm_v16 x) {
 }
 
 GM_INLINE16 gm_v16 gm_exp16(gm_v16 x) {
-    x = gm_select16(gm_lt16(x, gm_splat16(GM_EXP_LO)), gm_splat16(GM_EXP_LO), x);
-    x = gm_select16(gm_gt16(x, gm_splat16(GM_EXP_HI)), gm_splat16(GM_EXP_HI), x);
+    x = gm_select16(gm_lt_neg16(x, -GM_EXP_LO), gm_splat16(GM_EXP_LO), x);
+    x = gm_select16(gm_gt_pos16(x, GM_EXP_HI), gm_splat16(GM_EXP_HI), x);
     return gm_exp16_in_range(x);
 }
 
@@ -211,14 +229,14 @@ GM_INLINE16 gm_v16 gm_tanh16(gm_v16 x) {
                     3.33332819422E-1f) * z * x + x;
     gm_v16 big = 1.0f - 2.0f / (gm_exp16(a + a) + 1.0f);
     big = (gm_v16)((gm_v16i)big | sign);
-    return gm_select16(gm_lt16(a, gm_splat16(0.625f)), small, big);
+    return gm_select16(gm_nonneg_lt16(a, 0.625f), small, big);
 }
 
 GM_INLINE16 gm_v16 gm_log16(gm_v16 x) {
     gm_v16i bits = (gm_v16i)x;
     gm_v16i e = ((bits >> 23) & 0xff) - 126;
     gm_v16 m = (gm_v16)((bits & 0x807fffff) | 0x3f000000);
-    gm_v16i low = gm_lt16(m, gm_splat16(0.707106781186547524f));
+    gm_v16i low = gm_nonneg_lt16(m, 0.707106781186547524f);   /* m ∈ [½, 1) */
     e += low;
     m = m - 1.0f + (gm_v16)(low & (gm_v16i)m);
     gm_v16 fe = __builtin_convertvector(e, gm_v16);

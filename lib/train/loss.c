@@ -167,15 +167,13 @@ static inline __attribute__((always_inline)) gm_v16 log1p_unit16(gm_v16 e) {
  * and u = 1 + e: σ(a) = 1/u for a ≥ 0, e/u otherwise; softplus(a) = max(a, 0) + log1p(e).
  * Signs are read off the sign bit: a = −0 takes e/u = 1 · ½, the same ½ as 1/u. */
 static inline __attribute__((always_inline)) gm_v16 sigmoid_ce16(gm_v16 *p, gm_v16 a, gm_v16 x) {
-    gm_v16i bits = (gm_v16i)a, negative = bits >> 31;   /* all ones where a's sign bit is set */
-    gm_v16 abs_a = (gm_v16)(bits & INT32_MAX);
-    /* |a| > c as the sign of c − |a| (exact when near, and never −0): no comparison, whose
-     * 16 lanes the clones build from halves through memory; a NaN |a| is positive, and the
-     * difference keeps it, so the test is false there as a comparison's is */
-    gm_v16i beyond_exp = (gm_v16i)(gm_splat16(-GM_EXP_LO) - abs_a) >> 31;
-    gm_v16i big = (gm_v16i)(gm_splat16(LOGIT_CLAMP) - abs_a) >> 31;
-    /* e = exp(−|a|), the argument clamped at GM_EXP_LO as gm_exp16 clamps it: the same bits */
-    gm_v16 e = gm_exp16_in_range(gm_select16(beyond_exp, gm_splat16(GM_EXP_LO), -abs_a)), s = 1.0f / (1.0f + e);
+    gm_v16i bits = (gm_v16i)a, negative = gm_sign16(a);
+    gm_v16 abs_a = gm_abs16(a);
+    gm_v16i big = gm_abs_gt16(a, LOGIT_CLAMP);
+    /* e = exp(−|a|), the argument clamped at GM_EXP_LO as gm_exp16 clamps it (the same bits;
+     * the upper clamp never acts on −|a|) */
+    gm_v16 e = gm_exp16_in_range(gm_select16(gm_abs_gt16(a, -GM_EXP_LO), gm_splat16(GM_EXP_LO), -abs_a));
+    gm_v16 s = 1.0f / (1.0f + e);
     *p = gm_select16(negative, e * s, s);
     gm_v16 ac = (gm_v16)((gm_v16i)gm_select16(big, gm_splat16(LOGIT_CLAMP), abs_a) | (bits & INT32_MIN));
     gm_v16 log1p_e = gm_select16(big, gm_splat16(SOFTPLUS_TAIL), log1p_unit16(e));
