@@ -198,20 +198,24 @@ GM_INLINE16 gm_v16i gm_gt_pos16(gm_v16 x, float c) { return ~gm_sign16(x) & gm_a
 /* a < c, for a ≥ 0 or NaN */
 GM_INLINE16 gm_v16i gm_nonneg_lt16(gm_v16 a, float c) { return gm_sign16(a - gm_splat16(c)); }
 
-/* exp of an x already in [GM_EXP_LO, GM_EXP_HI] (or NaN) */
-GM_INLINE16 gm_v16 gm_exp16_in_range(gm_v16 x) {
-    gm_v16 t = x * GM_LOG2E + GM_ROUND;
-    gm_v16 n = t - GM_ROUND;
-    gm_v16u ni = (gm_v16u)t - 0x4B400000u;
-    gm_v16 r = x - n * GM_LN2_HI - n * GM_LN2_LO;
-    gm_v16 p = r * 1.9875691500E-4f + 1.3981999507E-3f;
-    p = p * r + 8.3334519073E-3f;
-    p = p * r + 4.1665795894E-2f;
-    p = p * r + 1.6666665459E-1f;
-    p = p * r + 5.0000001201E-1f;
-    p = p * r * r + r + 1.0f;
-    return p * (gm_v16)((ni + 127u) << 23);
-}
+/* exp of an x already in [GM_EXP_LO, GM_EXP_HI] (or NaN), on a vector type V of floats with
+ * unsigned lanes U: gm_exp16_in_range, and the loss's 32-lane rows (loss.c), which must give a
+ * value the same bits whichever path takes it. */
+#define GM_DEFINE_EXP_IN_RANGE(name, V, U)                       \
+    GM_INLINE16 V name(V x) {                                    \
+        V t = x * GM_LOG2E + GM_ROUND;                           \
+        V n = t - GM_ROUND;                                      \
+        U ni = (U)t - 0x4B400000u;                               \
+        V r = x - n * GM_LN2_HI - n * GM_LN2_LO;                 \
+        V p = r * 1.9875691500E-4f + 1.3981999507E-3f;           \
+        p = p * r + 8.3334519073E-3f;                            \
+        p = p * r + 4.1665795894E-2f;                            \
+        p = p * r + 1.6666665459E-1f;                            \
+        p = p * r + 5.0000001201E-1f;                            \
+        p = p * r * r + r + 1.0f;                                \
+        return p * (V)((ni + 127u) << 23);                       \
+    }
+GM_DEFINE_EXP_IN_RANGE(gm_exp16_in_range, gm_v16, gm_v16u)
 
 GM_INLINE16 gm_v16 gm_exp16(gm_v16 x) {
     x = gm_select16(gm_lt_neg16(x, -GM_EXP_LO), gm_splat16(GM_EXP_LO), x);

@@ -38,7 +38,7 @@ static void init_weights(float *W, int n_out, int n_in, Activation act, Rng *rng
         W[i] = (float)((2.0 * rng_uniform_double(rng) - 1.0) * limit);
 }
 
-static double forward(Model *m, const float *x_clean, const float *x_input, int B, float *grad_out,
+static double forward(Model *m, const float *x_clean, const float *x_input, int B, float *grad_out, float **grad_at,
                       StepStats *stats);
 
 static double ae_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats *stats);
@@ -189,9 +189,11 @@ static int fused_sigmoid_ce(const Autoencoder *ae) {
 }
 
 /* Forward through the chain from x_input (x itself, or x̃ in acts[0]). Returns the loss of
- * x̂ against x_clean plus the sparsity penalty; if grad_out is given, writes ∂L/∂x̂ (or ∂L/∂pre
- * for the fused sigmoid + cross-entropy) there. */
-static double forward(Model *m, const float *x_clean, const float *x_input, int B, float *grad_out,
+ * x̂ against x_clean; if grad_out is given, writes ∂L/∂x̂ there and points *grad_at at it —
+ * except the fused sigmoid + cross-entropy, which writes ∂L/∂a over the logits themselves
+ * (training has no use for x̂, and a buffer that is already in the cache costs no traffic)
+ * and points *grad_at there. */
+static double forward(Model *m, const float *x_clean, const float *x_input, int B, float *grad_out, float **grad_at,
                       StepStats *stats) {
     Autoencoder *ae = impl(m);
     const Params *p = &m->params;
@@ -199,7 +201,9 @@ static double forward(Model *m, const float *x_clean, const float *x_input, int 
     int n = ae->cfg.n_input;
     /* fused sigmoid + cross-entropy: the last layer leaves its logits, and the loss, as its
      * product's epilogue, turns them into x̂ = σ(a) in place, ∂L/∂a and the loss terms */
-    SigmoidCeJob ce = {grad_out, recon, x_clean, B, n, ae->ce_unit_sums};
+    int in_place = grad_out && fused_sigmoid_ce(ae);
+    SigmoidCeJob ce = {in_place ? recon : NULL, in_place ? NULL : recon, x_clean, B, n, ae->ce_unit_sums};
+    if (grad_at) *grad_at = in_place ? recon : grad_out;
     PkEpilogue ce_then = {loss_sigmoid_ce_block, &ce};
     ae->input = x_input;
     for (int l = 0; l < ae->n_layers; l++) {
@@ -228,18 +232,17 @@ static double ae_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats
         noise_apply(ae->acts[0], b->x, (size_t)B * n, &ae->cfg.noise, noise_rng);
         x_input = ae->acts[0];
     }
-    float *d = ae->grad_a, *d_next = ae->grad_b;
-    double loss = forward(m, b->x, x_input, B, d, stats);
+    float *d;   /* ∂L/∂(this layer's output): in grad_a or grad_b (ping-pong), or over the logits */
+    double loss = forward(m, b->x, x_input, B, ae->grad_a, &d, stats);
     double penalty = 0.0;
     for (int l = ae->n_layers - 1; l >= 0; l--) {
         const AeLayer *L = &ae->layers[l];
         Activation act = (l == ae->n_layers - 1 && fused_sigmoid_ce(ae)) ? ACT_IDENTITY : L->act;
+        float *d_next = d == ae->grad_a ? ae->grad_b : ae->grad_a;
         dense_backward(l > 0 ? d_next : NULL, params_grad(p, L->W), params_grad(p, L->b), d,
                        ae->acts[l + 1], l == 0 ? ae->input : ae->acts[l], params_value(p, L->W), B, L->n_in, L->n_out,
                        L->transposed, act, &ae->work);
-        float *tmp = d;
         d = d_next;
-        d_next = tmp;
         /* d now holds ∂L/∂acts[l]; at the code h = acts[code_layer + 1] add ∂Ω/∂h. */
         if (l == code_layer + 1)
             penalty = sparsity_penalty(d, ae->acts[l], B, ae->cfg.n_code, &ae->cfg.sparsity, ae->rho_hat);
@@ -250,7 +253,7 @@ static double ae_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats
 
 static double ae_eval_batch(Model *m, const Batch *b, StepStats *stats) {
     Autoencoder *ae = impl(m);
-    double loss = forward(m, b->x, b->x, b->B, NULL, stats);
+    double loss = forward(m, b->x, b->x, b->B, NULL, NULL, stats);
     double penalty = sparsity_penalty(NULL, ae->acts[ae->cfg.n_hidden + 1], b->B, ae->cfg.n_code,
                                       &ae->cfg.sparsity, ae->rho_hat);
     if (ae->cfg.sparsity.type != SPARSITY_NONE && stats) stats_add(stats, "penalty", penalty * b->B);
@@ -260,14 +263,14 @@ static double ae_eval_batch(Model *m, const Batch *b, StepStats *stats) {
 double autoencoder_eval_corrupted(Model *m, const float *x, int B, Rng *noise_rng) {
     Autoencoder *ae = impl(m);
     noise_apply(ae->acts[0], x, (size_t)B * ae->cfg.n_input, &ae->cfg.noise, noise_rng);
-    return forward(m, x, ae->acts[0], B, NULL, NULL);
+    return forward(m, x, ae->acts[0], B, NULL, NULL, NULL);
 }
 
 void autoencoder_encode(Model *m, const float *x, int B, float *codes, float *recon,
                         double *row_error) {
     Autoencoder *ae = impl(m);
     int n = ae->cfg.n_input, K = ae->cfg.n_code;
-    forward(m, x, x, B, NULL, NULL);
+    forward(m, x, x, B, NULL, NULL, NULL);
     if (codes) memcpy(codes, ae->acts[ae->cfg.n_hidden + 1], (size_t)B * K * sizeof(float));
     const float *xr = ae->acts[ae->n_layers];
     if (recon) memcpy(recon, xr, (size_t)B * n * sizeof(float));

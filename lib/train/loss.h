@@ -47,8 +47,8 @@ double loss_sigmoid_cross_entropy_logits(float *grad_pre, float *pred, const flo
  * splits do) — and the same as
  * loss_sigmoid_cross_entropy_logits, which is this over all the logits. */
 typedef struct SigmoidCeJob {
-    float *grad;            /* ∂L/∂a, or NULL */
-    float *pred;            /* x̂ = σ(a); may be the logits themselves */
+    float *grad;            /* ∂L/∂a, or NULL; may be the logits themselves (then pred NULL) */
+    float *pred;            /* x̂ = σ(a), or NULL; may be the logits themselves */
     const float *target;    /* (m, n), as grad and pred */
     int m, n;
     double *unit_sums;      /* loss_sigmoid_ce_units(m, n) */
