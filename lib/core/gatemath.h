@@ -159,31 +159,18 @@ GM_INLINE16 gm_v16 gm_select16(gm_v16i mask, gm_v16 a, gm_v16 b) {
     return (gm_v16)((mask & (gm_v16i)a) | (~mask & (gm_v16i)b));
 }
 
-/* Comparisons, lanes all ones where true. Made of two 8-lane halves: GCC splits a 16-lane add
- * or multiply into the 256-bit halves an AVX2 clone has, but a 16-lane comparison into 16
- * scalar ones (on an AVX2-only CPU the loss and σ, tanh ran 3–5× slower than the arithmetic
- * around them allows). The AVX-512 clone pays a few shuffles; the result is the same. */
+/* 8-lane halves, for the stores below: GCC splits a 16-lane add or multiply into the 256-bit
+ * halves an AVX2 clone has, but lowers some 16-lane operations (comparisons, whole-vector
+ * stores) lane by lane there. */
 typedef float gm_v8 __attribute__((vector_size(32)));
-typedef int32_t gm_v8i __attribute__((vector_size(32)));
 #define GM_LO8(v) __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
 #define GM_HI8(v) __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15)
-/* (a shufflevector join is lowered lane by lane through memory in the AVX2 clone; a copy is not) */
-GM_INLINE16 gm_v16i gm_join16(gm_v8i lo, gm_v8i hi) {
-    gm_v16i v;
-    memcpy(&v, &lo, sizeof lo);
-    memcpy((char *)&v + sizeof lo, &hi, sizeof hi);
-    return v;
-}
-GM_INLINE16 gm_v16i gm_lt16(gm_v16 a, gm_v16 b) { return gm_join16(GM_LO8(a) < GM_LO8(b), GM_HI8(a) < GM_HI8(b)); }
-GM_INLINE16 gm_v16i gm_le16(gm_v16 a, gm_v16 b) { return gm_join16(GM_LO8(a) <= GM_LO8(b), GM_HI8(a) <= GM_HI8(b)); }
-/* a > b is b < a, a ≥ b is b ≤ a (NaN: false either way) */
-#define gm_gt16(a, b) gm_lt16(b, a)
-#define gm_ge16(a, b) gm_le16(b, a)
 
 /* Tests against a constant c > 0 from the sign of a difference instead of a comparison: two
- * or three plain operations in every clone, where a comparison above is two halves joined
- * through memory in the AVX-512 clone (a store-forwarding stall; at the head of an exp, on the
- * chain that bounds the loss row and the gates). The same lanes as the comparisons for every
+ * or three plain operations in every clone. A 16-lane comparison is 16 scalar ones in the AVX2
+ * clone, and built from two 8-lane halves it went through memory in the AVX-512 clone (a
+ * store-forwarding stall at the head of every exp, on the chain that bounds the loss row and
+ * the gates). The same lanes as the comparisons for every
  * x: a difference of two floats is zero only when they are equal and has the exact one's sign,
  * and a NaN |x| or a is positive and the difference keeps it (x86 returns the NaN operand), so
  * NaN tests false as it compares false. test_fastpaths.c checks them against C's comparisons. */

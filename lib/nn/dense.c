@@ -1,5 +1,6 @@
 #include "dense.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "gatemath.h"
@@ -102,6 +103,7 @@ void dense_forward_then(float *out, const float *in, const float *W, const float
     /* pre = in · Wᵀ (or in · W when tied), then out = act(pre + b): each thread on its own part
      * of the product as soon as it is computed; softmax, which needs whole rows, in a pass of
      * its own over the rows */
+    assert(!(after && act == ACT_SOFTMAX));   /* softmax needs whole rows: no block epilogue */
     DenseRows job = {out, NULL, b, NULL, B, n_out, act, after};
     PkEpilogue then = {bias_act_block, &job};
     const PkEpilogue *epilogue = (b || act != ACT_IDENTITY || after) && act != ACT_SOFTMAX ? &then : NULL;
@@ -110,7 +112,6 @@ void dense_forward_then(float *out, const float *in, const float *W, const float
     if (epilogue || (!b && act == ACT_IDENTITY)) return;
     double per_row = (double)n_out * elementwise_flops(act);
     par_run(bias_act_part, &job, par_parts_for(per_row * B, B));
-    if (after) after->fn(after->ctx, out, n_out, 0, B, 0, n_out);   /* softmax: on the whole of out */
 }
 
 void dense_forward(float *out, const float *in, const float *W, const float *b, int B, int n_in,

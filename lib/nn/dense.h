@@ -38,7 +38,7 @@ void dense_forward(float *out, const float *in, const float *W, const float *b, 
 
 /* dense_forward, then `after` on each block of out as soon as its bias and activation are on
  * (packgemm.h's epilogue: each thread on its own block while it is in its cache; a fused loss
- * uses it). With softmax, which needs whole rows, once on the whole of out. */
+ * uses it). Not with softmax, which needs whole rows. */
 void dense_forward_then(float *out, const float *in, const float *W, const float *b, int B, int n_in,
                         int n_out, int transposed, Activation act, DenseWork *ws, const PkEpilogue *after);
 
