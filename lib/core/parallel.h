@@ -36,6 +36,16 @@ void par_run(ParFn fn, void *ctx, int parts);
 void par_set_min_flops(double flops);
 double par_min_flops(void);
 
+/* The cost of one float in a pass over the parameters' gradients (zeroing them, their sum of
+ * squares), in the same FLOP units: such a pass does one or two operations per float, but about
+ * half its lines sit in the other core's cache (each thread wrote its share of the products and
+ * of the optimizer's step), and each costs a transfer. Measured on ae_shallow's step at 2
+ * threads (about 100k parameters): zeroing took 31 µs on one thread and 4–6 µs on two, the
+ * global norm 13 → 7 µs; counted at 5–8 FLOPs a float, both had stayed on one thread. (A pass
+ * split otherwise than the data was written gains nothing: the softmax head's bias sums, by
+ * columns over rows that each thread wrote whole, ran 36 µs on one thread and 45 µs on two.) */
+#define PAR_FLOPS_PER_FLOAT_PASS 40.0
+
 /* Parts worth using for `flops` of work that splits into at most `max_parts` pieces. */
 int par_parts_for(double flops, int max_parts);
 

@@ -49,7 +49,9 @@ static void zero_part(void *ctx, int part, int parts) {
     memset(p->grad + i0, 0, (i1 - i0) * sizeof(float));
 }
 
-void params_zero_grad(Params *p) { par_run(zero_part, p, par_parts_for(8.0 * (double)p->total, 64)); }
+void params_zero_grad(Params *p) {
+    par_run(zero_part, p, par_parts_for(PAR_FLOPS_PER_FLOAT_PASS * (double)p->total, 64));
+}
 
 void params_free(Params *p) {
     free(p->views);

@@ -45,7 +45,7 @@ double grad_global_norm(const float *g, size_t n) {
     for (size_t first = 0; first < blocks; first += NORM_ROUND) {
         int count = blocks - first < NORM_ROUND ? (int)(blocks - first) : NORM_ROUND;
         NormJob job = {g, n, first, count, sums};
-        par_run(norm_part, &job, par_parts_for(5.0 * NORM_BLOCK * count, count));
+        par_run(norm_part, &job, par_parts_for(PAR_FLOPS_PER_FLOAT_PASS * NORM_BLOCK * count, count));
         for (int k = 0; k < count; k++) total += sums[k];
     }
     return sqrt(total);
