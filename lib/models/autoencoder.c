@@ -1,6 +1,8 @@
 #include "autoencoder.h"
 
+#include <assert.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,7 @@ typedef struct Autoencoder {
     float *grad_a, *grad_b;             /* (B, widest) ping-pong buffers for ∂L/∂activations */
     double *rho_hat;                    /* (n_code) */
     double *ce_unit_sums;               /* the fused sigmoid + cross-entropy's partial sums (loss.h) */
+    int bias_grad_done;                 /* this step's fused loss summed the last layer's ∂L/∂c itself */
     DenseWork work;                     /* packing room for every layer's products */
 } Autoencoder;
 
@@ -188,6 +191,27 @@ static int fused_sigmoid_ce(const Autoencoder *ae) {
     return ae->cfg.f == ACT_SIGMOID && ae->cfg.loss == LOSS_CROSS_ENTROPY;
 }
 
+/* Training's fused loss, as the epilogue of the last layer's product, on each part of it:
+ * x̂, ∂L/∂a and the loss terms (loss.h), then — when the part holds every row, as it does when
+ * the product is split by columns — the bias gradient of its columns, ∂L/∂c_j += Σ_r ∂L/∂a_rj
+ * with the rows in order (as dense_backward's pass would add them: the same bits). The part's
+ * ∂L/∂a is still in its thread's cache there; in a pass of its own after the product, split
+ * otherwise, half of it came from the other core (22 µs of a 560 µs ae_shallow step, on one
+ * thread). Split by rows, no part sums, and dense_backward does it. */
+typedef struct CeThenBias {
+    const SigmoidCeJob *ce;
+    float *bias_grad;        /* (n), or NULL: not asked */
+    atomic_int cols_summed;  /* columns whose bias gradient a part has summed */
+} CeThenBias;
+
+static void ce_then_bias_block(void *ctx, float *logits, int ld, int m0, int m1, int n0, int n1) {
+    CeThenBias *job = ctx;
+    loss_sigmoid_ce_block((void *)job->ce, logits, ld, m0, m1, n0, n1);
+    if (!job->bias_grad || m0 != 0 || m1 != job->ce->m) return;
+    dense_bias_grad_cols(job->bias_grad, job->ce->grad, job->ce->n, m1, n0, n1);
+    atomic_fetch_add_explicit(&job->cols_summed, n1 - n0, memory_order_relaxed);
+}
+
 /* Forward through the chain from x_input (x itself, or x̃ in acts[0]). Returns the loss of
  * x̂ against x_clean; if grad_out is given, writes ∂L/∂x̂ there and points *grad_at at it —
  * except the fused sigmoid + cross-entropy, which writes ∂L/∂a over the logits themselves
@@ -204,7 +228,9 @@ static double forward(Model *m, const float *x_clean, const float *x_input, int 
     int in_place = grad_out && fused_sigmoid_ce(ae);
     SigmoidCeJob ce = {in_place ? recon : NULL, in_place ? NULL : recon, x_clean, B, n, ae->ce_unit_sums};
     if (grad_at) *grad_at = in_place ? recon : grad_out;
-    PkEpilogue ce_then = {loss_sigmoid_ce_block, &ce};
+    const AeLayer *last = &ae->layers[ae->n_layers - 1];
+    CeThenBias ce_bias = {&ce, in_place ? params_grad(p, last->b) : NULL, 0};
+    PkEpilogue ce_then = {ce_then_bias_block, &ce_bias};
     ae->input = x_input;
     for (int l = 0; l < ae->n_layers; l++) {
         const AeLayer *L = &ae->layers[l];
@@ -213,6 +239,9 @@ static double forward(Model *m, const float *x_clean, const float *x_input, int 
                            params_value(p, L->b), B, L->n_in, L->n_out, L->transposed, fused_here ? ACT_IDENTITY : L->act,
                            &ae->work, fused_here ? &ce_then : NULL);
     }
+    int cols_summed = atomic_load_explicit(&ce_bias.cols_summed, memory_order_relaxed);
+    assert(cols_summed == 0 || cols_summed == n);   /* every part holds all rows, or none does */
+    ae->bias_grad_done = cols_summed == n;
     double loss;
     if (ae->cfg.loss == LOSS_SQUARED_ERROR) loss = loss_squared_error(grad_out, recon, x_clean, B, n);
     else if (fused_sigmoid_ce(ae)) loss = loss_sigmoid_ce_total(&ce);
@@ -237,9 +266,11 @@ static double ae_train_batch(Model *m, const Batch *b, Rng *noise_rng, StepStats
     double penalty = 0.0;
     for (int l = ae->n_layers - 1; l >= 0; l--) {
         const AeLayer *L = &ae->layers[l];
-        Activation act = (l == ae->n_layers - 1 && fused_sigmoid_ce(ae)) ? ACT_IDENTITY : L->act;
+        int last = l == ae->n_layers - 1;
+        Activation act = (last && fused_sigmoid_ce(ae)) ? ACT_IDENTITY : L->act;
+        float *db = last && ae->bias_grad_done ? NULL : params_grad(p, L->b);   /* NULL: summed in forward */
         float *d_next = d == ae->grad_a ? ae->grad_b : ae->grad_a;
-        dense_backward(l > 0 ? d_next : NULL, params_grad(p, L->W), params_grad(p, L->b), d,
+        dense_backward(l > 0 ? d_next : NULL, params_grad(p, L->W), db, d,
                        ae->acts[l + 1], l == 0 ? ae->input : ae->acts[l], params_value(p, L->W), B, L->n_in, L->n_out,
                        L->transposed, act, &ae->work);
         d = d_next;

@@ -46,6 +46,11 @@ void dense_backward(float *din, float *dW, float *db, float *dout, const float *
                     const float *in, const float *W, int B, int n_in, int n_out, int transposed,
                     Activation act, DenseWork *ws);
 
+/* The bias gradient of columns [j0, j1): db[j] += Σ_r dpre[r, j] over rows 0..rows−1 in order
+ * (dpre with row stride ld) — dense_backward's own sum, for a caller that has dpre in its cache
+ * earlier (a fused loss); the same bits. */
+void dense_bias_grad_cols(float *db, const float *dpre, int ld, int rows, int j0, int j1);
+
 /* The plain reference: the sums written out, activations from act.h. Same arguments and
  * results (to rounding) without a workspace. */
 void dense_forward_reference(float *out, const float *in, const float *W, const float *b, int B,
