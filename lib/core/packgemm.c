@@ -230,13 +230,38 @@ static void pack(PackedMat *p, PackPanels fp32) {
 }
 
 void packed_set_transposed(PackedMat *p, const float *W, int ld, int N, int K) {
-    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 1;
+    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 1, p->direct = 0;
     pack(p, pack_transposed_panels);
 }
 
 void packed_set(PackedMat *p, const float *W, int ld, int K, int N) {
-    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0;
+    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0, p->direct = 0;
     pack(p, pack_panels);
+}
+
+/* P = W for one product of M rows: with the AVX-512 kernel in fp32, when the product is small
+ * (M and K at most IN_PLACE_MAX), its full panels are read from W in place, row k at W + k·ld.
+ * A panel's 32 floats are contiguous in W already: packing only gathers them, a pass over all
+ * of W shared out by panels — so where the product is then split by rows (a narrow P, or A
+ * given transposed) each thread also reads half the packed panels from the other core's
+ * cache — and in a small product that pass is a large share of the time. Only a last partial
+ * panel is packed, zero-padded, so that no load runs past W's rows. Measured (`sgemm_rate
+ * --threads 2`, medians of 5, packed → in place): ae_deep's products 192 → 203 GFLOP/s, the
+ * 784-512-128-512-784 autoencoder's 175 → 201; `bench/ab.sh` ae_shallow 1.06×, ae_deep 1.07×.
+ * The recurrent layers' one-off products span T·B = 2048 rows (M or K): in place, their
+ * operands come strided from L3 more than once, and training measured 1–4 % slower (lstm_h512,
+ * gru_h256) though the products alone ran faster — they stay packed. The same products, so
+ * the same bits. */
+enum { IN_PLACE_MAX = 1024 };
+static void packed_set_in_place(PackedMat *p, const float *W, int ld, int K, int N, int M) {
+    int NR = panel_width(packed_kernel());
+    if (M < 2 || M > IN_PLACE_MAX || K > IN_PLACE_MAX || NR != 32 || active_precision != PACK_FP32 ||
+        !fits(p, K, N, NR)) {
+        packed_set(p, W, ld, K, N);
+        return;
+    }
+    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0, p->direct = 1, p->NR = NR, p->bf16 = 0;
+    if (N % NR) pack_panels(p, N / NR, N / NR + 1);
 }
 
 #if PACK_X86
@@ -251,20 +276,34 @@ void packed_set(PackedMat *p, const float *W, int ld, int K, int N) {
         c##i##1 = _mm512_fmadd_ps(av, b1, c##i##1);        \
     }
 
-__attribute__((target("avx512f"))) static void kernel_avx512(float *C, int ldc, const float *const *a, size_t cs,
-                                                             const float *panel, int K, int ncols, int mrows,
-                                                             float beta) {
+/* The tile's body; row k of the panel at panel + k·bs (bs = 32 packed, the source's row stride
+ * when the panel is read in place: PackedMat.direct). */
+__attribute__((target("avx512f"), always_inline)) static inline void
+kernel_avx512_body(float *C, int ldc, const float *const *a, size_t cs, const float *panel, size_t bs, int K,
+                   int ncols, int mrows, float beta) {
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
     TILE_PREFETCH(C, ldc, mrows, 32)
     Z_DECL(0) Z_DECL(1) Z_DECL(2) Z_DECL(3) Z_DECL(4) Z_DECL(5) Z_DECL(6) Z_DECL(7)
     size_t off = 0;
     for (int k = 0; k < K; k++, off += cs) {
-        __m512 b0 = _mm512_load_ps(panel + (size_t)k * 32);
-        __m512 b1 = _mm512_load_ps(panel + (size_t)k * 32 + 16);
+        __m512 b0 = _mm512_loadu_ps(panel + (size_t)k * bs);
+        __m512 b1 = _mm512_loadu_ps(panel + (size_t)k * bs + 16);
         Z_STEP(0) Z_STEP(1) Z_STEP(2) Z_STEP(3) Z_STEP(4) Z_STEP(5) Z_STEP(6) Z_STEP(7)
     }
     TILE_MASKS(ncols)
     TILE_STORE(0) TILE_STORE(1) TILE_STORE(2) TILE_STORE(3) TILE_STORE(4) TILE_STORE(5) TILE_STORE(6) TILE_STORE(7)
+}
+
+__attribute__((target("avx512f"))) static void kernel_avx512(float *C, int ldc, const float *const *a, size_t cs,
+                                                             const float *panel, int K, int ncols, int mrows,
+                                                             float beta) {
+    kernel_avx512_body(C, ldc, a, cs, panel, 32, K, ncols, mrows, beta);
+}
+
+__attribute__((target("avx512f"))) static void kernel_avx512_in_place(float *C, int ldc, const float *const *a,
+                                                                      size_t cs, const float *panel, size_t bs,
+                                                                      int K, int ncols, int mrows, float beta) {
+    kernel_avx512_body(C, ldc, a, cs, panel, bs, K, ncols, mrows, beta);
 }
 
 /* ---- AVX2 + FMA: MR 6 × NR 16 (12 accumulators in ymm registers) -------------------------- */
@@ -473,7 +512,7 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
         bf16_run_kernels(C, ldc, A, rs, cs, (const uint32_t *)p->panels, K, N, M, beta, j0, j1);
         return;
     }
-    if (M == 1) {
+    if (M == 1 && !p->direct) {   /* (the row kernels read packed panels only) */
         run_row_kernels(C, A, cs, p, beta, j0, j1);
         return;
     }
@@ -494,6 +533,9 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
             for (int j = j0; j < j1; j++) {
                 const float *panel = p->panels + (size_t)j * K * NR + (size_t)k0 * NR;
                 int ncols = N - j * NR < NR ? N - j * NR : NR;
+                /* a full panel read in place: row k of it is row k0 + k of the source */
+                const int in_place = p->direct && ncols == NR;
+                if (in_place) panel = p->src + (size_t)k0 * p->ld + (size_t)j * NR;
                 for (int m0 = mb; m0 < mend; m0 += MR) {
                     int mrows = mend - m0 < MR ? mend - m0 : MR;
                     size_t a_cs = cs;
@@ -505,7 +547,8 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
                             rows[i] = A + (size_t)(m0 + (i < mrows ? i : 0)) * rs + (size_t)k0 * cs;
                     }
                     float *Ct = C + (size_t)m0 * ldc + (size_t)j * NR;
-                    if (NR == 32) kernel_avx512(Ct, ldc, rows, a_cs, panel, kc, ncols, mrows, b);
+                    if (in_place) kernel_avx512_in_place(Ct, ldc, rows, a_cs, panel, (size_t)p->ld, kc, ncols, mrows, b);
+                    else if (NR == 32) kernel_avx512(Ct, ldc, rows, a_cs, panel, kc, ncols, mrows, b);
                     else kernel_avx2(Ct, ldc, rows, a_cs, panel, kc, ncols, mrows, b);
                 }
             }
@@ -647,12 +690,12 @@ void pk_gemm_nt_then(float *C, int ldc, const float *A, int lda, const float *B,
 
 void pk_gemm_nn_then(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
                      float beta, PackedMat *ws, const PkEpilogue *then) {
-    packed_set(ws, B, ldb, K, N);
+    packed_set_in_place(ws, B, ldb, K, N, M);
     packed_gemm_then(C, ldc, A, lda, ws, M, beta, then);
 }
 
 void pk_gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
                 PackedMat *ws) {
-    packed_set(ws, B, ldb, K, N);
+    packed_set_in_place(ws, B, ldb, K, N, M);
     packed_gemm_at(C, ldc, A, lda, ws, M, beta);
 }

@@ -43,6 +43,8 @@ typedef struct PackedMat {
     int ld;              /* its row stride */
     int transposed;      /* 1: P = srcᵀ, src is (N, K); 0: P = src, src is (K, N) */
     int bf16;            /* 1: packed as bfloat16 pairs (bf16gemm.h), the products in bf16 */
+    int direct;          /* 1: full panels are read from src in place (a one-off product's P = W;
+                            packgemm.c's packed_set_in_place); only a last partial one is packed */
 } PackedMat;
 
 /* The kernel in use (the best the CPU supports unless forced, or capped by the environment:
@@ -102,7 +104,9 @@ void packed_gemm_at(float *C, int ldc, const float *At, int lda, const PackedMat
 /* One-off products (row-major, beta 0 or 1), packing the right operand into ws:
  *   nt  C (M, N) = A (M, K) · B (N, K)ᵀ + beta C      ws room for (K, N)
  *   nn  C (M, N) = A (M, K) · B (K, N)  + beta C      ws room for (K, N)
- *   tn  C (M, N) = A (K, M)ᵀ · B (K, N) + beta C      ws room for (K, N) */
+ *   tn  C (M, N) = A (K, M)ᵀ · B (K, N) + beta C      ws room for (K, N)
+ * nn and tn read B's full panels in place instead when the product is small (M, K ≤ 1024) and
+ * the AVX-512 kernel runs in fp32 (packgemm.c's packed_set_in_place): the same bits. */
 void pk_gemm_nt(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
                 PackedMat *ws);
 void pk_gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
