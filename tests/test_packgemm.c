@@ -184,6 +184,49 @@ static void test_packed_reuse_and_edges(void) {
     CU_ASSERT(strcmp(packed_kernel_name(packed_kernel()), "?") != 0);
 }
 
+/* Small nn and tn products read B's full panels in place (packed_set_in_place): the same bits
+ * as the packed path, with a last partial panel, K across a slice (KC), beta 0 and 1, 1–3
+ * threads; and ws.direct says the in-place path ran where it should and not beyond 1024 rows. */
+static void test_in_place_equals_packed(void) {
+    if (packed_force_kernel(PACK_KERNEL_AVX512) != 0) {
+        printf("(no AVX-512: the in-place path is not used)\n");
+        return;
+    }
+    static const int shapes[][3] = {{37, 80, 300}, {9, 64, 5}, {128, 784, 64}, {2, 17, 3}, {1100, 40, 20}};
+    int threads = par_threads();
+    double min_flops = par_min_flops();
+    for (int t = 1; t <= 3; t++) {
+        par_set_threads(t);
+        par_set_min_flops(0.0);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int form = FORM_NN; form <= FORM_TN; form++)
+                for (int b = 0; b < 2; b++) {
+                    int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                    Product p = product_make((Form)form, M, N, K, 40 + s);
+                    PackedMat ws, packed;
+                    packed_alloc(&ws, K, N);
+                    packed_alloc(&packed, K, N);
+                    product_run(&p, (float)b, &ws);
+                    CU_ASSERT_EQUAL(ws.direct, M <= 1024 && K <= 1024);
+                    /* the same product through the packed path: p.want from C's old values */
+                    float *C2 = malloc(p.nc * sizeof(float));
+                    fill_uniform(C2, p.nc, -1.0f, 1.0f, 40 + s + 2);   /* C as product_make filled it */
+                    packed_set(&packed, p.B, p.ldb, K, N);
+                    CU_ASSERT_EQUAL(packed.direct, 0);
+                    if (form == FORM_NN) packed_gemm(C2, p.ldc, p.A, p.lda, &packed, M, (float)b);
+                    else packed_gemm_at(C2, p.ldc, p.A, p.lda, &packed, M, (float)b);
+                    CU_ASSERT(memcmp(C2, p.C, p.nc * sizeof(float)) == 0);
+                    free(C2);
+                    packed_free(&ws);
+                    packed_free(&packed);
+                    product_free(&p);
+                }
+    }
+    par_set_threads(threads);
+    par_set_min_flops(min_flops);
+    restore_best_kernel();
+}
+
 /* bfloat16 rounding: the scalar rule and vcvtneps2bf16 agree bit for bit, and give the values
  * a hand computes: to nearest with ties to even, denormals to a signed zero, overflow to ∞. */
 static void test_bf16_rounding(void) {
@@ -318,6 +361,7 @@ int main(void) {
         {"blas pass-through", test_blas},
         {"every element the same chain of multiply-adds, whatever its tile", test_chain},
         {"pack once, reuse; K = 0; workspace too small", test_packed_reuse_and_edges},
+        {"small nn and tn products read B in place: the packed path's bits", test_in_place_equals_packed},
         {"bf16 rounding: the rule, by hand and vectorised", test_bf16_rounding},
         {"bf16 products within bf16's rounding of fp32; thread counts", test_bf16_products},
         {NULL, NULL},
