@@ -230,12 +230,12 @@ static void pack(PackedMat *p, PackPanels fp32) {
 }
 
 void packed_set_transposed(PackedMat *p, const float *W, int ld, int N, int K) {
-    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 1, p->direct = 0;
+    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 1, p->in_place = 0;
     pack(p, pack_transposed_panels);
 }
 
 void packed_set(PackedMat *p, const float *W, int ld, int K, int N) {
-    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0, p->direct = 0;
+    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0, p->in_place = 0;
     pack(p, pack_panels);
 }
 
@@ -247,7 +247,8 @@ void packed_set(PackedMat *p, const float *W, int ld, int K, int N) {
  * cache — and in a small product that pass is a large share of the time. Only a last partial
  * panel is packed, zero-padded, so that no load runs past W's rows. Measured (`sgemm_rate
  * --threads 2`, medians of 5, packed → in place): ae_deep's products 192 → 203 GFLOP/s, the
- * 784-512-128-512-784 autoencoder's 175 → 201; `bench/ab.sh` ae_shallow 1.06×, ae_deep 1.07×.
+ * 784-512-128-512-784 autoencoder's 175 → 201; `bench/ab.sh`, both orders, ae_shallow
+ * 1.02–1.06×, ae_deep 1.01–1.07×.
  * The recurrent layers' one-off products span T·B = 2048 rows (M or K): in place, their
  * operands come strided from L3 more than once, and training measured 1–4 % slower (lstm_h512,
  * gru_h256) though the products alone ran faster — they stay packed. The same products, so
@@ -260,7 +261,7 @@ static void packed_set_in_place(PackedMat *p, const float *W, int ld, int K, int
         packed_set(p, W, ld, K, N);
         return;
     }
-    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0, p->direct = 1, p->NR = NR, p->bf16 = 0;
+    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0, p->in_place = 1, p->NR = NR, p->bf16 = 0;
     if (N % NR) pack_panels(p, N / NR, N / NR + 1);
 }
 
@@ -277,7 +278,7 @@ static void packed_set_in_place(PackedMat *p, const float *W, int ld, int K, int
     }
 
 /* The tile's body; row k of the panel at panel + k·bs (bs = 32 packed, the source's row stride
- * when the panel is read in place: PackedMat.direct). */
+ * when the panel is read in place: PackedMat.in_place). */
 __attribute__((target("avx512f"), always_inline)) static inline void
 kernel_avx512_body(float *C, int ldc, const float *const *a, size_t cs, const float *panel, size_t bs, int K,
                    int ncols, int mrows, float beta) {
@@ -512,7 +513,7 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
         bf16_run_kernels(C, ldc, A, rs, cs, (const uint32_t *)p->panels, K, N, M, beta, j0, j1);
         return;
     }
-    if (M == 1 && !p->direct) {   /* (the row kernels read packed panels only) */
+    if (M == 1 && !p->in_place) {   /* (the row kernels read packed panels only) */
         run_row_kernels(C, A, cs, p, beta, j0, j1);
         return;
     }
@@ -534,8 +535,8 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
                 const float *panel = p->panels + (size_t)j * K * NR + (size_t)k0 * NR;
                 int ncols = N - j * NR < NR ? N - j * NR : NR;
                 /* a full panel read in place: row k of it is row k0 + k of the source */
-                const int in_place = p->direct && ncols == NR;
-                if (in_place) panel = p->src + (size_t)k0 * p->ld + (size_t)j * NR;
+                const int panel_in_place = p->in_place && ncols == NR;
+                if (panel_in_place) panel = p->src + (size_t)k0 * p->ld + (size_t)j * NR;
                 for (int m0 = mb; m0 < mend; m0 += MR) {
                     int mrows = mend - m0 < MR ? mend - m0 : MR;
                     size_t a_cs = cs;
@@ -547,7 +548,7 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
                             rows[i] = A + (size_t)(m0 + (i < mrows ? i : 0)) * rs + (size_t)k0 * cs;
                     }
                     float *Ct = C + (size_t)m0 * ldc + (size_t)j * NR;
-                    if (in_place) kernel_avx512_in_place(Ct, ldc, rows, a_cs, panel, (size_t)p->ld, kc, ncols, mrows, b);
+                    if (panel_in_place) kernel_avx512_in_place(Ct, ldc, rows, a_cs, panel, (size_t)p->ld, kc, ncols, mrows, b);
                     else if (NR == 32) kernel_avx512(Ct, ldc, rows, a_cs, panel, kc, ncols, mrows, b);
                     else kernel_avx2(Ct, ldc, rows, a_cs, panel, kc, ncols, mrows, b);
                 }

@@ -43,7 +43,7 @@ typedef struct PackedMat {
     int ld;              /* its row stride */
     int transposed;      /* 1: P = srcᵀ, src is (N, K); 0: P = src, src is (K, N) */
     int bf16;            /* 1: packed as bfloat16 pairs (bf16gemm.h), the products in bf16 */
-    int direct;          /* 1: full panels are read from src in place (a one-off product's P = W;
+    int in_place;        /* 1: full panels are read from src in place (a one-off product's P = W;
                             packgemm.c's packed_set_in_place); only a last partial one is packed */
 } PackedMat;
 
