@@ -8,22 +8,35 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "h5read.h"
 #include "rundir.h"
 #include "spec/cfg.h"
+#include "sumtable.h"
 #include "train.h"
 
 static const char SUMMARIZE_USAGE[] =
-    "usage: exprun summarize DIR... [--csv]\n"
+    "usage: exprun summarize DIR... [--csv] [--sort [-]COLUMN] [--group-by[=KEY,...]]\n"
     "\n"
     "One row per run directory found under the DIRs (a DIR may itself be a run): name, status,\n"
-    "epochs done/planned, final train and validation loss, best validation loss and its epoch,\n"
-    "wall time (sum of epoch times) and overrides. Runs still training are read as they are.\n"
-    "Aligned columns by default; --csv writes CSV with a header row (full paths, raw numbers).\n"
+    "epochs done/planned, one column per override key that differs between the runs (numbers\n"
+    "where every value is one), final train and validation loss, best validation loss and its\n"
+    "epoch, the test and task metrics the runs recorded (test_loss, accuracies, the evaluation's\n"
+    "ae_over_pca_test, anomaly_auc, kmeans_nmi) and train_time (the training steps' time, sum of\n"
+    "epoch_time). The best run (lowest best_val) is marked * and named on the last line. Runs\n"
+    "still training are read as they are.\n"
+    "  --csv            CSV with a header row: full paths, raw numbers, every key (constants too),\n"
+    "                   every metric results.h5 holds, train_time_s and wall_time_s\n"
+    "  --sort COLUMN    rows by that column, ascending (-COLUMN: descending); a metric column also\n"
+    "                   picks the best run (--sort -val_accuracy: the highest)\n"
+    "  --group-by       one row per group of runs that differ only in the seed: their count and\n"
+    "                   each metric's mean ± sample standard deviation; --group-by=KEY,... groups by\n"
+    "                   those keys instead (the others are averaged over)\n"
     "  exprun summarize results/ae_fashion\n"
-    "  exprun summarize results/ae_fashion/sweep-20250101-120000 --csv > sweep.csv\n";
+    "  exprun summarize results/ae_fashion/sweep-20250101-120000 --csv > sweep.csv\n"
+    "  exprun summarize results/ae_fashion/sweep-20250101-120000 --group-by --sort best_val\n";
 
 void format_seconds(char *buf, size_t cap, double seconds) {
     if (!(seconds >= 0) || seconds > 1e9) {
@@ -70,6 +83,38 @@ static int column_of(char **names, int ncols, const char *name) {
     return -1;
 }
 
+static void add_metric(RunSummary *s, const char *name, double value) {
+    s->metric_names = realloc(s->metric_names, (size_t)(s->n_metrics + 1) * sizeof *s->metric_names);
+    s->metric_values = realloc(s->metric_values, (size_t)(s->n_metrics + 1) * sizeof *s->metric_values);
+    s->metric_names[s->n_metrics] = strdup(name);
+    s->metric_values[s->n_metrics++] = value;
+}
+
+/* "2026-12-06T12:34:56+0000" (runresults.c's iso_time) as seconds since the epoch; NaN if not one. */
+static double iso_seconds(const char *text) {
+    int y, mo, d, h, mi, sec, off_h, off_m;
+    char sign;
+    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%c%2d%2d", &y, &mo, &d, &h, &mi, &sec, &sign, &off_h, &off_m) != 9 ||
+        (sign != '+' && sign != '-'))
+        return NAN;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+    double offset = (sign == '-' ? -1 : 1) * (off_h * 3600.0 + off_m * 60.0);
+    return (double)timegm(&tm) - offset;
+}
+
+/* Seconds from results.h5's `started` (the run's start, or its last resume) to its `updated`. */
+static double wall_seconds(const H5Reader *r) {
+    char *started = NULL, *updated = NULL;
+    ExError err;
+    double seconds = NAN;
+    if (h5r_has_attr(r, "/", "started") && h5r_has_attr(r, "/", "updated") &&
+        h5r_attr_str(r, "/", "started", &started, &err) == 0 && h5r_attr_str(r, "/", "updated", &updated, &err) == 0)
+        seconds = iso_seconds(updated) - iso_seconds(started);
+    free(started);
+    free(updated);
+    return seconds;
+}
+
 static void read_metrics(const char *dir, RunSummary *s) {
     char path[4200];
     snprintf(path, sizeof path, "%s/results.h5", dir);
@@ -109,10 +154,10 @@ static void read_metrics(const char *dir, RunSummary *s) {
     int c_train = column_of(names, ncols, "train_loss"), c_val = column_of(names, ncols, "val_loss");
     int c_time = column_of(names, ncols, "epoch_time"), c_epoch = column_of(names, ncols, "epoch");
     s->epochs = (int)nrows;
-    s->wall_time = 0;
+    s->train_time = 0;
     for (int64_t i = 0; i < nrows; i++) {
         const double *row = rows + i * ncols;
-        if (c_time >= 0 && isfinite(row[c_time])) s->wall_time += row[c_time];
+        if (c_time >= 0 && isfinite(row[c_time])) s->train_time += row[c_time];
         if (c_val >= 0 && isfinite(row[c_val]) && (isnan(s->best_val) || row[c_val] < s->best_val)) {
             s->best_val = row[c_val];
             s->best_epoch = c_epoch >= 0 ? (int)row[c_epoch] : (int)i + 1;
@@ -122,17 +167,33 @@ static void read_metrics(const char *dir, RunSummary *s) {
         const double *last = rows + (nrows - 1) * ncols;
         if (c_train >= 0) s->final_train = last[c_train];
         if (c_val >= 0) s->final_val = last[c_val];
+        /* the last row's test_* and val_* statistics (val_loss has its own column) */
+        for (int c = 0; c < ncols; c++)
+            if (((strncmp(names[c], "test_", 5) == 0) || (strncmp(names[c], "val_", 4) == 0 && c != c_val)) &&
+                isfinite(last[c]))
+                add_metric(s, names[c], last[c]);
     } else {
-        s->wall_time = NAN;
+        s->train_time = NAN;
     }
     h5r_free_strings(names, (size_t)ncols);
     free(rows);
+    /* the evaluation block's numbers (PCA ratio, AUC, NMI, ...) */
+    if (h5r_exists(r, "/evaluation")) {
+        size_t n_eval = 0;
+        char **eval_names = NULL;
+        double *eval_values = NULL;
+        if (h5r_attr_numbers(r, "/evaluation", &n_eval, &eval_names, &eval_values, &err) == 0)
+            for (size_t i = 0; i < n_eval; i++) add_metric(s, eval_names[i], eval_values[i]);
+        h5r_free_strings(eval_names, n_eval);
+        free(eval_values);
+    }
+    s->wall_time = wall_seconds(r);
     h5r_close(r);
 }
 
 int run_summary_read(const char *dir, RunSummary *s, ExError *err) {
     memset(s, 0, sizeof *s);
-    s->final_train = s->final_val = s->best_val = s->wall_time = NAN;
+    s->final_train = s->final_val = s->best_val = s->train_time = s->wall_time = NAN;
     if (!is_run_dir(dir)) return ex_fail(err, "%s is not a run directory (it has no resolved.yaml)", dir);
     s->dir = strdup(dir);
     char path[4200];
@@ -156,6 +217,7 @@ int run_summary_read(const char *dir, RunSummary *s, ExError *err) {
     char *ov = read_file(path, NULL, NULL);
     if (!ov) ov = strdup("");
     trim(ov);
+    run_keys_parse(&s->keys, ov);
     for (char *p = ov; *p; p++)
         if (*p == '\n') *p = ' ';
     s->overrides = ov;
@@ -178,6 +240,12 @@ void run_summary_free(RunSummary *s) {
     free(s->dir);
     free(s->overrides);
     s->dir = s->overrides = NULL;
+    run_keys_free(&s->keys);
+    h5r_free_strings(s->metric_names, (size_t)s->n_metrics);
+    free(s->metric_values);
+    s->metric_names = NULL;
+    s->metric_values = NULL;
+    s->n_metrics = 0;
 }
 
 /* ---- finding runs -------------------------------------------------------------------------- */
@@ -246,141 +314,11 @@ int find_run_dirs(char *const *folders, int n_folders, char ***paths, int *n_pat
     return 0;
 }
 
-/* ---- printing ------------------------------------------------------------------------------ */
-
-enum { COL_RUN, COL_NAME, COL_STATUS, COL_EPOCHS, COL_TRAIN, COL_VAL, COL_BEST, COL_BEST_EPOCH, COL_TIME,
-       COL_OVERRIDES, N_COLS };
-static const char *const HEADERS[N_COLS] = {"run", "name", "status", "epochs", "train_loss", "val_loss",
-                                            "best_val", "best_epoch", "time", "overrides"};
-static const int RIGHT_ALIGNED[N_COLS] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 0};
-
-static void format_number(char *buf, size_t cap, double v) {
-    if (isnan(v)) snprintf(buf, cap, "-");
-    else snprintf(buf, cap, "%.5g", v);
-}
-
-/* Length of the longest folder prefix ("a/b/") shared by every run's path. */
-static size_t common_folder(const RunSummary *runs, int n) {
-    if (n == 0) return 0;
-    size_t len = strlen(runs[0].dir);
-    for (int i = 1; i < n; i++) {
-        size_t k = 0;
-        while (k < len && runs[i].dir[k] && runs[i].dir[k] == runs[0].dir[k]) k++;
-        len = k;
-    }
-    while (len > 0 && runs[0].dir[len - 1] != '/') len--;
-    /* keep at least the last path component of every run */
-    for (int i = 0; i < n; i++)
-        if (strlen(runs[i].dir) <= len) return 0;
-    return len;
-}
-
-void summary_print_table(const RunSummary *runs, int n, FILE *out) {
-    size_t prefix = common_folder(runs, n);
-    char *cells = calloc((size_t)(n + 1) * N_COLS, 256);
-#define CELL(r, c) (cells + ((size_t)(r) * N_COLS + (c)) * 256)
-    for (int c = 0; c < N_COLS; c++) snprintf(CELL(0, c), 256, "%s", HEADERS[c]);
-    for (int i = 0; i < n; i++) {
-        const RunSummary *s = &runs[i];
-        /* what a run's files say, made printable: they may hold any bytes */
-        ex_printable(CELL(i + 1, COL_RUN), 256, s->dir + prefix, strlen(s->dir + prefix));
-        ex_printable(CELL(i + 1, COL_NAME), 256, s->name, strlen(s->name));
-        const char *status = s->stop_epoch > 0 && strcmp(s->status, "finished") == 0 ? "stopped early" : s->status;
-        ex_printable(CELL(i + 1, COL_STATUS), 256, status, strlen(status));
-        if (s->epochs_total > 0) snprintf(CELL(i + 1, COL_EPOCHS), 256, "%d/%d", s->epochs, s->epochs_total);
-        else snprintf(CELL(i + 1, COL_EPOCHS), 256, "%d", s->epochs);
-        format_number(CELL(i + 1, COL_TRAIN), 256, s->final_train);
-        format_number(CELL(i + 1, COL_VAL), 256, s->final_val);
-        format_number(CELL(i + 1, COL_BEST), 256, s->best_val);
-        if (s->best_epoch > 0) snprintf(CELL(i + 1, COL_BEST_EPOCH), 256, "%d", s->best_epoch);
-        else snprintf(CELL(i + 1, COL_BEST_EPOCH), 256, "-");
-        format_seconds(CELL(i + 1, COL_TIME), 256, s->wall_time);
-        const char *overrides = s->overrides && *s->overrides ? s->overrides : "-";
-        ex_printable(CELL(i + 1, COL_OVERRIDES), 256, overrides, strlen(overrides));
-    }
-    int width[N_COLS] = {0};
-    for (int r = 0; r <= n; r++)
-        for (int c = 0; c < N_COLS; c++) {
-            int w = (int)strlen(CELL(r, c));
-            if (w > width[c]) width[c] = w;
-        }
-    if (prefix > 0) fprintf(out, "# runs in %.*s\n", (int)prefix, runs[0].dir);
-    for (int r = 0; r <= n; r++) {
-        for (int c = 0; c < N_COLS; c++) {
-            const char *cell = CELL(r, c);
-            if (c == N_COLS - 1) fprintf(out, "%s", cell);   /* last column: no trailing blanks */
-            else if (RIGHT_ALIGNED[c]) fprintf(out, "%*s  ", width[c], cell);
-            else fprintf(out, "%-*s  ", width[c], cell);
-        }
-        fputc('\n', out);
-    }
-    /* why each run that stopped early stopped */
-    for (int i = 0; i < n; i++)
-        if (runs[i].stop_epoch > 0) {
-            char why[512];
-            ex_printable(why, sizeof why, runs[i].stop_reason, strlen(runs[i].stop_reason));
-            fprintf(out, "# %s stopped early after epoch %d: %s\n", runs[i].dir + prefix, runs[i].stop_epoch, why);
-        }
-#undef CELL
-    free(cells);
-}
-
-/* RFC 4180: quote a field holding a comma, quote or line break; double the quotes inside. */
-static void csv_field(const char *text, FILE *out) {
-    char printable[2048];
-    const char *s = ex_printable(printable, sizeof printable, text, strlen(text));
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') fputc('"', out);
-        fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
-static void csv_number(double v, FILE *out) {
-    if (!isnan(v)) fprintf(out, "%.9g", v);
-}
-
-void summary_print_csv(const RunSummary *runs, int n, FILE *out) {
-    fputs("run_dir,name,status,epochs,epochs_total,final_train_loss,final_val_loss,best_val_loss,best_epoch,"
-          "wall_time_s,overrides,stop_epoch,stop_reason\n", out);
-    for (int i = 0; i < n; i++) {
-        const RunSummary *s = &runs[i];
-        csv_field(s->dir, out);
-        fputc(',', out);
-        csv_field(s->name, out);
-        fputc(',', out);
-        csv_field(s->status, out);
-        fprintf(out, ",%d,", s->epochs);
-        if (s->epochs_total > 0) fprintf(out, "%d", s->epochs_total);
-        fputc(',', out);
-        csv_number(s->final_train, out);
-        fputc(',', out);
-        csv_number(s->final_val, out);
-        fputc(',', out);
-        csv_number(s->best_val, out);
-        fputc(',', out);
-        if (s->best_epoch > 0) fprintf(out, "%d", s->best_epoch);
-        fputc(',', out);
-        if (!isnan(s->wall_time)) fprintf(out, "%.3f", s->wall_time);
-        fputc(',', out);
-        csv_field(s->overrides ? s->overrides : "", out);
-        fputc(',', out);
-        if (s->stop_epoch > 0) fprintf(out, "%d", s->stop_epoch);
-        fputc(',', out);
-        csv_field(s->stop_reason, out);
-        fputc('\n', out);
-    }
-}
-
 /* ---- the command --------------------------------------------------------------------------- */
 
 int command_summarize(int argc, char **argv) {
     int csv = 0, n_folders = 0;
+    SumOptions opt = {0};
     char **folders = calloc((size_t)argc + 1, sizeof *folders);
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -389,7 +327,17 @@ int command_summarize(int argc, char **argv) {
             return EXIT_OK;
         }
         if (strcmp(argv[i], "--csv") == 0) csv = 1;
-        else if (argv[i][0] == '-' && argv[i][1]) {
+        else if (strcmp(argv[i], "--sort") == 0 && i + 1 < argc) opt.sort = argv[++i];
+        else if (strncmp(argv[i], "--sort=", 7) == 0) opt.sort = argv[i] + 7;
+        else if (strcmp(argv[i], "--group-by") == 0) opt.group = 1;
+        else if (strncmp(argv[i], "--group-by=", 11) == 0 && argv[i][11]) {
+            opt.group = 1;
+            opt.group_keys = argv[i] + 11;
+        } else if (strcmp(argv[i], "--sort") == 0) {
+            fprintf(stderr, "exprun summarize: --sort needs a column (e.g. --sort best_val, --sort -val_accuracy)\n");
+            free(folders);
+            return EXIT_USAGE;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "exprun summarize: unknown option %s\n\n%s", argv[i], SUMMARIZE_USAGE);
             free(folders);
             return EXIT_USAGE;
@@ -416,13 +364,16 @@ int command_summarize(int argc, char **argv) {
         free(paths[i]);
     }
     free(paths);
+    int rc = EXIT_OK;
     if (kept == 0) fprintf(stderr, "exprun summarize: no run directories found (folders holding resolved.yaml)\n");
-    else if (csv) summary_print_csv(runs, kept, stdout);
-    else summary_print_table(runs, kept, stdout);
+    else if ((csv ? summary_print_csv : summary_print_table)(runs, kept, &opt, stdout, &err) != 0) {
+        fprintf(stderr, "exprun summarize: %s\n", err.msg);
+        rc = EXIT_USAGE;
+    }
     for (int i = 0; i < kept; i++) {
         if (runs[i].note[0]) fprintf(stderr, "note: %s: %s\n", runs[i].dir, runs[i].note);
         run_summary_free(&runs[i]);
     }
     free(runs);
-    return EXIT_OK;
+    return rc;
 }

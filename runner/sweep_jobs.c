@@ -22,6 +22,7 @@
 #include "signals.h"
 #include "strbuf.h"
 #include "summarize.h"
+#include "sumtable.h"
 #include "train.h"
 
 /* The last non-empty line of a trial's log: usually the error that ended it. */
@@ -42,6 +43,7 @@ typedef struct Runner {
     char sweep_dir[4096];
     int jobs, quiet, fail_fast;
     TrialRun *runs;
+    char best[2048];     /* the best trial and its keys (sumtable.h's summary_best), "" when none */
 } Runner;
 
 /* Start trial t: `exprun SPEC … --out DIR`, or `exprun resume DIR` (resume_status: the status it
@@ -135,7 +137,7 @@ static int start_trial(Runner *rn, int t, ExError *err) {
         ExError ignored;
         r->seconds = NAN;
         if (how == START_DONE && run_summary_read(dir, &s, &ignored) == 0) {
-            r->seconds = s.wall_time;
+            r->seconds = s.train_time;
             run_summary_free(&s);
         }
         if (how == START_FOREIGN) fprintf(stderr, "%s not run: %s\n", name, why);
@@ -233,20 +235,25 @@ static void write_summary(Runner *rn) {
         const TrialRun *tr = &rn->runs[t];
         snprintf(r->status, sizeof r->status, "%s", tr->state == T_NOT_RUN ? "not run" : tr->status);
         r->overrides = child_overrides(rn, t);
-        r->final_train = r->final_val = r->best_val = r->wall_time = NAN;
+        for (int i = 0; i < p->n_cli; i++) run_keys_add(&r->keys, p->cli[i]);
+        if (rn->jobs > 1 && !p->user_set_threads) run_keys_add(&r->keys, "threads=1");
+        for (int i = 0; i < p->sweep.trials[t].n; i++) run_keys_add(&r->keys, p->sweep.trials[t].overrides[i]);
+        r->final_train = r->final_val = r->best_val = r->train_time = r->wall_time = NAN;
     }
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    summary_print_csv(rows, kept, mem);
-    fclose(mem);
     ExError err;
+    summary_print_csv(rows, kept, NULL, mem, &err);
+    fclose(mem);
     if (write_file_atomic(rn->sweep_dir, "summary.csv", text, &err) != 0) fprintf(stderr, "exprun: %s\n", err.msg);
     free(text);
     if (!rn->quiet && kept > 0) {
         putchar('\n');
-        summary_print_table(rows, kept, stdout);
+        summary_print_table(rows, kept, NULL, stdout, &err);
     }
+    /* the best trial, named last (as Ray Tune and Optuna do) */
+    if (!rn->quiet && summary_best(rows, kept, rn->best, sizeof rn->best) < 0) rn->best[0] = '\0';
     for (int i = 0; i < kept; i++) run_summary_free(&rows[i]);
     free(rows);
 }
@@ -349,6 +356,7 @@ int sweep_run_jobs(const Plan *p, int jobs, int fail_fast, int quiet, const char
         if (not_run) fprintf(out, ", %d not run", not_run);
         fprintf(out, "; table in %s/sweep.tsv and summary.csv\n", rn.sweep_dir);
     }
+    if (!quiet && rn.best[0]) printf("best trial: %s\n", rn.best);
     free(rn.runs);
     int sig = signals_stop_requested();
     if (sig) return 128 + sig;

@@ -1,7 +1,8 @@
 /* test_summarize.c — `exprun summarize` on small runs the test makes: the aligned table (columns
- * line up, values match results.h5), the CSV (parsed by Python's csv module and checked against
- * h5py), statuses (finished, interrupted, "killed?" for a run nobody holds, running while its
- * lock is held), a run without results, and bad folders. */
+ * line up, one typed column per key that differs, values match results.h5, the best run marked
+ * and named), the CSV (parsed by Python's csv module and checked against h5py), sorting and
+ * grouping by seed (mean ± std), statuses (finished, interrupted, "killed?" for a run nobody
+ * holds, running while its lock is held), a run without results, and bad folders. */
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -48,15 +49,21 @@ static int sh(const char *fmt, const char *a, const char *b) {
 }
 
 static void make_runs(void) {
-    char cmd[16384];
+    static char cmd[96 * 1024];   /* 15 paths of up to 4 kB */
     /* a: 4 epochs, an override holding commas; b: 2 epochs; c: stopped after 6 steps */
     snprintf(cmd, sizeof cmd,
              "cd %s && %s %s --out runs/a -q optimizer.lr=0.02 'model.noise={type: masking, rate: 0.1}' "
              "&& %s %s --out runs/b -q train.epochs=2 "
              "&& (EXPRUN_STOP_AFTER_STEPS=6 %s %s --out runs/c -q 2>/dev/null; test $? = 143) "
              "&& cp -r runs/a runs/d && echo running > runs/d/status "
-             "&& mkdir runs/e && cp runs/a/resolved.yaml runs/e/ && echo failed > runs/e/status",
-             tmp, exe, spec_path, exe, spec_path, exe, spec_path);
+             "&& mkdir runs/e && cp runs/a/resolved.yaml runs/e/ && echo failed > runs/e/status "
+             /* a grid of two learning rates by two seeds (keys in another order in one run) */
+             "&& %s %s --out grid/lr1-s1 -q optimizer.lr=0.01 seed=1 threads=1 "
+             "&& %s %s --out grid/lr1-s2 -q optimizer.lr=0.01 seed=2 threads=1 "
+             "&& %s %s --out grid/lr2-s1 -q seed=1 optimizer.lr=0.02 threads=1 "
+             "&& %s %s --out grid/lr2-s2 -q optimizer.lr=0.02 seed=2 threads=1",
+             tmp, exe, spec_path, exe, spec_path, exe, spec_path, exe, spec_path, exe, spec_path, exe, spec_path,
+             exe, spec_path);
     if (run_command(cmd) != 0) {
         fprintf(stderr, "test_summarize: could not make the runs\n");
         exit(1);
@@ -76,6 +83,30 @@ static int header_columns(const char *line, int *start, int *end, int cap) {
     return n;
 }
 
+/* The table's lines (at most cap), split in place. */
+static int split_lines(char *text, char **lines, int cap) {
+    int n = 0;
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && n < cap; l = strtok_r(NULL, "\n", &save)) lines[n++] = l;
+    return n;
+}
+
+/* Every row's cells start (left-aligned columns) or end (right-aligned ones) where its header does. */
+static void check_alignment(char **lines, int header, int n, const int *right, int want_columns) {
+    int start[32], end[32];
+    int nc = header_columns(lines[header], start, end, 32);
+    CU_ASSERT_EQUAL_FATAL(nc, want_columns);
+    for (int r = header + 1; r < n && lines[r][0] != '#'; r++)
+        for (int c = 0; c < nc; c++) {
+            const char *row = lines[r];
+            int len = (int)strlen(row);
+            if (right[c]) {
+                CU_ASSERT(end[c] - 1 < len && row[end[c] - 1] != ' ' && (row[end[c]] == ' ' || row[end[c]] == '\0'));
+            } else {
+                CU_ASSERT(start[c] < len && row[start[c]] != ' ' && (start[c] == 0 || row[start[c] - 1] == ' '));
+            }
+        }
+}
+
 static void test_aligned_table(void) {
     char cmd[8192], out_path[1100];
     snprintf(out_path, sizeof out_path, "%s/table.txt", tmp);
@@ -83,34 +114,27 @@ static void test_aligned_table(void) {
     CU_ASSERT_EQUAL_FATAL(run_command(cmd), 0);
     char *text = rc_slurp_text(out_path);
     char *lines[16];
-    int n = 0;
-    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && n < 16; l = strtok_r(NULL, "\n", &save)) lines[n++] = l;
-    CU_ASSERT_EQUAL_FATAL(n, 7);                    /* "# runs in runs/", header, 5 runs */
+    int n = split_lines(text, lines, 16);
+    CU_ASSERT_EQUAL_FATAL(n, 8);                    /* "# runs in runs/", header, 5 runs, the best */
     CU_ASSERT_STRING_EQUAL(lines[0], "# runs in runs/");
-    CU_ASSERT(strncmp(lines[1], "run  name  status       epochs  train_loss  val_loss  best_val  best_epoch", 70) == 0);
-    int start[16], end[16];
-    int nc = header_columns(lines[1], start, end, 16);
-    CU_ASSERT_EQUAL_FATAL(nc, 10);
-    /* left-aligned: run, name, status, overrides; the rest right-aligned */
-    const int right[10] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 0};
-    for (int r = 2; r < n; r++)
-        for (int c = 0; c < nc; c++) {
-            const char *row = lines[r];
-            int len = (int)strlen(row);
-            if (right[c]) {
-                CU_ASSERT(end[c] - 1 < len && row[end[c] - 1] != ' ' && row[end[c]] == ' ');
-            } else {
-                CU_ASSERT(start[c] < len && row[start[c]] != ' ' && (start[c] == 0 || row[start[c] - 1] == ' '));
-            }
-        }
-    CU_ASSERT(strncmp(lines[2], "a    summ  finished        4/4", 30) == 0);
-    CU_ASSERT(strncmp(lines[3], "b    summ  finished        2/2", 30) == 0);
-    CU_ASSERT(strncmp(lines[4], "c    summ  interrupted     1/4", 30) == 0);
-    CU_ASSERT(strncmp(lines[5], "d    summ  killed?         4/4", 30) == 0);
-    CU_ASSERT(strncmp(lines[6], "e    summ  failed          0/4           -", 42) == 0);
-    CU_ASSERT(strstr(lines[2], "optimizer.lr=0.02 model.noise={type: masking, rate: 0.1}") != NULL);
-    CU_ASSERT(strstr(lines[3], "train.epochs=2") != NULL);
-    /* run a's best val_loss, as results.h5 has it */
+    /* one column per key that differs: a's and d's optimizer.lr and model.noise, b's train.epochs */
+    CU_ASSERT(strncmp(lines[1], "  run  name  status       epochs  optimizer.lr  model.noise                 "
+                                "train.epochs  train_loss  val_loss  best_val  best_epoch  ae_over_pca_test  train_time",
+                  159) == 0);
+    if (strncmp(lines[1], "  run  name  status", 19) != 0) printf("\n%s\n", lines[1]);
+    /* left-aligned: run, name, status, model.noise (text); the rest (numbers, epochs) right-aligned;
+     * the evaluation's PCA ratio is a headline metric (the CSV has all its numbers) */
+    const int right[13] = {0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1};
+    check_alignment(lines, 1, n, right, 13);
+    /* a and d have the lowest best_val (d is a's copy): a, the first, is marked and named */
+    CU_ASSERT(strncmp(lines[2], "* a    summ  finished        4/4          0.02  {type: masking, rate: 0.1}", 74) == 0);
+    CU_ASSERT(strncmp(lines[3], "  b    summ  finished        2/2             -  -                                      2", 88) == 0);
+    CU_ASSERT(strncmp(lines[4], "  c    summ  interrupted     1/4", 32) == 0);
+    CU_ASSERT(strncmp(lines[5], "  d    summ  killed?         4/4          0.02", 46) == 0);
+    CU_ASSERT(strncmp(lines[6], "  e    summ  failed          0/4             -", 46) == 0);
+    CU_ASSERT(strncmp(lines[7], "# best: a (best_val ", 20) == 0);
+    CU_ASSERT(strstr(lines[7], ", the lowest): optimizer.lr=0.02 model.noise={type: masking, rate: 0.1} train.epochs=-") != NULL);
+    /* run a's best val_loss, as results.h5 has it, to the column's 5 decimals (all are under 10) */
     char h5[1100];
     snprintf(h5, sizeof h5, "%s/runs/a/results.h5", tmp);
     H5Reader *rd;
@@ -126,8 +150,9 @@ static void test_aligned_table(void) {
         if (strcmp(names[c], "val_loss") == 0) cv = c;
     double best = INFINITY;
     for (int64_t i = 0; i < nrows; i++) best = fmin(best, rows[i * ncols + cv]);
+    CU_ASSERT_FATAL(best < 10);
     char want[64];
-    snprintf(want, sizeof want, " %.5g ", best);
+    snprintf(want, sizeof want, " %.5f ", best);
     CU_ASSERT(strstr(lines[2], want) != NULL);
     h5r_free_strings(names, (size_t)ncols);
     free(rows);
@@ -138,6 +163,89 @@ static void test_aligned_table(void) {
     char *errs = rc_slurp_text(out_path);
     CU_ASSERT(strstr(errs, "runs/e: no results.h5 yet") != NULL);
     free(errs);
+}
+
+/* --sort orders the rows (NaN last either way), --group-by folds the seeds into mean ± std, and
+ * the best is by the metric's own sense (accuracy-like up, losses down), not the sort's. */
+static void test_sort_and_group(void) {
+    char cmd[8192], path[1100];
+    /* the four runs' best_val, from their own files */
+    const char *names[4] = {"lr1-s1", "lr1-s2", "lr2-s1", "lr2-s2"};
+    double best[4];
+    for (int i = 0; i < 4; i++) {
+        char dir[1100];
+        snprintf(dir, sizeof dir, "%s/grid/%s", tmp, names[i]);
+        RunSummary s;
+        ExError err;
+        CU_ASSERT_FATAL(run_summary_read(dir, &s, &err) == 0);
+        best[i] = s.best_val;
+        CU_ASSERT_STRING_EQUAL(run_keys_get(&s.keys, "seed"), i % 2 ? "2" : "1");
+        run_summary_free(&s);
+    }
+    snprintf(cmd, sizeof cmd, "cd %s && %s summarize grid --sort -best_val > sorted.txt", tmp, exe);
+    CU_ASSERT_EQUAL_FATAL(run_command(cmd), 0);
+    snprintf(path, sizeof path, "%s/sorted.txt", tmp);
+    char *text = rc_slurp_text(path);
+    char *lines[16];
+    int n = split_lines(text, lines, 16);
+    CU_ASSERT_EQUAL_FATAL(n, 7);
+    /* typed key columns: seed and optimizer.lr numbers (right-aligned); threads=1 is shared: left out */
+    CU_ASSERT(strstr(lines[1], "optimizer.lr  seed  train_loss") != NULL);
+    CU_ASSERT(strstr(lines[1], "threads") == NULL);
+    const int right[12] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    check_alignment(lines, 1, n, right, 12);
+    int lowest = 0, highest = 0;
+    for (int i = 1; i < 4; i++) {
+        if (best[i] < best[lowest]) lowest = i;
+        if (best[i] > best[highest]) highest = i;
+    }
+    CU_ASSERT(strncmp(lines[2] + 2, names[highest], 6) == 0);     /* descending */
+    CU_ASSERT(strncmp(lines[5] + 2, names[lowest], 6) == 0);
+    /* the lowest best_val is still the best, marked where it sorted to */
+    CU_ASSERT(lines[5][0] == '*' && lines[2][0] == ' ');
+    char want[128];
+    snprintf(want, sizeof want, "# best: %s (best_val %.5f, the lowest): optimizer.lr=0.0%d seed=%d", names[lowest],
+             best[lowest], lowest / 2 + 1, lowest % 2 + 1);
+    CU_ASSERT_STRING_EQUAL(lines[6], want);
+    free(text);
+
+    snprintf(cmd, sizeof cmd, "cd %s && %s summarize grid --group-by > grouped.txt", tmp, exe);
+    CU_ASSERT_EQUAL_FATAL(run_command(cmd), 0);
+    snprintf(path, sizeof path, "%s/grouped.txt", tmp);
+    text = rc_slurp_text(path);
+    n = split_lines(text, lines, 16);
+    CU_ASSERT_EQUAL_FATAL(n, 4);            /* header, two learning rates, the best */
+    CU_ASSERT(strncmp(lines[0], "  name  optimizer.lr  runs  finished", 36) == 0);
+    for (int g = 0; g < 2; g++) {
+        double a = best[2 * g], b = best[2 * g + 1], mean = (a + b) / 2, sd = fabs(a - b) / sqrt(2.0);
+        snprintf(want, sizeof want, "%.5f ± %.5f", mean, sd);
+        CU_ASSERT(strstr(lines[1 + g], want) != NULL);
+        snprintf(want, sizeof want, "0.0%d     2         2", g + 1);
+        CU_ASSERT(strstr(lines[1 + g], want) != NULL);
+    }
+    CU_ASSERT(strncmp(lines[3], "# best: summ (best_val mean ", 28) == 0);
+    free(text);
+    /* the same as CSV: mean and std columns */
+    snprintf(cmd, sizeof cmd, "cd %s && %s summarize grid --group-by=optimizer.lr --csv > grouped.csv", tmp, exe);
+    CU_ASSERT_EQUAL_FATAL(run_command(cmd), 0);
+    snprintf(path, sizeof path, "%s/grouped.csv", tmp);
+    text = rc_slurp_text(path);
+    CU_ASSERT(strncmp(text, "name,optimizer.lr,runs,finished,final_train_loss_mean,final_train_loss_std,", 75) == 0);
+    free(text);
+    /* an unknown column or key: exit 2, naming what there is */
+    snprintf(cmd, sizeof cmd, "cd %s && %s summarize grid --sort nope 2> bad.txt", tmp, exe);
+    CU_ASSERT_EQUAL(run_command(cmd), 2);
+    snprintf(path, sizeof path, "%s/bad.txt", tmp);
+    text = rc_slurp_text(path);
+    CU_ASSERT(strstr(text, "--sort: no column 'nope' (columns: run, run_dir, name, status, epochs,") != NULL);
+    free(text);
+    snprintf(cmd, sizeof cmd, "cd %s && %s summarize grid --group-by=model.code 2> bad.txt", tmp, exe);
+    CU_ASSERT_EQUAL(run_command(cmd), 2);
+    text = rc_slurp_text(path);
+    CU_ASSERT(strstr(text, "no run sets the key 'model.code' (the runs' keys: optimizer.lr, seed, threads)") != NULL);
+    free(text);
+    snprintf(cmd, sizeof cmd, "cd %s && %s summarize grid --sort 2> bad.txt", tmp, exe);
+    CU_ASSERT_EQUAL(run_command(cmd), 2);
 }
 
 static void test_csv_matches_h5py(void) {
@@ -153,24 +261,35 @@ static void test_csv_matches_h5py(void) {
                "except ImportError:\n"
                "    sys.exit(3)\n"
                "rows = list(csv.reader(open(sys.argv[1])))\n"
-               "assert rows[0] == ['run_dir','name','status','epochs','epochs_total','final_train_loss',"
-               "'final_val_loss','best_val_loss','best_epoch','wall_time_s','overrides','stop_epoch','stop_reason'], "
-               "rows[0]\n"
+               "head = rows[0]\n"
+               "assert head[:8] == ['run_dir','name','status','epochs','epochs_total','optimizer.lr','model.noise',"
+               "'train.epochs'], head\n"
+               "assert head[8:12] == ['final_train_loss','final_val_loss','best_val_loss','best_epoch'], head\n"
+               "assert head[-5:] == ['train_time_s','wall_time_s','overrides','stop_epoch','stop_reason'], head\n"
                "assert len(rows) == 6, len(rows)\n"
-               "assert all(len(r) == 13 for r in rows)\n"
-               "by = {r[0].split('/')[-1]: r for r in rows[1:]}\n"
-               "assert by['a'][10] == 'optimizer.lr=0.02 model.noise={type: masking, rate: 0.1}', by['a'][10]\n"
-               "assert by['c'][2] == 'interrupted' and by['c'][3] == '1' and by['c'][4] == '4'\n"
-               "assert by['e'][5] == '' and by['e'][9] == ''\n"
+               "assert all(len(r) == len(head) for r in rows)\n"
+               "by = {r[0].split('/')[-1]: dict(zip(head, r)) for r in rows[1:]}\n"
+               "assert by['a']['overrides'] == 'optimizer.lr=0.02 model.noise={type: masking, rate: 0.1}', by['a']\n"
+               "assert by['a']['optimizer.lr'] == '0.02' and by['a']['model.noise'] == '{type: masking, rate: 0.1}'\n"
+               "assert by['b']['train.epochs'] == '2' and by['b']['optimizer.lr'] == ''\n"
+               "assert by['c']['status'] == 'interrupted' and by['c']['epochs'] == '1' and by['c']['epochs_total'] == '4'\n"
+               "assert by['e']['final_train_loss'] == '' and by['e']['train_time_s'] == ''\n"
                "for name in 'abc':\n"
                "    r = by[name]\n"
                "    with h5py.File('runs/%s/results.h5' % name, 'r') as f:\n"
                "        t = f['metrics/epochs'][()]\n"
-               "    assert int(r[3]) == len(t)\n"
-               "    assert abs(float(r[5]) - t['train_loss'][-1]) <= 1e-8 * abs(t['train_loss'][-1])\n"
-               "    assert abs(float(r[7]) - t['val_loss'].min()) <= 1e-8 * abs(t['val_loss'].min())\n"
-               "    assert int(r[8]) == int(t['epoch'][t['val_loss'].argmin()])\n"
-               "    assert abs(float(r[9]) - t['epoch_time'].sum()) <= 1e-3\n"
+               "        ev = dict(f['evaluation'].attrs) if 'evaluation' in f else {}\n"
+               "    assert int(r['epochs']) == len(t)\n"
+               "    assert abs(float(r['final_train_loss']) - t['train_loss'][-1]) <= 1e-8 * abs(t['train_loss'][-1])\n"
+               "    assert abs(float(r['best_val_loss']) - t['val_loss'].min()) <= 1e-8 * abs(t['val_loss'].min())\n"
+               "    assert int(r['best_epoch']) == int(t['epoch'][t['val_loss'].argmin()])\n"
+               "    assert abs(float(r['train_time_s']) - t['epoch_time'].sum()) <= 1e-3\n"
+               "    assert float(r['wall_time_s']) >= 0\n"
+               "    # every number of the evaluation block has its column (c stopped before evaluating)\n"
+               "    assert (len(ev) > 0) == (name != 'c'), (name, ev)\n"
+               "    for k, v in ev.items():\n"
+               "        if isinstance(v, (int, float)) or getattr(v, 'shape', None) == ():\n"
+               "            assert abs(float(r[k]) - float(v)) <= 1e-8 * max(1.0, abs(float(v))), (k, r[k], v)\n"
                "print('ok')\n");
     snprintf(cmd, sizeof cmd, "cd %s && /usr/bin/python3 check_csv.py table.csv > py.txt 2>&1", tmp);
     int rc = run_command(cmd);
@@ -244,6 +363,7 @@ int main(void) {
     make_runs();
     TestCase cases[] = {{"aligned table", test_aligned_table},
                         {"CSV, checked with h5py", test_csv_matches_h5py},
+                        {"--sort, --group-by, the best run", test_sort_and_group},
                         {"running (lock held) vs killed? (no lock)", test_running_vs_killed},
                         {"bad folders, duplicates, durations", test_bad_folders},
                         {NULL, NULL}};

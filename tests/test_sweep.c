@@ -19,6 +19,7 @@
 #include "rundir.h"
 #include "spec/sweep.h"
 #include "sweep.h"
+#include "summarize.h"
 #include "testutil.h"
 
 static char *tmp;
@@ -377,9 +378,24 @@ static void test_jobs_with_one_failing_trial(void) {
     snprintf(want, sizeof want, "%s/trial-003,sw,failed,0,,", sweep_dir);
     CU_ASSERT(strstr(csv, want) != NULL);
     free(csv);
-    /* the printed table too */
+    /* the printed table too, and the best trial named last with its swept keys (the lowest
+     * best_val of the two that finished) */
     char *out = tmp_file("stdout.txt");
     CU_ASSERT(strstr(out, "trial-000  sw    finished") != NULL);
+    double best_val[2];
+    for (int t = 0; t < 2; t++) {
+        RunSummary s;
+        ExError e;
+        snprintf(path, sizeof path, "%s/trial-00%d", sweep_dir, 2 * t);
+        CU_ASSERT_FATAL(run_summary_read(path, &s, &e) == 0);
+        best_val[t] = s.best_val;
+        run_summary_free(&s);
+    }
+    int best = best_val[1] < best_val[0];
+    snprintf(want, sizeof want, "\nbest trial: %s/trial-00%d (best_val %.5f, the lowest): optimizer.lr=%s data.path=data.h5\n",
+             sweep_dir, 2 * best, best_val[best], best ? "3.0e-3" : "1.0e-2");
+    CU_ASSERT(strstr(out, want) != NULL);
+    if (!strstr(out, want)) printf("\n%s\nnot in\n%s\n", want, out);
     free(out);
 }
 

@@ -467,6 +467,63 @@ int h5r_attr_double(const H5Reader *r, const char *obj_path, const char *name, d
     return read_attr_number(r, obj_path, name, H5T_NATIVE_DOUBLE, 0, out, err);
 }
 
+/* --- every numeric attribute of an object ---------------------------------------------- */
+
+typedef struct AttrNumbers {
+    char **names;
+    double *values;
+    size_t n;
+} AttrNumbers;
+
+static herr_t collect_number_attr(hid_t obj, const char *name, const H5A_info_t *info, void *data) {
+    AttrNumbers *out = data;
+    (void)info;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return 0;
+    hid_t t = H5Aget_type(a), s = H5Aget_space(a);
+    H5T_class_t c = H5Tget_class(t);
+    double v;
+    if ((c == H5T_INTEGER || c == H5T_FLOAT) && H5Sget_simple_extent_npoints(s) == 1 &&
+        H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0) {
+        out->names = realloc(out->names, (out->n + 1) * sizeof *out->names);
+        out->values = realloc(out->values, (out->n + 1) * sizeof *out->values);
+        out->names[out->n] = strdup(name);
+        out->values[out->n++] = v;
+    }
+    H5Sclose(s);
+    H5Tclose(t);
+    H5Aclose(a);
+    return 0;
+}
+
+int h5r_attr_numbers(const H5Reader *r, const char *obj_path, size_t *n, char ***names, double **values,
+                     ExError *err) {
+    AttrNumbers got = {0};
+    *n = 0;
+    *names = NULL;
+    *values = NULL;
+    H5Quiet q;
+    h5_quiet_begin(&q);
+    int rc = 0;
+    if (!h5_path_exists(r->file, obj_path)) {
+        rc = ex_fail(err, "%s: no object %s", r->path, obj_path);
+    } else {
+        hid_t obj = H5Oopen(r->file, obj_path, H5P_DEFAULT);
+        if (obj < 0 || H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_number_attr, &got) < 0) {
+            h5r_free_strings(got.names, got.n);
+            free(got.values);
+            got = (AttrNumbers){0};
+            rc = ex_fail(err, "%s: listing the attributes of %s failed", r->path, obj_path);
+        }
+        if (obj >= 0) H5Oclose(obj);
+    }
+    h5_quiet_end(&q);
+    *n = got.n;
+    *names = got.names;
+    *values = got.values;
+    return rc;
+}
+
 /* --- listing --------------------------------------------------------------------------- */
 
 typedef struct ListCtx {

@@ -72,6 +72,11 @@ int h5r_attr_int(const H5Reader *r, const char *obj_path, const char *name, int6
 int h5r_attr_double(const H5Reader *r, const char *obj_path, const char *name, double *out,
                     ExError *err);
 
+/* Every scalar numeric (integer or float) attribute of obj_path, by name, read as doubles:
+ * *names and *values (*n of each) are malloc'd; other attributes are skipped. */
+int h5r_attr_numbers(const H5Reader *r, const char *obj_path, size_t *n, char ***names, double **values,
+                     ExError *err);
+
 /* Every dataset below group, at any depth, as full paths ("/model/enc0/W"), sorted. */
 int h5r_list_datasets(const H5Reader *r, const char *group, size_t *n, char ***paths,
                       ExError *err);
