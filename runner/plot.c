@@ -5,6 +5,7 @@
  * and published whole (publish.h), so a viewer that reloads the file never sees half a picture. */
 #include "plot.h"
 
+#include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -28,15 +30,17 @@
 #include "train.h"
 
 static const char PLOT_USAGE[] =
-    "usage: exprun plot RUN... -o FILE [--svg] [--no-images] [--smooth W] [--checkpoint best|latest|FILE]\n"
+    "usage: exprun plot RUN... -o FILE.png|.svg|.pdf [--images|--no-images] [--smooth W]\n"
+    "                   [--checkpoint best|latest|FILE]\n"
     "\n"
     "Learning curves (train solid, validation dashed) of one or several runs: training per step\n"
     "where the run logged steps (train.log_every), faint, and smoothed on top as TensorBoard\n"
     "smooths (--smooth W, a weight in [0, 1), default 0.6; 0: none); for recurrent runs\n"
     "also the gradient norm ||dL/dh_t|| over time t (log scale); for autoencoders on IDX images\n"
     "also validation inputs beside their reconstructions (from the latest checkpoint, or the one\n"
-    "--checkpoint names: best is checkpoints/BEST; skip them with --no-images). A RUN may be a folder of runs, e.g. a sweep. PNG, or SVG with --svg or a\n"
-    "FILE ending in .svg.\n"
+    "--checkpoint names: best is checkpoints/BEST; skip them with --no-images; with more than two\n"
+    "runs they are left out unless --images asks for them). A RUN may be a folder of runs, e.g. a\n"
+    "sweep. The file's extension says the format: PNG, SVG or PDF (vector, for papers).\n"
     "  exprun plot results/ae_fashion/20250101-120000 -o curves.png\n"
     "  exprun plot results/ae_fashion/sweep-20250101-120000 -o sweep.svg\n";
 
@@ -724,7 +728,7 @@ static cairo_status_t append_bytes(void *closure, const unsigned char *data, uns
     return CAIRO_STATUS_SUCCESS;
 }
 
-int plot_render(const PlotRun *runs, int n, const char *path, int svg, ExError *err) {
+int plot_render(const PlotRun *runs, int n, const char *path, PlotFormat format, ExError *err) {
     int any_grad = 0, any_images = 0;
     for (int i = 0; i < n; i++) {
         any_grad |= has_grad(&runs[i]);
@@ -732,8 +736,10 @@ int plot_render(const PlotRun *runs, int n, const char *path, int svg, ExError *
     }
     double height = CURVE_H + (any_grad ? CURVE_H : 0) + (any_images ? images_height(runs, n) : 0);
     ImageBytes image = {0};
-    cairo_surface_t *surface = svg ? cairo_svg_surface_create_for_stream(append_bytes, &image, FIG_W, height)
-                                   : cairo_image_surface_create(CAIRO_FORMAT_RGB24, FIG_W, (int)ceil(height));
+    cairo_surface_t *surface =
+        format == PLOT_SVG ? cairo_svg_surface_create_for_stream(append_bytes, &image, FIG_W, height)
+        : format == PLOT_PDF ? cairo_pdf_surface_create_for_stream(append_bytes, &image, FIG_W, height)
+                             : cairo_image_surface_create(CAIRO_FORMAT_RGB24, FIG_W, (int)ceil(height));
     if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
         ex_fail(err, "cannot draw %s: %s", path, cairo_status_to_string(cairo_surface_status(surface)));
         cairo_surface_destroy(surface);
@@ -744,7 +750,8 @@ int plot_render(const PlotRun *runs, int n, const char *path, int svg, ExError *
     draw_figure(cr, runs, n, any_grad, any_images);
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
-    if (st == CAIRO_STATUS_SUCCESS && !svg) st = cairo_surface_write_to_png_stream(surface, append_bytes, &image);
+    if (st == CAIRO_STATUS_SUCCESS && format == PLOT_PNG)
+        st = cairo_surface_write_to_png_stream(surface, append_bytes, &image);
     cairo_surface_finish(surface);
     if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(surface);
     cairo_surface_destroy(surface);
@@ -773,6 +780,19 @@ void plot_release_fonts(void) {
 }
 
 /* ---- the command -------------------------------------------------------------------------------- */
+
+int plot_format_of(const char *path, PlotFormat *format) {
+    static const struct { const char *ext; PlotFormat format; } KNOWN[] = {
+        {".png", PLOT_PNG}, {".svg", PLOT_SVG}, {".pdf", PLOT_PDF}};
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash)) return -1;
+    for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
+        if (strcasecmp(dot, KNOWN[i].ext) == 0) {
+            *format = KNOWN[i].format;
+            return 0;
+        }
+    return -1;
+}
 
 /* Legend labels: the run folder's name plus the overrides that tell the runs apart (those that
  * every run shares, such as threads=1 in a sweep, are left out). */
@@ -816,7 +836,7 @@ static void make_labels(PlotRun *runs, char **dirs, int n) {
 int command_plot(int argc, char **argv) {
     const char *out = NULL, *checkpoint = "latest";
     double smooth = 0.6;   /* TensorBoard's default */
-    int svg = 0, images = 1, n_args = 0, rc = EXIT_USAGE;
+    int svg = 0, images = -1, n_args = 0, rc = EXIT_USAGE;   /* images: -1 until asked */
     char **args = calloc((size_t)argc + 1, sizeof *args);
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
@@ -828,6 +848,7 @@ int command_plot(int argc, char **argv) {
         if ((strcmp(s, "-o") == 0 || strcmp(s, "--output") == 0) && i + 1 < argc) out = argv[++i];
         else if (strcmp(s, "--svg") == 0) svg = 1;
         else if (strcmp(s, "--no-images") == 0) images = 0;
+        else if (strcmp(s, "--images") == 0) images = 1;
         else if (strcmp(s, "--checkpoint") == 0 && i + 1 < argc) checkpoint = argv[++i];
         else if (strcmp(s, "--smooth") == 0 && i + 1 < argc) {
             char *end;
@@ -857,8 +878,23 @@ int command_plot(int argc, char **argv) {
         free(args);
         return EXIT_USAGE;
     }
-    size_t olen = strlen(out);
-    if (olen > 4 && strcmp(out + olen - 4, ".svg") == 0) svg = 1;
+    PlotFormat format;
+    if (plot_format_of(out, &format) != 0) {
+        const char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+        if (dot && (!slash || dot > slash))
+            fprintf(stderr, "exprun plot: -o %s: '%s' is not a format plot writes: name a .png, .svg or .pdf file\n", out,
+                    dot);
+        else
+            fprintf(stderr, "exprun plot: -o %s: the file needs an extension to say its format: .png, .svg or .pdf\n",
+                    out);
+        free(args);
+        return EXIT_USAGE;
+    }
+    if (svg && format != PLOT_SVG) {   /* --svg is kept for old scripts: it must agree with the name */
+        fprintf(stderr, "exprun plot: --svg, but -o %s names another format: name the file .svg\n", out);
+        free(args);
+        return EXIT_USAGE;
+    }
     ExError err;
     char **dirs = NULL;
     int n = 0;
@@ -868,6 +904,8 @@ int command_plot(int argc, char **argv) {
         return EXIT_USAGE;
     }
     free(args);
+    /* image strips of many runs bury the curves: past two runs, only when asked for */
+    if (images < 0) images = n <= 2;
     PlotRun *runs = calloc((size_t)n + 1, sizeof *runs);
     char **kept_dirs = calloc((size_t)n + 1, sizeof *kept_dirs);
     int kept = 0;
@@ -886,7 +924,7 @@ int command_plot(int argc, char **argv) {
         rc = EXIT_RUNTIME;
     } else {
         make_labels(runs, kept_dirs, kept);
-        if (plot_render(runs, kept, out, svg, &err) != 0) {
+        if (plot_render(runs, kept, out, format, &err) != 0) {
             fprintf(stderr, "exprun plot: %s\n", err.msg);
             rc = EXIT_RUNTIME;
         } else {

@@ -1,5 +1,5 @@
-/* plot.h — `exprun plot RUN... -o FILE [--svg]`: figures of one or several runs, drawn with
- * cairo (PNG through its image surface, SVG through its SVG surface).
+/* plot.h — `exprun plot RUN... -o FILE.png|.svg|.pdf`: figures of one or several runs, drawn with
+ * cairo (PNG through its image surface, SVG and PDF through its vector surfaces).
  *
  * Panels, top to bottom:
  *   1. learning curves: train_loss (solid) and val_loss (dashed, with a point per evaluation)
@@ -46,14 +46,19 @@ void plot_run_free(PlotRun *r);
  * passed through and do not enter the average; w = 0 leaves y as it is. */
 void plot_smooth(const double *y, int n, double w, double *out);
 
-/* Draw the figure of runs[0..n) into path (PNG, or SVG if svg), published by rename. */
-int plot_render(const PlotRun *runs, int n, const char *path, int svg, ExError *err);
+typedef enum { PLOT_PNG, PLOT_SVG, PLOT_PDF } PlotFormat;
+
+/* The format a file name's extension asks for (.png, .svg, .pdf, any case); -1 for another or none. */
+int plot_format_of(const char *path, PlotFormat *format);
+
+/* Draw the figure of runs[0..n) into path in format, published by rename. */
+int plot_render(const PlotRun *runs, int n, const char *path, PlotFormat format, ExError *err);
 
 /* Drop cairo's and fontconfig's process-wide caches (fonts loaded for the labels), so leak
  * checkers see a clean exit. Call only when no figure is being drawn; command_plot does. */
 void plot_release_fonts(void);
 
-/* `exprun plot RUN... -o FILE [--svg] [--no-images] [--smooth W] [--checkpoint …]`; argv holds the
+/* `exprun plot RUN... -o FILE [--images|--no-images] [--smooth W] [--checkpoint …]`; argv holds the
  * arguments after "plot". */
 int command_plot(int argc, char **argv);
 

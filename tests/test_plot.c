@@ -1,7 +1,8 @@
 /* test_plot.c — `exprun plot` makes files other programs can open: PNGs decoded here with libpng
  * (size, and the runs' colours actually drawn), SVGs parsed as XML by Python; the panels appear
  * for the runs that have them (gradient norms for a recurrent run, reconstructions for an
- * autoencoder on IDX images); awkward data (NaN, one epoch, zero gradients, many runs) still
+ * autoencoder on IDX images, by default only up to two runs); PDFs checked with poppler's
+ * pdfinfo and pdftotext; other extensions refused; awkward data (NaN, one epoch, zero gradients, many runs) still
  * draws; bad arguments fail with the documented statuses. */
 #include <math.h>
 #include <png.h>
@@ -170,7 +171,7 @@ static void test_panels(void) {
     CU_ASSERT_EQUAL(im.h, 420);
     free(im.rgb);
     /* all three kinds together: three panels */
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs/ae rnn img -o all.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs/ae rnn img --images -o all.png > plot.out 2>&1", exe), 0);
     CU_ASSERT_FATAL(read_png("all.png", &im));
     CU_ASSERT(im.h > 840 + 100);
     free(im.rgb);
@@ -178,8 +179,8 @@ static void test_panels(void) {
 
 static void test_svg_is_well_formed(void) {
     CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn runs/ae -o fig.svg > plot.out 2>&1", exe), 0);
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn --svg -o forced.png > plot.out 2>&1", exe), 0);
-    const char *files[2] = {"fig.svg", "forced.png"};
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn --svg -o FORCED.SVG > plot.out 2>&1", exe), 0);
+    const char *files[2] = {"fig.svg", "FORCED.SVG"};
     for (int i = 0; i < 2; i++) {
         char path[1100];
         snprintf(path, sizeof path, "%s/%s", tmp, files[i]);
@@ -196,6 +197,55 @@ static void test_svg_is_well_formed(void) {
                     files[i]);
         CU_ASSERT_EQUAL(rc, 0);
     }
+}
+
+/* -o x.pdf is a PDF (before: a PNG under that name, exit 0): one page, vector, its text extractable
+ * (pdftotext, poppler-utils), the same size as the PNG. */
+static void test_pdf(void) {
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn runs/ae -o fig.pdf > plot.out 2>&1", exe), 0);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/fig.pdf", tmp);
+    static char bytes[1 << 21];   /* binary: not slurp's string */
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(bytes, 1, sizeof bytes, f) : 0;
+    if (f) fclose(f);
+    CU_ASSERT(n > 1000 && strncmp(bytes, "%PDF-1.", 7) == 0);
+    while (n > 0 && (bytes[n - 1] == '\n' || bytes[n - 1] == '\r')) n--;
+    CU_ASSERT(n >= 5 && strncmp(bytes + n - 5, "%%EOF", 5) == 0);
+    CU_ASSERT_EQUAL(sh("pdfinfo fig.pdf > info.txt 2>&1 && grep -q '^Pages: *1$' info.txt && "
+                       "grep -q '^Page size: *960 x 840 pts$' info.txt"), 0);
+    CU_ASSERT_EQUAL(sh("pdftotext fig.pdf fig.txt && grep -q 'Learning curves' fig.txt && grep -q 'validation' fig.txt"), 0);
+}
+
+/* The file's extension says the format; any other is refused before anything is drawn, and --svg
+ * must agree with it. */
+static void test_formats(void) {
+    PlotFormat f;
+    CU_ASSERT(plot_format_of("a/b.png", &f) == 0 && f == PLOT_PNG);
+    CU_ASSERT(plot_format_of("b.Pdf", &f) == 0 && f == PLOT_PDF);
+    CU_ASSERT(plot_format_of("b.svg", &f) == 0 && f == PLOT_SVG);
+    CU_ASSERT_EQUAL(plot_format_of("b.jpg", &f), -1);
+    CU_ASSERT_EQUAL(plot_format_of("dir.png/b", &f), -1);
+    CU_ASSERT_EQUAL(plot_format_of("curves", &f), -1);
+    CU_ASSERT_EQUAL(sh("%s plot rnn -o x.jpg > bad.txt 2>&1", exe), 2);
+    CU_ASSERT_EQUAL(sh("grep -q \"'.jpg' is not a format plot writes: name a .png, .svg or .pdf file\" bad.txt"), 0);
+    CU_ASSERT_EQUAL(sh("%s plot rnn -o curves > bad.txt 2>&1", exe), 2);
+    CU_ASSERT_EQUAL(sh("grep -q 'needs an extension' bad.txt"), 0);
+    CU_ASSERT_EQUAL(sh("%s plot rnn --svg -o x.png > bad.txt 2>&1", exe), 2);
+    CU_ASSERT_EQUAL(sh("test ! -e x.jpg && test ! -e curves && test ! -e x.png"), 0);
+}
+
+/* More than two runs: no image strips unless --images asks (they would bury the curves). */
+static void test_images_by_default(void) {
+    Image im;
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs img -o three.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_FATAL(read_png("three.png", &im));
+    CU_ASSERT_EQUAL(im.h, 420);
+    free(im.rgb);
+    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs img --images -o three_images.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_FATAL(read_png("three_images.png", &im));
+    CU_ASSERT(im.h > 420 + 100);
+    free(im.rgb);
 }
 
 /* plot_render on data the runs never make: NaN losses, one epoch, zero and negative gradient
@@ -226,7 +276,7 @@ static void test_awkward_data(void) {
     ExError err;
     char path[1100];
     snprintf(path, sizeof path, "%s/awkward.png", tmp);
-    CU_ASSERT_EQUAL(plot_render(runs, R, path, 0, &err), 0);
+    CU_ASSERT_EQUAL(plot_render(runs, R, path, PLOT_PNG, &err), 0);
     Image im;
     CU_ASSERT_FATAL(read_png("awkward.png", &im));
     CU_ASSERT_EQUAL(im.h, 840);
@@ -234,9 +284,9 @@ static void test_awkward_data(void) {
     /* all-NaN losses and a single run with nothing to draw still give a valid picture */
     for (int e = 0; e < E; e++) runs[1].train[e] = runs[1].val[e] = NAN;
     snprintf(path, sizeof path, "%s/empty.svg", tmp);
-    CU_ASSERT_EQUAL(plot_render(&runs[1], 1, path, 1, &err), 0);
+    CU_ASSERT_EQUAL(plot_render(&runs[1], 1, path, PLOT_SVG, &err), 0);
     /* an unwritable path is an error naming it */
-    CU_ASSERT_EQUAL(plot_render(runs, 2, "/nonexistent-dir/x.png", 0, &err), -1);
+    CU_ASSERT_EQUAL(plot_render(runs, 2, "/nonexistent-dir/x.png", PLOT_PNG, &err), -1);
     CU_ASSERT(strstr(err.msg, "/nonexistent-dir/x.png") != NULL);
     for (int i = 0; i < R; i++) plot_run_free(&runs[i]);
 }
@@ -301,6 +351,9 @@ int main(void) {
     TestCase cases[] = {{"learning curves: a valid PNG with the runs' colours", test_learning_curves_png},
                         {"gradient-norm and reconstruction panels", test_panels},
                         {"SVG is well-formed XML", test_svg_is_well_formed},
+                        {"PDF: one vector page, text extractable", test_pdf},
+                        {"the extension says the format; others refused", test_formats},
+                        {"image strips: up to two runs, or when asked", test_images_by_default},
                         {"NaN, one epoch, zero gradients, many runs", test_awkward_data},
                         {"bad arguments", test_bad_arguments},
                         {"smoothing as TensorBoard smooths", test_smooth},
