@@ -25,6 +25,7 @@
 #include "publish.h"
 #include "rundata.h"
 #include "rundir.h"
+#include "runkeys.h"
 #include "spec/spec.h"
 #include "summarize.h"
 #include "train.h"
@@ -155,6 +156,11 @@ int plot_run_load(const char *dir, int with_images, const char *checkpoint, Plot
     snprintf(path, sizeof path, "%s/results.h5", dir);
     H5Reader *h = NULL;
     if (h5r_open_own(&h, path, err) != 0) return -1;
+    char *name = NULL;
+    ExError ignored;
+    if (h5r_has_attr(h, "/", "run_name") && h5r_attr_str(h, "/", "run_name", &name, &ignored) == 0)
+        snprintf(r->name, sizeof r->name, "%s", name);
+    free(name);
     int ncols = 0;
     char **names = NULL;
     int64_t nrows = 0;
@@ -385,26 +391,9 @@ static void set_y_range(Axes *a, double lo, double hi) {
     a->ymax = hi + pad;
 }
 
-/* Pixel positions of everything drawn in a panel, so the legend can go where it hides least. */
-typedef struct Points {
-    double *xy;
-    int n, cap;
-} Points;
-
-static void points_add(Points *p, double x, double y) {
-    if (!p) return;
-    if (p->n == p->cap) {
-        p->cap = p->cap ? 2 * p->cap : 256;
-        p->xy = realloc(p->xy, (size_t)p->cap * 2 * sizeof *p->xy);
-    }
-    p->xy[2 * p->n] = x;
-    p->xy[2 * p->n + 1] = y;
-    p->n++;
-}
-
 /* A polyline through the finite points (broken at gaps), markers when there are few points. */
 static void draw_series(cairo_t *cr, const Axes *a, const double *x, const double *y, int n, int stride, int color,
-                        int style, Points *drawn) {
+                        int style) {
     set_rgb(cr, color);
     cairo_set_line_width(cr, 2);
     if (style == 4) {   /* faint: the raw rows under their smoothed curve */
@@ -422,17 +411,8 @@ static void draw_series(cairo_t *cr, const Axes *a, const double *x, const doubl
             pen = 0;
             continue;
         }
-        if (pen) {
-            /* the segment's interior too, so a long straight line also counts */
-            double X0, Y0;
-            cairo_get_current_point(cr, &X0, &Y0);
-            for (int k = 1; k < 8; k++)
-                points_add(drawn, X0 + (px(a, xv) - X0) * k / 8, Y0 + (py(a, yv) - Y0) * k / 8);
-            cairo_line_to(cr, px(a, xv), py(a, yv));
-        } else {
-            cairo_move_to(cr, px(a, xv), py(a, yv));
-        }
-        points_add(drawn, px(a, xv), py(a, yv));
+        if (pen) cairo_line_to(cr, px(a, xv), py(a, yv));
+        else cairo_move_to(cr, px(a, xv), py(a, yv));
         pen = 1;
     }
     cairo_stroke(cr);
@@ -447,13 +427,16 @@ static void draw_series(cairo_t *cr, const Axes *a, const double *x, const doubl
         }
 }
 
-/* A legend in the top-right corner: entries of colour (or −1 for grey) and line style. */
+/* A legend beside the plot area, in the figure's legend column (never over the data): entries of
+ * colour (or −1 for grey) and line style. */
 typedef struct LegendEntry {
     const char *text;
     int color, style;
 } LegendEntry;
 
-static void draw_legend(cairo_t *cr, const Axes *a, const LegendEntry *e, int n, const Points *drawn) {
+enum { LEGEND_LINE_H = 18, LEGEND_SAMPLE_W = 42, LEGEND_PAD = 12 };
+
+static void draw_legend(cairo_t *cr, const Axes *a, const LegendEntry *e, int n) {
     if (n == 0) return;
     set_font(cr, 12, 0);
     double wmax = 0;
@@ -462,22 +445,10 @@ static void draw_legend(cairo_t *cr, const Axes *a, const LegendEntry *e, int n,
         cairo_text_extents(cr, e[i].text, &te);
         if (te.x_advance > wmax) wmax = te.x_advance;
     }
-    double line_h = 18, w = wmax + 50, h = n * line_h + 10;
-    /* the corner (top right, top left, bottom right, bottom left) that covers fewest points */
-    double corners[4][2] = {{a->x0 + a->w - w - 10, a->y0 + 10}, {a->x0 + 10, a->y0 + 10},
-                            {a->x0 + a->w - w - 10, a->y0 + a->h - h - 10}, {a->x0 + 10, a->y0 + a->h - h - 10}};
-    int best = 0, best_count = -1;
-    for (int c = 0; c < 4; c++) {
-        int count = 0;
-        for (int i = 0; drawn && i < drawn->n; i++) {
-            double X = drawn->xy[2 * i], Y = drawn->xy[2 * i + 1];
-            count += X >= corners[c][0] - 4 && X <= corners[c][0] + w + 4 && Y >= corners[c][1] - 4 &&
-                     Y <= corners[c][1] + h + 4;
-        }
-        if (best_count < 0 || count < best_count) best = c, best_count = count;
-    }
-    double x = corners[best][0], y = corners[best][1];
-    cairo_set_source_rgba(cr, 1, 1, 1, 0.9);
+    /* on pixel centres: a crisp one-pixel frame */
+    double x = floor(a->x0 + a->w + LEGEND_PAD) + 0.5, y = floor(a->y0) + 0.5;
+    double w = ceil(wmax + LEGEND_SAMPLE_W + 8), h = n * LEGEND_LINE_H + 10;
+    cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_rectangle(cr, x, y, w, h);
     cairo_fill_preserve(cr);
     cairo_set_source_rgb(cr, 0.7, 0.7, 0.7);
@@ -485,7 +456,7 @@ static void draw_legend(cairo_t *cr, const Axes *a, const LegendEntry *e, int n,
     cairo_stroke(cr);
     static const double dashed[] = {7, 4}, dotted[] = {2, 3};
     for (int i = 0; i < n; i++) {
-        double yy = y + 5 + line_h * (i + 0.5);
+        double yy = y + 5 + LEGEND_LINE_H * (i + 0.5);
         if (e[i].color < 0) cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
         else set_rgb(cr, e[i].color);
         cairo_set_line_width(cr, 2);
@@ -498,13 +469,32 @@ static void draw_legend(cairo_t *cr, const Axes *a, const LegendEntry *e, int n,
         }
         cairo_set_dash(cr, NULL, 0, 0);
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        text_at(cr, x + 42, yy, 0, 0.5, e[i].text);
+        text_at(cr, x + LEGEND_SAMPLE_W, yy, 0, 0.5, e[i].text);
     }
 }
 
 enum { LEGEND_MAX_RUNS = 12 };
 
 static int has_grad(const PlotRun *r) { return r->grad_rows > 0 && r->grad_T > 0; }
+
+/* The legend column's width: the widest entry any panel shows, its line sample and the gaps. */
+static double legend_column_width(const PlotRun *runs, int n) {
+    cairo_surface_t *scratch = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+    cairo_t *cr = cairo_create(scratch);
+    set_font(cr, 12, 0);
+    const char *fixed[] = {"train (per step, smoothed 0.99)", "validation", "last epoch", "first epoch",
+                           "... 999 more runs"};
+    double wmax = 0;
+    cairo_text_extents_t te;
+    for (int i = 0; i < n + 5; i++) {
+        if (i < n && i >= LEGEND_MAX_RUNS) continue;
+        cairo_text_extents(cr, i < n ? runs[i].label : fixed[i - n], &te);
+        if (te.x_advance > wmax) wmax = te.x_advance;
+    }
+    cairo_destroy(cr);
+    cairo_surface_destroy(scratch);
+    return ceil(LEGEND_PAD + LEGEND_SAMPLE_W + 8 + wmax + 12 - MARGIN_R);
+}
 
 /* Entries for the runs drawn in a panel (only_grad: those with gradient norms), at most
  * LEGEND_MAX_RUNS, then "... N more runs"; the style entries follow. */
@@ -561,18 +551,18 @@ static void draw_curves(cairo_t *cr, const PlotRun *runs, int n, double top) {
     cairo_save(cr);
     cairo_rectangle(cr, a.x0, a.y0, a.w, a.h);
     cairo_clip(cr);
-    Points drawn = {0};
     for (int i = 0; i < n; i++) {
         if (runs[i].n_steps > 0) {
             /* per step: the rows faint, the smoothed curve over them */
-            draw_series(cr, &a, runs[i].step_x, runs[i].step_train, runs[i].n_steps, 1, i, 4, NULL);
-            draw_series(cr, &a, runs[i].step_x, runs[i].step_smooth, runs[i].n_steps, 1, i, 0, &drawn);
+            draw_series(cr, &a, runs[i].step_x, runs[i].step_train, runs[i].n_steps, 1, i, 4);
+            draw_series(cr, &a, runs[i].step_x, runs[i].step_smooth, runs[i].n_steps, 1, i, 0);
         } else {
-            draw_series(cr, &a, runs[i].epoch, runs[i].train, runs[i].n_epochs, 1, i, 0, &drawn);
+            draw_series(cr, &a, runs[i].epoch, runs[i].train, runs[i].n_epochs, 1, i, 0);
         }
     }
     /* validation on top of every training curve */
-    for (int i = 0; i < n; i++) draw_series(cr, &a, runs[i].epoch, runs[i].val, runs[i].n_epochs, 1, i, 1, &drawn);
+    for (int i = 0; i < n; i++) draw_series(cr, &a, runs[i].epoch, runs[i].val, runs[i].n_epochs, 1, i, 1);
+    cairo_restore(cr);
     LegendEntry e[LEGEND_MAX_RUNS + 4];
     char more[64], train_text[64];
     int k = legend_runs(runs, n, 0, e, more, sizeof more);
@@ -581,9 +571,7 @@ static void draw_curves(cairo_t *cr, const PlotRun *runs, int n, double top) {
     else snprintf(train_text, sizeof train_text, any_steps ? "train (per step)" : "train");
     e[k++] = (LegendEntry){train_text, -1, 0};
     e[k++] = (LegendEntry){"validation", -1, 1};
-    draw_legend(cr, &a, e, k, &drawn);
-    free(drawn.xy);
-    cairo_restore(cr);
+    draw_legend(cr, &a, e, k);
 }
 
 static void draw_grad(cairo_t *cr, const PlotRun *runs, int n, double top) {
@@ -604,21 +592,19 @@ static void draw_grad(cairo_t *cr, const PlotRun *runs, int n, double top) {
     cairo_save(cr);
     cairo_rectangle(cr, a.x0, a.y0, a.w, a.h);
     cairo_clip(cr);
-    Points drawn = {0};
     for (int i = 0; i < n; i++) {
         const PlotRun *r = &runs[i];
         if (!has_grad(r)) continue;
-        if (r->grad_rows > 1) draw_series(cr, &a, NULL, r->grad, r->grad_T, 1, i, 2, &drawn);
-        draw_series(cr, &a, NULL, r->grad + (size_t)(r->grad_rows - 1) * r->grad_T, r->grad_T, 1, i, 0, &drawn);
+        if (r->grad_rows > 1) draw_series(cr, &a, NULL, r->grad, r->grad_T, 1, i, 2);
+        draw_series(cr, &a, NULL, r->grad + (size_t)(r->grad_rows - 1) * r->grad_T, r->grad_T, 1, i, 0);
     }
+    cairo_restore(cr);
     LegendEntry e[LEGEND_MAX_RUNS + 4];
     char more[64];
     int k = legend_runs(runs, n, 1, e, more, sizeof more);
     e[k++] = (LegendEntry){"last epoch", -1, 0};
     e[k++] = (LegendEntry){"first epoch", -1, 2};
-    draw_legend(cr, &a, e, k, &drawn);
-    free(drawn.xy);
-    cairo_restore(cr);
+    draw_legend(cr, &a, e, k);
 }
 
 enum { IMG_TITLE_H = 44, IMG_LABEL_H = 22, IMG_GAP = 14, IMG_SIZE = 56 };
@@ -735,11 +721,13 @@ int plot_render(const PlotRun *runs, int n, const char *path, PlotFormat format,
         any_images |= runs[i].img_n > 0;
     }
     double height = CURVE_H + (any_grad ? CURVE_H : 0) + (any_images ? images_height(runs, n) : 0);
+    /* the plot areas keep FIG_W's width; the legends get a column of their own to the right */
+    double width = FIG_W + legend_column_width(runs, n);
     ImageBytes image = {0};
     cairo_surface_t *surface =
-        format == PLOT_SVG ? cairo_svg_surface_create_for_stream(append_bytes, &image, FIG_W, height)
-        : format == PLOT_PDF ? cairo_pdf_surface_create_for_stream(append_bytes, &image, FIG_W, height)
-                             : cairo_image_surface_create(CAIRO_FORMAT_RGB24, FIG_W, (int)ceil(height));
+        format == PLOT_SVG ? cairo_svg_surface_create_for_stream(append_bytes, &image, width, height)
+        : format == PLOT_PDF ? cairo_pdf_surface_create_for_stream(append_bytes, &image, width, height)
+                             : cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)width, (int)ceil(height));
     if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
         ex_fail(err, "cannot draw %s: %s", path, cairo_status_to_string(cairo_surface_status(surface)));
         cairo_surface_destroy(surface);
@@ -794,43 +782,64 @@ int plot_format_of(const char *path, PlotFormat *format) {
     return -1;
 }
 
-/* Legend labels: the run folder's name plus the overrides that tell the runs apart (those that
- * every run shares, such as threads=1 in a sweep, are left out). */
+/* Legend labels: the run's name plus the override keys whose values tell the plotted runs apart
+ * (runkeys.h; those every run shares, such as threads=1 in a sweep, are left out). Keys are
+ * shortened to their last part when that stays unambiguous and the label would be long; runs
+ * whose labels are still the same get their folder's name too. */
 static void make_labels(PlotRun *runs, char **dirs, int n) {
-    char **ov = calloc((size_t)n, sizeof *ov);
+    enum { LABEL_MAX = 72 };
+    RunKeys *keys = calloc((size_t)n + 1, sizeof *keys);
     for (int i = 0; i < n; i++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/overrides.txt", dirs[i]);
-        ov[i] = read_file(path, NULL, NULL);
-        if (!ov[i]) ov[i] = strdup("");
+        char *text = read_file(path, NULL, NULL);
+        run_keys_parse(&keys[i], text);
+        free(text);
     }
-    for (int i = 0; i < n; i++) {
-        char label[256];
-        snprintf(label, sizeof label, "%s", runs[i].label);
-        char *copy = strdup(ov[i]), *save = NULL;
-        for (char *tok = strtok_r(copy, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
-            int shared = n > 1;
-            for (int j = 0; j < n && shared; j++) {
-                /* is tok one of run j's lines? */
-                const char *p = ov[j];
-                size_t len = strlen(tok);
-                int found = 0;
-                while ((p = strstr(p, tok)) != NULL) {
-                    if ((p == ov[j] || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0')) { found = 1; break; }
-                    p += len;
+    run_keys_complete(keys, n, dirs);   /* a run that does not set a key: its spec's value */
+    KeyColumn *cols = NULL;
+    int nk = key_columns(keys, n, &cols);
+    for (int shorten = 0; shorten < 2; shorten++) {
+        int too_long = 0;
+        for (int i = 0; i < n; i++) {
+            const char *base = strrchr(dirs[i], '/');
+            char label[512];
+            snprintf(label, sizeof label, "%s", runs[i].name[0] ? runs[i].name : base ? base + 1 : dirs[i]);
+            for (int k = 0; k < nk; k++) {
+                if (!cols[k].varies || n < 2) continue;
+                const char *v = run_keys_get(&keys[i], cols[k].key);
+                const char *key = cols[k].key, *last = strrchr(key, '.');
+                if (shorten && last) {
+                    int unique = 1;
+                    for (int j = 0; j < nk; j++) {
+                        const char *other = strrchr(cols[j].key, '.');
+                        unique &= j == k || !cols[j].varies || strcmp(other ? other + 1 : cols[j].key, last + 1) != 0;
+                    }
+                    if (unique) key = last + 1;
                 }
-                shared = found;
+                size_t used = strlen(label);
+                snprintf(label + used, sizeof label - used, " %s=%s", key, v ? v : "-");
             }
-            if (shared) continue;
-            size_t used = strlen(label);
-            if (used + strlen(tok) + 2 < 72) snprintf(label + used, sizeof label - used, " %s", tok);
-            else if (used + 4 < sizeof label && !strstr(label, "...")) snprintf(label + used, sizeof label - used, " ...");
+            too_long |= strlen(label) > LABEL_MAX;
+            char printable[512];
+            ex_printable(printable, sizeof printable, label, strlen(label));
+            if (strlen(printable) > LABEL_MAX) strcpy(printable + LABEL_MAX - 3, "...");
+            snprintf(runs[i].label, sizeof runs[i].label, "%s", printable);
         }
-        free(copy);
-        snprintf(runs[i].label, sizeof runs[i].label, "%s", label);
+        if (!too_long) break;
     }
-    for (int i = 0; i < n; i++) free(ov[i]);
-    free(ov);
+    /* the same label twice (the same spec run twice, say): the folders tell them apart */
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            if (i != j && strcmp(runs[i].label, runs[j].label) == 0) {
+                const char *base = strrchr(dirs[i], '/');
+                size_t used = strlen(runs[i].label);
+                snprintf(runs[i].label + used, sizeof runs[i].label - used, " (%s)", base ? base + 1 : dirs[i]);
+                break;
+            }
+    key_columns_free(cols, nk);
+    for (int i = 0; i < n; i++) run_keys_free(&keys[i]);
+    free(keys);
 }
 
 int command_plot(int argc, char **argv) {

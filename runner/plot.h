@@ -18,7 +18,8 @@
 #include "error.h"
 
 typedef struct PlotRun {
-    char label[256];                 /* legend text */
+    char label[256];                 /* legend text: the folder's name until command_plot labels the runs */
+    char name[256];                  /* the run's name (results.h5 run_name), "" when absent */
     int n_epochs;
     double *epoch, *train, *val;     /* (n_epochs); NaN where absent */
     int n_steps;                     /* rows of metrics/steps (0: none) */

@@ -3,8 +3,11 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "spec/cfg.h"
 
 static char *copy_span(const char *s, size_t len) {
     char *out = malloc(len + 1);
@@ -96,4 +99,30 @@ int key_columns(const RunKeys *runs, int n, KeyColumn **cols) {
 void key_columns_free(KeyColumn *cols, int n) {
     for (int j = 0; j < n; j++) free(cols[j].key);
     free(cols);
+}
+
+void run_keys_complete(RunKeys *runs, int n, char *const *dirs) {
+    KeyColumn *cols = NULL;
+    int nk = key_columns(runs, n, &cols);
+    for (int r = 0; r < n; r++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/resolved.yaml", dirs[r]);
+        CfgDiags diags = {0};
+        CfgNode *tree = cfg_parse_file(path, &diags);
+        cfg_diags_free(&diags);
+        for (int k = 0; tree && k < nk; k++) {
+            if (run_keys_get(&runs[r], cols[k].key)) continue;    /* as the user wrote it */
+            const CfgNode *node = cfg_get(tree, cols[k].key);
+            if (!node) continue;
+            char *value = cfg_emit_flow_string(node);
+            size_t len = strlen(cols[k].key) + strlen(value) + 2;
+            char *override = malloc(len);
+            snprintf(override, len, "%s=%s", cols[k].key, value);
+            run_keys_add(&runs[r], override);
+            free(override);
+            free(value);
+        }
+        cfg_free(tree);
+    }
+    key_columns_free(cols, nk);
 }

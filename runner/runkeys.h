@@ -20,6 +20,12 @@ void run_keys_parse(RunKeys *k, const char *text);
 const char *run_keys_get(const RunKeys *k, const char *key);
 void run_keys_free(RunKeys *k);
 
+/* The keys any of the n runs sets, given to each run that does not set one with the value its
+ * resolved spec (dirs[i]/resolved.yaml) holds, so that a key shows what every run used; a value a
+ * run set stays as it was written ("data.h5", not the absolute path the spec resolved it to). A
+ * run without a resolved spec, or whose spec lacks the key, stays without it. */
+void run_keys_complete(RunKeys *runs, int n, char *const *dirs);
+
 /* A key of a set of runs: whether its values tell the runs apart (a run without the key counts
  * as a value of its own) and whether every value given is a number. */
 typedef struct KeyColumn {

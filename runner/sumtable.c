@@ -137,7 +137,17 @@ static void build(Table *t, const RunSummary *runs, int n) {
 
     /* one column per override key; the keys every run shares are the CSV's only */
     RunKeys *keys = calloc((size_t)n + 1, sizeof *keys);
-    for (int i = 0; i < n; i++) keys[i] = runs[i].keys;
+    char **dirs = calloc((size_t)n + 1, sizeof *dirs);
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < runs[i].keys.n; k++) {
+            char override[4096];
+            snprintf(override, sizeof override, "%s=%s", runs[i].keys.keys[k], runs[i].keys.values[k]);
+            run_keys_add(&keys[i], override);
+        }
+        dirs[i] = runs[i].dir;
+    }
+    /* a run that does not set a key: the value its resolved spec used */
+    run_keys_complete(keys, n, dirs);
     KeyColumn *kc = NULL;
     int nk = key_columns(keys, n, &kc);
     for (int k = 0; k < nk; k++) {
@@ -145,13 +155,15 @@ static void build(Table *t, const RunSummary *runs, int n) {
                        kc[k].numeric ? FMT_KEY_NUMBER : FMT_TEXT);
         c->is_key = 1;
         for (int i = 0; i < n; i++) {
-            const char *v = run_keys_get(&runs[i].keys, kc[k].key);
+            const char *v = run_keys_get(&keys[i], kc[k].key);
             set_text(c, i, v);
             if (v) text_is_number(v, &c->num[i]);
         }
     }
     key_columns_free(kc, nk);
+    for (int i = 0; i < n; i++) run_keys_free(&keys[i]);
     free(keys);
+    free(dirs);
 
     static const char *const LOSSES[][2] = {{"train_loss", "final_train_loss"}, {"val_loss", "final_val_loss"},
                                             {"best_val", "best_val_loss"}};
@@ -453,9 +465,11 @@ static Line best_line(const Table *t, int best, SortBy crit, const char *label) 
         char value[512];
         const char *v = c->text[best] ? c->text[best] : "-";
         ex_printable(value, sizeof value, v, strlen(v));
+        char key[512];
+        ex_printable(key, sizeof key, c->name, strlen(c->name));
         size_t used = strlen(l.text);
-        if (used + strlen(c->name) + strlen(value) + 4 < sizeof l.text)
-            snprintf(l.text + used, sizeof l.text - used, "%s%s=%s", sep, c->name, value);
+        if (used + strlen(key) + strlen(value) + 4 < sizeof l.text)
+            snprintf(l.text + used, sizeof l.text - used, "%s%s=%s", sep, key, value);
         sep = " ";
     }
     return l;
@@ -475,7 +489,7 @@ static void print_table(const Table *t, const int *order, int best, SortBy crit,
     int right[256] = {0}, width[256] = {0};
     for (int s = 0; s < ns; s++) {
         const Column *c = &t->col[shown[s]];
-        snprintf(CELL(0, s), CELL_CAP, "%s", c->name);
+        ex_printable(CELL(0, s), CELL_CAP, c->name, strlen(c->name));   /* a key is a run's text too */
         right[s] = c->right;
         int decimals = column_decimals(c, t->rows);
         int spread_width = 0;

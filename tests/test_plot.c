@@ -124,15 +124,31 @@ static int count_colour(const Image *im, int r, int g, int b, int y0, int y1) {
     return n;
 }
 
+/* Pixels within a small distance of colour (r, g, b) in the box [x0, x1) × [y0, y1). */
+static int count_colour_in(const Image *im, int r, int g, int b, int x0, int x1, int y0, int y1) {
+    int n = 0;
+    for (int y = y0; y < y1 && y < im->h; y++)
+        for (int x = x0; x < x1 && x < im->w; x++) {
+            const unsigned char *p = im->rgb + 3 * ((size_t)y * im->w + x);
+            n += abs(p[0] - r) + abs(p[1] - g) + abs(p[2] - b) < 12;
+        }
+    return n;
+}
+
 #define BLUE 31, 119, 180     /* the first run's colour */
+#define LEGEND_FRAME 179, 179, 179   /* the legend box's border */
+enum { AREA_X0 = 86, AREA_X1 = 936, AREA_Y0 = 44, AREA_Y1 = 362 };   /* the first panel's plot area */
 #define ORANGE 255, 127, 14   /* the second's */
 
 static void test_learning_curves_png(void) {
     CU_ASSERT_EQUAL_FATAL(sh("%s plot runs/ae -o ae.png > plot.out 2>&1", exe), 0);
     Image im;
     CU_ASSERT_FATAL(read_png("ae.png", &im));
-    CU_ASSERT_EQUAL(im.w, 960);
+    CU_ASSERT(im.w > 960);                             /* the plot area, and the legends' column */
     CU_ASSERT_EQUAL(im.h, 420);                        /* one panel: learning curves */
+    /* the legend never covers the data: its box is beside the plot area, not in it */
+    CU_ASSERT_EQUAL(count_colour_in(&im, LEGEND_FRAME, AREA_X0, AREA_X1, AREA_Y0, AREA_Y1), 0);
+    CU_ASSERT(count_colour_in(&im, LEGEND_FRAME, AREA_X1, im.w, AREA_Y0, AREA_Y1) > 100);
     CU_ASSERT(count_colour(&im, BLUE, 0, im.h) > 300);  /* train and validation curves drawn */
     CU_ASSERT_EQUAL(count_colour(&im, ORANGE, 0, im.h), 0);
     CU_ASSERT(count_colour(&im, 255, 255, 255, 0, im.h) > im.w * im.h / 2);   /* white background */
@@ -213,8 +229,13 @@ static void test_pdf(void) {
     while (n > 0 && (bytes[n - 1] == '\n' || bytes[n - 1] == '\r')) n--;
     CU_ASSERT(n >= 5 && strncmp(bytes + n - 5, "%%EOF", 5) == 0);
     CU_ASSERT_EQUAL(sh("pdfinfo fig.pdf > info.txt 2>&1 && grep -q '^Pages: *1$' info.txt && "
-                       "grep -q '^Page size: *960 x 840 pts$' info.txt"), 0);
+                       "grep -Eq '^Page size: *(9[6-9][0-9]|1[0-9]{3}) x 840 pts$' info.txt"), 0);
     CU_ASSERT_EQUAL(sh("pdftotext fig.pdf fig.txt && grep -q 'Learning curves' fig.txt && grep -q 'validation' fig.txt"), 0);
+    /* legend labels: the run's name and the keys that differ, with the value each run used (ae
+     * sets no learning rate: its spec's 0.01), not folder names */
+    CU_ASSERT_EQUAL(sh("%s plot runs -o labels.pdf > plot.out 2>&1 && pdftotext labels.pdf labels.txt", exe), 0);
+    CU_ASSERT_EQUAL(sh("grep -qx 'ae optimizer.lr=0.01' labels.txt && grep -qx 'ae optimizer.lr=0.003' labels.txt"), 0);
+    CU_ASSERT_EQUAL(sh("grep -q 'ae2' labels.txt"), 1);
 }
 
 /* The file's extension says the format; any other is refused before anything is drawn, and --svg

@@ -117,10 +117,11 @@ static void test_aligned_table(void) {
     int n = split_lines(text, lines, 16);
     CU_ASSERT_EQUAL_FATAL(n, 8);                    /* "# runs in runs/", header, 5 runs, the best */
     CU_ASSERT_STRING_EQUAL(lines[0], "# runs in runs/");
-    /* one column per key that differs: a's and d's optimizer.lr and model.noise, b's train.epochs */
-    CU_ASSERT(strncmp(lines[1], "  run  name  status       epochs  optimizer.lr  model.noise                 "
+    /* one column per key that differs: a's and d's optimizer.lr and model.noise, b's train.epochs;
+     * a run that does not set a key shows the value its resolved spec used */
+    CU_ASSERT(strncmp(lines[1], "  run  name  status       epochs  optimizer.lr  model.noise                             "
                                 "train.epochs  train_loss  val_loss  best_val  best_epoch  ae_over_pca_test  train_time",
-                  159) == 0);
+                      171) == 0);
     if (strncmp(lines[1], "  run  name  status", 19) != 0) printf("\n%s\n", lines[1]);
     /* left-aligned: run, name, status, model.noise (text); the rest (numbers, epochs) right-aligned;
      * the evaluation's PCA ratio is a headline metric (the CSV has all its numbers) */
@@ -128,12 +129,13 @@ static void test_aligned_table(void) {
     check_alignment(lines, 1, n, right, 13);
     /* a and d have the lowest best_val (d is a's copy): a, the first, is marked and named */
     CU_ASSERT(strncmp(lines[2], "* a    summ  finished        4/4          0.02  {type: masking, rate: 0.1}", 74) == 0);
-    CU_ASSERT(strncmp(lines[3], "  b    summ  finished        2/2             -  -                                      2", 88) == 0);
+    CU_ASSERT(strncmp(lines[3], "  b    summ  finished        2/2          0.01  {type: none, rate: 0.0, sigma: 0.0}                2",
+                      100) == 0);
     CU_ASSERT(strncmp(lines[4], "  c    summ  interrupted     1/4", 32) == 0);
     CU_ASSERT(strncmp(lines[5], "  d    summ  killed?         4/4          0.02", 46) == 0);
-    CU_ASSERT(strncmp(lines[6], "  e    summ  failed          0/4             -", 46) == 0);
+    CU_ASSERT(strncmp(lines[6], "  e    summ  failed          0/4          0.02  {type: masking, rate: 0.1, sigma: 0.0}", 86) == 0);
     CU_ASSERT(strncmp(lines[7], "# best: a (best_val ", 20) == 0);
-    CU_ASSERT(strstr(lines[7], ", the lowest): optimizer.lr=0.02 model.noise={type: masking, rate: 0.1} train.epochs=-") != NULL);
+    CU_ASSERT(strstr(lines[7], ", the lowest): optimizer.lr=0.02 model.noise={type: masking, rate: 0.1} train.epochs=4") != NULL);
     /* run a's best val_loss, as results.h5 has it, to the column's 5 decimals (all are under 10) */
     char h5[1100];
     snprintf(h5, sizeof h5, "%s/runs/a/results.h5", tmp);
@@ -271,7 +273,12 @@ static void test_csv_matches_h5py(void) {
                "by = {r[0].split('/')[-1]: dict(zip(head, r)) for r in rows[1:]}\n"
                "assert by['a']['overrides'] == 'optimizer.lr=0.02 model.noise={type: masking, rate: 0.1}', by['a']\n"
                "assert by['a']['optimizer.lr'] == '0.02' and by['a']['model.noise'] == '{type: masking, rate: 0.1}'\n"
-               "assert by['b']['train.epochs'] == '2' and by['b']['optimizer.lr'] == ''\n"
+               "assert by['b']['train.epochs'] == '2' and by['b']['optimizer.lr'] == '0.01'\n"
+               "assert by['a']['train.epochs'] == '4' and by['e']['model.noise'] == '{type: masking, rate: 0.1, sigma: 0.0}'\n"
+               "import pandas\n"
+               "df = pandas.read_csv(sys.argv[1])\n"
+               "assert str(df['optimizer.lr'].dtype) == 'float64' and str(df['train.epochs'].dtype) == 'int64', df.dtypes\n"
+               "assert str(df['model.noise'].dtype) == 'object' and str(df['best_val_loss'].dtype) == 'float64'\n"
                "assert by['c']['status'] == 'interrupted' and by['c']['epochs'] == '1' and by['c']['epochs_total'] == '4'\n"
                "assert by['e']['final_train_loss'] == '' and by['e']['train_time_s'] == ''\n"
                "for name in 'abc':\n"
