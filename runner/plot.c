@@ -27,6 +27,8 @@
 #include "rundir.h"
 #include "runkeys.h"
 #include "spec/spec.h"
+#include "sparsity.h"
+#include "seqmodel.h"
 #include "summarize.h"
 #include "train.h"
 
@@ -60,6 +62,8 @@ void plot_run_free(PlotRun *r) {
     free(r->epoch);
     free(r->train);
     free(r->val);
+    free(r->train_acc);
+    free(r->val_acc);
     free(r->step_x);
     free(r->step_train);
     free(r->step_smooth);
@@ -91,6 +95,27 @@ static int load_run_spec(const char *dir, const char *spec_dir, Spec *spec, ExEr
     }
     cfg_diags_free(&diags);
     return 0;
+}
+
+/* What a run's loss is and what it is per, short enough for an axis: "squared error per example",
+ * "cross-entropy, nats per token" (the model's describe_loss has the long form). */
+static void loss_axis_label(const Spec *spec, char *buf, size_t cap) {
+    const char *what = spec->loss == LOSS_SQUARED_ERROR ? "squared error" : "cross-entropy";
+    const char *nats = spec->loss == LOSS_SQUARED_ERROR ? "" : ", nats";
+    switch (spec->model.type) {
+    case MODEL_AUTOENCODER:
+        snprintf(buf, cap, "%s per example%s%s", what, nats,
+                 spec->model.ae.sparsity.type != SPARSITY_NONE ? " + sparsity penalty" : "");
+        break;
+    case MODEL_ONE_TO_MANY: snprintf(buf, cap, "%s per example%s", what, nats); break;
+    case MODEL_SEQ2SEQ: snprintf(buf, cap, "cross-entropy, nats per target token"); break;
+    case MODEL_SEQUENCE:
+        if (spec->model.rec.head == SEQ_HEAD_LAST_STEP) snprintf(buf, cap, "%s%s per sequence", what, nats);
+        else if (spec->loss == LOSS_SQUARED_ERROR) snprintf(buf, cap, "squared error per step");
+        else snprintf(buf, cap, "cross-entropy, nats per token");
+        break;
+    default: buf[0] = '\0';
+    }
 }
 
 /* Reconstructions of the first validation images by a checkpoint (`which`: latest_load_params).
@@ -182,6 +207,15 @@ int plot_run_load(const char *dir, int with_images, const char *checkpoint, Plot
         r->train[i] = ct >= 0 ? rows[i * ncols + ct] : NAN;
         r->val[i] = cv >= 0 ? rows[i * ncols + cv] : NAN;
     }
+    int cta = column_of(names, ncols, "train_accuracy"), cva = column_of(names, ncols, "val_accuracy");
+    if (nrows > 0 && (cta >= 0 || cva >= 0)) {
+        r->train_acc = malloc((size_t)nrows * sizeof(double));
+        r->val_acc = malloc((size_t)nrows * sizeof(double));
+        for (int64_t i = 0; i < nrows; i++) {
+            r->train_acc[i] = cta >= 0 ? rows[i * ncols + cta] : NAN;
+            r->val_acc[i] = cva >= 0 ? rows[i * ncols + cva] : NAN;
+        }
+    }
     /* steps per epoch: the step count at the end of the first epoch */
     int cs = column_of(names, ncols, "step");
     double steps_per_epoch = nrows > 0 && cs >= 0 ? rows[cs] / r->epoch[0] : NAN;
@@ -228,6 +262,12 @@ int plot_run_load(const char *dir, int with_images, const char *checkpoint, Plot
         }
     }
     h5r_close(h);
+    Spec spec;
+    ExError ignored_spec;
+    if (load_run_spec(dir, dir, &spec, &ignored_spec) == 0) {
+        loss_axis_label(&spec, r->loss_label, sizeof r->loss_label);
+        spec_free(&spec);
+    }
     if (with_images && load_images(dir, checkpoint, r, err) != 0)
         snprintf(r->note, sizeof r->note, "no reconstructions: %.400s", err->msg);
     return 0;
@@ -496,12 +536,14 @@ static double legend_column_width(const PlotRun *runs, int n) {
     return ceil(LEGEND_PAD + LEGEND_SAMPLE_W + 8 + wmax + 12 - MARGIN_R);
 }
 
-/* Entries for the runs drawn in a panel (only_grad: those with gradient norms), at most
- * LEGEND_MAX_RUNS, then "... N more runs"; the style entries follow. */
-static int legend_runs(const PlotRun *runs, int n, int only_grad, LegendEntry *e, char *more, size_t more_cap) {
+static int has_accuracy(const PlotRun *r);
+
+/* Entries for the runs drawn in a panel (only: 1, those with gradient norms; 2, those with
+ * accuracy; 0, all), at most LEGEND_MAX_RUNS, then "... N more runs"; the style entries follow. */
+static int legend_runs(const PlotRun *runs, int n, int only, LegendEntry *e, char *more, size_t more_cap) {
     int k = 0, hidden = 0;
     for (int i = 0; i < n; i++) {
-        if (only_grad && !has_grad(&runs[i])) continue;
+        if ((only == 1 && !has_grad(&runs[i])) || (only == 2 && !has_accuracy(&runs[i]))) continue;
         if (k < LEGEND_MAX_RUNS) e[k++] = (LegendEntry){runs[i].label, i, 0};
         else hidden++;
     }
@@ -547,7 +589,13 @@ static void draw_curves(cairo_t *cr, const PlotRun *runs, int n, double top) {
     a.xmin = any_steps ? 0 : max_x > 1 ? 1 : 0.5;
     a.xmax = max_x > 1 ? max_x : 1.5;
     set_y_range(&a, a.logy ? lo_pos : lo, a.logy ? hi_pos : hi);
-    draw_axes(cr, &a, "Learning curves", all_in_steps ? "step" : "epoch", a.logy ? "loss (log scale)" : "loss", 1);
+    /* the y axis names the loss when every run has the same one */
+    char ylabel[192];
+    int same_loss = n > 0 && runs[0].loss_label[0];
+    for (int i = 1; i < n && same_loss; i++) same_loss = strcmp(runs[i].loss_label, runs[0].loss_label) == 0;
+    snprintf(ylabel, sizeof ylabel, "%s%s%s", same_loss ? "loss: " : n > 1 ? "loss (differs between runs)" : "loss",
+             same_loss ? runs[0].loss_label : "", a.logy ? " (log scale)" : "");
+    draw_axes(cr, &a, "Learning curves", all_in_steps ? "step" : "epoch", ylabel, 1);
     cairo_save(cr);
     cairo_rectangle(cr, a.x0, a.y0, a.w, a.h);
     cairo_clip(cr);
@@ -570,6 +618,37 @@ static void draw_curves(cairo_t *cr, const PlotRun *runs, int n, double top) {
     if (any_steps && smooth > 0) snprintf(train_text, sizeof train_text, "train (per step, smoothed %.2g)", smooth);
     else snprintf(train_text, sizeof train_text, any_steps ? "train (per step)" : "train");
     e[k++] = (LegendEntry){train_text, -1, 0};
+    e[k++] = (LegendEntry){"validation", -1, 1};
+    draw_legend(cr, &a, e, k);
+}
+
+static int has_accuracy(const PlotRun *r) { return r->train_acc != NULL; }
+
+/* Accuracy per epoch where the runs log it: train solid, validation dashed, on [0, 1]. */
+static void draw_accuracy(cairo_t *cr, const PlotRun *runs, int n, double top) {
+    Axes a = panel_axes(top, CURVE_H);
+    double max_x = 1;
+    for (int i = 0; i < n; i++)
+        for (int e = 0; has_accuracy(&runs[i]) && e < runs[i].n_epochs; e++)
+            if (runs[i].epoch[e] > max_x) max_x = runs[i].epoch[e];
+    a.xmin = max_x > 1 ? 1 : 0.5;
+    a.xmax = max_x > 1 ? max_x : 1.5;
+    a.ymin = 0;
+    a.ymax = 1;
+    draw_axes(cr, &a, "Accuracy", "epoch", "accuracy (share right, 0 to 1)", 1);
+    cairo_save(cr);
+    cairo_rectangle(cr, a.x0, a.y0, a.w, a.h);
+    cairo_clip(cr);
+    for (int i = 0; i < n; i++) {
+        if (!has_accuracy(&runs[i])) continue;
+        draw_series(cr, &a, runs[i].epoch, runs[i].train_acc, runs[i].n_epochs, 1, i, 0);
+        draw_series(cr, &a, runs[i].epoch, runs[i].val_acc, runs[i].n_epochs, 1, i, 1);
+    }
+    cairo_restore(cr);
+    LegendEntry e[LEGEND_MAX_RUNS + 4];
+    char more[64];
+    int k = legend_runs(runs, n, 2, e, more, sizeof more);
+    e[k++] = (LegendEntry){"train", -1, 0};
     e[k++] = (LegendEntry){"validation", -1, 1};
     draw_legend(cr, &a, e, k);
 }
@@ -680,12 +759,16 @@ static void draw_images(cairo_t *cr, const PlotRun *runs, int n, double top) {
 
 /* ---- the figure --------------------------------------------------------------------------------- */
 
-static void draw_figure(cairo_t *cr, const PlotRun *runs, int n, int any_grad, int any_images) {
+static void draw_figure(cairo_t *cr, const PlotRun *runs, int n, int any_accuracy, int any_grad, int any_images) {
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
     double top = 0;
     draw_curves(cr, runs, n, top);
     top += CURVE_H;
+    if (any_accuracy) {
+        draw_accuracy(cr, runs, n, top);
+        top += CURVE_H;
+    }
     if (any_grad) {
         draw_grad(cr, runs, n, top);
         top += CURVE_H;
@@ -715,12 +798,14 @@ static cairo_status_t append_bytes(void *closure, const unsigned char *data, uns
 }
 
 int plot_render(const PlotRun *runs, int n, const char *path, PlotFormat format, ExError *err) {
-    int any_grad = 0, any_images = 0;
+    int any_accuracy = 0, any_grad = 0, any_images = 0;
     for (int i = 0; i < n; i++) {
+        any_accuracy |= has_accuracy(&runs[i]);
         any_grad |= has_grad(&runs[i]);
         any_images |= runs[i].img_n > 0;
     }
-    double height = CURVE_H + (any_grad ? CURVE_H : 0) + (any_images ? images_height(runs, n) : 0);
+    double height = CURVE_H + (any_accuracy ? CURVE_H : 0) + (any_grad ? CURVE_H : 0) +
+                    (any_images ? images_height(runs, n) : 0);
     /* the plot areas keep FIG_W's width; the legends get a column of their own to the right */
     double width = FIG_W + legend_column_width(runs, n);
     ImageBytes image = {0};
@@ -735,7 +820,7 @@ int plot_render(const PlotRun *runs, int n, const char *path, PlotFormat format,
         return -1;
     }
     cairo_t *cr = cairo_create(surface);
-    draw_figure(cr, runs, n, any_grad, any_images);
+    draw_figure(cr, runs, n, any_accuracy, any_grad, any_images);
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
     if (st == CAIRO_STATUS_SUCCESS && format == PLOT_PNG)

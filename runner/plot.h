@@ -6,6 +6,7 @@
  *      per epoch, one colour per run (log scale when the losses span more than two decades);
  *      a run with per-step metrics (metrics/steps) draws its train_loss per step instead: the
  *      rows faint, smoothed as TensorBoard smooths (plot_smooth) on top, x in epochs;
+ *   1b. runs that log accuracy (train_accuracy, val_accuracy): accuracy per epoch, in [0, 1];
  *   2. recurrent runs: the gradient norm over time, ‖∂L/∂h_t‖ against t (results.h5
  *      /diagnostics/grad_norm_by_time, log scale): the last epoch solid, the first dotted — how
  *      far back the gradient reaches, and whether it vanishes or explodes;
@@ -20,8 +21,10 @@
 typedef struct PlotRun {
     char label[256];                 /* legend text: the folder's name until command_plot labels the runs */
     char name[256];                  /* the run's name (results.h5 run_name), "" when absent */
+    char loss_label[128];            /* the loss and its unit for the y axis ("squared error per example"), "" unknown */
     int n_epochs;
     double *epoch, *train, *val;     /* (n_epochs); NaN where absent */
+    double *train_acc, *val_acc;     /* (n_epochs) train_accuracy and val_accuracy; NULL when not logged */
     int n_steps;                     /* rows of metrics/steps (0: none) */
     double *step_x;                  /* (n_steps) their x: the step in epochs, or the step when no epoch ended */
     double *step_train, *step_smooth; /* (n_steps) train_loss, and smoothed (plot_smooth) */

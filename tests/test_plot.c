@@ -168,11 +168,12 @@ static void test_learning_curves_png(void) {
 
 static void test_panels(void) {
     Image im;
-    /* recurrent: learning curves + gradient norm over time */
+    /* recurrent: learning curves + accuracy (the copy task logs it) + gradient norm over time */
     CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn -o rnn.png > plot.out 2>&1", exe), 0);
     CU_ASSERT_FATAL(read_png("rnn.png", &im));
-    CU_ASSERT_EQUAL(im.h, 840);
-    CU_ASSERT(count_colour(&im, BLUE, 420, 840) > 200);   /* the gradient curves in the lower panel */
+    CU_ASSERT_EQUAL(im.h, 1260);
+    CU_ASSERT(count_colour_in(&im, BLUE, AREA_X0, AREA_X1, 420, 840) > 100);   /* the accuracy curves */
+    CU_ASSERT(count_colour(&im, BLUE, 840, 1260) > 200);   /* the gradient curves in the lowest panel */
     free(im.rgb);
     /* autoencoder on images: learning curves + inputs beside reconstructions */
     CU_ASSERT_EQUAL_FATAL(sh("%s plot img -o img.png > plot.out 2>&1", exe), 0);
@@ -229,13 +230,18 @@ static void test_pdf(void) {
     while (n > 0 && (bytes[n - 1] == '\n' || bytes[n - 1] == '\r')) n--;
     CU_ASSERT(n >= 5 && strncmp(bytes + n - 5, "%%EOF", 5) == 0);
     CU_ASSERT_EQUAL(sh("pdfinfo fig.pdf > info.txt 2>&1 && grep -q '^Pages: *1$' info.txt && "
-                       "grep -Eq '^Page size: *(9[6-9][0-9]|1[0-9]{3}) x 840 pts$' info.txt"), 0);
+                       "grep -Eq '^Page size: *(9[6-9][0-9]|1[0-9]{3}) x 1260 pts$' info.txt"), 0);
     CU_ASSERT_EQUAL(sh("pdftotext fig.pdf fig.txt && grep -q 'Learning curves' fig.txt && grep -q 'validation' fig.txt"), 0);
+    /* the y axes name the loss and what it is per (the two runs' differ), and accuracy has a panel */
+    CU_ASSERT_EQUAL(sh("grep -q 'loss (differs between runs)' fig.txt && grep -qx 'Accuracy' fig.txt"), 0);
+    CU_ASSERT_EQUAL(sh("%s plot rnn -o rnn.pdf > plot.out 2>&1 && pdftotext rnn.pdf rnn.txt && "
+                       "grep -q 'loss: cross-entropy, nats per token' rnn.txt", exe), 0);
     /* legend labels: the run's name and the keys that differ, with the value each run used (ae
      * sets no learning rate: its spec's 0.01), not folder names */
     CU_ASSERT_EQUAL(sh("%s plot runs -o labels.pdf > plot.out 2>&1 && pdftotext labels.pdf labels.txt", exe), 0);
     CU_ASSERT_EQUAL(sh("grep -qx 'ae optimizer.lr=0.01' labels.txt && grep -qx 'ae optimizer.lr=0.003' labels.txt"), 0);
     CU_ASSERT_EQUAL(sh("grep -q 'ae2' labels.txt"), 1);
+    CU_ASSERT_EQUAL(sh("grep -q 'loss: squared error per example' labels.txt && ! grep -q 'Accuracy' labels.txt"), 0);
 }
 
 /* The file's extension says the format; any other is refused before anything is drawn, and --svg
