@@ -27,6 +27,7 @@
 #include "rundir.h"
 #include "runkeys.h"
 #include "spec/spec.h"
+#include "strbuf.h"
 #include "sparsity.h"
 #include "seqmodel.h"
 #include "summarize.h"
@@ -293,16 +294,65 @@ static double nice_step(double range, int target) {
     return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
 }
 
+/* SVG keeps its words as text. cairo's SVG surface draws text as glyph outlines, which nobody can
+ * search, copy, or restyle for a paper; so while an SVG is drawn, text_at records each string as
+ * an SVG <text> element at the place cairo would have put it (the baseline origin, through the
+ * current transform: rotated axis labels too), and plot_render adds them to cairo's SVG. */
+typedef struct SvgText {
+    StrBuf elements;            /* the <text> elements, in drawing order */
+    double size;                /* the font set_font chose last */
+    int bold;
+} SvgText;
+
+static const cairo_user_data_key_t SVG_TEXT_KEY;   /* its address names the SvgText on a cairo_t */
+
 static void set_font(cairo_t *cr, double size, int bold) {
     cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_font_size(cr, size);
+    SvgText *svg = cairo_get_user_data(cr, &SVG_TEXT_KEY);
+    if (svg) {
+        svg->size = size;
+        svg->bold = bold;
+    }
+}
+
+static void svg_text_add(SvgText *svg, cairo_t *cr, double x, double y, const char *s) {
+    double X = x, Y = y;
+    cairo_user_to_device(cr, &X, &Y);
+    cairo_matrix_t m;
+    cairo_get_matrix(cr, &m);
+    double angle = atan2(m.yx, m.xx) * 180 / M_PI;
+    double r = 0, g = 0, b = 0, alpha = 1;
+    cairo_pattern_get_rgba(cairo_get_source(cr), &r, &g, &b, &alpha);
+    strbuf_printf(&svg->elements,
+                  "<text x=\"%.2f\" y=\"%.2f\" font-family=\"%s, sans-serif\" font-size=\"%g\"%s "
+                  "fill=\"rgb(%d,%d,%d)\"",
+                  X, Y, FONT, svg->size, svg->bold ? " font-weight=\"bold\"" : "", (int)(r * 255 + 0.5),
+                  (int)(g * 255 + 0.5), (int)(b * 255 + 0.5));
+    if (fabs(angle) > 1e-9) strbuf_printf(&svg->elements, " transform=\"rotate(%.2f %.2f %.2f)\"", angle, X, Y);
+    strbuf_putc(&svg->elements, '>');
+    for (const char *c = s; *c; c++) {   /* XML's five escapes */
+        if (*c == '&') strbuf_puts(&svg->elements, "&amp;");
+        else if (*c == '<') strbuf_puts(&svg->elements, "&lt;");
+        else if (*c == '>') strbuf_puts(&svg->elements, "&gt;");
+        else if (*c == '"') strbuf_puts(&svg->elements, "&quot;");
+        else if (*c == '\'') strbuf_puts(&svg->elements, "&apos;");
+        else strbuf_putc(&svg->elements, *c);
+    }
+    strbuf_puts(&svg->elements, "</text>\n");
 }
 
 /* Text anchored at (x, y): ax, ay in {0, 0.5, 1} = left/centre/right, top/middle/bottom. */
 static void text_at(cairo_t *cr, double x, double y, double ax, double ay, const char *s) {
     cairo_text_extents_t e;
     cairo_text_extents(cr, s, &e);
-    cairo_move_to(cr, x - ax * e.width - e.x_bearing, y - ay * e.height - e.y_bearing);
+    double ox = x - ax * e.width - e.x_bearing, oy = y - ay * e.height - e.y_bearing;
+    SvgText *svg = cairo_get_user_data(cr, &SVG_TEXT_KEY);
+    if (svg) {
+        svg_text_add(svg, cr, ox, oy, s);
+        return;
+    }
+    cairo_move_to(cr, ox, oy);
     cairo_show_text(cr, s);
 }
 
@@ -797,6 +847,24 @@ static cairo_status_t append_bytes(void *closure, const unsigned char *data, uns
     return CAIRO_STATUS_SUCCESS;
 }
 
+/* The recorded <text> elements into cairo's SVG, before its closing </svg> (drawn last: on top). */
+static cairo_status_t svg_insert_text(ImageBytes *image, const SvgText *text) {
+    static const char CLOSE[] = "</svg>";
+    size_t at = image->size;
+    while (at >= sizeof CLOSE - 1 && memcmp(image->data + at - (sizeof CLOSE - 1), CLOSE, sizeof CLOSE - 1) != 0) at--;
+    if (at < sizeof CLOSE - 1) return CAIRO_STATUS_WRITE_ERROR;   /* not cairo's SVG */
+    if (!text->elements.s) return CAIRO_STATUS_SUCCESS;
+    at -= sizeof CLOSE - 1;
+    size_t tail = image->size - at;
+    unsigned char *rest = malloc(tail);
+    memcpy(rest, image->data + at, tail);
+    image->size = at;
+    cairo_status_t st = append_bytes(image, (const unsigned char *)text->elements.s, (unsigned)text->elements.len);
+    if (st == CAIRO_STATUS_SUCCESS) st = append_bytes(image, rest, (unsigned)tail);
+    free(rest);
+    return st;
+}
+
 int plot_render(const PlotRun *runs, int n, const char *path, PlotFormat format, ExError *err) {
     int any_accuracy = 0, any_grad = 0, any_images = 0;
     for (int i = 0; i < n; i++) {
@@ -820,6 +888,8 @@ int plot_render(const PlotRun *runs, int n, const char *path, PlotFormat format,
         return -1;
     }
     cairo_t *cr = cairo_create(surface);
+    SvgText svg_text = {0};
+    if (format == PLOT_SVG) cairo_set_user_data(cr, &SVG_TEXT_KEY, &svg_text, NULL);
     draw_figure(cr, runs, n, any_accuracy, any_grad, any_images);
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
@@ -828,6 +898,8 @@ int plot_render(const PlotRun *runs, int n, const char *path, PlotFormat format,
     cairo_surface_finish(surface);
     if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(surface);
     cairo_surface_destroy(surface);
+    if (st == CAIRO_STATUS_SUCCESS && format == PLOT_SVG) st = svg_insert_text(&image, &svg_text);
+    strbuf_free(&svg_text.elements);
     int rc = st == CAIRO_STATUS_SUCCESS ? publish_file(path, image.data, image.size, err)
                                         : ex_fail(err, "cannot write %s: %s", path, cairo_status_to_string(st));
     free(image.data);

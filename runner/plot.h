@@ -12,7 +12,10 @@
  *      far back the gradient reaches, and whether it vanishes or explodes;
  *   3. autoencoders on image data (IDX files, which carry the image size): validation inputs
  *      beside their reconstructions, from the run's latest checkpoint.
- * A RUN may also be a folder of runs (a sweep); every run found under it is drawn. */
+ * A RUN may also be a folder of runs (a sweep); every run found under it is drawn. Each panel's
+ * legend sits in a column beside its plot area (never over the data); a run's legend label is its
+ * name plus the override keys whose values differ between the plotted runs. The y axis of the
+ * learning curves names the loss and what it is per. SVG keeps its words as <text> elements. */
 #ifndef EXPRUN_PLOT_H
 #define EXPRUN_PLOT_H
 

@@ -194,6 +194,7 @@ static void test_panels(void) {
     free(im.rgb);
 }
 
+/* SVGs are well-formed XML whose words are <text> (before: glyph outlines, not searchable). */
 static void test_svg_is_well_formed(void) {
     CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn runs/ae -o fig.svg > plot.out 2>&1", exe), 0);
     CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn --svg -o FORCED.SVG > plot.out 2>&1", exe), 0);
@@ -208,6 +209,10 @@ static void test_svg_is_well_formed(void) {
         size_t n = len;
         while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) n--;
         CU_ASSERT(n >= 6 && strncmp(text + n - 6, "</svg>", 6) == 0);
+        /* text stays text (searchable, editable): <text> elements, no glyph outlines */
+        CU_ASSERT(strstr(text, ">Learning curves</text>") != NULL);
+        CU_ASSERT(strstr(text, "transform=\"rotate(-90.00 ") != NULL);   /* the y axis label */
+        CU_ASSERT(strstr(text, "glyph") == NULL);
         free(text);
         int rc = sh("/usr/bin/python3 -c \"import sys, xml.etree.ElementTree as E; "
                     "r = E.parse(sys.argv[1]).getroot(); sys.exit(0 if r.tag.endswith('svg') else 1)\" %s",
@@ -377,7 +382,7 @@ int main(void) {
     make_runs();
     TestCase cases[] = {{"learning curves: a valid PNG with the runs' colours", test_learning_curves_png},
                         {"gradient-norm and reconstruction panels", test_panels},
-                        {"SVG is well-formed XML", test_svg_is_well_formed},
+                        {"SVG is well-formed XML, its text as text", test_svg_is_well_formed},
                         {"PDF: one vector page, text extractable", test_pdf},
                         {"the extension says the format; others refused", test_formats},
                         {"image strips: up to two runs, or when asked", test_images_by_default},
