@@ -1,5 +1,5 @@
 /* main.c — the exprun command line: train, validate, show, resume, sample, encode, sweep, summarize,
- * plot. */
+ * plot, report. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "encode.h"
 #include "plot.h"
+#include "report.h"
 #include "summarize.h"
 #include "sweep.h"
 #include "train.h"
@@ -31,8 +32,9 @@ static const char USAGE[] =
     "       exprun sweep SPEC [key=value ...] [--list | --index I | --jobs N] [--fail-fast]\n"
     "                                              the trials of the spec's sweep: block\n"
     "       exprun summarize DIR... [--csv]        one table of the runs under DIR...\n"
-    "       exprun plot RUN... -o FILE [--svg]     learning curves (and more) as PNG or SVG\n"
-    "       exprun COMMAND --help                  (sweep, summarize, plot: their own options)\n"
+    "       exprun plot RUN... -o FILE             learning curves (and more) as PNG, SVG or PDF\n"
+    "       exprun report DIR... -o FILE.html      the runs compared in one self-contained HTML page\n"
+    "       exprun COMMAND --help                  (sweep, summarize, plot, report: their own options)\n"
     "       exprun --help | --version\n"
     "\n"
     "Overrides are dotted spec keys, list items by index: optimizer.lr=3e-4 model.units.1=512\n"
@@ -153,6 +155,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "sweep") == 0) return command_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "summarize") == 0) return command_summarize(argc - 2, argv + 2);
     if (strcmp(cmd, "plot") == 0) return command_plot(argc - 2, argv + 2);
+    if (strcmp(cmd, "report") == 0) return command_report(argc - 2, argv + 2);
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0) {
             fputs(USAGE, stdout);

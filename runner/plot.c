@@ -943,7 +943,7 @@ int plot_format_of(const char *path, PlotFormat *format) {
  * (runkeys.h; those every run shares, such as threads=1 in a sweep, are left out). Keys are
  * shortened to their last part when that stays unambiguous and the label would be long; runs
  * whose labels are still the same get their folder's name too. */
-static void make_labels(PlotRun *runs, char **dirs, int n) {
+void plot_make_labels(PlotRun *runs, char **dirs, int n) {
     enum { LABEL_MAX = 72 };
     RunKeys *keys = calloc((size_t)n + 1, sizeof *keys);
     for (int i = 0; i < n; i++) {
@@ -1089,7 +1089,7 @@ int command_plot(int argc, char **argv) {
         fprintf(stderr, "exprun plot: no run with results to plot%s\n", n == 0 ? " (no run directories found)" : "");
         rc = EXIT_RUNTIME;
     } else {
-        make_labels(runs, kept_dirs, kept);
+        plot_make_labels(runs, kept_dirs, kept);
         if (plot_render(runs, kept, out, format, &err) != 0) {
             fprintf(stderr, "exprun plot: %s\n", err.msg);
             rc = EXIT_RUNTIME;

@@ -47,6 +47,10 @@ typedef struct PlotRun {
 int plot_run_load(const char *dir, int with_images, const char *checkpoint, PlotRun *r, ExError *err);
 void plot_run_free(PlotRun *r);
 
+/* Legend labels for runs[0..n) (read from dirs[i]): the run's name plus the override keys whose
+ * values differ between the runs (runkeys.h), the folder's name only where two are still equal. */
+void plot_make_labels(PlotRun *runs, char **dirs, int n);
+
 /* TensorBoard's debiased exponential moving average of y[0..n) into out: with weight w in [0, 1),
  * m_i = w·m_{i−1} + (1 − w)·y_i from m = 0, out_i = m_i / (1 − w^k) where k counts the finite
  * values so far (the division takes away the pull towards the zero start). Non-finite values are

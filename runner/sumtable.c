@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonw.h"
 #include "runkeys.h"
 
 enum { IN_TABLE = 1, IN_CSV = 2, IN_BOTH = 3 };
@@ -658,6 +659,55 @@ int summary_print_csv(const RunSummary *runs, int n, const SumOptions *opt, FILE
     SortBy crit;
     if (prepare(runs, n, opt, &t, &order, &best, &crit, err) != 0) return -1;
     print_csv(&t, order, out);
+    free(order);
+    table_free(&t);
+    return 0;
+}
+
+int summary_print_json(const RunSummary *runs, int n, FILE *out) {
+    Table t;
+    int *order, best;
+    SortBy crit;
+    ExError err;
+    if (prepare(runs, n, NULL, &t, &order, &best, &crit, &err) != 0) return -1;
+    static const char *const FORMATS[] = {"text", "number", "key", "integer", "seconds"};
+    fputs("{\"columns\": [", out);
+    int first = 1;
+    for (int j = 0; j < t.ncols; j++) {
+        const Column *c = &t.col[j];
+        if (!(c->shown & IN_TABLE)) continue;
+        char name[256];
+        ex_printable(name, sizeof name, c->name, strlen(c->name));
+        fputs(first ? "{\"name\": " : ", {\"name\": ", out);
+        first = 0;
+        json_string(out, name);
+        fprintf(out, ", \"format\": \"%s\", \"key\": %s, \"metric\": %s, \"higher_is_better\": %s}",
+                FORMATS[c->format], c->is_key ? "true" : "false", c->is_metric ? "true" : "false",
+                higher_is_better(c->name) ? "true" : "false");
+    }
+    fputs("], \"rows\": [", out);
+    for (int r = 0; r < t.rows; r++) {
+        fputs(r ? ", [" : "[", out);
+        first = 1;
+        for (int j = 0; j < t.ncols; j++) {
+            const Column *c = &t.col[j];
+            if (!(c->shown & IN_TABLE)) continue;
+            if (!first) fputs(", ", out);
+            first = 0;
+            if (c->format == FMT_TEXT) {
+                char cell[1024];
+                const char *text = c->text[r] ? c->text[r] : "";
+                ex_printable(cell, sizeof cell, text, strlen(text));
+                json_string(out, cell);
+            } else {
+                json_number(out, c->num[r], 9);
+            }
+        }
+        fputc(']', out);
+    }
+    fprintf(out, "], \"best\": %d, \"criterion\": ", best);
+    json_string(out, best >= 0 ? crit.col->name : "");
+    fputs("}", out);
     free(order);
     table_free(&t);
     return 0;

@@ -32,6 +32,12 @@ typedef struct SumOptions {
 int summary_print_table(const RunSummary *runs, int n, const SumOptions *opt, FILE *out, ExError *err);
 int summary_print_csv(const RunSummary *runs, int n, const SumOptions *opt, FILE *out, ExError *err);
 
+/* The table as JSON for the report (report.h): {"columns": [{"name", "format" (text, number, key,
+ * integer, seconds), "key", "metric", "higher_is_better"}], "rows": [[cell, ...] per run, in the
+ * runs' order; numbers raw, null when none], "best": row or -1, "criterion": its column}. The
+ * printed table's columns only. */
+int summary_print_json(const RunSummary *runs, int n, FILE *out);
+
 /* The best run (lowest best_val, else lowest final train loss), or -1 when no run has a loss;
  * line gets "RUN: best_val 0.01234 (the lowest); key=value ..." with the keys that vary. */
 int summary_best(const RunSummary *runs, int n, char *line, size_t cap);

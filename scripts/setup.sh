@@ -20,7 +20,7 @@ done
 PACKAGES=(
   build-essential cmake pkg-config git
   libyaml-dev libhdf5-dev hdf5-tools libopenblas-dev liblapacke-dev libcunit1-dev zlib1g-dev libpng-dev
-  libcairo2-dev fonts-dejavu-core poppler-utils
+  libcairo2-dev fonts-dejavu-core poppler-utils chromium
   python3 python3-h5py python3-numpy python3-pandas
   dataset-fashion-mnist fortunes
   valgrind clang libclang-rt-14-dev
