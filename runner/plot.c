@@ -30,7 +30,7 @@
 #include "strbuf.h"
 #include "sparsity.h"
 #include "seqmodel.h"
-#include "summarize.h"
+#include "runsummary.h"
 #include "train.h"
 
 static const char PLOT_USAGE[] =

@@ -12,7 +12,7 @@
 #include "plot.h"
 #include "publish.h"
 #include "rundir.h"
-#include "summarize.h"
+#include "runsummary.h"
 #include "sumtable.h"
 #include "train.h"
 #include "version.h"

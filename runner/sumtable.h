@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "summarize.h"
+#include "runsummary.h"
 
 typedef struct SumOptions {
     const char *sort;          /* a column's name, "-name" for descending; NULL: the runs' order */

@@ -21,7 +21,7 @@
 #include "rundir.h"
 #include "signals.h"
 #include "strbuf.h"
-#include "summarize.h"
+#include "runsummary.h"
 #include "sumtable.h"
 #include "train.h"
 

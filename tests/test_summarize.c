@@ -14,7 +14,7 @@
 #include "fixtures.h"
 #include "h5read.h"
 #include "rng.h"
-#include "summarize.h"
+#include "runsummary.h"
 #include "runcheck.h"
 #include "testutil.h"
 

@@ -19,7 +19,7 @@
 #include "rundir.h"
 #include "spec/sweep.h"
 #include "sweep.h"
-#include "summarize.h"
+#include "runsummary.h"
 #include "testutil.h"
 
 static char *tmp;
