@@ -981,7 +981,7 @@ void plot_make_labels(PlotRun *runs, char **dirs, int n) {
             char printable[512];
             ex_printable(printable, sizeof printable, label, strlen(label));
             if (strlen(printable) > LABEL_MAX) strcpy(printable + LABEL_MAX - 3, "...");
-            snprintf(runs[i].label, sizeof runs[i].label, "%s", printable);
+            snprintf(runs[i].label, sizeof runs[i].label, "%.*s", LABEL_MAX, printable);   /* at most LABEL_MAX */
         }
         if (!too_long) break;
     }

@@ -280,12 +280,14 @@ static int build_groups(const Table *t, const char *names, Table *g, ExError *er
             c->num[q] = src->num[first[q]];
         }
     }
-    Column *count = add_column(g, "runs", "runs", IN_BOTH, FMT_INTEGER);
-    Column *done = add_column(g, "finished", "finished", IN_BOTH, FMT_INTEGER);
-    for (int q = 0; q < groups; q++) count->num[q] = done->num[q] = 0;
+    /* by index: add_column moves the columns (realloc) */
+    int count = g->ncols;
+    add_column(g, "runs", "runs", IN_BOTH, FMT_INTEGER);
+    add_column(g, "finished", "finished", IN_BOTH, FMT_INTEGER);
+    for (int q = 0; q < groups; q++) g->col[count].num[q] = g->col[count + 1].num[q] = 0;
     for (int r = 0; r < t->rows; r++) {
-        count->num[group_of[r]] += 1;
-        if (status_col->text[r] && strcmp(status_col->text[r], "finished") == 0) done->num[group_of[r]] += 1;
+        g->col[count].num[group_of[r]] += 1;
+        if (status_col->text[r] && strcmp(status_col->text[r], "finished") == 0) g->col[count + 1].num[group_of[r]] += 1;
     }
     for (int j = 0; j < t->ncols; j++) {
         const Column *src = &t->col[j];
