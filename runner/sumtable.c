@@ -320,7 +320,7 @@ static int build_groups(const Table *t, const char *names, Table *g, ExError *er
 
 typedef struct SortBy {
     const Column *col;
-    int descending;
+    int descending;        /* sorting: largest first; picking the best: the largest is the best */
 } SortBy;
 
 static SortBy sort_key;    /* compare_rows' column: qsort passes no context */
@@ -337,7 +337,7 @@ static int compare_rows(const void *pa, const void *pb) {
     } else {
         double x = c->num[a], y = c->num[b];
         if (isnan(x) || isnan(y)) cmp = isnan(x) - isnan(y);
-        else cmp = (x > y) - (x < y), cmp = sort_key.descending ? -cmp : cmp;
+        else cmp = sort_key.descending ? (x < y) - (x > y) : (x > y) - (x < y);
     }
     return cmp ? cmp : (a > b) - (a < b);
 }
