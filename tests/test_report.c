@@ -2,7 +2,7 @@
  * page the command writes for small runs the test makes (an autoencoder sweep of three learning
  * rates by two seeds, an autoencoder on 8x8 IDX images, an LSTM on text that writes samples); the
  * test reads the DOM Chromium dumps: the script ran to its end (data-ready), no error reached the
- * page's error box, one table row per run, the curves drawn (their points counted), a link's
+ * page's error box and the console said nothing (Chromium's log), one table row per run, the curves drawn (their points counted), a link's
  * #sort=-best_val sorted the table, #open=all filled the panels (text sample, reconstructions,
  * gradient heatmap). The page holds no reference to the network. A screenshot is kept in the
  * test's folder (report.png). Without chromium the test fails: scripts/setup.sh installs it. */
@@ -104,14 +104,29 @@ static void make_runs(void) {
     }
 }
 
-/* Chromium, headless, on the page (with a #fragment): its DOM after the script ran, into dom_name. */
+/* Chromium, headless, on the page (with a #fragment): its DOM after the script ran into dom_name,
+ * or a screenshot; its log, with the page's console messages ("INFO:CONSOLE"), into dom_name.log. */
 static int browse(const char *page, const char *fragment, const char *dom_name, const char *screenshot) {
     char shot[1200] = "";
     if (screenshot) snprintf(shot, sizeof shot, "--window-size=1300,2000 --screenshot=%s/%s", tmp, screenshot);
-    /* as root (CI) Chromium needs --no-sandbox; its own log (D-Bus, GPU) goes to chrome.log */
+    /* as root (CI) Chromium needs --no-sandbox */
     return sh("timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run "
-              "--user-data-dir=%s/chrome-profile --virtual-time-budget=10000 %s %s 'file://%s/%s%s' > %s 2>> chrome.log",
-              tmp, shot, screenshot ? "" : "--dump-dom", tmp, page, fragment, screenshot ? "/dev/null" : dom_name);
+              "--enable-logging=stderr --v=0 --user-data-dir=%s/chrome-profile --virtual-time-budget=10000 %s %s "
+              "'file://%s/%s%s' > %s 2> %s.log",
+              tmp, shot, screenshot ? "" : "--dump-dom", tmp, page, fragment, screenshot ? "/dev/null" : dom_name,
+              dom_name);
+}
+
+/* Whether Chromium's log holds a message of the page's console. */
+static int console_said(const char *dom_name, const char *what) {
+    char log[256];
+    snprintf(log, sizeof log, "%s.log", dom_name);
+    char *text = slurp(log);
+    int said = 0;
+    for (char *line = strtok(text, "\n"); line && !said; line = strtok(NULL, "\n"))
+        said = strstr(line, ":CONSOLE") != NULL && strstr(line, what) != NULL;
+    free(text);
+    return said;
 }
 
 static void test_self_contained(void) {
@@ -142,10 +157,8 @@ static void test_in_chromium(void) {
     CU_ASSERT(count(dom, "class=\"pc-line\"") == 8);                   /* parallel coordinates: a line per run */
     if (!page_ready(dom)) printf("\n%.2000s\n", dom);
     free(dom);
-    /* the page's JavaScript threw nothing Chromium saw either */
-    char *log = slurp("chrome.log");
-    CU_ASSERT(strstr(log, "Uncaught") == NULL);
-    free(log);
+    /* the console showed nothing at all: no error, no warning */
+    CU_ASSERT(!console_said("dom.html", ""));
 }
 
 /* A link's options: sorted by best_val descending, every panel open and filled. */
@@ -153,7 +166,7 @@ static void test_link_options(void) {
     CU_ASSERT_EQUAL_FATAL(browse("report.html", "#sort=-best_val&open=all", "dom2.html", NULL), 0);
     char *dom = slurp("dom2.html");
     CU_ASSERT(page_ready(dom));
-    CU_ASSERT(strstr(dom, "<div id=\"errors\"></div>") != NULL);
+    CU_ASSERT(strstr(dom, "<div id=\"errors\"></div>") != NULL && !console_said("dom2.html", ""));
     CU_ASSERT(strstr(dom, "title=\"sort\" aria-sort=\"descending\">best_val</th>") != NULL);
     /* the best (lowest best_val) is last when sorted by best_val, highest first */
     const char *last = NULL;
@@ -168,7 +181,7 @@ static void test_link_options(void) {
 }
 
 static void test_screenshot_and_errors(void) {
-    CU_ASSERT_EQUAL(browse("report.html", "", NULL, "report.png"), 0);
+    CU_ASSERT_EQUAL(browse("report.html", "", "shot", "report.png"), 0);
     char path[1100];
     snprintf(path, sizeof path, "%s/report.png", tmp);
     FILE *f = fopen(path, "rb");
@@ -189,6 +202,7 @@ static void test_screenshot_and_errors(void) {
     CU_ASSERT(strstr(dom, "<div id=\"errors\">ReferenceError: drawCurvez is not defined") != NULL ||
               strstr(dom, "<div id=\"errors\">Uncaught ReferenceError: drawCurvez is not defined") != NULL);
     CU_ASSERT(!page_ready(dom));
+    CU_ASSERT(console_said("dom3.html", "Uncaught ReferenceError: drawCurvez is not defined"));
     free(dom);
 }
 
