@@ -96,3 +96,24 @@ void fixture_write_h5(const char *path, const float *x, const int32_t *labels, i
     }
     h5doc_free(doc);
 }
+
+void fixture_write_idx_squares(const char *path, Rng *r) {
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    unsigned char head[16] = {0, 0, 8, 3, 0, 0, 0, 120, 0, 0, 0, 8, 0, 0, 0, 8};
+    fwrite(head, 1, 16, f);
+    for (int i = 0; i < 120; i++) {
+        unsigned char img[64] = {0};
+        int a = (int)(rng_uniform(r) * 5), b = (int)(rng_uniform(r) * 5);
+        for (int u = 0; u < 3; u++)
+            for (int v = 0; v < 3; v++) img[(a + u) * 8 + b + v] = 255;
+        fwrite(img, 1, 64, f);
+    }
+    if (fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+}

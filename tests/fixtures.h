@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "rng.h"
+
 #include "onetomany.h"
 #include "seq2seq.h"
 #include "seqmodel.h"
@@ -24,5 +26,11 @@ int fixture_write_idx(const char *images, const char *labels, int n, int rows, i
 /* An HDF5 data file as `data.source: hdf5` reads it: /x (n, d) floats and, unless labels is NULL,
  * /y (n) class ids. A file that cannot be written ends the test program (exit 1, with why). */
 void fixture_write_h5(const char *path, const float *x, const int32_t *labels, int n, int d);
+
+
+/* 120 IDX images of 8x8 unsigned bytes (magic 0x00000803, then n, rows, cols big-endian), each black
+ * with a white 3x3 square at a place drawn from r: image data for `data.source: idx` (exit 1 when
+ * the file cannot be written). */
+void fixture_write_idx_squares(const char *path, Rng *r);
 
 #endif

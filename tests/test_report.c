@@ -65,21 +65,10 @@ static void make_runs(void) {
     char path[1100];
     snprintf(path, sizeof path, "%s/data.h5", tmp);
     fixture_write_h5(path, x, NULL, N, D);
-    /* IDX: magic 0x00000803 (unsigned bytes, 3 dimensions), then n, rows, cols big-endian */
     snprintf(path, sizeof path, "%s/img.idx", tmp);
-    FILE *f = fopen(path, "wb");
-    unsigned char head[16] = {0, 0, 8, 3, 0, 0, 0, 120, 0, 0, 0, 8, 0, 0, 0, 8};
-    fwrite(head, 1, 16, f);
-    for (int i = 0; i < 120; i++) {
-        unsigned char img[64] = {0};
-        int a = (int)(rng_uniform(&r) * 5), b = (int)(rng_uniform(&r) * 5);
-        for (int u = 0; u < 3; u++)
-            for (int v = 0; v < 3; v++) img[(a + u) * 8 + b + v] = 255;
-        fwrite(img, 1, 64, f);
-    }
-    fclose(f);
+    fixture_write_idx_squares(path, &r);
     snprintf(path, sizeof path, "%s/text.txt", tmp);
-    f = fopen(path, "w");
+    FILE *f = fopen(path, "w");
     for (int i = 0; i < 120; i++) fputs("the quick brown fox jumps over the lazy dog. ", f);
     fclose(f);
     snprintf(path, sizeof path, "%s/ae.yaml", tmp);
