@@ -13,6 +13,8 @@
   const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f',
                    '#bcbd22', '#17becf'];
   const colour = (i) => PALETTE[i % PALETTE.length];
+  /* the y axis: "loss: squared error per example", or "loss (differs between runs)" */
+  const lossAxis = data.loss_label[0] === '(' ? 'loss ' + data.loss_label : lossAxis;
   const LEGEND_MAX = 20;   /* past this many runs a chart's legend would be a wall: the table names them */
   const GRID = 1000;       /* points of the training curves' shared x grid */
 
@@ -128,7 +130,7 @@
     const w = () => Number(slider.value);
     const trainCols = trainingColumns(grid, exact, w());
     const train = makeChart(document.getElementById('train-chart'), 'Training loss (per step where logged)', 'epoch',
-                            'loss: ' + data.loss_label, grid, trainCols, false, logScale(trainCols));
+                            lossAxis, grid, trainCols, false, logScale(trainCols));
     shown.textContent = w().toFixed(2);
     slider.addEventListener('input', () => {
       shown.textContent = w().toFixed(2);
@@ -138,7 +140,7 @@
     const epochs = Array.from(new Set([].concat(...runs.map((r) => r.epochs)))).sort((a, b) => a - b);
     const at = (r, ys) => { const m = new Map(r.epochs.map((e, i) => [e, ys ? ys[i] : null])); return epochs.map((e) => m.has(e) ? m.get(e) : null); };
     const valCols = runs.map((r) => at(r, r.val));
-    makeChart(document.getElementById('val-chart'), 'Validation loss (per epoch)', 'epoch', 'loss: ' + data.loss_label,
+    makeChart(document.getElementById('val-chart'), 'Validation loss (per epoch)', 'epoch', lossAxis,
               epochs, valCols, true, logScale(valCols));
     if (runs.some((r) => r.val_acc && r.val_acc.some((v) => v !== null))) {
       const target = document.getElementById('acc-chart');
