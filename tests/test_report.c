@@ -140,6 +140,7 @@ static void test_in_chromium(void) {
     CU_ASSERT(strstr(dom, "<div id=\"errors\"></div>") != NULL);     /* no error reached the page */
     CU_ASSERT_EQUAL(count(dom, "<tr class=\"run"), 8);                /* one row per run */
     CU_ASSERT_EQUAL(count(dom, "<tr class=\"run best\""), 1);
+    CU_ASSERT(strstr(dom, "data-y-label=\"loss (differs between runs)\"") != NULL);   /* three kinds of loss */
     CU_ASSERT(count(dom, "<canvas") >= 3);                             /* training, validation, accuracy */
     /* the curves: 8 series each; the validation chart has a point per run and epoch (6 x 3, 2, 2) */
     CU_ASSERT(strstr(dom, "data-series=\"8\" data-points=\"22\"") != NULL);
@@ -148,6 +149,18 @@ static void test_in_chromium(void) {
     free(dom);
     /* the console showed nothing at all: no error, no warning */
     CU_ASSERT(!console_said("dom.html", ""));
+}
+
+/* The sweep alone (one loss for every run: the y axes name it) draws as the mixed set does. */
+static void test_one_loss(void) {
+    CU_ASSERT_EQUAL_FATAL(sh("%s report runs/sweep -o sweep.html > report.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(browse("sweep.html", "", "dom_sweep.html", NULL), 0);
+    char *dom = slurp("dom_sweep.html");
+    CU_ASSERT(page_ready(dom));
+    CU_ASSERT(strstr(dom, "<div id=\"errors\"></div>") != NULL && !console_said("dom_sweep.html", ""));
+    CU_ASSERT_EQUAL(count(dom, "<tr class=\"run"), 6);
+    CU_ASSERT(strstr(dom, "data-y-label=\"loss: squared error per example\"") != NULL);
+    free(dom);
 }
 
 /* A link's options: sorted by best_val descending, every panel open and filled. */
@@ -222,6 +235,7 @@ int main(void) {
     make_runs();
     TestCase cases[] = {{"one file, nothing from the network, uPlot inlined with its licence", test_self_contained},
                         {"in headless Chromium: no error, a row per run, curves drawn", test_in_chromium},
+                        {"the sweep alone: its one loss on the y axes", test_one_loss},
                         {"#sort and #open: sorted, every panel filled", test_link_options},
                         {"a screenshot; a broken page shows its error", test_screenshot_and_errors},
                         {"bad arguments; downsampling", test_bad_arguments},

@@ -14,7 +14,7 @@
                    '#bcbd22', '#17becf'];
   const colour = (i) => PALETTE[i % PALETTE.length];
   /* the y axis: "loss: squared error per example", or "loss (differs between runs)" */
-  const lossAxis = data.loss_label[0] === '(' ? 'loss ' + data.loss_label : lossAxis;
+  const lossAxis = data.loss_label[0] === '(' ? 'loss ' + data.loss_label : 'loss: ' + data.loss_label;
   const LEGEND_MAX = 20;   /* past this many runs a chart's legend would be a wall: the table names them */
   const GRID = 1000;       /* points of the training curves' shared x grid */
 
@@ -97,6 +97,7 @@
       focus: {alpha: 0.3},
     };
     const chart = new uPlot(opts, [xs].concat(columns), target);
+    target.dataset.yLabel = yLabel;     /* uPlot draws its labels on the canvas: the DOM keeps them here */
     target.dataset.series = String(columns.length);
     target.dataset.points = String(columns.reduce((n, c) => n + c.filter((v) => v !== null).length, 0));
     charts.push(chart);
