@@ -117,3 +117,10 @@ void fixture_write_idx_squares(const char *path, Rng *r) {
         exit(1);
     }
 }
+
+void fixture_write_uniform_h5(const char *path, int n, int d, Rng *r) {
+    float *x = malloc((size_t)n * (size_t)d * sizeof *x);
+    for (size_t i = 0; i < (size_t)n * (size_t)d; i++) x[i] = rng_uniform(r);
+    fixture_write_h5(path, x, NULL, n, d);
+    free(x);
+}

@@ -28,6 +28,9 @@ int fixture_write_idx(const char *images, const char *labels, int n, int rows, i
 void fixture_write_h5(const char *path, const float *x, const int32_t *labels, int n, int d);
 
 
+/* An HDF5 data file (as fixture_write_h5) of n × d values uniform in [0, 1) drawn from r. */
+void fixture_write_uniform_h5(const char *path, int n, int d, Rng *r);
+
 /* 120 IDX images of 8x8 unsigned bytes (magic 0x00000803, then n, rows, cols big-endian), each black
  * with a white 3x3 square at a place drawn from r: image data for `data.source: idx` (exit 1 when
  * the file cannot be written). */

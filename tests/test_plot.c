@@ -46,14 +46,11 @@ static int sh(const char *fmt, ...) {
 
 /* Three small runs: an autoencoder on HDF5 data, one on 8x8 IDX images, an LSTM on the copy task. */
 static void make_runs(void) {
-    enum { N = 150, D = 16 };
-    static float x[N * D];
     Rng r;
     rng_seed(&r, 9);
-    for (int i = 0; i < N * D; i++) x[i] = rng_uniform(&r);
     char path[1100];
     snprintf(path, sizeof path, "%s/data.h5", tmp);
-    fixture_write_h5(path, x, NULL, N, D);
+    fixture_write_uniform_h5(path, 150, 16, &r);
     snprintf(path, sizeof path, "%s/img.idx", tmp);
     fixture_write_idx_squares(path, &r);
     snprintf(path, sizeof path, "%s/ae.yaml", tmp);
