@@ -119,25 +119,23 @@ static void loss_axis_label(const Spec *spec, char *buf, size_t cap) {
     }
 }
 
-/* Reconstructions of the first validation images by a checkpoint (`which`: latest_load_params).
- * Returns 0 with no images when the run is not an autoencoder on image data. */
-static int load_images(const char *dir, const char *which, PlotRun *r, ExError *err) {
-    Spec spec;
-    if (load_run_spec(dir, dir, &spec, err) != 0) return -1;
-    if (spec.data.source != DATA_IDX || spec.data.as_sequence) {
-        spec_free(&spec);
-        return 0;
-    }
+/* Reconstructions of the first validation images by a checkpoint (`which`: latest_load_params),
+ * for the run whose spec (read from dir) is given. Returns 0 with no images when the run is not an
+ * autoencoder on image data. */
+static int load_images(const char *dir, const Spec *run_spec, const char *which, PlotRun *r, ExError *err) {
+    if (run_spec->data.source != DATA_IDX || run_spec->data.as_sequence) return 0;
+    Spec spec = {0};           /* the spec read again only for the fallback below */
+    const Spec *used = run_spec;
     RunData rd;
-    if (rundata_load(&spec, &rd, err) != 0) {
+    if (rundata_load(run_spec, &rd, err) != 0) {
         /* Runs made before resolved.yaml held absolute data paths have paths relative to
          * their spec's folder, which the run does not record: try the working directory. */
-        spec_free(&spec);
         if (load_run_spec(dir, ".", &spec, err) != 0) return -1;
         if (rundata_load(&spec, &rd, err) != 0) {
             spec_free(&spec);
             return -1;
         }
+        used = &spec;
     }
     int rc = -1;
     Model *model = NULL;
@@ -149,7 +147,7 @@ static int load_images(const char *dir, const char *which, PlotRun *r, ExError *
         goto done;
     }
     char warn[512];
-    if (build_model(&spec, &rd, &model, warn, sizeof warn, err) != 0) goto done;
+    if (build_model(used, &rd, &model, warn, sizeof warn, err) != 0) goto done;
     if (!model->ops->codes) {   /* no code layer, no reconstructions */
         rc = 0;
         goto done;
@@ -170,7 +168,7 @@ done:
     free(codes);
     model_free(model);
     rundata_free(&rd);
-    spec_free(&spec);
+    if (used == &spec) spec_free(&spec);
     return rc;
 }
 
@@ -263,14 +261,16 @@ int plot_run_load(const char *dir, int with_images, const char *checkpoint, Plot
         }
     }
     h5r_close(h);
+    /* the run's spec, read once: the y axis's loss, and what the reconstructions are made with */
     Spec spec;
-    ExError ignored_spec;
-    if (load_run_spec(dir, dir, &spec, &ignored_spec) == 0) {
-        loss_axis_label(&spec, r->loss_label, sizeof r->loss_label);
-        spec_free(&spec);
+    if (load_run_spec(dir, dir, &spec, err) != 0) {
+        if (with_images) snprintf(r->note, sizeof r->note, "no reconstructions: %.400s", err->msg);
+        return 0;
     }
-    if (with_images && load_images(dir, checkpoint, r, err) != 0)
+    loss_axis_label(&spec, r->loss_label, sizeof r->loss_label);
+    if (with_images && load_images(dir, &spec, checkpoint, r, err) != 0)
         snprintf(r->note, sizeof r->note, "no reconstructions: %.400s", err->msg);
+    spec_free(&spec);
     return 0;
 }
 
