@@ -4,6 +4,7 @@
 #
 #   usage: bench/ab.sh OLD_BENCH_EXPRUN NEW_BENCH_EXPRUN [ROUNDS=5] [WORKLOAD ...]
 #   e.g.   bench/ab.sh /tmp/old/build/bench_exprun build/bench_exprun 5 lstm_h256 gru_h256
+#          bench/ab.sh OLD NEW 5 "--ae 784,1024,784 --batch 64"     (a workload: a preset or shape flags)
 #
 # Each round runs every workload with the old build, then the new one (--steps 30 --warmup 5
 # --threads 2); the table gives the median throughput of each over the rounds (tokens/s for the
@@ -22,8 +23,9 @@ for r in $(seq 1 "$rounds"); do
   for w in "${workloads[@]}"; do
     for which in old new; do
       bin=$old; [ $which = new ] && bin=$new
+      read -r -a shape <<<"$w"
       printf '{"build": "%s", "round": %d, "result": %s}\n' "$which" "$r" \
-        "$("$bin" "$w" --steps "$steps" --warmup 5 --threads "$threads")" >>"$out"
+        "$("$bin" "${shape[@]}" --steps "$steps" --warmup 5 --threads "$threads")" >>"$out"
     done
   done
 done

@@ -54,7 +54,9 @@ static void operands_alloc(Operands *o, const Gemm *g) {
     o->C = calloc(c, sizeof(float));
     fill(o->A, a, 1);
     fill(o->Bm, b, 2);
-    packed_alloc(&o->ws, g->K, g->N);
+    /* the room the layers reserve (dense.c): a small batch's A · Bᵀ takes the swapped path */
+    size_t room = strcmp(g->form, "nt") == 0 ? pk_gemm_nt_room(g->M, g->N, g->K) : (size_t)g->K * g->N;
+    packed_alloc(&o->ws, 1, (int)room);
 }
 
 static void operands_free(Operands *o) {
@@ -84,7 +86,8 @@ static void run_pack(const Gemm *g, Operands *o) {
         return;
     }
     for (int c = 0; c < g->count; c++) {
-        if (strcmp(g->form, "nt") == 0) pk_gemm_nt(o->C, N, o->A, K, o->Bm, K, M, N, K, 1.0f, &o->ws);
+        /* beta 0 as the layers run it (a forward product or input projection) */
+        if (strcmp(g->form, "nt") == 0) pk_gemm_nt(o->C, N, o->A, K, o->Bm, K, M, N, K, 0.0f, &o->ws);
         else if (strcmp(g->form, "nn") == 0) pk_gemm_nn(o->C, N, o->A, K, o->Bm, N, M, N, K, 1.0f, &o->ws);
         else pk_gemm_tn(o->C, N, o->A, M, o->Bm, N, M, N, K, 1.0f, &o->ws);
     }

@@ -58,7 +58,8 @@ static void product_free(Product *p) { free(p->A), free(p->B), free(p->C), free(
 static double check_product(Form form, int M, int N, int K, float beta, unsigned long long seed) {
     Product p = product_make(form, M, N, K, seed);
     PackedMat ws;
-    packed_alloc(&ws, K, N);
+    /* the room a dense layer reserves: a small batch's A · Bᵀ takes the swapped path */
+    packed_alloc(&ws, 1, (int)(form == FORM_NT ? pk_gemm_nt_room(M, N, K) : (size_t)K * ((N + 31) / 32) * 32));
     product_run(&p, beta, &ws);
     double worst = 0.0;
     for (size_t k = 0; k < p.nc; k++) {
@@ -227,6 +228,73 @@ static void test_in_place_equals_packed(void) {
     restore_best_kernel();
 }
 
+/* The swapped A · Bᵀ (Cᵀ = B · Aᵀ, packgemm.c's gemm_nt_swapped) against the packed path: the
+ * same bits, with an epilogue that must see every element once, in blocks that start at a
+ * multiple of 32 columns and 8 rows; a last partial panel, K across slices, 1–3 threads. It
+ * runs only where it should: beta 0, room for it, 2·M·(K + N) ≤ N·K — ws.N tells which
+ * operand was packed (M: inᵀ, swapped; N: Bᵀ). */
+typedef struct EpilogueSeen {
+    int misaligned;
+} EpilogueSeen;
+
+static void affine_block(void *ctx, float *C, int ldc, int m0, int m1, int n0, int n1) {
+    EpilogueSeen *seen = ctx;
+    if (m0 % 8 || n0 % 32) seen->misaligned++;
+    for (int r = m0; r < m1; r++)
+        for (int c = n0; c < n1; c++) C[(size_t)r * ldc + c] = 2.0f * C[(size_t)r * ldc + c] + 1.0f;
+}
+
+static void test_nt_swapped_equals_packed(void) {
+    if (packed_force_kernel(PACK_KERNEL_AVX512) != 0) {
+        printf("(no AVX-512: the swapped path is not used)\n");
+        return;
+    }
+    /* swapped: the first five (2·M·(K + N) ≤ N·K); packed: the rest */
+    static const int shapes[][3] = {{64, 1024, 784}, {37, 300, 520}, {9, 100, 70}, {2, 17, 30}, {130, 600, 700},
+                                    {37, 80, 300},   {1100, 70, 20}, {48, 300, 8}};
+    int threads = par_threads();
+    double min_flops = par_min_flops();
+    for (int t = 1; t <= 3; t++) {
+        par_set_threads(t);
+        par_set_min_flops(0.0);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int b = 0; b < 2; b++) {
+                int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                Product p = product_make(FORM_NT, M, N, K, 70 + s);
+                PackedMat ws, packed;
+                packed_alloc(&ws, 1, (int)pk_gemm_nt_room(M, N, K));
+                packed_alloc(&packed, K, N);
+                float *C2 = malloc(p.nc * sizeof(float));
+                memcpy(C2, p.C, p.nc * sizeof(float));
+                EpilogueSeen seen = {0}, whole = {0};
+                PkEpilogue then = {affine_block, &seen};
+                pk_gemm_nt_then(p.C, p.ldc, p.A, p.lda, p.B, p.ldb, M, N, K, (float)b, &ws, &then);
+                CU_ASSERT_EQUAL(ws.N, b == 0 && s < 5 ? M : N);
+                CU_ASSERT_EQUAL(seen.misaligned, 0);
+                packed_set_transposed(&packed, p.B, p.ldb, N, K);
+                packed_gemm(C2, p.ldc, p.A, p.lda, &packed, M, (float)b);
+                affine_block(&whole, C2, p.ldc, 0, M, 0, N);
+                CU_ASSERT(memcmp(C2, p.C, p.nc * sizeof(float)) == 0);   /* padding untouched too */
+                /* room for Bᵀ's panels only, where the swapped path needs more: the packed path */
+                size_t panels_only = (size_t)K * ((N + 31) / 32) * 32;
+                if (pk_gemm_nt_room(M, N, K) > panels_only) {
+                    PackedMat small;
+                    packed_alloc(&small, 1, (int)panels_only);
+                    pk_gemm_nt(C2, p.ldc, p.A, p.lda, p.B, p.ldb, M, N, K, 0.0f, &small);
+                    CU_ASSERT_EQUAL(small.N, N);
+                    packed_free(&small);
+                }
+                free(C2);
+                packed_free(&ws);
+                packed_free(&packed);
+                product_free(&p);
+            }
+    }
+    par_set_threads(threads);
+    par_set_min_flops(min_flops);
+    restore_best_kernel();
+}
+
 /* bfloat16 rounding: the scalar rule and vcvtneps2bf16 agree bit for bit, and give the values
  * a hand computes: to nearest with ties to even, denormals to a signed zero, overflow to ∞. */
 static void test_bf16_rounding(void) {
@@ -362,6 +430,7 @@ int main(void) {
         {"every element the same chain of multiply-adds, whatever its tile", test_chain},
         {"pack once, reuse; K = 0; workspace too small", test_packed_reuse_and_edges},
         {"small nn and tn products read B in place: the packed path's bits", test_in_place_equals_packed},
+        {"small-batch A·Bᵀ swapped to Cᵀ = B·Aᵀ: the packed path's bits", test_nt_swapped_equals_packed},
         {"bf16 rounding: the rule, by hand and vectorised", test_bf16_rounding},
         {"bf16 products within bf16's rounding of fp32; thread counts", test_bf16_products},
         {NULL, NULL},

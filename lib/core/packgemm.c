@@ -683,8 +683,97 @@ void pk_gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int 
     pk_gemm_nn_then(C, ldc, A, lda, B, ldb, M, N, K, beta, ws, NULL);
 }
 
+/* ---- C = A · Bᵀ as Cᵀ = B · Aᵀ: a small batch against a big weight matrix --------------------
+ *
+ * A dense layer's forward product out (M, N) = in (M, K) · W (N, K)ᵀ packs Wᵀ, all N·K floats
+ * transposed, at every step; with a batch of 64 that transposing took 8 % of a 784-1024-784
+ * autoencoder's step (perf, 2 threads), as much as a fifth of the product itself. Swapped, W is
+ * the left operand, which the kernels read in place row by row, and only inᵀ (M·K floats) is
+ * packed; the result comes out transposed, outᵀ (N, M) in the workspace after the packed
+ * panels, and each thread transposes its own units into C and runs the epilogue on them while
+ * they are in its cache. Each element gets the same fused multiply-adds in the same order
+ * (a·b = b·a in every product, the same KC slices): the same bits as the packed path, for
+ * beta 0 (with beta 1, C + (s₁ + s₂) would differ from (C + s₁) + s₂ when K spans slices). */
+#if PACK_X86
+/* Floats of the workspace the swapped product uses: the panels of inᵀ, then outᵀ. */
+static size_t swapped_floats(int M, int N, int K) { return (size_t)K * (size_t)((M + 31) / 32) * 32 + (size_t)N * M; }
+
+/* Swapped, a product moves M·(K + N) floats (inᵀ packed, outᵀ transposed) instead of the N·K of
+ * Wᵀ: it pays where that is at most half (`sgemm_rate`, 2 threads, the products alone, in GFLOP/s
+ * packed → swapped: 784-1024-784 at batch 64, a tenth of the floats, 182 → 214 and 146 → 196; a
+ * 784-512 layer at batch 256, 0.83 of them, 207–216 → 179–214; a character LSTM's head 768 → 96
+ * over 512 rows, 6 times as many, 163–212 → 97–141). */
+static int nt_swap_pays(int M, int N, int K) {
+    return M >= 2 && 2.0 * M * ((double)K + N) <= (double)N * K;
+}
+#endif
+
+size_t pk_gemm_nt_room(int M, int N, int K) {
+    size_t packed = (size_t)K * (size_t)((N + 31) / 32) * 32;
+#if PACK_X86
+    if (nt_swap_pays(M, N, K) && swapped_floats(M, N, K) > packed) return swapped_floats(M, N, K);
+#endif
+    return packed;
+}
+#if PACK_X86
+
+typedef struct SwapJob {
+    float *C;
+    int ldc;
+    const float *W;   /* (N, K), row stride ldw: the left operand */
+    int ldw;
+    const PackedMat *p;   /* inᵀ (K, M) */
+    float *Ct;        /* outᵀ (N, M), row stride M */
+    int M, N;
+    const PkEpilogue *then;
+} SwapJob;
+
+/* C[r, u] = Ct[u, r] for units [u0, u1) and all M rows: 8 × 8 blocks in registers, the edges
+ * element by element. */
+static void transpose_out(float *C, int ldc, const float *Ct, int M, int u0, int u1) {
+    int u = u0;
+    for (; u + 8 <= u1; u += 8) {
+        int r = 0;
+        for (; r + 8 <= M; r += 8) transpose8x8(C + (size_t)r * ldc + u, ldc, Ct + (size_t)u * M + r, M);
+        for (; r < M; r++)
+            for (int i = 0; i < 8; i++) C[(size_t)r * ldc + u + i] = Ct[(size_t)(u + i) * M + r];
+    }
+    for (; u < u1; u++)
+        for (int r = 0; r < M; r++) C[(size_t)r * ldc + u] = Ct[(size_t)u * M + r];
+}
+
+/* Units [u0, u1) of this part (multiples of 32, so the epilogue's blocks start where
+ * packgemm.h promises): their rows of outᵀ, then their columns of C, then the epilogue. */
+static void swapped_part(void *ctx, int part, int parts) {
+    const SwapJob *job = ctx;
+    int u0, u1;
+    par_range(job->N, part, parts, 32, &u0, &u1);
+    if (u0 >= u1) return;
+    int panels = (job->M + job->p->NR - 1) / job->p->NR;
+    run_kernels(job->Ct + (size_t)u0 * job->M, job->M, job->W + (size_t)u0 * job->ldw, (size_t)job->ldw, 1, job->p,
+                u1 - u0, 0.0f, 0, panels);
+    transpose_out(job->C, job->ldc, job->Ct, job->M, u0, u1);
+    if (job->then) job->then->fn(job->then->ctx, job->C, job->ldc, 0, job->M, u0, u1);
+}
+
+static void gemm_nt_swapped(float *C, int ldc, const float *A, int lda, const float *W, int ldw, int M, int N, int K,
+                            PackedMat *ws, const PkEpilogue *then) {
+    packed_set_transposed(ws, A, lda, M, K);   /* P = inᵀ (K, M) */
+    float *Ct = ws->panels + (size_t)K * (size_t)((M + 31) / 32) * 32;
+    SwapJob job = {C, ldc, W, ldw, ws, Ct, M, N, then};
+    par_run(swapped_part, &job, par_parts_for(2.0 * M * (double)N * K, (N + 31) / 32));
+}
+#endif
+
 void pk_gemm_nt_then(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
                      float beta, PackedMat *ws, const PkEpilogue *then) {
+#if PACK_X86
+    if (K > 0 && N > 0 && beta == 0.0f && packed_kernel() == PACK_KERNEL_AVX512 && active_precision == PACK_FP32 &&
+        nt_swap_pays(M, N, K) && swapped_floats(M, N, K) <= ws->cap) {
+        gemm_nt_swapped(C, ldc, A, lda, B, ldb, M, N, K, ws, then);
+        return;
+    }
+#endif
     packed_set_transposed(ws, B, ldb, N, K);
     packed_gemm_then(C, ldc, A, lda, ws, M, beta, then);
 }

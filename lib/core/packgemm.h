@@ -114,6 +114,11 @@ void pk_gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int 
 void pk_gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
                 PackedMat *ws);
 
+/* pk_gemm_nt with beta 0, the AVX-512 kernel in fp32, a small batch against a big weight matrix
+ * (2·M·(K + N) ≤ N·K) and room in ws for K·⌈M/32⌉·32 + N·M floats computes Cᵀ = B · Aᵀ instead:
+ * only Aᵀ is packed (packgemm.c's gemm_nt_swapped). The same bits. */
+/* Floats of room pk_gemm_nt of M rows needs in its workspace to take its fastest path. */
+size_t pk_gemm_nt_room(int M, int N, int K);
 /* An element-wise pass over a product's result (a dense layer's bias and activation), run on
  * each part of C by the thread that has just computed it, while the part is still in its
  * cache, instead of as a pass of its own with its own wake-up of the threads:

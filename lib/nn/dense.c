@@ -13,7 +13,7 @@ static size_t packed_floats(int K, int N) { return (size_t)K * (size_t)((N + 31)
 
 void dense_work_reserve(size_t *floats, int max_B, int n_in, int n_out) {
     /* the right operands: W or Wᵀ (forward, ∂L/∂in), in or dpre (∂L/∂W) */
-    size_t need[4] = {packed_floats(n_in, n_out), packed_floats(n_out, n_in), packed_floats(max_B, n_in),
+    size_t need[4] = {pk_gemm_nt_room(max_B, n_out, n_in), packed_floats(n_out, n_in), packed_floats(max_B, n_in),
                       packed_floats(max_B, n_out)};
     for (int k = 0; k < 4; k++)
         if (need[k] > *floats) *floats = need[k];
