@@ -82,9 +82,41 @@ typedef struct LstmStep {
     StepPlan plan;
 } LstmStep;
 
+/* One row of a forward step after its product: z (4H, the pre-activations in, the gates
+ * i, f, c̃, o out), the bias, c_{t−1}, and where c_t, tanh c_t and h_t go. */
+typedef struct LstmRowGates {
+    float *z;
+    const float *b, *c_prev;
+    float *c, *tc, *h;
+    int H;
+} LstmRowGates;
+
+/* Units [c0, c0 + n) of one row, n ≤ 16, as one 16-lane vector: bias, gates, memory cell and
+ * output in one pass over the row's values (as separate passes, the bias and the cell's loops ran
+ * 4 lanes wide and every value went through L1 three times). The same operations on every value
+ * as gatemath.h's array functions: the same bits. */
+GM_CLONES static void gates_chunk(const LstmRowGates *row, int c0, int n) {
+    const int H = row->H;
+    float *z = row->z + c0;
+    const float *b = row->b + c0;
+    gm_v16 i_t = gm_sigmoid16(gm_load16_first(z, n, 0.0f) + gm_load16_first(b, n, 0.0f));
+    gm_v16 f_t = gm_sigmoid16(gm_load16_first(z + H, n, 0.0f) + gm_load16_first(b + H, n, 0.0f));
+    gm_v16 g_t = gm_tanh16(gm_load16_first(z + 2 * H, n, 0.0f) + gm_load16_first(b + 2 * H, n, 0.0f));   /* c̃_t */
+    gm_v16 o_t = gm_sigmoid16(gm_load16_first(z + 3 * H, n, 0.0f) + gm_load16_first(b + 3 * H, n, 0.0f));
+    gm_v16 c_t = f_t * gm_load16_first(row->c_prev + c0, n, 0.0f) + i_t * g_t;   /* c_t = f_t * c_{t−1} + i_t * c̃_t */
+    gm_v16 tc = gm_tanh16(c_t);
+    gm_store16_first(z, i_t, n);
+    gm_store16_first(z + H, f_t, n);
+    gm_store16_first(z + 2 * H, g_t, n);
+    gm_store16_first(z + 3 * H, o_t, n);
+    gm_store16_first(row->c + c0, c_t, n);
+    gm_store16_first(row->tc + c0, tc, n);
+    gm_store16_first(row->h + c0, o_t * tc, n);                                  /* h_t = o_t * tanh(c_t) */
+}
+
 /* Forward step t for rows [r0, r1) and units [u0, u1): those units' columns of the four gate
- * blocks of z_t += h_{t−1} (B, H) · W_hᵀ (H, 4H); then bias, the gate non-linearities over
- * contiguous runs (vectorised, gatemath.h), the memory cell and the output. */
+ * blocks of z_t += h_{t−1} (B, H) · W_hᵀ (H, 4H); then bias, the gate non-linearities, the
+ * memory cell and the output, 16 units at a time. */
 static void forward_block(const void *ctx, int t, int r0, int r1, int u0, int u1) {
     const LstmStep *s = ctx;
     LstmCache *cache = s->cache;
@@ -103,19 +135,9 @@ static void forward_block(const void *ctx, int t, int r0, int r1, int u0, int u1
                              g * H + u1);
     }
     for (int r = r0; r < r1; r++) {
-        float *zr = z + (size_t)r * G;
-        for (int g = 0; g < 4; g++)
-            for (int j = u0; j < u1; j++) zr[g * H + j] += s->b[g * H + j];
-        float *i_t = zr + u0, *f_t = zr + H + u0, *g_t = zr + 2 * H + u0, *o_t = zr + 3 * H + u0;
-        gm_sigmoid(i_t, i_t, n);
-        gm_sigmoid(f_t, f_t, n);
-        gm_tanh(g_t, g_t, n);                                  /* c̃_t */
-        gm_sigmoid(o_t, o_t, n);
-        const float *cp = c_prev + (size_t)r * H + u0;
-        float *cr = c_t + (size_t)r * H + u0, *hr = h_t + (size_t)r * H + u0, *tcr = tc_t + (size_t)r * H + u0;
-        for (int j = 0; j < n; j++) cr[j] = f_t[j] * cp[j] + i_t[j] * g_t[j];   /* c_t = f_t * c_{t−1} + i_t * c̃_t */
-        gm_tanh(tcr, cr, n);
-        for (int j = 0; j < n; j++) hr[j] = o_t[j] * tcr[j];                     /* h_t = o_t * tanh(c_t) */
+        LstmRowGates row = {z + (size_t)r * G, s->b, c_prev + (size_t)r * H, c_t + (size_t)r * H,
+                            tc_t + (size_t)r * H, h_t + (size_t)r * H, H};
+        for (int c0 = u0; c0 < u1; c0 += 16) gates_chunk(&row, c0, c0 + 16 < u1 ? 16 : u1 - c0);
     }
 }
 
