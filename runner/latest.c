@@ -133,19 +133,17 @@ void latest_warn_unverified(const LatestCheckpoint *lc, FILE *f) {
             lc->path);
 }
 
-int latest_load_params(const char *run_dir, const char *which, Params *p, const char *purpose, LatestCheckpoint *lc,
-                       ExError *err) {
-    LatestCheckpoint own;
-    if (!lc) lc = &own;
+int latest_resolve(const char *run_dir, const char *which, const char *purpose, LatestCheckpoint *lc, ExError *err) {
     if (!which || strcmp(which, "latest") == 0) which = "LATEST";
     else if (strcmp(which, "best") == 0) which = "BEST";
     else {
-        /* a checkpoint file named outright (any run's; its shapes must fit this run's model) */
+        /* a checkpoint file named outright (any run's; its own seal and checksums are checked by
+         * the load) */
         memset(lc, 0, sizeof *lc);
         snprintf(lc->name, sizeof lc->name, "%.127s", which);
         snprintf(lc->path, sizeof lc->path, "%s", which);
-        lc->verified = 1;   /* its own seal and checksums are checked by the load */
-        return checkpoint_load_params_only(which, p, 1, NULL, err);
+        lc->verified = 1;
+        return 0;
     }
     int found = latest_find_as(run_dir, which, lc, err);
     if (found == 1)
@@ -153,6 +151,14 @@ int latest_load_params(const char *run_dir, const char *which, Params *p, const 
                        strcmp(which, "BEST") == 0 ? " (a run keeps one only when it has a validation split)" : "");
     if (found != 0) return -1;
     latest_warn_unverified(lc, stderr);
+    return 0;
+}
+
+int latest_load_params(const char *run_dir, const char *which, Params *p, const char *purpose, LatestCheckpoint *lc,
+                       ExError *err) {
+    LatestCheckpoint own;
+    if (!lc) lc = &own;
+    if (latest_resolve(run_dir, which, purpose, lc, err) != 0) return -1;
     return checkpoint_load_params_only(lc->path, p, 1, NULL, err);
 }
 

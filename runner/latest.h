@@ -42,6 +42,10 @@ int latest_find(const char *run_dir, LatestCheckpoint *out, ExError *err);
 /* One line on f saying that lc's checkpoint could not be verified, if it could not. */
 void latest_warn_unverified(const LatestCheckpoint *lc, FILE *f);
 
+/* Which file `--checkpoint best|latest|FILE` (`which`, NULL: latest) names, into lc: LATEST's or
+ * BEST's after latest_find's checks (and its warning when unverified), or FILE as given. */
+int latest_resolve(const char *run_dir, const char *which, const char *purpose, LatestCheckpoint *lc, ExError *err);
+
 /* The parameters of one of the run's checkpoints into p (every view of p must be in it): `which`
  * is "latest" (or NULL: the one LATEST names), "best" (BEST's) — after latest_find's checks and
  * its warning — or the path of a checkpoint file (`--checkpoint best|latest|FILE`). `purpose`

@@ -3,7 +3,8 @@
 # configure and build it with CMake into build/. Safe to run again: it skips what is there.
 # Works as root or as a user with sudo.
 #   usage: scripts/setup.sh [--no-build] [--bench]
-#   --bench also installs what bench/run.sh compares with: PyTorch (python3-torch) and hyperfine.
+#   --bench also installs what bench/run.sh uses beside PyTorch (which the tests need: test_export
+#   loads exported models into it): hyperfine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,13 +22,13 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libyaml-dev libhdf5-dev hdf5-tools libopenblas-dev liblapacke-dev libcunit1-dev zlib1g-dev libpng-dev
   libcairo2-dev fonts-dejavu-core poppler-utils chromium
-  python3 python3-h5py python3-numpy python3-pandas
+  python3 python3-h5py python3-numpy python3-pandas python3-torch
   dataset-fashion-mnist fortunes
   valgrind clang libclang-rt-14-dev
   openmpi-bin libopenmpi-dev
   slurmctld slurmd slurm-client munge
 )
-if [ "$bench" -eq 1 ]; then PACKAGES+=(python3-torch hyperfine); fi
+if [ "$bench" -eq 1 ]; then PACKAGES+=(hyperfine); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

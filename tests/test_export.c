@@ -1,0 +1,216 @@
+/* test_export.c — `exprun export --format safetensors`: files PyTorch loads under its own names
+ * and that give exprun's answers there. Small runs of every recurrent cell torch.nn has (LSTM,
+ * PyTorch's GRU, the Elman RNN; a character model each, stacked, one with a one-hot input) and
+ * of autoencoders (deep, tied and untied) are exported; scripts/check_export.py reads each file
+ * with its own reader (the format: header length, JSON, 8-byte alignment, contiguous tensors),
+ * loads it into the torch.nn modules the file's metadata names (load_state_dict, strict: every
+ * name and shape) and compares: the greedy text with `exprun sample --temperature 0`, the codes
+ * and reconstructions with `exprun encode` (1e-5). A doctored file must fail the same check, and
+ * the command's bad uses fail with their statuses. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "latest.h"
+#include "runcheck.h"
+#include "testutil.h"
+
+static char *tmp;
+static char exe[4096];
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) {
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    char full[17000];
+    snprintf(full, sizeof full, "cd %s && %s", tmp, cmd);
+    return run_command(full);
+}
+
+/* Whether the bytes of path (binary: NULs and all) hold needle. */
+static int file_has(const char *path, const char *needle) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    size_t k = strlen(needle);
+    for (size_t at = 0; at + k <= n; at++)
+        if (memcmp(buf + at, needle, k) == 0) return 1;
+    return 0;
+}
+
+/* A text of 5,000 words from a small vocabulary: a character model learns to spell them within
+ * a few epochs, so its greedy text is words, not one repeated character. */
+static void write_text(const char *path) {
+    static const char *const words[] = {"the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog",
+                                        "while", "cats", "sleep", "and", "birds", "sing"};
+    FILE *f = fopen(path, "w");
+    if (!f) exit(1);
+    unsigned s = 7;
+    for (int i = 0; i < 5000; i++) {
+        s = s * 1103515245u + 12345u;
+        fprintf(f, "%s%s", i ? " " : "", words[(s >> 16) % 15]);
+    }
+    fclose(f);
+}
+
+/* Train NAME from the spec text, export it, and check it with check_export.py against EXPECT
+ * (made by the command `make`, run in tmp). */
+static int train_export_check(const char *name, const char *spec, const char *make, const char *check_args) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s.yaml", tmp, name);
+    rc_write_text(path, spec);
+    if (sh("%s %s.yaml --out %s -q > %s.log 2>&1", exe, name, name, name) != 0) return -1;
+    if (sh("%s export %s -o %s.safetensors > %s.export.txt 2>&1", exe, name, name, name) != 0) return -2;
+    if (sh("%s", make) != 0) return -3;
+    return sh("/usr/bin/python3 %s/scripts/check_export.py %s %s.safetensors %s > %s.check.txt 2>&1", EXPRUN_SOURCE_DIR,
+              name, name, check_args, name) == 0 ? 0 : -4;
+}
+
+static void check_text_model(const char *name, const char *model) {
+    char spec[2048], make[4400], args[256];
+    snprintf(spec, sizeof spec,
+             "version: 1\nthreads: 1\nseed: 3\ndata: {source: text, path: text.txt, seq_len: 32}\n"
+             "model: %s\nloss: softmax_cross_entropy\noptimizer: {type: adam, lr: 0.01}\n"
+             "train: {epochs: 6, batch_size: 16}\n",
+             model);
+    snprintf(make, sizeof make, "%s sample %s --temperature 0 --length 120 --prime 'the ' > %s.greedy.txt", exe, name,
+             name);
+    snprintf(args, sizeof args, "%s.greedy.txt --prime 'the '", name);
+    int rc = train_export_check(name, spec, make, args);
+    if (rc != 0) {
+        fprintf(stderr, "\n    %s: step %d failed; see %s/%s.*\n", name, -rc, tmp, name);
+        sh("cat %s.check.txt %s.export.txt %s.log 1>&2", name, name, name);
+    }
+    CU_ASSERT_EQUAL(rc, 0);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s.greedy.txt", tmp, name);
+    char *text = rc_slurp_text(path);
+    /* words, not one repeated character: at least 4 different ones after the prime */
+    int seen[256] = {0}, distinct = 0;
+    for (const char *c = text + (strlen(text) > 4 ? 4 : strlen(text)); *c; c++)
+        if (!seen[(unsigned char)*c]++) distinct++;
+    CU_ASSERT(distinct >= 4);
+    free(text);
+}
+
+static void test_lstm(void) {
+    check_text_model("lstm", "{type: lstm, units: [32, 32], input: embedding, embed_dim: 16, head: per_step}");
+}
+
+static void test_gru_pytorch(void) {
+    check_text_model("gru", "{type: gru, variant: pytorch, units: [32, 32], input: onehot, head: per_step}");
+}
+
+static void test_rnn_elman(void) {
+    check_text_model("rnn", "{type: rnn, form: elman, units: [48], input: embedding, embed_dim: 16, head: per_step}");
+}
+
+static void write_table(void) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/table.h5", tmp);
+    rc_make_table(path, 300, 5);
+}
+
+static void check_autoencoder(const char *name, const char *tied) {
+    char spec[2048], make[4400];
+    snprintf(spec, sizeof spec,
+             "version: 1\nthreads: 1\ndata: {source: hdf5, path: table.h5, scale: none}\n"
+             "model: {type: autoencoder, code: 4, hidden: [{units: 12, activation: relu}], g: tanh, tied: %s}\n"
+             "loss: squared_error\noptimizer: {lr: 0.01}\ntrain: {epochs: 4, batch_size: 32}\n",
+             tied);
+    snprintf(make, sizeof make, "%s encode %s table.h5 --out %s.codes.h5 -q", exe, name, name);
+    char args[256];
+    snprintf(args, sizeof args, "%s.codes.h5 --data table.h5", name);
+    int rc = train_export_check(name, spec, make, args);
+    if (rc != 0) {
+        fprintf(stderr, "\n    %s: step %d failed\n", name, -rc);
+        sh("cat %s.check.txt %s.export.txt %s.log 1>&2", name, name, name);
+    }
+    CU_ASSERT_EQUAL(rc, 0);
+}
+
+static void test_autoencoder_untied(void) { check_autoencoder("ae", "false"); }
+static void test_autoencoder_tied(void) { check_autoencoder("ae_tied", "true"); }
+
+/* The check can fail: one weight of the exported autoencoder changed, and the codes or the
+ * reconstructions no longer agree. */
+static void test_doctored_file_fails(void) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/ae.safetensors", tmp);
+    size_t len = 0;
+    char *bytes = rc_slurp(path);
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        len = (size_t)ftell(f);
+        fclose(f);
+    }
+    CU_ASSERT_FATAL(bytes != NULL && len > 16);
+    float last;
+    memcpy(&last, bytes + len - 4, 4);   /* the last value of the last tensor */
+    last += 0.5f;
+    memcpy(bytes + len - 4, &last, 4);
+    snprintf(path, sizeof path, "%s/doctored.safetensors", tmp);
+    rc_write_bytes(path, bytes, len);
+    free(bytes);
+    CU_ASSERT_NOT_EQUAL(sh("/usr/bin/python3 %s/scripts/check_export.py ae doctored.safetensors ae.codes.h5 "
+                           "--data table.h5 > doctored.txt 2>&1",
+                           EXPRUN_SOURCE_DIR),
+                        0);
+    snprintf(path, sizeof path, "%s/doctored.txt", tmp);
+    CU_ASSERT(rc_log_has(path, "FAIL", NULL));
+}
+
+/* Bad uses: the documented statuses, and nothing written. */
+static void test_bad_uses(void) {
+    CU_ASSERT_EQUAL(sh("%s export ae -o out.onnx2 2> e1.txt", exe), 2);            /* no format from the name */
+    CU_ASSERT_EQUAL(sh("%s export ae -o x.st --format tflite 2> e2.txt", exe), 2);  /* an unknown format */
+    CU_ASSERT_EQUAL(sh("%s export ae 2> e3.txt", exe), 2);                          /* no -o */
+    CU_ASSERT_EQUAL(sh("%s export nowhere -o x.safetensors 2> e4.txt", exe), 2);   /* not a run */
+    CU_ASSERT_EQUAL(sh("%s export ae -o ae/results.h5 --format safetensors 2> e5.txt", exe), 2);   /* a run file */
+    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "out.onnx2")) && !rc_exists(rc_in_dir(tmp, "x.safetensors")));
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e1.txt"), ".safetensors", NULL));
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e5.txt"), "never writes over", NULL));
+    /* --checkpoint: best is the run's BEST (named in the file's metadata); a missing FILE fails */
+    CU_ASSERT_EQUAL(sh("%s export ae -o best.safetensors --checkpoint best > o6.txt", exe), 0);
+    char best[1200];
+    CU_ASSERT(latest_name_in(rc_in_dir(tmp, "ae/checkpoints"), "BEST", best, sizeof best) == 0);
+    CU_ASSERT(file_has(rc_in_dir(tmp, "best.safetensors"), best));
+    CU_ASSERT_EQUAL(sh("%s export ae -o x.safetensors --checkpoint nowhere.h5 2> e7.txt", exe), 3);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e7.txt"), "nowhere.h5", NULL));
+    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "x.safetensors")));
+    CU_ASSERT_EQUAL(sh("%s export ae --help > h.txt", exe), 0);
+}
+
+int main(void) {
+    tmp = make_temp_dir("export");
+    if (!realpath(exprun_bin(), exe)) {
+        perror(exprun_bin());
+        return 1;
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/text.txt", tmp);
+    write_text(path);
+    write_table();
+    TestCase cases[] = {{"LSTM: torch.nn.LSTM gives exprun's greedy text", test_lstm},
+                        {"GRU (pytorch variant): torch.nn.GRU gives it too", test_gru_pytorch},
+                        {"Elman RNN: torch.nn.RNN gives it too", test_rnn_elman},
+                        {"autoencoder: codes and reconstructions in torch.nn.Linear", test_autoencoder_untied},
+                        {"tied autoencoder: the decoder's weights transposed", test_autoencoder_tied},
+                        {"a doctored file fails the check", test_doctored_file_fails},
+                        {"bad uses", test_bad_uses},
+                        {NULL, NULL}};
+    int rc = run_tests("export", cases);
+    char cmd[1300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    if (rc == 0) run_command(cmd);
+    else fprintf(stderr, "test_export: the runs are left in %s\n", tmp);
+    free(tmp);
+    return rc;
+}
