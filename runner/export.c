@@ -8,6 +8,8 @@
 #include "checkpoint.h"
 #include "h5read.h"
 #include "latest.h"
+#include "onnxexport.h"
+#include "onnxgraph.h"
 #include "params.h"
 #include "rundir.h"
 #include "safetensors.h"
@@ -18,8 +20,9 @@
 #include "version.h"
 
 static const char EXPORT_USAGE[] =
-    "usage: exprun export RUN_DIR -o FILE [--format safetensors] [--checkpoint best|latest|FILE]\n"
+    "usage: exprun export RUN_DIR -o FILE [--format safetensors|onnx] [--checkpoint best|latest|FILE]\n"
     "       safetensors: the parameters under PyTorch's state_dict names (docs/export.md)\n"
+    "       onnx: the model as an ONNX graph (autoencoders; the recurrent families: not yet)\n"
     "       --format: default from FILE's extension; --checkpoint: default latest (best: checkpoints/BEST)\n";
 
 typedef struct ExportArgs {
@@ -53,14 +56,15 @@ static int parse(int argc, char **argv, ExportArgs *a) {
     if (!a->format) {
         const char *dot = strrchr(a->out, '.');
         if (dot && strcmp(dot, ".safetensors") == 0) a->format = "safetensors";
+        else if (dot && strcmp(dot, ".onnx") == 0) a->format = "onnx";
         else {
-            fprintf(stderr, "exprun export: which format for %s? Name a .safetensors file or give --format "
-                            "safetensors\n", a->out);
+            fprintf(stderr, "exprun export: which format for %s? Name a .safetensors or .onnx file, or give "
+                            "--format safetensors|onnx\n", a->out);
             return -1;
         }
     }
-    if (strcmp(a->format, "safetensors") != 0) {
-        fprintf(stderr, "exprun export: unknown --format %s (known: safetensors)\n", a->format);
+    if (strcmp(a->format, "safetensors") != 0 && strcmp(a->format, "onnx") != 0) {
+        fprintf(stderr, "exprun export: unknown --format %s (known: safetensors, onnx)\n", a->format);
         return -1;
     }
     return 0;
@@ -129,6 +133,20 @@ int command_export(int argc, char **argv) {
     int status = EXIT_RUNTIME, have_spec = 0;
     if (read_checkpoint(lc.path, &p, &spec, &spec_text, &err) != 0) goto fail;
     have_spec = 1;
+    if (strcmp(a.format, "onnx") == 0 && !onnx_export_supports(&spec)) {
+        fprintf(stderr, "exprun export: %s: ONNX export of the recurrent families is not there yet; --format "
+                        "safetensors exports them under PyTorch's names (docs/export.md)\n", a.run_dir);
+        status = EXIT_USAGE;
+        goto done;
+    }
+    if (strcmp(a.format, "onnx") == 0) {
+        const char *keys[] = {"exprun_version", "checkpoint", "spec"};
+        const char *vals[] = {exprun_version(), lc.path, spec_text};
+        if (onnx_export(&p, &spec, a.out, keys, vals, 3, &err) != 0) goto fail;
+        printf("%s: ONNX (opset %d) from %s\n", a.out, ONNX_OPSET, lc.path);
+        status = EXIT_OK;
+        goto done;
+    }
     if (torch_state_from_params(&p, &spec, &ts, &err) != 0) goto fail;
     const StMeta meta[] = {
         {"format", "pt"},

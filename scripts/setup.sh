@@ -22,6 +22,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libyaml-dev libhdf5-dev hdf5-tools libopenblas-dev liblapacke-dev libcunit1-dev zlib1g-dev libpng-dev
   libcairo2-dev fonts-dejavu-core poppler-utils chromium
+  protobuf-c-compiler libprotobuf-c-dev libonnx-dev python3-onnx
   python3 python3-h5py python3-numpy python3-pandas python3-torch
   dataset-fashion-mnist fortunes
   valgrind clang libclang-rt-14-dev
@@ -45,6 +46,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "setup: all Debian packages present"
+fi
+
+# onnxruntime, for the tests that run exprun's ONNX exports (scripts/check_onnx.py): the npm
+# package onnxruntime-node at the version scripts/onnx/package-lock.json pins, its install step
+# kept from downloading (the package carries its Linux binaries). Node.js from Debian if the
+# machine has none.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+if [ ! -f scripts/onnx/node_modules/onnxruntime-node/package.json ]; then
+  echo "setup: installing onnxruntime-node (npm) into scripts/onnx"
+  (cd scripts/onnx && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 if [ "$build" -eq 1 ]; then

@@ -6,7 +6,8 @@
  * loads it into the torch.nn modules the file's metadata names (load_state_dict, strict: every
  * name and shape) and compares: the greedy text with `exprun sample --temperature 0`, the codes
  * and reconstructions with `exprun encode` (1e-5). A doctored file must fail the same check, and
- * the command's bad uses fail with their statuses. */
+ * the command's bad uses fail with their statuses. Autoencoders go to ONNX as well
+ * (scripts/check_onnx.py: ONNX's checker, then onnxruntime from npm against exprun encode). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,30 @@ static void check_autoencoder(const char *name, const char *tied) {
 static void test_autoencoder_untied(void) { check_autoencoder("ae", "false"); }
 static void test_autoencoder_tied(void) { check_autoencoder("ae_tied", "true"); }
 
+/* ONNX: the checker's full check, then onnxruntime's h and x̂ against exprun encode's (1e-5);
+ * checked against the other run's codes, the same script fails. */
+static void test_autoencoder_onnx(void) {
+    static const char *const runs[] = {"ae", "ae_tied"};
+    for (int k = 0; k < 2; k++) {
+        int rc = sh("%s export %s -o %s.onnx > %s.onnx.txt 2>&1", exe, runs[k], runs[k], runs[k]);
+        CU_ASSERT_EQUAL(rc, 0);
+        rc = sh("/usr/bin/python3 %s/scripts/check_onnx.py %s.onnx %s.codes.h5 --data table.h5 > %s.onnx.check.txt 2>&1",
+                EXPRUN_SOURCE_DIR, runs[k], runs[k], runs[k]);
+        if (rc != 0) sh("cat %s.onnx.check.txt %s.onnx.txt 1>&2", runs[k], runs[k]);
+        CU_ASSERT_EQUAL(rc, 0);
+    }
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "ae.onnx.check.txt"), "ok checker", "ok onnxruntime x_hat"));
+    CU_ASSERT_NOT_EQUAL(sh("/usr/bin/python3 %s/scripts/check_onnx.py ae.onnx ae_tied.codes.h5 --data table.h5 "
+                           "> crossed.txt 2>&1",
+                           EXPRUN_SOURCE_DIR),
+                        0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "crossed.txt"), "FAIL", NULL));
+    /* the recurrent families: not yet, said so, nothing written */
+    CU_ASSERT_EQUAL(sh("%s export lstm -o lstm.onnx 2> e8.txt", exe), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e8.txt"), "safetensors", NULL));
+    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "lstm.onnx")));
+}
+
 /* The check can fail: one weight of the exported autoencoder changed, and the codes or the
  * reconstructions no longer agree. */
 static void test_doctored_file_fails(void) {
@@ -203,6 +228,7 @@ int main(void) {
                         {"Elman RNN: torch.nn.RNN gives it too", test_rnn_elman},
                         {"autoencoder: codes and reconstructions in torch.nn.Linear", test_autoencoder_untied},
                         {"tied autoencoder: the decoder's weights transposed", test_autoencoder_tied},
+                        {"autoencoders to ONNX: checker, onnxruntime = exprun encode", test_autoencoder_onnx},
                         {"a doctored file fails the check", test_doctored_file_fails},
                         {"bad uses", test_bad_uses},
                         {NULL, NULL}};
