@@ -18,6 +18,7 @@
 #include "monitor.h"
 #include "rundata.h"
 #include "rundir.h"
+#include "runspec.h"
 #include "spec/schema.h"
 #include "train.h"
 
@@ -144,24 +145,8 @@ int command_sample(const char *run_dir, const char *checkpoint, const char *prim
         fprintf(stderr, "exprun: --length must be positive\n");
         return EXIT_USAGE;
     }
-    snprintf(path, sizeof path, "%s/resolved.yaml", run_dir);
-    char *resolved = read_file(path, NULL, &err);
-    if (!resolved) {
-        fprintf(stderr, "exprun: %s is not a run directory: %s\n", run_dir, err.msg);
-        return EXIT_USAGE;
-    }
-    CfgDiags diags = {0};
-    CfgNode *tree = cfg_parse_string(resolved, strlen(resolved), path, &diags);
-    free(resolved);
     Spec spec;
-    memset(&spec, 0, sizeof spec);
-    if (!tree || spec_from_tree(tree, path, &spec, &diags) != 0) {
-        cfg_diags_print(&diags, stderr);
-        cfg_diags_free(&diags);
-        if (tree) spec_free(&spec);
-        return EXIT_USAGE;
-    }
-    cfg_diags_free(&diags);
+    if (run_spec_load(run_dir, &spec) != 0) return EXIT_USAGE;
     int status = EXIT_RUNTIME;
     RunData rd;
     memset(&rd, 0, sizeof rd);

@@ -11,6 +11,7 @@
 #include "latest.h"
 #include "rundata.h"
 #include "rundir.h"
+#include "runspec.h"
 #include "spec/spec.h"
 #include "train.h"
 #include "version.h"
@@ -48,31 +49,6 @@ static int parse(int argc, char **argv, EncodeArgs *a) {
         fprintf(stderr, "exprun encode: missing %s\n\n%s", a->run_dir ? "DATA" : "RUN_DIR", ENCODE_USAGE);
         return -1;
     }
-    return 0;
-}
-
-/* The run's resolved spec, typed. */
-static int load_run_spec(const char *run_dir, Spec *spec) {
-    char path[4200];
-    ExError err;
-    snprintf(path, sizeof path, "%s/resolved.yaml", run_dir);
-    char *resolved = read_file(path, NULL, &err);
-    if (!resolved) {
-        fprintf(stderr, "exprun: %s is not a run directory: %s\n", run_dir, err.msg);
-        return -1;
-    }
-    CfgDiags diags = {0};
-    CfgNode *tree = cfg_parse_string(resolved, strlen(resolved), path, &diags);
-    free(resolved);
-    memset(spec, 0, sizeof *spec);
-    if (!tree || spec_from_tree(tree, path, spec, &diags) != 0) {
-        cfg_diags_print(&diags, stderr);
-        fprintf(stderr, "exprun: %s no longer validates\n", path);
-        cfg_diags_free(&diags);
-        if (tree) spec_free(spec);
-        return -1;
-    }
-    cfg_diags_free(&diags);
     return 0;
 }
 
@@ -136,7 +112,7 @@ int command_encode(int argc, char **argv) {
         return EXIT_USAGE;
     }
     Spec spec;
-    if (load_run_spec(a.run_dir, &spec) != 0) return EXIT_USAGE;
+    if (run_spec_load(a.run_dir, &spec) != 0) return EXIT_USAGE;
     int status = EXIT_RUNTIME;
     ExError err;
     RunData rd;

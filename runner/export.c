@@ -133,9 +133,10 @@ int command_export(int argc, char **argv) {
     int status = EXIT_RUNTIME, have_spec = 0;
     if (read_checkpoint(lc.path, &p, &spec, &spec_text, &err) != 0) goto fail;
     have_spec = 1;
-    if (strcmp(a.format, "onnx") == 0 && !onnx_export_supports(&spec)) {
-        fprintf(stderr, "exprun export: %s: ONNX export of the recurrent families is not there yet; --format "
-                        "safetensors exports them under PyTorch's names (docs/export.md)\n", a.run_dir);
+    char why_not[256];
+    if (strcmp(a.format, "onnx") == 0 && !onnx_export_supports(&spec, why_not, sizeof why_not)) {
+        fprintf(stderr, "exprun export: %s: %s; --format safetensors exports it under PyTorch's names "
+                        "(docs/export.md)\n", a.run_dir, why_not);
         status = EXIT_USAGE;
         goto done;
     }

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "encode.h"
 #include "export.h"
+#include "predict.h"
 #include "plot.h"
 #include "report.h"
 #include "summarize.h"
@@ -29,7 +30,8 @@ static const char USAGE[] =
     "       exprun encode RUN_DIR DATA [--labels FILE] [--out FILE]\n"
     "                                              autoencoder codes h of DATA (a file, or train|val|test),\n"
     "                                              with labels and reconstruction errors, to HDF5\n"
-    "       exprun export RUN_DIR -o FILE          the trained parameters for PyTorch (safetensors, PyTorch's names)\n"
+    "       exprun export RUN_DIR -o FILE          the trained model as safetensors (PyTorch's names) or ONNX\n"
+    "       exprun predict RUN_DIR INPUT.h5        a sequence model's outputs for /tokens or /x, to HDF5\n"
     "       exprun keys                            every spec key with its type, default and meaning\n"
     "       exprun sweep SPEC [key=value ...] [--list | --index I | --jobs N] [--fail-fast]\n"
     "                                              the trials of the spec's sweep: block\n"
@@ -159,6 +161,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "plot") == 0) return command_plot(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0) return command_report(argc - 2, argv + 2);
     if (strcmp(cmd, "export") == 0) return command_export(argc - 2, argv + 2);
+    if (strcmp(cmd, "predict") == 0) return command_predict(argc - 2, argv + 2);
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0) {
             fputs(USAGE, stdout);

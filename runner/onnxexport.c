@@ -6,6 +6,7 @@
 
 #include "act.h"
 #include "onnxgraph.h"
+#include "onnxseq.h"
 #include "version.h"
 
 static const char *const BATCH[] = {"batch", NULL};
@@ -83,16 +84,19 @@ static int export_autoencoder(OnnxGraph *g, const Params *p, const Spec *spec, E
     return 0;
 }
 
-int onnx_export_supports(const Spec *spec) { return spec->model.type == MODEL_AUTOENCODER; }
+int onnx_export_supports(const Spec *spec, char *why, size_t cap) {
+    if (spec->model.type == MODEL_AUTOENCODER) return 1;
+    return onnx_sequence_supports(spec, why, cap);
+}
 
 int onnx_export(const Params *p, const Spec *spec, const char *path, const char *const *meta_keys,
                 const char *const *meta_values, int n_meta, ExError *err) {
-    if (!onnx_export_supports(spec))
-        return ex_fail(err, "ONNX export of the recurrent families is not there yet; --format safetensors exports "
-                            "them under PyTorch's names (docs/export.md)");
+    char why[256];
+    if (!onnx_export_supports(spec, why, sizeof why)) return ex_fail(err, "%s", why);
     OnnxGraph g;
-    onnx_graph_init(&g, "exprun_autoencoder");
-    int rc = export_autoencoder(&g, p, spec, err);
+    int ae = spec->model.type == MODEL_AUTOENCODER;
+    onnx_graph_init(&g, ae ? "exprun_autoencoder" : "exprun_sequence");
+    int rc = ae ? export_autoencoder(&g, p, spec, err) : onnx_export_sequence(&g, p, spec, err);
     if (rc == 0) rc = onnx_write(&g, path, exprun_version(), meta_keys, meta_values, n_meta, err);
     onnx_graph_free(&g);
     return rc;

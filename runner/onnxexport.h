@@ -13,12 +13,14 @@
 #ifndef EXPRUN_ONNXEXPORT_H
 #define EXPRUN_ONNXEXPORT_H
 
+#include <stddef.h>
+
 #include "error.h"
 #include "params.h"
 #include "spec/spec.h"
 
-/* Whether a run of this spec can be exported to ONNX yet (the autoencoders). */
-int onnx_export_supports(const Spec *spec);
+/* Whether a run of this spec can be exported to ONNX (1), or why not into why (0). */
+int onnx_export_supports(const Spec *spec, char *why, size_t cap);
 
 /* p's trained values and the run's spec as an ONNX model at path; meta_keys/values (n_meta)
  * go to the model's metadata_props. */

@@ -50,7 +50,7 @@ void onnx_graph_free(OnnxGraph *g) {
 /* ---- inputs, outputs, initializers -------------------------------------------------------- */
 
 static Onnx__ValueInfoProto *value_info(OnnxGraph *g, const char *name, int rank, const int64_t *dims,
-                                        const char *const *params) {
+                                        const char *const *params, int32_t elem_type) {
     Onnx__ValueInfoProto *v = alloc(g, sizeof *v);
     Onnx__ValueInfoProto vi = ONNX__VALUE_INFO_PROTO__INIT;
     *v = vi;
@@ -61,7 +61,7 @@ static Onnx__ValueInfoProto *value_info(OnnxGraph *g, const char *name, int rank
     Onnx__TypeProto__Tensor *tt = alloc(g, sizeof *tt);
     Onnx__TypeProto__Tensor tti = ONNX__TYPE_PROTO__TENSOR__INIT;
     *tt = tti;
-    tt->has_elem_type = 1, tt->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    tt->has_elem_type = 1, tt->elem_type = elem_type;
     Onnx__TensorShapeProto *shape = alloc(g, sizeof *shape);
     Onnx__TensorShapeProto si = ONNX__TENSOR_SHAPE_PROTO__INIT;
     *shape = si;
@@ -88,11 +88,18 @@ static Onnx__ValueInfoProto *value_info(OnnxGraph *g, const char *name, int rank
 }
 
 void onnx_input(OnnxGraph *g, const char *name, int rank, const int64_t *dims, const char *const *params) {
-    *append(g, (void ***)&g->graph.input, &g->graph.n_input) = value_info(g, name, rank, dims, params);
+    *append(g, (void ***)&g->graph.input, &g->graph.n_input) =
+        value_info(g, name, rank, dims, params, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+}
+
+void onnx_input_i64(OnnxGraph *g, const char *name, int rank, const int64_t *dims, const char *const *params) {
+    *append(g, (void ***)&g->graph.input, &g->graph.n_input) =
+        value_info(g, name, rank, dims, params, ONNX__TENSOR_PROTO__DATA_TYPE__INT64);
 }
 
 void onnx_output(OnnxGraph *g, const char *name, int rank, const int64_t *dims, const char *const *params) {
-    *append(g, (void ***)&g->graph.output, &g->graph.n_output) = value_info(g, name, rank, dims, params);
+    *append(g, (void ***)&g->graph.output, &g->graph.n_output) =
+        value_info(g, name, rank, dims, params, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
 }
 
 static Onnx__TensorProto *tensor(OnnxGraph *g, const char *name, int rank, const int64_t *dims, int32_t type) {

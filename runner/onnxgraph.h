@@ -28,6 +28,8 @@ void onnx_graph_free(OnnxGraph *g);
 /* A float32 input or output: dims[k] < 0 is the symbolic dimension named by params[k] ("batch"). */
 void onnx_input(OnnxGraph *g, const char *name, int rank, const int64_t *dims, const char *const *params);
 void onnx_output(OnnxGraph *g, const char *name, int rank, const int64_t *dims, const char *const *params);
+/* The same for an int64 input (token ids). */
+void onnx_input_i64(OnnxGraph *g, const char *name, int rank, const int64_t *dims, const char *const *params);
 /* A float32 initializer holding a copy of data (dims' product of values, row-major). */
 void onnx_initializer(OnnxGraph *g, const char *name, int rank, const int64_t *dims, const float *data);
 /* An int64 initializer (shapes, axes). */

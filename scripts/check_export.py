@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """check_export.py — a run's `exprun export --format safetensors` file, loaded into PyTorch's own
 modules, gives exprun's answers: the same greedy text as `exprun sample --temperature 0` for a
-character model, the same codes as `exprun encode` for an autoencoder.
+character model (the GRU of Cho et al., which torch.nn lacks, through cho_gru below, written with
+torch operations), the same codes as `exprun encode` for an autoencoder.
 
     /usr/bin/python3 scripts/check_export.py RUN_DIR FILE.safetensors EXPECTED [--prime TEXT]
 
@@ -53,6 +54,33 @@ def load(module, tensors, prefix):
     return module
 
 
+def cho_gru(tensors, name):
+    """The GRU of Cho et al. (exprun's variant: cho), which torch.nn lacks: r_t multiplies h_{t−1}
+    before W_hh, and h_t = (1 − z_t) h_{t−1} + z_t h̃_t. A callable like torch.nn.GRU's."""
+    import torch
+    layers = sorted({int(k.rsplit("_l", 1)[1]) for k in tensors if k.startswith(name + ".weight_ih_l")})
+
+    def run(x, h0=None):
+        finals = []
+        for l in layers:
+            W_ih, W_hh = tensors[f"{name}.weight_ih_l{l}"], tensors[f"{name}.weight_hh_l{l}"]
+            b = tensors[f"{name}.bias_ih_l{l}"]
+            H = W_hh.shape[1]
+            h = h0[l] if h0 is not None else torch.zeros(x.shape[1], H)
+            out = []
+            for x_t in x:
+                gx = x_t @ W_ih.T + b
+                r = torch.sigmoid(gx[:, :H] + h @ W_hh[:H].T)
+                z = torch.sigmoid(gx[:, H:2 * H] + h @ W_hh[H:2 * H].T)
+                n = torch.tanh(gx[:, 2 * H:] + (r * h) @ W_hh[2 * H:].T)
+                h = (1 - z) * h + z * n
+                out.append(h)
+            x = torch.stack(out)
+            finals.append(h)
+        return x, torch.stack(finals)
+    return run
+
+
 ACTS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda x: x,
         "softplus": torch.nn.functional.softplus}
 
@@ -65,8 +93,11 @@ def check_text(tensors, meta, run_dir, expected, prime):
     id_of = {b: i for i, b in enumerate(byte_of)}
     modules = dict(line.split(": ", 1) for line in meta["torch_modules"].strip().split("\n"))
     rnn_name = next(k for k, v in modules.items() if v.startswith("torch.nn.LSTM") or v.startswith("torch.nn.GRU")
-                    or v.startswith("torch.nn.RNN"))
-    rnn = load(eval(modules[rnn_name]), tensors, rnn_name)   # the modules' own constructor calls
+                    or v.startswith("torch.nn.RNN") or "Cho" in v)
+    if "Cho" in modules[rnn_name]:   # no torch.nn module: the reference above
+        rnn = cho_gru(tensors, rnn_name)
+    else:
+        rnn = load(eval(modules[rnn_name]), tensors, rnn_name)   # the modules' own constructor calls
     head = load(eval(modules["head"]), tensors, "head")
     embed = load(eval(modules["embed"]), tensors, "embed") if "embed" in modules else None
     V = head.out_features

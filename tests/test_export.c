@@ -1,4 +1,4 @@
-/* test_export.c — `exprun export --format safetensors`: files PyTorch loads under its own names
+/* test_export.c — `exprun export` and `exprun predict`: files PyTorch loads under its own names
  * and that give exprun's answers there. Small runs of every recurrent cell torch.nn has (LSTM,
  * PyTorch's GRU, the Elman RNN; a character model each, stacked, one with a one-hot input) and
  * of autoencoders (deep, tied and untied) are exported; scripts/check_export.py reads each file
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "latest.h"
 #include "runcheck.h"
 #include "testutil.h"
@@ -112,6 +113,47 @@ static void test_rnn_elman(void) {
     check_text_model("rnn", "{type: rnn, form: elman, units: [48], input: embedding, embed_dim: 16, head: per_step}");
 }
 
+static void test_gru_cho(void) {
+    check_text_model("gru_cho", "{type: gru, variant: cho, units: [32, 32], input: embedding, embed_dim: 16, head: per_step}");
+}
+
+/* The sequence family to ONNX (LSTM, GRU in both variants, Elman RNN; embedding, one-hot and
+ * feature inputs; per-step and last-step heads; learned initial states): ONNX's checker, then
+ * onnxruntime's y against `exprun predict`'s on the same sequences, and against the torch.nn
+ * modules of the same run's safetensors file (which the tests above hold to exprun's own greedy
+ * text). The lecture's RNN is refused, said so. */
+static void test_sequence_onnx(void) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/adding.yaml", tmp);
+    rc_write_text(path, "version: 1\nthreads: 1\ndata: {source: adding, length: 12, train_size: 300, test_size: 40}\n"
+                        "model: {type: lstm, units: [16, 16], input: features, head: last_step, initial_state: learned}\n"
+                        "loss: squared_error\ntrain: {epochs: 2, batch_size: 30}\n");
+    CU_ASSERT_EQUAL_FATAL(sh("%s adding.yaml --out adding -q && %s export adding -o adding.safetensors > /dev/null", exe, exe), 0);
+    static const char *const runs[] = {"lstm", "gru", "rnn", "gru_cho", "adding"};
+    for (int k = 0; k < 5; k++) {
+        int rc = sh("%s export %s -o %s.onnx > %s.onnx.txt 2>&1 && /usr/bin/python3 %s/scripts/check_onnx.py %s.onnx "
+                    "--predict %s --exprun %s --torch %s.safetensors > %s.onnx.check.txt 2>&1",
+                    exe, runs[k], runs[k], runs[k], EXPRUN_SOURCE_DIR, runs[k], runs[k], exe, runs[k], runs[k]);
+        if (rc != 0) sh("cat %s.onnx.txt %s.onnx.check.txt 1>&2", runs[k], runs[k]);
+        CU_ASSERT_EQUAL(rc, 0);
+    }
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "adding.onnx.check.txt"), "Expand", "ok onnxruntime y (4, 1)"));
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "adding.onnx.check.txt"), "ok onnxruntime y (6, 1) against exprun predict", NULL));
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "lstm.onnx.check.txt"), "ok onnxruntime y (6, 10, ", "against exprun predict"));
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "gru_cho.onnx.check.txt"), "Cho", "ok onnxruntime y (17, 4, "));
+    /* crossed: the LSTM's ONNX file against the GRU's modules fails */
+    CU_ASSERT_NOT_EQUAL(sh("/usr/bin/python3 %s/scripts/check_onnx.py lstm.onnx --torch rnn.safetensors > crossed2.txt 2>&1",
+                           EXPRUN_SOURCE_DIR), 0);
+    snprintf(path, sizeof path, "%s/lecture.yaml", tmp);
+    rc_write_text(path, "version: 1\nthreads: 1\ndata: {source: text, path: text.txt, seq_len: 16}\n"
+                        "model: {type: rnn, form: lecture, units: [8], input: onehot, head: per_step}\n"
+                        "loss: softmax_cross_entropy\ntrain: {epochs: 1, batch_size: 16, max_steps_per_epoch: 3}\n");
+    CU_ASSERT_EQUAL_FATAL(sh("%s lecture.yaml --out lecture -q", exe), 0);
+    CU_ASSERT_EQUAL(sh("%s export lecture -o lecture.onnx 2> e8.txt", exe), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e8.txt"), "Scan", "safetensors"));
+    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "lecture.onnx")));
+}
+
 static void write_table(void) {
     char path[1200];
     snprintf(path, sizeof path, "%s/table.h5", tmp);
@@ -157,10 +199,6 @@ static void test_autoencoder_onnx(void) {
                            EXPRUN_SOURCE_DIR),
                         0);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "crossed.txt"), "FAIL", NULL));
-    /* the recurrent families: not yet, said so, nothing written */
-    CU_ASSERT_EQUAL(sh("%s export lstm -o lstm.onnx 2> e8.txt", exe), 2);
-    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e8.txt"), "safetensors", NULL));
-    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "lstm.onnx")));
 }
 
 /* The check can fail: one weight of the exported autoencoder changed, and the codes or the
@@ -190,6 +228,32 @@ static void test_doctored_file_fails(void) {
                         0);
     snprintf(path, sizeof path, "%s/doctored.txt", tmp);
     CU_ASSERT(rc_log_has(path, "FAIL", NULL));
+}
+
+/* exprun predict's bad uses: an autoencoder run, sequences longer than the model's, the wrong
+ * dataset, a token outside the vocabulary — exit 2, nothing written. */
+static void test_predict_bad_uses(void) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/long.h5", tmp);
+    float *x = calloc(2 * 40 * 1, sizeof *x);
+    int32_t labels[2] = {0, 0};
+    fixture_write_h5(path, x, labels, 2, 40);   /* /x (2, 40): rank 2, not (N, T, d) */
+    free(x);
+    CU_ASSERT_EQUAL(sh("%s predict ae long.h5 2> p1.txt", exe), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p1.txt"), "exprun encode", NULL));
+    CU_ASSERT_EQUAL(sh("%s predict adding long.h5 2> p2.txt", exe), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p2.txt"), "rank 2", NULL));
+    CU_ASSERT_EQUAL(sh("%s predict lstm long.h5 2> p3.txt", exe), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p3.txt"), "/tokens", NULL));
+    CU_ASSERT_EQUAL(sh("/usr/bin/python3 -c \"import h5py, numpy as np; f = h5py.File('toks.h5', 'w'); "
+                       "f['tokens'] = np.full((2, 200), 1, np.int32); g = h5py.File('bad.h5', 'w'); "
+                       "g['tokens'] = np.full((2, 5), 999, np.int32)\""), 0);
+    CU_ASSERT_EQUAL(sh("%s predict lstm toks.h5 2> p4.txt", exe), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p4.txt"), "T = 200", NULL));
+    CU_ASSERT_EQUAL(sh("%s predict lstm bad.h5 2> p5.txt", exe), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p5.txt"), "vocabulary", NULL));
+    CU_ASSERT_EQUAL(rc_count_files(rc_in_dir(tmp, "lstm"), "predictions-toks.h5"), 0);
+    CU_ASSERT_EQUAL(rc_count_files(rc_in_dir(tmp, "lstm"), "predictions-bad.h5"), 0);
 }
 
 /* Bad uses: the documented statuses, and nothing written. */
@@ -226,10 +290,13 @@ int main(void) {
     TestCase cases[] = {{"LSTM: torch.nn.LSTM gives exprun's greedy text", test_lstm},
                         {"GRU (pytorch variant): torch.nn.GRU gives it too", test_gru_pytorch},
                         {"Elman RNN: torch.nn.RNN gives it too", test_rnn_elman},
+                        {"Cho's GRU: the script's torch reference gives it too", test_gru_cho},
                         {"autoencoder: codes and reconstructions in torch.nn.Linear", test_autoencoder_untied},
                         {"tied autoencoder: the decoder's weights transposed", test_autoencoder_tied},
                         {"autoencoders to ONNX: checker, onnxruntime = exprun encode", test_autoencoder_onnx},
+                        {"sequence models to ONNX: checker, onnxruntime = torch.nn", test_sequence_onnx},
                         {"a doctored file fails the check", test_doctored_file_fails},
+                        {"predict: bad uses", test_predict_bad_uses},
                         {"bad uses", test_bad_uses},
                         {NULL, NULL}};
     int rc = run_tests("export", cases);

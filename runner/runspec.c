@@ -1,0 +1,34 @@
+/* runspec.c — a run's resolved spec (runspec.h). */
+#include "runspec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "rundir.h"
+#include "spec/cfg.h"
+
+int run_spec_load(const char *run_dir, Spec *spec) {
+    char path[4200];
+    ExError err;
+    snprintf(path, sizeof path, "%s/resolved.yaml", run_dir);
+    char *resolved = read_file(path, NULL, &err);
+    if (!resolved) {
+        fprintf(stderr, "exprun: %s is not a run directory: %s\n", run_dir, err.msg);
+        return -1;
+    }
+    CfgDiags diags = {0};
+    CfgNode *tree = cfg_parse_string(resolved, strlen(resolved), path, &diags);
+    free(resolved);
+    memset(spec, 0, sizeof *spec);
+    if (!tree || spec_from_tree(tree, path, spec, &diags) != 0) {
+        cfg_diags_print(&diags, stderr);
+        fprintf(stderr, "exprun: %s no longer validates\n", path);
+        cfg_diags_free(&diags);
+        if (tree) spec_free(spec);
+        return -1;
+    }
+    cfg_diags_free(&diags);
+    return 0;
+}
