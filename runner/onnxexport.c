@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "act.h"
 #include "onnxgraph.h"
 #include "onnxseq.h"
 #include "version.h"
@@ -18,21 +17,6 @@ static const float *view_values(const Params *p, const char *name, int *rows, in
     if (rows) *rows = v->shape[0];
     if (cols) *cols = v->rank > 1 ? v->shape[1] : 1;
     return p->value + v->offset;
-}
-
-/* out = act(in) as a node (or out = in renamed, for the identity: an Identity node). */
-static int add_activation(OnnxGraph *g, Activation act, const char *in, const char *out, const char *name,
-                          ExError *err) {
-    static const char *const ops[ACT_COUNT] = {
-        [ACT_IDENTITY] = "Identity", [ACT_SIGMOID] = "Sigmoid", [ACT_TANH] = "Tanh",  [ACT_RELU] = "Relu",
-        [ACT_LEAKY_RELU] = "LeakyRelu", [ACT_ELU] = "Elu",   [ACT_SOFTPLUS] = "Softplus", [ACT_SOFTMAX] = "Softmax",
-    };
-    if ((int)act < 0 || act >= ACT_COUNT || !ops[act]) return ex_fail(err, "no ONNX operator for activation %d", act);
-    Onnx__NodeProto *n = onnx_node(g, ops[act], name, 1, (const char *[]){in}, 1, (const char *[]){out});
-    if (act == ACT_LEAKY_RELU) onnx_attr_float(g, n, "alpha", 0.01f);
-    if (act == ACT_ELU) onnx_attr_float(g, n, "alpha", 1.0f);
-    if (act == ACT_SOFTMAX) onnx_attr_int(g, n, "axis", -1);
-    return 0;
 }
 
 /* The chain enc0 … enc<k>, dec0 … dec<k> (autoencoder.c's layers, with their activations). */
@@ -76,7 +60,7 @@ static int export_autoencoder(OnnxGraph *g, const Params *p, const Spec *spec, E
         else if (l == 2 * m - 1) snprintf(out, sizeof out, "x_hat");
         else snprintf(out, sizeof out, "%s%d.out", side, i);
         snprintf(name, sizeof name, "%s%d.act", side, i);
-        if (add_activation(g, act, pre, out, name, err) != 0) return -1;
+        if (onnx_activation(g, act, pre, out, name, err) != 0) return -1;
         snprintf(in, sizeof in, "%s", out);
     }
     onnx_output(g, "h", 2, (int64_t[]){-1, code}, BATCH);

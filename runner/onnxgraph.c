@@ -206,6 +206,29 @@ void onnx_attr_floats(OnnxGraph *g, Onnx__NodeProto *n, const char *name, int co
     memcpy(a->floats, v, (size_t)count * sizeof *v);
 }
 
+void onnx_attr_graph(OnnxGraph *g, Onnx__NodeProto *n, const char *name, OnnxGraph *body) {
+    Onnx__AttributeProto *a = attr(g, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH);
+    Onnx__GraphProto *sub = alloc(g, sizeof *sub);
+    *sub = body->graph;
+    a->g = sub;
+    for (int k = 0; k < body->n_owned; k++) own(g, body->owned[k]);   /* its memory is g's now */
+    free(body->owned);
+    memset(body, 0, sizeof *body);
+}
+
+int onnx_activation(OnnxGraph *g, Activation act, const char *in, const char *out, const char *name, ExError *err) {
+    static const char *const ops[ACT_COUNT] = {
+        [ACT_IDENTITY] = "Identity", [ACT_SIGMOID] = "Sigmoid", [ACT_TANH] = "Tanh",  [ACT_RELU] = "Relu",
+        [ACT_LEAKY_RELU] = "LeakyRelu", [ACT_ELU] = "Elu",   [ACT_SOFTPLUS] = "Softplus", [ACT_SOFTMAX] = "Softmax",
+    };
+    if ((int)act < 0 || act >= ACT_COUNT || !ops[act]) return ex_fail(err, "no ONNX operator for activation %d", act);
+    Onnx__NodeProto *n = onnx_node(g, ops[act], name, 1, (const char *[]){in}, 1, (const char *[]){out});
+    if (act == ACT_LEAKY_RELU) onnx_attr_float(g, n, "alpha", 0.01f);
+    if (act == ACT_ELU) onnx_attr_float(g, n, "alpha", 1.0f);
+    if (act == ACT_SOFTMAX) onnx_attr_int(g, n, "axis", -1);
+    return 0;
+}
+
 /* ---- the model ---------------------------------------------------------------------------- */
 
 int onnx_write(OnnxGraph *g, const char *path, const char *producer_version, const char *const *meta_keys,

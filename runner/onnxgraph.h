@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "act.h"
 #include "error.h"
 #include "onnx/onnx.pb-c.h"
 
@@ -45,6 +46,12 @@ void onnx_attr_string(OnnxGraph *g, Onnx__NodeProto *n, const char *name, const 
 void onnx_attr_strings(OnnxGraph *g, Onnx__NodeProto *n, const char *name, int count, const char *const *v);
 void onnx_attr_ints(OnnxGraph *g, Onnx__NodeProto *n, const char *name, int count, const int64_t *v);
 void onnx_attr_floats(OnnxGraph *g, Onnx__NodeProto *n, const char *name, int count, const float *v);
+
+/* A graph attribute (Scan's body): body's graph, which from now on belongs to g (body is left
+ * empty; the caller need not free it). */
+void onnx_attr_graph(OnnxGraph *g, Onnx__NodeProto *n, const char *name, OnnxGraph *body);
+/* out = act(in) as one node (Identity for the identity; LeakyRelu α 0.01 and Elu α 1 as act.c). */
+int onnx_activation(OnnxGraph *g, Activation act, const char *in, const char *out, const char *name, ExError *err);
 
 /* The model around the graph, serialised and published to path (publish.h); metadata as
  * key/value pairs (n_meta of them). */

@@ -9,7 +9,8 @@
  *                                   candidate, and z's rows and bias negated: ONNX keeps z · h_{t−1}
  *                                   where Cho keeps (1 − z) · h_{t−1}, and σ(−a) = 1 − σ(a))
  *   RNN   one block, activations Tanh or Relu
- * The folded bias b_ih + b_hh goes to Wb, Rb is zero (but b_hn). */
+ * The folded bias b_ih + b_hh goes to Wb, Rb is zero (but b_hn). The lecture's RNN, which no
+ * operator computes, is a Scan over its step (add_lecture_layer). */
 #include "onnxseq.h"
 
 #include <stdio.h>
@@ -31,11 +32,7 @@ int onnx_sequence_supports(const Spec *spec, char *why, size_t cap) {
         snprintf(why, cap, "ONNX export of the seq2seq and one_to_many families is not there yet");
         return 0;
     }
-    if (r->cell == CELL_RNN && r->form == RNN_LECTURE) {
-        snprintf(why, cap, "the lecture's RNN (form: lecture) needs a Scan graph, not there yet");
-        return 0;
-    }
-    if (r->cell == CELL_RNN && r->activation != ACT_TANH && r->activation != ACT_RELU) {
+    if (r->cell == CELL_RNN && r->form == RNN_ELMAN && r->activation != ACT_TANH && r->activation != ACT_RELU) {
         snprintf(why, cap, "ONNX's RNN operator takes tanh or relu, not %s", act_name(r->activation));
         return 0;
     }
@@ -44,6 +41,67 @@ int onnx_sequence_supports(const Spec *spec, char *why, size_t cap) {
 
 /* ONNX's block k is exprun's block order[k]. */
 static const int LSTM_ORDER[4] = {0, 3, 1, 2}, GRU_ORDER[3] = {1, 0, 2}, RNN_ORDER[1] = {0};
+
+/* The lecture's layer, which no ONNX operator computes, as a Scan over its own step:
+ *   h_t = θ φ(h_{t−1}) + θ_x x_t,   the layer's output a_t = φ(h_t)
+ * body (h_prev, x_t) → (h_next, a_t); θᵀ and θ_xᵀ are initializers of the outer graph, which the
+ * body reads by name. The initial state h_0 (B, H): the learned one, or zeros, expanded to the
+ * batch (shape_2d: [B, H]). */
+static int add_lecture_layer(OnnxGraph *g, const Params *p, const Spec *spec, const char *layer, const char *module,
+                             int l, const char *in, const char *out, const char *shape_2d, ExError *err) {
+    char name[200], tt[160], txt[160], init[160], h0[200], hT[160];
+    const ParamView *vW = NULL;
+    snprintf(name, sizeof name, "%s/W", layer);
+    const float *W = view_of(p, name, &vW);
+    if (!W) return ex_fail(err, "the checkpoint has no %s", name);
+    int H = vW->shape[0], ld = vW->shape[1], I = ld - H;
+    float *theta_t = calloc((size_t)H * H, sizeof *theta_t), *theta_x_t = calloc((size_t)I * H, sizeof *theta_x_t);
+    for (int j = 0; j < H; j++) {
+        for (int c = 0; c < H; c++) theta_t[(size_t)c * H + j] = W[(size_t)j * ld + c];
+        for (int c = 0; c < I; c++) theta_x_t[(size_t)c * H + j] = W[(size_t)j * ld + H + c];
+    }
+    snprintf(tt, sizeof tt, "%s.weight_hh_l%d.T", module, l);
+    snprintf(txt, sizeof txt, "%s.weight_ih_l%d.T", module, l);
+    onnx_initializer(g, tt, 2, (int64_t[]){H, H}, theta_t);
+    onnx_initializer(g, txt, 2, (int64_t[]){I, H}, theta_x_t);
+    free(theta_t), free(theta_x_t);
+    snprintf(name, sizeof name, "%s/h0", layer);
+    const float *learned = view_of(p, name, NULL);
+    float *zeros = calloc((size_t)H, sizeof *zeros);
+    snprintf(init, sizeof init, "%s.initial_h_l%d", module, l);
+    onnx_initializer(g, init, 2, (int64_t[]){1, H}, learned ? learned : zeros);
+    free(zeros);
+    snprintf(h0, sizeof h0, "%s.expanded", init);
+    snprintf(name, sizeof name, "%s.expand", init);
+    onnx_node(g, "Expand", name, 2, (const char *[]){init, shape_2d}, 1, (const char *[]){h0});
+
+    OnnxGraph body;
+    snprintf(name, sizeof name, "%s.step_l%d", module, l);
+    onnx_graph_init(&body, name);
+    static const char *const BH[] = {"batch", NULL};
+    onnx_input(&body, "h_prev", 2, (int64_t[]){-1, H}, BH);
+    onnx_input(&body, "x_t", 2, (int64_t[]){-1, I}, BH);
+    Activation phi = spec->model.rec.activation;
+    if (onnx_activation(&body, phi, "h_prev", "a_prev", "phi_prev", err) != 0) {
+        onnx_graph_free(&body);
+        return -1;
+    }
+    onnx_node(&body, "MatMul", "theta_a", 2, (const char *[]){"a_prev", tt}, 1, (const char *[]){"theta_a"});
+    onnx_node(&body, "MatMul", "theta_x_x", 2, (const char *[]){"x_t", txt}, 1, (const char *[]){"theta_x_x"});
+    onnx_node(&body, "Add", "h_next", 2, (const char *[]){"theta_a", "theta_x_x"}, 1, (const char *[]){"h_next"});
+    if (onnx_activation(&body, phi, "h_next", "a_t", "phi_next", err) != 0) {
+        onnx_graph_free(&body);
+        return -1;
+    }
+    onnx_output(&body, "h_next", 2, (int64_t[]){-1, H}, BH);
+    onnx_output(&body, "a_t", 2, (int64_t[]){-1, H}, BH);
+    snprintf(hT, sizeof hT, "%s.h_T_l%d", module, l);
+    snprintf(name, sizeof name, "%s.scan_l%d", module, l);
+    Onnx__NodeProto *scan = onnx_node(g, "Scan", name, 2, (const char *[]){h0, in}, 2, (const char *[]){hT, out});
+    onnx_attr_int(g, scan, "num_scan_inputs", 1);
+    onnx_attr_graph(g, scan, "body", &body);
+    return 0;
+}
 
 /* One layer's operator, input `in` (T, B, I) → `out` (T, B, H). */
 static int add_layer(OnnxGraph *g, const Params *p, const Spec *spec, const char *layer, const char *module, int l,
@@ -122,7 +180,6 @@ int onnx_export_sequence(OnnxGraph *g, const Params *p, const Spec *spec, ExErro
     snprintf(layer0, sizeof layer0, "%s0/W", cell);
     if (!view_of(p, layer0, &vW0)) return ex_fail(err, "the checkpoint has no %s", layer0);
     static const char *const TB[] = {"T", "batch", NULL};
-    onnx_initializer_i64(g, "axis1", 1, (int64_t[]){1}, (const int64_t[]){1});
     const char *x = "x";
     if (rs->input == SEQ_INPUT_FEATURES) {
         int G = rs->cell == CELL_LSTM ? 4 : rs->cell == CELL_GRU ? 3 : 1;
@@ -146,15 +203,17 @@ int onnx_export_sequence(OnnxGraph *g, const Params *p, const Spec *spec, ExErro
         }
         x = "embedded";
     }
-    /* (1, B, H) for the learned initial states, B from the input's shape */
+    /* (1, B, H) for the learned initial states, (B, H) for the lecture's, B from the input's shape */
     int learned = rs->initial_state == SEQ_INIT_LEARNED;
-    if (learned) {
+    int lecture = rs->cell == CELL_RNN && rs->form == RNN_LECTURE;
+    if (learned || lecture) {
         onnx_node(g, "Shape", "input.shape", 1, (const char *[]){x}, 1, (const char *[]){"input.shape"});
         onnx_initializer_i64(g, "index1", 1, (int64_t[]){1}, (const int64_t[]){1});
         onnx_node(g, "Gather", "batch.size", 2, (const char *[]){"input.shape", "index1"}, 1,
                   (const char *[]){"batch.size"});
-        onnx_initializer_i64(g, "one", 1, (int64_t[]){1}, (const int64_t[]){1});
+        if (!lecture) onnx_initializer_i64(g, "one", 1, (int64_t[]){1}, (const int64_t[]){1});
     }
+    if (!lecture) onnx_initializer_i64(g, "axis1", 1, (int64_t[]){1}, (const int64_t[]){1});   /* Squeeze's axes */
     char in[160], out[160];
     snprintf(in, sizeof in, "%s", x);
     int uniform = 1;
@@ -163,6 +222,19 @@ int onnx_export_sequence(OnnxGraph *g, const Params *p, const Spec *spec, ExErro
         char layer[64], module[64], shape_name[96] = "";
         snprintf(layer, sizeof layer, "%s%d", cell, l);
         snprintf(module, sizeof module, "%s", uniform ? cell : layer);
+        if (lecture) {
+            char hh[96];
+            snprintf(shape_name, sizeof shape_name, "state_shape_l%d", l);
+            snprintf(hh, sizeof hh, "H_l%d", l);
+            onnx_initializer_i64(g, hh, 1, (int64_t[]){1}, (const int64_t[]){rs->units[l]});
+            Onnx__NodeProto *cat = onnx_node(g, "Concat", shape_name, 2, (const char *[]){"batch.size", hh}, 1,
+                                             (const char *[]){shape_name});
+            onnx_attr_int(g, cat, "axis", 0);
+            snprintf(out, sizeof out, "%s.out_l%d", module, uniform ? l : 0);
+            if (add_lecture_layer(g, p, spec, layer, module, uniform ? l : 0, in, out, shape_name, err) != 0) return -1;
+            snprintf(in, sizeof in, "%s", out);
+            continue;
+        }
         if (learned) {
             char hh[96];
             snprintf(shape_name, sizeof shape_name, "state_shape_l%d", l);

@@ -121,7 +121,7 @@ static void test_gru_cho(void) {
  * feature inputs; per-step and last-step heads; learned initial states): ONNX's checker, then
  * onnxruntime's y against `exprun predict`'s on the same sequences, and against the torch.nn
  * modules of the same run's safetensors file (which the tests above hold to exprun's own greedy
- * text). The lecture's RNN is refused, said so. */
+ * text); the lecture's RNN, a Scan, against exprun predict. seq2seq is refused, said so. */
 static void test_sequence_onnx(void) {
     char path[1200];
     snprintf(path, sizeof path, "%s/adding.yaml", tmp);
@@ -144,14 +144,31 @@ static void test_sequence_onnx(void) {
     /* crossed: the LSTM's ONNX file against the GRU's modules fails */
     CU_ASSERT_NOT_EQUAL(sh("/usr/bin/python3 %s/scripts/check_onnx.py lstm.onnx --torch rnn.safetensors > crossed2.txt 2>&1",
                            EXPRUN_SOURCE_DIR), 0);
+    /* the lecture's RNN: a Scan over its step, against exprun predict (torch.nn has no such module) */
     snprintf(path, sizeof path, "%s/lecture.yaml", tmp);
     rc_write_text(path, "version: 1\nthreads: 1\ndata: {source: text, path: text.txt, seq_len: 16}\n"
-                        "model: {type: rnn, form: lecture, units: [8], input: onehot, head: per_step}\n"
-                        "loss: softmax_cross_entropy\ntrain: {epochs: 1, batch_size: 16, max_steps_per_epoch: 3}\n");
+                        "model: {type: rnn, form: lecture, activation: sigmoid, units: [12, 12], input: onehot, "
+                        "head: per_step, initial_state: learned}\n"
+                        "loss: softmax_cross_entropy\ntrain: {epochs: 1, batch_size: 16, max_steps_per_epoch: 6}\n");
     CU_ASSERT_EQUAL_FATAL(sh("%s lecture.yaml --out lecture -q", exe), 0);
-    CU_ASSERT_EQUAL(sh("%s export lecture -o lecture.onnx 2> e8.txt", exe), 2);
-    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e8.txt"), "Scan", "safetensors"));
-    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "lecture.onnx")));
+    int rc = sh("%s export lecture -o lecture.onnx > lecture.onnx.txt 2>&1 && /usr/bin/python3 %s/scripts/check_onnx.py "
+                "lecture.onnx --predict lecture --exprun %s > lecture.onnx.check.txt 2>&1",
+                exe, EXPRUN_SOURCE_DIR, exe);
+    if (rc != 0) sh("cat lecture.onnx.txt lecture.onnx.check.txt 1>&2");
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "lecture.onnx.check.txt"), "Scan", "ok onnxruntime y (6, 10, "));
+    /* seq2seq: not yet in ONNX — said so, nothing written; its safetensors export works */
+    snprintf(path, sizeof path, "%s/s2s.yaml", tmp);
+    rc_write_text(path, "version: 1\nthreads: 1\n"
+                        "data: {source: reverse, alphabet: 5, min_length: 3, max_length: 6, train_size: 200, test_size: 20}\n"
+                        "model: {type: seq2seq, cell: gru, units: [8], embed_dim: 4}\nloss: softmax_cross_entropy\n"
+                        "train: {epochs: 1, batch_size: 20}\n");
+    CU_ASSERT_EQUAL_FATAL(sh("%s s2s.yaml --out s2s -q", exe), 0);
+    CU_ASSERT_EQUAL(sh("%s export s2s -o s2s.onnx 2> e8.txt", exe), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e8.txt"), "seq2seq", "safetensors"));
+    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "s2s.onnx")));
+    CU_ASSERT_EQUAL(sh("%s export s2s -o s2s.safetensors > s2s.st.txt", exe), 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "s2s.st.txt"), "enc_gru: torch.nn.GRU", "dec_gru: torch.nn.GRU"));
 }
 
 static void write_table(void) {
