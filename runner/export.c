@@ -22,7 +22,7 @@
 static const char EXPORT_USAGE[] =
     "usage: exprun export RUN_DIR -o FILE [--format safetensors|onnx] [--checkpoint best|latest|FILE]\n"
     "       safetensors: the parameters under PyTorch's state_dict names (docs/export.md)\n"
-    "       onnx: the model as an ONNX graph (autoencoders; the recurrent families: not yet)\n"
+    "       onnx: the model as an ONNX graph (autoencoders; rnn, lstm, gru sequence models)\n"
     "       --format: default from FILE's extension; --checkpoint: default latest (best: checkpoints/BEST)\n";
 
 typedef struct ExportArgs {

@@ -1,15 +1,16 @@
-/* onnxexport.h — a trained model as an ONNX graph (`exprun export --format onnx`).
+/* onnxexport.h — a trained model as an ONNX graph (`exprun export --format onnx`): the
+ * autoencoders here, the sequence family (rnn, lstm, gru) in onnxseq.c; not yet seq2seq and
+ * one_to_many, which get an error naming safetensors as what works today.
  *
  * The autoencoder h = g(W x + b), x̂ = f(W* h + c), deep or shallow:
  *   input   x      float32 (batch, n_in), scaled as the run scales its data (data.scale)
  *   nodes   per layer Gemm(·, NAME.weight, NAME.bias, transB = 1) then its activation
- *           (Sigmoid, Tanh, Relu, LeakyRelu α 0.01, Elu α 1, Softplus, Softmax; identity: none);
+ *           (Sigmoid, Tanh, Relu, LeakyRelu α 0.01, Elu α 1, Softplus, Softmax, Identity);
  *           a tied decoder layer uses its encoder layer's weight as it is (transB = 0): W* = Wᵀ
  *           is the same initializer, not a copy
  *   outputs h      float32 (batch, code): the code layer
  *           x_hat  float32 (batch, n_in): the reconstruction
- * Initializers carry PyTorch's names (torchnames.h). The recurrent families are not exported
- * to ONNX yet: they get an error naming safetensors as what works today. */
+ * Initializers carry PyTorch's names (torchnames.h). */
 #ifndef EXPRUN_ONNXEXPORT_H
 #define EXPRUN_ONNXEXPORT_H
 

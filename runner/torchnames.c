@@ -129,11 +129,12 @@ static void add_recurrent_layer(TorchState *ts, const Params *p, const Stack *st
     }
 }
 
-static void describe_stack(StrBuf *m, const Stack *st, const Spec *spec) {
+/* The module a stack (uniform) or one of its layers loads into: `module` with input_size n_in,
+ * hidden_size H and `layers` layers. */
+static void describe_module(StrBuf *m, const Stack *st, const Spec *spec, const char *module, int n_in, int H,
+                            int layers) {
     const RecurrentSpec *r = &spec->model.rec;
     const char *cls = torch_class(st);
-    char module[PARAM_NAME_MAX + 16];
-    snprintf(module, sizeof module, "%s%s", st->name, st->uniform ? "" : "<l> (one per layer)");
     if (st->G == 1 && (st->lecture || (r->activation != ACT_TANH && r->activation != ACT_RELU))) {
         strbuf_printf(m, "%s: no torch.nn module: %s (weight_hh = theta, weight_ih = theta_x)\n", module,
                       st->lecture ? "the lecture's RNN h_t = theta phi(h_{t-1}) + theta_x x_t"
@@ -145,8 +146,8 @@ static void describe_stack(StrBuf *m, const Stack *st, const Spec *spec) {
                          "torch.nn.GRU multiplies the product\n", module);
         return;
     }
-    strbuf_printf(m, "%s: torch.nn.%s(input_size=%d, hidden_size=%d", module, cls, st->n_in0, st->H);
-    if (st->uniform && st->layers > 1) strbuf_printf(m, ", num_layers=%d", st->layers);
+    strbuf_printf(m, "%s: torch.nn.%s(input_size=%d, hidden_size=%d", module, cls, n_in, H);
+    if (layers > 1) strbuf_printf(m, ", num_layers=%d", layers);
     if (st->G == 1) strbuf_printf(m, ", nonlinearity='%s'", r->activation == ACT_RELU ? "relu" : "tanh");
     strbuf_puts(m, ")\n");
 }
@@ -232,7 +233,11 @@ int torch_state_from_params(const Params *p, const Spec *spec, TorchState *ts, E
         while (s < n_stacks && strcmp(stacks[s].name, stack) != 0) s++;
         if (recurrent_gates(W) && s < n_stacks) {
             add_recurrent_layer(ts, p, &stacks[s], layer, index < 0 ? 0 : index);
-            if (!described[s]) describe_stack(&m, &stacks[s], spec), described[s] = 1;
+            const Stack *st = &stacks[s];
+            if (st->uniform && !described[s]) describe_module(&m, st, spec, st->name, st->n_in0, st->H, st->layers);
+            if (!st->uniform)   /* one module per layer, each its own sizes */
+                describe_module(&m, st, spec, layer, W->shape[1] - W->shape[0] / st->G, W->shape[0] / st->G, 1);
+            described[s] = 1;
         } else if (strncmp(layer, "state", 5) == 0 && index >= 0) {
             /* one_to_many's initial states per class */
             for (int k = 0; k < 2; k++) {

@@ -92,12 +92,21 @@ def check_text(tensors, meta, run_dir, expected, prime):
         byte_of = [int(b) for b in f["vocab/bytes"][()]]
     id_of = {b: i for i, b in enumerate(byte_of)}
     modules = dict(line.split(": ", 1) for line in meta["torch_modules"].strip().split("\n"))
-    rnn_name = next(k for k, v in modules.items() if v.startswith("torch.nn.LSTM") or v.startswith("torch.nn.GRU")
-                    or v.startswith("torch.nn.RNN") or "Cho" in v)
-    if "Cho" in modules[rnn_name]:   # no torch.nn module: the reference above
-        rnn = cho_gru(tensors, rnn_name)
-    else:
-        rnn = load(eval(modules[rnn_name]), tensors, rnn_name)   # the modules' own constructor calls
+    # the recurrent modules: one per stack, or one per layer (lstm0, lstm1, …) when widths differ,
+    # run one after another
+    def is_rnn(v):
+        return v.split("(")[0] in ("torch.nn.LSTM", "torch.nn.GRU", "torch.nn.RNN") or "Cho" in v
+    names = sorted((k for k, v in modules.items() if is_rnn(v)),
+                   key=lambda k: int(k[len(k.rstrip("0123456789")):] or 0))
+    layers = [cho_gru(tensors, k) if "Cho" in modules[k] else load(eval(modules[k]), tensors, k) for k in names]
+
+    def rnn(x, states):
+        states = states or [None] * len(layers)
+        out = []
+        for layer, s in zip(layers, states):
+            x, s = layer(x, s) if s is not None else layer(x)
+            out.append(s)
+        return x, out
     head = load(eval(modules["head"]), tensors, "head")
     embed = load(eval(modules["embed"]), tensors, "embed") if "embed" in modules else None
     V = head.out_features

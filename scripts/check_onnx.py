@@ -50,8 +50,12 @@ def check_sequence(model, m, st_path):
     from check_export import cho_gru, load, read_safetensors
     tensors, meta = read_safetensors(st_path)
     modules = dict(line.split(": ", 1) for line in meta["torch_modules"].strip().split("\n"))
-    rnn_name = next(k for k, v in modules.items() if v.split("(")[0] in ("torch.nn.LSTM", "torch.nn.GRU", "torch.nn.RNN")
-                    or "Cho" in v)
+    rnns = [k for k, v in modules.items() if v.split("(")[0] in ("torch.nn.LSTM", "torch.nn.GRU", "torch.nn.RNN")
+            or "Cho" in v]
+    if len(rnns) != 1:   # one module per layer (widths differ): --predict compares with exprun itself
+        print(f"-- torch.nn comparison left to --predict: {len(rnns)} recurrent modules ({', '.join(rnns)})")
+        return True
+    rnn_name = rnns[0]
     cho = "Cho" in modules[rnn_name]
     # learned initial states: MODULE.initial_h_l<l> (H), stacked to (L, B, H) below
     states = sorted(k for k in tensors if k.startswith(rnn_name + ".initial_"))

@@ -113,6 +113,15 @@ static void test_rnn_elman(void) {
     check_text_model("rnn", "{type: rnn, form: elman, units: [48], input: embedding, embed_dim: 16, head: per_step}");
 }
 
+/* Layers of different widths: one torch.nn module per layer (lstm0, lstm1), run in turn. */
+static void test_lstm_two_widths(void) {
+    check_text_model("lstm_2w", "{type: lstm, units: [32, 16], input: embedding, embed_dim: 16, head: per_step}");
+    char path[1200];
+    snprintf(path, sizeof path, "%s/lstm_2w.export.txt", tmp);
+    CU_ASSERT(rc_log_has(path, "lstm0: torch.nn.LSTM(input_size=16, hidden_size=32)",
+                         "lstm1: torch.nn.LSTM(input_size=32, hidden_size=16)"));
+}
+
 static void test_gru_cho(void) {
     check_text_model("gru_cho", "{type: gru, variant: cho, units: [32, 32], input: embedding, embed_dim: 16, head: per_step}");
 }
@@ -129,8 +138,8 @@ static void test_sequence_onnx(void) {
                         "model: {type: lstm, units: [16, 16], input: features, head: last_step, initial_state: learned}\n"
                         "loss: squared_error\ntrain: {epochs: 2, batch_size: 30}\n");
     CU_ASSERT_EQUAL_FATAL(sh("%s adding.yaml --out adding -q && %s export adding -o adding.safetensors > /dev/null", exe, exe), 0);
-    static const char *const runs[] = {"lstm", "gru", "rnn", "gru_cho", "adding"};
-    for (int k = 0; k < 5; k++) {
+    static const char *const runs[] = {"lstm", "gru", "rnn", "gru_cho", "adding", "lstm_2w"};
+    for (int k = 0; k < 6; k++) {
         int rc = sh("%s export %s -o %s.onnx > %s.onnx.txt 2>&1 && /usr/bin/python3 %s/scripts/check_onnx.py %s.onnx "
                     "--predict %s --exprun %s --torch %s.safetensors > %s.onnx.check.txt 2>&1",
                     exe, runs[k], runs[k], runs[k], EXPRUN_SOURCE_DIR, runs[k], runs[k], exe, runs[k], runs[k]);
@@ -308,6 +317,7 @@ int main(void) {
                         {"GRU (pytorch variant): torch.nn.GRU gives it too", test_gru_pytorch},
                         {"Elman RNN: torch.nn.RNN gives it too", test_rnn_elman},
                         {"Cho's GRU: the script's torch reference gives it too", test_gru_cho},
+                        {"LSTM layers of two widths: a module per layer", test_lstm_two_widths},
                         {"autoencoder: codes and reconstructions in torch.nn.Linear", test_autoencoder_untied},
                         {"tied autoencoder: the decoder's weights transposed", test_autoencoder_tied},
                         {"autoencoders to ONNX: checker, onnxruntime = exprun encode", test_autoencoder_onnx},
