@@ -449,3 +449,14 @@ int rc_metrics_column(const char *run, const char *col, double *out, int cap) {
     h5r_close(r);
     return found < 0 ? -1 : (int)nrows;
 }
+
+int rc_sh(const char *dir, const char *fmt, ...) {
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    char full[17000];
+    snprintf(full, sizeof full, "cd %s && %s", dir, cmd);
+    return run_command(full);
+}

@@ -32,6 +32,9 @@ int rc_run(const char *const *args, const char *log);
  * while pid was still running, 0 if pid ended or time ran out. */
 int rc_wait_for_file(pid_t pid, const char *dir, const char *after, const char *suffix);
 
+/* A shell command (printf-style) run in dir: its exit status (run_command's). */
+int rc_sh(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 double rc_now(void);                       /* monotonic seconds */
 void rc_sleep(double seconds);
 char *rc_slurp(const char *path);          /* whole file, malloc'd, or NULL */

@@ -8,7 +8,6 @@
  * and reconstructions with `exprun encode` (1e-5). A doctored file must fail the same check, and
  * the command's bad uses fail with their statuses. Autoencoders go to ONNX as well
  * (scripts/check_onnx.py: ONNX's checker, then onnxruntime from npm against exprun encode). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +19,6 @@
 
 static char *tmp;
 static char exe[4096];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    char full[17000];
-    snprintf(full, sizeof full, "cd %s && %s", tmp, cmd);
-    return run_command(full);
-}
 
 /* Whether the bytes of path (binary: NULs and all) hold needle. */
 static int file_has(const char *path, const char *needle) {
@@ -67,10 +54,10 @@ static int train_export_check(const char *name, const char *spec, const char *ma
     char path[1200];
     snprintf(path, sizeof path, "%s/%s.yaml", tmp, name);
     rc_write_text(path, spec);
-    if (sh("%s %s.yaml --out %s -q > %s.log 2>&1", exe, name, name, name) != 0) return -1;
-    if (sh("%s export %s -o %s.safetensors > %s.export.txt 2>&1", exe, name, name, name) != 0) return -2;
-    if (sh("%s", make) != 0) return -3;
-    return sh("/usr/bin/python3 %s/scripts/check_export.py %s %s.safetensors %s > %s.check.txt 2>&1", EXPRUN_SOURCE_DIR,
+    if (rc_sh(tmp, "%s %s.yaml --out %s -q > %s.log 2>&1", exe, name, name, name) != 0) return -1;
+    if (rc_sh(tmp, "%s export %s -o %s.safetensors > %s.export.txt 2>&1", exe, name, name, name) != 0) return -2;
+    if (rc_sh(tmp, "%s", make) != 0) return -3;
+    return rc_sh(tmp, "/usr/bin/python3 %s/scripts/check_export.py %s %s.safetensors %s > %s.check.txt 2>&1", EXPRUN_SOURCE_DIR,
               name, name, check_args, name) == 0 ? 0 : -4;
 }
 
@@ -87,7 +74,7 @@ static void check_text_model(const char *name, const char *model) {
     int rc = train_export_check(name, spec, make, args);
     if (rc != 0) {
         fprintf(stderr, "\n    %s: step %d failed; see %s/%s.*\n", name, -rc, tmp, name);
-        sh("cat %s.check.txt %s.export.txt %s.log 1>&2", name, name, name);
+        rc_sh(tmp, "cat %s.check.txt %s.export.txt %s.log 1>&2", name, name, name);
     }
     CU_ASSERT_EQUAL(rc, 0);
     char path[1200];
@@ -137,13 +124,13 @@ static void test_sequence_onnx(void) {
     rc_write_text(path, "version: 1\nthreads: 1\ndata: {source: adding, length: 12, train_size: 300, test_size: 40}\n"
                         "model: {type: lstm, units: [16, 16], input: features, head: last_step, initial_state: learned}\n"
                         "loss: squared_error\ntrain: {epochs: 2, batch_size: 30}\n");
-    CU_ASSERT_EQUAL_FATAL(sh("%s adding.yaml --out adding -q && %s export adding -o adding.safetensors > /dev/null", exe, exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s adding.yaml --out adding -q && %s export adding -o adding.safetensors > /dev/null", exe, exe), 0);
     static const char *const runs[] = {"lstm", "gru", "rnn", "gru_cho", "adding", "lstm_2w"};
     for (int k = 0; k < 6; k++) {
-        int rc = sh("%s export %s -o %s.onnx > %s.onnx.txt 2>&1 && /usr/bin/python3 %s/scripts/check_onnx.py %s.onnx "
+        int rc = rc_sh(tmp, "%s export %s -o %s.onnx > %s.onnx.txt 2>&1 && /usr/bin/python3 %s/scripts/check_onnx.py %s.onnx "
                     "--predict %s --exprun %s --torch %s.safetensors > %s.onnx.check.txt 2>&1",
                     exe, runs[k], runs[k], runs[k], EXPRUN_SOURCE_DIR, runs[k], runs[k], exe, runs[k], runs[k]);
-        if (rc != 0) sh("cat %s.onnx.txt %s.onnx.check.txt 1>&2", runs[k], runs[k]);
+        if (rc != 0) rc_sh(tmp, "cat %s.onnx.txt %s.onnx.check.txt 1>&2", runs[k], runs[k]);
         CU_ASSERT_EQUAL(rc, 0);
     }
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "adding.onnx.check.txt"), "Expand", "ok onnxruntime y (4, 1)"));
@@ -151,7 +138,7 @@ static void test_sequence_onnx(void) {
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "lstm.onnx.check.txt"), "ok onnxruntime y (6, 10, ", "against exprun predict"));
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "gru_cho.onnx.check.txt"), "Cho", "ok onnxruntime y (17, 4, "));
     /* crossed: the LSTM's ONNX file against the GRU's modules fails */
-    CU_ASSERT_NOT_EQUAL(sh("/usr/bin/python3 %s/scripts/check_onnx.py lstm.onnx --torch rnn.safetensors > crossed2.txt 2>&1",
+    CU_ASSERT_NOT_EQUAL(rc_sh(tmp, "/usr/bin/python3 %s/scripts/check_onnx.py lstm.onnx --torch rnn.safetensors > crossed2.txt 2>&1",
                            EXPRUN_SOURCE_DIR), 0);
     /* the lecture's RNN: a Scan over its step, against exprun predict (torch.nn has no such module) */
     snprintf(path, sizeof path, "%s/lecture.yaml", tmp);
@@ -159,11 +146,11 @@ static void test_sequence_onnx(void) {
                         "model: {type: rnn, form: lecture, activation: sigmoid, units: [12, 12], input: onehot, "
                         "head: per_step, initial_state: learned}\n"
                         "loss: softmax_cross_entropy\ntrain: {epochs: 1, batch_size: 16, max_steps_per_epoch: 6}\n");
-    CU_ASSERT_EQUAL_FATAL(sh("%s lecture.yaml --out lecture -q", exe), 0);
-    int rc = sh("%s export lecture -o lecture.onnx > lecture.onnx.txt 2>&1 && /usr/bin/python3 %s/scripts/check_onnx.py "
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s lecture.yaml --out lecture -q", exe), 0);
+    int rc = rc_sh(tmp, "%s export lecture -o lecture.onnx > lecture.onnx.txt 2>&1 && /usr/bin/python3 %s/scripts/check_onnx.py "
                 "lecture.onnx --predict lecture --exprun %s > lecture.onnx.check.txt 2>&1",
                 exe, EXPRUN_SOURCE_DIR, exe);
-    if (rc != 0) sh("cat lecture.onnx.txt lecture.onnx.check.txt 1>&2");
+    if (rc != 0) rc_sh(tmp, "cat lecture.onnx.txt lecture.onnx.check.txt 1>&2");
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "lecture.onnx.check.txt"), "Scan", "ok onnxruntime y (6, 10, "));
     /* seq2seq: not yet in ONNX — said so, nothing written; its safetensors export works */
@@ -172,11 +159,11 @@ static void test_sequence_onnx(void) {
                         "data: {source: reverse, alphabet: 5, min_length: 3, max_length: 6, train_size: 200, test_size: 20}\n"
                         "model: {type: seq2seq, cell: gru, units: [8], embed_dim: 4}\nloss: softmax_cross_entropy\n"
                         "train: {epochs: 1, batch_size: 20}\n");
-    CU_ASSERT_EQUAL_FATAL(sh("%s s2s.yaml --out s2s -q", exe), 0);
-    CU_ASSERT_EQUAL(sh("%s export s2s -o s2s.onnx 2> e8.txt", exe), 2);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s s2s.yaml --out s2s -q", exe), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export s2s -o s2s.onnx 2> e8.txt", exe), 2);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e8.txt"), "seq2seq", "safetensors"));
     CU_ASSERT(!rc_exists(rc_in_dir(tmp, "s2s.onnx")));
-    CU_ASSERT_EQUAL(sh("%s export s2s -o s2s.safetensors > s2s.st.txt", exe), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export s2s -o s2s.safetensors > s2s.st.txt", exe), 0);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "s2s.st.txt"), "enc_gru: torch.nn.GRU", "dec_gru: torch.nn.GRU"));
 }
 
@@ -199,7 +186,7 @@ static void check_autoencoder(const char *name, const char *tied) {
     int rc = train_export_check(name, spec, make, args);
     if (rc != 0) {
         fprintf(stderr, "\n    %s: step %d failed\n", name, -rc);
-        sh("cat %s.check.txt %s.export.txt %s.log 1>&2", name, name, name);
+        rc_sh(tmp, "cat %s.check.txt %s.export.txt %s.log 1>&2", name, name, name);
     }
     CU_ASSERT_EQUAL(rc, 0);
 }
@@ -212,15 +199,15 @@ static void test_autoencoder_tied(void) { check_autoencoder("ae_tied", "true"); 
 static void test_autoencoder_onnx(void) {
     static const char *const runs[] = {"ae", "ae_tied"};
     for (int k = 0; k < 2; k++) {
-        int rc = sh("%s export %s -o %s.onnx > %s.onnx.txt 2>&1", exe, runs[k], runs[k], runs[k]);
+        int rc = rc_sh(tmp, "%s export %s -o %s.onnx > %s.onnx.txt 2>&1", exe, runs[k], runs[k], runs[k]);
         CU_ASSERT_EQUAL(rc, 0);
-        rc = sh("/usr/bin/python3 %s/scripts/check_onnx.py %s.onnx %s.codes.h5 --data table.h5 > %s.onnx.check.txt 2>&1",
+        rc = rc_sh(tmp, "/usr/bin/python3 %s/scripts/check_onnx.py %s.onnx %s.codes.h5 --data table.h5 > %s.onnx.check.txt 2>&1",
                 EXPRUN_SOURCE_DIR, runs[k], runs[k], runs[k]);
-        if (rc != 0) sh("cat %s.onnx.check.txt %s.onnx.txt 1>&2", runs[k], runs[k]);
+        if (rc != 0) rc_sh(tmp, "cat %s.onnx.check.txt %s.onnx.txt 1>&2", runs[k], runs[k]);
         CU_ASSERT_EQUAL(rc, 0);
     }
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "ae.onnx.check.txt"), "ok checker", "ok onnxruntime x_hat"));
-    CU_ASSERT_NOT_EQUAL(sh("/usr/bin/python3 %s/scripts/check_onnx.py ae.onnx ae_tied.codes.h5 --data table.h5 "
+    CU_ASSERT_NOT_EQUAL(rc_sh(tmp, "/usr/bin/python3 %s/scripts/check_onnx.py ae.onnx ae_tied.codes.h5 --data table.h5 "
                            "> crossed.txt 2>&1",
                            EXPRUN_SOURCE_DIR),
                         0);
@@ -248,7 +235,7 @@ static void test_doctored_file_fails(void) {
     snprintf(path, sizeof path, "%s/doctored.safetensors", tmp);
     rc_write_bytes(path, bytes, len);
     free(bytes);
-    CU_ASSERT_NOT_EQUAL(sh("/usr/bin/python3 %s/scripts/check_export.py ae doctored.safetensors ae.codes.h5 "
+    CU_ASSERT_NOT_EQUAL(rc_sh(tmp, "/usr/bin/python3 %s/scripts/check_export.py ae doctored.safetensors ae.codes.h5 "
                            "--data table.h5 > doctored.txt 2>&1",
                            EXPRUN_SOURCE_DIR),
                         0);
@@ -265,18 +252,18 @@ static void test_predict_bad_uses(void) {
     int32_t labels[2] = {0, 0};
     fixture_write_h5(path, x, labels, 2, 40);   /* /x (2, 40): rank 2, not (N, T, d) */
     free(x);
-    CU_ASSERT_EQUAL(sh("%s predict ae long.h5 2> p1.txt", exe), 2);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s predict ae long.h5 2> p1.txt", exe), 2);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p1.txt"), "exprun encode", NULL));
-    CU_ASSERT_EQUAL(sh("%s predict adding long.h5 2> p2.txt", exe), 2);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s predict adding long.h5 2> p2.txt", exe), 2);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p2.txt"), "rank 2", NULL));
-    CU_ASSERT_EQUAL(sh("%s predict lstm long.h5 2> p3.txt", exe), 2);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s predict lstm long.h5 2> p3.txt", exe), 2);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p3.txt"), "/tokens", NULL));
-    CU_ASSERT_EQUAL(sh("/usr/bin/python3 -c \"import h5py, numpy as np; f = h5py.File('toks.h5', 'w'); "
+    CU_ASSERT_EQUAL(rc_sh(tmp, "/usr/bin/python3 -c \"import h5py, numpy as np; f = h5py.File('toks.h5', 'w'); "
                        "f['tokens'] = np.full((2, 200), 1, np.int32); g = h5py.File('bad.h5', 'w'); "
                        "g['tokens'] = np.full((2, 5), 999, np.int32)\""), 0);
-    CU_ASSERT_EQUAL(sh("%s predict lstm toks.h5 2> p4.txt", exe), 2);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s predict lstm toks.h5 2> p4.txt", exe), 2);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p4.txt"), "T = 200", NULL));
-    CU_ASSERT_EQUAL(sh("%s predict lstm bad.h5 2> p5.txt", exe), 2);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s predict lstm bad.h5 2> p5.txt", exe), 2);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p5.txt"), "vocabulary", NULL));
     CU_ASSERT_EQUAL(rc_count_files(rc_in_dir(tmp, "lstm"), "predictions-toks.h5"), 0);
     CU_ASSERT_EQUAL(rc_count_files(rc_in_dir(tmp, "lstm"), "predictions-bad.h5"), 0);
@@ -284,23 +271,23 @@ static void test_predict_bad_uses(void) {
 
 /* Bad uses: the documented statuses, and nothing written. */
 static void test_bad_uses(void) {
-    CU_ASSERT_EQUAL(sh("%s export ae -o out.onnx2 2> e1.txt", exe), 2);            /* no format from the name */
-    CU_ASSERT_EQUAL(sh("%s export ae -o x.st --format tflite 2> e2.txt", exe), 2);  /* an unknown format */
-    CU_ASSERT_EQUAL(sh("%s export ae 2> e3.txt", exe), 2);                          /* no -o */
-    CU_ASSERT_EQUAL(sh("%s export nowhere -o x.safetensors 2> e4.txt", exe), 2);   /* not a run */
-    CU_ASSERT_EQUAL(sh("%s export ae -o ae/results.h5 --format safetensors 2> e5.txt", exe), 2);   /* a run file */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export ae -o out.onnx2 2> e1.txt", exe), 2);            /* no format from the name */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export ae -o x.st --format tflite 2> e2.txt", exe), 2);  /* an unknown format */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export ae 2> e3.txt", exe), 2);                          /* no -o */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export nowhere -o x.safetensors 2> e4.txt", exe), 2);   /* not a run */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export ae -o ae/results.h5 --format safetensors 2> e5.txt", exe), 2);   /* a run file */
     CU_ASSERT(!rc_exists(rc_in_dir(tmp, "out.onnx2")) && !rc_exists(rc_in_dir(tmp, "x.safetensors")));
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e1.txt"), ".safetensors", NULL));
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e5.txt"), "never writes over", NULL));
     /* --checkpoint: best is the run's BEST (named in the file's metadata); a missing FILE fails */
-    CU_ASSERT_EQUAL(sh("%s export ae -o best.safetensors --checkpoint best > o6.txt", exe), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export ae -o best.safetensors --checkpoint best > o6.txt", exe), 0);
     char best[1200];
     CU_ASSERT(latest_name_in(rc_in_dir(tmp, "ae/checkpoints"), "BEST", best, sizeof best) == 0);
     CU_ASSERT(file_has(rc_in_dir(tmp, "best.safetensors"), best));
-    CU_ASSERT_EQUAL(sh("%s export ae -o x.safetensors --checkpoint nowhere.h5 2> e7.txt", exe), 3);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export ae -o x.safetensors --checkpoint nowhere.h5 2> e7.txt", exe), 3);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e7.txt"), "nowhere.h5", NULL));
     CU_ASSERT(!rc_exists(rc_in_dir(tmp, "x.safetensors")));
-    CU_ASSERT_EQUAL(sh("%s export ae --help > h.txt", exe), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export ae --help > h.txt", exe), 0);
 }
 
 int main(void) {

@@ -6,7 +6,6 @@
  * draws; bad arguments fail with the documented statuses. */
 #include <math.h>
 #include <png.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,18 +31,6 @@ static char *slurp(const char *path, size_t *len) {
     return strdup(buf);
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    char full[17000];
-    snprintf(full, sizeof full, "cd %s && %s", tmp, cmd);
-    return run_command(full);
-}
-
 /* Three small runs: an autoencoder on HDF5 data, one on 8x8 IDX images, an LSTM on the copy task. */
 static void make_runs(void) {
     Rng r;
@@ -66,7 +53,7 @@ static void make_runs(void) {
                      "data: {source: copy, length: 12, train_size: 120, test_size: 20, copy_length: 3, alphabet: 4}\n"
                      "model: {type: lstm, units: [8], input: onehot}\nloss: softmax_cross_entropy\n"
                      "train: {epochs: 3, batch_size: 20}\n");
-    if (sh("%s ae.yaml --out runs/ae -q && %s ae.yaml --out runs/ae2 -q optimizer.lr=0.003 && "
+    if (rc_sh(tmp, "%s ae.yaml --out runs/ae -q && %s ae.yaml --out runs/ae2 -q optimizer.lr=0.003 && "
            "%s img.yaml --out img -q && %s rnn.yaml --out rnn -q",
            exe, exe, exe, exe) != 0) {
         fprintf(stderr, "test_plot: could not make the runs\n");
@@ -127,7 +114,7 @@ enum { AREA_X0 = 86, AREA_X1 = 936, AREA_Y0 = 44, AREA_Y1 = 362 };   /* the firs
 #define ORANGE 255, 127, 14   /* the second's */
 
 static void test_learning_curves_png(void) {
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs/ae -o ae.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s plot runs/ae -o ae.png > plot.out 2>&1", exe), 0);
     Image im;
     CU_ASSERT_FATAL(read_png("ae.png", &im));
     CU_ASSERT(im.w > 960);                             /* the plot area, and the legends' column */
@@ -140,7 +127,7 @@ static void test_learning_curves_png(void) {
     CU_ASSERT(count_colour(&im, 255, 255, 255, 0, im.h) > im.w * im.h / 2);   /* white background */
     free(im.rgb);
     /* a folder of runs: both drawn, in two colours */
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs -o two.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s plot runs -o two.png > plot.out 2>&1", exe), 0);
     char path[1100];
     snprintf(path, sizeof path, "%s/plot.out", tmp);
     char *out = slurp(path, NULL);
@@ -155,26 +142,26 @@ static void test_learning_curves_png(void) {
 static void test_panels(void) {
     Image im;
     /* recurrent: learning curves + accuracy (the copy task logs it) + gradient norm over time */
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn -o rnn.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s plot rnn -o rnn.png > plot.out 2>&1", exe), 0);
     CU_ASSERT_FATAL(read_png("rnn.png", &im));
     CU_ASSERT_EQUAL(im.h, 1260);
     CU_ASSERT(count_colour_in(&im, BLUE, AREA_X0, AREA_X1, 420, 840) > 100);   /* the accuracy curves */
     CU_ASSERT(count_colour(&im, BLUE, 840, 1260) > 200);   /* the gradient curves in the lowest panel */
     free(im.rgb);
     /* autoencoder on images: learning curves + inputs beside reconstructions */
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot img -o img.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s plot img -o img.png > plot.out 2>&1", exe), 0);
     CU_ASSERT_FATAL(read_png("img.png", &im));
     CU_ASSERT(im.h > 420 + 100);
     /* the image panel holds white squares on black: both extremes occur below the curves */
     CU_ASSERT(count_colour(&im, 0, 0, 0, 440, im.h) > 1000);
     CU_ASSERT(count_colour(&im, 255, 255, 255, 480, im.h) > 1000);
     free(im.rgb);
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot img --no-images -o img2.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s plot img --no-images -o img2.png > plot.out 2>&1", exe), 0);
     CU_ASSERT_FATAL(read_png("img2.png", &im));
     CU_ASSERT_EQUAL(im.h, 420);
     free(im.rgb);
     /* all three kinds together: three panels */
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs/ae rnn img --images -o all.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s plot runs/ae rnn img --images -o all.png > plot.out 2>&1", exe), 0);
     CU_ASSERT_FATAL(read_png("all.png", &im));
     CU_ASSERT(im.h > 840 + 100);
     free(im.rgb);
@@ -182,8 +169,8 @@ static void test_panels(void) {
 
 /* SVGs are well-formed XML whose words are <text> (before: glyph outlines, not searchable). */
 static void test_svg_is_well_formed(void) {
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn runs/ae -o fig.svg > plot.out 2>&1", exe), 0);
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn --svg -o FORCED.SVG > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s plot rnn runs/ae -o fig.svg > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s plot rnn --svg -o FORCED.SVG > plot.out 2>&1", exe), 0);
     const char *files[2] = {"fig.svg", "FORCED.SVG"};
     for (int i = 0; i < 2; i++) {
         char path[1100];
@@ -200,7 +187,7 @@ static void test_svg_is_well_formed(void) {
         CU_ASSERT(strstr(text, "transform=\"rotate(-90.00 ") != NULL);   /* the y axis label */
         CU_ASSERT(strstr(text, "glyph") == NULL);
         free(text);
-        int rc = sh("/usr/bin/python3 -c \"import sys, xml.etree.ElementTree as E; "
+        int rc = rc_sh(tmp, "/usr/bin/python3 -c \"import sys, xml.etree.ElementTree as E; "
                     "r = E.parse(sys.argv[1]).getroot(); sys.exit(0 if r.tag.endswith('svg') else 1)\" %s",
                     files[i]);
         CU_ASSERT_EQUAL(rc, 0);
@@ -210,7 +197,7 @@ static void test_svg_is_well_formed(void) {
 /* -o x.pdf is a PDF (before: a PNG under that name, exit 0): one page, vector, its text extractable
  * (pdftotext, poppler-utils), the same size as the PNG. */
 static void test_pdf(void) {
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot rnn runs/ae -o fig.pdf > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s plot rnn runs/ae -o fig.pdf > plot.out 2>&1", exe), 0);
     char path[1100];
     snprintf(path, sizeof path, "%s/fig.pdf", tmp);
     static char bytes[1 << 21];   /* binary: not slurp's string */
@@ -220,19 +207,19 @@ static void test_pdf(void) {
     CU_ASSERT(n > 1000 && strncmp(bytes, "%PDF-1.", 7) == 0);
     while (n > 0 && (bytes[n - 1] == '\n' || bytes[n - 1] == '\r')) n--;
     CU_ASSERT(n >= 5 && strncmp(bytes + n - 5, "%%EOF", 5) == 0);
-    CU_ASSERT_EQUAL(sh("pdfinfo fig.pdf > info.txt 2>&1 && grep -q '^Pages: *1$' info.txt && "
+    CU_ASSERT_EQUAL(rc_sh(tmp, "pdfinfo fig.pdf > info.txt 2>&1 && grep -q '^Pages: *1$' info.txt && "
                        "grep -Eq '^Page size: *(9[6-9][0-9]|1[0-9]{3}) x 1260 pts$' info.txt"), 0);
-    CU_ASSERT_EQUAL(sh("pdftotext fig.pdf fig.txt && grep -q 'Learning curves' fig.txt && grep -q 'validation' fig.txt"), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "pdftotext fig.pdf fig.txt && grep -q 'Learning curves' fig.txt && grep -q 'validation' fig.txt"), 0);
     /* the y axes name the loss and what it is per (the two runs' differ), and accuracy has a panel */
-    CU_ASSERT_EQUAL(sh("grep -q 'loss (differs between runs)' fig.txt && grep -qx 'Accuracy' fig.txt"), 0);
-    CU_ASSERT_EQUAL(sh("%s plot rnn -o rnn.pdf > plot.out 2>&1 && pdftotext rnn.pdf rnn.txt && "
+    CU_ASSERT_EQUAL(rc_sh(tmp, "grep -q 'loss (differs between runs)' fig.txt && grep -qx 'Accuracy' fig.txt"), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s plot rnn -o rnn.pdf > plot.out 2>&1 && pdftotext rnn.pdf rnn.txt && "
                        "grep -q 'loss: cross-entropy, nats per token' rnn.txt", exe), 0);
     /* legend labels: the run's name and the keys that differ, with the value each run used (ae
      * sets no learning rate: its spec's 0.01), not folder names */
-    CU_ASSERT_EQUAL(sh("%s plot runs -o labels.pdf > plot.out 2>&1 && pdftotext labels.pdf labels.txt", exe), 0);
-    CU_ASSERT_EQUAL(sh("grep -qx 'ae optimizer.lr=0.01' labels.txt && grep -qx 'ae optimizer.lr=0.003' labels.txt"), 0);
-    CU_ASSERT_EQUAL(sh("grep -q 'ae2' labels.txt"), 1);
-    CU_ASSERT_EQUAL(sh("grep -q 'loss: squared error per example' labels.txt && ! grep -q 'Accuracy' labels.txt"), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s plot runs -o labels.pdf > plot.out 2>&1 && pdftotext labels.pdf labels.txt", exe), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "grep -qx 'ae optimizer.lr=0.01' labels.txt && grep -qx 'ae optimizer.lr=0.003' labels.txt"), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "grep -q 'ae2' labels.txt"), 1);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "grep -q 'loss: squared error per example' labels.txt && ! grep -q 'Accuracy' labels.txt"), 0);
 }
 
 /* The file's extension says the format; any other is refused before anything is drawn, and --svg
@@ -245,22 +232,22 @@ static void test_formats(void) {
     CU_ASSERT_EQUAL(plot_format_of("b.jpg", &f), -1);
     CU_ASSERT_EQUAL(plot_format_of("dir.png/b", &f), -1);
     CU_ASSERT_EQUAL(plot_format_of("curves", &f), -1);
-    CU_ASSERT_EQUAL(sh("%s plot rnn -o x.jpg > bad.txt 2>&1", exe), 2);
-    CU_ASSERT_EQUAL(sh("grep -q \"'.jpg' is not a format plot writes: name a .png, .svg or .pdf file\" bad.txt"), 0);
-    CU_ASSERT_EQUAL(sh("%s plot rnn -o curves > bad.txt 2>&1", exe), 2);
-    CU_ASSERT_EQUAL(sh("grep -q 'needs an extension' bad.txt"), 0);
-    CU_ASSERT_EQUAL(sh("%s plot rnn --svg -o x.png > bad.txt 2>&1", exe), 2);
-    CU_ASSERT_EQUAL(sh("test ! -e x.jpg && test ! -e curves && test ! -e x.png"), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s plot rnn -o x.jpg > bad.txt 2>&1", exe), 2);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "grep -q \"'.jpg' is not a format plot writes: name a .png, .svg or .pdf file\" bad.txt"), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s plot rnn -o curves > bad.txt 2>&1", exe), 2);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "grep -q 'needs an extension' bad.txt"), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s plot rnn --svg -o x.png > bad.txt 2>&1", exe), 2);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "test ! -e x.jpg && test ! -e curves && test ! -e x.png"), 0);
 }
 
 /* More than two runs: no image strips unless --images asks (they would bury the curves). */
 static void test_images_by_default(void) {
     Image im;
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs img -o three.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s plot runs img -o three.png > plot.out 2>&1", exe), 0);
     CU_ASSERT_FATAL(read_png("three.png", &im));
     CU_ASSERT_EQUAL(im.h, 420);
     free(im.rgb);
-    CU_ASSERT_EQUAL_FATAL(sh("%s plot runs img --images -o three_images.png > plot.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s plot runs img --images -o three_images.png > plot.out 2>&1", exe), 0);
     CU_ASSERT_FATAL(read_png("three_images.png", &im));
     CU_ASSERT(im.h > 420 + 100);
     free(im.rgb);
@@ -310,11 +297,11 @@ static void test_awkward_data(void) {
 }
 
 static void test_bad_arguments(void) {
-    CU_ASSERT_EQUAL(sh("%s plot rnn > /dev/null 2>&1", exe), 2);                 /* no -o */
-    CU_ASSERT_EQUAL(sh("%s plot -o x.png > /dev/null 2>&1", exe), 2);            /* no run */
-    CU_ASSERT_EQUAL(sh("%s plot nope -o x.png > /dev/null 2>&1", exe), 2);       /* not a folder */
-    CU_ASSERT_EQUAL(sh("mkdir -p empty && %s plot empty -o x.png > /dev/null 2>&1", exe), 3);
-    CU_ASSERT_EQUAL(sh("test ! -e x.png"), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s plot rnn > /dev/null 2>&1", exe), 2);                 /* no -o */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s plot -o x.png > /dev/null 2>&1", exe), 2);            /* no run */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s plot nope -o x.png > /dev/null 2>&1", exe), 2);       /* not a folder */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "mkdir -p empty && %s plot empty -o x.png > /dev/null 2>&1", exe), 3);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "test ! -e x.png"), 0);
 }
 
 /* TensorBoard's debiased EMA: the first value as it is, a constant stays constant, the formula by

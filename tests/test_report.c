@@ -6,7 +6,6 @@
  * #sort=-best_val sorted the table, #open=all filled the panels (text sample, reconstructions,
  * gradient heatmap). The page holds no reference to the network. A screenshot is kept in the
  * test's folder (report.png). Without chromium the test fails: scripts/setup.sh installs it. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +19,6 @@
 
 static char *tmp;
 static char exe[4096];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    char full[17000];
-    snprintf(full, sizeof full, "cd %s && %s", tmp, cmd);
-    return run_command(full);
-}
 
 static char *slurp(const char *name) {
     char path[1100];
@@ -82,7 +69,7 @@ static void make_runs(void) {
                         "data: {source: text, path: text.txt, seq_len: 16, validation_fraction: 0.1}\n"
                         "model: {type: lstm, units: [16], input: onehot}\nloss: softmax_cross_entropy\n"
                         "train: {epochs: 2, batch_size: 8}\nsample: {every: 1, length: 40}\n");
-    if (sh("%s sweep ae.yaml --jobs 2 --quiet --sweep-dir runs/sweep > make.log 2>&1 && "
+    if (rc_sh(tmp, "%s sweep ae.yaml --jobs 2 --quiet --sweep-dir runs/sweep > make.log 2>&1 && "
            "%s img.yaml --out runs/img -q && %s text.yaml --out runs/text -q",
            exe, exe, exe) != 0) {
         fprintf(stderr, "test_report: could not make the runs (see %s/make.log)\n", tmp);
@@ -96,7 +83,7 @@ static int browse(const char *page, const char *fragment, const char *dom_name, 
     char shot[1200] = "";
     if (screenshot) snprintf(shot, sizeof shot, "--window-size=1300,2000 --screenshot=%s/%s", tmp, screenshot);
     /* as root (CI) Chromium needs --no-sandbox */
-    return sh("timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run "
+    return rc_sh(tmp, "timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run "
               "--enable-logging=stderr --v=0 --user-data-dir=%s/chrome-profile --virtual-time-budget=10000 %s %s "
               "'file://%s/%s%s' > %s 2> %s.log",
               tmp, shot, screenshot ? "" : "--dump-dom", tmp, page, fragment, screenshot ? "/dev/null" : dom_name,
@@ -116,7 +103,7 @@ static int console_said(const char *dom_name, const char *what) {
 }
 
 static void test_self_contained(void) {
-    CU_ASSERT_EQUAL_FATAL(sh("%s report runs -o report.html > report.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s report runs -o report.html > report.out 2>&1", exe), 0);
     char *out = slurp("report.out");
     CU_ASSERT(strstr(out, "report: report.html (8 runs,") != NULL);
     free(out);
@@ -150,7 +137,7 @@ static void test_in_chromium(void) {
 
 /* The sweep alone (one loss for every run: the y axes name it) draws as the mixed set does. */
 static void test_one_loss(void) {
-    CU_ASSERT_EQUAL_FATAL(sh("%s report runs/sweep -o sweep.html > report.out 2>&1", exe), 0);
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s report runs/sweep -o sweep.html > report.out 2>&1", exe), 0);
     CU_ASSERT_EQUAL_FATAL(browse("sweep.html", "", "dom_sweep.html", NULL), 0);
     char *dom = slurp("dom_sweep.html");
     CU_ASSERT(page_ready(dom));
@@ -206,12 +193,12 @@ static void test_screenshot_and_errors(void) {
 }
 
 static void test_bad_arguments(void) {
-    CU_ASSERT_EQUAL(sh("%s report runs > /dev/null 2>&1", exe), 2);                    /* no -o */
-    CU_ASSERT_EQUAL(sh("%s report -o r.html > /dev/null 2>&1", exe), 2);               /* no DIR */
-    CU_ASSERT_EQUAL(sh("%s report runs -o r.png > /dev/null 2>&1", exe), 2);           /* not HTML */
-    CU_ASSERT_EQUAL(sh("%s report nope -o r.html > /dev/null 2>&1", exe), 2);          /* not a folder */
-    CU_ASSERT_EQUAL(sh("mkdir -p empty && %s report empty -o r.html > /dev/null 2>&1", exe), 3);
-    CU_ASSERT_EQUAL(sh("test ! -e r.html && test ! -e r.png"), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s report runs > /dev/null 2>&1", exe), 2);                    /* no -o */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s report -o r.html > /dev/null 2>&1", exe), 2);               /* no DIR */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s report runs -o r.png > /dev/null 2>&1", exe), 2);           /* not HTML */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s report nope -o r.html > /dev/null 2>&1", exe), 2);          /* not a folder */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "mkdir -p empty && %s report empty -o r.html > /dev/null 2>&1", exe), 3);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "test ! -e r.html && test ! -e r.png"), 0);
     int idx[1000], n;
     report_pick_points(5, 1000, idx, &n);
     CU_ASSERT(n == 5 && idx[0] == 0 && idx[4] == 4);
