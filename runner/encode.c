@@ -64,14 +64,6 @@ static const char *labels_for(const Spec *spec, const char *data, const char *gi
     return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
-/* RUN_DIR/codes-NAME.h5 with NAME = the file name of DATA up to its first dot. */
-static void default_out(char *out, size_t cap, const char *run_dir, const char *data) {
-    const char *base = strrchr(data, '/');
-    base = base ? base + 1 : data;
-    size_t len = strcspn(base, ".");
-    snprintf(out, cap, "%s/codes-%.*s.h5", run_dir, (int)(len ? len : strlen(base)), base);
-}
-
 static int write_codes(const char *out, const EncodeArgs *a, const Spec *spec, const char *ckpt, const Dataset *ds,
                        const float *codes, int K, const double *row_loss, const double *row_sq, ExError *err) {
     H5Doc *doc = h5doc_new();
@@ -175,7 +167,7 @@ int command_encode(int argc, char **argv) {
     }
     char out[4400];
     if (a.out) snprintf(out, sizeof out, "%s", a.out);
-    else default_out(out, sizeof out, a.run_dir, a.data);   /* checked at the start */
+    else run_output_path(out, sizeof out, a.run_dir, "codes", a.data);   /* checked at the start */
     if (write_codes(out, &a, &spec, lc.path, ds, codes, K, row_loss, row_sq, &err) != 0) goto fail;
     if (!a.quiet)
         printf("%s: %d codes of size %d%s, mean reconstruction error %.6g (%s), from %s\n", out, ds->n, K,

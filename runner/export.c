@@ -12,8 +12,8 @@
 #include "onnxgraph.h"
 #include "params.h"
 #include "rundir.h"
+#include "runspec.h"
 #include "safetensors.h"
-#include "spec/cfg.h"
 #include "spec/spec.h"
 #include "torchnames.h"
 #include "train.h"
@@ -98,16 +98,7 @@ static int read_checkpoint(const char *path, Params *p, Spec *spec, char **spec_
     if (rc != 0) return -1;
     params_alloc(p);
     if (checkpoint_load_params_only(path, p, 1, NULL, err) != 0) return -1;
-    CfgDiags diags = {0};
-    CfgNode *tree = cfg_parse_string(*spec_text, strlen(*spec_text), path, &diags);
-    memset(spec, 0, sizeof *spec);
-    if (!tree || spec_from_tree(tree, path, spec, &diags) != 0) {
-        cfg_diags_print(&diags, stderr);
-        cfg_diags_free(&diags);
-        if (tree) spec_free(spec);
-        return ex_fail(err, "%s: its spec no longer validates", path);
-    }
-    cfg_diags_free(&diags);
+    if (run_spec_parse(*spec_text, path, spec) != 0) return ex_fail(err, "%s: its spec no longer validates", path);
     return 0;
 }
 

@@ -119,7 +119,7 @@ static int add_layer(OnnxGraph *g, const Params *p, const Spec *spec, const char
     int G = rs->cell == CELL_LSTM ? 4 : rs->cell == CELL_GRU ? 3 : 1;
     const int *order = G == 4 ? LSTM_ORDER : G == 3 ? GRU_ORDER : RNN_ORDER;
     int GH = vW->shape[0], H = GH / G, ld = vW->shape[1], I = ld - H;
-    int cho = rs->cell == CELL_GRU && !b_hn;
+    int cho = rs->cell == CELL_GRU && rs->variant == GRU_CHO;
     float *Wo = calloc((size_t)GH * I, sizeof *Wo), *Ro = calloc((size_t)GH * H, sizeof *Ro);
     float *Bo = calloc((size_t)2 * GH, sizeof *Bo);
     for (int k = 0; k < G; k++) {

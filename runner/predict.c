@@ -98,14 +98,6 @@ static int read_sequences(const char *path, const SeqModelConfig *c, Sequences *
     return rc;
 }
 
-/* RUN_DIR/predictions-NAME.h5, NAME = INPUT's file name up to its first dot. */
-static void default_out(char *out, size_t cap, const char *run_dir, const char *input) {
-    const char *base = strrchr(input, '/');
-    base = base ? base + 1 : input;
-    size_t len = strcspn(base, ".");
-    snprintf(out, cap, "%s/predictions-%.*s.h5", run_dir, (int)(len ? len : strlen(base)), base);
-}
-
 /* The head's outputs for every sequence, batch by batch through eval_batch (the training-mode
  * noise and dropout off; each batch from the model's initial state), with placeholder targets
  * (the loss is not wanted). y: (N, T, n_out) per step or (N, n_out). */
@@ -154,7 +146,7 @@ int command_predict(int argc, char **argv) {
     if (parsed != 0) return parsed > 0 ? EXIT_OK : EXIT_USAGE;
     char out[4400], why[8800];
     if (a.out) snprintf(out, sizeof out, "%s", a.out);
-    else default_out(out, sizeof out, a.run_dir, a.input);
+    else run_output_path(out, sizeof out, a.run_dir, "predictions", a.input);
     if (a.out && rundir_owns(a.out, why, sizeof why)) {
         fprintf(stderr, "exprun predict: refusing to write -o %s: %s, which exprun never writes over\n", a.out, why);
         return EXIT_USAGE;

@@ -18,17 +18,29 @@ int run_spec_load(const char *run_dir, Spec *spec) {
         fprintf(stderr, "exprun: %s is not a run directory: %s\n", run_dir, err.msg);
         return -1;
     }
-    CfgDiags diags = {0};
-    CfgNode *tree = cfg_parse_string(resolved, strlen(resolved), path, &diags);
+    int rc = run_spec_parse(resolved, path, spec);
     free(resolved);
+    return rc;
+}
+
+int run_spec_parse(const char *text, const char *name, Spec *spec) {
+    CfgDiags diags = {0};
+    CfgNode *tree = cfg_parse_string(text, strlen(text), name, &diags);
     memset(spec, 0, sizeof *spec);
-    if (!tree || spec_from_tree(tree, path, spec, &diags) != 0) {
+    if (!tree || spec_from_tree(tree, name, spec, &diags) != 0) {
         cfg_diags_print(&diags, stderr);
-        fprintf(stderr, "exprun: %s no longer validates\n", path);
+        fprintf(stderr, "exprun: %s no longer validates\n", name);
         cfg_diags_free(&diags);
         if (tree) spec_free(spec);
         return -1;
     }
     cfg_diags_free(&diags);
     return 0;
+}
+
+void run_output_path(char *out, size_t cap, const char *run_dir, const char *prefix, const char *input) {
+    const char *base = strrchr(input, '/');
+    base = base ? base + 1 : input;
+    size_t len = strcspn(base, ".");
+    snprintf(out, cap, "%s/%s-%.*s.h5", run_dir, prefix, (int)(len ? len : strlen(base)), base);
 }
