@@ -142,6 +142,41 @@ static void check_kernel_chain(PackKernel kernel) {
     restore_best_kernel();
 }
 
+/* Packing Wᵀ (8 × 8 blocks transposed in registers, in either order of the blocks, then
+ * element by element at the edges) gives the very panels that packing an explicit copy of Wᵀ
+ * does: the same products, bit for bit. K = 59 = 3·16 + 8 + 3 and N = 69 (two full panels and
+ * 5 columns) reach every edge; W's rows are longer than K: 64 floats, and 256 (a multiple of
+ * 1 KiB, where the pack takes both halves of a line of W together). */
+static void check_transposed_pack(PackKernel kernel) {
+    if (packed_force_kernel(kernel) != 0) return;
+    enum { M = 13, N = 69, K = 59, LD_MAX = 256 };
+    static float W[N * LD_MAX], Wt[K * N], A[M * K], C1[M * N], C2[M * N];
+    static const int LDS[] = {64, LD_MAX};
+    fill_uniform(A, M * K, -1.0f, 1.0f, 82);
+    for (int l = 0; l < 2; l++) {
+        const int ld = LDS[l];
+        fill_uniform(W, (size_t)N * ld, -1.0f, 1.0f, 81 + l);
+        for (int n = 0; n < N; n++)
+            for (int k = 0; k < K; k++) Wt[(size_t)k * N + n] = W[(size_t)n * ld + k];
+        PackedMat from_w, from_wt;
+        packed_alloc(&from_w, K, N);
+        packed_alloc(&from_wt, K, N);
+        packed_set_transposed(&from_w, W, ld, N, K);
+        packed_set(&from_wt, Wt, N, K, N);
+        CU_ASSERT(from_w.NR > 0);
+        packed_gemm(C1, N, A, K, &from_w, M, 0.0f);
+        packed_gemm(C2, N, A, K, &from_wt, M, 0.0f);
+        CU_ASSERT(memcmp(C1, C2, sizeof C1) == 0);
+        packed_free(&from_w);
+        packed_free(&from_wt);
+    }
+    restore_best_kernel();
+}
+static void test_transposed_pack(void) {
+    check_transposed_pack(PACK_KERNEL_AVX512);
+    check_transposed_pack(PACK_KERNEL_AVX2);
+}
+
 static void test_avx512(void) { check_kernel(PACK_KERNEL_AVX512); }
 static void test_avx2(void) { check_kernel(PACK_KERNEL_AVX2); }
 static void test_chain(void) {
@@ -429,6 +464,7 @@ int main(void) {
         {"blas pass-through", test_blas},
         {"every element the same chain of multiply-adds, whatever its tile", test_chain},
         {"pack once, reuse; K = 0; workspace too small", test_packed_reuse_and_edges},
+        {"W packed transposed: the panels of Wᵀ packed as it is, bit for bit", test_transposed_pack},
         {"small nn and tn products read B in place: the packed path's bits", test_in_place_equals_packed},
         {"small-batch A·Bᵀ swapped to Cᵀ = B·Aᵀ: the packed path's bits", test_nt_swapped_equals_packed},
         {"bf16 rounding: the rule, by hand and vectorised", test_bf16_rounding},
