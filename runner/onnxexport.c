@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "onnxencdec.h"
 #include "onnxgraph.h"
 #include "onnxseq.h"
 #include "version.h"
@@ -78,9 +79,24 @@ int onnx_export(const Params *p, const Spec *spec, const char *path, const char 
     char why[256];
     if (!onnx_export_supports(spec, why, sizeof why)) return ex_fail(err, "%s", why);
     OnnxGraph g;
-    int ae = spec->model.type == MODEL_AUTOENCODER;
-    onnx_graph_init(&g, ae ? "exprun_autoencoder" : "exprun_sequence");
-    int rc = ae ? export_autoencoder(&g, p, spec, err) : onnx_export_sequence(&g, p, spec, err);
+    int rc;
+    switch (spec->model.type) {
+    case MODEL_AUTOENCODER:
+        onnx_graph_init(&g, "exprun_autoencoder");
+        rc = export_autoencoder(&g, p, spec, err);
+        break;
+    case MODEL_SEQ2SEQ:
+        onnx_graph_init(&g, "exprun_seq2seq");
+        rc = onnx_export_seq2seq(&g, p, spec, err);
+        break;
+    case MODEL_ONE_TO_MANY:
+        onnx_graph_init(&g, "exprun_one_to_many");
+        rc = onnx_export_onetomany(&g, p, spec, err);
+        break;
+    default:
+        onnx_graph_init(&g, "exprun_sequence");
+        rc = onnx_export_sequence(&g, p, spec, err);
+    }
     if (rc == 0) rc = onnx_write(&g, path, exprun_version(), meta_keys, meta_values, n_meta, err);
     onnx_graph_free(&g);
     return rc;

@@ -1,6 +1,6 @@
 /* onnxexport.h — a trained model as an ONNX graph (`exprun export --format onnx`): the
- * autoencoders here, the sequence family (rnn, lstm, gru) in onnxseq.c; not yet seq2seq and
- * one_to_many, which get an error naming safetensors as what works today.
+ * autoencoders here, the sequence family (rnn, lstm, gru) in onnxseq.c, seq2seq and one_to_many
+ * in onnxencdec.c.
  *
  * The autoencoder h = g(W x + b), x̂ = f(W* h + c), deep or shallow:
  *   input   x      float32 (batch, n_in), scaled as the run scales its data (data.scale)

@@ -28,10 +28,6 @@ static const float *view_of(const Params *p, const char *name, const ParamView *
 
 int onnx_sequence_supports(const Spec *spec, char *why, size_t cap) {
     const RecurrentSpec *r = &spec->model.rec;
-    if (spec->model.type != MODEL_SEQUENCE) {
-        snprintf(why, cap, "ONNX export of the seq2seq and one_to_many families is not there yet");
-        return 0;
-    }
     if (r->cell == CELL_RNN && r->form == RNN_ELMAN && r->activation != ACT_TANH && r->activation != ACT_RELU) {
         snprintf(why, cap, "ONNX's RNN operator takes tanh or relu, not %s", act_name(r->activation));
         return 0;
@@ -103,10 +99,11 @@ static int add_lecture_layer(OnnxGraph *g, const Params *p, const Spec *spec, co
     return 0;
 }
 
-/* One layer's operator, input `in` (T, B, I) → `out` (T, B, H). */
-static int add_layer(OnnxGraph *g, const Params *p, const Spec *spec, const char *layer, const char *module, int l,
-                     const char *in, const char *out, const char *batch_shape, ExError *err) {
-    const RecurrentSpec *rs = &spec->model.rec;
+int onnx_recurrent_layer(OnnxGraph *g, const Params *p, const RecurrentSpec *rs, const char *layer, const char *module,
+                         int l, const char *in, const char *out, const char *batch_shape, const OnnxLayerIO *io,
+                         ExError *err) {
+    static const OnnxLayerIO none = {0};
+    if (!io) io = &none;
     char name[200], wname[160], rname[160], bname[160], yname[160];
     const ParamView *vW = NULL;
     snprintf(name, sizeof name, "%s/W", layer);
@@ -141,10 +138,12 @@ static int add_layer(OnnxGraph *g, const Params *p, const Spec *spec, const char
     onnx_initializer(g, bname, 2, (int64_t[]){1, 2 * GH}, Bo);
     free(Wo), free(Ro), free(Bo);
 
-    /* learned initial states: (H) → (1, 1, H) → expanded to (1, B, H) */
+    /* initial states given (io), or learned ones: (H) → (1, 1, H) → expanded to (1, B, H) */
     char expanded[2][200] = {"", ""};
     static const char *const views[2] = {"h0", "c0"}, *const names[2] = {"initial_h", "initial_c"};
-    for (int s = 0; s < (G == 4 ? 2 : 1) && batch_shape; s++) {
+    if (io->init_h) snprintf(expanded[0], sizeof expanded[0], "%s", io->init_h);
+    if (io->init_c && G == 4) snprintf(expanded[1], sizeof expanded[1], "%s", io->init_c);
+    for (int s = 0; s < (G == 4 ? 2 : 1) && batch_shape && !io->init_h; s++) {
         snprintf(name, sizeof name, "%s/%s", layer, views[s]);
         const float *s0 = view_of(p, name, NULL);
         if (!s0) continue;
@@ -158,9 +157,11 @@ static int add_layer(OnnxGraph *g, const Params *p, const Spec *spec, const char
     snprintf(yname, sizeof yname, "%s.Y_l%d", module, l);
     const char *op = G == 4 ? "LSTM" : G == 3 ? "GRU" : "RNN";
     snprintf(name, sizeof name, "%s.l%d", module, l);
-    const char *inputs[7] = {in, wname, rname, bname, "", expanded[0], expanded[1]};
-    int n_in = G == 4 && expanded[1][0] ? 7 : expanded[0][0] ? 6 : 4;
-    Onnx__NodeProto *n = onnx_node(g, op, name, n_in, inputs, 1, (const char *[]){yname});
+    const char *inputs[7] = {in, wname, rname, bname, io->seq_lens ? io->seq_lens : "", expanded[0], expanded[1]};
+    int n_in = G == 4 && expanded[1][0] ? 7 : expanded[0][0] ? 6 : io->seq_lens ? 5 : 4;
+    const char *outputs[3] = {yname, io->final_h ? io->final_h : "", io->final_c ? io->final_c : ""};
+    int n_out = G == 4 && io->final_c ? 3 : io->final_h ? 2 : 1;
+    Onnx__NodeProto *n = onnx_node(g, op, name, n_in, inputs, n_out, outputs);
     onnx_attr_int(g, n, "hidden_size", H);
     if (G == 3) onnx_attr_int(g, n, "linear_before_reset", cho ? 0 : 1);
     if (G == 1) onnx_attr_strings(g, n, "activations", 1, (const char *[]){rs->activation == ACT_RELU ? "Relu" : "Tanh"});
@@ -245,7 +246,8 @@ int onnx_export_sequence(OnnxGraph *g, const Params *p, const Spec *spec, ExErro
             onnx_attr_int(g, cat, "axis", 0);
         }
         snprintf(out, sizeof out, "%s.out_l%d", module, uniform ? l : 0);
-        if (add_layer(g, p, spec, layer, module, uniform ? l : 0, in, out, learned ? shape_name : NULL, err) != 0)
+        if (onnx_recurrent_layer(g, p, rs, layer, module, uniform ? l : 0, in, out, learned ? shape_name : NULL, NULL,
+                                 err) != 0)
             return -1;
         snprintf(in, sizeof in, "%s", out);
     }

@@ -9,6 +9,7 @@
 #include "h5doc.h"
 #include "h5read.h"
 #include "latest.h"
+#include "predictgen.h"
 #include "rundata.h"
 #include "rundir.h"
 #include "runspec.h"
@@ -140,6 +141,36 @@ static int predict_all(Model *m, const Sequences *s, float *y, ExError *err) {
     return rc;
 }
 
+/* The file's own attributes, whatever the family. */
+static H5Doc *predictions_doc(const PredictArgs *a, const LatestCheckpoint *lc) {
+    H5Doc *doc = h5doc_new();
+    h5doc_attr_str(doc, "/", "kind", "predictions");
+    h5doc_attr_str(doc, "/", "exprun_version", exprun_version());
+    h5doc_attr_str(doc, "/", "run_dir", a->run_dir);
+    h5doc_attr_str(doc, "/", "checkpoint", lc->path);
+    h5doc_attr_str(doc, "/", "input", a->input);
+    return doc;
+}
+
+/* seq2seq and one_to_many (predictgen.h): their outputs into a new file at out. */
+static int predict_generating(Model *m, const Spec *spec, const RunData *rd, const PredictArgs *a,
+                              const LatestCheckpoint *lc, const char *out, ExError *err) {
+    H5Doc *doc = predictions_doc(a, lc);
+    h5doc_attr_str(doc, "/", "model", m->ops->family);
+    char summary[512] = "";
+    int rc = spec->model.type == MODEL_SEQ2SEQ
+                 ? predict_seq2seq(m, rd->token_chars, a->input, doc, summary, sizeof summary, err)
+                 : predict_onetomany(m, a->input, doc, summary, sizeof summary, err);
+    if (rc == PREDICT_OK && h5doc_publish(doc, out, err) != 0) rc = PREDICT_FAILED;
+    h5doc_free(doc);
+    if (rc != PREDICT_OK) {
+        fprintf(stderr, "exprun predict: %s\n", err->msg);
+        return rc == PREDICT_BAD_INPUT ? EXIT_USAGE : EXIT_RUNTIME;
+    }
+    printf("%s: %s from %s\n", out, summary, lc->path);
+    return EXIT_OK;
+}
+
 int command_predict(int argc, char **argv) {
     PredictArgs a;
     int parsed = parse(argc, argv, &a);
@@ -153,9 +184,9 @@ int command_predict(int argc, char **argv) {
     }
     Spec spec;
     if (run_spec_load(a.run_dir, &spec) != 0) return EXIT_USAGE;
-    if (spec.model.type != MODEL_SEQUENCE) {
-        fprintf(stderr, "exprun predict: %s is not a sequence-model run (model.type rnn, lstm or gru); %s\n", a.run_dir,
-                spec.model.type == MODEL_AUTOENCODER ? "for an autoencoder, exprun encode" : "not there yet");
+    if (spec.model.type == MODEL_AUTOENCODER) {
+        fprintf(stderr, "exprun predict: %s is an autoencoder run; its codes and reconstructions come from exprun encode\n",
+                a.run_dir);
         spec_free(&spec);
         return EXIT_USAGE;
     }
@@ -171,6 +202,10 @@ int command_predict(int argc, char **argv) {
     if (rundata_load(&spec, &rd, &err) != 0) goto fail;   /* the vocabulary and sizes, as in training */
     if (build_model(&spec, &rd, &model, warn, sizeof warn, &err) != 0) goto fail;
     if (latest_load_params(a.run_dir, a.checkpoint, &model->params, "to predict with", &lc, &err) != 0) goto fail;
+    if (spec.model.type != MODEL_SEQUENCE) {
+        status = predict_generating(model, &spec, &rd, &a, &lc, out, &err);
+        goto done;
+    }
     const SeqModelConfig *c = seqmodel_config(model);
     if (read_sequences(a.input, c, &s, &err) != 0) {
         status = EXIT_USAGE;
@@ -179,12 +214,7 @@ int command_predict(int argc, char **argv) {
     int per_step = c->head == SEQ_HEAD_PER_STEP, Ty = per_step ? s.T : 1;
     y = malloc(((size_t)s.N * Ty * c->n_out + 1) * sizeof *y);
     if (predict_all(model, &s, y, &err) != 0) goto fail;
-    H5Doc *doc = h5doc_new();
-    h5doc_attr_str(doc, "/", "kind", "predictions");
-    h5doc_attr_str(doc, "/", "exprun_version", exprun_version());
-    h5doc_attr_str(doc, "/", "run_dir", a.run_dir);
-    h5doc_attr_str(doc, "/", "checkpoint", lc.path);
-    h5doc_attr_str(doc, "/", "input", a.input);
+    H5Doc *doc = predictions_doc(&a, &lc);
     h5doc_attr_str(doc, "/", "head", per_step ? "per_step" : "last_step");
     h5doc_attr_str(doc, "/", "loss", loss_name(spec.loss));
     if (per_step) h5doc_floats(doc, "/y", 3, (int[]){s.N, s.T, c->n_out}, y);

@@ -127,6 +127,54 @@ def check_predict(model, m, run_dir, exprun):
     return ok
 
 
+def check_generating(model, m, run_dir, exprun):
+    """seq2seq and one_to_many: their graphs are teacher-forced, so exprun predict's own outputs,
+    shifted behind GO (or the blank first input), are fed back in, and onnxruntime must give the
+    logits (seq2seq) or outputs (one_to_many) exprun chose them from."""
+    names = [i.name for i in m.graph.input]
+    rng = np.random.default_rng(11)
+    inits = {i.name: i for i in m.graph.initializer}
+    with tempfile.TemporaryDirectory() as tmp:
+        inp, pred = os.path.join(tmp, "in.h5"), os.path.join(tmp, "pred.h5")
+        with h5py.File(inp, "w") as f:
+            if "decoder_tokens" in names:
+                # rows of 1..5 characters (tokens 3..V−1), then PAD (0); the last row has a character
+                # after its first PAD, which the encoder must not read
+                N, Tx, V = 6, 5, inits["embed_in.weight"].dims[0]
+                x = np.zeros((N, Tx), dtype=np.int32)
+                for r in range(N):
+                    x[r, :1 + r % Tx] = rng.integers(3, V, size=1 + r % Tx)
+                x[N - 1, :] = [3, 4, 0, 5, 0][:Tx]
+                f["tokens"] = x
+            else:
+                K = inits["state.h_l0"].dims[0]
+                f["classes"] = rng.integers(0, K, size=5).astype(np.int32)
+        subprocess.run([exprun, "predict", run_dir, inp, "-o", pred], check=True, stdout=subprocess.DEVNULL)
+        with h5py.File(pred, "r") as f:
+            got_pred = {k: f[k][()] for k in f.keys() if k != "text"}
+    if "decoder_tokens" in names:
+        y, want = got_pred["y"], got_pred["logits"]               # (N, Ty), (N, Ty, V)
+        dec = np.concatenate([np.ones((y.shape[0], 1), dtype=np.int64), y[:, :-1].astype(np.int64)], axis=1)
+        feeds = {"tokens": np.ascontiguousarray(x.T).astype(np.int64), "decoder_tokens": np.ascontiguousarray(dec.T)}
+        got = run_onnxruntime(model, feeds)["logits"].transpose(1, 0, 2)
+        what = "logits"
+        agree = int((got.argmax(axis=2) == want.argmax(axis=2)).sum())
+        extra = f"; greedy tokens agree at {agree} of {want.shape[0] * want.shape[1]} steps"
+    else:
+        want = got_pred["y"]                                      # (N, T, d)
+        shifted = np.concatenate([np.zeros_like(want[:, :1]), want[:, :-1]], axis=1)
+        feeds = {"classes": got_pred["classes"].astype(np.int64),
+                 "x": np.ascontiguousarray(shifted.transpose(1, 0, 2)).astype(np.float32)}
+        got = run_onnxruntime(model, feeds)["y"].transpose(1, 0, 2)
+        what, extra = "y", ""
+    diff = float(np.max(np.abs(got - want))) if got.shape == want.shape else float("inf")
+    scale = float(np.max(np.abs(want)))
+    ok = diff <= 1e-5 * max(1.0, scale) and (not extra or agree == want.shape[0] * want.shape[1])
+    print(f"{'ok' if ok else 'FAIL'} onnxruntime {what} {tuple(want.shape)} against exprun predict, its own outputs "
+          f"fed back: max difference {diff:.2e} (values up to {scale:.3g}; tolerance 1e-5 relative){extra}")
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
@@ -142,8 +190,9 @@ def main():
           f"{len(m.graph.node)} nodes ({', '.join(sorted(set(n.op_type for n in m.graph.node)))}), full_check")
     if a.torch or a.predict:
         ok = True
+        generating = any(i.name in ("decoder_tokens", "classes") for i in m.graph.input)
         if a.predict:
-            ok &= check_predict(a.model, m, a.predict, a.exprun)
+            ok &= (check_generating if generating else check_predict)(a.model, m, a.predict, a.exprun)
         if a.torch:
             ok &= check_sequence(a.model, m, a.torch)
         sys.exit(0 if ok else 1)

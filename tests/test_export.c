@@ -117,7 +117,7 @@ static void test_gru_cho(void) {
  * feature inputs; per-step and last-step heads; learned initial states): ONNX's checker, then
  * onnxruntime's y against `exprun predict`'s on the same sequences, and against the torch.nn
  * modules of the same run's safetensors file (which the tests above hold to exprun's own greedy
- * text); the lecture's RNN, a Scan, against exprun predict. seq2seq is refused, said so. */
+ * text); the lecture's RNN, a Scan, against exprun predict. */
 static void test_sequence_onnx(void) {
     char path[1200];
     snprintf(path, sizeof path, "%s/adding.yaml", tmp);
@@ -153,18 +153,66 @@ static void test_sequence_onnx(void) {
     if (rc != 0) rc_sh(tmp, "cat lecture.onnx.txt lecture.onnx.check.txt 1>&2");
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "lecture.onnx.check.txt"), "Scan", "ok onnxruntime y (6, 10, "));
-    /* seq2seq: not yet in ONNX — said so, nothing written; its safetensors export works */
-    snprintf(path, sizeof path, "%s/s2s.yaml", tmp);
-    rc_write_text(path, "version: 1\nthreads: 1\n"
-                        "data: {source: reverse, alphabet: 5, min_length: 3, max_length: 6, train_size: 200, test_size: 20}\n"
-                        "model: {type: seq2seq, cell: gru, units: [8], embed_dim: 4}\nloss: softmax_cross_entropy\n"
-                        "train: {epochs: 1, batch_size: 20}\n");
-    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "%s s2s.yaml --out s2s -q", exe), 0);
-    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export s2s -o s2s.onnx 2> e8.txt", exe), 2);
-    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "e8.txt"), "seq2seq", "safetensors"));
-    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "s2s.onnx")));
-    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export s2s -o s2s.safetensors > s2s.st.txt", exe), 0);
+}
+
+/* Train NAME from spec, export it to ONNX and check it with check_onnx.py against exprun
+ * predict (its graph is teacher-forced: predict's own outputs are fed back in). */
+static void check_generating_onnx(const char *name, const char *spec, const char *expect) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s.yaml", tmp, name);
+    rc_write_text(path, spec);
+    int rc = rc_sh(tmp, "%s %s.yaml --out %s -q > %s.log 2>&1 && %s export %s -o %s.onnx > %s.onnx.txt 2>&1 && "
+                   "/usr/bin/python3 %s/scripts/check_onnx.py %s.onnx --predict %s --exprun %s > %s.onnx.check.txt 2>&1",
+                   exe, name, name, name, exe, name, name, name, EXPRUN_SOURCE_DIR, name, name, exe, name);
+    if (rc != 0) rc_sh(tmp, "cat %s.log %s.onnx.txt %s.onnx.check.txt 1>&2", name, name, name);
+    CU_ASSERT_EQUAL(rc, 0);
+    snprintf(path, sizeof path, "%s.onnx.check.txt", name);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, path), expect, "against exprun predict"));
+}
+
+/* seq2seq to ONNX: the encoder reads each row up to its first PAD (sequence_lens computed in the
+ * graph; check_onnx.py puts a character after one row's PAD), its final states start the
+ * decoder; logits within 1e-5 of exprun predict's and the same greedy tokens. LSTM of two
+ * layers, PyTorch's GRU of two, Cho's GRU. The safetensors export names both modules. */
+static void test_seq2seq_onnx(void) {
+    static const char *const models[][2] = {{"s2s_lstm", "cell: lstm, units: [8, 8]"},
+                                            {"s2s_gru", "cell: gru, units: [8, 8]"},
+                                            {"s2s_cho", "cell: gru, variant: cho, units: [8]"}};
+    for (int k = 0; k < 3; k++) {
+        char spec[1024];
+        snprintf(spec, sizeof spec,
+                 "version: 1\nthreads: 1\n"
+                 "data: {source: reverse, alphabet: 5, min_length: 3, max_length: 6, train_size: 200, test_size: 20}\n"
+                 "model: {type: seq2seq, %s, embed_dim: 4}\nloss: softmax_cross_entropy\n"
+                 "train: {epochs: 1, batch_size: 20}\n",
+                 models[k][1]);
+        check_generating_onnx(models[k][0], spec, "ok onnxruntime logits (6, 7, ");
+    }
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "s2s_lstm.onnx.check.txt"), "CumSum", "greedy tokens agree at 42 of 42"));
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s export s2s_gru -o s2s.safetensors > s2s.st.txt", exe), 0);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "s2s.st.txt"), "enc_gru: torch.nn.GRU", "dec_gru: torch.nn.GRU"));
+}
+
+/* one_to_many to ONNX: each layer's initial state gathered from its class table; outputs within
+ * 1e-5 of exprun predict's generated ones. An LSTM of two widths with a sigmoid head
+ * (cross-entropy), a GRU with a linear head (squared error). */
+static void test_onetomany_onnx(void) {
+    char images[1200], labels[1200];
+    snprintf(images, sizeof images, "%s/img.idx", tmp);
+    snprintf(labels, sizeof labels, "%s/lab.idx", tmp);
+    CU_ASSERT_EQUAL_FATAL(fixture_write_idx(images, labels, 120, 8, 6, 3), 0);
+    static const char *const models[][2] = {{"otm_lstm", "cell: lstm, units: [8, 6]}\nloss: cross_entropy"},
+                                            {"otm_gru", "cell: gru, units: [8]}\nloss: squared_error"}};
+    for (int k = 0; k < 2; k++) {
+        char spec[1024];
+        snprintf(spec, sizeof spec,
+                 "version: 1\nthreads: 1\n"
+                 "data: {source: idx, path: img.idx, labels: lab.idx, as_sequence: true, scale: unit}\n"
+                 "model: {type: one_to_many, %s\ntrain: {epochs: 1, batch_size: 20}\n",
+                 models[k][1]);
+        check_generating_onnx(models[k][0], spec, "ok onnxruntime y (5, 8, 6)");
+    }
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "otm_lstm.onnx.check.txt"), "Sigmoid", "Unsqueeze"));
 }
 
 static void write_table(void) {
@@ -267,6 +315,25 @@ static void test_predict_bad_uses(void) {
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p5.txt"), "vocabulary", NULL));
     CU_ASSERT_EQUAL(rc_count_files(rc_in_dir(tmp, "lstm"), "predictions-toks.h5"), 0);
     CU_ASSERT_EQUAL(rc_count_files(rc_in_dir(tmp, "lstm"), "predictions-bad.h5"), 0);
+    /* seq2seq: text decoded (the default output in the run); a character outside the task's
+     * alphabet, an empty row, a token outside the vocabulary: exit 2 */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "/usr/bin/python3 -c \"import h5py, numpy as np; "
+                       "h5py.File('words.h5', 'w')['text'] = np.array([b'abc', b'edcba'], dtype=object); "
+                       "h5py.File('zed.h5', 'w')['text'] = np.array([b'abz'], dtype=object); "
+                       "h5py.File('empty.h5', 'w')['tokens'] = np.array([[3, 4], [0, 3]], np.int32); "
+                       "h5py.File('classes.h5', 'w')['classes'] = np.array([0, 3], np.int32)\""), 0);
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s predict s2s_gru words.h5 > p6.txt && h5dump -d /text s2s_gru/predictions-words.h5 "
+                       ">> p6.txt", exe), 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p6.txt"), "2 inputs decoded", "(0): \""));
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s predict s2s_gru zed.h5 2> p7.txt", exe), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p7.txt"), "'z' at 2", "\"abcde\""));
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s predict s2s_gru empty.h5 2> p8.txt", exe), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p8.txt"), "/tokens[1] is empty", NULL));
+    /* one_to_many: a class the model does not have */
+    CU_ASSERT_EQUAL(rc_sh(tmp, "%s predict otm_gru classes.h5 2> p9.txt", exe), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "p9.txt"), "/classes[1] = 3", "0..2"));
+    CU_ASSERT_EQUAL(rc_count_files(rc_in_dir(tmp, "s2s_gru"), "predictions-zed.h5"), 0);
+    CU_ASSERT_EQUAL(rc_count_files(rc_in_dir(tmp, "otm_gru"), "predictions-classes.h5"), 0);
 }
 
 /* Bad uses: the documented statuses, and nothing written. */
@@ -309,6 +376,8 @@ int main(void) {
                         {"tied autoencoder: the decoder's weights transposed", test_autoencoder_tied},
                         {"autoencoders to ONNX: checker, onnxruntime = exprun encode", test_autoencoder_onnx},
                         {"sequence models to ONNX: checker, onnxruntime = torch.nn", test_sequence_onnx},
+                        {"seq2seq to ONNX: onnxruntime's logits = exprun predict's", test_seq2seq_onnx},
+                        {"one_to_many to ONNX: onnxruntime's outputs = exprun predict's", test_onetomany_onnx},
                         {"a doctored file fails the check", test_doctored_file_fails},
                         {"predict: bad uses", test_predict_bad_uses},
                         {"bad uses", test_bad_uses},

@@ -206,7 +206,7 @@ static void test_greedy_agrees_with_teacher_forcing(void) {
     Seq2SeqConfig c = small_config(CELL_LSTM, GRU_PYTORCH);
     Model *m = make_model(&c, 21);
     int32_t out[3 * 5];
-    CU_ASSERT_FATAL(seq2seq_greedy(m, X3, 3, 6, 5, out) == 0);
+    CU_ASSERT_FATAL(seq2seq_greedy(m, X3, 3, 6, 5, out, NULL) == 0);
     /* targets: the greedy tokens up to and with the first END, −1 after */
     int32_t y[3 * 5];
     int targets = 0;
@@ -246,7 +246,7 @@ static void test_beam(void) {
         const int32_t *x = X3 + r * 6;
         int32_t greedy[6], beam1[6], beam4[6];
         double lp1, lp4, score;
-        CU_ASSERT_FATAL(seq2seq_greedy(m, x, 1, 6, 6, greedy) == 0);
+        CU_ASSERT_FATAL(seq2seq_greedy(m, x, 1, 6, 6, greedy, NULL) == 0);
         CU_ASSERT_FATAL(seq2seq_beam(m, x, 6, 1, 6, beam1, &lp1) == 0);
         CU_ASSERT(memcmp(greedy, beam1, sizeof greedy) == 0);
         CU_ASSERT_FATAL(seq2seq_beam(m, x, 6, 4, 6, beam4, &lp4) == 0);

@@ -429,8 +429,9 @@ static void decode_step(S2S *s, const Params *p, int B) {
                   c->vocab_out, 0, ACT_IDENTITY, &s->head_work);
 }
 
-/* Greedy decoding after encoder_forward: out (B, Ty) row-major. */
-static void greedy_decode(S2S *s, const Params *p, int B, int Ty, int32_t *out) {
+/* Greedy decoding after encoder_forward: out (B, Ty) row-major; logits (B, Ty, V) or NULL —
+ * given, every step runs (a finished row goes on reading END), so each logit row is there. */
+static void greedy_decode(S2S *s, const Params *p, int B, int Ty, int32_t *out, float *logits) {
     const Seq2SeqConfig *c = &s->cfg;
     memcpy(s->run, s->e, s->dec.carry_n * sizeof(float));
     for (int r = 0; r < B; r++) s->cur[r] = c->go_token;
@@ -438,6 +439,9 @@ static void greedy_decode(S2S *s, const Params *p, int B, int Ty, int32_t *out) 
     for (int t = 0; t < Ty; t++) {
         decode_step(s, p, B);
         int running = 0;
+        for (int r = 0; r < B && logits; r++)
+            memcpy(logits + ((size_t)r * Ty + t) * c->vocab_out, s->logits + (size_t)r * c->vocab_out,
+                   (size_t)c->vocab_out * sizeof *logits);
         for (int r = 0; r < B; r++) {
             if (s->cur[r] == c->end_token) continue;   /* finished earlier: stays END */
             int32_t tok = argmax(s->logits + (size_t)r * c->vocab_out, c->vocab_out);
@@ -445,18 +449,18 @@ static void greedy_decode(S2S *s, const Params *p, int B, int Ty, int32_t *out) 
             s->cur[r] = tok;
             running += tok != c->end_token;
         }
-        if (!running) break;
+        if (!running && !logits) break;
     }
 }
 
-int seq2seq_greedy(Model *m, const int32_t *x, int B, int Tx, int max_len, int32_t *out) {
+int seq2seq_greedy(Model *m, const int32_t *x, int B, int Tx, int max_len, int32_t *out, float *logits) {
     S2S *s = m->impl;
     if (check_inputs(s, x, B, Tx) != 0) return -1;
     if (max_len < 1 || max_len > s->cfg.max_Ty)
         return ex_fail(&s->err, "seq2seq_greedy: max_len = %d, must be 1..max_Ty = %d", max_len, s->cfg.max_Ty);
     int Tmax = gather_inputs(s, &m->params, x, B, Tx);
     encoder_forward(s, &m->params, B, Tmax);
-    greedy_decode(s, &m->params, B, max_len, out);
+    greedy_decode(s, &m->params, B, max_len, out, logits);
     return 0;
 }
 
@@ -597,7 +601,7 @@ static double s2s_eval_batch(Model *m, const Batch *b, StepStats *stats) {
      * longest target (a longer output could not match anyway) */
     int Ty = 0;
     for (int r = 0; r < b->B; r++) Ty = s->ylen[r] > Ty ? s->ylen[r] : Ty;
-    greedy_decode(s, &m->params, b->B, Ty, s->out);
+    greedy_decode(s, &m->params, b->B, Ty, s->out, NULL);
     int exact = 0, hits = 0, count = 0;
     compare_outputs(s, s->out, Ty, b, &exact, &hits, &count);
     stats_add(stats, "greedy_token_accuracy", count ? (double)hits / count * b->B : 0.0);
@@ -677,7 +681,7 @@ static int s2s_write_results(Model *m, const ResultsInput *in, H5Doc *doc, ExErr
     if (n > m->max_batch) n = m->max_batch;
     if (n == 0 || !in->token_chars) return 0;
     int32_t *out = ex_malloc((size_t)n * ts->Ty * sizeof *out);
-    if (seq2seq_greedy(m, ts->x_tokens, n, ts->T, ts->Ty, out) != 0) {
+    if (seq2seq_greedy(m, ts->x_tokens, n, ts->T, ts->Ty, out, NULL) != 0) {
         free(out);
         return ex_fail(err, "decoding the examples: %s", seq2seq_last_error(m));
     }

@@ -84,8 +84,10 @@ const Seq2SeqConfig *seq2seq_config(const Model *m);
 const char *seq2seq_last_error(const Model *m);
 
 /* Greedy decoding of B ≤ max_batch inputs x (B, Tx): out (B, max_len) gets the argmax tokens;
- * a row's tokens after its END are END. max_len ≤ max_Ty. Returns 0, or -1 (seq2seq_last_error). */
-int seq2seq_greedy(Model *m, const int32_t *x, int B, int Tx, int max_len, int32_t *out);
+ * a row's tokens after its END are END. logits (B, max_len, vocab_out), or NULL: the decoder's
+ * z_t at every step, the argmax's source (a finished row's decoder reads END from then on).
+ * max_len ≤ max_Ty. Returns 0, or -1 (seq2seq_last_error). */
+int seq2seq_greedy(Model *m, const int32_t *x, int B, int Tx, int max_len, int32_t *out, float *logits);
 
 /* Beam search for one input x (1, Tx): keeps the `width` (1..max_batch) most likely prefixes by
  * Σ log p; a prefix that writes END is finished. Returns in out (max_len) the finished prefix of
