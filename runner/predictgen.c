@@ -96,8 +96,11 @@ int predict_seq2seq(Model *m, const char *chars, const char *input, H5Doc *doc, 
         if (chars) {
             char **texts = calloc((size_t)N + 1, sizeof *texts);
             for (int i = 0; i < N; i++) {
-                texts[i] = malloc((size_t)Ty + 1);
-                s2s_tokens_text(texts[i], (size_t)Ty + 1, y + (size_t)i * Ty, Ty, chars);
+                const int32_t *row = y + (size_t)i * Ty;
+                int len = 0;   /* up to and with the first END, as results.h5's /examples */
+                while (len < Ty && row[len++] != S2S_END) {}
+                texts[i] = malloc((size_t)len + 1);
+                s2s_tokens_text(texts[i], (size_t)len + 1, row, len, chars);
             }
             h5doc_strings(doc, "/text", (size_t)N, (const char *const *)texts);
             h5doc_attr_str(doc, "/text", "description", "/y as the task's characters, '$' = END");
