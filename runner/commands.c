@@ -109,10 +109,16 @@ int command_validate(const char *spec_path, char *const *overrides, int n_overri
     return status;
 }
 
-int command_show(const char *spec_path, char *const *overrides, int n_overrides) {
+int command_show(const char *spec_path, char *const *overrides, int n_overrides, int origins) {
     Spec spec;
     if (load_spec_or_report(spec_path, overrides, n_overrides, &spec) != 0) return EXIT_USAGE;
-    cfg_emit_yaml(spec.tree, stdout);
+    if (origins) {
+        char *text = cfg_emit_yaml_origins(spec.tree);
+        fputs(text, stdout);
+        free(text);
+    } else {
+        cfg_emit_yaml(spec.tree, stdout);
+    }
     spec_free(&spec);
     return EXIT_OK;
 }

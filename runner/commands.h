@@ -3,7 +3,8 @@
 #define EXPRUN_COMMANDS_H
 
 int command_validate(const char *spec_path, char *const *overrides, int n_overrides);
-int command_show(const char *spec_path, char *const *overrides, int n_overrides);
+/* The resolved spec on stdout; origins: each value followed by where it came from. */
+int command_show(const char *spec_path, char *const *overrides, int n_overrides, int origins);
 int command_keys(void);
 /* Text from a run's weights: checkpoint is latest (NULL), best or a checkpoint file. */
 int command_sample(const char *run_dir, const char *checkpoint, const char *prime, int length, double temperature,

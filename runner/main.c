@@ -23,7 +23,9 @@
 static const char USAGE[] =
     "usage: exprun SPEC [key=value ...] [--out DIR] [--init-from CHECKPOINT] [--quiet]\n"
     "       exprun validate SPEC [key=value ...]   check everything short of training\n"
-    "       exprun show SPEC [key=value ...]       print the resolved spec (every default filled in)\n"
+    "       exprun show SPEC [key=value ...] [--origin]\n"
+    "                                              print the resolved spec (bases merged, every default\n"
+    "                                              filled in; --origin: where each value came from)\n"
     "       exprun resume RUN_DIR [--epochs N]     continue a stopped run from its latest checkpoint\n"
     "                                              (--epochs N: extend a run to N epochs)\n"
     "       exprun sample RUN_DIR [--length N] [--temperature T] [--prime TEXT] [--seed S] [--checkpoint best|latest|FILE]\n"
@@ -41,7 +43,8 @@ static const char USAGE[] =
     "       exprun COMMAND --help                  (sweep, summarize, plot, report: their own options)\n"
     "       exprun --help | --version\n"
     "\n"
-    "Overrides are dotted spec keys, list items by index: optimizer.lr=3e-4 model.units.1=512\n"
+    "Overrides are dotted spec keys, list items by index: optimizer.lr=3e-4 model.units.1=512;\n"
+    "a section may name a file that holds it: data=configs/data/fashion.yaml\n"
     "\n"
     "exit status: 0 success; 2 usage or spec error; 3 runtime failure (data, I/O);\n"
     "             4 diverged (NaN/Inf, train.on_nan: stop); 5 run directory in use;\n"
@@ -62,7 +65,7 @@ typedef struct Args {
     char *overrides[256];
     int n_overrides;
     const char *out_dir, *init_from, *prime, *checkpoint;
-    int quiet, length, has_seed, epochs;
+    int quiet, length, has_seed, epochs, origin;
     double temperature;
     unsigned long long seed;
 } Args;
@@ -100,6 +103,7 @@ static int parse_args(int argc, char **argv, int first, Args *a) {
         const char *s = argv[i];
         int has_value = i + 1 < argc;
         if (strcmp(s, "--quiet") == 0 || strcmp(s, "-q") == 0) a->quiet = 1;
+        else if (strcmp(s, "--origin") == 0) a->origin = 1;
         else if (strcmp(s, "--out") == 0 && has_value) a->out_dir = argv[++i];
         else if (strcmp(s, "--init-from") == 0 && has_value) a->init_from = argv[++i];
         else if (strcmp(s, "--prime") == 0 && has_value) a->prime = argv[++i];
@@ -180,7 +184,8 @@ int main(int argc, char **argv) {
         return usage_error("--checkpoint is for sample, encode and plot (%s)", a.checkpoint);
     if (!a.spec) return usage_error("missing %s", strcmp(cmd, "resume") == 0 || strcmp(cmd, "sample") == 0 ? "RUN_DIR" : "SPEC");
     if (strcmp(cmd, "validate") == 0) return command_validate(a.spec, a.overrides, a.n_overrides);
-    if (strcmp(cmd, "show") == 0) return command_show(a.spec, a.overrides, a.n_overrides);
+    if (a.origin && strcmp(cmd, "show") != 0) return usage_error("--origin is for show (%s)", "exprun show SPEC --origin");
+    if (strcmp(cmd, "show") == 0) return command_show(a.spec, a.overrides, a.n_overrides, a.origin);
     if (strcmp(cmd, "resume") == 0) {
         if (a.n_overrides) return usage_error("resume takes no overrides: the run's spec is fixed (%s)", a.overrides[0]);
         return ranks_end(command_resume(a.spec, a.epochs, a.quiet, dist_is_root() && progress));

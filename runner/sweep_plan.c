@@ -122,7 +122,7 @@ int plan_load(Plan *p, const char *spec_path, char *const *overrides, int n_over
     memset(p, 0, sizeof *p);
     p->spec_path = spec_path;
     CfgDiags diags = {0};
-    p->base = cfg_parse_file(spec_path, &diags);
+    p->base = cfg_parse_composed(spec_path, &diags);
     int failed = !p->base;
     for (int i = 0; p->base && i < n_overrides; i++)
         if (cfg_apply_override(p->base, overrides[i], &diags) != 0) failed = 1;

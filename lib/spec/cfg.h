@@ -66,6 +66,20 @@ int cfg_diags_to_error(const CfgDiags *d, ExError *err);
  * nesting deeper than 32 levels and documents over 1 MiB are rejected. */
 CfgNode *cfg_parse_file(const char *path, CfgDiags *diags);
 CfgNode *cfg_parse_string(const char *text, size_t len, const char *name, CfgDiags *diags);
+/* cfg_parse_file, then its `base: PATH` (relative to the file) read the same way, down the
+ * chain, and the file merged over it: the file's keys in its own order (a key both hold merged
+ * by cfg_merge_over), the base's other keys where `base:` stands; the key `base` is gone from
+ * the result. A base that is missing, not a map, or already in the chain is a diagnostic at the
+ * `base` key; returns NULL then (cfg_base.c). */
+CfgNode *cfg_parse_composed(const char *path, CfgDiags *diags);
+/* Merge the map `over` into the map `base` and free `over`: a key both have as maps merges
+ * key by key, any other value of `over` replaces the base's (in the base's place), a key only
+ * `over` has is appended. Nodes keep their own file:line. */
+void cfg_merge_over(CfgNode *base, CfgNode *over);
+/* The override `key=path` for a section (a top-level map, `data=configs/data/fashion.yaml`):
+ * root's section `key` replaced whole by the file's map — the file holds the section's keys, or
+ * one key `key:` holding them, as a base spec would. Returns 0, or -1 with a diagnostic. */
+int cfg_section_from_file(CfgNode *root, const char *key, const char *path, CfgDiags *diags);
 void cfg_free(CfgNode *node);
 CfgNode *cfg_clone(const CfgNode *node);
 /* A new node (key, value, file copied; any may be NULL) and appending a child to a map or list. */
@@ -138,6 +152,9 @@ int cfg_apply_override(CfgNode *root, const char *assignment, CfgDiags *diags);
 void cfg_emit_yaml(const CfgNode *root, FILE *out);
 /* The same into a malloc'd string. */
 char *cfg_emit_yaml_string(const CfgNode *root);
+/* The same with where each value came from after it: "  # FILE:LINE", "  # schema default",
+ * "  # override 'k=v'" (`exprun show --origin`). Comments: it reads back as the same tree. */
+char *cfg_emit_yaml_origins(const CfgNode *root);
 /* A value as one line of YAML flow text that cfg_apply_override reads back to an equal node:
  * 1.0e-3, relu, "0.1" (a string), ~, [128, 64], {type: masking, rate: 0.3}. malloc'd. */
 char *cfg_emit_flow_string(const CfgNode *value);

@@ -152,54 +152,68 @@ static int emit_inline(StrBuf *b, const CfgNode *n) {
     return 1;
 }
 
-static void emit_seq(StrBuf *b, const CfgNode *seq, int indent, int first_inline);
+static void emit_seq(StrBuf *b, const CfgNode *seq, int indent, int first_inline, int origins);
+
+/* The end of a value's line: with origins, "  # FILE:LINE" (or the node's file alone — "schema
+ * default", "override 'k=v'" — where it has no line), then the newline. */
+static void end_line(StrBuf *b, const CfgNode *n, int origins) {
+    if (origins && n->file) {
+        if (n->line > 0) strbuf_printf(b, "  # %s:%d", n->file, n->line);
+        else strbuf_printf(b, "  # %s", n->file);
+    }
+    strbuf_putc(b, '\n');
+}
 
 /* Entries of a map at `indent`; the first one goes on the current line when first_inline (a
  * map as a list item: "- units: 64"). */
-static void emit_map(StrBuf *b, const CfgNode *map, int indent, int first_inline) {
+static void emit_map(StrBuf *b, const CfgNode *map, int indent, int first_inline, int origins) {
     for (int i = 0; i < map->count; i++) {
         const CfgNode *c = map->items[i];
         if (i > 0 || !first_inline) indent_to(b, indent);
         emit_key(b, c->key ? c->key : "");
         strbuf_putc(b, ' ');
         if (emit_inline(b, c)) {
-            strbuf_putc(b, '\n');
+            end_line(b, c, origins);
             continue;
         }
         b->s[--b->len] = '\0'; /* no trailing space before a nested block */
         strbuf_putc(b, '\n');
         if (c->kind == CFG_MAP)
-            emit_map(b, c, indent + 2, 0);
+            emit_map(b, c, indent + 2, 0, origins);
         else
-            emit_seq(b, c, indent + 2, 0);
+            emit_seq(b, c, indent + 2, 0, origins);
     }
 }
 
-static void emit_seq(StrBuf *b, const CfgNode *seq, int indent, int first_inline) {
+static void emit_seq(StrBuf *b, const CfgNode *seq, int indent, int first_inline, int origins) {
     for (int i = 0; i < seq->count; i++) {
         const CfgNode *c = seq->items[i];
         if (i > 0 || !first_inline) indent_to(b, indent);
         strbuf_puts(b, "- ");
         if (emit_inline(b, c))
-            strbuf_putc(b, '\n');
+            end_line(b, c, origins);
         else if (c->kind == CFG_MAP)
-            emit_map(b, c, indent + 2, 1);
+            emit_map(b, c, indent + 2, 1, origins);
         else
-            emit_seq(b, c, indent + 2, 1);
+            emit_seq(b, c, indent + 2, 1, origins);
     }
 }
 
-char *cfg_emit_yaml_string(const CfgNode *root) {
+static char *emit_yaml(const CfgNode *root, int origins) {
     StrBuf b = {0};
     if (!root) return cfg_strdup("");
     if (emit_inline(&b, root))
         strbuf_putc(&b, '\n');
     else if (root->kind == CFG_MAP)
-        emit_map(&b, root, 0, 0);
+        emit_map(&b, root, 0, 0, origins);
     else
-        emit_seq(&b, root, 0, 0);
+        emit_seq(&b, root, 0, 0, origins);
     return b.s ? b.s : cfg_strdup("");
 }
+
+char *cfg_emit_yaml_string(const CfgNode *root) { return emit_yaml(root, 0); }
+
+char *cfg_emit_yaml_origins(const CfgNode *root) { return emit_yaml(root, 1); }
 
 void cfg_emit_yaml(const CfgNode *root, FILE *out) {
     char *s = cfg_emit_yaml_string(root);

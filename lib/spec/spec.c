@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cell.h"
 #include "spec/schema.h"
@@ -119,10 +120,13 @@ static const char *opt_str(const CfgNode *t, const char *key) {
 }
 
 /* Resolve a data path and write the absolute result back into the tree, so the resolved spec a
- * run records (and `exprun resume` reads from the run directory) names the same file. */
+ * run records (and `exprun resume` reads from the run directory) names the same file. A path
+ * written in a base spec is taken from that spec's folder; one from the command line, from the
+ * spec's. */
 static void resolve_data_path(CfgNode *t, const char *key, const char *spec_path, char *dst, size_t cap) {
-    resolve_path(dst, cap, spec_path, opt_str(t, key));
     CfgNode *node = (CfgNode *)cfg_get(t, key);
+    const char *from = node && node->file && node->line > 0 && access(node->file, F_OK) == 0 ? node->file : spec_path;
+    resolve_path(dst, cap, from, opt_str(t, key));
     if (!node || node->kind != CFG_SCALAR || !dst[0]) return;
     char *abs = realpath(dst, NULL);
     if (abs) snprintf(dst, cap, "%s", abs);
@@ -501,13 +505,30 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
     return diags->count > before ? -1 : 0;
 }
 
+/* "SECTION=FILE.yaml" for a section of the schema (a top-level map): FILE, with SECTION in
+ * section; else NULL (an ordinary override). */
+static const char *section_file(const char *assignment, char *section, size_t cap) {
+    const char *eq = strchr(assignment, '=');
+    if (!eq || (size_t)(eq - assignment) >= cap) return NULL;
+    const char *file = eq + 1;
+    size_t n = strlen(file);
+    if (!((n > 5 && strcmp(file + n - 5, ".yaml") == 0) || (n > 4 && strcmp(file + n - 4, ".yml") == 0))) return NULL;
+    snprintf(section, cap, "%.*s", (int)(eq - assignment), assignment);
+    const SchemaKey *k = schema_key(section);
+    return k && k->kind == SK_MAP && !strchr(section, '.') ? file : NULL;
+}
+
 int spec_load(const char *path, char *const *overrides, int n_overrides, Spec *spec, CfgDiags *diags) {
     memset(spec, 0, sizeof *spec);
-    CfgNode *tree = cfg_parse_file(path, diags);
+    CfgNode *tree = cfg_parse_composed(path, diags);
     if (!tree) return -1;
     int failed = 0;
-    for (int i = 0; i < n_overrides; i++)
-        if (cfg_apply_override(tree, overrides[i], diags) != 0) failed = 1;
+    for (int i = 0; i < n_overrides; i++) {
+        char section[64];
+        const char *file = section_file(overrides[i], section, sizeof section);
+        if (file ? cfg_section_from_file(tree, section, file, diags) != 0 : cfg_apply_override(tree, overrides[i], diags) != 0)
+            failed = 1;
+    }
     if (failed) {
         cfg_free(tree);
         return -1;
