@@ -19,8 +19,10 @@
 
 static const char PREDICT_USAGE[] =
     "usage: exprun predict RUN_DIR INPUT.h5 [-o OUT.h5] [--checkpoint best|latest|FILE]\n"
-    "       INPUT.h5: /tokens (N, T) integers, or /x (N, T, d) floats (as the model takes them)\n"
-    "       OUT.h5 (default RUN_DIR/predictions-NAME.h5): /y, the head's outputs per step or per sequence\n";
+    "       INPUT.h5: /tokens (N, T) integers, or /x (N, T, d) floats (as the model takes them);\n"
+    "                 seq2seq: /tokens (N, Tx) or /text (N strings); one_to_many: /classes (N)\n"
+    "       OUT.h5 (default RUN_DIR/predictions-NAME.h5): /y, the head's outputs per step or per sequence;\n"
+    "                 seq2seq: greedy /y tokens, /logits, /text; one_to_many: generated /y (N, T, d)\n";
 
 typedef struct PredictArgs {
     const char *run_dir, *input, *out, *checkpoint;

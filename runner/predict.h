@@ -8,7 +8,8 @@
  * step or (N, n_out) for the last step, and attrs kind = "predictions", run_dir, checkpoint,
  * input, head, loss. Each sequence starts from the model's initial state (zero or learned), as
  * the ONNX export's graph does (export.h); the weights are the latest checkpoint's unless
- * --checkpoint says otherwise. */
+ * --checkpoint says otherwise. seq2seq and one_to_many runs: predictgen.h (greedy decoding,
+ * generation from classes). */
 #ifndef EXPRUN_PREDICT_H
 #define EXPRUN_PREDICT_H
 
