@@ -35,18 +35,21 @@ static int parse(int argc, char **argv, EncodeArgs *a) {
         else if (strcmp(s, "--labels") == 0 && has_value) a->labels = argv[++i];
         else if (strcmp(s, "--checkpoint") == 0 && has_value) a->checkpoint = argv[++i];
         else if (strcmp(s, "--quiet") == 0 || strcmp(s, "-q") == 0) a->quiet = 1;
-        else if (s[0] == '-' && s[1] == '-') {
-            fprintf(stderr, "exprun encode: unknown option or missing value: %s\n\n%s", s, ENCODE_USAGE);
+        else if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
+            fputs(ENCODE_USAGE, stdout);
+            return 1;
+        } else if (s[0] == '-' && s[1] == '-') {
+            fprintf(stderr, "exprun encode: unknown option or missing value: %s\ntry 'exprun encode --help'\n", s);
             return -1;
         } else if (!a->run_dir) a->run_dir = s;
         else if (!a->data) a->data = s;
         else {
-            fprintf(stderr, "exprun encode: unexpected argument '%s'\n\n%s", s, ENCODE_USAGE);
+            fprintf(stderr, "exprun encode: unexpected argument '%s'\ntry 'exprun encode --help'\n", s);
             return -1;
         }
     }
     if (!a->run_dir || !a->data) {
-        fprintf(stderr, "exprun encode: missing %s\n\n%s", a->run_dir ? "DATA" : "RUN_DIR", ENCODE_USAGE);
+        fprintf(stderr, "exprun encode: missing %s\ntry 'exprun encode --help'\n", a->run_dir ? "DATA" : "RUN_DIR");
         return -1;
     }
     return 0;
@@ -96,7 +99,8 @@ static int write_codes(const char *out, const EncodeArgs *a, const Spec *spec, c
 
 int command_encode(int argc, char **argv) {
     EncodeArgs a;
-    if (parse(argc, argv, &a) != 0) return EXIT_USAGE;
+    int parsed = parse(argc, argv, &a);
+    if (parsed != 0) return parsed > 0 ? EXIT_OK : EXIT_USAGE;
     char why[8800];
     if (a.out && rundir_owns(a.out, why, sizeof why)) {
         fprintf(stderr, "exprun encode: refusing to write --out %s: %s, which exprun never writes over. Choose "

@@ -41,16 +41,16 @@ static int parse(int argc, char **argv, ExportArgs *a) {
             fputs(EXPORT_USAGE, stdout);
             return 1;
         } else if (s[0] == '-') {
-            fprintf(stderr, "exprun export: unknown option or missing value: %s\n\n%s", s, EXPORT_USAGE);
+            fprintf(stderr, "exprun export: unknown option or missing value: %s\ntry 'exprun export --help'\n", s);
             return -1;
         } else if (!a->run_dir) a->run_dir = s;
         else {
-            fprintf(stderr, "exprun export: unexpected argument '%s'\n\n%s", s, EXPORT_USAGE);
+            fprintf(stderr, "exprun export: unexpected argument '%s'\ntry 'exprun export --help'\n", s);
             return -1;
         }
     }
     if (!a->run_dir || !a->out) {
-        fprintf(stderr, "exprun export: missing %s\n\n%s", a->run_dir ? "-o FILE" : "RUN_DIR", EXPORT_USAGE);
+        fprintf(stderr, "exprun export: missing %s\ntry 'exprun export --help'\n", a->run_dir ? "-o FILE" : "RUN_DIR");
         return -1;
     }
     if (!a->format) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "sweep.h"
 #include "train.h"
 #include "dist.h"
+#include "spec/cfg.h"
 #include "version.h"
 
 static const char USAGE[] =
@@ -52,11 +54,64 @@ static const char USAGE[] =
     "             138 SIGUSR1); exprun sweep (--jobs): the number of trials that did not finish\n"
     "             (at most 100)\n";
 
-static int usage_error(const char *fmt, const char *arg) {
+/* The commands this file runs itself, each with its usage for `--help` (the others parse their
+ * own arguments: sweep, summarize, plot, report, encode, export, predict). */
+typedef struct CommandHelp {
+    const char *name, *text;
+} CommandHelp;
+static const CommandHelp HELP[] = {
+    {"validate", "usage: exprun validate SPEC [key=value ...]\n"
+                 "  check everything short of training: the spec (all problems at once), the data, the\n"
+                 "  model's graph and memory, the output folder; exit 0 when a run would start\n"},
+    {"show", "usage: exprun show SPEC [key=value ...] [--origin]\n"
+             "  print the resolved spec: bases merged, overrides applied, every default filled in;\n"
+             "  --origin: each value followed by where it came from (FILE:LINE, schema default, override)\n"},
+    {"resume", "usage: exprun resume RUN_DIR [--epochs N]\n"
+               "  continue a stopped run from its latest checkpoint, bit for bit;\n"
+               "  --epochs N: extend the run to N epochs\n"},
+    {"sample", "usage: exprun sample RUN_DIR [--length N] [--temperature T] [--prime TEXT] [--seed S]\n"
+               "                     [--checkpoint best|latest|FILE]\n"
+               "  text from a trained character model (temperature 0: greedy)\n"},
+    {"keys", "usage: exprun keys\n  every spec key with its type, default and meaning\n"},
+};
+static const char *const COMMANDS[] = {"validate", "show",   "resume",    "sample", "keys", "encode", "export",
+                                       "predict",  "sweep", "summarize", "plot",   "report", NULL};
+
+static const char *current_command = NULL;   /* for "try 'exprun COMMAND --help'" */
+
+static const char *help_of(const char *cmd) {
+    for (size_t i = 0; i < sizeof HELP / sizeof HELP[0]; i++)
+        if (cmd && strcmp(HELP[i].name, cmd) == 0) return HELP[i].text;
+    return NULL;
+}
+
+/* One line saying what is wrong, one saying where the help is: not the whole usage. */
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "exprun: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n\n%s", USAGE);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (current_command) fprintf(stderr, "\ntry 'exprun %s --help'\n", current_command);
+    else fprintf(stderr, "\ntry 'exprun --help'\n");
     return EXIT_USAGE;
+}
+
+/* The length of an override's key (up to '='). */
+static size_t key_length(const char *assignment) {
+    const char *eq = strchr(assignment, '=');
+    return eq ? (size_t)(eq - assignment) : strlen(assignment);
+}
+
+/* Whether text reads as a dotted spec key (optimizer.lr, model.units.1). */
+static int looks_like_key(const char *text) {
+    int dots = 0;
+    if (!((*text >= 'a' && *text <= 'z') || *text == '_')) return 0;
+    for (const char *c = text; *c; c++) {
+        if (*c == '.') dots++;
+        else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_')) return 0;
+    }
+    return dots > 0;
 }
 
 /* Split argv into the spec, key=value overrides and options. */
@@ -128,8 +183,14 @@ static int parse_args(int argc, char **argv, int first, Args *a) {
         else if (s[0] == '-' && s[1] == '-') return usage_error("unknown option or missing value: %s", s);
         else if (strchr(s, '=')) {
             if (a->n_overrides == 256) return usage_error("too many overrides (at most 256)%s", "");
+            for (int k = 0; k < a->n_overrides; k++)
+                if (key_length(a->overrides[k]) == key_length(s) && strncmp(a->overrides[k], s, key_length(s)) == 0)
+                    return usage_error("%.*s is overridden twice ('%s', then '%s'): give it once", (int)key_length(s), s,
+                                       a->overrides[k], s);
             a->overrides[a->n_overrides++] = argv[i];
         } else if (!a->spec) a->spec = s;
+        else if (looks_like_key(s) && i + 1 < argc && argv[i + 1][0] != '-')
+            return usage_error("unexpected argument '%s': an override is one word, %s=%s", s, s, argv[i + 1]);
         else return usage_error("unexpected argument '%s' (overrides look like key=value)", s);
     }
     return 0;
@@ -148,7 +209,7 @@ static int ranks_end(int status) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     dist_init(&argc, &argv);
-    if (argc < 2) return usage_error("missing SPEC%s", "");
+    if (argc < 2) return usage_error("missing SPEC (or a command)%s", "");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(USAGE, stdout);
@@ -166,15 +227,27 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "report") == 0) return command_report(argc - 2, argv + 2);
     if (strcmp(cmd, "export") == 0) return command_export(argc - 2, argv + 2);
     if (strcmp(cmd, "predict") == 0) return command_predict(argc - 2, argv + 2);
+    if (strcmp(cmd, "encode") == 0) return command_encode(argc - 2, argv + 2);
+    int is_command = help_of(cmd) != NULL;
+    if (is_command) current_command = cmd;
     for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0) {
-            fputs(USAGE, stdout);
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(is_command ? help_of(cmd) : USAGE, stdout);
             return EXIT_OK;
         }
-    if (strcmp(cmd, "encode") == 0) return command_encode(argc - 2, argv + 2);
+    if (!is_command && !strchr(cmd, '/') && !strchr(cmd, '.') && !strchr(cmd, '=') && cmd[0] != '-' &&
+        access(cmd, F_OK) != 0) {
+        /* neither a command nor a spec file: a mistyped command, most likely */
+        const char *best = NULL;
+        int best_d = 3;
+        for (int k = 0; COMMANDS[k]; k++) {
+            int d = cfg_edit_distance(cmd, COMMANDS[k]);
+            if (d < best_d) best = COMMANDS[k], best_d = d;
+        }
+        if (best) return usage_error("unknown command '%s' (did you mean '%s'?)", cmd, best);
+        return usage_error("no command or spec file '%s'", cmd);
+    }
     Args a;
-    int is_command = strcmp(cmd, "validate") == 0 || strcmp(cmd, "show") == 0 || strcmp(cmd, "resume") == 0 ||
-                     strcmp(cmd, "sample") == 0 || strcmp(cmd, "keys") == 0;
     if (parse_args(argc, argv, is_command ? 2 : 1, &a) != 0) return EXIT_USAGE;
     int progress = isatty(STDERR_FILENO) && !a.quiet;
     if (strcmp(cmd, "keys") == 0) return command_keys();

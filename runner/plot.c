@@ -1027,13 +1027,13 @@ int command_plot(int argc, char **argv) {
             }
         }
         else if (s[0] == '-' && s[1]) {
-            fprintf(stderr, "exprun plot: unknown option or missing value: %s\n\n%s", s, PLOT_USAGE);
+            fprintf(stderr, "exprun plot: unknown option or missing value: %s\ntry 'exprun plot --help'\n", s);
             free(args);
             return EXIT_USAGE;
         } else args[n_args++] = argv[i];
     }
     if (n_args == 0 || !out) {
-        fprintf(stderr, "exprun plot: %s\n\n%s", n_args == 0 ? "missing RUN" : "missing -o FILE", PLOT_USAGE);
+        fprintf(stderr, "exprun plot: %s\ntry 'exprun plot --help'\n", n_args == 0 ? "missing RUN" : "missing -o FILE");
         free(args);
         return EXIT_USAGE;
     }

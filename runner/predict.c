@@ -39,17 +39,17 @@ static int parse(int argc, char **argv, PredictArgs *a) {
             fputs(PREDICT_USAGE, stdout);
             return 1;
         } else if (s[0] == '-') {
-            fprintf(stderr, "exprun predict: unknown option or missing value: %s\n\n%s", s, PREDICT_USAGE);
+            fprintf(stderr, "exprun predict: unknown option or missing value: %s\ntry 'exprun predict --help'\n", s);
             return -1;
         } else if (!a->run_dir) a->run_dir = s;
         else if (!a->input) a->input = s;
         else {
-            fprintf(stderr, "exprun predict: unexpected argument '%s'\n\n%s", s, PREDICT_USAGE);
+            fprintf(stderr, "exprun predict: unexpected argument '%s'\ntry 'exprun predict --help'\n", s);
             return -1;
         }
     }
     if (!a->run_dir || !a->input) {
-        fprintf(stderr, "exprun predict: missing %s\n\n%s", a->run_dir ? "INPUT" : "RUN_DIR", PREDICT_USAGE);
+        fprintf(stderr, "exprun predict: missing %s\ntry 'exprun predict --help'\n", a->run_dir ? "INPUT" : "RUN_DIR");
         return -1;
     }
     return 0;

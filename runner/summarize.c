@@ -55,13 +55,13 @@ int command_summarize(int argc, char **argv) {
             free(folders);
             return EXIT_USAGE;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "exprun summarize: unknown option %s\n\n%s", argv[i], SUMMARIZE_USAGE);
+            fprintf(stderr, "exprun summarize: unknown option %s\ntry 'exprun summarize --help'\n", argv[i]);
             free(folders);
             return EXIT_USAGE;
         } else folders[n_folders++] = argv[i];
     }
     if (n_folders == 0) {
-        fprintf(stderr, "exprun summarize: missing DIR\n\n%s", SUMMARIZE_USAGE);
+        fprintf(stderr, "exprun summarize: missing DIR\ntry 'exprun summarize --help'\n");
         free(folders);
         return EXIT_USAGE;
     }

@@ -175,7 +175,7 @@ fail:
 /* ---- the command -------------------------------------------------------------------------------- */
 
 static int usage_error(const char *msg, const char *arg) {
-    fprintf(stderr, "exprun sweep: %s%s\n\n%s", msg, arg ? arg : "", SWEEP_USAGE);
+    fprintf(stderr, "exprun sweep: %s%s\ntry 'exprun sweep --help'\n", msg, arg ? arg : "");
     return EXIT_USAGE;
 }
 

@@ -366,7 +366,17 @@ CfgNode *cfg_parse_flow_value(const char *text, const char *file, int col0, cons
 CfgNode *cfg_parse_file(const char *path, CfgDiags *diags) {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        cfg_diag_add(diags, path, 0, 0, "", "cannot open: %s", strerror(errno));
+        int why = errno;
+        size_t n = strlen(path);
+        char with_ext[4096];
+        snprintf(with_ext, sizeof with_ext, "%s.yaml", path);
+        FILE *g = n < 4000 ? fopen(with_ext, "rb") : NULL;   /* `exprun validate configs/lstm_text` */
+        if (g) {
+            fclose(g);
+            cfg_diag_add(diags, path, 0, 0, "", "cannot open: %s (did you mean %s?)", strerror(why), with_ext);
+        } else {
+            cfg_diag_add(diags, path, 0, 0, "", "cannot open: %s", strerror(why));
+        }
         return NULL;
     }
     size_t cap = CFG_MAX_BYTES + 1;

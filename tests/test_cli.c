@@ -1,0 +1,99 @@
+/* test_cli.c — a command line that helps: a mistyped command gets a did-you-mean, a spec named
+ * without its .yaml gets the name with it, `key value` gets `key=value`, the same key overridden
+ * twice is refused, usage errors are one line and a pointer to the command's own --help (which
+ * every command has), all with exit 2 and nothing run. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runcheck.h"
+#include "testutil.h"
+
+static char *tmp;
+static char exe[PATH_MAX], spec[PATH_MAX];
+
+/* exprun ARGS in tmp, stderr and stdout to LOG: its exit status. */
+static int run(const char *args, const char *log) { return rc_sh(tmp, "%s %s > %s 2>&1", exe, args, log); }
+
+static int lines_of(const char *log) {
+    char *text = rc_slurp_text(rc_in_dir(tmp, log));
+    int n = 0;
+    for (const char *c = text; *c; c++) n += *c == '\n';
+    free(text);
+    return n;
+}
+
+static void test_mistyped_command(void) {
+    CU_ASSERT_EQUAL(run("valdiate x.yaml", "c1.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "c1.txt"), "unknown command 'valdiate'", "did you mean 'validate'?"));
+    CU_ASSERT_EQUAL(run("sumarize results", "c2.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "c2.txt"), "did you mean 'summarize'?", NULL));
+    CU_ASSERT_EQUAL(run("frobnicate", "c3.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "c3.txt"), "no command or spec file 'frobnicate'", "try 'exprun --help'"));
+}
+
+static void test_spec_without_extension(void) {
+    char args[PATH_MAX + 32];
+    snprintf(args, sizeof args, "validate %.*s", (int)(strlen(spec) - 5), spec);   /* the name less ".yaml" */
+    CU_ASSERT_EQUAL(run(args, "c4.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "c4.txt"), "did you mean ", "adding.yaml?"));
+}
+
+static void test_override_forms(void) {
+    char args[PATH_MAX + 128];
+    snprintf(args, sizeof args, "show %s optimizer.lr 1e-3", spec);
+    CU_ASSERT_EQUAL(run(args, "c5.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "c5.txt"), "an override is one word, optimizer.lr=1e-3", NULL));
+    snprintf(args, sizeof args, "show %s optimizer.lr=1e-3 train.epochs=2 optimizer.lr=2e-3", spec);
+    CU_ASSERT_EQUAL(run(args, "c6.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "c6.txt"), "optimizer.lr is overridden twice", "give it once"));
+    snprintf(args, sizeof args, "show %s optimizer.lr=1e-3 train.epochs=2", spec);
+    CU_ASSERT_EQUAL(run(args, "c7.txt"), 0);
+}
+
+/* A usage error: two lines (what, and which --help), not the whole usage. */
+static void test_usage_errors_are_short(void) {
+    char args[PATH_MAX + 64];
+    snprintf(args, sizeof args, "validate %s --bogus", spec);
+    CU_ASSERT_EQUAL(run(args, "c8.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "c8.txt"), "--bogus", "try 'exprun validate --help'"));
+    CU_ASSERT_EQUAL(lines_of("c8.txt"), 2);
+    snprintf(args, sizeof args, "%s --epochs 3", spec);
+    CU_ASSERT_EQUAL(run(args, "c9.txt"), 2);
+    CU_ASSERT_EQUAL(lines_of("c9.txt"), 2);
+}
+
+/* Every command answers --help with its own usage, exit 0. */
+static void test_every_command_has_help(void) {
+    static const char *const commands[] = {"validate", "show",  "resume", "sample", "keys", "encode",
+                                           "export",   "predict", "sweep", "summarize", "plot", "report"};
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
+        char args[64], want[64];
+        snprintf(args, sizeof args, "%s --help", commands[k]);
+        snprintf(want, sizeof want, "exprun %s", commands[k]);
+        int rc = run(args, "help.txt");
+        CU_ASSERT_EQUAL(rc, 0);
+        int ok = rc_log_has(rc_in_dir(tmp, "help.txt"), "usage", want);
+        if (!ok) fprintf(stderr, "\n    exprun %s --help\n", commands[k]);
+        CU_ASSERT(ok);
+    }
+}
+
+int main(void) {
+    tmp = make_temp_dir("cli");
+    if (!realpath(exprun_bin(), exe)) {
+        perror(exprun_bin());
+        return 1;
+    }
+    snprintf(spec, sizeof spec, "%s/adding.yaml", tmp);
+    rc_write_text(spec, "version: 1\ndata: {source: adding, length: 12, train_size: 100, test_size: 20}\n"
+                        "model: {type: lstm, units: [8], input: features, head: last_step}\nloss: squared_error\n");
+    TestCase cases[] = {{"a mistyped command: did you mean", test_mistyped_command},
+                        {"a spec named without .yaml: the name with it", test_spec_without_extension},
+                        {"key value: key=value; a key overridden twice", test_override_forms},
+                        {"usage errors: one line and the command's --help", test_usage_errors_are_short},
+                        {"every command has its own --help", test_every_command_has_help},
+                        {NULL, NULL}};
+    return run_tests_in("cli", cases, tmp);
+}
