@@ -35,6 +35,18 @@ static int load_spec_or_report(const char *path, char *const *overrides, int n, 
     return 0;
 }
 
+int check_data_files_or_report(const Spec *spec, const char *spec_path) {
+    CfgDiags diags = {0};
+    int rc = spec_check_data_files(spec, &diags);
+    if (rc != 0) {
+        cfg_diags_print(&diags, stderr);
+        fprintf(stderr, "exprun: %d problem%s in %s; nothing was run\n", diags.count, diags.count == 1 ? "" : "s",
+                spec_path);
+    }
+    cfg_diags_free(&diags);
+    return rc;
+}
+
 static void emit_line(void *ctx, const char *line) {
     (void)ctx;
     puts(line);
@@ -58,6 +70,10 @@ static int check_output_root(const char *root, ExError *err) {
 int command_validate(const char *spec_path, char *const *overrides, int n_overrides) {
     Spec spec;
     if (load_spec_or_report(spec_path, overrides, n_overrides, &spec) != 0) return EXIT_USAGE;
+    if (check_data_files_or_report(&spec, spec_path) != 0) {
+        spec_free(&spec);
+        return EXIT_USAGE;
+    }
     ExError err;
     RunData rd;
     if (rundata_load(&spec, &rd, &err) != 0) {

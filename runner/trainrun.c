@@ -1,6 +1,7 @@
 /* trainrun.c — starting and ending a run: `exprun SPEC` (data, model, run directory made and
  * locked, the spec recorded) and `exprun resume RUN` (the checkpoint LATEST names, runstate.c),
  * the loop (train.c), then the evaluations on the test split and the final results. */
+#include "commands.h"
 #include "train.h"
 #include "trainer.h"
 
@@ -232,6 +233,7 @@ int command_train(const TrainOptions *opt) {
         return close_run(&tr, &rd, &spec, lock_fd, EXIT_USAGE);
     }
     cfg_diags_free(&diags);
+    if (check_data_files_or_report(&spec, opt->spec_path) != 0) return close_run(&tr, &rd, &spec, lock_fd, EXIT_USAGE);
     /* A run is never a sweep: the sweep: block only lists trials (spec/sweep.h), so it is left out
      * of the run's resolved spec. `exprun sweep` runs the trials (EXPRUN_SWEEP_TRIAL is set). */
     if (sweep_strip(spec.tree) && !opt->quiet && !getenv("EXPRUN_SWEEP_TRIAL"))

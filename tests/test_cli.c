@@ -80,6 +80,30 @@ static void test_every_command_has_help(void) {
     }
 }
 
+/* A data file that is not there: a spec error (exit 2) at the key's file:line:col, with the
+ * folder it was looked for in, the nearest file there, and the script that makes it. */
+static void test_missing_data_file(void) {
+    rc_sh(tmp, "mkdir -p corpus datasets && printf 'hello world\\n' > corpus/words.text && "
+               "printf '#!/bin/sh\\n' > datasets/prepare_prices.sh");
+    rc_write_text(rc_in_dir(tmp, "text.yaml"), "version: 1\n"
+                                              "data:\n"
+                                              "  source: text\n"
+                                              "  path: corpus/words.txt\n"
+                                              "model: {type: lstm, units: [8], input: onehot, head: per_step}\n"
+                                              "loss: softmax_cross_entropy\n");
+    CU_ASSERT_EQUAL(run("validate text.yaml", "d1.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "d1.txt"), "text.yaml:4:9: data.path: no file ", "did you mean words.text?"));
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "d1.txt"), "taken from the folder of text.yaml", NULL));
+    CU_ASSERT_EQUAL(run("text.yaml --out run1", "d2.txt"), 2);
+    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "run1")));
+    CU_ASSERT_EQUAL(run("show text.yaml", "d3.txt"), 0);   /* a spec can be shown before its data exists */
+    rc_write_text(rc_in_dir(tmp, "prices.yaml"), "version: 1\n"
+                                                "data: {source: csv, path: datasets/prices/close.csv}\n"
+                                                "model: {type: autoencoder, code: 2}\nloss: squared_error\n");
+    CU_ASSERT_EQUAL(run("validate prices.yaml", "d4.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "d4.txt"), "does not exist", "datasets/prepare_prices.sh (run it first)"));
+}
+
 int main(void) {
     tmp = make_temp_dir("cli");
     if (!realpath(exprun_bin(), exe)) {
@@ -94,6 +118,7 @@ int main(void) {
                         {"key value: key=value; a key overridden twice", test_override_forms},
                         {"usage errors: one line and the command's --help", test_usage_errors_are_short},
                         {"every command has its own --help", test_every_command_has_help},
+                        {"a missing data file: a spec error with its place and a suggestion", test_missing_data_file},
                         {NULL, NULL}};
     return run_tests_in("cli", cases, tmp);
 }

@@ -170,11 +170,11 @@ static void test_spec_errors_leave_nothing(void) {
     msg = rc_slurp_text(err_file);
     CU_ASSERT(strstr(msg, "optimizer.lr=fast") != NULL);
     free(msg);
-    /* a missing data file: a runtime error naming the file, and no run directory */
+    /* a missing data file: a spec error (exit 2) at the key that names it, and no run directory */
     snprintf(args, sizeof args, "%s data.path=%s/nope.h5 output.root=%s/missing_results", spec_path, tmp, tmp);
-    CU_ASSERT_EQUAL(run(args, err_file), 3);
+    CU_ASSERT_EQUAL(run(args, err_file), 2);
     msg = rc_slurp_text(err_file);
-    CU_ASSERT(strstr(msg, "nope.h5") != NULL);
+    CU_ASSERT(strstr(msg, "data.path: no file ") != NULL && strstr(msg, "nope.h5") != NULL);
     free(msg);
     snprintf(results, sizeof results, "%s/missing_results", tmp);
     CU_ASSERT(stat(results, &st) != 0);

@@ -181,4 +181,10 @@ int spec_load(const char *path, char *const *overrides, int n_overrides, Spec *s
 int spec_from_tree(CfgNode *tree, const char *path, Spec *spec, CfgDiags *diags);
 void spec_free(Spec *spec);
 
+/* The data files the spec names (data.path, labels, test_path, test_labels) exist and can be
+ * read; else a diagnostic at each key saying where it was looked for, the nearest file in that
+ * folder, and the datasets/prepare_NAME.sh that makes it where there is one (datafiles.c).
+ * Returns 0 or -1. (`show` does not ask this: a spec can be shown before its data exists.) */
+int spec_check_data_files(const Spec *spec, CfgDiags *diags);
+
 #endif
