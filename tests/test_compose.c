@@ -109,12 +109,14 @@ static void test_bad_bases(void) {
     Spec spec;
     CfgDiags d;
     CU_ASSERT_NOT_EQUAL(load("a.yaml", NULL, 0, &spec, &d), 0);
+    spec_free(&spec);   /* a spec that failed validation still holds its tree */
     CU_ASSERT(diags_have(&d, "b.yaml", 2, "come back"));
     CU_ASSERT(diags_have(&d, "b.yaml", 2, "a.yaml → "));
     cfg_diags_free(&d);
 
     rc_write_text(at("lost.yaml"), "seed: 1\nbase: nowhere.yaml\n");
     CU_ASSERT_NOT_EQUAL(load("lost.yaml", NULL, 0, &spec, &d), 0);
+    spec_free(&spec);   /* a spec that failed validation still holds its tree */
     CU_ASSERT(diags_have(&d, "lost.yaml", 2, "no spec file"));
     CU_ASSERT(diags_have(&d, "lost.yaml", 2, "nowhere.yaml"));
     cfg_diags_free(&d);
@@ -122,6 +124,7 @@ static void test_bad_bases(void) {
     rc_write_text(at("list.yaml"), "- 1\n- 2\n");
     rc_write_text(at("on_list.yaml"), "base: list.yaml\n");
     CU_ASSERT_NOT_EQUAL(load("on_list.yaml", NULL, 0, &spec, &d), 0);
+    spec_free(&spec);   /* a spec that failed validation still holds its tree */
     CU_ASSERT(diags_have(&d, "list.yaml", -1, "must be a map"));
     cfg_diags_free(&d);
 }
@@ -135,6 +138,7 @@ static void test_error_in_base(void) {
     Spec spec;
     CfgDiags d;
     CU_ASSERT_NOT_EQUAL(load("uses_bad.yaml", NULL, 0, &spec, &d), 0);
+    spec_free(&spec);   /* a spec that failed validation still holds its tree */
     CU_ASSERT(diags_have(&d, "bad_base.yaml", 5, ""));
     CU_ASSERT_EQUAL(d.count, 1);
     cfg_diags_free(&d);
@@ -169,6 +173,7 @@ static void test_section_file(void) {
     cfg_diags_free(&d);
     char *const over3[] = {o3};
     CU_ASSERT_NOT_EQUAL(load("base.yaml", over3, 1, &spec, &d), 0);
+    spec_free(&spec);   /* a spec that failed validation still holds its tree */
     CU_ASSERT(diags_have(&d, "nowhere.yaml'", 0, "no spec file"));
     cfg_diags_free(&d);
 }
