@@ -181,6 +181,18 @@ static void test_syntax_error_position(void) {
     CU_ASSERT_PTR_NULL(parse("a: 1\nb: x\xff\n", &d));
     CU_ASSERT_TRUE(has_diag(&d, "", 2, 5, "UTF-8"));
     cfg_diags_free(&d);
+
+    /* A tab in the indentation, at a key's start or after spaces: said in those words. */
+    CU_ASSERT_PTR_NULL(parse("name: x\nmodel:\n\ttype: lstm\n", &d));
+    CU_ASSERT_TRUE(has_diag(&d, "", 3, 1, "YAML forbids tabs there; indent with spaces"));
+    cfg_diags_free(&d);
+    CU_ASSERT_PTR_NULL(parse("model:\n  type: lstm\n  \thidden: 3\n", &d));
+    CU_ASSERT_TRUE(d.count == 1 && strstr(d.items[0].message, "YAML forbids tabs"));
+    cfg_diags_free(&d);
+    /* a tab inside a value is no indentation: no such words */
+    CU_ASSERT_PTR_NULL(parse("name: x\nmodel: a: \tb\n", &d));
+    CU_ASSERT_TRUE(d.count == 1 && !strstr(d.items[0].message, "tabs"));
+    cfg_diags_free(&d);
 }
 
 static void test_reject_anchors_and_aliases(void) {

@@ -269,6 +269,15 @@ static void report_yaml_error(Builder *b, const yaml_parser_t *p, const char *te
             else
                 strbuf_printf(&msg, " (%s at line %d)", p->context, line);
         }
+        /* libyaml's words for a tab in the indentation do not say so: "found character that
+         * cannot start any token" */
+        if (m.index < len) {
+            size_t start = m.index;
+            while (start > 0 && text[start - 1] != '\n') start--;
+            int tab = 0;
+            for (size_t k = start; k < len && (text[k] == ' ' || text[k] == '\t'); k++) tab |= text[k] == '\t';
+            if (tab) strbuf_puts(&msg, ": a tab in the indentation — YAML forbids tabs there; indent with spaces");
+        }
     }
     fail_at(b, m, msg.s);
     strbuf_free(&msg);
