@@ -145,14 +145,36 @@ static const char *kind_name(SchemaKind k) {
     return names[k];
 }
 
-int command_keys(void) {
+/* Whether key is prefix or below it: "data" holds data.path, "data.limit" itself. */
+static int under_prefix(const char *key, const char *prefix) {
+    size_t n = strlen(prefix);
+    while (n > 0 && prefix[n - 1] == '.') n--;
+    return strncmp(key, prefix, n) == 0 && (key[n] == '\0' || key[n] == '.');
+}
+
+int command_keys(const char *prefix) {
+    int shown = 0;
     for (int i = 0; i < SPEC_SCHEMA.count; i++) {
         const SchemaKey *k = &SPEC_SCHEMA.keys[i];
+        if (prefix && !under_prefix(k->path, prefix)) continue;
+        shown++;
         printf("%-32s %-8s default %-12s %s%s%s%s%s\n", k->path, kind_name(k->kind),
                k->default_value ? (strcmp(k->default_value, "~") == 0 ? "(none)" : k->default_value) : "(required)",
                k->doc, k->choices ? " [" : "", k->choices ? k->choices : "", k->choices ? "]" : "",
                k->when ? "" : "");
         if (k->when) printf("%-32s only when %s\n", "", k->when);
+    }
+    if (shown == 0) {
+        /* the nearest key, for a typo (optimiser) */
+        const char *best = NULL;
+        int best_d = 3;
+        for (int i = 0; i < SPEC_SCHEMA.count; i++) {
+            int d = cfg_edit_distance(prefix, SPEC_SCHEMA.keys[i].path);
+            if (d < best_d) best = SPEC_SCHEMA.keys[i].path, best_d = d;
+        }
+        fprintf(stderr, "exprun keys: no key is %s or below it%s%s%s\n", prefix, best ? " (did you mean " : "",
+                best ? best : "", best ? "?)" : "");
+        return EXIT_USAGE;
     }
     return EXIT_OK;
 }

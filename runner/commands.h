@@ -7,7 +7,8 @@
 int command_validate(const char *spec_path, char *const *overrides, int n_overrides);
 /* The resolved spec on stdout; origins: each value followed by where it came from. */
 int command_show(const char *spec_path, char *const *overrides, int n_overrides, int origins);
-int command_keys(void);
+/* The schema's keys, all or those at and below prefix (NULL: all). */
+int command_keys(const char *prefix);
 /* Text from a run's weights: checkpoint is latest (NULL), best or a checkpoint file. */
 int command_sample(const char *run_dir, const char *checkpoint, const char *prime, int length, double temperature,
                    unsigned long long seed);

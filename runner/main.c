@@ -36,7 +36,7 @@ static const char USAGE[] =
     "                                              with labels and reconstruction errors, to HDF5\n"
     "       exprun export RUN_DIR -o FILE          the trained model as safetensors (PyTorch's names) or ONNX\n"
     "       exprun predict RUN_DIR INPUT.h5        a sequence model's outputs for /tokens or /x, to HDF5\n"
-    "       exprun keys                            every spec key with its type, default and meaning\n"
+    "       exprun keys [PREFIX]                   every spec key (or those under PREFIX): type, default, meaning\n"
     "       exprun sweep SPEC [key=value ...] [--list | --index I | --jobs N] [--fail-fast]\n"
     "                                              the trials of the spec's sweep: block\n"
     "       exprun summarize DIR... [--csv]        one table of the runs under DIR...\n"
@@ -72,7 +72,9 @@ static const CommandHelp HELP[] = {
     {"sample", "usage: exprun sample RUN_DIR [--length N] [--temperature T] [--prime TEXT] [--seed S]\n"
                "                     [--checkpoint best|latest|FILE]\n"
                "  text from a trained character model (temperature 0: greedy)\n"},
-    {"keys", "usage: exprun keys\n  every spec key with its type, default and meaning\n"},
+    {"keys", "usage: exprun keys [PREFIX]\n"
+             "  every spec key with its type, default and meaning; with PREFIX (data, optimizer.lr), those at\n"
+             "  and below it\n"},
 };
 static const char *const COMMANDS[] = {"validate", "show",   "resume",    "sample", "keys", "encode", "export",
                                        "predict",  "sweep", "summarize", "plot",   "report", NULL};
@@ -250,7 +252,7 @@ int main(int argc, char **argv) {
     Args a;
     if (parse_args(argc, argv, is_command ? 2 : 1, &a) != 0) return EXIT_USAGE;
     int progress = isatty(STDERR_FILENO) && !a.quiet;
-    if (strcmp(cmd, "keys") == 0) return command_keys();
+    if (strcmp(cmd, "keys") == 0) return command_keys(a.spec);
     if (a.epochs && strcmp(cmd, "resume") != 0)
         return usage_error("--epochs is for resume (to change a new run's epochs: train.epochs=%s)", "N");
     if (a.checkpoint && strcmp(cmd, "sample") != 0)

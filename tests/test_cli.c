@@ -104,6 +104,24 @@ static void test_missing_data_file(void) {
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "d4.txt"), "does not exist", "datasets/prepare_prices.sh (run it first)"));
 }
 
+/* exprun keys PREFIX: the keys at and below it; a typo gets the nearest key. A key that does
+ * not act on the chosen data is refused, saying when it would and where to read about it. */
+static void test_keys_and_inert_keys(void) {
+    CU_ASSERT_EQUAL(run("keys data.limit", "k1.txt"), 0);
+    CU_ASSERT_EQUAL(lines_of("k1.txt"), 2);   /* the key and its condition */
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "k1.txt"), "data.limit", "data.train_size"));
+    CU_ASSERT_EQUAL(run("keys optimizer", "k2.txt"), 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "k2.txt"), "optimizer.lr", NULL));
+    CU_ASSERT(!rc_log_has(rc_in_dir(tmp, "k2.txt"), "data.path", NULL));
+    CU_ASSERT_EQUAL(run("keys optimiser", "k3.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "k3.txt"), "did you mean optimizer?", NULL));
+    char args[PATH_MAX + 64];
+    snprintf(args, sizeof args, "validate %s data.limit=1000", spec);   /* the adding task */
+    CU_ASSERT_EQUAL(run(args, "k4.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "k4.txt"), "data.limit: does not apply when data.source is adding",
+                         "only when data.source is idx|csv|hdf5"));
+}
+
 int main(void) {
     tmp = make_temp_dir("cli");
     if (!realpath(exprun_bin(), exe)) {
@@ -119,6 +137,7 @@ int main(void) {
                         {"usage errors: one line and the command's --help", test_usage_errors_are_short},
                         {"every command has its own --help", test_every_command_has_help},
                         {"a missing data file: a spec error with its place and a suggestion", test_missing_data_file},
+                        {"keys PREFIX; a key that does not act on the data is refused", test_keys_and_inert_keys},
                         {NULL, NULL}};
     return run_tests_in("cli", cases, tmp);
 }

@@ -418,7 +418,12 @@ static void check_key_in(const Validator *v, const SchemaKey *k, CfgNode *parent
     StrBuf desc = {0};
     Cond c = k->when ? eval_when(v, k->when, idx, nidx, &desc) : COND_TRUE;
     if (c == COND_FALSE) {
-        if (n) cfg_diag_at_key(v->diags, n, path->s, "does not apply when %s", desc.s);
+        if (n) {
+            /* and when it would: "data.source=idx|csv|hdf5" read as words, and where its meaning is */
+            const char *eq = strchr(k->when, '=');
+            cfg_diag_at_key(v->diags, n, path->s, "does not apply when %s (only when %.*s is %s; exprun keys %s)", desc.s,
+                            eq ? (int)(eq - k->when) : 0, k->when, eq ? eq + 1 : k->when, k->path);
+        }
     } else if (n) {
         check_value(v, v->diags, n, path, k);
     } else if (c == COND_TRUE && !k->default_value) {

@@ -87,7 +87,9 @@ static const SchemaKey KEYS[] = {
     {"data.binarize_threshold", SK_FLOAT, "0.5", -INF, INF, NULL, "data.source=idx|csv|hdf5", "threshold for binarize"},
     {"data.validation_fraction", SK_FLOAT, "0.1", 0, 0.9, NULL, NULL,
      "fraction of the training data held out for validation (seeded split; text and series: the final part)"},
-    {"data.limit", SK_INT, "0", 0, 1e9, NULL, NULL, "use only the first N training examples (0 = all)"},
+    {"data.limit", SK_INT, "0", 0, 1e9, NULL, "data.source=idx|csv|hdf5",
+     "use only the first N examples of the training file (0 = all); text: data.max_bytes, generated tasks: "
+     "data.train_size"},
     {"data.exclude_class", SK_INT, "~", 0, 1e9, NULL, "data.source=idx|csv|hdf5",
      "leave every example of this class out of the training file (training and validation splits; the "
      "test file keeps it): the normal data an anomaly detector learns (see evaluate.anomaly_class)"},
