@@ -122,6 +122,32 @@ static void test_keys_and_inert_keys(void) {
                          "only when data.source is idx|csv|hdf5"));
 }
 
+/* Defaults that follow the data: a minimal spec names its data and model type only, and
+ * input, head and loss come out as the one value that fits, shown with where they came from;
+ * where two losses fit, the spec must say which. */
+static void test_auto_values(void) {
+    rc_write_text(rc_in_dir(tmp, "min_adding.yaml"), "version: 1\ndata: {source: adding, length: 12}\nmodel: {type: lstm}\n");
+    CU_ASSERT_EQUAL(run("show min_adding.yaml --origin", "a1.txt"), 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "a1.txt"), "  input: features  # auto: data.source adding",
+                         "  head: last_step  # auto: data.source adding"));
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "a1.txt"), "loss: squared_error  # auto: data.source adding", NULL));
+    CU_ASSERT_EQUAL(run("min_adding.yaml train.epochs=1 data.train_size=40 data.test_size=10 --out min_run -q", "a2.txt"), 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "min_run/resolved.yaml"), "input: features", "loss: squared_error"));
+    rc_write_text(rc_in_dir(tmp, "min_parity.yaml"), "version: 1\ndata: {source: parity, length: 8}\nmodel: {type: gru}\n");
+    CU_ASSERT_EQUAL(run("show min_parity.yaml", "a3.txt"), 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "a3.txt"), "  input: embedding\n", "  head: per_step\n"));
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "a3.txt"), "loss: softmax_cross_entropy\n", NULL));
+    /* a value the spec gives stays, even where auto would choose another (and is then checked) */
+    CU_ASSERT_EQUAL(run("show min_parity.yaml model.input=onehot --origin", "a4.txt"), 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "a4.txt"), "input: onehot  # override", NULL));
+    CU_ASSERT_EQUAL(run("show min_adding.yaml model.head=per_step", "a5.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "a5.txt"), "use head: last_step", NULL));
+    /* two losses fit a sigmoid autoencoder: say which */
+    rc_write_text(rc_in_dir(tmp, "min_ae.yaml"), "version: 1\ndata: {source: adding}\nmodel: {type: autoencoder, code: 2}\n");
+    CU_ASSERT_EQUAL(run("show min_ae.yaml", "a6.txt"), 2);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "a6.txt"), "min_ae.yaml:1:1: loss: say which loss", "squared_error and cross_entropy"));
+}
+
 int main(void) {
     tmp = make_temp_dir("cli");
     if (!realpath(exprun_bin(), exe)) {
@@ -138,6 +164,7 @@ int main(void) {
                         {"every command has its own --help", test_every_command_has_help},
                         {"a missing data file: a spec error with its place and a suggestion", test_missing_data_file},
                         {"keys PREFIX; a key that does not act on the data is refused", test_keys_and_inert_keys},
+                        {"input, head and loss follow the data where one value fits", test_auto_values},
                         {NULL, NULL}};
     return run_tests_in("cli", cases, tmp);
 }

@@ -135,18 +135,21 @@ static const SchemaKey KEYS[] = {
      "gain of the orthogonal recurrent init (> 1 makes gradients explode through time)"},
     {"model.dropout", SK_FLOAT, "0.0", 0, 0.95, NULL, RECURRENT, "dropout between stacked layers"},
     {"model.initial_state", SK_ENUM, "zero", NO_RANGE, "zero|learned", RECURRENT, "h_0 (and c_0)"},
-    {"model.input", SK_ENUM, "embedding", NO_RANGE, "embedding|onehot|features", RECURRENT,
-     "token inputs through an embedding or one-hot, or real-valued features per step"},
+    {"model.input", SK_ENUM, "auto", NO_RANGE, "auto|embedding|onehot|features", RECURRENT,
+     "token inputs through an embedding or one-hot, or real-valued features per step; auto: embedding for "
+     "tokens (text, copy, parity), features for real values"},
     {"model.embed_dim", SK_INT, "64", 1, 1e6, NULL, RECURRENT_S2S,
      "embedding size (input: embedding; seq2seq: of the input and of the output tokens)"},
-    {"model.head", SK_ENUM, "per_step", NO_RANGE, "per_step|last_step", RECURRENT,
-     "dense output at every step (many-to-many) or on the last step only (many-to-one)"},
+    {"model.head", SK_ENUM, "auto", NO_RANGE, "auto|per_step|last_step", RECURRENT,
+     "dense output at every step (many-to-many) or on the last step only (many-to-one); auto: per_step "
+     "for tokens, last_step for the adding task, series and sequences to classify"},
     {"model.beam_width", SK_INT, "1", 1, 64, NULL, "model.type=seq2seq",
      "evaluation decodes greedily; > 1 also runs beam search of this width (stat beam_exact_match)"},
 
-    {"loss", SK_ENUM, NULL, NO_RANGE, "squared_error|cross_entropy|softmax_cross_entropy", NULL,
+    {"loss", SK_ENUM, "auto", NO_RANGE, "auto|squared_error|cross_entropy|softmax_cross_entropy", NULL,
      "squared_error (1/m) Σ_i Σ_j (x̂_ij − x_ij)²; cross_entropy (binary, inputs in [0,1]); "
-     "softmax_cross_entropy (classes or next token)"},
+     "softmax_cross_entropy (classes or next token); auto: the one loss that fits the data and model, "
+     "where only one does (an error where several do)"},
 
     {"optimizer", SK_MAP, "{}", NO_RANGE, NULL, NULL, "how parameters are updated"},
     {"optimizer.type", SK_ENUM, "adam", NO_RANGE, "sgd|adam|rmsprop|adagrad", NULL, "update rule (PyTorch's)"},

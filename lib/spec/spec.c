@@ -431,6 +431,8 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
     copy_str(s->source_path, sizeof s->source_path, path);
     int before = diags->count;
     if (cfg_validate(tree, &SPEC_SCHEMA, diags) != 0 || diags->count > before) return -1;
+    spec_resolve_auto(tree, diags);
+    if (diags->count > before) return -1;
 
     const CfgNode *t = tree;
     const char *name = opt_str(t, "name");

@@ -187,4 +187,8 @@ void spec_free(Spec *spec);
  * Returns 0 or -1. (`show` does not ask this: a spec can be shown before its data exists.) */
 int spec_check_data_files(const Spec *spec, CfgDiags *diags);
 
+/* model.input, model.head and loss given as auto (their defaults) set to the one value that fits
+ * the data and model, in the validated tree, or a diagnostic where several fit (autovalues.c). */
+void spec_resolve_auto(CfgNode *tree, CfgDiags *diags);
+
 #endif
