@@ -101,6 +101,8 @@ int command_encode(int argc, char **argv) {
     EncodeArgs a;
     int parsed = parse(argc, argv, &a);
     if (parsed != 0) return parsed > 0 ? EXIT_OK : EXIT_USAGE;
+    char newest[4400];   /* results/NAME: its newest run */
+    a.run_dir = rundir_resolve(a.run_dir, newest, sizeof newest);
     char why[8800];
     if (a.out && rundir_owns(a.out, why, sizeof why)) {
         fprintf(stderr, "exprun encode: refusing to write --out %s: %s, which exprun never writes over. Choose "

@@ -106,6 +106,8 @@ int command_export(int argc, char **argv) {
     ExportArgs a;
     int parsed = parse(argc, argv, &a);
     if (parsed != 0) return parsed > 0 ? EXIT_OK : EXIT_USAGE;
+    char newest[4400];   /* results/NAME: its newest run */
+    a.run_dir = rundir_resolve(a.run_dir, newest, sizeof newest);
     char why[8800];
     if (rundir_owns(a.out, why, sizeof why)) {
         fprintf(stderr, "exprun export: refusing to write -o %s: %s, which exprun never writes over\n", a.out, why);

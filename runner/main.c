@@ -15,6 +15,7 @@
 #include "predict.h"
 #include "plot.h"
 #include "report.h"
+#include "rundir.h"
 #include "summarize.h"
 #include "sweep.h"
 #include "train.h"
@@ -261,6 +262,8 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "validate") == 0) return command_validate(a.spec, a.overrides, a.n_overrides);
     if (a.origin && strcmp(cmd, "show") != 0) return usage_error("--origin is for show (%s)", "exprun show SPEC --origin");
     if (strcmp(cmd, "show") == 0) return command_show(a.spec, a.overrides, a.n_overrides, a.origin);
+    char run_dir[4400];   /* results/NAME: its newest run (results/NAME/latest) */
+    if (strcmp(cmd, "resume") == 0 || strcmp(cmd, "sample") == 0) a.spec = rundir_resolve(a.spec, run_dir, sizeof run_dir);
     if (strcmp(cmd, "resume") == 0) {
         if (a.n_overrides) return usage_error("resume takes no overrides: the run's spec is fixed (%s)", a.overrides[0]);
         return ranks_end(command_resume(a.spec, a.epochs, a.quiet, dist_is_root() && progress));

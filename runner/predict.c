@@ -177,6 +177,8 @@ int command_predict(int argc, char **argv) {
     PredictArgs a;
     int parsed = parse(argc, argv, &a);
     if (parsed != 0) return parsed > 0 ? EXIT_OK : EXIT_USAGE;
+    char newest[4400];   /* results/NAME: its newest run */
+    a.run_dir = rundir_resolve(a.run_dir, newest, sizeof newest);
     char out[4400], why[8800];
     if (a.out) snprintf(out, sizeof out, "%s", a.out);
     else run_output_path(out, sizeof out, a.run_dir, "predictions", a.input);

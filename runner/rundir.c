@@ -312,3 +312,37 @@ int rundir_owns(const char *path, char *why, size_t cap) {
     }
     return 0;
 }
+
+int rundir_point_latest(const char *run_dir, ExError *err) {
+    char parent[PATH_MAX], link_tmp[PATH_MAX + 64], link_path[PATH_MAX + 16];
+    const char *slash = strrchr(run_dir, '/');
+    if (!slash || !slash[1]) return 0;   /* not ROOT/NAME/STAMP */
+    snprintf(parent, sizeof parent, "%.*s", (int)(slash - run_dir), run_dir);
+    snprintf(link_tmp, sizeof link_tmp, "%s/.latest.%ld.tmp", parent, (long)getpid());
+    snprintf(link_path, sizeof link_path, "%s/latest", parent);
+    unlink(link_tmp);
+    /* a link holding the folder's own name, renamed over the old one: a reader sees the old run
+     * or the new one, never no link or half a name */
+    if (symlink(slash + 1, link_tmp) != 0 || rename(link_tmp, link_path) != 0) {
+        int why = errno;
+        unlink(link_tmp);
+        return ex_fail(err, "cannot point %s at %s: %s", link_path, slash + 1, strerror(why));
+    }
+    return 0;
+}
+
+const char *rundir_resolve(const char *arg, char *buf, size_t cap) {
+    if (!arg || is_run_dir(arg)) return arg;
+    char link_path[PATH_MAX + 16], target[256];
+    snprintf(link_path, sizeof link_path, "%s/latest", arg);
+    struct stat st;
+    if (lstat(link_path, &st) != 0 || !S_ISLNK(st.st_mode)) return arg;
+    ssize_t n = readlink(link_path, target, sizeof target - 1);
+    if (n <= 0) return arg;
+    target[n] = '\0';
+    if (strchr(target, '/') || strcmp(target, "..") == 0 || strcmp(target, ".") == 0) return arg;   /* a sibling only */
+    size_t len = strlen(arg);
+    while (len > 1 && arg[len - 1] == '/') len--;
+    if (snprintf(buf, cap, "%.*s/%s", (int)len, arg, target) >= (int)cap || !is_run_dir(buf)) return arg;
+    return buf;
+}

@@ -52,6 +52,14 @@ int rundir_set_status(const char *dir, const char *status, ExError *err);
  * and says which run and what the file holds in why, or 0. Output options (encode --out, plot
  * -o) refuse such paths. */
 int rundir_owns(const char *path, char *why, size_t cap);
+
+/* ROOT/NAME/latest → the run directory just made (a symbolic link holding its folder name,
+ * replaced by rename, so a reader never sees it missing or half made). 0, or -1 with err. */
+int rundir_point_latest(const char *run_dir, ExError *err);
+/* A command's RUN_DIR argument: a run directory as it is, or a folder of runs (results/NAME)
+ * whose `latest` link names one of its own folders: that run, written into buf. Anything else
+ * comes back unchanged (the command then says what is wrong with it). */
+const char *rundir_resolve(const char *arg, char *buf, size_t cap);
 /* mkdir -p */
 int make_dirs(const char *path, ExError *err);
 /* Can we create files in dir? (checked before training starts) */

@@ -256,6 +256,8 @@ static void walk(const char *dir, int depth, PathList *out) {
         if (strcmp(dir, "/") == 0) snprintf(child, sizeof child, "/%s", e->d_name);
         else snprintf(child, sizeof child, "%s/%s", dir, e->d_name);
         struct stat st;
+        if (strcmp(e->d_name, "latest") == 0 && lstat(child, &st) == 0 && S_ISLNK(st.st_mode))
+            continue;               /* results/NAME/latest: a run found under its own name */
         if (stat(child, &st) == 0 && S_ISDIR(st.st_mode)) walk(child, depth + 1, out);
     }
     closedir(d);

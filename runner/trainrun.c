@@ -296,6 +296,8 @@ int command_train(const TrainOptions *opt) {
         rundir_set_status(run_dir, "running", &err) != 0 ||
         write_file_atomic(run_dir, "resolved.yaml", tr.resolved, &err) != 0)
         goto fail;
+    /* results/NAME/latest: the newest run of the name, which commands take for results/NAME */
+    if (!opt->out_dir && rundir_point_latest(run_dir, &err) != 0) fprintf(stderr, "exprun: warning: %s\n", err.msg);
     if (!opt->quiet) printf("run: %s\n", run_dir);
     if (opt->init_from && !opt->quiet) printf("initialised from %s\n", opt->init_from);
     if (dist_size() > 1 && !opt->quiet)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runcheck.h"
 #include "testutil.h"
@@ -148,6 +149,32 @@ static void test_auto_values(void) {
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "a6.txt"), "min_ae.yaml:1:1: loss: say which loss", "squared_error and cross_entropy"));
 }
 
+/* results/NAME/latest names the newest run of NAME (a link holding the folder's name); the
+ * commands that take a run directory take results/NAME for it; summarize counts each run once. */
+static void test_latest_run(void) {
+    rc_write_text(rc_in_dir(tmp, "tiny.yaml"), "version: 1\nname: tiny\n"
+                                              "data: {source: adding, length: 8, train_size: 60, test_size: 10}\n"
+                                              "model: {type: lstm, units: [4]}\ntrain: {epochs: 1, batch_size: 20}\n"
+                                              "output: {root: res}\n");
+    CU_ASSERT_EQUAL_FATAL(run("tiny.yaml -q", "l1.txt"), 0);
+    CU_ASSERT_EQUAL_FATAL(run("tiny.yaml train.epochs=2", "l2.txt"), 0);
+    char link[256] = "";
+    ssize_t n = readlink(rc_in_dir(tmp, "res/tiny/latest"), link, sizeof link - 1);
+    CU_ASSERT_FATAL(n > 0);
+    link[n] = '\0';
+    CU_ASSERT_PTR_NULL(strchr(link, '/'));   /* a sibling's name */
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "l2.txt"), link, NULL));   /* the second run's folder */
+    CU_ASSERT_EQUAL(run("resume res/tiny", "l3.txt"), 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "l3.txt"), link, "all 2 epochs"));
+    CU_ASSERT_EQUAL(run("export res/tiny -o tiny.safetensors", "l4.txt"), 0);
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "l4.txt"), link, NULL));
+    CU_ASSERT_EQUAL(run("summarize res --csv", "l5.txt"), 0);
+    CU_ASSERT_EQUAL(lines_of("l5.txt"), 3);   /* the header and two runs, not the link again */
+    /* --out DIR makes no link */
+    CU_ASSERT_EQUAL(run("tiny.yaml -q --out elsewhere/one", "l6.txt"), 0);
+    CU_ASSERT(!rc_exists(rc_in_dir(tmp, "elsewhere/latest")));
+}
+
 int main(void) {
     tmp = make_temp_dir("cli");
     if (!realpath(exprun_bin(), exe)) {
@@ -165,6 +192,7 @@ int main(void) {
                         {"a missing data file: a spec error with its place and a suggestion", test_missing_data_file},
                         {"keys PREFIX; a key that does not act on the data is refused", test_keys_and_inert_keys},
                         {"input, head and loss follow the data where one value fits", test_auto_values},
+                        {"results/NAME/latest and results/NAME for its newest run", test_latest_run},
                         {NULL, NULL}};
     return run_tests_in("cli", cases, tmp);
 }
