@@ -1,0 +1,125 @@
+/* test_docs.c — numbers and lists the docs state, checked against what the program does, so
+ * that they cannot drift: the step at which configs/exploding_rnn.yaml diverges (README's table,
+ * docs/recurrent.md, docs/training.md), and the README spec's lists of data sources, scalings,
+ * model types and losses against the schema's choices. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runcheck.h"
+#include "spec/schema.h"
+#include "testutil.h"
+
+static char *tmp;
+
+static char *doc(const char *name) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", source_dir(), name);
+    return rc_slurp_text(path);
+}
+
+static int doc_has(const char *name, const char *needle) {
+    char *text = doc(name);
+    int found = strstr(text, needle) != NULL;
+    if (!found) fprintf(stderr, "\n    %s does not say \"%s\"\n", name, needle);
+    free(text);
+    return found;
+}
+
+/* The unclipped exploding_rnn diverges at the step every doc names. */
+static void test_exploding_step(void) {
+    char exe[PATH_MAX];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(exprun_bin(), exe));
+    /* OpenBLAS on 2 threads, as the docs' runs had it (CTest sets 1 for the others): a growing
+     * gradient magnifies the last bit, and one thread's sums end a step sooner (22) */
+    CU_ASSERT_EQUAL_FATAL(rc_sh(tmp, "OPENBLAS_NUM_THREADS=2 %s %s/configs/exploding_rnn.yaml --out explode -q 2> explode.txt",
+                                exe, source_dir()),
+                          4);
+    char *err = rc_slurp_text(rc_in_dir(tmp, "explode.txt"));
+    const char *at = strstr(err, "diverged at step ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    int step = atoi(at + strlen("diverged at step "));
+    free(err);
+    char want[128];
+    snprintf(want, sizeof want, "unclipped diverges at step %d;", step);
+    CU_ASSERT(doc_has("README.md", want));
+    snprintf(want, sizeof want, "\"diverged at step %d (epoch 1): the gradient is not finite in rnn0/W\"", step);
+    CU_ASSERT(doc_has("docs/recurrent.md", want));
+    snprintf(want, sizeof want, "exprun: diverged at step %d (epoch 1): the gradient is not finite in rnn0/W\n4\n", step);
+    CU_ASSERT(doc_has("docs/training.md", want));
+    snprintf(want, sizeof want, "\n%d,1,", step - 1);   /* the last row of steps.csv shown */
+    CU_ASSERT(doc_has("docs/training.md", want));
+}
+
+/* The README's "key: value  # a | b | c" comment for key, as a sorted '|'-joined set. */
+static int readme_choices(const char *line_start, char *out, size_t cap) {
+    char *text = doc("README.md");
+    const char *at = strstr(text, line_start);
+    if (at && *at == '\n') at++;
+    int ok = 0;
+    if (at) {
+        const char *hash = strchr(at, '#'), *end = strchr(at, '\n');
+        if (hash && end && hash < end) {
+            char list[512];
+            snprintf(list, sizeof list, "%.*s", (int)(end - hash - 1), hash + 1);
+            char *paren = strchr(list, '(');
+            if (paren) *paren = '\0';
+            char *items[32];
+            int n = 0;
+            for (char *tok = strtok(list, "| "); tok && n < 32; tok = strtok(NULL, "| ")) items[n++] = tok;
+            for (int i = 1; i < n; i++)
+                for (int j = i; j > 0 && strcmp(items[j - 1], items[j]) > 0; j--) {
+                    char *t = items[j];
+                    items[j] = items[j - 1];
+                    items[j - 1] = t;
+                }
+            out[0] = '\0';
+            for (int i = 0; i < n; i++) snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "|" : "", items[i]);
+            ok = 1;
+        }
+    }
+    free(text);
+    return ok;
+}
+
+static void schema_choices(const char *key, char *out, size_t cap) {
+    out[0] = '\0';
+    for (int i = 0; i < SPEC_SCHEMA.count; i++)
+        if (strcmp(SPEC_SCHEMA.keys[i].path, key) == 0) {
+            char list[512];
+            snprintf(list, sizeof list, "%s", SPEC_SCHEMA.keys[i].choices);
+            char *items[32];
+            int n = 0;
+            for (char *tok = strtok(list, "|"); tok && n < 32; tok = strtok(NULL, "|")) items[n++] = tok;
+            for (int a = 1; a < n; a++)
+                for (int j = a; j > 0 && strcmp(items[j - 1], items[j]) > 0; j--) {
+                    char *t = items[j];
+                    items[j] = items[j - 1];
+                    items[j - 1] = t;
+                }
+            for (int k = 0; k < n; k++) snprintf(out + strlen(out), cap - strlen(out), "%s%s", k ? "|" : "", items[k]);
+        }
+}
+
+static void test_readme_lists_match_the_schema(void) {
+    static const char *const LINES[][2] = {{"  source: idx ", "data.source"},
+                                           {"  scale: unit ", "data.scale"},
+                                           {"  type: autoencoder ", "model.type"},
+                                           {"\nloss: cross_entropy ", "loss"}};
+    for (size_t k = 0; k < sizeof LINES / sizeof LINES[0]; k++) {
+        char said[512] = "", want[512];
+        CU_ASSERT(readme_choices(LINES[k][0], said, sizeof said));
+        schema_choices(LINES[k][1], want, sizeof want);
+        if (strcmp(said, want) != 0) fprintf(stderr, "\n    README lists %s as %s; the schema: %s\n", LINES[k][1], said, want);
+        CU_ASSERT_STRING_EQUAL(said, want);
+    }
+}
+
+int main(void) {
+    tmp = make_temp_dir("docs");
+    TestCase cases[] = {{"exploding_rnn diverges at the step the docs name", test_exploding_step},
+                        {"the README spec's lists are the schema's choices", test_readme_lists_match_the_schema},
+                        {NULL, NULL}};
+    return run_tests_in("docs", cases, tmp);
+}
