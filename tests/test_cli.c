@@ -175,6 +175,30 @@ static void test_latest_run(void) {
     CU_ASSERT(!rc_exists(rc_in_dir(tmp, "elsewhere/latest")));
 }
 
+/* Every problem of a file at once: the schema's (a range, an unknown key) and the combinations'
+ * (cross-entropy with an identity f, an autoencoder on the adding task) in one report, in file
+ * order, each once. */
+static void test_all_problems_at_once(void) {
+    rc_write_text(rc_in_dir(tmp, "both.yaml"), "version: 1\n"
+                                              "data: {source: adding, length: 12}\n"
+                                              "model:\n"
+                                              "  type: autoencoder\n"
+                                              "  code: 0\n"
+                                              "  f: identity\n"
+                                              "loss: cross_entropy\n"
+                                              "optimiser: {lr: 1}\n");
+    CU_ASSERT_EQUAL(run("validate both.yaml", "p1.txt"), 2);
+    char *text = rc_slurp_text(rc_in_dir(tmp, "p1.txt"));
+    const char *a = strstr(text, "both.yaml:2:16: data.source: an autoencoder needs idx"),
+               *b = strstr(text, "both.yaml:5:9: model.code: must be between 1"),
+               *c = strstr(text, "both.yaml:6:6: model.f: cross_entropy needs"),
+               *d = strstr(text, "both.yaml:8:1: optimiser: unknown key");
+    CU_ASSERT(a && b && c && d && a < b && b < c && c < d);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "4 problems in both.yaml"));
+    if (!(a && b && c && d)) fprintf(stderr, "\n%s\n", text);
+    free(text);
+}
+
 int main(void) {
     tmp = make_temp_dir("cli");
     if (!realpath(exprun_bin(), exe)) {
@@ -193,6 +217,7 @@ int main(void) {
                         {"keys PREFIX; a key that does not act on the data is refused", test_keys_and_inert_keys},
                         {"input, head and loss follow the data where one value fits", test_auto_values},
                         {"results/NAME/latest and results/NAME for its newest run", test_latest_run},
+                        {"the schema's and the combinations' problems at once", test_all_problems_at_once},
                         {NULL, NULL}};
     return run_tests_in("cli", cases, tmp);
 }

@@ -430,7 +430,10 @@ int spec_from_tree(CfgNode *tree, const char *path, Spec *s, CfgDiags *diags) {
     s->tree = tree;
     copy_str(s->source_path, sizeof s->source_path, path);
     int before = diags->count;
-    if (cfg_validate(tree, &SPEC_SCHEMA, diags) != 0 || diags->count > before) return -1;
+    if (cfg_validate(tree, &SPEC_SCHEMA, diags) != 0 || diags->count > before) {
+        spec_more_diags(tree, path, diags, before);   /* the combinations' problems too, at once */
+        return -1;
+    }
     spec_resolve_auto(tree, diags);
     if (diags->count > before) return -1;
 

@@ -191,4 +191,9 @@ int spec_check_data_files(const Spec *spec, CfgDiags *diags);
  * the data and model, in the validated tree, or a diagnostic where several fit (autovalues.c). */
 void spec_resolve_auto(CfgNode *tree, CfgDiags *diags);
 
+/* After the schema's problems diags[from..] in tree: the problems of combinations too, found
+ * on a copy of tree with the keys already reported taken out (their defaults in their place),
+ * added unless about a key already reported, in file order (alldiags.c). */
+void spec_more_diags(const CfgNode *tree, const char *path, CfgDiags *diags, int from);
+
 #endif
