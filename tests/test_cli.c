@@ -114,6 +114,9 @@ static void test_keys_and_inert_keys(void) {
     CU_ASSERT_EQUAL(run("keys optimizer", "k2.txt"), 0);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "k2.txt"), "optimizer.lr", NULL));
     CU_ASSERT(!rc_log_has(rc_in_dir(tmp, "k2.txt"), "data.path", NULL));
+    CU_ASSERT_EQUAL(run("keys sweep", "k5.txt"), 0);   /* grid, zip and command-line sweeps */
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "k5.txt"), "grid: {KEY: [values]", "zip: {KEY: [values]"));
+    CU_ASSERT(rc_log_has(rc_in_dir(tmp, "k5.txt"), "sweep.grid.optimizer.lr=", "--list"));
     CU_ASSERT_EQUAL(run("keys optimiser", "k3.txt"), 2);
     CU_ASSERT(rc_log_has(rc_in_dir(tmp, "k3.txt"), "did you mean optimizer?", NULL));
     char args[PATH_MAX + 64];

@@ -243,7 +243,12 @@ static const SchemaKey KEYS[] = {
     {"output.root", SK_STRING, "results", NO_RANGE, NULL, NULL,
      "each run gets its own directory ROOT/NAME/YYYYmmdd-HHMMSS[-k]; relative to the working directory"},
 
-    {"sweep", SK_ANY, "~", NO_RANGE, NULL, NULL, "hyperparameter sweep (exprun sweep)"},
+    {"sweep", SK_ANY, "~", NO_RANGE, NULL, NULL,
+     "hyperparameter sweep, run by exprun sweep SPEC: grid: {KEY: [values], ...} takes every combination "
+     "(keys in file order, the last fastest); zip: {KEY: [values], ...} takes lists of one length position by "
+     "position (fastest of all); trials = product(grid) x len(zip). From the command line: "
+     "'sweep={grid: {optimizer.lr: [1.0e-3, 3.0e-4], seed: [1, 2]}}' or sweep.grid.optimizer.lr=[1.0e-3,3.0e-4]; "
+     "exprun sweep SPEC --list prints the trials"},
 };
 
 const Schema SPEC_SCHEMA = {KEYS, (int)(sizeof KEYS / sizeof KEYS[0])};
