@@ -125,7 +125,7 @@ int plan_load(Plan *p, const char *spec_path, char *const *overrides, int n_over
     p->base = cfg_parse_composed(spec_path, &diags);
     int failed = !p->base;
     for (int i = 0; p->base && i < n_overrides; i++)
-        if (cfg_apply_override(p->base, overrides[i], &diags) != 0) failed = 1;
+        if (spec_apply_override(p->base, overrides[i], &diags) != 0) failed = 1;
     if (!failed && sweep_expand(p->base, &p->sweep, &diags) != 0) failed = 1;
     p->cli = calloc((size_t)n_overrides + 1, sizeof *p->cli);
     for (int i = 0; i < n_overrides; i++)

@@ -523,17 +523,19 @@ static const char *section_file(const char *assignment, char *section, size_t ca
     return k && k->kind == SK_MAP && !strchr(section, '.') ? file : NULL;
 }
 
+int spec_apply_override(CfgNode *tree, const char *assignment, CfgDiags *diags) {
+    char section[64];
+    const char *file = section_file(assignment, section, sizeof section);
+    return file ? cfg_section_from_file(tree, section, file, diags) : cfg_apply_override(tree, assignment, diags);
+}
+
 int spec_load(const char *path, char *const *overrides, int n_overrides, Spec *spec, CfgDiags *diags) {
     memset(spec, 0, sizeof *spec);
     CfgNode *tree = cfg_parse_composed(path, diags);
     if (!tree) return -1;
     int failed = 0;
-    for (int i = 0; i < n_overrides; i++) {
-        char section[64];
-        const char *file = section_file(overrides[i], section, sizeof section);
-        if (file ? cfg_section_from_file(tree, section, file, diags) != 0 : cfg_apply_override(tree, overrides[i], diags) != 0)
-            failed = 1;
-    }
+    for (int i = 0; i < n_overrides; i++)
+        if (spec_apply_override(tree, overrides[i], diags) != 0) failed = 1;
     if (failed) {
         cfg_free(tree);
         return -1;

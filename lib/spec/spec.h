@@ -177,6 +177,9 @@ const char *spec_choice(const char *key, int index, char *buf, size_t cap);
 
 /* Load, override, validate and type a spec. Returns 0, or -1 with every problem in diags. */
 int spec_load(const char *path, char *const *overrides, int n_overrides, Spec *spec, CfgDiags *diags);
+/* One command-line override into tree: key=value (cfg_apply_override), or SECTION=FILE.yaml for
+ * a section of the schema, replaced whole by the file's (cfg_section_from_file). 0 or -1. */
+int spec_apply_override(CfgNode *tree, const char *assignment, CfgDiags *diags);
 /* Same from an already-parsed tree (takes ownership of tree). */
 int spec_from_tree(CfgNode *tree, const char *path, Spec *spec, CfgDiags *diags);
 void spec_free(Spec *spec);
