@@ -13,21 +13,12 @@ enum { ONNX_FLOAT = 1, ONNX_INT32 = 6, ONNX_INT64 = 7 };   /* onnx.proto's Tenso
 
 static const char *const TB[] = {"T", "batch", NULL};
 
-static const float *view_of(const Params *p, const char *name, int *rows, int *cols) {
-    int i = params_find(p, name);
-    if (i < 0) return NULL;
-    const ParamView *v = &p->views[i];
-    if (rows) *rows = v->shape[0];
-    if (cols) *cols = v->rank > 1 ? v->shape[1] : 1;
-    return p->value + v->offset;
-}
-
 static const char *cell_name(CellType cell) { return cell == CELL_LSTM ? "lstm" : "gru"; }
 
 /* y = in · head/Wᵀ + head/b on every step: (T, B, H) → (T, B, n) as `out`. */
 static int add_head(OnnxGraph *g, const Params *p, const char *in, const char *out, int *n_out, ExError *err) {
     int n = 0, H = 0;
-    const float *W = view_of(p, "head/W", &n, &H), *b = view_of(p, "head/b", NULL, NULL);
+    const float *W = params_lookup(p, "head/W", &n, &H), *b = params_lookup(p, "head/b", NULL, NULL);
     if (!W || !b) return ex_fail(err, "the checkpoint has no head/W and head/b");
     onnx_initializer(g, "head.weight", 2, (int64_t[]){n, H}, W);
     onnx_initializer(g, "head.bias", 1, (int64_t[]){n}, b);
@@ -44,7 +35,7 @@ static int add_head(OnnxGraph *g, const Params *p, const char *in, const char *o
 static int add_embedding(OnnxGraph *g, const Params *p, const char *view, const char *name, const char *tokens,
                          const char *out, ExError *err) {
     int V = 0, E = 0;
-    const float *table = view_of(p, view, &V, &E);
+    const float *table = params_lookup(p, view, &V, &E);
     if (!table) return ex_fail(err, "the checkpoint has no %s", view);
     onnx_initializer(g, name, 2, (int64_t[]){V, E}, table);
     onnx_node(g, "Gather", out, 2, (const char *[]){name, tokens}, 1, (const char *[]){out});
@@ -110,7 +101,7 @@ int onnx_export_onetomany(OnnxGraph *g, const Params *p, const Spec *spec, ExErr
     char name[160], h[160], c[160], in[160] = "x", out[160], layer[64];
     snprintf(name, sizeof name, "%s0/W", cell);
     int GH = 0, ld = 0;
-    if (!view_of(p, name, &GH, &ld)) return ex_fail(err, "the checkpoint has no %s", name);
+    if (!params_lookup(p, name, &GH, &ld)) return ex_fail(err, "the checkpoint has no %s", name);
     d = ld - GH / (lstm ? 4 : 3);
     onnx_input_i64(g, "classes", 1, (int64_t[]){-1}, TB + 1);
     onnx_input(g, "x", 3, (int64_t[]){-1, -1, d}, TB);
@@ -122,7 +113,7 @@ int onnx_export_onetomany(OnnxGraph *g, const Params *p, const Spec *spec, ExErr
             char view[64], table[96], rows[112];
             snprintf(view, sizeof view, "state%d/%s", l, s ? "c" : "h");
             int K = 0, H = 0;
-            const float *values = view_of(p, view, &K, &H);
+            const float *values = params_lookup(p, view, &K, &H);
             if (!values) return ex_fail(err, "the checkpoint has no %s", view);
             snprintf(table, sizeof table, "state.%s_l%d", s ? "c" : "h", l);
             snprintf(rows, sizeof rows, "%s.rows", table);

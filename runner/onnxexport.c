@@ -11,20 +11,11 @@
 
 static const char *const BATCH[] = {"batch", NULL};
 
-static const float *view_values(const Params *p, const char *name, int *rows, int *cols) {
-    int i = params_find(p, name);
-    if (i < 0) return NULL;
-    const ParamView *v = &p->views[i];
-    if (rows) *rows = v->shape[0];
-    if (cols) *cols = v->rank > 1 ? v->shape[1] : 1;
-    return p->value + v->offset;
-}
-
 /* The chain enc0 … enc<k>, dec0 … dec<k> (autoencoder.c's layers, with their activations). */
 static int export_autoencoder(OnnxGraph *g, const Params *p, const Spec *spec, ExError *err) {
     const AutoencoderSpec *ae = &spec->model.ae;
     int k = ae->n_hidden, m = k + 1, n_in = 0, code = ae->code;
-    if (!view_values(p, "enc0/W", NULL, &n_in)) return ex_fail(err, "the checkpoint has no enc0/W");
+    if (!params_lookup(p, "enc0/W", NULL, &n_in)) return ex_fail(err, "the checkpoint has no enc0/W");
     onnx_input(g, "x", 2, (int64_t[]){-1, n_in}, BATCH);
     char in[64] = "x", pre[64], out[64], name[96];
     for (int l = 0; l < 2 * m; l++) {
@@ -34,7 +25,7 @@ static int export_autoencoder(OnnxGraph *g, const Params *p, const Spec *spec, E
         char wname[64], bname[64], view[64], tied_from[64];
         int rows, cols, trans_b = 1;
         snprintf(view, sizeof view, "%s%d/W", side, i);
-        const float *W = view_values(p, view, &rows, &cols);
+        const float *W = params_lookup(p, view, &rows, &cols);
         snprintf(wname, sizeof wname, "%s%d.weight", side, i);
         if (W) {
             onnx_initializer(g, wname, 2, (int64_t[]){rows, cols}, W);
@@ -48,7 +39,7 @@ static int export_autoencoder(OnnxGraph *g, const Params *p, const Spec *spec, E
         }
         snprintf(view, sizeof view, "%s%d/b", side, i);
         int b_rows;
-        const float *b = view_values(p, view, &b_rows, NULL);
+        const float *b = params_lookup(p, view, &b_rows, NULL);
         if (!b) return ex_fail(err, "the checkpoint has no %s", view);
         snprintf(bname, sizeof bname, "%s%d.bias", side, i);
         onnx_initializer(g, bname, 1, (int64_t[]){b_rows}, b);

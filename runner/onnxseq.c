@@ -19,13 +19,6 @@
 
 #include "cell.h"
 
-static const float *view_of(const Params *p, const char *name, const ParamView **v) {
-    int i = params_find(p, name);
-    if (i < 0) return NULL;
-    if (v) *v = &p->views[i];
-    return p->value + p->views[i].offset;
-}
-
 int onnx_sequence_supports(const Spec *spec, char *why, size_t cap) {
     const RecurrentSpec *r = &spec->model.rec;
     if (r->cell == CELL_RNN && r->form == RNN_ELMAN && r->activation != ACT_TANH && r->activation != ACT_RELU) {
@@ -46,11 +39,11 @@ static const int LSTM_ORDER[4] = {0, 3, 1, 2}, GRU_ORDER[3] = {1, 0, 2}, RNN_ORD
 static int add_lecture_layer(OnnxGraph *g, const Params *p, const Spec *spec, const char *layer, const char *module,
                              int l, const char *in, const char *out, const char *shape_2d, ExError *err) {
     char name[200], tt[160], txt[160], init[160], h0[200], hT[160];
-    const ParamView *vW = NULL;
+    int H = 0, ld = 0;
     snprintf(name, sizeof name, "%s/W", layer);
-    const float *W = view_of(p, name, &vW);
+    const float *W = params_lookup(p, name, &H, &ld);
     if (!W) return ex_fail(err, "the checkpoint has no %s", name);
-    int H = vW->shape[0], ld = vW->shape[1], I = ld - H;
+    int I = ld - H;
     float *theta_t = calloc((size_t)H * H, sizeof *theta_t), *theta_x_t = calloc((size_t)I * H, sizeof *theta_x_t);
     for (int j = 0; j < H; j++) {
         for (int c = 0; c < H; c++) theta_t[(size_t)c * H + j] = W[(size_t)j * ld + c];
@@ -62,7 +55,7 @@ static int add_lecture_layer(OnnxGraph *g, const Params *p, const Spec *spec, co
     onnx_initializer(g, txt, 2, (int64_t[]){I, H}, theta_x_t);
     free(theta_t), free(theta_x_t);
     snprintf(name, sizeof name, "%s/h0", layer);
-    const float *learned = view_of(p, name, NULL);
+    const float *learned = params_lookup(p, name, NULL, NULL);
     float *zeros = calloc((size_t)H, sizeof *zeros);
     snprintf(init, sizeof init, "%s.initial_h_l%d", module, l);
     onnx_initializer(g, init, 2, (int64_t[]){1, H}, learned ? learned : zeros);
@@ -105,17 +98,17 @@ int onnx_recurrent_layer(OnnxGraph *g, const Params *p, const RecurrentSpec *rs,
     static const OnnxLayerIO none = {0};
     if (!io) io = &none;
     char name[200], wname[160], rname[160], bname[160], yname[160];
-    const ParamView *vW = NULL;
+    int GH = 0, ld = 0;
     snprintf(name, sizeof name, "%s/W", layer);
-    const float *W = view_of(p, name, &vW);
+    const float *W = params_lookup(p, name, &GH, &ld);
     if (!W) return ex_fail(err, "the checkpoint has no %s", name);
     snprintf(name, sizeof name, "%s/b", layer);
-    const float *b = view_of(p, name, NULL);
+    const float *b = params_lookup(p, name, NULL, NULL);
     snprintf(name, sizeof name, "%s/b_hn", layer);
-    const float *b_hn = view_of(p, name, NULL);
+    const float *b_hn = params_lookup(p, name, NULL, NULL);
     int G = rs->cell == CELL_LSTM ? 4 : rs->cell == CELL_GRU ? 3 : 1;
     const int *order = G == 4 ? LSTM_ORDER : G == 3 ? GRU_ORDER : RNN_ORDER;
-    int GH = vW->shape[0], H = GH / G, ld = vW->shape[1], I = ld - H;
+    int H = GH / G, I = ld - H;
     int cho = rs->cell == CELL_GRU && rs->variant == GRU_CHO;
     float *Wo = calloc((size_t)GH * I, sizeof *Wo), *Ro = calloc((size_t)GH * H, sizeof *Ro);
     float *Bo = calloc((size_t)2 * GH, sizeof *Bo);
@@ -145,7 +138,7 @@ int onnx_recurrent_layer(OnnxGraph *g, const Params *p, const RecurrentSpec *rs,
     if (io->init_c && G == 4) snprintf(expanded[1], sizeof expanded[1], "%s", io->init_c);
     for (int s = 0; s < (G == 4 ? 2 : 1) && batch_shape && !io->init_h; s++) {
         snprintf(name, sizeof name, "%s/%s", layer, views[s]);
-        const float *s0 = view_of(p, name, NULL);
+        const float *s0 = params_lookup(p, name, NULL, NULL);
         if (!s0) continue;
         char init[160];
         snprintf(init, sizeof init, "%s.%s_l%d", module, names[s], l);
@@ -173,31 +166,32 @@ int onnx_recurrent_layer(OnnxGraph *g, const Params *p, const RecurrentSpec *rs,
 
 int onnx_export_sequence(OnnxGraph *g, const Params *p, const Spec *spec, ExError *err) {
     const RecurrentSpec *rs = &spec->model.rec;
-    const ParamView *vE = NULL, *vHW = NULL, *vW0 = NULL;
-    const float *E = view_of(p, "embed/W", &vE), *HW = view_of(p, "head/W", &vHW), *Hb = view_of(p, "head/b", NULL);
+    int V_embed = 0, E_dim = 0, V = 0, Htop = 0, GH0 = 0, ld0 = 0;
+    const float *E = params_lookup(p, "embed/W", &V_embed, &E_dim), *HW = params_lookup(p, "head/W", &V, &Htop);
+    const float *Hb = params_lookup(p, "head/b", NULL, NULL);
     if (!HW || !Hb) return ex_fail(err, "the checkpoint has no head/W and head/b");
     const char *cell = rs->cell == CELL_LSTM ? "lstm" : rs->cell == CELL_GRU ? "gru" : "rnn";
     char layer0[64];
     snprintf(layer0, sizeof layer0, "%s0/W", cell);
-    if (!view_of(p, layer0, &vW0)) return ex_fail(err, "the checkpoint has no %s", layer0);
+    if (!params_lookup(p, layer0, &GH0, &ld0)) return ex_fail(err, "the checkpoint has no %s", layer0);
     static const char *const TB[] = {"T", "batch", NULL};
     const char *x = "x";
     if (rs->input == SEQ_INPUT_FEATURES) {
         int G = rs->cell == CELL_LSTM ? 4 : rs->cell == CELL_GRU ? 3 : 1;
-        int d = vW0->shape[1] - vW0->shape[0] / G;
+        int d = ld0 - GH0 / G;
         onnx_input(g, "x", 3, (int64_t[]){-1, -1, d}, TB);
     } else {
         /* tokens (T, B) int64 → rows of the embedding (or of the identity: one-hot) */
         onnx_input_i64(g, "tokens", 2, (int64_t[]){-1, -1}, TB);
         if (rs->input == SEQ_INPUT_EMBED) {
             if (!E) return ex_fail(err, "the checkpoint has no embed/W");
-            onnx_initializer(g, "embed.weight", 2, (int64_t[]){vE->shape[0], vE->shape[1]}, E);
+            onnx_initializer(g, "embed.weight", 2, (int64_t[]){V_embed, E_dim}, E);
             onnx_node(g, "Gather", "embed", 2, (const char *[]){"embed.weight", "tokens"}, 1, (const char *[]){"embedded"});
         } else {
-            int V = vW0->shape[1] - vW0->shape[0] / (rs->cell == CELL_LSTM ? 4 : rs->cell == CELL_GRU ? 3 : 1);
-            float *eye = calloc((size_t)V * V, sizeof *eye);
-            for (int k = 0; k < V; k++) eye[(size_t)k * V + k] = 1.0f;
-            onnx_initializer(g, "onehot.identity", 2, (int64_t[]){V, V}, eye);
+            int n_tokens = ld0 - GH0 / (rs->cell == CELL_LSTM ? 4 : rs->cell == CELL_GRU ? 3 : 1);
+            float *eye = calloc((size_t)n_tokens * n_tokens, sizeof *eye);
+            for (int k = 0; k < n_tokens; k++) eye[(size_t)k * n_tokens + k] = 1.0f;
+            onnx_initializer(g, "onehot.identity", 2, (int64_t[]){n_tokens, n_tokens}, eye);
             free(eye);
             onnx_node(g, "Gather", "onehot", 2, (const char *[]){"onehot.identity", "tokens"}, 1,
                       (const char *[]){"embedded"});
@@ -252,7 +246,6 @@ int onnx_export_sequence(OnnxGraph *g, const Params *p, const Spec *spec, ExErro
         snprintf(in, sizeof in, "%s", out);
     }
     /* the head on every step, or on the last */
-    int V = vHW->shape[0], Htop = vHW->shape[1];
     onnx_initializer(g, "head.weight", 2, (int64_t[]){V, Htop}, HW);
     onnx_initializer(g, "head.bias", 1, (int64_t[]){V}, Hb);
     if (rs->head == SEQ_HEAD_PER_STEP) {

@@ -41,6 +41,15 @@ int params_find(const Params *p, const char *name) {
     return -1;
 }
 
+const float *params_lookup(const Params *p, const char *name, int *rows, int *cols) {
+    int i = params_find(p, name);
+    if (i < 0) return NULL;
+    const ParamView *v = &p->views[i];
+    if (rows) *rows = v->shape[0];
+    if (cols) *cols = v->rank > 1 ? v->shape[1] : 1;
+    return p->value + v->offset;
+}
+
 /* Zeroing the gradient arena is one pass over as many bytes as the parameters: shared out over
  * the threads (disjoint slices) when it is big enough to pay for them. */
 static void zero_part(void *ctx, int part, int parts) {

@@ -41,6 +41,9 @@ float *params_value(const Params *p, int index);
 float *params_grad(const Params *p, int index);
 /* Index of the view called name, or -1. */
 int params_find(const Params *p, const char *name);
+/* The values of the view called name (NULL if none); rows and cols (may be NULL) get its shape
+ * as a matrix: shape[0], and shape[1] or 1 for a vector. */
+const float *params_lookup(const Params *p, const char *name, int *rows, int *cols);
 void params_zero_grad(Params *p);
 void params_free(Params *p);
 
