@@ -52,10 +52,11 @@ static int diags_have(const CfgDiags *d, const char *file_end, int line, const c
 /* A child over its base: maps merged key by key, the list replaced whole; `base` gone. */
 static void test_merge(void) {
     rc_write_text(at("base.yaml"), BASE);
-    rc_write_text(at("child.yaml"), "base: base.yaml\n"
+    rc_write_text(at("base_es.yaml"), "base: base.yaml\ntrain: {early_stopping: {patience: 3, min_delta: 0.5}}\n");
+    rc_write_text(at("child.yaml"), "base: base_es.yaml\n"
                                     "model: {units: [8]}\n"
                                     "optimizer: {lr: 0.002}\n"
-                                    "train: {epochs: 3}\n");
+                                    "train: {epochs: 3, early_stopping: {patience: 5}}\n");
     Spec spec;
     CfgDiags d;
     CU_ASSERT_EQUAL_FATAL(load("child.yaml", NULL, 0, &spec, &d), 0);
@@ -66,6 +67,8 @@ static void test_merge(void) {
     CU_ASSERT_DOUBLE_EQUAL(spec.optim.lr, 0.002, 1e-12);
     CU_ASSERT_EQUAL(spec.seed, 4);
     CU_ASSERT_EQUAL(spec.train.epochs, 3);
+    CU_ASSERT_EQUAL(spec.train.early_stopping.patience, 5);   /* maps merged two levels down */
+    CU_ASSERT_DOUBLE_EQUAL(spec.train.early_stopping.min_delta, 0.5, 1e-12);
     CU_ASSERT_PTR_NULL(cfg_get(spec.tree, "base"));
     /* origins: the child's value, the base's, a default */
     char *text = cfg_emit_yaml_origins(spec.tree);

@@ -40,8 +40,7 @@ void cfg_merge_over(CfgNode *base, CfgNode *over) {
         for (int i = 0; i < base->count; i++)
             if (base->items[i]->key && strcmp(base->items[i]->key, child->key) == 0) mine = base->items[at = i];
         if (mine && mine->kind == CFG_MAP && child->kind == CFG_MAP) {
-            cfg_merge_over(mine, child);
-            cfg_free(child);
+            cfg_merge_over(mine, child);   /* frees child */
         } else if (mine) {
             base->items[at] = child;   /* replaced where the base had it: the base's order of keys */
             cfg_free(mine);
