@@ -166,12 +166,9 @@ int command_keys(const char *prefix) {
     }
     if (shown == 0) {
         /* the nearest key, for a typo (optimiser) */
-        const char *best = NULL;
-        int best_d = 3;
-        for (int i = 0; i < SPEC_SCHEMA.count; i++) {
-            int d = cfg_edit_distance(prefix, SPEC_SCHEMA.keys[i].path);
-            if (d < best_d) best = SPEC_SCHEMA.keys[i].path, best_d = d;
-        }
+        const char *paths[SPEC_SCHEMA.count];
+        for (int i = 0; i < SPEC_SCHEMA.count; i++) paths[i] = SPEC_SCHEMA.keys[i].path;
+        const char *best = cfg_closest(prefix, paths, SPEC_SCHEMA.count);
         fprintf(stderr, "exprun keys: no key is %s or below it%s%s%s\n", prefix, best ? " (did you mean " : "",
                 best ? best : "", best ? "?)" : "");
         return EXIT_USAGE;

@@ -241,12 +241,7 @@ int main(int argc, char **argv) {
     if (!is_command && !strchr(cmd, '/') && !strchr(cmd, '.') && !strchr(cmd, '=') && cmd[0] != '-' &&
         access(cmd, F_OK) != 0) {
         /* neither a command nor a spec file: a mistyped command, most likely */
-        const char *best = NULL;
-        int best_d = 3;
-        for (int k = 0; COMMANDS[k]; k++) {
-            int d = cfg_edit_distance(cmd, COMMANDS[k]);
-            if (d < best_d) best = COMMANDS[k], best_d = d;
-        }
+        const char *best = cfg_closest(cmd, COMMANDS, (int)(sizeof COMMANDS / sizeof COMMANDS[0]) - 1);
         if (best) return usage_error("unknown command '%s' (did you mean '%s'?)", cmd, best);
         return usage_error("no command or spec file '%s'", cmd);
     }

@@ -22,11 +22,7 @@ static int add_head(OnnxGraph *g, const Params *p, const char *in, const char *o
     if (!W || !b) return ex_fail(err, "the checkpoint has no head/W and head/b");
     onnx_initializer(g, "head.weight", 2, (int64_t[]){n, H}, W);
     onnx_initializer(g, "head.bias", 1, (int64_t[]){n}, b);
-    Onnx__NodeProto *t = onnx_node(g, "Transpose", "head.weight.T", 1, (const char *[]){"head.weight"}, 1,
-                                   (const char *[]){"head.weight.T"});
-    onnx_attr_ints(g, t, "perm", 2, (const int64_t[]){1, 0});
-    onnx_node(g, "MatMul", "head.matmul", 2, (const char *[]){in, "head.weight.T"}, 1, (const char *[]){"head.mm"});
-    onnx_node(g, "Add", "head.add", 2, (const char *[]){"head.mm", "head.bias"}, 1, (const char *[]){out});
+    onnx_step_head(g, in, out);
     *n_out = n;
     return 0;
 }

@@ -164,6 +164,14 @@ int onnx_recurrent_layer(OnnxGraph *g, const Params *p, const RecurrentSpec *rs,
     return 0;
 }
 
+void onnx_step_head(OnnxGraph *g, const char *in, const char *out) {
+    Onnx__NodeProto *t = onnx_node(g, "Transpose", "head.weight.T", 1, (const char *[]){"head.weight"}, 1,
+                                   (const char *[]){"head.weight.T"});
+    onnx_attr_ints(g, t, "perm", 2, (const int64_t[]){1, 0});
+    onnx_node(g, "MatMul", "head.matmul", 2, (const char *[]){in, "head.weight.T"}, 1, (const char *[]){"head.mm"});
+    onnx_node(g, "Add", "head.add", 2, (const char *[]){"head.mm", "head.bias"}, 1, (const char *[]){out});
+}
+
 int onnx_export_sequence(OnnxGraph *g, const Params *p, const Spec *spec, ExError *err) {
     const RecurrentSpec *rs = &spec->model.rec;
     int V_embed = 0, E_dim = 0, V = 0, Htop = 0, GH0 = 0, ld0 = 0;
@@ -249,11 +257,7 @@ int onnx_export_sequence(OnnxGraph *g, const Params *p, const Spec *spec, ExErro
     onnx_initializer(g, "head.weight", 2, (int64_t[]){V, Htop}, HW);
     onnx_initializer(g, "head.bias", 1, (int64_t[]){V}, Hb);
     if (rs->head == SEQ_HEAD_PER_STEP) {
-        Onnx__NodeProto *t = onnx_node(g, "Transpose", "head.weight.T", 1, (const char *[]){"head.weight"}, 1,
-                                       (const char *[]){"head.weight.T"});
-        onnx_attr_ints(g, t, "perm", 2, (const int64_t[]){1, 0});
-        onnx_node(g, "MatMul", "head.matmul", 2, (const char *[]){in, "head.weight.T"}, 1, (const char *[]){"head.mm"});
-        onnx_node(g, "Add", "head.add", 2, (const char *[]){"head.mm", "head.bias"}, 1, (const char *[]){"y"});
+        onnx_step_head(g, in, "y");
         onnx_output(g, "y", 3, (int64_t[]){-1, -1, V}, TB);
     } else {
         onnx_initializer_i64(g, "last", 0, NULL, (const int64_t[]){-1});

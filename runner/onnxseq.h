@@ -27,6 +27,10 @@ int onnx_recurrent_layer(OnnxGraph *g, const Params *p, const RecurrentSpec *rs,
                          int l, const char *in, const char *out, const char *batch_shape, const OnnxLayerIO *io,
                          ExError *err);
 
+/* out (T, B, n) = in (T, B, H) · head.weightᵀ + head.bias on every step (the initializers
+ * "head.weight" (n, H) and "head.bias" (n) already in g). */
+void onnx_step_head(OnnxGraph *g, const char *in, const char *out);
+
 /* Inputs, layers, head and output into g. */
 int onnx_export_sequence(OnnxGraph *g, const Params *p, const Spec *spec, ExError *err);
 

@@ -52,32 +52,34 @@ static void test_exploding_step(void) {
     CU_ASSERT(doc_has("docs/training.md", want));
 }
 
-/* The README's "key: value  # a | b | c" comment for key, as a sorted '|'-joined set. */
+/* The words of list (separated by any of seps) sorted and joined by '|' into out: a set to compare. */
+static void as_sorted_set(char *list, const char *seps, char *out, size_t cap) {
+    char *items[32];
+    int n = 0;
+    for (char *tok = strtok(list, seps); tok && n < 32; tok = strtok(NULL, seps)) items[n++] = tok;
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && strcmp(items[j - 1], items[j]) > 0; j--) {
+            char *t = items[j];
+            items[j] = items[j - 1];
+            items[j - 1] = t;
+        }
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "|" : "", items[i]);
+}
+
+/* The README's "key: value  # a | b | c (…)" comment for a key, as a sorted set; 0 if not found. */
 static int readme_choices(const char *line_start, char *out, size_t cap) {
     char *text = doc("README.md");
     const char *at = strstr(text, line_start);
     if (at && *at == '\n') at++;
-    int ok = 0;
-    if (at) {
-        const char *hash = strchr(at, '#'), *end = strchr(at, '\n');
-        if (hash && end && hash < end) {
-            char list[512];
-            snprintf(list, sizeof list, "%.*s", (int)(end - hash - 1), hash + 1);
-            char *paren = strchr(list, '(');
-            if (paren) *paren = '\0';
-            char *items[32];
-            int n = 0;
-            for (char *tok = strtok(list, "| "); tok && n < 32; tok = strtok(NULL, "| ")) items[n++] = tok;
-            for (int i = 1; i < n; i++)
-                for (int j = i; j > 0 && strcmp(items[j - 1], items[j]) > 0; j--) {
-                    char *t = items[j];
-                    items[j] = items[j - 1];
-                    items[j - 1] = t;
-                }
-            out[0] = '\0';
-            for (int i = 0; i < n; i++) snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "|" : "", items[i]);
-            ok = 1;
-        }
+    const char *hash = at ? strchr(at, '#') : NULL, *end = at ? strchr(at, '\n') : NULL;
+    int ok = hash && end && hash < end;
+    if (ok) {
+        char list[512];
+        snprintf(list, sizeof list, "%.*s", (int)(end - hash - 1), hash + 1);
+        char *paren = strchr(list, '(');
+        if (paren) *paren = '\0';
+        as_sorted_set(list, "| ", out, cap);
     }
     free(text);
     return ok;
@@ -89,16 +91,7 @@ static void schema_choices(const char *key, char *out, size_t cap) {
         if (strcmp(SPEC_SCHEMA.keys[i].path, key) == 0) {
             char list[512];
             snprintf(list, sizeof list, "%s", SPEC_SCHEMA.keys[i].choices);
-            char *items[32];
-            int n = 0;
-            for (char *tok = strtok(list, "|"); tok && n < 32; tok = strtok(NULL, "|")) items[n++] = tok;
-            for (int a = 1; a < n; a++)
-                for (int j = a; j > 0 && strcmp(items[j - 1], items[j]) > 0; j--) {
-                    char *t = items[j];
-                    items[j] = items[j - 1];
-                    items[j - 1] = t;
-                }
-            for (int k = 0; k < n; k++) snprintf(out + strlen(out), cap - strlen(out), "%s%s", k ? "|" : "", items[k]);
+            as_sorted_set(list, "|", out, cap);
         }
 }
 

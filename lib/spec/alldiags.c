@@ -15,24 +15,6 @@
 #include "spec/schema.h"
 #include "spec/cfg_internal.h"
 
-/* The schema's key for a concrete path (list indices as "*"). */
-static const SchemaKey *schema_key_of(const char *path) {
-    char pattern[512];
-    size_t n = 0;
-    for (const char *p = path; *p && n + 2 < sizeof pattern;) {
-        if ((p == path || p[-1] == '.') && *p >= '0' && *p <= '9') {
-            pattern[n++] = '*';
-            while (*p >= '0' && *p <= '9') p++;
-        } else {
-            pattern[n++] = *p++;
-        }
-    }
-    pattern[n] = '\0';
-    for (int i = 0; i < SPEC_SCHEMA.count; i++)
-        if (strcmp(SPEC_SCHEMA.keys[i].path, pattern) == 0) return &SPEC_SCHEMA.keys[i];
-    return NULL;
-}
-
 /* A valid stand-in for a required key reported wrong (it has no default to fall back on): the
  * least value of its range, or its first choice; NULL where there is none. */
 static const char *stand_in(const SchemaKey *k, char *buf, size_t cap) {
@@ -48,7 +30,7 @@ static const char *stand_in(const SchemaKey *k, char *buf, size_t cap) {
  * required scalar a valid stand-in. */
 static void take_out(CfgNode *root, const char *path) {
     char buf[64];
-    const char *value = stand_in(schema_key_of(path), buf, sizeof buf);
+    const char *value = stand_in(spec_schema_key(path), buf, sizeof buf);
     CfgNode *node = (CfgNode *)cfg_get(root, path);
     if (value && node && node->kind == CFG_SCALAR) {
         free(node->value);

@@ -395,3 +395,21 @@ int cfg_edit_distance(const char *a, const char *b) {
     free(cur);
     return d;
 }
+
+/* The closest candidate within edit distance 2 (and closer than the word's own length, so "x"
+ * does not suggest "lr"), or NULL. */
+const char *cfg_closest(const char *word, const char *const *cands, int n) {
+    const char *best = NULL;
+    int best_d = 3;
+    size_t lw = strlen(word);
+    for (int i = 0; i < n; i++) {
+        size_t lc = strlen(cands[i]);
+        if (lc > lw + 2 || lw > lc + 2) continue; /* too far apart to be a typo */
+        int d = cfg_edit_distance(word, cands[i]);
+        if (d < best_d && (size_t)d < lw) {
+            best = cands[i];
+            best_d = d;
+        }
+    }
+    return best;
+}

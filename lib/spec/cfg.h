@@ -172,5 +172,8 @@ int cfg_has(const CfgNode *root, const char *path);
 
 /* Damerau–Levenshtein distance, for did-you-mean (≤ 2 → suggest). */
 int cfg_edit_distance(const char *a, const char *b);
+/* The candidate closest to word within edit distance 2 (and closer than word's own length, so
+ * "x" does not suggest "lr"), or NULL: every did-you-mean. */
+const char *cfg_closest(const char *word, const char *const *cands, int n);
 
 #endif

@@ -119,24 +119,6 @@ static void describe(StrBuf *b, const CfgNode *n) {
     }
 }
 
-/* The closest candidate within edit distance 2 (and closer than the word's own length, so "x"
- * does not suggest "lr"), or NULL. */
-static const char *closest(const char *word, const char **cands, int n) {
-    const char *best = NULL;
-    int best_d = 3;
-    size_t lw = strlen(word);
-    for (int i = 0; i < n; i++) {
-        size_t lc = strlen(cands[i]);
-        if (lc > lw + 2 || lw > lc + 2) continue; /* too far apart to be a typo */
-        int d = cfg_edit_distance(word, cands[i]);
-        if (d < best_d && (size_t)d < lw) {
-            best = cands[i];
-            best_d = d;
-        }
-    }
-    return best;
-}
-
 /* ---- type checks -------------------------------------------------------------------------- */
 
 /* Each check returns 1 when the node is valid; otherwise it adds a diagnostic to `out` (NULL =
@@ -240,12 +222,12 @@ static int check_enum(CfgDiags *out, const CfgNode *n, const char *path, const S
         return 0;
     }
     char buf[1024];
-    const char *v[64];
+    const char *v[64] = {0};
     int nc = split_choices(k->choices, buf, sizeof buf, v, 64);
     for (int i = 0; i < nc; i++)
         if (strcmp(n->value, v[i]) == 0) return 1;
     if (!out) return 0;
-    const char *hint = closest(n->value, v, nc);
+    const char *hint = cfg_closest(n->value, v, nc);
     if (hint)
         cfg_diag_at(out, n, path, "unknown value '%s' (expected one of: %s); did you mean '%s'?",
                     n->value, k->choices, hint);
@@ -513,9 +495,9 @@ static int names_at(const Schema *s, const char *level, const char **out, int ma
 }
 
 static void report_unknown(const Validator *v, const CfgNode *n, const char *level, const StrBuf *path) {
-    const char *names[256];
+    const char *names[256] = {0};
     int count = names_at(v->schema, level, names, 256);
-    const char *hint = closest(n->key, names, count);
+    const char *hint = cfg_closest(n->key, names, count);
     if (hint) {
         cfg_diag_at_key(v->diags, n, path->s, "unknown key '%s' (did you mean '%s'?)", n->key, hint);
         return;

@@ -66,22 +66,34 @@ static const char *str_of(const CfgNode *t, const char *key) {
 
 static int index_of(const char *choices, const char *value);
 
-static const SchemaKey *schema_key(const char *key) {
+/* The schema's key for a concrete path (list indices as "*"). */
+const SchemaKey *spec_schema_key(const char *path) {
+    char pattern[512];
+    size_t n = 0;
+    for (const char *p = path; *p && n + 2 < sizeof pattern;) {
+        if ((p == path || p[-1] == '.') && *p >= '0' && *p <= '9') {
+            pattern[n++] = '*';
+            while (*p >= '0' && *p <= '9') p++;
+        } else {
+            pattern[n++] = *p++;
+        }
+    }
+    pattern[n] = '\0';
     for (int i = 0; i < SPEC_SCHEMA.count; i++)
-        if (strcmp(SPEC_SCHEMA.keys[i].path, key) == 0) return &SPEC_SCHEMA.keys[i];
+        if (strcmp(SPEC_SCHEMA.keys[i].path, pattern) == 0) return &SPEC_SCHEMA.keys[i];
     return NULL;
 }
 
 /* The spec's own enums number their values in the order of the schema's choices. */
 static int choice_of(const CfgNode *t, const char *key) {
-    const SchemaKey *k = schema_key(key);
+    const SchemaKey *k = spec_schema_key(key);
     const char *v = cfg_str(t, key);
     int i = k && v ? index_of(k->choices, v) : 0;
     return i < 0 ? 0 : i;
 }
 
 const char *spec_choice(const char *key, int index, char *buf, size_t cap) {
-    const SchemaKey *k = schema_key(key);
+    const SchemaKey *k = spec_schema_key(key);
     if (!k || !k->choices || index < 0) return NULL;
     const char *p = k->choices;
     for (int i = 0; i < index; i++) {
@@ -519,7 +531,7 @@ static const char *section_file(const char *assignment, char *section, size_t ca
     size_t n = strlen(file);
     if (!((n > 5 && strcmp(file + n - 5, ".yaml") == 0) || (n > 4 && strcmp(file + n - 4, ".yml") == 0))) return NULL;
     snprintf(section, cap, "%.*s", (int)(eq - assignment), assignment);
-    const SchemaKey *k = schema_key(section);
+    const SchemaKey *k = spec_schema_key(section);
     return k && k->kind == SK_MAP && !strchr(section, '.') ? file : NULL;
 }
 

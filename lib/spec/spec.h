@@ -197,6 +197,10 @@ void spec_resolve_auto(CfgNode *tree, CfgDiags *diags);
 /* After the schema's problems diags[from..] in tree: the problems of combinations too, found
  * on a copy of tree with the keys already reported taken out (their defaults in their place),
  * added unless about a key already reported, in file order (alldiags.c). */
+/* The schema's key for a dotted path, list indices allowed (model.encoder.0.units is
+ * model.encoder.*.units), or NULL. */
+const SchemaKey *spec_schema_key(const char *path);
+
 void spec_more_diags(const CfgNode *tree, const char *path, CfgDiags *diags, int from);
 
 #endif
