@@ -207,9 +207,9 @@ int main(int argc, char **argv) {
         double loss = m->ops->train_batch(m, b, &noise, NULL);
         double norm = grad_global_norm(p->grad, p->total);
         if (clip > 0.0) clip_to_global_norm(p->grad, p->total, clip, norm);
-        optim_step(&opt, p->value, p->grad, oc.lr);
+        int overflowed = optim_step(&opt, p->value, p->grad, oc.lr);
         double dt = now_seconds() - t0;
-        if (!isfinite(loss) || !isfinite(norm)) {
+        if (!isfinite(loss) || !isfinite(norm) || overflowed) {
             fprintf(stderr, "bench_exprun: %s: loss %g, gradient norm %g at step %d\n", w->name, loss, norm, s);
             return 1;
         }

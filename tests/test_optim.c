@@ -1,10 +1,12 @@
 /* test_optim.c — each optimizer's step against values worked out by hand, clipping, schedules,
  * and the RNG against reference outputs. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include "clip.h"
 #include "optim.h"
+#include "parallel.h"
 #include "rng.h"
 #include "schedule.h"
 #include "testutil.h"
@@ -138,10 +140,52 @@ static void test_rng_distributions(void) {
     for (int k = 0; k < 5; k++) CU_ASSERT_DOUBLE_EQUAL(counts[k] / (double)n, 0.2, 0.01);
 }
 
+/* optim_step's return: 1 when a new parameter is NaN or ±Inf, wherever it is (Adam's vector
+ * body or its scalar tail, the first or the last thread's slice), for every optimizer and every
+ * width of Adam's vector loop; 0 after a finite step. */
+static void test_nonfinite_update_reported(void) {
+    enum { N = 1003 };   /* not a multiple of 16: the last values go through the tails */
+    const OptimType types[] = {OPT_SGD, OPT_ADAM, OPT_RMSPROP, OPT_ADAGRAD};
+    const int lanes[] = {0, 4, 8, 16, -1};   /* Adam: the widest, each width, −1: the plain loop */
+    const int where[] = {0, 500, 640, N - 1};
+    static float p[N], g[N];
+    par_set_threads(2);       /* Adam's slices on two threads: the check in each */
+    par_set_min_flops(0.0);
+    for (int t = 0; t < 4; t++)
+        for (int w = 0; w < 5; w++) {
+            if (types[t] != OPT_ADAM && w > 0) continue;
+            for (int at = -1; at < 8; at++) {
+                OptimConfig c = optim_defaults(types[t]);
+                Optimizer opt;
+                optim_init(&opt, &c, N);
+                opt.use_fast = lanes[w] >= 0;
+                opt.fast_lanes = lanes[w] > 0 ? lanes[w] : 0;
+                for (int i = 0; i < N; i++) p[i] = 0.5f - 0.001f * (float)i, g[i] = 0.25f;
+                double lr = 0.01;
+                if (at >= 0 && at < 4) {
+                    /* p near the largest float, a step of about lr upwards: +Inf */
+                    p[where[at]] = FLT_MAX;
+                    g[where[at]] = -1.0f;
+                    lr = 1e38;
+                } else if (at >= 4) {
+                    p[where[at - 4]] = NAN;   /* NaN stays NaN */
+                }
+                int got = optim_step(&opt, p, g, lr);
+                int expect = 0;
+                for (int i = 0; i < N; i++) expect |= !isfinite(p[i]);
+                CU_ASSERT_EQUAL(expect, at >= 0);
+                CU_ASSERT_EQUAL(got, expect);
+                optim_free(&opt);
+            }
+        }
+    par_set_min_flops(PAR_MIN_FLOPS);
+}
+
 int main(void) {
     TestCase cases[] = {{"sgd, momentum, nesterov, weight decay by hand", test_sgd},
                         {"adam and adamw by hand", test_adam},
                         {"rmsprop and adagrad by hand", test_rmsprop_adagrad},
+                        {"a NaN or Inf the update makes is reported", test_nonfinite_update_reported},
                         {"clipping by value and by global norm", test_clipping},
                         {"learning-rate schedules", test_schedules},
                         {"rng reference outputs and streams", test_rng_reference},

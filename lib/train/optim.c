@@ -1,6 +1,8 @@
 #include "optim.h"
 
+#include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -11,7 +13,16 @@
 #endif
 
 #include "error.h"
+#include "gatemath.h"
 #include "parallel.h"
+
+/* 1 if any of x[0..n) is NaN or ±Inf. No early exit, so the loop vectorises: x ≤ FLT_MAX is
+ * false for NaN and for |x| = Inf. */
+GM_CLONES static int any_nonfinite(const float *x, size_t n) {
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) bad |= !(fabsf(x[i]) <= FLT_MAX);
+    return bad;
+}
 
 static const char *const NAMES[] = {"sgd", "adam", "rmsprop", "adagrad"};
 
@@ -168,6 +179,7 @@ typedef struct AdamJob {
     AdamConsts consts;
     float *p;
     const float *g;
+    atomic_int nonfinite;   /* set by a part that made a new value NaN or ±Inf */
 } AdamJob;
 
 /* Parameters per pass of adam_part: 2 KB of new values, which stay in L1. */
@@ -190,18 +202,22 @@ static void adam_part(void *ctx, int part, int parts) {
                       : most >= 8 && __builtin_cpu_supports("avx")     ? adam_slice_avx
                                                                        : adam_slice_sse;
     float p_new[ADAM_CHUNK];
+    int bad = 0;
     for (size_t c0 = i0; c0 < i1; c0 += ADAM_CHUNK) {
         size_t c1 = i1 - c0 < ADAM_CHUNK ? i1 : c0 + ADAM_CHUNK;
         slice(&job->consts, job->opt->m, job->opt->v, job->p, job->g, c0, c1, p_new);
+        bad |= any_nonfinite(p_new, c1 - c0);
         memcpy(job->p + c0, p_new, (c1 - c0) * sizeof(float));
     }
+    if (bad) atomic_store_explicit(&job->nonfinite, 1, memory_order_relaxed);
 }
 
 /* adam_step 16 (AVX-512), 8 (AVX) or 4 (SSE) parameters at a time, in disjoint slices over the threads,
  * bit-identical to adam_step (see ADAM_SLICE). */
-static void adam_step_sse(Optimizer *opt, float *p, const float *g, float lr) {
-    AdamJob job = {opt, adam_consts(opt, lr), p, g};
+static int adam_step_sse(Optimizer *opt, float *p, const float *g, float lr) {
+    AdamJob job = {opt, adam_consts(opt, lr), p, g, 0};
     par_run(adam_part, &job, par_parts_for(30.0 * (double)opt->n, 64));
+    return atomic_load_explicit(&job.nonfinite, memory_order_relaxed);
 }
 #endif
 
@@ -227,18 +243,18 @@ static void adagrad_step(Optimizer *opt, float *p, const float *g, float lr) {
     }
 }
 
-void optim_step(Optimizer *opt, float *p, const float *g, double lr) {
+int optim_step(Optimizer *opt, float *p, const float *g, double lr) {
     opt->t++;
     switch (opt->cfg.type) {
     case OPT_SGD: sgd_step(opt, p, g, (float)lr); break;
     case OPT_ADAM:
 #if OPTIM_SSE
-        if (opt->use_fast) adam_step_sse(opt, p, g, (float)lr);
-        else
+        if (opt->use_fast) return adam_step_sse(opt, p, g, (float)lr);
 #endif
-            adam_step(opt, p, g, (float)lr);
+        adam_step(opt, p, g, (float)lr);
         break;
     case OPT_RMSPROP: rmsprop_step(opt, p, g, (float)lr); break;
     case OPT_ADAGRAD: adagrad_step(opt, p, g, (float)lr); break;
     }
+    return any_nonfinite(p, opt->n);
 }

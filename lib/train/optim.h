@@ -50,8 +50,11 @@ int optim_from_name(const char *name, OptimType *t);
 OptimConfig optim_defaults(OptimType t);
 
 void optim_init(Optimizer *opt, const OptimConfig *cfg, size_t n);
-/* One update of p (n) from g (n) at learning rate lr. */
-void optim_step(Optimizer *opt, float *p, const float *g, double lr);
+/* One update of p (n) from g (n) at learning rate lr. Returns 1 when a new value of p is NaN or
+ * ±Inf (a finite gradient times a huge learning rate can overflow), 0 otherwise: the check
+ * rides on the update's own pass (Adam's new values are checked while they are in L1), where a
+ * pass of its own over p cost 1.7 % of an autoencoder's training run. */
+int optim_step(Optimizer *opt, float *p, const float *g, double lr);
 void optim_free(Optimizer *opt);
 
 #endif
