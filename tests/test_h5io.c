@@ -856,6 +856,35 @@ static void test_checkpoint_sgd_without_state(void) {
 
 /* --- SHA-256 against FIPS 180-4 examples ------------------------------------------------ */
 
+/* The SHA extensions' rounds against the portable ones: every length from 0 to 300 bytes (the
+ * tail of a block, whole blocks, both) and 1 MB fed in uneven pieces, each hashed both ways. */
+static void test_sha256_paths_agree(void) {
+    enum { BIG = 1 << 20 };
+    unsigned char *data = malloc(BIG);
+    CU_ASSERT_FATAL(data != NULL);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < BIG; i++) data[i] = (unsigned char)((x = x * 1103515245u + 12345u) >> 24);
+    char fast[65], portable[65];
+    for (size_t len = 0; len <= 300; len++) {
+        sha256_force_portable(0);
+        sha256_hex(fast, data + len, len);
+        sha256_force_portable(1);
+        sha256_hex(portable, data + len, len);
+        CU_ASSERT_STRING_EQUAL(fast, portable);
+    }
+    for (int way = 0; way < 2; way++) {
+        sha256_force_portable(way);
+        Sha256 s;
+        sha256_init(&s);
+        for (size_t at = 0, piece = 1; at < BIG; at += piece, piece = piece * 7 % 4093 + 1)
+            sha256_update(&s, data + at, piece < BIG - at ? piece : BIG - at);
+        sha256_final_hex(&s, way ? portable : fast);
+    }
+    CU_ASSERT_STRING_EQUAL(fast, portable);
+    sha256_force_portable(0);
+    free(data);
+}
+
 static void test_sha256_vectors(void) {
     char hex[65];
     sha256_hex(hex, "", 0);
@@ -993,6 +1022,7 @@ int main(void) {
         {"checkpoint header checks", test_checkpoint_header_checks},
         {"checkpoint with sgd and no state", test_checkpoint_sgd_without_state},
         {"sha256 matches FIPS 180-4 examples", test_sha256_vectors},
+        {"sha256: the SHA extensions and the portable rounds agree", test_sha256_paths_agree},
         {"publish a text file atomically", test_publish_text},
         {"h5py and pandas read the files", test_python_reads_results},
         {NULL, NULL},

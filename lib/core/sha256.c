@@ -49,6 +49,77 @@ static void compress(uint32_t h[8], const unsigned char *p) {
     h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
+/* ---- the SHA extensions (x86 SHA-NI: Zen, Ice Lake and later) ----------------------------
+ *
+ * The same compression, four rounds per group of two sha256rnds2 instructions, the message
+ * schedule by sha256msg1/msg2: 64 MB in one call hashed at 1,476 MB/s against 242 MB/s for the
+ * portable loop (Zen, one thread). Every checkpoint is hashed twice over (each dataset's sha256
+ * attribute, then the file's seal): an 11 MB autoencoder checkpoint cost 90 ms a save. The instructions keep the state as (A, B, E, F) and
+ * (C, D, G, H); it is rearranged from and back to h[] once per call. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define SHA256_X86 1
+
+__attribute__((target("sha,sse4.1,ssse3"))) static void compress_sha_ni(uint32_t h[8], const unsigned char *p,
+                                                                        size_t blocks) {
+    const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i dcba = _mm_loadu_si128((const __m128i *)h), hgfe = _mm_loadu_si128((const __m128i *)(h + 4));
+    __m128i badc = _mm_shuffle_epi32(dcba, 0xB1), efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+    __m128i abef = _mm_alignr_epi8(badc, efgh, 8);
+    __m128i cdgh = _mm_blend_epi16(efgh, badc, 0xF0);
+    for (; blocks > 0; blocks--, p += 64) {
+        const __m128i abef_in = abef, cdgh_in = cdgh;
+        __m128i w[4];   /* the schedule's last 16 words, four per vector: group i in w[i % 4] */
+        for (int i = 0; i < 16; i++) {
+            __m128i *wi = &w[i & 3];
+            if (i < 4) {
+                *wi = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), byte_swap);
+            } else {
+                /* W_t = σ1(W_{t−2}) + W_{t−7} + σ0(W_{t−15}) + W_{t−16}, t = 4i .. 4i + 3:
+                 * msg1 gives W_{t−16} + σ0(W_{t−15}), alignr W_{t−7}, msg2 the σ1 terms */
+                __m128i g4 = w[i & 3], g3 = w[(i + 1) & 3], g2 = w[(i + 2) & 3], g1 = w[(i + 3) & 3];
+                __m128i t = _mm_add_epi32(_mm_sha256msg1_epu32(g4, g3), _mm_alignr_epi8(g1, g2, 4));
+                *wi = _mm_sha256msg2_epu32(t, g1);
+            }
+            __m128i wk = _mm_add_epi32(*wi, _mm_loadu_si128((const __m128i *)(K + 4 * i)));
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);                        /* rounds 4i, 4i + 1 */
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E)); /* 4i + 2, 4i + 3 */
+            /* after the pair, abef holds (A, B, E, F) again and cdgh (C, D, G, H) */
+        }
+        abef = _mm_add_epi32(abef, abef_in);
+        cdgh = _mm_add_epi32(cdgh, cdgh_in);
+    }
+    __m128i feba = _mm_shuffle_epi32(abef, 0x1B), dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128((__m128i *)h, _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128((__m128i *)(h + 4), _mm_alignr_epi8(dchg, feba, 8));
+}
+
+static int cpu_has_sha_ni(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 29) & 1;   /* CPUID.(7, 0):EBX.SHA[29] (SSE4.1 and SSSE3 come with it) */
+}
+#else
+#define SHA256_X86 0
+#endif
+
+static int use_portable = -1;   /* −1: not decided; 1: compress() alone */
+
+void sha256_force_portable(int on) { use_portable = on ? 1 : -1; }
+
+/* `blocks` whole 64-byte blocks from p. */
+static void compress_blocks(uint32_t h[8], const unsigned char *p, size_t blocks) {
+#if SHA256_X86
+    if (use_portable < 0) use_portable = !cpu_has_sha_ni();
+    if (!use_portable) {
+        compress_sha_ni(h, p, blocks);
+        return;
+    }
+#endif
+    for (; blocks > 0; blocks--, p += 64) compress(h, p);
+}
+
 void sha256_init(Sha256 *s) {
     static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -61,6 +132,13 @@ void sha256_update(Sha256 *s, const void *data, size_t len) {
     const unsigned char *p = data;
     s->length += len;
     while (len > 0) {
+        if (s->fill == 0 && len >= 64) {   /* whole blocks straight from the data */
+            size_t blocks = len / 64;
+            compress_blocks(s->h, p, blocks);
+            p += blocks * 64;
+            len -= blocks * 64;
+            continue;
+        }
         size_t take = 64 - s->fill;
         if (take > len) take = len;
         memcpy(s->block + s->fill, p, take);
@@ -68,7 +146,7 @@ void sha256_update(Sha256 *s, const void *data, size_t len) {
         p += take;
         len -= take;
         if (s->fill == 64) {
-            compress(s->h, s->block);
+            compress_blocks(s->h, s->block, 1);
             s->fill = 0;
         }
     }

@@ -27,4 +27,8 @@ void sha256_final_hex(Sha256 *s, char out[65]);
 /* The digest of a whole file, as `sha256sum FILE` prints it; -1 (errno set) if it cannot be read. */
 int sha256_file_hex(char out[65], const char *path);
 
+/* Tests: 1 = the portable rounds only, 0 = the CPU's SHA extensions where it has them (the
+ * default). Both give the same digest. */
+void sha256_force_portable(int on);
+
 #endif
