@@ -2,6 +2,7 @@
  * with an orthogonal recurrent matrix, plain SGD at lr 0.1 on the adding problem (T = 100).
  * Unclipped, the loss or gradient stops being finite within 40 steps; clipped at global norm 1,
  * 60 steps stay finite. Also checks init_orthogonal: QᵀQ = I. */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,25 @@ static void test_orthogonal(void) {
     for (int i = 0; i < N; i++) CU_ASSERT_EQUAL(W[i * LD + N], 0.0f); /* outside the block untouched */
 }
 
+/* The same Q whatever OpenBLAS's thread count (its blocked QR runs on one thread), and that
+ * count is given back afterwards. */
+static void test_orthogonal_threads(void) {
+    enum { N = 256 };
+    static float W1[N * N], W2[N * N];
+    int before = openblas_get_num_threads();
+    Rng r1 = rng_stream(7, "orthogonal"), r2 = rng_stream(7, "orthogonal");
+    openblas_set_num_threads(1);
+    CU_ASSERT_FATAL(init_orthogonal(W1, N, N, 1.0, &r1, NULL) == 0);
+    openblas_set_num_threads(2);
+    CU_ASSERT_FATAL(init_orthogonal(W2, N, N, 1.0, &r2, NULL) == 0);
+    CU_ASSERT_EQUAL(openblas_get_num_threads(), 2);
+    CU_ASSERT(memcmp(W1, W2, sizeof W1) == 0);
+    openblas_set_num_threads(before);
+}
+
 int main(void) {
     TestCase cases[] = {{"orthogonal init: QᵀQ = gain² I", test_orthogonal},
+                        {"orthogonal init: the same bits on 1 or 2 BLAS threads", test_orthogonal_threads},
                         {"unclipped SGD on a tanh RNN explodes", test_unclipped_explodes},
                         {"clipped at global norm 1 it stays finite", test_clipped_stays_finite},
                         {NULL, NULL}};
