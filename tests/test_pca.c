@@ -2,6 +2,7 @@
  * lecture's claim itself on a small generated dataset with a clear eigen-gap: a linear
  * autoencoder (g = f = identity, squared error, centered input) trained with Adam reaches the
  * PCA optimum Σ_{j>k} λ_j within 1%, and its decoder's columns span the top-k components. */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +236,35 @@ static void test_linear_autoencoder_is_pca(void) {
     free(x);
 }
 
+/* The fit, the reconstruction errors and the angles bit for bit the same on 1 and 2 OpenBLAS
+ * threads: exprun's results must not depend on the machine's cores (blasserial.h). d = 300 is
+ * large enough for the eigensolver's blocked reduction to go through multithreaded updates. */
+static void test_same_bits_on_any_blas_threads(void) {
+    enum { M = 3000, D = 300, K = 20 };
+    double s[D], *Q = malloc((size_t)D * D * sizeof *Q);
+    for (int j = 0; j < D; j++) s[j] = 10.0 / (1.0 + j);
+    float *x = make_data(M, D, s, D, 0.1, 11, Q);
+    int before = openblas_get_num_threads();
+    double err_of[2], angles[2][K];
+    Pca fit[2];
+    for (int k = 0; k < 2; k++) {
+        openblas_set_num_threads(k + 1);
+        ExError err = {0};
+        CU_ASSERT_FATAL(pca_fit(&fit[k], x, M, D, &err) == 0);
+        err_of[k] = pca_reconstruction_error(&fit[k], K, x, M, NULL);
+        CU_ASSERT_FATAL(principal_angles(angles[k], fit[k].components, K, Q, K, D, &err) == K);
+    }
+    CU_ASSERT_EQUAL(openblas_get_num_threads(), 2);
+    CU_ASSERT(memcmp(fit[0].eigenvalues, fit[1].eigenvalues, D * sizeof(double)) == 0);
+    CU_ASSERT(memcmp(fit[0].components, fit[1].components, (size_t)D * D * sizeof(double)) == 0);
+    CU_ASSERT(memcmp(&err_of[0], &err_of[1], sizeof(double)) == 0);
+    CU_ASSERT(memcmp(angles[0], angles[1], sizeof angles[0]) == 0);
+    openblas_set_num_threads(before);
+    for (int k = 0; k < 2; k++) pca_free(&fit[k]);
+    free(x);
+    free(Q);
+}
+
 int main(void) {
     const TestCase cases[] = {
         {"eigenpairs of the covariance", test_eigenpairs},
@@ -242,6 +272,7 @@ int main(void) {
         {"low-rank data", test_low_rank},
         {"vector and principal angles", test_angles},
         {"linear autoencoder reaches PCA", test_linear_autoencoder_is_pca},
+        {"the same bits on 1 or 2 BLAS threads", test_same_bits_on_any_blas_threads},
         {NULL, NULL},
     };
     return run_tests("pca", cases);

@@ -1,9 +1,9 @@
 #include "init.h"
 
-#include <cblas.h>
 #include <lapacke.h>
 #include <stdlib.h>
 
+#include "blasserial.h"
 #include "error.h"
 
 void init_uniform(float *x, size_t n, float k, Rng *rng) {
@@ -15,16 +15,13 @@ int init_orthogonal(float *W, int n, int ld, double gain, Rng *rng, ExError *err
     float *tau = ex_malloc((size_t)n * sizeof *tau);
     float *diag = ex_malloc((size_t)n * sizeof *diag);
     for (size_t i = 0; i < (size_t)n * n; i++) A[i] = (float)rng_normal(rng);
-    /* The blocked QR updates its trailing columns through OpenBLAS's sgemm, whose sums follow its
-     * thread count: with 2 threads a 128 × 128 Q differed from 1 thread's in the last bits, and
-     * configs/exploding_rnn.yaml diverged a step later. On one thread, the same bits whatever
-     * OPENBLAS_NUM_THREADS or the machine's cores (a QR of n ≤ 1024 takes milliseconds). */
-    int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    /* On one OpenBLAS thread (blasserial.h): with 2 a 128 × 128 Q differed from 1 thread's in
+     * the last bits, and configs/exploding_rnn.yaml diverged a step later. */
+    int blas_threads = blas_serial_begin();
     int rc = LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, n, n, A, n, tau);
     for (int j = 0; j < n && rc == 0; j++) diag[j] = A[(size_t)j * n + j];
     if (rc == 0) rc = LAPACKE_sorgqr(LAPACK_ROW_MAJOR, n, n, n, A, n, tau);
-    openblas_set_num_threads(blas_threads);
+    blas_serial_end(blas_threads);
     if (rc == 0)
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blasserial.h"
+
 enum { PCA_CHUNK = 1024 }; /* rows converted to double at a time: (PCA_CHUNK, d) doubles */
 
 static const double RAD_TO_DEG = 57.29577951308232;
@@ -39,6 +41,9 @@ int pca_fit(Pca *p, const float *x, int64_t m, int d, ExError *err) {
     /* C = (1/m) Σ_i (x_i − μ)(x_i − μ)ᵀ, accumulated chunk by chunk in the upper triangle. */
     double *C = ex_calloc((size_t)d * (size_t)d, sizeof(double));           /* (d, d) */
     double *buf = ex_malloc((size_t)PCA_CHUNK * (size_t)d * sizeof(double)); /* (chunk, d) */
+    /* C and its eigenvectors on one OpenBLAS thread: on two, dsyrk's sums and dsyevd's blocked
+     * reduction came out different in the last bits (tests/test_pca.c) */
+    int blas_threads = blas_serial_begin();
     for (int64_t start = 0; start < m; start += PCA_CHUNK) {
         int count = (int)(m - start < PCA_CHUNK ? m - start : PCA_CHUNK);
         centered_rows(buf, x, start, count, d, p->mean);
@@ -49,6 +54,7 @@ int pca_fit(Pca *p, const float *x, int64_t m, int d, ExError *err) {
     /* C = V diag(w) Vᵀ with w ascending; the columns of V are the eigenvectors. */
     double *w = ex_malloc((size_t)d * sizeof(double));
     lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', d, C, d, w);
+    blas_serial_end(blas_threads);
     if (info != 0) {
         free(w);
         free(C);
@@ -98,6 +104,7 @@ double pca_reconstruction_error(const Pca *p, int k, const float *x, int64_t n, 
     double *Z = ex_malloc((size_t)PCA_CHUNK * (size_t)(k > 0 ? k : 1) * sizeof(double)); /* (chunk, k) */
     const double *Uk = p->components;                                                  /* (k, d) */
     double total = 0.0;
+    int blas_threads = blas_serial_begin();   /* dgemm's sums too followed the thread count */
     for (int64_t start = 0; start < n; start += PCA_CHUNK) {
         int count = (int)(n - start < PCA_CHUNK ? n - start : PCA_CHUNK);
         centered_rows(R, x, start, count, d, p->mean);
@@ -114,6 +121,7 @@ double pca_reconstruction_error(const Pca *p, int k, const float *x, int64_t n, 
             total += s;
         }
     }
+    blas_serial_end(blas_threads);
     free(R);
     free(Z);
     return total / (double)n;
@@ -131,7 +139,9 @@ static int row_space_basis(double **Q, int *rank, const double *B, int kb, int d
     double *s = ex_malloc((size_t)r * sizeof(double));
     double *U = ex_malloc((size_t)kb * (size_t)r * sizeof(double));
     double *VT = ex_malloc((size_t)r * (size_t)d * sizeof(double));
+    int blas_threads = blas_serial_begin();
     lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', kb, d, A, d, s, U, r, VT, d);
+    blas_serial_end(blas_threads);
     free(A);
     free(U);
     if (info != 0) {
@@ -198,10 +208,12 @@ int principal_angles(double *angles_deg, const double *A, int ka, const double *
     }
     /* M = Q_a Q_bᵀ (ra, rb); its singular values are the cosines of the principal angles. */
     double *M = ex_malloc((size_t)ra * (size_t)rb * sizeof(double));
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ra, rb, d, 1.0, Qa, d, Qb, d, 0.0, M, rb);
     double *s = ex_malloc((size_t)n * sizeof(double));
     double *superb = ex_malloc((size_t)n * sizeof(double));
+    int blas_threads = blas_serial_begin();
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ra, rb, d, 1.0, Qa, d, Qb, d, 0.0, M, rb);
     lapack_int info = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'N', 'N', ra, rb, M, rb, s, NULL, ra, NULL, rb, superb);
+    blas_serial_end(blas_threads);
     free(superb);
     free(M);
     free(Qa);
