@@ -19,6 +19,7 @@
 #include "data/idx.h"
 #include "data/tasks.h"
 #include "data/text.h"
+#include "parallel.h"
 #include "runcheck.h"
 #include "testutil.h"
 
@@ -709,6 +710,18 @@ static void test_slice_gather(void) {
     CU_ASSERT_EQUAL(yt[5], 105);
     dataset_gather(&all, rows, 3, NULL, NULL, lab, NULL, NULL); /* only what is asked for */
     CU_ASSERT_EQUAL(lab[0], 5);
+    /* shared between two threads (a big batch is), the same copy */
+    float x2[3 * 6], y2[3 * 2];
+    int32_t xt2[3 * 2], lab2[3], yt2[3 * 2];
+    memset(x2, 0xff, sizeof x2), memset(y2, 0xff, sizeof y2), memset(xt2, 0xff, sizeof xt2);
+    memset(lab2, 0xff, sizeof lab2), memset(yt2, 0xff, sizeof yt2);
+    par_set_threads(2);
+    par_set_min_flops(0.0);
+    dataset_gather(&all, rows, 3, x2, xt2, lab2, y2, yt2);
+    par_set_min_flops(PAR_MIN_FLOPS);
+    CU_ASSERT(memcmp(x, x2, sizeof x) == 0 && memcmp(y, y2, sizeof y) == 0);
+    CU_ASSERT(memcmp(xt, xt2, sizeof xt) == 0 && memcmp(yt, yt2, sizeof yt) == 0);
+    CU_ASSERT(memcmp(lab, lab2, sizeof lab) == 0);
     dataset_free(&all);
     CU_ASSERT_PTR_NULL(all.x);
 }

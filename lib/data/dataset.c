@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parallel.h"
+
 void dataset_free(Dataset *ds) {
     if (!ds) return;
     free(ds->x);
@@ -52,10 +54,22 @@ Dataset dataset_slice(const Dataset *src, const int32_t *rows, int count) {
     return out;
 }
 
-void dataset_gather(const Dataset *ds, const int32_t *rows, int count, float *x, int32_t *x_tokens,
-                    int32_t *labels, float *y, int32_t *y_tokens) {
+typedef struct GatherJob {
+    const Dataset *ds;
+    const int32_t *rows;
+    int count;
+    float *x, *y;
+    int32_t *x_tokens, *labels, *y_tokens;
+} GatherJob;
+
+/* Rows [i0, i1) of the batch. */
+static void gather_rows(const GatherJob *job, int i0, int i1) {
+    const Dataset *ds = job->ds;
+    const int32_t *rows = job->rows;
+    float *x = job->x, *y = job->y;
+    int32_t *x_tokens = job->x_tokens, *labels = job->labels, *y_tokens = job->y_tokens;
     size_t xw = (size_t)ds->T * (size_t)ds->d, yw = (size_t)ds->Ty * (size_t)ds->dy;
-    for (int i = 0; i < count; i++) {
+    for (int i = i0; i < i1; i++) {
         int r = rows[i];
         assert(r >= 0 && r < ds->n);
         if (x && ds->x) copy_row(x, ds->x, sizeof(float), xw, i, r);
@@ -64,6 +78,24 @@ void dataset_gather(const Dataset *ds, const int32_t *rows, int count, float *x,
         if (y && ds->y) copy_row(y, ds->y, sizeof(float), yw, i, r);
         if (y_tokens && ds->y_tokens) copy_row(y_tokens, ds->y_tokens, sizeof(int32_t), (size_t)ds->Ty, i, r);
     }
+}
+
+static void gather_part(void *ctx, int part, int parts) {
+    const GatherJob *job = ctx;
+    int i0, i1;
+    par_range(job->count, part, parts, 1, &i0, &i1);
+    gather_rows(job, i0, i1);
+}
+
+/* The rows are scattered over the whole set (a shuffled epoch), so each copy waits on memory:
+ * a batch of 128 Fashion-MNIST images (400 KB) is shared between the threads. A copy is a copy
+ * however it is split. */
+void dataset_gather(const Dataset *ds, const int32_t *rows, int count, float *x, int32_t *x_tokens,
+                    int32_t *labels, float *y, int32_t *y_tokens) {
+    GatherJob job = {ds, rows, count, x, y, x_tokens, labels, y_tokens};
+    size_t per_row = (x && ds->x ? (size_t)ds->T * ds->d : 0) + (x_tokens && ds->x_tokens ? (size_t)ds->T : 0) +
+                     (y && ds->y ? (size_t)ds->Ty * ds->dy : 0) + (y_tokens && ds->y_tokens ? (size_t)ds->Ty : 0) + 1;
+    par_run(gather_part, &job, par_parts_for(PAR_FLOPS_PER_FLOAT_PASS * (double)per_row * count, count));
 }
 
 /* ---- splits --------------------------------------------------------------------------------- */
