@@ -32,7 +32,7 @@ flags=(-std=c11 -g -O1 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAUL
     "$here/fuzz_spec.c" "$root"/lib/spec/cfg*.c "$root/lib/core/strbuf.c" "$root/lib/core/error.c" "${extra[@]}" \
     $(pkg-config --libs yaml-0.1) -o "$out/fuzz_spec"
 "$cc" "${flags[@]}" "$here/fuzz_data.c" "$root"/lib/data/{idx,csv,text,dataset}.c "$root/lib/core/error.c" \
-    "$root/lib/core/rng.c" -lz -lm -o "$out/fuzz_data"
+    "$root/lib/core/rng.c" "$root/lib/core/parallel.c" -lz -lm -lpthread -o "$out/fuzz_data"
 echo "built $out/fuzz_spec $out/fuzz_data"
 [ "$secs" -gt 0 ] || exit 0
 
