@@ -82,8 +82,7 @@ static int load_tabular(const Spec *spec, RunData *rd, ExError *err) {
     }
     apply_limit(&all, d->limit);
     Rng split_rng = rng_stream(spec->seed, "split");
-    dataset_split(&all, d->validation_fraction, &split_rng, &rd->train, &rd->val);
-    dataset_free(&all);
+    dataset_split_moving(&all, d->validation_fraction, &split_rng, &rd->train, &rd->val);
     if (d->test_path[0] && load_table(d, d->test_path, d->test_labels, &rd->test, err) != 0) return -1;
     if (rd->test.n > 0 && rd->test.d != rd->train.d)
         return ex_fail(err, "%s has %d features per example but %s has %d", d->test_path, rd->test.d,

@@ -753,6 +753,30 @@ static void test_split(void) {
         dataset_free(&v3);
     }
     CU_ASSERT(differs);
+    /* the moving split: the same two parts, every array, with `all` consumed (none, some and
+     * every row to validation) */
+    const double fractions[] = {0.3, 0.0, 1.0, 0.55};
+    for (int f = 0; f < 4; f++) {
+        Dataset copy = dataset_slice(&all, NULL, all.n), mt, mv, ct, cv;
+        Rng a = rng_stream(7, "split"), b = rng_stream(7, "split");
+        dataset_split(&all, fractions[f], &a, &ct, &cv);
+        dataset_split_moving(&copy, fractions[f], &b, &mt, &mv);
+        CU_ASSERT_PTR_NULL(copy.x);
+        CU_ASSERT_EQUAL(copy.n, 0);
+        const Dataset *got[2] = {&mt, &mv}, *want[2] = {&ct, &cv};
+        for (int k = 0; k < 2; k++) {
+            const Dataset *g = got[k], *w = want[k];
+            CU_ASSERT_EQUAL_FATAL(g->n, w->n);
+            size_t n = (size_t)w->n;
+            if (n == 0) continue;   /* (an empty part's arrays may be NULL) */
+            CU_ASSERT(memcmp(g->x, w->x, n * w->T * w->d * sizeof(float)) == 0);
+            CU_ASSERT(memcmp(g->x_tokens, w->x_tokens, n * w->T * sizeof(int32_t)) == 0);
+            CU_ASSERT(memcmp(g->labels, w->labels, n * sizeof(int32_t)) == 0);
+            CU_ASSERT(memcmp(g->y, w->y, n * w->Ty * w->dy * sizeof(float)) == 0);
+            CU_ASSERT(memcmp(g->y_tokens, w->y_tokens, n * w->Ty * sizeof(int32_t)) == 0);
+        }
+        dataset_free(&mt), dataset_free(&mv), dataset_free(&ct), dataset_free(&cv);
+    }
     dataset_free(&tr);
     dataset_free(&va);
     dataset_free(&tr2);

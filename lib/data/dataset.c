@@ -125,6 +125,35 @@ void dataset_split(const Dataset *all, double val_fraction, Rng *rng, Dataset *t
     free(perm);
 }
 
+/* Rows rows[0..count) (ascending, rows[i] ≥ i) moved down to 0..count in place: row i is
+ * written only after every row it could overwrite has been read. */
+static void compact_rows(void *base, size_t row_bytes, const int32_t *rows, int count) {
+    if (!base) return;
+    for (int i = 0; i < count; i++)
+        if (rows[i] != i)
+            memmove((char *)base + (size_t)i * row_bytes, (char *)base + (size_t)rows[i] * row_bytes, row_bytes);
+}
+
+void dataset_split_moving(Dataset *all, double val_fraction, Rng *rng, Dataset *train, Dataset *val) {
+    int n = all->n, n_val = val_count(n, val_fraction), n_train = n - n_val;
+    int32_t *perm = ex_malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
+    for (int i = 0; i < n; i++) perm[i] = i;
+    rng_shuffle(rng, perm, (size_t)n);   /* the same draws as dataset_split: the same parts */
+    qsort(perm, (size_t)n_train, sizeof(int32_t), cmp_i32);
+    qsort(perm + n_train, (size_t)n_val, sizeof(int32_t), cmp_i32);
+    *val = dataset_slice(all, perm + n_train, n_val);
+    size_t xw = (size_t)all->T * (size_t)all->d, yw = (size_t)all->Ty * (size_t)all->dy;
+    compact_rows(all->x, xw * sizeof(float), perm, n_train);
+    compact_rows(all->x_tokens, (size_t)all->T * sizeof(int32_t), perm, n_train);
+    compact_rows(all->labels, sizeof(int32_t), perm, n_train);
+    compact_rows(all->y, yw * sizeof(float), perm, n_train);
+    compact_rows(all->y_tokens, (size_t)all->Ty * sizeof(int32_t), perm, n_train);
+    free(perm);
+    *train = *all;   /* the buffers keep their size; the rows past n_train are not used */
+    train->n = n_train;
+    memset(all, 0, sizeof *all);
+}
+
 void dataset_split_tail(const Dataset *all, double val_fraction, Dataset *train, Dataset *val) {
     int n = all->n, n_val = val_count(n, val_fraction), n_train = n - n_val;
     int32_t *rows = ex_malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
