@@ -54,8 +54,9 @@ static void compress(uint32_t h[8], const unsigned char *p) {
  * The same compression, four rounds per group of two sha256rnds2 instructions, the message
  * schedule by sha256msg1/msg2: 64 MB in one call hashed at 1,476 MB/s against 242 MB/s for the
  * portable loop (Zen, one thread). Every checkpoint is hashed twice over (each dataset's sha256
- * attribute, then the file's seal): an 11 MB autoencoder checkpoint cost 90 ms a save. The instructions keep the state as (A, B, E, F) and
- * (C, D, G, H); it is rearranged from and back to h[] once per call. */
+ * attribute, then the file's seal): an 11 MB autoencoder checkpoint cost 90 ms a save. The
+ * instructions keep the state as (A, B, E, F) and (C, D, G, H); it is rearranged from and back
+ * to h[] once per call. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 #include <immintrin.h>

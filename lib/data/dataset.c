@@ -111,17 +111,25 @@ static int val_count(int n, double fraction) {
     return (int)llround(fraction * n);
 }
 
-void dataset_split(const Dataset *all, double val_fraction, Rng *rng, Dataset *train, Dataset *val) {
-    int n = all->n, n_val = val_count(n, val_fraction), n_train = n - n_val;
+/* The rows of each part, training's first (*n_train of them), then validation's. Which rows go
+ * where is random; within each part the original order is kept, so a split of ordered data
+ * stays readable and the copies walk memory forwards. */
+static int32_t *split_rows(int n, double val_fraction, Rng *rng, int *n_train) {
+    int n_val = val_count(n, val_fraction);
+    *n_train = n - n_val;
     int32_t *perm = ex_malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
     for (int i = 0; i < n; i++) perm[i] = i;
     rng_shuffle(rng, perm, (size_t)n);
-    /* Which rows go where is random; within each part the original order is kept, so a
-     * split of ordered data stays readable and the copies walk memory forwards. */
-    qsort(perm, (size_t)n_train, sizeof(int32_t), cmp_i32);
-    qsort(perm + n_train, (size_t)n_val, sizeof(int32_t), cmp_i32);
+    qsort(perm, (size_t)*n_train, sizeof(int32_t), cmp_i32);
+    qsort(perm + *n_train, (size_t)n_val, sizeof(int32_t), cmp_i32);
+    return perm;
+}
+
+void dataset_split(const Dataset *all, double val_fraction, Rng *rng, Dataset *train, Dataset *val) {
+    int n_train;
+    int32_t *perm = split_rows(all->n, val_fraction, rng, &n_train);
     *train = dataset_slice(all, perm, n_train);
-    *val = dataset_slice(all, perm + n_train, n_val);
+    *val = dataset_slice(all, perm + n_train, all->n - n_train);
     free(perm);
 }
 
@@ -135,13 +143,9 @@ static void compact_rows(void *base, size_t row_bytes, const int32_t *rows, int 
 }
 
 void dataset_split_moving(Dataset *all, double val_fraction, Rng *rng, Dataset *train, Dataset *val) {
-    int n = all->n, n_val = val_count(n, val_fraction), n_train = n - n_val;
-    int32_t *perm = ex_malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
-    for (int i = 0; i < n; i++) perm[i] = i;
-    rng_shuffle(rng, perm, (size_t)n);   /* the same draws as dataset_split: the same parts */
-    qsort(perm, (size_t)n_train, sizeof(int32_t), cmp_i32);
-    qsort(perm + n_train, (size_t)n_val, sizeof(int32_t), cmp_i32);
-    *val = dataset_slice(all, perm + n_train, n_val);
+    int n_train;
+    int32_t *perm = split_rows(all->n, val_fraction, rng, &n_train);
+    *val = dataset_slice(all, perm + n_train, all->n - n_train);
     size_t xw = (size_t)all->T * (size_t)all->d, yw = (size_t)all->Ty * (size_t)all->dy;
     compact_rows(all->x, xw * sizeof(float), perm, n_train);
     compact_rows(all->x_tokens, (size_t)all->T * sizeof(int32_t), perm, n_train);
