@@ -67,20 +67,11 @@ EvalResult evaluate_batches(Trainer *tr, BatchSource *src) {
 
 /* ---- the loop ------------------------------------------------------------------------------ */
 
-/* First parameter view whose gradient is not finite, to name the layer where a NaN appeared. */
-static const char *first_bad_view(const Params *p) {
+/* The first parameter view whose part of arena (p->grad or p->value) holds a NaN or Inf, to name
+ * the layer where it appeared. */
+static const char *first_bad_view(const Params *p, const float *arena) {
     for (int v = 0; v < p->count; v++) {
-        const float *g = params_grad(p, v);
-        for (size_t i = 0; i < p->views[v].size; i++)
-            if (!isfinite(g[i])) return p->views[v].name;
-    }
-    return "?";
-}
-
-/* First parameter view holding a value that is not finite. */
-static const char *first_bad_value_view(const Params *p) {
-    for (int v = 0; v < p->count; v++) {
-        const float *x = params_value(p, v);
+        const float *x = arena + p->views[v].offset;
         for (size_t i = 0; i < p->views[v].size; i++)
             if (!isfinite(x[i])) return p->views[v].name;
     }
@@ -148,7 +139,7 @@ static StepResult train_step(Trainer *tr, const Batch *b, ExError *err) {
     }
     double norm = grad_global_norm(p->grad, p->total);
     if (!isfinite(loss) || !isfinite(norm)) {
-        const char *where = isfinite(norm) ? "the loss" : first_bad_view(p);
+        const char *where = isfinite(norm) ? "the loss" : first_bad_view(p, p->grad);
         if (tr->spec->train.on_nan == ON_NAN_SKIP) {
             tr->skipped_steps++;
             return STEP_SKIPPED;
@@ -171,7 +162,7 @@ static StepResult train_step(Trainer *tr, const Batch *b, ExError *err) {
     if (optim_step(&tr->opt, p->value, p->grad, lr)) {
         ex_fail(err, "diverged at step %lld (epoch %d): the update made %s NaN or Inf (try a lower "
                      "optimizer.lr or clip the gradient)", (long long)tr->step + 1, tr->epoch + 1,
-                first_bad_value_view(p));
+                first_bad_view(p, p->value));
         return STEP_DIVERGED;
     }
     tr->step++;
