@@ -18,6 +18,7 @@
 
 #include "act.h"
 #include "cell.h"
+#include "dense.h"
 #include "error.h"
 #include "gatemath.h"
 #include "stepsplit.h"
@@ -318,8 +319,7 @@ void gru_backward(float *dx, float *dh0, float *dW, float *db, float *db_hn, dou
     const float *dAx = work->dgx;   /* (T·B, 3H) */
     /* dW_x += dAxᵀ X;  db += Σ rows of dAx;  dx = dAx · W_x */
     pk_gemm_tn(dW + H, ld, dAx, G, x, n_in, G, n_in, rows, 1.0f, &work->act);
-    for (size_t r = 0; r < (size_t)rows; r++)
-        for (int j = 0; j < G; j++) db[j] += dAx[r * G + j];
+    dense_bias_grad(db, dAx, G, rows, G);
     if (v == GRU_CHO) {
         /* r, z rows see h_{t−1}; the n rows see r_t * h_{t−1} */
         pk_gemm_tn(dW, ld, dAx, G, cache->h, H, 2 * H, H, rows, 1.0f, &work->act);
@@ -327,8 +327,7 @@ void gru_backward(float *dx, float *dh0, float *dW, float *db, float *db_hn, dou
     } else {
         const float *dAh = work->dgh;
         pk_gemm_tn(dW, ld, dAh, G, cache->h, H, G, H, rows, 1.0f, &work->act);
-        for (size_t r = 0; r < (size_t)rows; r++)
-            for (int j = 0; j < H; j++) db_hn[j] += dAh[r * G + 2 * H + j];
+        dense_bias_grad(db_hn, dAh + 2 * H, G, rows, H);
     }
     if (dx)
         pk_gemm_nn(dx, n_in, dAx, G, W + H, ld, rows, n_in, G, 0.0f, &work->wx);

@@ -17,6 +17,7 @@
 
 #include "act.h"
 #include "cell.h"
+#include "dense.h"
 #include "error.h"
 #include "gatemath.h"
 #include "stepsplit.h"
@@ -239,8 +240,7 @@ void lstm_backward(float *dx, float *dh0, float *dc0, float *dW, float *db, doub
     /* dW_h += dZᵀ · H_{0..T−1};  dW_x += dZᵀ · X;  db += Σ rows of dZ;  dx = dZ · W_x */
     pk_gemm_tn(dW, ld, dZ, G, cache->h, H, G, H, T * B, 1.0f, &work->act);
     pk_gemm_tn(dW + H, ld, dZ, G, x, n_in, G, n_in, T * B, 1.0f, &work->act);
-    for (size_t r = 0; r < (size_t)T * B; r++)
-        for (int j = 0; j < G; j++) db[j] += dZ[r * G + j];
+    dense_bias_grad(db, dZ, G, T * B, G);
     if (dx)
         pk_gemm_nn(dx, n_in, dZ, G, W + H, ld, T * B, n_in, G, 0.0f, &work->wx);
 }

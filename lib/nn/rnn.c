@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cell.h"
+#include "dense.h"
 #include "error.h"
 #include "gatemath.h"
 #include "stepsplit.h"
@@ -211,8 +212,7 @@ void rnn_backward(float *dx, float *dh0, float *dW, float *db, double *dh_norms,
         if (dh0) memcpy(dh0, carry, BH * sizeof *dh0);
         /* dW += G ᵀ · H_{0..T−1};  db += Σ rows of G */
         pk_gemm_tn(dW, ld, g, H, hs, H, H, H, T * B, 1.0f, &work->act);
-        for (size_t r = 0; r < (size_t)T * B; r++)
-            for (int j = 0; j < H; j++) db[j] += g[r * H + j];
+        dense_bias_grad(db, g, H, T * B, H);
     }
     /* dθ_x (or dU) += Gᵀ · X over all T·B rows;  dx = G · θ_x */
     pk_gemm_tn(dW + H, ld, g, H, x, n_in, H, n_in, T * B, 1.0f, &work->act);
