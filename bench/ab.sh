@@ -11,7 +11,9 @@
 # recurrent workloads, samples/s for the autoencoders), new/old, the median and range of the
 # rounds' own new/old ratios (each pair ran a few seconds apart, so a pair shares the machine's
 # mood of the moment), and whether the two builds end with the same parameters (params_hash: the
-# same bits). Default workloads: the recurrent ones. THREADS=1 (or STEPS=60) in the environment
+# same bits); where both builds report it, the same median and range for the runs' fast steps
+# (10th-percentile step time: a neighbour on the VM only adds time, so these swing less).
+# Default workloads: the recurrent ones. THREADS=1 (or STEPS=60) in the environment
 # changes the threads (or timed steps): one thread swings far less than two on a busy VM.
 set -euo pipefail
 old=$1 new=$2 rounds=${3:-5} threads=${THREADS:-2} steps=${STEPS:-30}
@@ -41,7 +43,12 @@ for n in names:
     pairs = [b["throughput"] / a["throughput"] for a, b in zip(got["old"], got["new"])]
     same = all(a["params_hash"] == b["params_hash"] for a, b in zip(got["old"], got["new"]))
     spread = f"{statistics.median(pairs):.3f} [{min(pairs):.3f}, {max(pairs):.3f}]"
+    fast = ""
+    if all("throughput_p10_step" in x for b in got for x in got[b]):
+        # the fast steps (each run's 10th-percentile step): the machine's noise only slows
+        fast_pairs = [b["throughput_p10_step"] / a["throughput_p10_step"] for a, b in zip(got["old"], got["new"])]
+        fast = f"  fast steps {statistics.median(fast_pairs):.3f} [{min(fast_pairs):.3f}, {max(fast_pairs):.3f}]"
     print(f"{n:<14} {med['old']:>10.0f} {med['new']:>10.0f} {med['new'] / med['old']:>8.3f} {spread:>26}  "
-          f"{got['old'][0]['unit']:<10} {'yes' if same else 'NO'}")
+          f"{got['old'][0]['unit']:<10} {'yes' if same else 'NO'}{fast}")
 print(f"raw: {sys.argv[1]}")
 PY
