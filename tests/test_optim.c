@@ -79,6 +79,38 @@ static void test_clipping(void) {
     CU_ASSERT_EQUAL(v[2], 1.0f);
 }
 
+/* Over a whole gradient the clipping passes are shared out over two threads and vectorised:
+ * every element equals the one-element definition bit for bit (a NaN stays NaN, ±Inf is
+ * clamped), whatever the length (the threads' boundaries, the vector tails). */
+static void test_clipping_shared(void) {
+    enum { N = 50021 };
+    static float g[N], by_value[N], by_norm[N];
+    par_set_threads(2);
+    par_set_min_flops(0.0);
+    const size_t lengths[] = {N, 17, 16, 1};
+    for (int l = 0; l < 4; l++) {
+        size_t n = lengths[l];
+        Rng r = rng_stream(7, "clip");
+        for (size_t i = 0; i < n; i++) g[i] = 8.0f * (float)(rng_uniform(&r) - 0.5);
+        if (n > 3) g[1] = NAN, g[2] = INFINITY, g[n - 1] = -INFINITY;
+        memcpy(by_value, g, n * sizeof *g);
+        memcpy(by_norm, g, n * sizeof *g);
+        clip_by_value(by_value, n, 1.5f);
+        double norm = 1000.0;   /* above the threshold 2: scaled by 2 / (1000 + 1e-6) */
+        clip_to_global_norm(by_norm, n, 2.0, norm);
+        float scale = (float)(2.0 / (norm + 1e-6));
+        int value_ok = 1, norm_ok = 1;
+        for (size_t i = 0; i < n; i++) {
+            float v = g[i] > 1.5f ? 1.5f : (g[i] < -1.5f ? -1.5f : g[i]), s = g[i] * scale;
+            value_ok &= memcmp(&v, &by_value[i], sizeof v) == 0;
+            norm_ok &= memcmp(&s, &by_norm[i], sizeof s) == 0;
+        }
+        CU_ASSERT(value_ok);
+        CU_ASSERT(norm_ok);
+    }
+    par_set_min_flops(PAR_MIN_FLOPS);
+}
+
 static void test_schedules(void) {
     Schedule s = {.type = SCHED_STEP, .lr = 1.0, .gamma = 0.5, .step_size = 2};
     CU_ASSERT_DOUBLE_EQUAL(schedule_lr(&s, 19, 10, 100), 1.0, 1e-12);
@@ -187,6 +219,7 @@ int main(void) {
                         {"rmsprop and adagrad by hand", test_rmsprop_adagrad},
                         {"a NaN or Inf the update makes is reported", test_nonfinite_update_reported},
                         {"clipping by value and by global norm", test_clipping},
+                        {"clipping shared out over threads: the same bits", test_clipping_shared},
                         {"learning-rate schedules", test_schedules},
                         {"rng reference outputs and streams", test_rng_reference},
                         {"rng distributions", test_rng_distributions},

@@ -57,15 +57,42 @@ double grad_global_norm_reference(const float *g, size_t n) {
     return sqrt(sum);
 }
 
-void clip_by_value(float *g, size_t n, float c) {
-    for (size_t i = 0; i < n; i++) g[i] = g[i] > c ? c : (g[i] < -c ? -c : g[i]);
+/* The element-wise passes over all of g (a whole model's gradient), shared out over the
+ * threads in ranges of whole cache lines: each element alone, so any split gives the same bits. */
+typedef struct ClipJob {
+    float *g;
+    size_t n;
+    float c;   /* by value: the bound; by norm: the scale */
+    int by_value;
+} ClipJob;
+
+GM_CLONES static void clamp_range(float *restrict g, size_t n, float c) {
+    for (size_t i = 0; i < n; i++) g[i] = g[i] > c ? c : (g[i] < -c ? -c : g[i]);   /* NaN stays NaN */
 }
 
+GM_CLONES static void scale_range(float *restrict g, size_t n, float scale) {
+    for (size_t i = 0; i < n; i++) g[i] *= scale;
+}
+
+static void clip_part(void *ctx, int part, int parts) {
+    const ClipJob *job = ctx;
+    size_t lines = (job->n + 15) / 16, l0 = lines * (size_t)part / (size_t)parts,
+           l1 = lines * (size_t)(part + 1) / (size_t)parts;
+    size_t i0 = l0 * 16 < job->n ? l0 * 16 : job->n, i1 = l1 * 16 < job->n ? l1 * 16 : job->n;
+    if (job->by_value) clamp_range(job->g + i0, i1 - i0, job->c);
+    else scale_range(job->g + i0, i1 - i0, job->c);
+}
+
+static void clip_pass(float *g, size_t n, float c, int by_value) {
+    ClipJob job = {g, n, c, by_value};
+    int max_parts = n / 16 > 64 ? 64 : (int)(n / 16);
+    par_run(clip_part, &job, par_parts_for(PAR_FLOPS_PER_FLOAT_PASS * (double)n, max_parts));
+}
+
+void clip_by_value(float *g, size_t n, float c) { clip_pass(g, n, c, 1); }
+
 void clip_to_global_norm(float *g, size_t n, double c, double norm) {
-    if (norm > c) {
-        float scale = (float)(c / (norm + 1e-6));
-        for (size_t i = 0; i < n; i++) g[i] *= scale;
-    }
+    if (norm > c) clip_pass(g, n, (float)(c / (norm + 1e-6)), 0);
 }
 
 double clip_by_global_norm(float *g, size_t n, double c) {
