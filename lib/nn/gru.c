@@ -133,6 +133,36 @@ typedef struct GruStep {
     StepPlan plan;
 } GruStep;
 
+/* One row of a GRU_PYTORCH forward step: a (3H) holds W_x x_t + … and becomes (r_t, z_t, n_t);
+ * s (3H) = h_{t−1} · W_hᵀ; hn (H) keeps W_hn h_{t−1} + b_hn for backward; h (H) gets h_t. */
+typedef struct GruRowGates {
+    float *a;
+    const float *s, *b, *b_hn, *h_prev;
+    float *hn, *h;
+    int H;
+} GruRowGates;
+
+/* Units [c0, c0 + n), n ≤ 16, of one row, in one pass of 16-lane vectors (as LSTM's
+ * gates_chunk): r_t = σ(a_r + (s_r + b_r)), z_t = σ(a_z + (s_z + b_z)), hn = s_n + b_hn,
+ * n_t = tanh(a_n + (b_n + r_t hn)), h_t = (1 − z_t) n_t + z_t h_{t−1}. A row's last units go
+ * through the same vector code, so every unit gets the same bits wherever it falls. */
+GM_CLONES static void pytorch_gates_chunk(const GruRowGates *row, int c0, int n) {
+    const int H = row->H;
+    float *a = row->a + c0;
+    const float *s = row->s + c0, *b = row->b + c0;
+    gm_v16 r_t = gm_sigmoid16(gm_load16_first(a, n, 0.0f) + (gm_load16_first(s, n, 0.0f) + gm_load16_first(b, n, 0.0f)));
+    gm_v16 z_t = gm_sigmoid16(gm_load16_first(a + H, n, 0.0f) +
+                              (gm_load16_first(s + H, n, 0.0f) + gm_load16_first(b + H, n, 0.0f)));
+    gm_v16 hn = gm_load16_first(s + 2 * H, n, 0.0f) + gm_load16_first(row->b_hn + c0, n, 0.0f);   /* W_hn h_{t−1} + b_hn */
+    gm_v16 n_t = gm_tanh16(gm_load16_first(a + 2 * H, n, 0.0f) + (gm_load16_first(b + 2 * H, n, 0.0f) + r_t * hn));
+    gm_v16 hp = gm_load16_first(row->h_prev + c0, n, 0.0f);
+    gm_store16_first(a, r_t, n);
+    gm_store16_first(a + H, z_t, n);
+    gm_store16_first(a + 2 * H, n_t, n);
+    gm_store16_first(row->hn + c0, hn, n);
+    gm_store16_first(row->h + c0, (1.0f - z_t) * n_t + z_t * hp, n);   /* (1 − z) n + z h_{t−1} */
+}
+
 /* GRU_PYTORCH forward step t for rows [r0, r1) and units [u0, u1): those units' columns of the
  * three gate blocks of s = h_{t−1} · W_hᵀ, then r_t, z_t, n_t and h_t of those units. */
 static void forward_pytorch_block(const void *ctx, int t, int r0, int r1, int u0, int u1) {
@@ -153,21 +183,9 @@ static void forward_pytorch_block(const void *ctx, int t, int r0, int r1, int u0
             packed_gemm_cols(s + (size_t)r0 * G, G, h_prev + (size_t)r0 * H, H, &cache->wh, rows, 0.0f, g * H + u0,
                              g * H + u1);
     for (int r = r0; r < r1; r++) {
-        float *ar = a + (size_t)r * G;
-        const float *sr = s + (size_t)r * G, *hp = h_prev + (size_t)r * H;
-        float *hnr = hn + (size_t)r * H, *hr = h_t + (size_t)r * H;
-        for (int g = 0; g < 2; g++)
-            for (int k = g * H + u0; k < g * H + u1; k++) ar[k] += sr[k] + b[k];
-        gm_sigmoid(ar + u0, ar + u0, n);                                /* r_t */
-        gm_sigmoid(ar + H + u0, ar + H + u0, n);                        /* z_t */
-        const float *r_t = ar, *z_t = ar + H;
-        float *n_t = ar + 2 * H;
-        for (int j = u0; j < u1; j++) {
-            hnr[j] = sr[2 * H + j] + b_hn[j];                           /* W_hn h_{t−1} + b_hn */
-            n_t[j] += b[2 * H + j] + r_t[j] * hnr[j];
-        }
-        gm_tanh(n_t + u0, n_t + u0, n);
-        for (int j = u0; j < u1; j++) hr[j] = (1.0f - z_t[j]) * n_t[j] + z_t[j] * hp[j];   /* (1 − z) n + z h_{t−1} */
+        GruRowGates row = {a + (size_t)r * G, s + (size_t)r * G, b, b_hn, h_prev + (size_t)r * H,
+                           hn + (size_t)r * H, h_t + (size_t)r * H, H};
+        for (int c0 = u0; c0 < u1; c0 += 16) pytorch_gates_chunk(&row, c0, c0 + 16 < u1 ? 16 : u1 - c0);
     }
 }
 
