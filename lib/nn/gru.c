@@ -250,11 +250,13 @@ static void backward_cho(double *dh_norms, GruWork *work, const float *dout, con
 }
 
 /* One row of a GRU_PYTORCH backward step: its gates (r, z, n), h_{t−1}, hn, and where the
- * gate gradients go (dax: the input side, dah: the recurrent side) and dh (∂L/∂h_t in,
- * dh z out). */
+ * gate gradients go (dax: the input side, dah: the recurrent side); dh: ∂L/∂h_t carried from
+ * step t+1 in, to which dout (∂L/∂h_t from above) is added, and dh z out; sq: the row's
+ * squared norms of the total ∂L/∂h_t in chunks of STEP_NORM_CHUNK units (stepsplit.h). */
 typedef struct GruRowGrads {
-    const float *gates, *h_prev, *hn;
+    const float *gates, *h_prev, *hn, *dout;
     float *dax, *dah, *dh;
+    double *sq;
     int H;
 } GruRowGrads;
 
@@ -264,11 +266,16 @@ typedef struct GruRowGrads {
  * through the same vector code, so every unit gets the same bits wherever it falls. */
 GM_CLONES static void pytorch_gate_grads(const GruRowGrads *row, int u0, int u1) {
     const int H = row->H;
+    _Static_assert(STEP_NORM_CHUNK == 16, "one chunk of the norms per vector");
     for (int j = u0; j < u1; j += 16) {
         int n = u1 - j < 16 ? u1 - j : 16;
         gm_v16 r_t = gm_load16_first(row->gates + j, n, 0.0f), z_t = gm_load16_first(row->gates + H + j, n, 0.0f);
         gm_v16 n_t = gm_load16_first(row->gates + 2 * H + j, n, 0.0f), hp = gm_load16_first(row->h_prev + j, n, 0.0f);
-        gm_v16 hn = gm_load16_first(row->hn + j, n, 0.0f), dh = gm_load16_first(row->dh + j, n, 0.0f);
+        gm_v16 hn = gm_load16_first(row->hn + j, n, 0.0f);
+        gm_v16 dh = gm_load16_first(row->dh + j, n, 0.0f) + gm_load16_first(row->dout + j, n, 0.0f);   /* total ∂L/∂h_t */
+        double sq = 0.0;   /* its chunk's Σ dh², the units in order (step_chunk_squares' sum) */
+        for (int q = 0; q < n; q++) sq += (double)dh[q] * dh[q];
+        row->sq[j / STEP_NORM_CHUNK] = sq;
         gm_v16 da_n = dh * (1.0f - z_t) * (1.0f - n_t * n_t);
         gm_v16 da_z = dh * (hp - n_t) * z_t * (1.0f - z_t);
         gm_v16 da_r = da_n * hn * r_t * (1.0f - r_t);
@@ -302,12 +309,10 @@ static void backward_pytorch_block(const void *ctx, int t, int r0, int r1, int u
     float *dax = work->dgx + (size_t)(t - 1) * B * G, *dah = work->dgh + (size_t)(t - 1) * B * G;
     const float *h_prev = cache->h + (size_t)(t - 1) * BH, *hn = cache->aux + (size_t)(t - 1) * BH;
     const float *dout_t = st->dout + (size_t)(t - 1) * BH;
-    for (int r = r0; r < r1; r++)
-        for (int j = u0; j < u1; j++) carry[(size_t)r * H + j] += dout_t[(size_t)r * H + j];   /* total ∂L/∂h_t */
-    step_chunk_squares(step_chunk_row(work->sq, t, 0, B, H), carry, H, H, r0, r1, u0, u1);
     for (int r = r0; r < r1; r++) {
-        GruRowGrads row = {gates + (size_t)r * G, h_prev + (size_t)r * H, hn + (size_t)r * H, dax + (size_t)r * G,
-                           dah + (size_t)r * G, carry + (size_t)r * H, H};
+        GruRowGrads row = {gates + (size_t)r * G, h_prev + (size_t)r * H, hn + (size_t)r * H, dout_t + (size_t)r * H,
+                           dax + (size_t)r * G, dah + (size_t)r * G, carry + (size_t)r * H,
+                           step_chunk_row(work->sq, t, r, B, H), H};
         pytorch_gate_grads(&row, u0, u1);
     }
 }
