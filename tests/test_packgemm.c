@@ -409,6 +409,59 @@ static double check_bf16_product(Form form, int M, int N, int K, float beta, uns
     return worst;
 }
 
+/* pk_gemm_tn_sums: C bit for bit as pk_gemm_tn gives it, and sums[m − m0] += Σ_k A[k, m] bit
+ * for bit as the plain loop over k in order, onto sums that already hold values (a gradient
+ * accumulated before): for every kernel and bf16, on one and two threads (split by rows, or by
+ * panels where every part packs all of A and one takes the sums), sizes across the KC slices
+ * and MC blocks, the first summed row at 0, inside a tile and at the last row. */
+static void test_tn_sums(void) {
+    static const int SUM_SHAPES[][3] = {{1, 7, 5}, {5, 40, 300}, {64, 96, 513}, {130, 70, 513}, {257, 33, 40},
+                                        {300, 200, 64}};
+    const PackKernel kernels[] = {PACK_KERNEL_AVX512, PACK_KERNEL_AVX2, PACK_KERNEL_BLAS};
+    unsigned long long seed = 900;
+    int bad_c = 0, bad_sums = 0, runs = 0, threads_before = par_threads();
+    double min_flops = par_min_flops();
+    par_set_min_flops(0.0);
+    for (int kk = 0; kk < 4; kk++) {   /* the three kernels, then AVX-512 in bf16 */
+        if (kk < 3 ? packed_force_kernel(kernels[kk]) != 0 : packed_set_precision(PACK_BF16) != 0) continue;
+        for (int threads = 1; threads <= 2; threads++) {
+            par_set_threads(threads);
+            for (size_t s = 0; s < sizeof SUM_SHAPES / sizeof SUM_SHAPES[0]; s++) {
+                const int M = SUM_SHAPES[s][0], N = SUM_SHAPES[s][1], K = SUM_SHAPES[s][2];
+                const int firsts[] = {0, M > 5 ? 5 : 0, M - 1};
+                for (int f = 0; f < 3; f++) {
+                    int m0 = firsts[f];
+                    Product p = product_make(FORM_TN, M, N, K, seed++);
+                    float *C2 = malloc(p.nc * sizeof(float)), *sums = malloc((size_t)M * sizeof(float)),
+                          *want = malloc((size_t)M * sizeof(float));
+                    memcpy(C2, p.C, p.nc * sizeof(float));
+                    fill_uniform(sums, (size_t)M, -1.0f, 1.0f, seed++);
+                    memcpy(want, sums, (size_t)M * sizeof(float));
+                    for (int k = 0; k < K; k++)
+                        for (int m = m0; m < M; m++) want[m - m0] += p.A[(size_t)k * p.lda + m];
+                    PackedMat ws;
+                    packed_alloc(&ws, K, N);
+                    pk_gemm_tn(p.C, p.ldc, p.A, p.lda, p.B, p.ldb, M, N, K, 1.0f, &ws);
+                    pk_gemm_tn_sums(C2, p.ldc, p.A, p.lda, p.B, p.ldb, M, N, K, 1.0f, &ws, sums, m0);
+                    bad_c += memcmp(p.C, C2, p.nc * sizeof(float)) != 0;
+                    bad_sums += memcmp(sums, want, (size_t)(M - m0) * sizeof(float)) != 0;
+                    runs++;
+                    packed_free(&ws);
+                    product_free(&p);
+                    free(C2), free(sums), free(want);
+                }
+            }
+        }
+        packed_set_precision(PACK_FP32);
+    }
+    CU_ASSERT(runs >= 36);   /* at least the BLAS pass-through and one kernel */
+    CU_ASSERT_EQUAL(bad_c, 0);
+    CU_ASSERT_EQUAL(bad_sums, 0);
+    restore_best_kernel();
+    par_set_threads(threads_before);
+    par_set_min_flops(min_flops);
+}
+
 static void test_bf16_products(void) {
     if (packed_set_precision(PACK_BF16) != 0) {
         fprintf(stderr, "\n    (this CPU lacks AVX512-BF16: the bf16 products are not tested here)\n");
@@ -467,6 +520,7 @@ int main(void) {
         {"W packed transposed: the panels of Wᵀ packed as it is, bit for bit", test_transposed_pack},
         {"small nn and tn products read B in place: the packed path's bits", test_in_place_equals_packed},
         {"small-batch A·Bᵀ swapped to Cᵀ = B·Aᵀ: the packed path's bits", test_nt_swapped_equals_packed},
+        {"Aᵀ·B with A's row sums taken while packing: the loop's bits", test_tn_sums},
         {"bf16 rounding: the rule, by hand and vectorised", test_bf16_rounding},
         {"bf16 products within bf16's rounding of fp32; thread counts", test_bf16_products},
         {NULL, NULL},

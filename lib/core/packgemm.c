@@ -30,6 +30,13 @@
 
 enum { KC = 256, MC = 128 };   /* cache blocking: k slice (panel slice in L1), rows per A block (L2) */
 
+/* A's row sums taken while it is packed: sums[m − m0] += Σ_k A(m, k) for every m ≥ m0 of the
+ * product (pk_gemm_tn_sums; m counts from the A that run_kernels is given). */
+typedef struct ASums {
+    float *sums;
+    int m0;
+} ASums;
+
 static int active_kernel = -1;
 static PackPrecision active_precision = PACK_FP32;
 
@@ -495,7 +502,27 @@ static size_t a_tile_stride(int kc, int MR) { return (size_t)kc * MR + 16; }
 /* Rows [mb, mend) × k [k0, k0 + kc) of A into tiles of MR rows, (kc, MR) each, a_tile_stride
  * apart, MR values contiguous per k; a last partial tile repeats its first row (its results are
  * not stored). For A given transposed (rs = 1) each k is one contiguous run of A. */
-static void pack_a_block(float *dst, const float *A, size_t rs, size_t cs, int mb, int mend, int k0, int kc, int MR) {
+/* Tile rows [m0, m0 + mrows) of a packed group of k (kn of them, MR values per k at d): each row's
+ * values added to its sum in k order — the order of one loop over k, so the same bits. */
+static void add_tile_sums(const ASums *s, const float *d, int m0, int mrows, int kn, int MR) {
+    if (MR == 8 && mrows == 8 && m0 >= s->m0) {   /* a whole tile: 8 sums side by side */
+        float acc[8], *out = s->sums + (m0 - s->m0);
+        memcpy(acc, out, sizeof acc);
+        for (int k = 0; k < kn; k++)
+            for (int i = 0; i < 8; i++) acc[i] += d[(size_t)k * 8 + i];
+        memcpy(out, acc, sizeof acc);
+        return;
+    }
+    for (int i = 0; i < mrows; i++) {
+        if (m0 + i < s->m0) continue;
+        float acc = s->sums[m0 + i - s->m0];
+        for (int k = 0; k < kn; k++) acc += d[(size_t)k * MR + i];
+        s->sums[m0 + i - s->m0] = acc;
+    }
+}
+
+static void pack_a_block(float *dst, const float *A, size_t rs, size_t cs, int mb, int mend, int k0, int kc, int MR,
+                         const ASums *sums) {
     /* 8 rows of A at a time (k_g), tile by tile within them: the reads are 8 runs of MC
      * contiguous values, the stores 8·MR contiguous values per tile. (k by k across all tiles,
      * then tile by tile over all k, cost 2–3× as much on the LSTM and GRU weight gradients.) */
@@ -515,13 +542,14 @@ static void pack_a_block(float *dst, const float *A, size_t rs, size_t cs, int m
             else
                 for (int k = kg; k < kend; k++)
                     for (int i = 0; i < MR; i++) d[(size_t)k * MR + i] = src[(size_t)k * cs + (size_t)(m0 + (i < mrows ? i : 0)) * rs];
+            if (sums) add_tile_sums(sums, d + (size_t)kg * MR, m0, mrows, kend - kg, MR);
         }
     }
 }
 
 /* The blocked loops over column panels [j0, j1). Element (m, k) of A is at A[m·rs + k·cs]. */
 static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs, const PackedMat *p, int M,
-                        float beta, int j0, int j1) {
+                        float beta, int j0, int j1, const ASums *sums) {
     const int K = p->K, N = p->N, NR = p->NR, MR = NR == 32 ? 8 : 6;
     const float *rows[8];
     if (p->bf16) {
@@ -545,7 +573,7 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
         float b = k0 == 0 ? beta : 1.0f;          /* later k slices add to the first */
         for (int mb = 0; mb < M; mb += MC) {
             int mend = M - mb < MC ? M : mb + MC;
-            if (pack_a) pack_a_block(a_block, A, rs, cs, mb, mend, k0, kc, MR);
+            if (pack_a) pack_a_block(a_block, A, rs, cs, mb, mend, k0, kc, MR, sums);
             for (int j = j0; j < j1; j++) {
                 const float *panel = p->panels + (size_t)j * K * NR + (size_t)k0 * NR;
                 int ncols = N - j * NR < NR ? N - j * NR : NR;
@@ -582,6 +610,7 @@ typedef struct KernelJob {
     float beta;
     int by_rows;   /* 1: parts take ranges of rows of C; 0: ranges of column panels */
     const PkEpilogue *then;
+    const ASums *sums;   /* NULL, or A's row sums to take while packing it */
 } KernelJob;
 
 static void kernel_part(void *ctx, int part, int parts) {
@@ -589,14 +618,23 @@ static void kernel_part(void *ctx, int part, int parts) {
     int panels = (job->p->N + job->p->NR - 1) / job->p->NR, b, e;
     if (job->by_rows) {
         par_range(job->M, part, parts, 8, &b, &e);
+        /* this part's rows [b, e) are its rows 0.. : the sums' first row and index moved along */
+        ASums mine, *sums = NULL;
+        if (job->sums) {
+            int m0 = job->sums->m0;
+            mine = b >= m0 ? (ASums){job->sums->sums + (b - m0), 0} : (ASums){job->sums->sums, m0 - b};
+            sums = &mine;
+        }
         run_kernels(job->C + (size_t)b * job->ldc, job->ldc, job->A + (size_t)b * job->rs, job->rs, job->cs, job->p,
-                    e - b, job->beta, 0, panels);
+                    e - b, job->beta, 0, panels, sums);
         if (job->then) job->then->fn(job->then->ctx, job->C, job->ldc, b, e, 0, job->p->N);
     } else {
         /* whole 32-column blocks (two AVX2 panels): an epilogue's blocks then start at a multiple
-         * of 32 columns whatever the kernel (loss.h's fused loss sums in units of 32 columns) */
+         * of 32 columns whatever the kernel (loss.h's fused loss sums in units of 32 columns).
+         * Every part packs all of A (an empty range too): part 0 alone takes the sums. */
         par_range(panels, part, parts, 32 / job->p->NR, &b, &e);
-        run_kernels(job->C, job->ldc, job->A, job->rs, job->cs, job->p, job->M, job->beta, b, e);
+        run_kernels(job->C, job->ldc, job->A, job->rs, job->cs, job->p, job->M, job->beta, b, e,
+                    part == 0 ? job->sums : NULL);
         int n1 = e * job->p->NR < job->p->N ? e * job->p->NR : job->p->N;
         if (job->then && b < e) job->then->fn(job->then->ctx, job->C, job->ldc, 0, job->M, b * job->p->NR, n1);
     }
@@ -607,16 +645,16 @@ static void kernel_part(void *ctx, int part, int parts) {
  * such as the softmax head's 96 columns), or when A comes transposed (the weight gradients' dZᵀ):
  * run_kernels packs A, and split by panels every thread would pack all of it. */
 static void run_kernels_parallel(float *C, int ldc, const float *A, size_t rs, size_t cs, const PackedMat *p,
-                                 int M, float beta, const PkEpilogue *then) {
+                                 int M, float beta, const PkEpilogue *then, const ASums *sums) {
     int panels = (p->N + p->NR - 1) / p->NR, threads = par_threads();
     int by_rows = (panels < 4 * threads || cs != 1) && M >= 64 * threads;
     int parts = par_parts_for(2.0 * M * (double)p->N * p->K, by_rows ? M / 8 : panels);
     if (parts < 2) {
-        run_kernels(C, ldc, A, rs, cs, p, M, beta, 0, panels);
+        run_kernels(C, ldc, A, rs, cs, p, M, beta, 0, panels, sums);
         if (then) then->fn(then->ctx, C, ldc, 0, M, 0, p->N);
         return;
     }
-    KernelJob job = {C, ldc, A, rs, cs, p, M, beta, by_rows, then};
+    KernelJob job = {C, ldc, A, rs, cs, p, M, beta, by_rows, then, sums};
     par_run(kernel_part, &job, parts);
 }
 
@@ -635,7 +673,7 @@ static void packed_gemm_then(float *C, int ldc, const float *A, int lda, const P
     if (p->K == 0) scale_only(C, ldc, M, p->N, beta);
 #if PACK_X86
     else if (p->NR) {
-        run_kernels_parallel(C, ldc, A, (size_t)lda, 1, p, M, beta, then);
+        run_kernels_parallel(C, ldc, A, (size_t)lda, 1, p, M, beta, then, NULL);
         return;
     }
 #endif
@@ -658,7 +696,7 @@ void packed_gemm_cols(float *C, int ldc, const float *A, int lda, const PackedMa
     }
 #if PACK_X86
     if (p->NR) {
-        run_kernels(C, ldc, A, (size_t)lda, 1, p, M, beta, n0 / p->NR, (n1 + p->NR - 1) / p->NR);
+        run_kernels(C, ldc, A, (size_t)lda, 1, p, M, beta, n0 / p->NR, (n1 + p->NR - 1) / p->NR, NULL);
         return;
     }
 #endif
@@ -672,7 +710,16 @@ int packed_unit_split(const PackedMat *p, int B, int H, int G) {
     return par_parts_for(2.0 * B * (double)G * H * H, H / PACK_UNIT_GRAIN);
 }
 
-void packed_gemm_at(float *C, int ldc, const float *At, int lda, const PackedMat *p, int M, float beta) {
+/* sums[m − m0] += Σ_k At[k, m] for m in [m0, M), k in order: the loop the packed path's sums
+ * equal, for the paths that do not pack A (BLAS, bf16, one row). */
+static void row_sums_plain(float *sums, int m0, const float *At, int lda, int M, int K) {
+    for (int k = 0; k < K; k++)
+        for (int m = m0; m < M; m++) sums[m - m0] += At[(size_t)k * lda + m];
+}
+
+/* packed_gemm_at, and with sums (may be NULL) A's row sums as pk_gemm_tn_sums gives them. */
+static void packed_gemm_at_sums(float *C, int ldc, const float *At, int lda, const PackedMat *p, int M, float beta,
+                                const ASums *sums) {
     if (M <= 0 || p->N <= 0) return;
     if (p->K == 0) {
         scale_only(C, ldc, M, p->N, beta);
@@ -680,12 +727,20 @@ void packed_gemm_at(float *C, int ldc, const float *At, int lda, const PackedMat
     }
 #if PACK_X86
     if (p->NR) {
-        run_kernels_parallel(C, ldc, At, 1, (size_t)lda, p, M, beta, NULL);
+        /* the packed path packs A unless bf16 or one row (run_kernels) */
+        int packs_a = !p->bf16 && !(M == 1 && !p->in_place);
+        run_kernels_parallel(C, ldc, At, 1, (size_t)lda, p, M, beta, NULL, packs_a ? sums : NULL);
+        if (sums && !packs_a) row_sums_plain(sums->sums, sums->m0, At, lda, M, p->K);
         return;
     }
 #endif
     cblas_sgemm(CblasRowMajor, CblasTrans, p->transposed ? CblasTrans : CblasNoTrans, M, p->N, p->K, 1.0f, At, lda,
                 p->src, p->ld, beta, C, ldc);
+    if (sums) row_sums_plain(sums->sums, sums->m0, At, lda, M, p->K);
+}
+
+void packed_gemm_at(float *C, int ldc, const float *At, int lda, const PackedMat *p, int M, float beta) {
+    packed_gemm_at_sums(C, ldc, At, lda, p, M, beta, NULL);
 }
 
 void pk_gemm_nt(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
@@ -766,7 +821,7 @@ static void swapped_part(void *ctx, int part, int parts) {
     if (u0 >= u1) return;
     int panels = (job->M + job->p->NR - 1) / job->p->NR;
     run_kernels(job->Ct + (size_t)u0 * job->M, job->M, job->W + (size_t)u0 * job->ldw, (size_t)job->ldw, 1, job->p,
-                u1 - u0, 0.0f, 0, panels);
+                u1 - u0, 0.0f, 0, panels, NULL);
     transpose_out(job->C, job->ldc, job->Ct, job->M, u0, u1);
     if (job->then) job->then->fn(job->then->ctx, job->C, job->ldc, 0, job->M, u0, u1);
 }
@@ -803,4 +858,12 @@ void pk_gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int 
                 PackedMat *ws) {
     packed_set_in_place(ws, B, ldb, K, N, M);
     packed_gemm_at(C, ldc, A, lda, ws, M, beta);
+}
+
+void pk_gemm_tn_sums(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
+                     float beta, PackedMat *ws, float *sums, int m0) {
+    packed_set_in_place(ws, B, ldb, K, N, M);
+    ASums s = {sums, m0};
+    if (K > 0 && N <= 0) row_sums_plain(sums, m0, A, lda, M, K);   /* no product to ride on */
+    packed_gemm_at_sums(C, ldc, A, lda, ws, M, beta, K > 0 && N > 0 ? &s : NULL);
 }

@@ -113,6 +113,12 @@ void pk_gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int 
                 PackedMat *ws);
 void pk_gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float beta,
                 PackedMat *ws);
+/* pk_gemm_tn, and sums[m − m0] += Σ_k A[k, m] for m in [m0, M), the k in order — a layer's bias
+ * gradient, the row sums of the gate gradients whose transpose the weight gradient's product
+ * reads: taken while the product packs them (each value once), not in a pass of their own. The
+ * same bits as that loop. */
+void pk_gemm_tn_sums(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
+                     float beta, PackedMat *ws, float *sums, int m0);
 
 /* pk_gemm_nt with beta 0, the AVX-512 kernel in fp32, a small batch against a big weight matrix
  * (2·M·(K + N) ≤ N·K) and room in ws for K·⌈M/32⌉·32 + N·M floats computes Cᵀ = B · Aᵀ instead:

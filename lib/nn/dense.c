@@ -97,7 +97,9 @@ static void bias_grad_part(void *ctx, int part, int parts) {
     dense_bias_grad_cols(job->db, job->dpre, job->ld, job->rows, j0, j1);
 }
 
-void dense_bias_grad(float *db, const float *dpre, int ld, int rows, int cols) {
+/* All `cols` columns, shared out over the threads by columns (each column's rows still in
+ * order: the same bits as one loop). */
+static void dense_bias_grad(float *db, const float *dpre, int ld, int rows, int cols) {
     BiasGrad job = {db, dpre, ld, rows, cols};
     par_run(bias_grad_part, &job, par_parts_for(2.0 * cols * rows, (cols + 15) / 16));
 }

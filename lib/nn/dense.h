@@ -50,9 +50,6 @@ void dense_backward(float *din, float *dW, float *db, float *dout, const float *
  * (dpre with row stride ld) — dense_backward's own sum, for a caller that has dpre in its cache
  * earlier (a fused loss); the same bits. */
 void dense_bias_grad_cols(float *db, const float *dpre, int ld, int rows, int j0, int j1);
-/* All `cols` columns, shared out over the threads by columns (each column's rows still in
- * order: the same bits as one loop) — a layer's db += Σ rows of its gate gradients. */
-void dense_bias_grad(float *db, const float *dpre, int ld, int rows, int cols);
 
 /* The plain reference: the sums written out, activations from act.h. Same arguments and
  * results (to rounding) without a workspace. */

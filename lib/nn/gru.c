@@ -18,7 +18,6 @@
 
 #include "act.h"
 #include "cell.h"
-#include "dense.h"
 #include "error.h"
 #include "gatemath.h"
 #include "stepsplit.h"
@@ -341,16 +340,15 @@ void gru_backward(float *dx, float *dh0, float *dW, float *db, float *db_hn, dou
 
     const float *dAx = work->dgx;   /* (T·B, 3H) */
     /* dW_x += dAxᵀ X;  db += Σ rows of dAx;  dx = dAx · W_x */
-    pk_gemm_tn(dW + H, ld, dAx, G, x, n_in, G, n_in, rows, 1.0f, &work->act);
-    dense_bias_grad(db, dAx, G, rows, G);
+    pk_gemm_tn_sums(dW + H, ld, dAx, G, x, n_in, G, n_in, rows, 1.0f, &work->act, db, 0);
     if (v == GRU_CHO) {
         /* r, z rows see h_{t−1}; the n rows see r_t * h_{t−1} */
         pk_gemm_tn(dW, ld, dAx, G, cache->h, H, 2 * H, H, rows, 1.0f, &work->act);
         pk_gemm_tn(dW + (size_t)2 * H * ld, ld, dAx + 2 * H, G, cache->aux, H, H, H, rows, 1.0f, &work->act);
     } else {
         const float *dAh = work->dgh;
-        pk_gemm_tn(dW, ld, dAh, G, cache->h, H, G, H, rows, 1.0f, &work->act);
-        dense_bias_grad(db_hn, dAh + 2 * H, G, rows, H);
+        /* db_hn += Σ rows of dAh's n block, taken as the product packs dAh */
+        pk_gemm_tn_sums(dW, ld, dAh, G, cache->h, H, G, H, rows, 1.0f, &work->act, db_hn, 2 * H);
     }
     if (dx)
         pk_gemm_nn(dx, n_in, dAx, G, W + H, ld, rows, n_in, G, 0.0f, &work->wx);

@@ -17,7 +17,6 @@
 
 #include "act.h"
 #include "cell.h"
-#include "dense.h"
 #include "error.h"
 #include "gatemath.h"
 #include "stepsplit.h"
@@ -239,8 +238,7 @@ void lstm_backward(float *dx, float *dh0, float *dc0, float *dW, float *db, doub
     const float *dZ = work->dgates;   /* (T·B, 4H) */
     /* dW_h += dZᵀ · H_{0..T−1};  dW_x += dZᵀ · X;  db += Σ rows of dZ;  dx = dZ · W_x */
     pk_gemm_tn(dW, ld, dZ, G, cache->h, H, G, H, T * B, 1.0f, &work->act);
-    pk_gemm_tn(dW + H, ld, dZ, G, x, n_in, G, n_in, T * B, 1.0f, &work->act);
-    dense_bias_grad(db, dZ, G, T * B, G);
+    pk_gemm_tn_sums(dW + H, ld, dZ, G, x, n_in, G, n_in, T * B, 1.0f, &work->act, db, 0);   /* and db */
     if (dx)
         pk_gemm_nn(dx, n_in, dZ, G, W + H, ld, T * B, n_in, G, 0.0f, &work->wx);
 }

@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "cell.h"
-#include "dense.h"
 #include "error.h"
 #include "gatemath.h"
 #include "stepsplit.h"
@@ -211,8 +210,7 @@ void rnn_backward(float *dx, float *dh0, float *dW, float *db, double *dh_norms,
         if (dh_norms) step_norm_sums(dh_norms, work->sq, B, T, H);
         if (dh0) memcpy(dh0, carry, BH * sizeof *dh0);
         /* dW += G ᵀ · H_{0..T−1};  db += Σ rows of G */
-        pk_gemm_tn(dW, ld, g, H, hs, H, H, H, T * B, 1.0f, &work->act);
-        dense_bias_grad(db, g, H, T * B, H);
+        pk_gemm_tn_sums(dW, ld, g, H, hs, H, H, H, T * B, 1.0f, &work->act, db, 0);
     }
     /* dθ_x (or dU) += Gᵀ · X over all T·B rows;  dx = G · θ_x */
     pk_gemm_tn(dW + H, ld, g, H, x, n_in, H, n_in, T * B, 1.0f, &work->act);
