@@ -642,12 +642,15 @@ static void kernel_part(void *ctx, int part, int parts) {
 
 /* All panels, shared out over the threads when the product is big enough: by column panels
  * (each thread reads part of P), or by rows — when P has few panels to share (a narrow product
- * such as the softmax head's 96 columns), or when A comes transposed (the weight gradients' dZᵀ):
- * run_kernels packs A, and split by panels every thread would pack all of it. */
+ * such as the softmax head's 96 columns), when they do not share out evenly (784 columns are
+ * 25 panels: 13 against 12, the last one half full but as slow, and the thread with 12 waited
+ * for the other), or when A comes transposed (the weight gradients' dZᵀ): run_kernels packs
+ * A, and split by panels every thread would pack all of it. */
 static void run_kernels_parallel(float *C, int ldc, const float *A, size_t rs, size_t cs, const PackedMat *p,
                                  int M, float beta, const PkEpilogue *then, const ASums *sums) {
-    int panels = (p->N + p->NR - 1) / p->NR, threads = par_threads();
-    int by_rows = (panels < 4 * threads || cs != 1) && M >= 64 * threads;
+    int panels = (p->N + p->NR - 1) / p->NR, threads = par_threads(), grains = (panels * p->NR + 31) / 32;
+    int uneven = grains % threads != 0 && grains < 32 * threads;
+    int by_rows = (panels < 4 * threads || uneven || cs != 1) && M >= 64 * threads;
     int parts = par_parts_for(2.0 * M * (double)p->N * p->K, by_rows ? M / 8 : panels);
     if (parts < 2) {
         run_kernels(C, ldc, A, rs, cs, p, M, beta, 0, panels, sums);
