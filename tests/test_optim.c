@@ -111,6 +111,67 @@ static void test_clipping_shared(void) {
     par_set_min_flops(PAR_MIN_FLOPS);
 }
 
+/* SGD (plain, momentum, Nesterov, weight decay), RMSprop and Adagrad over a whole model's
+ * parameters are shared out over the threads: three steps on two threads give the bits of one
+ * thread, and the one-thread run the bits of each rule's equation written out here — at every
+ * vector width (RMSprop's and Adagrad's AVX-512 and AVX loops, the plain loop). */
+static void check_rules_shared(int use_fast, int lanes) {
+    enum { N = 50021 };
+    static float p1[N], p2[N], g[N], want[N], mom[N], acc[N];
+    OptimConfig cfgs[5] = {optim_defaults(OPT_SGD), optim_defaults(OPT_SGD), optim_defaults(OPT_SGD),
+                           optim_defaults(OPT_RMSPROP), optim_defaults(OPT_ADAGRAD)};
+    cfgs[1].momentum = 0.9, cfgs[1].weight_decay = 0.01;
+    cfgs[2].momentum = 0.8, cfgs[2].nesterov = 1;
+    cfgs[3].weight_decay = 0.02;
+    par_set_min_flops(0.0);
+    for (int c = 0; c < 5; c++) {
+        Optimizer one, two;
+        par_set_threads(1);
+        optim_init(&one, &cfgs[c], N);
+        optim_init(&two, &cfgs[c], N);
+        one.use_fast = two.use_fast = use_fast;
+        one.fast_lanes = two.fast_lanes = lanes;
+        Rng r = rng_stream(11, "rules");
+        for (int i = 0; i < N; i++) p1[i] = p2[i] = want[i] = (float)(rng_uniform(&r) - 0.5), mom[i] = acc[i] = 0.0f;
+        const float lr = 0.05f, wd = (float)cfgs[c].weight_decay, mu = (float)cfgs[c].momentum;
+        const float alpha = (float)cfgs[c].alpha, one_minus_alpha = (float)(1.0 - cfgs[c].alpha), eps = (float)cfgs[c].eps;
+        for (int step = 1; step <= 3; step++) {
+            for (int i = 0; i < N; i++) g[i] = (float)(rng_uniform(&r) - 0.5);
+            par_set_threads(1);
+            CU_ASSERT_EQUAL(optim_step(&one, p1, g, lr), 0);
+            par_set_threads(2);
+            CU_ASSERT_EQUAL(optim_step(&two, p2, g, lr), 0);
+            for (int i = 0; i < N; i++) {   /* the equations, element by element */
+                float gi = g[i] + wd * want[i];
+                if (cfgs[c].type == OPT_SGD && mu != 0.0f) {
+                    mom[i] = step == 1 ? gi : mu * mom[i] + gi;
+                    gi = cfgs[c].nesterov ? gi + mu * mom[i] : mom[i];
+                }
+                if (cfgs[c].type == OPT_SGD) want[i] -= lr * gi;
+                else if (cfgs[c].type == OPT_RMSPROP) {
+                    acc[i] = alpha * acc[i] + one_minus_alpha * gi * gi;
+                    want[i] -= lr * gi / (sqrtf(acc[i]) + eps);
+                } else {
+                    acc[i] += gi * gi;
+                    want[i] -= lr * gi / (sqrtf(acc[i]) + eps);
+                }
+            }
+        }
+        CU_ASSERT(memcmp(p1, p2, sizeof p1) == 0);
+        CU_ASSERT(memcmp(p1, want, sizeof p1) == 0);
+        optim_free(&one);
+        optim_free(&two);
+    }
+    par_set_threads(1);
+    par_set_min_flops(PAR_MIN_FLOPS);
+}
+
+static void test_rules_shared(void) {
+    check_rules_shared(1, 0);   /* the widest */
+    check_rules_shared(1, 8);   /* AVX */
+    check_rules_shared(0, 0);   /* the plain loops */
+}
+
 static void test_schedules(void) {
     Schedule s = {.type = SCHED_STEP, .lr = 1.0, .gamma = 0.5, .step_size = 2};
     CU_ASSERT_DOUBLE_EQUAL(schedule_lr(&s, 19, 10, 100), 1.0, 1e-12);
@@ -220,6 +281,7 @@ int main(void) {
                         {"a NaN or Inf the update makes is reported", test_nonfinite_update_reported},
                         {"clipping by value and by global norm", test_clipping},
                         {"clipping shared out over threads: the same bits", test_clipping_shared},
+                        {"sgd, rmsprop, adagrad shared out over threads: the equations' bits", test_rules_shared},
                         {"learning-rate schedules", test_schedules},
                         {"rng reference outputs and streams", test_rng_reference},
                         {"rng distributions", test_rng_distributions},

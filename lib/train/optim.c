@@ -64,17 +64,123 @@ void optim_free(Optimizer *opt) {
     memset(opt, 0, sizeof *opt);
 }
 
-static void sgd_step(Optimizer *opt, float *p, const float *g, float lr) {
+/* The rules other than Adam, each on parameters [i0, i1): the loops of the rules' definitions,
+ * one element at a time, so any split of [0, n) gives the same bits (rule_step). */
+typedef void (*RuleSlice)(const Optimizer *opt, float *p, const float *g, float lr, size_t i0, size_t i1);
+
+/* Vectorised where the CPU allows (no square root here, so nothing stops GCC): the same
+ * operations in the same order per element. */
+GM_CLONES static void sgd_slice(const Optimizer *opt, float *restrict p, const float *restrict g, float lr,
+                                size_t i0, size_t i1) {
     const float wd = (float)opt->cfg.weight_decay, mu = (float)opt->cfg.momentum;
-    float *b = opt->m;
-    for (size_t i = 0; i < opt->n; i++) {
+    float *restrict b = opt->m;
+    const int first = opt->t == 1, nesterov = opt->cfg.nesterov;
+    if (!b) {
+        for (size_t i = i0; i < i1; i++) p[i] -= lr * (g[i] + wd * p[i]);
+        return;
+    }
+    for (size_t i = i0; i < i1; i++) {
         float gi = g[i] + wd * p[i];
-        if (b) {
-            b[i] = opt->t == 1 ? gi : mu * b[i] + gi;
-            gi = opt->cfg.nesterov ? gi + mu * b[i] : b[i];
-        }
+        b[i] = first ? gi : mu * b[i] + gi;
+        gi = nesterov ? gi + mu * b[i] : b[i];
         p[i] -= lr * gi;
     }
+}
+
+static void rmsprop_slice(const Optimizer *opt, float *p, const float *g, float lr, size_t i0, size_t i1) {
+    const float a = (float)opt->cfg.alpha, one_minus_a = (float)(1.0 - opt->cfg.alpha);
+    const float eps = (float)opt->cfg.eps;
+    const float wd = (float)opt->cfg.weight_decay;
+    float *v = opt->v;
+    for (size_t i = i0; i < i1; i++) {
+        float gi = g[i] + wd * p[i];
+        v[i] = a * v[i] + one_minus_a * gi * gi;
+        p[i] -= lr * gi / (sqrtf(v[i]) + eps);
+    }
+}
+
+static void adagrad_slice(const Optimizer *opt, float *p, const float *g, float lr, size_t i0, size_t i1) {
+    const float eps = (float)opt->cfg.eps, wd = (float)opt->cfg.weight_decay;
+    float *v = opt->v;
+    for (size_t i = i0; i < i1; i++) {
+        float gi = g[i] + wd * p[i];
+        v[i] += gi * gi;
+        p[i] -= lr * gi / (sqrtf(v[i]) + eps);
+    }
+}
+
+#if OPTIM_SSE
+/* rmsprop_slice and adagrad_slice W lanes at a time (the scalar loops cannot vectorise: sqrtf
+ * may set errno): per element the same operations in the same order, each IEEE-exact (the
+ * vector square root and division round correctly, as sqrtf and / do), so the same bits —
+ * test_optim holds them to the equations written out. The last < W go through the scalar loop. */
+#define SQRT_RULE_SLICE(NAME, TARGET, W, V, SET1, LOAD, STORE, ADD, SUB, MUL, DIV, SQRT, RMSPROP, TAIL)           \
+    TARGET static void NAME(const Optimizer *opt, float *p, const float *g, float lr, size_t i0, size_t i1) {        \
+        const V alpha = SET1((float)opt->cfg.alpha), one_minus_alpha = SET1((float)(1.0 - opt->cfg.alpha));          \
+        const V eps = SET1((float)opt->cfg.eps), wd = SET1((float)opt->cfg.weight_decay), vlr = SET1(lr);            \
+        float *v = opt->v;                                                                                           \
+        size_t i = i0;                                                                                               \
+        for (; i + W <= i1; i += W) {                                                                                \
+            V pi = LOAD(p + i), gi = ADD(LOAD(g + i), MUL(wd, pi));                                                  \
+            V vi = RMSPROP ? ADD(MUL(alpha, LOAD(v + i)), MUL(MUL(one_minus_alpha, gi), gi))   /* a v + (1−a) g² */   \
+                           : ADD(LOAD(v + i), MUL(gi, gi));                                     /* v + g² */          \
+            STORE(v + i, vi);                                                                                        \
+            STORE(p + i, SUB(pi, DIV(MUL(vlr, gi), ADD(SQRT(vi), eps))));   /* p − lr g / (√v + ε) */               \
+        }                                                                                                            \
+        TAIL(opt, p, g, lr, i, i1);                                                                                  \
+    }
+
+SQRT_RULE_SLICE(rmsprop_slice_avx512, __attribute__((target("avx512f"))), 16, __m512, _mm512_set1_ps, _mm512_loadu_ps,
+                _mm512_storeu_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, _mm512_div_ps, _mm512_sqrt_ps, 1,
+                rmsprop_slice)
+SQRT_RULE_SLICE(adagrad_slice_avx512, __attribute__((target("avx512f"))), 16, __m512, _mm512_set1_ps, _mm512_loadu_ps,
+                _mm512_storeu_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, _mm512_div_ps, _mm512_sqrt_ps, 0,
+                adagrad_slice)
+SQRT_RULE_SLICE(rmsprop_slice_avx, __attribute__((target("avx"))), 8, __m256, _mm256_set1_ps, _mm256_loadu_ps,
+                _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps, _mm256_sqrt_ps, 1,
+                rmsprop_slice)
+SQRT_RULE_SLICE(adagrad_slice_avx, __attribute__((target("avx"))), 8, __m256, _mm256_set1_ps, _mm256_loadu_ps,
+                _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps, _mm256_sqrt_ps, 0,
+                adagrad_slice)
+#endif
+
+/* The widest of a rule's slices the CPU runs, or at most opt->fast_lanes (as for Adam: tests
+ * run each width on a CPU that has it). */
+static RuleSlice widest(const Optimizer *opt, RuleSlice plain) {
+#if OPTIM_SSE
+    int most = opt->fast_lanes ? opt->fast_lanes : 16;
+    int avx512 = most >= 16 && __builtin_cpu_supports("avx512f"), avx = most >= 8 && __builtin_cpu_supports("avx");
+    if (plain == rmsprop_slice) return avx512 ? rmsprop_slice_avx512 : avx ? rmsprop_slice_avx : plain;
+    if (plain == adagrad_slice) return avx512 ? adagrad_slice_avx512 : avx ? adagrad_slice_avx : plain;
+#else
+    (void)opt;
+#endif
+    return plain;
+}
+
+typedef struct RuleJob {
+    const Optimizer *opt;
+    RuleSlice slice;
+    float *p;
+    const float *g;
+    float lr;
+    atomic_int nonfinite;   /* set by a part that made a new value NaN or ±Inf */
+} RuleJob;
+
+/* One thread's slice (whole lines of 16 floats, the last to n), then its check of the new values. */
+static void rule_part(void *ctx, int part, int parts) {
+    RuleJob *job = ctx;
+    size_t n = job->opt->n, i0 = n * (size_t)part / (size_t)parts & ~(size_t)15;
+    size_t i1 = part + 1 == parts ? n : n * (size_t)(part + 1) / (size_t)parts & ~(size_t)15;
+    job->slice(job->opt, job->p, job->g, job->lr, i0, i1);
+    if (any_nonfinite(job->p + i0, i1 - i0)) atomic_store_explicit(&job->nonfinite, 1, memory_order_relaxed);
+}
+
+/* A rule over all parameters, shared out over the threads; returns 1 if a new value is NaN or ±Inf. */
+static int rule_step(const Optimizer *opt, RuleSlice slice, float *p, const float *g, float lr) {
+    RuleJob job = {opt, opt->use_fast ? widest(opt, slice) : slice, p, g, lr, 0};
+    par_run(rule_part, &job, par_parts_for(PAR_FLOPS_PER_FLOAT_PASS * (double)opt->n, 64));
+    return atomic_load_explicit(&job.nonfinite, memory_order_relaxed);
 }
 
 static void adam_step(Optimizer *opt, float *p, const float *g, float lr) {
@@ -221,40 +327,18 @@ static int adam_step_sse(Optimizer *opt, float *p, const float *g, float lr) {
 }
 #endif
 
-static void rmsprop_step(Optimizer *opt, float *p, const float *g, float lr) {
-    const float a = (float)opt->cfg.alpha, one_minus_a = (float)(1.0 - opt->cfg.alpha);
-    const float eps = (float)opt->cfg.eps;
-    const float wd = (float)opt->cfg.weight_decay;
-    float *v = opt->v;
-    for (size_t i = 0; i < opt->n; i++) {
-        float gi = g[i] + wd * p[i];
-        v[i] = a * v[i] + one_minus_a * gi * gi;
-        p[i] -= lr * gi / (sqrtf(v[i]) + eps);
-    }
-}
-
-static void adagrad_step(Optimizer *opt, float *p, const float *g, float lr) {
-    const float eps = (float)opt->cfg.eps, wd = (float)opt->cfg.weight_decay;
-    float *v = opt->v;
-    for (size_t i = 0; i < opt->n; i++) {
-        float gi = g[i] + wd * p[i];
-        v[i] += gi * gi;
-        p[i] -= lr * gi / (sqrtf(v[i]) + eps);
-    }
-}
-
 int optim_step(Optimizer *opt, float *p, const float *g, double lr) {
     opt->t++;
     switch (opt->cfg.type) {
-    case OPT_SGD: sgd_step(opt, p, g, (float)lr); break;
+    case OPT_SGD: return rule_step(opt, sgd_slice, p, g, (float)lr);
     case OPT_ADAM:
 #if OPTIM_SSE
         if (opt->use_fast) return adam_step_sse(opt, p, g, (float)lr);
 #endif
         adam_step(opt, p, g, (float)lr);
         break;
-    case OPT_RMSPROP: rmsprop_step(opt, p, g, (float)lr); break;
-    case OPT_ADAGRAD: adagrad_step(opt, p, g, (float)lr); break;
+    case OPT_RMSPROP: return rule_step(opt, rmsprop_slice, p, g, (float)lr);
+    case OPT_ADAGRAD: return rule_step(opt, adagrad_slice, p, g, (float)lr);
     }
     return any_nonfinite(p, opt->n);
 }
