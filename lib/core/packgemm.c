@@ -499,9 +499,6 @@ static void run_row_kernels(float *C, const float *A, size_t cs, const PackedMat
  * one L1 set. */
 static size_t a_tile_stride(int kc, int MR) { return (size_t)kc * MR + 16; }
 
-/* Rows [mb, mend) × k [k0, k0 + kc) of A into tiles of MR rows, (kc, MR) each, a_tile_stride
- * apart, MR values contiguous per k; a last partial tile repeats its first row (its results are
- * not stored). For A given transposed (rs = 1) each k is one contiguous run of A. */
 /* Tile rows [m0, m0 + mrows) of a packed group of k (kn of them, MR values per k at d): each row's
  * values added to its sum in k order — the order of one loop over k, so the same bits. */
 static void add_tile_sums(const ASums *s, const float *d, int m0, int mrows, int kn, int MR) {
@@ -521,6 +518,10 @@ static void add_tile_sums(const ASums *s, const float *d, int m0, int mrows, int
     }
 }
 
+/* Rows [mb, mend) × k [k0, k0 + kc) of A into tiles of MR rows, (kc, MR) each, a_tile_stride
+ * apart, MR values contiguous per k; a last partial tile repeats its first row (its results are
+ * not stored). For A given transposed (rs = 1) each k is one contiguous run of A. With sums,
+ * A's row sums are taken from each tile as it is packed (add_tile_sums). */
 static void pack_a_block(float *dst, const float *A, size_t rs, size_t cs, int mb, int mend, int k0, int kc, int MR,
                          const ASums *sums) {
     /* 8 rows of A at a time (k_g), tile by tile within them: the reads are 8 runs of MC

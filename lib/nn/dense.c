@@ -83,25 +83,12 @@ void dense_bias_grad_cols(float *db, const float *dpre, int ld, int rows, int j0
     for (int r = 0; r < rows; r++) add_row(db + j0, dpre + (size_t)r * ld + j0, j1 - j0);
 }
 
-typedef struct BiasGrad {
-    float *db;
-    const float *dpre;
-    int ld, rows, cols;
-} BiasGrad;
-
-/* Columns of this part: db[j] += Σ_r dpre[r, j], the rows in order. */
+/* Backward, columns of this part: db[j] += Σ_r dpre[r, j], the rows in order. */
 static void bias_grad_part(void *ctx, int part, int parts) {
-    const BiasGrad *job = ctx;
+    const DenseRows *job = ctx;
     int j0, j1;
-    par_range(job->cols, part, parts, 16, &j0, &j1);
-    dense_bias_grad_cols(job->db, job->dpre, job->ld, job->rows, j0, j1);
-}
-
-/* All `cols` columns, shared out over the threads by columns (each column's rows still in
- * order: the same bits as one loop). */
-static void dense_bias_grad(float *db, const float *dpre, int ld, int rows, int cols) {
-    BiasGrad job = {db, dpre, ld, rows, cols};
-    par_run(bias_grad_part, &job, par_parts_for(2.0 * cols * rows, (cols + 15) / 16));
+    par_range(job->n_out, part, parts, 16, &j0, &j1);
+    dense_bias_grad_cols(job->db, job->dout, job->n_out, job->B, j0, j1);
 }
 
 /* The forward's epilogue (packgemm.h), on a block of the product: out = act(out + b). Every
@@ -160,7 +147,7 @@ void dense_backward(float *din, float *dW, float *db, float *dout, const float *
     DenseRows job = {(float *)out, dout, NULL, db, B, n_out, act, NULL};
     if (act == ACT_SOFTMAX) {
         par_run(act_grad_part, &job, par_parts_for((double)n_out * elementwise_flops(act) * B, B));
-        if (db) dense_bias_grad(db, dout, n_out, B, n_out);
+        if (db) par_run(bias_grad_part, &job, par_parts_for(2.0 * n_out * B, (n_out + 15) / 16));
     } else if (act != ACT_IDENTITY || db) {
         double flops = (double)n_out * B * ((act != ACT_IDENTITY ? elementwise_flops(act) : 0.0) + (db ? 2.0 : 0.0));
         par_run(act_bias_grad_part, &job, par_parts_for(flops, (n_out + 15) / 16));

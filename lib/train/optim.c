@@ -130,18 +130,19 @@ static void adagrad_slice(const Optimizer *opt, float *p, const float *g, float 
         TAIL(opt, p, g, lr, i, i1);                                                                                  \
     }
 
-SQRT_RULE_SLICE(rmsprop_slice_avx512, __attribute__((target("avx512f"))), 16, __m512, _mm512_set1_ps, _mm512_loadu_ps,
-                _mm512_storeu_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, _mm512_div_ps, _mm512_sqrt_ps, 1,
-                rmsprop_slice)
-SQRT_RULE_SLICE(adagrad_slice_avx512, __attribute__((target("avx512f"))), 16, __m512, _mm512_set1_ps, _mm512_loadu_ps,
-                _mm512_storeu_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, _mm512_div_ps, _mm512_sqrt_ps, 0,
-                adagrad_slice)
-SQRT_RULE_SLICE(rmsprop_slice_avx, __attribute__((target("avx"))), 8, __m256, _mm256_set1_ps, _mm256_loadu_ps,
-                _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps, _mm256_sqrt_ps, 1,
-                rmsprop_slice)
-SQRT_RULE_SLICE(adagrad_slice_avx, __attribute__((target("avx"))), 8, __m256, _mm256_set1_ps, _mm256_loadu_ps,
-                _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps, _mm256_sqrt_ps, 0,
-                adagrad_slice)
+/* One width's intrinsics, for both rules (RMSPROP 1: RMSprop; 0: Adagrad). */
+#define SQRT_RULE_AVX512(NAME, RMSPROP, TAIL)                                                                   \
+    SQRT_RULE_SLICE(NAME, __attribute__((target("avx512f"))), 16, __m512, _mm512_set1_ps, _mm512_loadu_ps,      \
+                    _mm512_storeu_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, _mm512_div_ps, _mm512_sqrt_ps, \
+                    RMSPROP, TAIL)
+#define SQRT_RULE_AVX(NAME, RMSPROP, TAIL)                                                                      \
+    SQRT_RULE_SLICE(NAME, __attribute__((target("avx"))), 8, __m256, _mm256_set1_ps, _mm256_loadu_ps,          \
+                    _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps, _mm256_sqrt_ps, \
+                    RMSPROP, TAIL)
+SQRT_RULE_AVX512(rmsprop_slice_avx512, 1, rmsprop_slice)
+SQRT_RULE_AVX512(adagrad_slice_avx512, 0, adagrad_slice)
+SQRT_RULE_AVX(rmsprop_slice_avx, 1, rmsprop_slice)
+SQRT_RULE_AVX(adagrad_slice_avx, 0, adagrad_slice)
 #endif
 
 /* The widest of a rule's slices the CPU runs, or at most opt->fast_lanes (as for Adam: tests

@@ -37,8 +37,8 @@ typedef struct Optimizer {
     float *m;                     /* (n) first moment / momentum buffer; NULL when unused */
     float *v;                     /* (n) second moment / sum of squares; NULL when unused */
     int64_t t;                    /* updates done so far */
-    int use_fast;                 /* 1 (optim_init's default): the vectorised Adam loop, bit-identical
-                                   * to the plain one; 0: the plain loop (for tests) */
+    int use_fast;                 /* 1 (optim_init's default): the vectorised Adam, RMSprop and Adagrad
+                                   * loops, bit-identical to the plain ones; 0: the plain loops (for tests) */
     int fast_lanes;               /* 0: the vectorised loop as wide as the CPU allows; 4, 8, 16: at
                                    * most that many lanes (for tests: every width is run) */
 } Optimizer;
