@@ -204,10 +204,17 @@ void par_run(ParFn fn, void *ctx, int parts) {
     }
 }
 
-void par_range(int n, int part, int parts, int grain, int *begin, int *end) {
+void par_range_size(size_t n, int part, int parts, size_t grain, size_t *begin, size_t *end) {
     if (grain < 1) grain = 1;
-    int units = (n + grain - 1) / grain;           /* whole grains, the last maybe partial */
-    int b = (int)((long)units * part / parts), e = (int)((long)units * (part + 1) / parts);
+    size_t units = (n + grain - 1) / grain;         /* whole grains, the last maybe partial */
+    size_t b = units * (size_t)part / (size_t)parts, e = units * (size_t)(part + 1) / (size_t)parts;
     *begin = b * grain < n ? b * grain : n;
     *end = e * grain < n ? e * grain : n;
+}
+
+void par_range(int n, int part, int parts, int grain, int *begin, int *end) {
+    size_t b, e;
+    par_range_size(n > 0 ? (size_t)n : 0, part, parts, grain > 1 ? (size_t)grain : 1, &b, &e);
+    *begin = (int)b;
+    *end = (int)e;
 }

@@ -16,6 +16,8 @@
 #ifndef EXPRUN_PARALLEL_H
 #define EXPRUN_PARALLEL_H
 
+#include <stddef.h>
+
 #define PAR_MAX_THREADS 8
 
 typedef void (*ParFn)(void *ctx, int part, int parts);
@@ -52,5 +54,8 @@ int par_parts_for(double flops, int max_parts);
 /* [*begin, *end) of n items for part `part` of `parts`: contiguous, in order, sizes differing
  * by at most one, rounded to multiples of `grain` (except the last). */
 void par_range(int n, int part, int parts, int grain, int *begin, int *end);
+/* The same for n counted in size_t: a whole model's parameters or gradient, shared out in
+ * whole cache lines (grain 16 floats) by the element-wise passes over them. */
+void par_range_size(size_t n, int part, int parts, size_t grain, size_t *begin, size_t *end);
 
 #endif

@@ -134,12 +134,15 @@ void dataset_split(const Dataset *all, double val_fraction, Rng *rng, Dataset *t
 }
 
 /* Rows rows[0..count) (ascending, rows[i] ≥ i) moved down to 0..count in place: row i is
- * written only after every row it could overwrite has been read. */
-static void compact_rows(void *base, size_t row_bytes, const int32_t *rows, int count) {
-    if (!base) return;
+ * written only after every row it could overwrite has been read. The buffer is then cut to
+ * those rows (the rows after them, validation's share, are not needed any more). */
+static void *compact_rows(void *base, size_t row_bytes, const int32_t *rows, int count) {
+    if (!base) return NULL;
+    char *b = base;
     for (int i = 0; i < count; i++)
-        if (rows[i] != i)
-            memmove((char *)base + (size_t)i * row_bytes, (char *)base + (size_t)rows[i] * row_bytes, row_bytes);
+        if (rows[i] != i) memmove(b + (size_t)i * row_bytes, b + (size_t)rows[i] * row_bytes, row_bytes);
+    void *cut = count > 0 && row_bytes > 0 ? realloc(b, (size_t)count * row_bytes) : NULL;
+    return cut ? cut : b;   /* a refused shrink leaves the buffer as it was */
 }
 
 void dataset_split_moving(Dataset *all, double val_fraction, Rng *rng, Dataset *train, Dataset *val) {
@@ -147,13 +150,13 @@ void dataset_split_moving(Dataset *all, double val_fraction, Rng *rng, Dataset *
     int32_t *perm = split_rows(all->n, val_fraction, rng, &n_train);
     *val = dataset_slice(all, perm + n_train, all->n - n_train);
     size_t xw = (size_t)all->T * (size_t)all->d, yw = (size_t)all->Ty * (size_t)all->dy;
-    compact_rows(all->x, xw * sizeof(float), perm, n_train);
-    compact_rows(all->x_tokens, (size_t)all->T * sizeof(int32_t), perm, n_train);
-    compact_rows(all->labels, sizeof(int32_t), perm, n_train);
-    compact_rows(all->y, yw * sizeof(float), perm, n_train);
-    compact_rows(all->y_tokens, (size_t)all->Ty * sizeof(int32_t), perm, n_train);
+    all->x = compact_rows(all->x, xw * sizeof(float), perm, n_train);
+    all->x_tokens = compact_rows(all->x_tokens, (size_t)all->T * sizeof(int32_t), perm, n_train);
+    all->labels = compact_rows(all->labels, sizeof(int32_t), perm, n_train);
+    all->y = compact_rows(all->y, yw * sizeof(float), perm, n_train);
+    all->y_tokens = compact_rows(all->y_tokens, (size_t)all->Ty * sizeof(int32_t), perm, n_train);
     free(perm);
-    *train = *all;   /* the buffers keep their size; the rows past n_train are not used */
+    *train = *all;
     train->n = n_train;
     memset(all, 0, sizeof *all);
 }

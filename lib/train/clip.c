@@ -76,9 +76,8 @@ GM_CLONES static void scale_range(float *restrict g, size_t n, float scale) {
 
 static void clip_part(void *ctx, int part, int parts) {
     const ClipJob *job = ctx;
-    size_t lines = (job->n + 15) / 16, l0 = lines * (size_t)part / (size_t)parts,
-           l1 = lines * (size_t)(part + 1) / (size_t)parts;
-    size_t i0 = l0 * 16 < job->n ? l0 * 16 : job->n, i1 = l1 * 16 < job->n ? l1 * 16 : job->n;
+    size_t i0, i1;
+    par_range_size(job->n, part, parts, 16, &i0, &i1);
     if (job->by_value) clamp_range(job->g + i0, i1 - i0, job->c);
     else scale_range(job->g + i0, i1 - i0, job->c);
 }

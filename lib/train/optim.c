@@ -171,8 +171,8 @@ typedef struct RuleJob {
 /* One thread's slice (whole lines of 16 floats, the last to n), then its check of the new values. */
 static void rule_part(void *ctx, int part, int parts) {
     RuleJob *job = ctx;
-    size_t n = job->opt->n, i0 = n * (size_t)part / (size_t)parts & ~(size_t)15;
-    size_t i1 = part + 1 == parts ? n : n * (size_t)(part + 1) / (size_t)parts & ~(size_t)15;
+    size_t i0, i1;
+    par_range_size(job->opt->n, part, parts, 16, &i0, &i1);
     job->slice(job->opt, job->p, job->g, job->lr, i0, i1);
     if (any_nonfinite(job->p + i0, i1 - i0)) atomic_store_explicit(&job->nonfinite, 1, memory_order_relaxed);
 }
@@ -300,9 +300,8 @@ enum { ADAM_CHUNK = 512 };
  * on ae_shallow's second 50k-parameter slice: 65 → 30 µs a step (alone, unshared: 16 µs). */
 static void adam_part(void *ctx, int part, int parts) {
     AdamJob *job = ctx;
-    size_t n = job->opt->n, i0 = n * (size_t)part / (size_t)parts, i1 = n * (size_t)(part + 1) / (size_t)parts;
-    i0 &= ~(size_t)15;
-    i1 = part + 1 == parts ? n : i1 & ~(size_t)15;
+    size_t i0, i1;
+    par_range_size(job->opt->n, part, parts, 16, &i0, &i1);
     /* the widest the CPU has, or at most fast_lanes (tests run each width on a CPU that has it) */
     int most = job->opt->fast_lanes ? job->opt->fast_lanes : 16;
     AdamSlice slice = most >= 16 && __builtin_cpu_supports("avx512f") ? adam_slice_avx512
