@@ -9,6 +9,7 @@
  *   norm        the interleaved global norm equals the one-sum definition to rounding.
  *   dense       the packed layer equals the plain reference (every activation, plain and tied).
  *   loss        the vectorised binary cross-entropy value equals the libm one; gm_log4's error. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -754,9 +755,35 @@ static void test_sign_tests_match_comparisons(void) {
     CU_ASSERT(wrong == 0);
 }
 
+/* gm_sum_squares16: the tree its comment writes out, bit for bit, and within 2 ulp of the exact
+ * sum (long double holds every partial sum of these 48-bit squares here). */
+static void test_sum_squares16_tree(void) {
+    int wrong_tree = 0, wrong_exact = 0;
+    for (int trial = 0; trial < 200; trial++) {
+        float vals[16];
+        fill_uniform(vals, 16, -1.0f, 1.0f, 100 + trial);
+        for (int q = 0; q < 16; q++) vals[q] = ldexpf(vals[q], (q * 7 + trial) % 9 - 4);   /* spread the magnitudes */
+        if (trial % 5 == 0)
+            for (int q = 16 - trial % 16; q < 16; q++) vals[q] = 0.0f;                 /* a row's short last chunk */
+        gm_v16 v;
+        memcpy(&v, vals, sizeof v);
+        double got = gm_sum_squares16(v), s8[8], s4[4];
+        for (int k = 0; k < 8; k++) s8[k] = (double)vals[k] * vals[k] + (double)vals[k + 8] * vals[k + 8];
+        for (int k = 0; k < 4; k++) s4[k] = s8[k] + s8[k + 4];
+        double tree = (s4[0] + s4[2]) + (s4[1] + s4[3]);
+        long double exact = 0.0L;
+        for (int q = 0; q < 16; q++) exact += (long double)vals[q] * vals[q];
+        wrong_tree += !same_bits(&got, &tree, sizeof got);
+        wrong_exact += fabsl((long double)got - exact) > 2.0L * DBL_EPSILON * exact;   /* 2 ulp */
+    }
+    CU_ASSERT(wrong_tree == 0);
+    CU_ASSERT(wrong_exact == 0);
+}
+
 int main(void) {
     TestCase cases[] = {
         {"16-lane sign tests == comparisons; sigmoid, tanh, log on 16 lanes == 1 lane", test_sign_tests_match_comparisons},
+        {"16-lane sum of squares == its fixed tree, within 2 ulp of exact", test_sum_squares16_tree},
         {"par_run: every part once, nested calls inline", test_par_run_every_part_once},
         {"par_run after fork()", test_par_run_after_fork},
         {"packed products: bit-identical for 1, 2, 3 threads", test_packed_products_any_thread_count},

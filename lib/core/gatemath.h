@@ -246,6 +246,19 @@ GM_INLINE16 gm_v16 gm_log16(gm_v16 x) {
     return m + y + fe * GM_LN2_HI;
 }
 
+/* Σ v[q]² over the 16 lanes, in double: each square is exact (24 + 24 bits), then the halves
+ * added lane by lane and the sums folded 8 → 4 → 2 → 1, one fixed tree for every clone. The
+ * recurrent cells' per-step gradient norms take it per chunk of 16 units (stepsplit.h); a
+ * sequential sum over the lanes was a 16-add latency chain, 2 % of gru_h256's step. */
+typedef double gm_v8d __attribute__((vector_size(64)));
+typedef double gm_v4d __attribute__((vector_size(32)));
+GM_INLINE16 double gm_sum_squares16(gm_v16 v) {
+    gm_v8d lo = __builtin_convertvector(GM_LO8(v), gm_v8d), hi = __builtin_convertvector(GM_HI8(v), gm_v8d);
+    gm_v8d s8 = lo * lo + hi * hi;
+    gm_v4d s4 = __builtin_shufflevector(s8, s8, 0, 1, 2, 3) + __builtin_shufflevector(s8, s8, 4, 5, 6, 7);
+    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+
 /* v into x[0..15] as two 8-lane halves: a 16-lane store is lowered in the AVX2 clone through
  * the stack and general registers, 16 bytes at a time (about an eighth of the loss row's time,
  * with the row's double sums). */

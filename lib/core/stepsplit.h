@@ -19,13 +19,15 @@
  * one thread (a row of a product does not depend on the rows beside it in a tile), so results
  * are bit-identical for every thread count and either way. The one sum across units — the
  * per-step gradient norm diagnostic Σ_b ‖∂L/∂h_t[b]‖ — is taken in fixed chunks of
- * STEP_NORM_CHUNK units: the parts fill their chunks' squared sums for every step, the caller
- * adds the chunks in order after the loop (step_norm_sums). */
+ * STEP_NORM_CHUNK units: the parts fill their chunks' squared sums (gm_sum_squares16, the same
+ * in every cell) for every step, the caller adds the chunks in order after the loop
+ * (step_norm_sums). */
 #ifndef EXPRUN_STEPSPLIT_H
 #define EXPRUN_STEPSPLIT_H
 
 #include <math.h>
 
+#include "gatemath.h"
 #include "packgemm.h"
 #include "parallel.h"
 
@@ -107,9 +109,8 @@ static inline void step_chunk_squares(double *sq_t, const float *v, int ldv, int
     for (int r = r0; r < r1; r++)
         for (int c0 = u0; c0 < u1; c0 += STEP_NORM_CHUNK) {
             int c1 = c0 + STEP_NORM_CHUNK < u1 ? c0 + STEP_NORM_CHUNK : u1;
-            double s = 0.0;
-            for (int j = c0; j < c1; j++) s += (double)v[(size_t)r * ldv + j] * v[(size_t)r * ldv + j];
-            sq_t[(size_t)r * chunks + c0 / STEP_NORM_CHUNK] = s;
+            gm_v16 chunk = gm_load16_first(v + (size_t)r * ldv + c0, c1 - c0, 0.0f);
+            sq_t[(size_t)r * chunks + c0 / STEP_NORM_CHUNK] = gm_sum_squares16(chunk);
         }
 }
 

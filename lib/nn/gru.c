@@ -272,9 +272,7 @@ GM_CLONES static void pytorch_gate_grads(const GruRowGrads *row, int u0, int u1)
         gm_v16 n_t = gm_load16_first(row->gates + 2 * H + j, n, 0.0f), hp = gm_load16_first(row->h_prev + j, n, 0.0f);
         gm_v16 hn = gm_load16_first(row->hn + j, n, 0.0f);
         gm_v16 dh = gm_load16_first(row->dh + j, n, 0.0f) + gm_load16_first(row->dout + j, n, 0.0f);   /* total ∂L/∂h_t */
-        double sq = 0.0;   /* its chunk's Σ dh², the units in order (step_chunk_squares' sum) */
-        for (int q = 0; q < n; q++) sq += (double)dh[q] * dh[q];
-        row->sq[j / STEP_NORM_CHUNK] = sq;
+        row->sq[j / STEP_NORM_CHUNK] = gm_sum_squares16(dh);   /* its chunk's Σ dh² (stepsplit.h) */
         gm_v16 da_n = dh * (1.0f - z_t) * (1.0f - n_t * n_t);
         gm_v16 da_z = dh * (hp - n_t) * z_t * (1.0f - z_t);
         gm_v16 da_r = da_n * hn * r_t * (1.0f - r_t);

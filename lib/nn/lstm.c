@@ -167,7 +167,7 @@ typedef struct LstmRowGrads {
 
 /* Units [c0, c1) of one row, at most STEP_NORM_CHUNK = 16 of them, as one 16-lane vector
  * (GCC leaves the plain loop scalar: five stores through pointers it cannot prove apart);
- * returns Σ (∂L/∂h_t)² over them, added in unit order as the plain loop did. */
+ * returns Σ (∂L/∂h_t)² over them (gm_sum_squares16). */
 GM_CLONES static double gate_grads_chunk(const LstmRowGrads *row, int c0, int c1) {
     const int H = row->H, n = c1 - c0;
     const float *gr = row->gates + c0;
@@ -182,9 +182,7 @@ GM_CLONES static double gate_grads_chunk(const LstmRowGrads *row, int c0, int c1
     gm_store16_first(dzr + 2 * H, dc * i_t * (1.0f - g_t * g_t), n);
     gm_store16_first(dzr + 3 * H, dh * tc * o_t * (1.0f - o_t), n);
     gm_store16_first(row->dc + c0, dc * f_t, n);                                                  /* ∂L/∂c_{t−1} */
-    double sq = 0.0;
-    for (int q = 0; q < n; q++) sq += (double)dh[q] * dh[q];
-    return sq;
+    return gm_sum_squares16(dh);   /* the unused lanes hold 0 */
 }
 
 /* Backward step t for rows [r0, r1) and units [u0, u1): for t < T first ∂L/∂h_t there,
