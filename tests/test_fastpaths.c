@@ -8,7 +8,8 @@
  *   adam        the vectorised loop equals the plain loop bit for bit (tails, weight decay, AdamW).
  *   norm        the interleaved global norm equals the one-sum definition to rounding.
  *   dense       the packed layer equals the plain reference (every activation, plain and tied).
- *   loss        the vectorised binary cross-entropy value equals the libm one; gm_log4's error. */
+ *   loss        the vectorised binary cross-entropy value equals the libm one; gm_log4's error.
+ *   squares     gm_sum_squares16 (the per-step gradient norms' chunks) is its fixed tree. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -755,8 +756,8 @@ static void test_sign_tests_match_comparisons(void) {
     CU_ASSERT(wrong == 0);
 }
 
-/* gm_sum_squares16: the tree its comment writes out, bit for bit, and within 2 ulp of the exact
- * sum (long double holds every partial sum of these 48-bit squares here). */
+/* gm_sum_squares16: the tree its comment writes out, bit for bit, and within 2 ulp of the sum
+ * taken in long double (11 bits more than double). */
 static void test_sum_squares16_tree(void) {
     int wrong_tree = 0, wrong_exact = 0;
     for (int trial = 0; trial < 200; trial++) {

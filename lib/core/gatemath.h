@@ -248,8 +248,9 @@ GM_INLINE16 gm_v16 gm_log16(gm_v16 x) {
 
 /* Σ v[q]² over the 16 lanes, in double: each square is exact (24 + 24 bits), then the halves
  * added lane by lane and the sums folded 8 → 4 → 2 → 1, one fixed tree for every clone. The
- * recurrent cells' per-step gradient norms take it per chunk of 16 units (stepsplit.h); a
- * sequential sum over the lanes was a 16-add latency chain, 2 % of gru_h256's step. */
+ * recurrent cells' per-step gradient norms take it per chunk of 16 units (stepsplit.h). It
+ * replaced a sequential sum over the lanes, a chain of 16 dependent additions per chunk (perf:
+ * gru_h256's backward gate pass 6.0 → 5.2 % of the samples). */
 typedef double gm_v8d __attribute__((vector_size(64)));
 typedef double gm_v4d __attribute__((vector_size(32)));
 GM_INLINE16 double gm_sum_squares16(gm_v16 v) {
