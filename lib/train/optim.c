@@ -145,12 +145,20 @@ SQRT_RULE_AVX(rmsprop_slice_avx, 1, rmsprop_slice)
 SQRT_RULE_AVX(adagrad_slice_avx, 0, adagrad_slice)
 #endif
 
-/* The widest of a rule's slices the CPU runs, or at most opt->fast_lanes (as for Adam: tests
- * run each width on a CPU that has it). */
+#if OPTIM_SSE
+/* Lanes of the widest vector loop to run: 16 (AVX-512), 8 (AVX) or 4 (SSE), as the CPU has
+ * them, or at most opt->fast_lanes (tests run each width on a CPU that has it). */
+static int vector_lanes(const Optimizer *opt) {
+    int most = opt->fast_lanes ? opt->fast_lanes : 16;
+    if (most >= 16 && __builtin_cpu_supports("avx512f")) return 16;
+    return most >= 8 && __builtin_cpu_supports("avx") ? 8 : 4;
+}
+#endif
+
+/* The widest of a rule's slices to run (vector_lanes; below 8 lanes the plain loop). */
 static RuleSlice widest(const Optimizer *opt, RuleSlice plain) {
 #if OPTIM_SSE
-    int most = opt->fast_lanes ? opt->fast_lanes : 16;
-    int avx512 = most >= 16 && __builtin_cpu_supports("avx512f"), avx = most >= 8 && __builtin_cpu_supports("avx");
+    int lanes = vector_lanes(opt), avx512 = lanes == 16, avx = lanes == 8;
     if (plain == rmsprop_slice) return avx512 ? rmsprop_slice_avx512 : avx ? rmsprop_slice_avx : plain;
     if (plain == adagrad_slice) return avx512 ? adagrad_slice_avx512 : avx ? adagrad_slice_avx : plain;
 #else
@@ -302,11 +310,8 @@ static void adam_part(void *ctx, int part, int parts) {
     AdamJob *job = ctx;
     size_t i0, i1;
     par_range_size(job->opt->n, part, parts, 16, &i0, &i1);
-    /* the widest the CPU has, or at most fast_lanes (tests run each width on a CPU that has it) */
-    int most = job->opt->fast_lanes ? job->opt->fast_lanes : 16;
-    AdamSlice slice = most >= 16 && __builtin_cpu_supports("avx512f") ? adam_slice_avx512
-                      : most >= 8 && __builtin_cpu_supports("avx")     ? adam_slice_avx
-                                                                       : adam_slice_sse;
+    int lanes = vector_lanes(job->opt);
+    AdamSlice slice = lanes == 16 ? adam_slice_avx512 : lanes == 8 ? adam_slice_avx : adam_slice_sse;
     float p_new[ADAM_CHUNK];
     int bad = 0;
     for (size_t c0 = i0; c0 < i1; c0 += ADAM_CHUNK) {
