@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parallel.h"
 #include "recurrent.h"
 #include "testutil.h"
 
@@ -317,6 +318,58 @@ static void test_recompute(void) {
     for_every_cell(check_recompute);
 }
 
+/* Below an embedding (recurrent_backward_embedded): the embedding's gradient equals ∂L/∂x's
+ * scatter-add by token within float rounding, and nothing else changes — the parameters' and
+ * initial states' gradients keep their bits; in segments of 2 steps, with dropout, for every
+ * cell, and the same bits on 1 and 2 threads. */
+static void check_embedded(CellSettings cs, const char *what) {
+    enum { V = 4 };
+    Ctx c;
+    ctx_init(&c, cs, 0.3f);
+    int32_t tokens[T * B];
+    float E[V * N_IN], dE_plain[V * N_IN] = {0};
+    fill_uniform(E, V * N_IN, -1.0f, 1.0f, 21);
+    for (int n = 0; n < T * B; n++) {
+        tokens[n] = (int32_t)((n * 3 + n / 4) % V);
+        memcpy(c.x + (size_t)n * N_IN, E + tokens[n] * N_IN, N_IN * sizeof(float));
+    }
+    Outcome plain = run_once(&c);
+    embed_backward(dE_plain, plain.dx, tokens, T * B, N_IN);
+
+    recurrent_embed_below(&c.r, V);
+    float dE[2][V * N_IN];
+    float *grad = malloc(c.p.total * sizeof(float));
+    for (int threads = 1; threads <= 2; threads++) {
+        par_set_threads(threads);
+        par_set_min_flops(0.0);
+        params_zero_grad(&c.p);
+        probe_loss(&c);
+        seed_state_grads(&c);
+        memcpy(c.r.layer[L - 1].dout, c.dout, (size_t)T * B * HIDDEN[L - 1] * sizeof(float));
+        memset(dE[threads - 1], 0, sizeof dE[0]);
+        recurrent_backward_embedded(&c.r, &c.p, c.x, tokens, dE[threads - 1], 0, B, T, 1, REC_GRAD_THROUGH);
+        par_set_min_flops(PAR_MIN_FLOPS);
+        memcpy(grad, c.p.grad, c.p.total * sizeof(float));
+        CU_ASSERT(memcmp(grad, plain.grad, c.p.total * sizeof(float)) == 0);
+        for (int l = 0; l < L; l++)
+            for (int k = 0; k < c.r.ops->states; k++)
+                CU_ASSERT(memcmp(c.r.layer[l].ds[k], recurrent_carry_state(&c.r, plain.dinit, l, k),
+                                 (size_t)B * HIDDEN[l] * sizeof(float)) == 0);
+    }
+    double worst = 0.0;
+    for (int k = 0; k < V * N_IN; k++) worst = fmax(worst, fabs(dE[0][k] - dE_plain[k]) / (1.0 + fabs(dE_plain[k])));
+    if (worst > 1e-5) fprintf(stderr, "\n    %s: embedding gradient off by %.3g\n", what, worst);
+    CU_ASSERT(worst < 1e-5);
+    CU_ASSERT(memcmp(dE[0], dE[1], sizeof dE[0]) == 0);
+    free(grad);
+    outcome_free(&plain);
+    ctx_free(&c);
+}
+
+static void test_embedded(void) {
+    for_every_cell(check_embedded);
+}
+
 /* recurrent_save then recurrent_start: the next forward starts exactly where the last ended. */
 static void test_carry(void) {
     Ctx c;
@@ -378,6 +431,7 @@ int main(void) {
         {"segments: backward in segments of 1..T steps equals one segment", test_segments},
         {"recompute: replayed segments give the same bits as kept caches", test_recompute},
         {"carry blocks: save, start, layout", test_carry},
+        {"below an embedding: its gradient from layer 0's gate gradients", test_embedded},
         {NULL, NULL},
     };
     return run_tests("recurrent", cases);

@@ -53,6 +53,39 @@ static void test_embedding(void) {
     CU_ASSERT(embed_check_tokens(c.tokens, 7, 5, &err) == 0);
 }
 
+/* embed_grad_through against ∂L/∂x = dA · W_x row by row, then the scatter-add: close, with
+ * more rows than its room (the rows then go in pieces, each piece its own sums), a strided dA
+ * and a W_x inside a wider matrix; the tokens it did not see keep their gradient. */
+static void test_embedding_through(void) {
+    enum { V = 6, E = 5, K = 40, N = 23, LDA = K + 3, LDW = E + 7, ROOM = 4 };
+    int32_t tokens[N];
+    for (int n = 0; n < N; n++) tokens[n] = (int32_t)((n * 7 + n / 5) % 5);   /* tokens 0..4; 5 unused */
+    float *dA = malloc((size_t)N * LDA * sizeof(float)), *Wx = malloc((size_t)K * LDW * sizeof(float));
+    fill_uniform(dA, (size_t)N * LDA, -1.0f, 1.0f, 3);
+    fill_uniform(Wx, (size_t)K * LDW, -1.0f, 1.0f, 4);
+    double want[V * E] = {0};
+    for (int n = 0; n < N; n++)
+        for (int e = 0; e < E; e++) {
+            double dx = 0.0;
+            for (int k = 0; k < K; k++) dx += (double)dA[(size_t)n * LDA + k] * Wx[(size_t)k * LDW + e];
+            want[tokens[n] * E + e] += dx;
+        }
+    for (int room = ROOM; room <= N; room += N - ROOM) {
+        EmbedGrad g;
+        embed_grad_alloc(&g, V, E, K, room);
+        float dW[V * E];
+        for (int k = 0; k < V * E; k++) dW[k] = 0.5f;   /* added to, not overwritten */
+        embed_grad_through(&g, dW, tokens, N, dA, LDA, K, Wx, LDW);
+        double worst = 0.0;
+        for (int k = 0; k < V * E; k++) worst = fmax(worst, fabs(dW[k] - 0.5 - want[k]) / (1.0 + fabs(want[k])));
+        CU_ASSERT(worst < 1e-5);
+        for (int e = 0; e < E; e++) CU_ASSERT(dW[5 * E + e] == 0.5f);
+        for (int v = 0; v < V; v++) CU_ASSERT(g.slot[v] == -1);   /* left ready for the next call */
+        embed_grad_free(&g);
+    }
+    free(dA), free(Wx);
+}
+
 static void test_dropout_statistics(void) {
     const size_t n = 200000;
     const float p = 0.3f;
@@ -256,6 +289,12 @@ static void test_grad_rnn_lecture_relu_embed(void) {
     SeqModelConfig c = small_config(CELL_RNN, SEQ_INPUT_EMBED, SEQ_HEAD_PER_STEP, LOSS_SOFTMAX_CROSS_ENTROPY);
     c.rnn_form = RNN_LECTURE, c.rnn_act = ACT_RELU;
     gradcheck_config(&c, "rnn lecture relu embed");
+}
+
+static void test_grad_gru_pytorch_embed_last_step(void) {
+    SeqModelConfig c = small_config(CELL_GRU, SEQ_INPUT_EMBED, SEQ_HEAD_LAST_STEP, LOSS_SOFTMAX_CROSS_ENTROPY);
+    c.gru_variant = GRU_PYTORCH;
+    gradcheck_config(&c, "gru pytorch embed last-step");
 }
 
 static void test_grad_rnn_elman_relu_onehot_dropout(void) {
@@ -578,6 +617,7 @@ static void test_bad_config_and_batches(void) {
 
 int main(void) {
     const TestCase cases[] = {
+        {"embedding through the layer above: summed by token, then W_x", test_embedding_through},
         {"embedding gather, scatter-add, one-hot", test_embedding},
         {"dropout mask statistics, eval identity", test_dropout_statistics},
         {"gradcheck lstm, embedding, per-step ce", test_grad_lstm_embed_per_step_ce},
@@ -587,6 +627,7 @@ int main(void) {
         {"gradcheck gru pytorch, features, per-step se", test_grad_gru_pytorch_features_per_step_se},
         {"gradcheck rnn lecture tanh, features, last-step se", test_grad_rnn_lecture_tanh_features_last_step},
         {"gradcheck rnn lecture relu, embedding", test_grad_rnn_lecture_relu_embed},
+        {"gradcheck gru pytorch, embedding, last step", test_grad_gru_pytorch_embed_last_step},
         {"gradcheck rnn elman relu, one-hot, dropout", test_grad_rnn_elman_relu_onehot_dropout},
         {"carried state continues the sequence", test_carry_continues_sequence},
         {"carried state is detached (gradcheck)", test_carry_gradients_detached},

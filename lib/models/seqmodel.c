@@ -7,8 +7,9 @@
  *   dropout between layers (inverted; its mask kept for backward)
  *   head logits (T·B or B, n_out), the loss and ∂L/∂logits
  *   head backward          → ∂L/∂(top output) (T, B, H)
- *   layer l backward       → ∂L/∂(its input) = ∂L/∂(output of l − 1) (through the dropout mask)
- *   embedding scatter-add.
+ *   layer l backward       → ∂L/∂(its input) = ∂L/∂(output of l − 1) (through the dropout mask);
+ *                            below layer 0 an embedding's gradient, its gate gradients summed by
+ *                            token and multiplied by W_x (embed.h's embed_grad_through).
  * Gradients are accumulated (+=) into the arena; the training loop zeroes, clips and steps. */
 #include "seqmodel.h"
 #include "init.h"
@@ -32,7 +33,6 @@ typedef struct SeqModel {
     int iE, iHW, iHb;             /* embed/W (or −1), head/W, head/b */
     int n_in0;                    /* features entering layer 0 */
     float *x0;                    /* (T, B, n_in0) */
-    float *dx0;                   /* (T, B, E) embedding input gradient, or NULL */
     int32_t *tok;                 /* (T·B) input tokens, time-major */
     int32_t *tgt;                 /* (T·B) target tokens/labels, time-major */
     float *ytm;                   /* (T·B, n_out) float targets, time-major */
@@ -195,7 +195,13 @@ double seqmodel_memory(const SeqModelConfig *c) {
     double floats = recurrent_floats(&cs, c->num_layers, c->hidden, (int)n_in0, c->max_batch, c->max_T, c->dropout, c->recompute, &P);
     P += (double)c->n_out * H_top + c->n_out;
     double rows = (double)c->max_T * c->max_batch;
-    floats += rows * (2 * n_in0 + 3 * c->n_out) + 4 * rows;   /* x0, dx0, logits, dlogits, ytm; tokens */
+    floats += rows * (n_in0 + 3 * c->n_out) + 4 * rows;   /* x0, logits, dlogits, ytm; tokens */
+    if (c->input == SEQ_INPUT_EMBED) {   /* the embedding's gradient from layer 0 (embed.h's EmbedGrad) */
+        CellSettings cs0 = cell_settings(c);
+        double seg_rows = fmin(rows, REC_SEGMENT_ROWS + c->max_batch), seen = fmin(c->vocab, seg_rows);
+        floats += c->vocab + seen * (1 + cell_ops(cs0.cell)->gates * c->hidden[0] + n_in0) +
+                  (double)cell_ops(cs0.cell)->gates * c->hidden[0] * n_in0;
+    }
     return 4.0 * (4 * P + floats);
 }
 
@@ -240,7 +246,6 @@ int seqmodel_create(Model **out, const SeqModelConfig *cfg, Rng *init_rng, ExErr
 
     size_t rows = (size_t)c->max_T * c->max_batch;
     s->x0 = ex_calloc(rows * s->n_in0, sizeof(float));
-    if (c->input == SEQ_INPUT_EMBED) s->dx0 = ex_calloc(rows * s->n_in0, sizeof(float));
     s->tok = ex_calloc(rows, sizeof(int32_t));
     s->tgt = ex_calloc(rows, sizeof(int32_t));
     s->ytm = ex_calloc(rows * c->n_out, sizeof(float));
@@ -250,6 +255,7 @@ int seqmodel_create(Model **out, const SeqModelConfig *cfg, Rng *init_rng, ExErr
     dense_work_reserve(&head_work, (int)rows, H_top, c->n_out);
     dense_work_alloc(&s->head_work, head_work);
     recurrent_alloc(&s->rec, c->max_batch, c->max_T, 1, (PackedMat *[]){&s->head_work.pack}, 1);
+    if (c->input == SEQ_INPUT_EMBED) recurrent_embed_below(&s->rec, c->vocab);
     size_t carry_n = s->rec.carry_n;
     s->start = ex_calloc(carry_n, sizeof(float));
     s->carry_train = ex_calloc(carry_n, sizeof(float));
@@ -263,7 +269,7 @@ static void seq_destroy(Model *m) {
     SeqModel *s = m->impl;
     if (!s) return;
     recurrent_free(&s->rec);
-    free(s->x0), free(s->dx0), free(s->tok), free(s->tgt), free(s->ytm), free(s->logits), free(s->dlogits);
+    free(s->x0), free(s->tok), free(s->tgt), free(s->ytm), free(s->logits), free(s->dlogits);
     free(s->start), free(s->carry_train), free(s->carry_eval), free(s->carry_sample);
     dense_work_free(&s->head_work);
     free(s);
@@ -294,7 +300,10 @@ static void set_initial_states(SeqModel *s, const Params *p, int B, const float 
 /* Backward through the stack from the top layer's dout; accumulates parameter gradients.
  * learned_state: the batch started from the learned initial state (not a carried one). */
 static void backward_stack(SeqModel *s, Params *p, int B, int T, int learned_state) {
-    recurrent_backward(&s->rec, p, s->x0, s->dx0, 0, B, T, 1, learned_state ? REC_GRAD_OUT : REC_GRAD_NONE);
+    RecStateGrad grad = learned_state ? REC_GRAD_OUT : REC_GRAD_NONE;
+    /* below an embedding, its gradient comes straight from layer 0's gate gradients */
+    if (s->iE >= 0) recurrent_backward_embedded(&s->rec, p, s->x0, s->tok, params_grad(p, s->iE), 0, B, T, 1, grad);
+    else recurrent_backward(&s->rec, p, s->x0, NULL, 0, B, T, 1, grad);
     if (learned_state)
         /* h0 (c0) was broadcast to every row: its gradient is the sum over rows */
         for (int l = 0; l < s->L; l++)
@@ -425,7 +434,6 @@ static double run_batch(SeqModel *s, Params *p, const Batch *b, int train, Rng *
                    s->dlogits, s->logits, head_in, hW, rows, H, V, 0, ACT_IDENTITY, &s->head_work);
     int learned_state = c->init_state == SEQ_INIT_LEARNED && !b->carry_state;
     backward_stack(s, p, B, T, learned_state);
-    if (c->input == SEQ_INPUT_EMBED) embed_backward(params_grad(p, s->iE), s->dx0, s->tok, T * B, c->embed_dim);
     return loss;
 }
 

@@ -97,6 +97,10 @@ typedef struct CellOps {
     void (*backward)(void *cache, void *work, const CellSpan *sp, const CellWeights *w, CellGrads *g,
                      const float *x, float *dx, const float *dout, const float *const *dsT, float *const *ds0,
                      double *dh_norms);
+    /* ∂L/∂(the input side's pre-activations) of the last backward's T·B rows, (T·B, G·H)
+     * contiguous: ∂L/∂x = this · W_x (W's columns after the first H). An embedding below takes
+     * its gradient from it (embed.h's embed_grad_through) when backward was given no dx. */
+    const float *(*input_grads)(const void *work);
     /* State block k (B, H) at slot t, and the layer's output (B, H) at slot t ≥ 1, of the last
      * forward with B rows. */
     const float *(*state)(const void *cache, const CellSettings *cs, int k, int t, int B, int H);

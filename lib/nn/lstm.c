@@ -394,6 +394,8 @@ static void cell_backward(void *cache, void *work, const CellSpan *sp, const Cel
                   sp->n_in, sp->H);
 }
 
+static const float *cell_input_grads(const void *work) { return ((const LstmWork *)work)->dgates; }
+
 static const float *cell_state(const void *cache, const CellSettings *cs, int k, int t, int B, int H) {
     (void)cs;
     const LstmCache *c = cache;
@@ -415,5 +417,5 @@ static const char *cell_layout(const CellSettings *cs, const char *view) {
 const CellOps LSTM_CELL = {
     .name = "lstm", .gates = 4, .states = 2, .forget_gate = 1, .layout = cell_layout,
     .alloc = cell_alloc, .release = cell_release, .shareable = cell_shareable, .forward = cell_forward,
-    .backward = cell_backward, .state = cell_state, .output = cell_output,
+    .backward = cell_backward, .input_grads = cell_input_grads, .state = cell_state, .output = cell_output,
 };

@@ -142,6 +142,7 @@ void recurrent_free(Recurrent *r) {
         free(ly->dout), free(ly->mask), free(ly->dropped), free(ly->ds[0]), free(ly->ds[1]), free(ly->norms);
     }
     r->ops->release(CELL_WORK, r->work);
+    embed_grad_free(&r->embed);
     if (r->seg_cache) r->ops->release(CELL_CACHE, r->seg_cache);
     packed_free(&r->pack);
     memset(r, 0, sizeof *r);
@@ -242,12 +243,21 @@ const float *recurrent_forward(Recurrent *r, const Params *p, const float *x, in
     return in;
 }
 
+/* Where layer 0's ∂L/∂input goes: dx (the span's (T, B, n_in) block, or NULL), or with tokens
+ * an embedding's gradient dE (recurrent_backward_embedded). */
+typedef struct InputGrad {
+    float *dx;
+    const int32_t *tokens;
+    float *dE;
+} InputGrad;
+
 /* Layer l's backward over the span's slots t0+start+1..t0+start+len (first, last: whether the
  * segment is the span's first or last). ∂L/∂output: the top layer's dout at the slots' own
  * places, or below the top the segment's block the layer above has just written; ∂L/∂input
- * goes to dx, or to the segment's block of the layer below, through its dropout mask. */
-static void segment_backward(Recurrent *r, int l, Params *p, const float *x, float *dx, int t0, int start, int len,
-                             int B, int first, int last, int train, RecStateGrad grad) {
+ * goes to the segment's block of the layer below, through its dropout mask, or for layer 0 as
+ * `to` says. */
+static void segment_backward(Recurrent *r, int l, Params *p, const float *x, const InputGrad *to, int t0, int start,
+                             int len, int B, int first, int last, int train, RecStateGrad grad) {
     RecLayer *ly = &r->layer[l];
     CellWeights w = weights_of(ly, p);
     const CellViews *v = &ly->v;
@@ -258,7 +268,7 @@ static void segment_backward(Recurrent *r, int l, Params *p, const float *x, flo
     float *none_out[2] = {NULL, NULL};
     CellSpan sp = {&r->cs, t0 + start, B, len, ly->n_in, ly->H};
     const float *in = below ? input_from_below(r, l, t0 + start, B, train) : x + (size_t)start * B * ly->n_in;
-    float *din = below ? below->dout : dx ? dx + (size_t)start * B * ly->n_in : NULL;
+    float *din = below ? below->dout : to->dx ? to->dx + (size_t)start * B * ly->n_in : NULL;
     const float *dout = l == r->L - 1 ? ly->dout + (size_t)(t0 + start) * B * ly->H : ly->dout;
     void *cache = ly->cache;
     if (r->recompute) {
@@ -267,6 +277,11 @@ static void segment_backward(Recurrent *r, int l, Params *p, const float *x, flo
     }
     r->ops->backward(cache, r->work, &sp, &w, &g, in, din, dout, last && grad != REC_GRAD_THROUGH ? none : carried,
                      first && grad == REC_GRAD_NONE ? none_out : ly->ds, ly->norms ? ly->norms + t0 + start : NULL);
+    if (!below && to->tokens) {
+        int GH = r->ops->gates * ly->H;
+        embed_grad_through(&r->embed, to->dE, to->tokens + (size_t)start * B, len * B, r->ops->input_grads(r->work),
+                           GH, GH, w.W + ly->H, ly->H + ly->n_in);
+    }
     if (below && train && r->dropout > 0.0f)
         dropout_backward(below->dout, below->dout, below->mask + (size_t)(t0 + start) * B * below->H,
                          (size_t)len * B * below->H);
@@ -275,14 +290,36 @@ static void segment_backward(Recurrent *r, int l, Params *p, const float *x, flo
 /* Segment by segment, last first, and within a segment the top layer down: each layer carries
  * its ∂L/∂state from one segment to the one before (in ds), and a layer below the top needs
  * ∂L/∂output for one segment only. The order of every sum is the same as layer by layer. */
-void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int t0, int B, int T, int train,
-                        RecStateGrad grad) {
+static void backward_segments(Recurrent *r, Params *p, const float *x, const InputGrad *to, int t0, int B, int T,
+                              int train, RecStateGrad grad) {
     for (int end = T; end > 0;) {
         int start = (end - 1) / r->seg * r->seg;   /* segments at multiples of seg from the span's start */
         for (int l = r->L - 1; l >= 0; l--)
-            segment_backward(r, l, p, x, dx, t0, start, end - start, B, start == 0, end == T, train, grad);
+            segment_backward(r, l, p, x, to, t0, start, end - start, B, start == 0, end == T, train, grad);
         end = start;
     }
+}
+
+void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int t0, int B, int T, int train,
+                        RecStateGrad grad) {
+    InputGrad to = {dx, NULL, NULL};
+    backward_segments(r, p, x, &to, t0, B, T, train, grad);
+}
+
+void recurrent_embed_below(Recurrent *r, int V) {
+    const RecLayer *ly = &r->layer[0];
+    embed_grad_free(&r->embed);
+    embed_grad_alloc(&r->embed, V, ly->n_in, r->ops->gates * ly->H, r->seg * r->max_B);
+}
+
+void recurrent_backward_embedded(Recurrent *r, Params *p, const float *x, const int32_t *tokens, float *dE, int t0,
+                                 int B, int T, int train, RecStateGrad grad) {
+    if (!r->embed.slot) {
+        fprintf(stderr, "exprun: internal error: recurrent_backward_embedded without recurrent_embed_below\n");
+        exit(3);
+    }
+    InputGrad to = {NULL, tokens, dE};
+    backward_segments(r, p, x, &to, t0, B, T, train, grad);
 }
 
 float *recurrent_carry_state(const Recurrent *r, float *carry, int l, int k) {

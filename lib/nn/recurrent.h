@@ -50,6 +50,7 @@
 #include <stddef.h>
 
 #include "cell.h"
+#include "embed.h"
 #include "error.h"
 #include "packgemm.h"
 #include "params.h"
@@ -91,6 +92,7 @@ typedef struct Recurrent {
     void *work;                   /* backward's scratch, for the largest layer */
     PackedMat pack;               /* the shared packing room */
     size_t carry_n;               /* floats in a carry block */
+    EmbedGrad embed;              /* recurrent_embed_below's: an embedding's gradient from layer 0 */
 } Recurrent;
 
 /* Check a stack's settings: a cell of the table with a valid variant (and, for the RNN, an
@@ -129,6 +131,17 @@ const float *recurrent_forward(Recurrent *r, const Params *p, const float *x, in
  * layer's dout there; accumulates the parameter gradients into p, writes dx (unless NULL). */
 void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int t0, int B, int T, int train,
                         RecStateGrad grad);
+
+/* For a stack fed by an embedding of V tokens (after recurrent_alloc): the work area of
+ * recurrent_backward_embedded. */
+void recurrent_embed_below(Recurrent *r, int V);
+
+/* recurrent_backward for that stack, whose input x (T, B, n_in) was an embedding's rows
+ * E[tokens] (tokens (T, B) of the span): instead of writing ∂L/∂x, adds the embedding's
+ * gradient to dE (V, n_in), taken from layer 0's gate gradients segment by segment (embed.h's
+ * embed_grad_through: the rows are summed by token before the one product with W_x). */
+void recurrent_backward_embedded(Recurrent *r, Params *p, const float *x, const int32_t *tokens, float *dE, int t0,
+                                 int B, int T, int train, RecStateGrad grad);
 
 /* Layer l's output and state k at slot t of the last forward with B rows (recompute: states
  * only at the slots above; NULL elsewhere). */

@@ -362,6 +362,8 @@ static void cell_backward(void *cache, void *work, const CellSpan *sp, const Cel
                  sp->cs->rnn_act, sp->B, sp->T, sp->n_in, sp->H);
 }
 
+static const float *cell_input_grads(const void *work) { return ((const RnnWork *)work)->dpre; }
+
 static const float *cell_state(const void *cache, const CellSettings *cs, int k, int t, int B, int H) {
     (void)cs, (void)k;
     return ((const RnnCache *)cache)->h + (size_t)t * B * H;
@@ -383,5 +385,5 @@ static const char *cell_layout(const CellSettings *cs, const char *view) {
 const CellOps RNN_CELL = {
     .name = "rnn", .gates = 1, .states = 1, .forget_gate = -1, .layout = cell_layout,
     .alloc = cell_alloc, .release = cell_release, .shareable = cell_shareable, .forward = cell_forward,
-    .backward = cell_backward, .state = cell_state, .output = cell_output,
+    .backward = cell_backward, .input_grads = cell_input_grads, .state = cell_state, .output = cell_output,
 };
