@@ -462,6 +462,67 @@ static void test_tn_sums(void) {
     par_set_min_flops(min_flops);
 }
 
+/* pk_gemm_tn_pair_sums: C = Aᵀ · [B1 | B2] and A's row sums bit for bit as the two products
+ * pk_gemm_tn_sums (on B1) and pk_gemm_tn (on B2) give them, and nothing written outside C: for
+ * every kernel and bf16, one and two threads, B read in place (M, K ≤ 1024) and packed (K or M
+ * above), N1 a multiple of the panel width and not (a panel across the two operands), with and
+ * without sums, and a workspace too small for the pair (then it is the two products). */
+static void test_tn_pair(void) {
+    static const int PAIR_SHAPES[][4] = {{64, 64, 32, 300},  {96, 256, 64, 1024}, {40, 100, 50, 70},
+                                         {130, 37, 5, 513},  {24, 32, 33, 1100},  {1030, 64, 40, 20}};
+    const PackKernel kernels[] = {PACK_KERNEL_AVX512, PACK_KERNEL_AVX2, PACK_KERNEL_BLAS};
+    unsigned long long seed = 1300;
+    int bad = 0, runs = 0, threads_before = par_threads();
+    double min_flops = par_min_flops();
+    par_set_min_flops(0.0);
+    for (int kk = 0; kk < 4; kk++) {   /* the three kernels, then AVX-512 in bf16 */
+        if (kk < 3 ? packed_force_kernel(kernels[kk]) != 0 : packed_set_precision(PACK_BF16) != 0) continue;
+        for (int threads = 1; threads <= 2; threads++) {
+            par_set_threads(threads);
+            for (size_t s = 0; s < sizeof PAIR_SHAPES / sizeof PAIR_SHAPES[0]; s++)
+                for (int variant = 0; variant < 3; variant++) {   /* sums; no sums; no room for the pair */
+                    const int M = PAIR_SHAPES[s][0], N1 = PAIR_SHAPES[s][1], N2 = PAIR_SHAPES[s][2];
+                    const int K = PAIR_SHAPES[s][3], N = N1 + N2, lda = M + 3, ld1 = N1 + 5, ld2 = N2 + 2;
+                    const int ldc = N + 3;
+                    size_t nc = (size_t)(M + 2) * ldc;
+                    float *A = malloc((size_t)K * lda * sizeof(float)), *B1 = malloc((size_t)K * ld1 * sizeof(float));
+                    float *B2 = malloc((size_t)K * ld2 * sizeof(float)), *C = malloc(nc * sizeof(float));
+                    float *C2 = malloc(nc * sizeof(float)), *sums = malloc((size_t)M * sizeof(float));
+                    float *sums2 = malloc((size_t)M * sizeof(float));
+                    fill_uniform(A, (size_t)K * lda, -1.0f, 1.0f, seed++);
+                    fill_uniform(B1, (size_t)K * ld1, -1.0f, 1.0f, seed++);
+                    fill_uniform(B2, (size_t)K * ld2, -1.0f, 1.0f, seed++);
+                    fill_uniform(C, nc, -1.0f, 1.0f, seed++);
+                    fill_uniform(sums, (size_t)M, -1.0f, 1.0f, seed++);
+                    memcpy(C2, C, nc * sizeof(float));
+                    memcpy(sums2, sums, (size_t)M * sizeof(float));
+                    PackedMat ws;
+                    packed_alloc(&ws, K, variant == 2 ? (N1 > N2 ? N1 : N2) : N);
+                    if (variant == 0) pk_gemm_tn_sums(C, ldc, A, lda, B1, ld1, M, N1, K, 1.0f, &ws, sums, 0);
+                    else pk_gemm_tn(C, ldc, A, lda, B1, ld1, M, N1, K, 1.0f, &ws);
+                    pk_gemm_tn(C + N1, ldc, A, lda, B2, ld2, M, N2, K, 1.0f, &ws);
+                    pk_gemm_tn_pair_sums(C2, ldc, A, lda, B1, ld1, N1, B2, ld2, N2, M, K, 1.0f, &ws,
+                                         variant == 0 ? sums2 : NULL, 0);
+                    int differ = memcmp(C, C2, nc * sizeof(float)) != 0 || memcmp(sums, sums2, (size_t)M * sizeof(float)) != 0;
+                    if (differ)
+                        fprintf(stderr, "\n    %s%s, %d threads, M %d N1 %d N2 %d K %d, variant %d: differs\n",
+                                packed_kernel_name(packed_kernel()), kk == 3 ? " bf16" : "", threads, M, N1, N2, K,
+                                variant);
+                    bad += differ;
+                    runs++;
+                    packed_free(&ws);
+                    free(A), free(B1), free(B2), free(C), free(C2), free(sums), free(sums2);
+                }
+        }
+        packed_set_precision(PACK_FP32);
+    }
+    CU_ASSERT(runs >= 36);
+    CU_ASSERT_EQUAL(bad, 0);
+    restore_best_kernel();
+    par_set_threads(threads_before);
+    par_set_min_flops(min_flops);
+}
+
 static void test_bf16_products(void) {
     if (packed_set_precision(PACK_BF16) != 0) {
         fprintf(stderr, "\n    (this CPU lacks AVX512-BF16: the bf16 products are not tested here)\n");
@@ -521,6 +582,7 @@ int main(void) {
         {"small nn and tn products read B in place: the packed path's bits", test_in_place_equals_packed},
         {"small-batch A·Bᵀ swapped to Cᵀ = B·Aᵀ: the packed path's bits", test_nt_swapped_equals_packed},
         {"Aᵀ·B with A's row sums taken while packing: the loop's bits", test_tn_sums},
+        {"Aᵀ·[B1 | B2] in one product: the two products' bits", test_tn_pair},
         {"bf16 rounding: the rule, by hand and vectorised", test_bf16_rounding},
         {"bf16 products within bf16's rounding of fp32; thread counts", test_bf16_products},
         {NULL, NULL},

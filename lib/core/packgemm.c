@@ -211,14 +211,32 @@ static void pack_transposed_panels(PackedMat *p, int j0, int j1) {
     }
 }
 
-/* Panels [j0, j1) of P = W. */
+/* Columns [c0, c0 + cols) of P = [src | src2] when they lie in one of the two: where their
+ * first row starts and its row stride; NULL for columns on both sides. */
+static const float *columns_at(const PackedMat *p, int c0, int cols, int *ld) {
+    *ld = p->ld;
+    if (!p->src2 || c0 + cols <= p->N1) return p->src + c0;
+    *ld = p->ld2;
+    return c0 >= p->N1 ? p->src2 + (c0 - p->N1) : NULL;
+}
+
+/* Panels [j0, j1) of P = W (or [src | src2]). */
 static void pack_panels(PackedMat *p, int j0, int j1) {
-    const int NR = p->NR, K = p->K, N = p->N, ld = p->ld;
-    const float *W = p->src;
+    const int NR = p->NR, K = p->K, N = p->N;
     for (int j = j0; j < j1; j++) {
         float *dst = p->panels + (size_t)j * K * NR;
-        int cols = N - j * NR < NR ? N - j * NR : NR;
-        const float *src = W + (size_t)j * NR;
+        int cols = N - j * NR < NR ? N - j * NR : NR, ld;
+        const float *src = columns_at(p, j * NR, cols, &ld);
+        if (!src) {   /* a panel across the two operands, column by column */
+            for (int k = 0; k < K; k++)
+                for (int c = 0; c < NR; c++) {
+                    int n = j * NR + c;
+                    dst[(size_t)k * NR + c] = n >= N ? 0.0f
+                                              : n < p->N1 ? p->src[(size_t)k * p->ld + n]
+                                                          : p->src2[(size_t)k * p->ld2 + (n - p->N1)];
+                }
+            continue;
+        }
         /* a full panel: fixed-size copies, inlined (a variable size is a libc call per row of 64
          * or 128 bytes) */
         if (cols == 32 && NR == 32) {
@@ -252,12 +270,12 @@ static void pack(PackedMat *p, PackPanels fp32) {
 }
 
 void packed_set_transposed(PackedMat *p, const float *W, int ld, int N, int K) {
-    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 1, p->in_place = 0;
+    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 1, p->in_place = 0, p->src2 = NULL;
     pack(p, pack_transposed_panels);
 }
 
 void packed_set(PackedMat *p, const float *W, int ld, int K, int N) {
-    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0, p->in_place = 0;
+    p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0, p->in_place = 0, p->src2 = NULL;
     pack(p, pack_panels);
 }
 
@@ -284,6 +302,7 @@ static void packed_set_in_place(PackedMat *p, const float *W, int ld, int K, int
         return;
     }
     p->K = K, p->N = N, p->src = W, p->ld = ld, p->transposed = 0, p->in_place = 1, p->NR = NR, p->bf16 = 0;
+    p->src2 = NULL;
     if (N % NR) pack_panels(p, N / NR, N / NR + 1);
 }
 
@@ -578,9 +597,12 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
             for (int j = j0; j < j1; j++) {
                 const float *panel = p->panels + (size_t)j * K * NR + (size_t)k0 * NR;
                 int ncols = N - j * NR < NR ? N - j * NR : NR;
-                /* a full panel read in place: row k of it is row k0 + k of the source */
-                const int panel_in_place = p->in_place && ncols == NR;
-                if (panel_in_place) panel = p->src + (size_t)k0 * p->ld + (size_t)j * NR;
+                /* a full panel read in place: row k of it is row k0 + k of its source (one
+                 * across the two operands of a pair was packed) */
+                int src_ld = 0;
+                const float *in_place = p->in_place && ncols == NR ? columns_at(p, j * NR, NR, &src_ld) : NULL;
+                const int panel_in_place = in_place != NULL;
+                if (panel_in_place) panel = in_place + (size_t)k0 * src_ld;
                 for (int m0 = mb; m0 < mend; m0 += MR) {
                     int mrows = mend - m0 < MR ? mend - m0 : MR;
                     size_t a_cs = cs;
@@ -592,7 +614,7 @@ static void run_kernels(float *C, int ldc, const float *A, size_t rs, size_t cs,
                             rows[i] = A + (size_t)(m0 + (i < mrows ? i : 0)) * rs + (size_t)k0 * cs;
                     }
                     float *Ct = C + (size_t)m0 * ldc + (size_t)j * NR;
-                    if (panel_in_place) kernel_avx512_in_place(Ct, ldc, rows, a_cs, panel, (size_t)p->ld, kc, ncols, mrows, b);
+                    if (panel_in_place) kernel_avx512_in_place(Ct, ldc, rows, a_cs, panel, (size_t)src_ld, kc, ncols, mrows, b);
                     else if (NR == 32) kernel_avx512(Ct, ldc, rows, a_cs, panel, kc, ncols, mrows, b);
                     else kernel_avx2(Ct, ldc, rows, a_cs, panel, kc, ncols, mrows, b);
                 }
@@ -870,4 +892,28 @@ void pk_gemm_tn_sums(float *C, int ldc, const float *A, int lda, const float *B,
     ASums s = {sums, m0};
     if (K > 0 && N <= 0) row_sums_plain(sums, m0, A, lda, M, K);   /* no product to ride on */
     packed_gemm_at_sums(C, ldc, A, lda, ws, M, beta, K > 0 && N > 0 ? &s : NULL);
+}
+
+void pk_gemm_tn_pair_sums(float *C, int ldc, const float *A, int lda, const float *B1, int ldb1, int N1,
+                          const float *B2, int ldb2, int N2, int M, int K, float beta, PackedMat *ws, float *sums,
+                          int m0) {
+    int NR = panel_width(packed_kernel()), N = N1 + N2;
+    if (!NR || active_precision != PACK_FP32 || N1 <= 0 || N2 <= 0 || K <= 0 || !fits(ws, K, N, NR)) {
+        if (sums) pk_gemm_tn_sums(C, ldc, A, lda, B1, ldb1, M, N1, K, beta, ws, sums, m0);
+        else pk_gemm_tn(C, ldc, A, lda, B1, ldb1, M, N1, K, beta, ws);
+        pk_gemm_tn(C + N1, ldc, A, lda, B2, ldb2, M, N2, K, beta, ws);
+        return;
+    }
+    /* as packed_set_in_place / packed_set, with the second operand beside the first */
+    ws->K = K, ws->N = N, ws->src = B1, ws->ld = ldb1, ws->src2 = B2, ws->ld2 = ldb2, ws->N1 = N1;
+    ws->transposed = 0, ws->bf16 = 0, ws->NR = NR;
+    ws->in_place = M >= 2 && M <= IN_PLACE_MAX && K <= IN_PLACE_MAX && NR == 32;
+    if (!ws->in_place) pack_all(ws, pack_panels);
+    else
+        for (int j = 0; j < (N + NR - 1) / NR; j++) {   /* the panels that cannot be read in place */
+            int cols = N - j * NR < NR ? N - j * NR : NR, ld;
+            if (cols < NR || !columns_at(ws, j * NR, NR, &ld)) pack_panels(ws, j, j + 1);
+        }
+    ASums s = {sums, m0};
+    packed_gemm_at_sums(C, ldc, A, lda, ws, M, beta, sums ? &s : NULL);
 }

@@ -45,6 +45,9 @@ typedef struct PackedMat {
     int bf16;            /* 1: packed as bfloat16 pairs (bf16gemm.h), the products in bf16 */
     int in_place;        /* 1: full panels are read from src in place (a one-off product's P = W;
                             packgemm.c's packed_set_in_place); only a last partial one is packed */
+    const float *src2;   /* P = [src | src2] (pk_gemm_tn_pair_sums): columns [N1, N) from src2,
+                            (K, N − N1) with row stride ld2; NULL: every column from src */
+    int ld2, N1;
 } PackedMat;
 
 /* The kernel in use (the best the CPU supports unless forced, or capped by the environment:
@@ -119,6 +122,15 @@ void pk_gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int 
  * same bits as that loop. */
 void pk_gemm_tn_sums(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
                      float beta, PackedMat *ws, float *sums, int m0);
+
+/* pk_gemm_tn_sums over two right operands side by side:
+ *   C (M, N1 + N2) = A (K, M)ᵀ · [B1 (K, N1) | B2 (K, N2)] + beta C      ws room for (K, N1 + N2)
+ * — a layer's weight gradient dW = dZᵀ [H | X] in ONE product, so that dZᵀ is packed once, not
+ * once per operand. The same bits as the two products (every element of C the same sum in the
+ * same order); with the BLAS kernel, in bf16, or without room in ws it is the two products. */
+void pk_gemm_tn_pair_sums(float *C, int ldc, const float *A, int lda, const float *B1, int ldb1, int N1,
+                          const float *B2, int ldb2, int N2, int M, int K, float beta, PackedMat *ws, float *sums,
+                          int m0);
 
 /* pk_gemm_nt with beta 0, the AVX-512 kernel in fp32, a small batch against a big weight matrix
  * (2·M·(K + N) ≤ N·K) and room in ws for K·⌈M/32⌉·32 + N·M floats computes Cᵀ = B · Aᵀ instead:

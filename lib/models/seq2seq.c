@@ -38,8 +38,8 @@ typedef struct S2S {
     int32_t *tgt;                 /* (Ty·B) targets, time-major, −1 = none */
     int *xlen, *ylen;             /* (B) n_b and m_b */
     int *spans;                   /* (max_Tx) the batch's distinct input lengths, ascending */
-    float *xe, *dxe;              /* (Tx, B, E) embedded inputs and ∂L/∂ them */
-    float *ue, *due;              /* (Ty, B, E) embedded decoder inputs and ∂L/∂ them */
+    float *xe;                    /* (Tx, B, E) embedded inputs */
+    float *ue;                    /* (Ty, B, E) embedded decoder inputs */
     float *logits, *dlogits;      /* (Ty·B, V) */
     DenseWork head_work;          /* the head's packed products, sized once */
     int32_t *cur;                 /* (B) decoding: the tokens fed at this step */
@@ -137,7 +137,10 @@ double seq2seq_memory(const Seq2SeqConfig *c) {
                     recurrent_floats(&cs, c->num_layers, c->hidden, c->embed_dim, c->max_batch, c->max_Ty, 0, 0, &P);
     P += (double)c->vocab_out * H_top + c->vocab_out;
     double B = c->max_batch, Tx = c->max_Tx, Ty = c->max_Ty, V = c->vocab_out;
-    floats += 2 * (Tx + Ty) * B * c->embed_dim + 2 * Ty * B * V + B * V + 4 * B * Ty;
+    int GH = cell_ops(cs.cell)->gates * c->hidden[0];
+    floats += (Tx + Ty) * B * c->embed_dim + 2 * Ty * B * V + B * V + 4 * B * Ty +
+              embed_grad_floats(c->vocab_in, c->embed_dim, GH, c->max_Tx * c->max_batch) +
+              embed_grad_floats(c->vocab_out, c->embed_dim, GH, c->max_Ty * c->max_batch);
     return 4.0 * (4 * P + floats);
 }
 
@@ -185,9 +188,7 @@ int seq2seq_create(Model **out, const Seq2SeqConfig *cfg, Rng *init_rng, ExError
     s->ylen = ex_calloc(B, sizeof(int));
     s->spans = ex_calloc(Tx, sizeof(int));
     s->xe = ex_calloc(Tx * B * Ed, sizeof(float));
-    s->dxe = ex_calloc(Tx * B * Ed, sizeof(float));
     s->ue = ex_calloc(Ty * B * Ed, sizeof(float));
-    s->due = ex_calloc(Ty * B * Ed, sizeof(float));
     s->logits = ex_calloc(Ty * B * V, sizeof(float));
     s->dlogits = ex_calloc(Ty * B * V, sizeof(float));
     size_t head_work = 0;
@@ -195,6 +196,8 @@ int seq2seq_create(Model **out, const Seq2SeqConfig *cfg, Rng *init_rng, ExError
     dense_work_alloc(&s->head_work, head_work);
     recurrent_alloc(&s->enc, c->max_batch, c->max_Tx, 0, NULL, 0);
     recurrent_alloc(&s->dec, c->max_batch, c->max_Ty, 0, (PackedMat *[]){&s->head_work.pack}, 1);
+    recurrent_embed_below(&s->enc, c->vocab_in);
+    recurrent_embed_below(&s->dec, c->vocab_out);
     s->e = ex_calloc(s->dec.carry_n, sizeof(float));
     s->run = ex_calloc(s->dec.carry_n, sizeof(float));
     s->reorder = ex_calloc(s->dec.carry_n, sizeof(float));
@@ -218,7 +221,7 @@ static void s2s_destroy(Model *m) {
     recurrent_free(&s->enc), recurrent_free(&s->dec);
     free(s->e), free(s->run), free(s->reorder);
     free(s->xtok), free(s->utok), free(s->tgt), free(s->xlen), free(s->ylen), free(s->spans);
-    free(s->xe), free(s->dxe), free(s->ue), free(s->due), free(s->logits), free(s->dlogits);
+    free(s->xe), free(s->ue), free(s->logits), free(s->dlogits);
     dense_work_free(&s->head_work);
     free(s->cur), free(s->out), free(s->seqs), free(s->seqs_next), free(s->parent);
     free(s->score), free(s->score_next), free(s->cand), free(s->best), free(s->beam_out);
@@ -361,9 +364,9 @@ static void encoder_backward(S2S *s, Params *p, int B, int Tx) {
                         for (size_t u = 0; u < H; u++) ds[r * H + u] += de[r * H + u];
             }
         size_t xo = (size_t)t0 * B * E;
-        recurrent_backward(enc, p, s->xe + xo, s->dxe + xo, t0, B, t1 - t0, 1, REC_GRAD_THROUGH);
+        recurrent_backward_embedded(enc, p, s->xe + xo, s->xtok + (size_t)t0 * B, params_grad(p, s->iEin), t0, B,
+                                    t1 - t0, 1, REC_GRAD_THROUGH);
     }
-    embed_backward(params_grad(p, s->iEin), s->dxe, s->xtok, Tx * B, E);
 }
 
 /* ---- decoder ----------------------------------------------------------------------------------- */
@@ -376,8 +379,7 @@ static const float *decoder_forward(S2S *s, const Params *p, int B, int Ty) {
 
 /* From the top layer's dout: every decoder layer, leaving ∂L/∂e^l in the decoder's ds. */
 static void decoder_backward(S2S *s, Params *p, int B, int Ty) {
-    recurrent_backward(&s->dec, p, s->ue, s->due, 0, B, Ty, 1, REC_GRAD_OUT);
-    embed_backward(params_grad(p, s->iEout), s->due, s->utok, Ty * B, s->cfg.embed_dim);
+    recurrent_backward_embedded(&s->dec, p, s->ue, s->utok, params_grad(p, s->iEout), 0, B, Ty, 1, REC_GRAD_OUT);
 }
 
 static int argmax(const float *z, int V) {

@@ -196,12 +196,9 @@ double seqmodel_memory(const SeqModelConfig *c) {
     P += (double)c->n_out * H_top + c->n_out;
     double rows = (double)c->max_T * c->max_batch;
     floats += rows * (n_in0 + 3 * c->n_out) + 4 * rows;   /* x0, logits, dlogits, ytm; tokens */
-    if (c->input == SEQ_INPUT_EMBED) {   /* the embedding's gradient from layer 0 (embed.h's EmbedGrad) */
-        CellSettings cs0 = cell_settings(c);
-        double seg_rows = fmin(rows, REC_SEGMENT_ROWS + c->max_batch), seen = fmin(c->vocab, seg_rows);
-        floats += c->vocab + seen * (1 + cell_ops(cs0.cell)->gates * c->hidden[0] + n_in0) +
-                  (double)cell_ops(cs0.cell)->gates * c->hidden[0] * n_in0;
-    }
+    if (c->input == SEQ_INPUT_EMBED)   /* the embedding's gradient from layer 0 (recurrent_embed_below) */
+        floats += embed_grad_floats(c->vocab, c->embed_dim, cell_ops(cs.cell)->gates * c->hidden[0],
+                                    c->max_T * c->max_batch);
     return 4.0 * (4 * P + floats);
 }
 

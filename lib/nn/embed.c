@@ -39,6 +39,11 @@ void embed_grad_alloc(EmbedGrad *g, int V, int E, int K, int N) {
     packed_alloc(&g->ws, K, E);
 }
 
+double embed_grad_floats(int V, int E, int K, int N) {
+    double rows = V < N ? V : N;
+    return V + rows * (1.0 + K + E) + (double)K * E;
+}
+
 void embed_grad_free(EmbedGrad *g) {
     free(g->slot), free(g->seen), free(g->sums), free(g->rows);
     packed_free(&g->ws);

@@ -44,6 +44,8 @@ typedef struct EmbedGrad {
 } EmbedGrad;
 
 void embed_grad_alloc(EmbedGrad *g, int V, int E, int K, int N);
+/* The floats (and ints, counted as floats) embed_grad_alloc takes. */
+double embed_grad_floats(int V, int E, int K, int N);
 void embed_grad_free(EmbedGrad *g);
 
 /* dW (V, E) += Σ_n e_{tokens[n]} ⊗ (dA[n] · Wx) for n < N, dA (N, K) with row stride lda,

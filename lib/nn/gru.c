@@ -54,7 +54,7 @@ void gru_work_alloc(GruWork *w, GruVariant v, int max_B, int max_T, int n_in, in
     packed_alloc(&w->wh, 3 * H, H);
     packed_alloc(&w->wn, H, H);
     packed_alloc(&w->wx, 3 * H, n_in);
-    packed_alloc(&w->act, max_T * max_B, H > n_in ? H : n_in);
+    packed_alloc(&w->act, max_T * max_B, H + n_in);   /* [h | x] for the weight gradients */
 }
 
 void gru_work_free(GruWork *w) {
@@ -337,16 +337,19 @@ void gru_backward(float *dx, float *dh0, float *dW, float *db, float *db_hn, dou
     if (dh0) memcpy(dh0, work->dh, (size_t)B * H * sizeof *dh0);
 
     const float *dAx = work->dgx;   /* (T·B, 3H) */
-    /* dW_x += dAxᵀ X;  db += Σ rows of dAx;  dx = dAx · W_x */
-    pk_gemm_tn_sums(dW + H, ld, dAx, G, x, n_in, G, n_in, rows, 1.0f, &work->act, db, 0);
+    float *dW_n = dW + (size_t)2 * H * ld;
+    /* The r, z rows: [dW_h | dW_x] += dAxᵀ [H_{0..T−1} | X] in one product (both sides share
+     * their gate gradients); db += Σ rows of dAx */
+    pk_gemm_tn_pair_sums(dW, ld, dAx, G, cache->h, H, H, x, n_in, n_in, 2 * H, rows, 1.0f, &work->act, db, 0);
     if (v == GRU_CHO) {
-        /* r, z rows see h_{t−1}; the n rows see r_t * h_{t−1} */
-        pk_gemm_tn(dW, ld, dAx, G, cache->h, H, 2 * H, H, rows, 1.0f, &work->act);
-        pk_gemm_tn(dW + (size_t)2 * H * ld, ld, dAx + 2 * H, G, cache->aux, H, H, H, rows, 1.0f, &work->act);
+        /* the n rows see [r_t * h_{t−1} | x] */
+        pk_gemm_tn_pair_sums(dW_n, ld, dAx + 2 * H, G, cache->aux, H, H, x, n_in, n_in, H, rows, 1.0f, &work->act,
+                             db + 2 * H, 0);
     } else {
-        const float *dAh = work->dgh;
-        /* db_hn += Σ rows of dAh's n block, taken as the product packs dAh */
-        pk_gemm_tn_sums(dW, ld, dAh, G, cache->h, H, G, H, rows, 1.0f, &work->act, db_hn, 2 * H);
+        /* the n rows: dW_xn from the input side's ∂L/∂a_n, dW_hn from ∂L/∂(W_hn h + b_hn), whose
+         * row sums are db_hn */
+        pk_gemm_tn_sums(dW_n + H, ld, dAx + 2 * H, G, x, n_in, H, n_in, rows, 1.0f, &work->act, db + 2 * H, 0);
+        pk_gemm_tn_sums(dW_n, ld, work->dgh + 2 * H, G, cache->h, H, H, H, rows, 1.0f, &work->act, db_hn, 0);
     }
     if (dx)
         pk_gemm_nn(dx, n_in, dAx, G, W + H, ld, rows, n_in, G, 0.0f, &work->wx);

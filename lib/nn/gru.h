@@ -67,7 +67,7 @@ typedef struct GruWork {
     PackedMat wh;  /* packed once per backward: W_h (pytorch) or W_{rz;h} (cho) */
     PackedMat wn;  /* GRU_CHO: W_{n;h} */
     PackedMat wx;  /* W_x for ∂L/∂x */
-    PackedMat act; /* h_{0..T−1}, r_t * h_{t−1} or x packed for the weight gradients */
+    PackedMat act; /* [h_{0..T−1} | x] or [r_t * h_{t−1} | x] packed for the weight gradients */
     float *block;
 } GruWork;
 

@@ -48,7 +48,7 @@ void lstm_work_alloc(LstmWork *w, int max_B, int max_T, int n_in, int H) {
     w->sq = ex_calloc((size_t)max_T * max_B * step_norm_chunks(H), sizeof(double));
     packed_alloc(&w->wh, 4 * H, H);
     packed_alloc(&w->wx, 4 * H, n_in);
-    packed_alloc(&w->act, max_T * max_B, H > n_in ? H : n_in);
+    packed_alloc(&w->act, max_T * max_B, H + n_in);   /* [h | x] for the weight gradients */
 }
 
 void lstm_work_free(LstmWork *w) {
@@ -234,9 +234,9 @@ void lstm_backward(float *dx, float *dh0, float *dc0, float *dW, float *db, doub
     if (dc0) memcpy(dc0, work->dc, BH * sizeof *dc0);
 
     const float *dZ = work->dgates;   /* (T·B, 4H) */
-    /* dW_h += dZᵀ · H_{0..T−1};  dW_x += dZᵀ · X;  db += Σ rows of dZ;  dx = dZ · W_x */
-    pk_gemm_tn(dW, ld, dZ, G, cache->h, H, G, H, T * B, 1.0f, &work->act);
-    pk_gemm_tn_sums(dW + H, ld, dZ, G, x, n_in, G, n_in, T * B, 1.0f, &work->act, db, 0);   /* and db */
+    /* [dW_h | dW_x] += dZᵀ · [H_{0..T−1} | X] (one product: dZᵀ packed once);  db += Σ rows of dZ;
+     * dx = dZ · W_x */
+    pk_gemm_tn_pair_sums(dW, ld, dZ, G, cache->h, H, H, x, n_in, n_in, G, T * B, 1.0f, &work->act, db, 0);
     if (dx)
         pk_gemm_nn(dx, n_in, dZ, G, W + H, ld, T * B, n_in, G, 0.0f, &work->wx);
 }

@@ -25,8 +25,8 @@
  *             Z_t += h_{t−1} (B, H) · W_hᵀ against W_h packed once (packgemm.h) and one pass per row
  *             applies b, σ/tanh (vectorised, gatemath.h) and the cell update;
  *   backward: per step one fused loop gives ∂L/∂Z_t, and one product ∂L/∂Z_t · W_h (packed once)
- *             carries the gradient to h_{t−1}; the weight gradients are ONE GEMM each over all
- *             T·B rows: dW_x += dZᵀ X,  dW_h += dZᵀ H_{0..T−1},  db += Σ rows of dZ.
+ *             carries the gradient to h_{t−1}; the weight gradients are ONE GEMM over all
+ *             T·B rows: [dW_h | dW_x] += dZᵀ [H_{0..T−1} | X],  db += Σ rows of dZ.
  *   All products go through packgemm.h (its AVX-512/AVX2 kernels, or OpenBLAS).
  *   Threads: the time loop is shared out by batch rows (one wake-up per loop) or, for a batch too
  *   small to split, each step by hidden units (stepsplit.h); results are bit-identical for every
@@ -55,7 +55,7 @@ typedef struct LstmWork {
     double *sq;    /* (T, B, ⌈H/16⌉) squared norms of ∂L/∂h_t in chunks of units (stepsplit.h) */
     PackedMat wh;  /* W_h packed once per backward */
     PackedMat wx;  /* W_x packed for ∂L/∂x */
-    PackedMat act; /* h_{0..T−1} or x packed for the weight gradients */
+    PackedMat act; /* [h_{0..T−1} | x] packed for the weight gradients */
     float *block;
 } LstmWork;
 

@@ -39,7 +39,7 @@ double recurrent_floats(const CellSettings *cs, int L, const int *hidden, int n_
     double G = ops ? ops->gates : 4, S = ops ? ops->states : 2, B = max_B, T = max_T;
     double seg = ceil((double)REC_SEGMENT_ROWS / B), seg_T = seg < T ? seg : T;
     double cache_per_unit = (G + 2 * S + 2) * B;   /* a step's cache (gates, states, tanh c or aux) and dout */
-    double floats = 0, H_max = 0, n_max = 0;
+    double floats = 0, H_max = 0, n_max = 0, hx_max = 0;
     for (int l = 0; l < L; l++) {
         double n_in = l == 0 ? n_in0 : hidden[l - 1], H = hidden[l];
         *params += G * H * (H + n_in) + G * H + H;
@@ -50,11 +50,12 @@ double recurrent_floats(const CellSettings *cs, int L, const int *hidden, int n_
         floats += (dropout > 0 && l < L - 1 ? 2 * T * B * H : 0) + S * B * H + T;
         H_max = H > H_max ? H : H_max;
         n_max = n_in > n_max ? n_in : n_max;
+        hx_max = H + n_in > hx_max ? H + n_in : hx_max;
     }
     if (recompute) floats += cache_per_unit * (seg_T + 1) * H_max;   /* the segments' one cache */
-    /* the work area for one backward segment (gate gradients, act packing) and the packed
-     * operands (shared room + own) */
-    floats += (G + 1) * seg_T * B * H_max + seg_T * B * (H_max > n_max ? H_max : n_max) + 3 * G * H_max * (H_max + n_max);
+    /* the work area for one backward segment (gate gradients, [h | x] packed for the weight
+     * gradients) and the packed operands (shared room + own) */
+    floats += (G + 1) * seg_T * B * H_max + seg_T * B * hx_max + 3 * G * H_max * (H_max + n_max);
     return floats;
 }
 

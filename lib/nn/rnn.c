@@ -46,7 +46,7 @@ void rnn_work_alloc(RnnWork *w, int max_B, int max_T, int n_in, int H) {
     w->sq = ex_calloc((size_t)max_T * max_B * step_norm_chunks(H), sizeof(double));
     packed_alloc(&w->wh, H, H);
     packed_alloc(&w->wx, H, n_in);
-    packed_alloc(&w->act, max_T * max_B, H > n_in ? H : n_in);
+    packed_alloc(&w->act, max_T * max_B, H + n_in);   /* [h | x] for the weight gradients */
 }
 
 void rnn_work_free(RnnWork *w) {
@@ -201,19 +201,18 @@ void rnn_backward(float *dx, float *dh0, float *dW, float *db, double *dh_norms,
         }
         /* dh_0 = ∂L/∂a_0 ⊙ φ'(a_0) */
         if (dh0) act_backward(dh0, carry, as, B, H, act);
-        /* dθ += G (T·B, H)ᵀ · A_{0..T−1} (T·B, H) */
-        pk_gemm_tn(dW, ld, g, H, as, H, H, H, T * B, 1.0f, &work->act);
+        /* [dθ | dθ_x] += G (T·B, H)ᵀ · [A_{0..T−1} | X] (one product: Gᵀ packed once) */
+        pk_gemm_tn_pair_sums(dW, ld, g, H, as, H, H, x, n_in, n_in, H, T * B, 1.0f, &work->act, NULL, 0);
     } else {
         /* ∂L/∂h_t = dout_t + Wᵀ g_{t+1} (+ dhT at the end); step 0 only carries to h_0 */
         RnnStep step = {(RnnCache *)cache, work, NULL, dout, dhT, act, B, T, H, step_plan(&work->wh, B, T, H, 1)};
         step_loop_run(elman_backward_block, &step, step.plan, B, H, T, 0);
         if (dh_norms) step_norm_sums(dh_norms, work->sq, B, T, H);
         if (dh0) memcpy(dh0, carry, BH * sizeof *dh0);
-        /* dW += G ᵀ · H_{0..T−1};  db += Σ rows of G */
-        pk_gemm_tn_sums(dW, ld, g, H, hs, H, H, H, T * B, 1.0f, &work->act, db, 0);
+        /* [dW | dU] += Gᵀ · [H_{0..T−1} | X] (one product);  db += Σ rows of G */
+        pk_gemm_tn_pair_sums(dW, ld, g, H, hs, H, H, x, n_in, n_in, H, T * B, 1.0f, &work->act, db, 0);
     }
-    /* dθ_x (or dU) += Gᵀ · X over all T·B rows;  dx = G · θ_x */
-    pk_gemm_tn(dW + H, ld, g, H, x, n_in, H, n_in, T * B, 1.0f, &work->act);
+    /* dx = G · θ_x (or U) */
     if (dx) pk_gemm_nn(dx, n_in, g, H, W + H, ld, T * B, n_in, H, 0.0f, &work->wx);
 }
 

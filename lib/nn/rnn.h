@@ -56,7 +56,7 @@ typedef struct RnnWork {
     double *sq;    /* (T, B, ⌈H/16⌉) Elman: squared norms of ∂L/∂h_t in chunks (stepsplit.h) */
     PackedMat wh;  /* θ (or W) packed once per backward */
     PackedMat wx;  /* θ_x (or U) for ∂L/∂x */
-    PackedMat act; /* states or x packed for the weight gradients */
+    PackedMat act; /* [states | x] packed for the weight gradients */
     float *block;
 } RnnWork;
 
