@@ -26,6 +26,8 @@ typedef struct Ctx {
     float *dout;          /* (T, B, H_top) */
     float *dS;            /* a carry block: ∂L/∂(final states) */
     float dropout;
+    const int32_t *tokens; /* non-NULL: x = E[tokens], forward through recurrent_forward_embedded */
+    const float *E;
 } Ctx;
 
 /* seg: steps per backward segment (recurrent.h), T for one segment; recompute: keep only
@@ -76,7 +78,8 @@ static double probe_loss(void *ctx) {
     Rng noise;
     rng_seed(&noise, 99);
     recurrent_start(&c->r, c->init);
-    const float *top = recurrent_forward(&c->r, &c->p, c->x, 0, B, T, 1, &noise);
+    const float *top = c->tokens ? recurrent_forward_embedded(&c->r, &c->p, c->x, c->tokens, c->E, 0, B, T, 1, &noise)
+                                 : recurrent_forward(&c->r, &c->p, c->x, 0, B, T, 1, &noise);
     double loss = 0.0;
     for (size_t k = 0; k < (size_t)T * B * HIDDEN[L - 1]; k++) loss += (double)c->dout[k] * top[k];
     for (int l = 0; l < L; l++)
@@ -318,52 +321,62 @@ static void test_recompute(void) {
     for_every_cell(check_recompute);
 }
 
-/* Below an embedding (recurrent_backward_embedded): the embedding's gradient equals ∂L/∂x's
- * scatter-add by token within float rounding, and nothing else changes — the parameters' and
- * initial states' gradients keep their bits; in segments of 2 steps, with dropout, for every
- * cell, and the same bits on 1 and 2 threads. */
+/* Below an embedding (recurrent_forward_embedded, recurrent_backward_embedded): forward
+ * gathers layer 0's input projection from P = E · W_xᵀ and gives the plain forward's bits (top
+ * outputs, final states); backward's embedding gradient equals ∂L/∂x's scatter-add by token
+ * within float rounding, and nothing else changes — the parameters' and initial states'
+ * gradients keep their bits; in segments of 2 steps, with dropout, kept caches and recomputed
+ * ones, for every cell, and the same bits on 1 and 2 threads. */
 static void check_embedded(CellSettings cs, const char *what) {
-    enum { V = 4 };
-    Ctx c;
-    ctx_init(&c, cs, 0.3f);
-    int32_t tokens[T * B];
-    float E[V * N_IN], dE_plain[V * N_IN] = {0};
-    fill_uniform(E, V * N_IN, -1.0f, 1.0f, 21);
-    for (int n = 0; n < T * B; n++) {
-        tokens[n] = (int32_t)((n * 3 + n / 4) % V);
-        memcpy(c.x + (size_t)n * N_IN, E + tokens[n] * N_IN, N_IN * sizeof(float));
-    }
-    Outcome plain = run_once(&c);
-    embed_backward(dE_plain, plain.dx, tokens, T * B, N_IN);
+    enum { V = 3 };   /* 2V ≤ T·B and 4V ≤ T·B: the projection is gathered */
+    for (int recompute = 0; recompute <= 1; recompute++) {
+        Ctx c;
+        ctx_init_mode(&c, cs, 0.3f, 2, recompute);
+        int32_t tokens[T * B];
+        float E[V * N_IN], dE_plain[V * N_IN] = {0};
+        fill_uniform(E, V * N_IN, -1.0f, 1.0f, 21);
+        for (int n = 0; n < T * B; n++) {
+            tokens[n] = (int32_t)((n * 2 + n / 4) % V);
+            memcpy(c.x + (size_t)n * N_IN, E + tokens[n] * N_IN, N_IN * sizeof(float));
+        }
+        Outcome plain = run_once(&c);
+        embed_backward(dE_plain, plain.dx, tokens, T * B, N_IN);
 
-    recurrent_embed_below(&c.r, V);
-    float dE[2][V * N_IN];
-    float *grad = malloc(c.p.total * sizeof(float));
-    for (int threads = 1; threads <= 2; threads++) {
-        par_set_threads(threads);
-        par_set_min_flops(0.0);
-        params_zero_grad(&c.p);
-        probe_loss(&c);
-        seed_state_grads(&c);
-        memcpy(c.r.layer[L - 1].dout, c.dout, (size_t)T * B * HIDDEN[L - 1] * sizeof(float));
-        memset(dE[threads - 1], 0, sizeof dE[0]);
-        recurrent_backward_embedded(&c.r, &c.p, c.x, tokens, dE[threads - 1], 0, B, T, 1, REC_GRAD_THROUGH);
-        par_set_min_flops(PAR_MIN_FLOPS);
-        memcpy(grad, c.p.grad, c.p.total * sizeof(float));
-        CU_ASSERT(memcmp(grad, plain.grad, c.p.total * sizeof(float)) == 0);
-        for (int l = 0; l < L; l++)
-            for (int k = 0; k < c.r.ops->states; k++)
-                CU_ASSERT(memcmp(c.r.layer[l].ds[k], recurrent_carry_state(&c.r, plain.dinit, l, k),
-                                 (size_t)B * HIDDEN[l] * sizeof(float)) == 0);
+        recurrent_embed_below(&c.r, V);
+        c.tokens = tokens, c.E = E;
+        float dE[2][V * N_IN];
+        size_t n_top = (size_t)T * B * HIDDEN[L - 1];
+        float *final = calloc(c.r.carry_n, sizeof(float));
+        for (int threads = 1; threads <= 2; threads++) {
+            par_set_threads(threads);
+            par_set_min_flops(0.0);
+            params_zero_grad(&c.p);
+            probe_loss(&c);
+            CU_ASSERT(c.r.proj_tok == tokens);   /* it gathered */
+            CU_ASSERT(memcmp(recurrent_output(&c.r, L - 1, 1, B), plain.top, n_top * sizeof(float)) == 0);
+            recurrent_save(&c.r, final, B, T);
+            CU_ASSERT(memcmp(final, plain.final, c.r.carry_n * sizeof(float)) == 0);
+            seed_state_grads(&c);
+            memcpy(c.r.layer[L - 1].dout, c.dout, n_top * sizeof(float));
+            memset(dE[threads - 1], 0, sizeof dE[0]);
+            recurrent_backward_embedded(&c.r, &c.p, c.x, tokens, dE[threads - 1], 0, B, T, 1, REC_GRAD_THROUGH);
+            par_set_min_flops(PAR_MIN_FLOPS);
+            CU_ASSERT(memcmp(c.p.grad, plain.grad, c.p.total * sizeof(float)) == 0);
+            for (int l = 0; l < L; l++)
+                for (int k = 0; k < c.r.ops->states; k++)
+                    CU_ASSERT(memcmp(c.r.layer[l].ds[k], recurrent_carry_state(&c.r, plain.dinit, l, k),
+                                     (size_t)B * HIDDEN[l] * sizeof(float)) == 0);
+        }
+        double worst = 0.0;
+        for (int k = 0; k < V * N_IN; k++)
+            worst = fmax(worst, fabs(dE[0][k] - dE_plain[k]) / (1.0 + fabs(dE_plain[k])));
+        if (worst > 1e-5) fprintf(stderr, "\n    %s: embedding gradient off by %.3g\n", what, worst);
+        CU_ASSERT(worst < 1e-5);
+        CU_ASSERT(memcmp(dE[0], dE[1], sizeof dE[0]) == 0);
+        free(final);
+        outcome_free(&plain);
+        ctx_free(&c);
     }
-    double worst = 0.0;
-    for (int k = 0; k < V * N_IN; k++) worst = fmax(worst, fabs(dE[0][k] - dE_plain[k]) / (1.0 + fabs(dE_plain[k])));
-    if (worst > 1e-5) fprintf(stderr, "\n    %s: embedding gradient off by %.3g\n", what, worst);
-    CU_ASSERT(worst < 1e-5);
-    CU_ASSERT(memcmp(dE[0], dE[1], sizeof dE[0]) == 0);
-    free(grad);
-    outcome_free(&plain);
-    ctx_free(&c);
 }
 
 static void test_embedded(void) {
@@ -431,7 +444,7 @@ int main(void) {
         {"segments: backward in segments of 1..T steps equals one segment", test_segments},
         {"recompute: replayed segments give the same bits as kept caches", test_recompute},
         {"carry blocks: save, start, layout", test_carry},
-        {"below an embedding: its gradient from layer 0's gate gradients", test_embedded},
+        {"below an embedding: gathered projections, its gradient from layer 0's gate gradients", test_embedded},
         {NULL, NULL},
     };
     return run_tests("recurrent", cases);

@@ -319,7 +319,7 @@ static int gather_targets(S2S *s, const Params *p, const int32_t *y, int B, int 
 /* Forward the stack over Tx steps from zero, then pick e^l_b = state at step n_b into s->e. */
 static void encoder_forward(S2S *s, const Params *p, int B, int Tx) {
     recurrent_start(&s->enc, NULL);
-    recurrent_forward(&s->enc, p, s->xe, 0, B, Tx, 0, NULL);
+    recurrent_forward_embedded(&s->enc, p, s->xe, s->xtok, params_value(p, s->iEin), 0, B, Tx, 0, NULL);
     for (int l = 0; l < s->L; l++)
         for (int k = 0; k < s->enc.ops->states; k++) {
             size_t H = (size_t)s->enc.layer[l].H;
@@ -374,7 +374,7 @@ static void encoder_backward(S2S *s, Params *p, int B, int Tx) {
 /* Teacher-forced decoder from e over Ty steps; returns its top output (Ty, B, H). */
 static const float *decoder_forward(S2S *s, const Params *p, int B, int Ty) {
     recurrent_start(&s->dec, s->e);
-    return recurrent_forward(&s->dec, p, s->ue, 0, B, Ty, 0, NULL);
+    return recurrent_forward_embedded(&s->dec, p, s->ue, s->utok, params_value(p, s->iEout), 0, B, Ty, 0, NULL);
 }
 
 /* From the top layer's dout: every decoder layer, leaving ∂L/∂e^l in the decoder's ds. */

@@ -381,7 +381,9 @@ static double run_batch(SeqModel *s, Params *p, const Batch *b, int train, Rng *
     float *carry = train ? s->carry_train : s->carry_eval;
     gather_input(s, p, b);
     set_initial_states(s, p, B, b->carry_state ? carry : NULL);
-    const float *top = recurrent_forward(&s->rec, p, s->x0, 0, B, T, train, rng);
+    const float *top = s->iE >= 0 ? recurrent_forward_embedded(&s->rec, p, s->x0, s->tok, params_value(p, s->iE), 0,
+                                                                B, T, train, rng)
+                                  : recurrent_forward(&s->rec, p, s->x0, 0, B, T, train, rng);
     if (c->tbptt_carry) recurrent_save(&s->rec, carry, B, T);
 
     /* head: per step over all T·B rows, or on h_T (B rows) */

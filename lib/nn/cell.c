@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "init.h"
+#include "parallel.h"
 
 #define CELL_ROW(type, ops) [type] = &ops,
 static const CellOps *const CELLS[CELL_TYPE_COUNT] = {CELL_TABLE(CELL_ROW)};
@@ -62,4 +63,24 @@ void cell_init_params(Params *p, const CellViews *v, const CellSettings *c, int 
         float *W = params_value(p, v->iW);
         for (int g = 0; g < G; g++) init_orthogonal(W + (size_t)g * H * ld, H, ld, c->recurrent_gain, rng, NULL);
     }
+}
+
+typedef struct Gather {
+    float *dst;
+    int ldd, GH;
+    const CellSpan *sp;
+} Gather;
+
+static void gather_part(void *ctx, int part, int parts) {
+    const Gather *g = ctx;
+    int n0, n1;
+    par_range(g->sp->T * g->sp->B, part, parts, 1, &n0, &n1);
+    for (int n = n0; n < n1; n++)
+        memcpy(g->dst + (size_t)n * g->ldd, g->sp->proj + (size_t)g->sp->tok[n] * g->GH, (size_t)g->GH * sizeof(float));
+}
+
+void cell_gather_projection(float *dst, int ldd, const CellSpan *sp, int GH) {
+    Gather g = {dst, ldd, GH, sp};
+    int rows = sp->T * sp->B;
+    par_run(gather_part, &g, par_parts_for(PAR_FLOPS_PER_FLOAT_PASS * rows * (double)GH, rows));
 }

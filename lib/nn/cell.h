@@ -24,6 +24,8 @@
 #ifndef EXPRUN_CELL_H
 #define EXPRUN_CELL_H
 
+#include <stdint.h>
+
 #include "act.h"
 #include "packgemm.h"
 #include "params.h"
@@ -62,11 +64,19 @@ typedef struct CellGrads {
     float *W, *b, *b_hn;
 } CellGrads;
 
-/* One call of a cell over a span: B rows, T steps from slot t0, n_in inputs, H units. */
+/* One call of a cell over a span: B rows, T steps from slot t0, n_in inputs, H units.
+ * proj, tok: when the input rows are rows of a table (an embedding, x_n = E[tok[n]]), its
+ * projection P = E · W_xᵀ (rows of G·H): forward gathers W_x x_n = P[tok[n]] instead of
+ * multiplying (cell_gather_projection); NULL: the product. */
 typedef struct CellSpan {
     const CellSettings *cs;
     int t0, B, T, n_in, H;
+    const float *proj;
+    const int32_t *tok;
 } CellSpan;
+
+/* dst row n (row stride ldd, G·H floats) = sp->proj[sp->tok[n]] for the span's T·B rows. */
+void cell_gather_projection(float *dst, int ldd, const CellSpan *sp, int GH);
 
 /* A row of the table. cache: what forward leaves for backward, one per layer; work: backward's
  * scratch, one per stack (the layers run one after another). Both sized once for

@@ -197,8 +197,9 @@ void gru_forward(GruCache *cache, const float *x, const float *h0, const float *
                  const float *b_hn, GruVariant v, int B, int T, int n_in, int H) {
     const int ld = H + n_in, G = 3 * H;
     copy_or_zero(cache->h, h0, (size_t)B * H);
-    /* Input projections of all steps: A (T·B, 3H) = X · W_xᵀ. */
-    pk_gemm_nt(cache->gates, G, x, n_in, W + H, ld, T * B, G, n_in, 0.0f, &cache->wx);
+    /* Input projections of all steps: A (T·B, 3H) = X · W_xᵀ (x NULL: already there, gathered
+     * from an embedding's projection by cell_gather_projection). */
+    if (x) pk_gemm_nt(cache->gates, G, x, n_in, W + H, ld, T * B, G, n_in, 0.0f, &cache->wx);
     if (v == GRU_CHO) {
         packed_set_transposed(&cache->wh, W, ld, 2 * H, H);
         packed_set_transposed(&cache->wn, W + (size_t)2 * H * ld, ld, H, H);
@@ -528,7 +529,8 @@ static GruCache cell_view(const GruCache *c, const CellSpan *sp) {
 static void cell_forward(void *cache, const CellSpan *sp, const CellWeights *w, const float *x,
                          const float *const *s0) {
     GruCache *c = cache, v = cell_view(c, sp);
-    gru_forward(&v, x, s0[0], w->W, w->b, w->b_hn, sp->cs->gru_variant, sp->B, sp->T, sp->n_in, sp->H);
+    if (sp->proj) cell_gather_projection(v.gates, 3 * sp->H, sp, 3 * sp->H);   /* W_x x in place: x NULL below */
+    gru_forward(&v, sp->proj ? NULL : x, s0[0], w->W, w->b, w->b_hn, sp->cs->gru_variant, sp->B, sp->T, sp->n_in, sp->H);
     c->wh = v.wh, c->wn = v.wn, c->wx = v.wx;   /* what was packed */
 }
 

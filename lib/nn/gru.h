@@ -80,7 +80,7 @@ void gru_work_free(GruWork *w);
 const float *gru_output(const GruCache *c, int B, int H);
 const float *gru_final_h(const GruCache *c, int B, int T, int H);
 
-/* Forward. x (T, B, n_in); h0 (B, H) or NULL for zeros; W (3H, H + n_in); b (3H);
+/* Forward. x (T, B, n_in), or NULL when W_x x is in cache->gates already; h0 (B, H) or NULL for zeros; W (3H, H + n_in); b (3H);
  * b_hn (H) for GRU_PYTORCH (ignored, may be NULL, for GRU_CHO). */
 void gru_forward(GruCache *cache, const float *x, const float *h0, const float *W, const float *b,
                  const float *b_hn, GruVariant v, int B, int T, int n_in, int H);

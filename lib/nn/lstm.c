@@ -148,8 +148,9 @@ void lstm_forward(LstmCache *cache, const float *x, const float *h0, const float
     copy_or_zero(cache->h, h0, BH);
     copy_or_zero(cache->c, c0, BH);
 
-    /* Input projections of all steps: Z (T·B, 4H) = X (T·B, n_in) · W_xᵀ. */
-    pk_gemm_nt(cache->gates, G, x, n_in, W + H, ld, T * B, G, n_in, 0.0f, &cache->wx);
+    /* Input projections of all steps: Z (T·B, 4H) = X (T·B, n_in) · W_xᵀ (x NULL: already
+     * there, gathered from an embedding's projection by cell_gather_projection). */
+    if (x) pk_gemm_nt(cache->gates, G, x, n_in, W + H, ld, T * B, G, n_in, 0.0f, &cache->wx);
     packed_set_transposed(&cache->wh, W, ld, G, H);
 
     LstmStep step = {cache, NULL, b, NULL, B, T, H, step_plan(&cache->wh, B, T, H, 4)};
@@ -382,7 +383,8 @@ static LstmCache cell_view(const LstmCache *c, const CellSpan *sp) {
 static void cell_forward(void *cache, const CellSpan *sp, const CellWeights *w, const float *x,
                          const float *const *s0) {
     LstmCache *c = cache, v = cell_view(c, sp);
-    lstm_forward(&v, x, s0[0], s0[1], w->W, w->b, sp->B, sp->T, sp->n_in, sp->H);
+    if (sp->proj) cell_gather_projection(v.gates, 4 * sp->H, sp, 4 * sp->H);   /* W_x x in place: x NULL below */
+    lstm_forward(&v, sp->proj ? NULL : x, s0[0], s0[1], w->W, w->b, sp->B, sp->T, sp->n_in, sp->H);
     c->wh = v.wh, c->wx = v.wx;   /* what was packed */
 }
 

@@ -69,7 +69,7 @@ const float *lstm_output(const LstmCache *c, int B, int H);
 const float *lstm_final_h(const LstmCache *c, int B, int T, int H);
 const float *lstm_final_c(const LstmCache *c, int B, int T, int H);
 
-/* Forward over T steps. x (T, B, n_in); h0, c0 (B, H) or NULL for zeros; W (4H, H + n_in); b (4H). */
+/* Forward over T steps. x (T, B, n_in), or NULL when W_x x is in cache->gates already; h0, c0 (B, H) or NULL for zeros; W (4H, H + n_in); b (4H). */
 void lstm_forward(LstmCache *cache, const float *x, const float *h0, const float *c0, const float *W,
                   const float *b, int B, int T, int n_in, int H);
 

@@ -144,6 +144,7 @@ void recurrent_free(Recurrent *r) {
     }
     r->ops->release(CELL_WORK, r->work);
     embed_grad_free(&r->embed);
+    free(r->proj), packed_free(&r->proj_ws);
     if (r->seg_cache) r->ops->release(CELL_CACHE, r->seg_cache);
     packed_free(&r->pack);
     memset(r, 0, sizeof *r);
@@ -185,9 +186,17 @@ static const float *input_from_below(const Recurrent *r, int l, int t0, int B, i
 
 /* recompute: layer l's forward over [start, start+len) in the segments' cache, from the states
  * kept at start: the first forward and backward's replay are the same calls. */
+/* Layer l's span of len steps at `start` of the forward's span, from slot t0: below an
+ * embedding, with the tokens whose projections layer 0 gathers. */
+static CellSpan span_of(const Recurrent *r, int l, int t0, int start, int len, int B) {
+    const RecLayer *ly = &r->layer[l];
+    CellSpan sp = {&r->cs, t0, B, len, ly->n_in, ly->H, NULL, NULL};
+    if (l == 0 && r->proj_tok) sp.proj = r->proj, sp.tok = r->proj_tok + (size_t)start * B;
+    return sp;
+}
+
 static void replay_segment(Recurrent *r, int l, const CellWeights *w, const float *in, int start, int len, int B) {
-    RecLayer *ly = &r->layer[l];
-    CellSpan sp = {&r->cs, 0, B, len, ly->n_in, ly->H};
+    CellSpan sp = span_of(r, l, 0, start, len, B);
     const float *s0[2] = {NULL, NULL};
     for (int k = 0; k < r->ops->states; k++) s0[k] = bound_state(r, l, start / r->seg, k);
     r->ops->forward(r->seg_cache, &sp, w, in, s0);
@@ -202,7 +211,7 @@ static void layer_forward(Recurrent *r, int l, const CellWeights *w, const float
         int len = T - start < r->seg ? T - start : r->seg;
         const float *x = in + (size_t)start * B * ly->n_in;
         if (!r->recompute) {
-            CellSpan sp = {&r->cs, t0 + start, B, len, ly->n_in, ly->H};
+            CellSpan sp = span_of(r, l, t0 + start, start, len, B);
             const float *s0[2] = {ly->s0[0], ly->s0[1]};
             for (int k = 0; k < r->ops->states && start > 0; k++) s0[k] = recurrent_state(r, l, k, t0 + start, B);
             r->ops->forward(ly->cache, &sp, w, x, s0);
@@ -222,8 +231,31 @@ static void layer_forward(Recurrent *r, int l, const CellWeights *w, const float
     }
 }
 
+static const float *forward_layers(Recurrent *r, const Params *p, const float *x, int t0, int B, int T, int train,
+                                   Rng *rng);
+
 const float *recurrent_forward(Recurrent *r, const Params *p, const float *x, int t0, int B, int T, int train,
                                Rng *rng) {
+    r->proj_tok = NULL;
+    return forward_layers(r, p, x, t0, B, T, train, rng);
+}
+
+const float *recurrent_forward_embedded(Recurrent *r, const Params *p, const float *x, const int32_t *tokens,
+                                        const float *E, int t0, int B, int T, int train, Rng *rng) {
+    const RecLayer *ly = &r->layer[0];
+    r->proj_tok = NULL;
+    if (r->proj && 2 * r->embed.V <= T * B) {
+        /* P = E · W_xᵀ: every token's projection, once (W_x: W's columns after the first H) */
+        int GH = r->ops->gates * ly->H;
+        pk_gemm_nt(r->proj, GH, E, ly->n_in, params_value(p, ly->v.iW) + ly->H, ly->H + ly->n_in, r->embed.V, GH,
+                   ly->n_in, 0.0f, &r->proj_ws);
+        r->proj_tok = tokens;
+    }
+    return forward_layers(r, p, x, t0, B, T, train, rng);
+}
+
+static const float *forward_layers(Recurrent *r, const Params *p, const float *x, int t0, int B, int T, int train,
+                                   Rng *rng) {
     if (r->recompute && t0 != 0) {
         fprintf(stderr, "exprun: internal error: a recomputing recurrent stack was given a span at t0 = %d\n", t0);
         exit(3);
@@ -267,7 +299,7 @@ static void segment_backward(Recurrent *r, int l, Params *p, const float *x, con
     RecLayer *below = l > 0 ? &r->layer[l - 1] : NULL;
     const float *none[2] = {NULL, NULL}, *carried[2] = {ly->ds[0], ly->ds[1]};
     float *none_out[2] = {NULL, NULL};
-    CellSpan sp = {&r->cs, t0 + start, B, len, ly->n_in, ly->H};
+    CellSpan sp = {&r->cs, t0 + start, B, len, ly->n_in, ly->H, NULL, NULL};
     const float *in = below ? input_from_below(r, l, t0 + start, B, train) : x + (size_t)start * B * ly->n_in;
     float *din = below ? below->dout : to->dx ? to->dx + (size_t)start * B * ly->n_in : NULL;
     const float *dout = l == r->L - 1 ? ly->dout + (size_t)(t0 + start) * B * ly->H : ly->dout;
@@ -309,8 +341,15 @@ void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int 
 
 void recurrent_embed_below(Recurrent *r, int V) {
     const RecLayer *ly = &r->layer[0];
+    int GH = r->ops->gates * ly->H;
     embed_grad_free(&r->embed);
-    embed_grad_alloc(&r->embed, V, ly->n_in, r->ops->gates * ly->H, r->seg * r->max_B);
+    embed_grad_alloc(&r->embed, V, ly->n_in, GH, r->seg * r->max_B);
+    free(r->proj), packed_free(&r->proj_ws);
+    r->proj = NULL;
+    if (4.0 * V <= (double)r->max_T * r->max_B) {   /* P at most a quarter of layer 0's projections */
+        r->proj = ex_calloc((size_t)V * GH, sizeof(float));
+        packed_alloc(&r->proj_ws, 1, (int)pk_gemm_nt_room(V, GH, ly->n_in));
+    }
 }
 
 void recurrent_backward_embedded(Recurrent *r, Params *p, const float *x, const int32_t *tokens, float *dE, int t0,

@@ -93,6 +93,11 @@ typedef struct Recurrent {
     PackedMat pack;               /* the shared packing room */
     size_t carry_n;               /* floats in a carry block */
     EmbedGrad embed;              /* recurrent_embed_below's: an embedding's gradient from layer 0 */
+    float *proj;                  /* recurrent_embed_below's, for a small vocabulary: (V, G·H_0)
+                                   * P = E · W_xᵀ, layer 0's input projection of every token */
+    PackedMat proj_ws;            /* W_x packed for it */
+    const int32_t *proj_tok;      /* the last forward's tokens if it gathered layer 0's input
+                                   * projection from proj (cell.h's CellSpan.proj); else NULL */
 } Recurrent;
 
 /* Check a stack's settings: a cell of the table with a valid variant (and, for the RNN, an
@@ -132,9 +137,17 @@ const float *recurrent_forward(Recurrent *r, const Params *p, const float *x, in
 void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int t0, int B, int T, int train,
                         RecStateGrad grad);
 
-/* For a stack fed by an embedding of V tokens (after recurrent_alloc): the work area of
- * recurrent_backward_embedded. */
+/* For a stack fed by an embedding of V tokens (after recurrent_alloc): the work areas of
+ * recurrent_forward_embedded and recurrent_backward_embedded. */
 void recurrent_embed_below(Recurrent *r, int V);
+
+/* recurrent_forward for that stack, x (T, B, n_in) = E[tokens] (E (V, n_in), tokens (T, B)
+ * of the span). Where the vocabulary is small beside the rows (V ≤ T·B / 2, and 4V ≤ max_T ·
+ * max_B), layer 0's input projection W_x x_n is not a product over the T·B rows: P = E · W_xᵀ
+ * (V rows) is, and row n is P[tokens[n]] — the same sum in the same order, so the same bits
+ * with exprun's kernels. tokens must stay unchanged until the span's backward. */
+const float *recurrent_forward_embedded(Recurrent *r, const Params *p, const float *x, const int32_t *tokens,
+                                        const float *E, int t0, int B, int T, int train, Rng *rng);
 
 /* recurrent_backward for that stack, whose input x (T, B, n_in) was an embedding's rows
  * E[tokens] (tokens (T, B) of the span): instead of writing ∂L/∂x, adds the embedding's

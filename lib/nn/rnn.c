@@ -153,8 +153,9 @@ void rnn_forward(RnnCache *cache, const float *x, const float *h0, const float *
     if (!h0) memset(hs, 0, BH * sizeof *hs);
     else if (h0 != hs) memcpy(hs, h0, BH * sizeof *hs);   /* h0 == hs: a span continuing (cell.h) */
 
-    /* All steps' input projections at once: h_{1..T} ← X (T·B, n_in) · θ_xᵀ. */
-    pk_gemm_nt(hs + BH, H, x, n_in, W + H, ld, T * B, H, n_in, 0.0f, &cache->wx);
+    /* All steps' input projections at once: h_{1..T} ← X (T·B, n_in) · θ_xᵀ (x NULL: already
+     * there, gathered from an embedding's projection by cell_gather_projection). */
+    if (x) pk_gemm_nt(hs + BH, H, x, n_in, W + H, ld, T * B, H, n_in, 0.0f, &cache->wx);
     packed_set_transposed(&cache->wh, W, ld, H, H);
 
     if (form == RNN_LECTURE) {
@@ -349,7 +350,8 @@ static RnnCache cell_view(const RnnCache *c, const CellSpan *sp) {
 static void cell_forward(void *cache, const CellSpan *sp, const CellWeights *w, const float *x,
                          const float *const *s0) {
     RnnCache *c = cache, v = cell_view(c, sp);
-    rnn_forward(&v, x, s0[0], w->W, w->b, sp->cs->rnn_form, sp->cs->rnn_act, sp->B, sp->T, sp->n_in, sp->H);
+    if (sp->proj) cell_gather_projection(v.h + (size_t)sp->B * sp->H, sp->H, sp, sp->H);   /* W_x x in place: x NULL below */
+    rnn_forward(&v, sp->proj ? NULL : x, s0[0], w->W, w->b, sp->cs->rnn_form, sp->cs->rnn_act, sp->B, sp->T, sp->n_in, sp->H);
     c->wh = v.wh, c->wx = v.wx;   /* what was packed */
 }
 

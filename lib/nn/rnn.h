@@ -72,7 +72,7 @@ const float *rnn_output(const RnnCache *c, RnnForm form, int B, int H);
 const float *rnn_final_state(const RnnCache *c, int B, int T, int H);
 
 /* Forward over T steps.
- *   cache: out; x (T, B, n_in); h0 (B, H) or NULL for zeros; W (H, H + n_in); b (H), ignored
+ *   cache: out; x (T, B, n_in), or NULL when θ_x x is in the states' slots 1..T already; h0 (B, H) or NULL for zeros; W (H, H + n_in); b (H), ignored
  *   (may be NULL) for the lecture form. */
 void rnn_forward(RnnCache *cache, const float *x, const float *h0, const float *W, const float *b,
                  RnnForm form, Activation act, int B, int T, int n_in, int H);
