@@ -17,10 +17,10 @@
  * GRU 3, RNN 1), input width n_in and hidden H, per token:
  *   forward   2·G·H·(n_in + H)          input projection + recurrent product
  *   backward  2 · 2·G·H·(n_in + H)      weight gradients + gradients to h_{t−1} and to the input
- *                                       (layer 0 too: the embedding needs ∂L/∂x — as PyTorch
- *                                       computes it; exprun takes the embedding's gradient from
- *                                       the gate gradients summed by token instead, embed.h, and
- *                                       does not do this product, but it stays counted)
+ *                                       (layer 0 too: the embedding needs ∂L/∂x)
+ * — the usual way, PyTorch's. Below the embedding exprun skips two of these products (layer 0's
+ * input projection, gathered from E · W_xᵀ, and its ∂L/∂x, recurrent.h's *_embedded); they
+ * stay counted, so GFLOP/s is the usual work over exprun's time.
  * plus the head, 3 · 2·V·H_top. So  FLOP/token = 6 · [Σ_l G·H_l·(n_in_l + H_l) + V·H_top].
  * lstm_h256: 6 · (4·256·320 + 4·256·512 + 96·256) = 5.26 MFLOP/token.
  * Per sample of an autoencoder with layers (n_in → n_out): forward 2·n_in·n_out each; backward

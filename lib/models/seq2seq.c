@@ -137,10 +137,9 @@ double seq2seq_memory(const Seq2SeqConfig *c) {
                     recurrent_floats(&cs, c->num_layers, c->hidden, c->embed_dim, c->max_batch, c->max_Ty, 0, 0, &P);
     P += (double)c->vocab_out * H_top + c->vocab_out;
     double B = c->max_batch, Tx = c->max_Tx, Ty = c->max_Ty, V = c->vocab_out;
-    int GH = cell_ops(cs.cell)->gates * c->hidden[0];
     floats += (Tx + Ty) * B * c->embed_dim + 2 * Ty * B * V + B * V + 4 * B * Ty +
-              embed_grad_floats(c->vocab_in, c->embed_dim, GH, c->max_Tx * c->max_batch) +
-              embed_grad_floats(c->vocab_out, c->embed_dim, GH, c->max_Ty * c->max_batch);
+              recurrent_embed_floats(&cs, c->hidden[0], c->embed_dim, c->vocab_in, c->max_batch, c->max_Tx) +
+              recurrent_embed_floats(&cs, c->hidden[0], c->embed_dim, c->vocab_out, c->max_batch, c->max_Ty);
     return 4.0 * (4 * P + floats);
 }
 

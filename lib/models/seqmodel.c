@@ -196,9 +196,8 @@ double seqmodel_memory(const SeqModelConfig *c) {
     P += (double)c->n_out * H_top + c->n_out;
     double rows = (double)c->max_T * c->max_batch;
     floats += rows * (n_in0 + 3 * c->n_out) + 4 * rows;   /* x0, logits, dlogits, ytm; tokens */
-    if (c->input == SEQ_INPUT_EMBED)   /* the embedding's gradient from layer 0 (recurrent_embed_below) */
-        floats += embed_grad_floats(c->vocab, c->embed_dim, cell_ops(cs.cell)->gates * c->hidden[0],
-                                    c->max_T * c->max_batch);
+    if (c->input == SEQ_INPUT_EMBED)   /* recurrent_embed_below's */
+        floats += recurrent_embed_floats(&cs, c->hidden[0], c->embed_dim, c->vocab, c->max_batch, c->max_T);
     return 4.0 * (4 * P + floats);
 }
 

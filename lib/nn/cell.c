@@ -65,6 +65,8 @@ void cell_init_params(Params *p, const CellViews *v, const CellSettings *c, int 
     }
 }
 
+/* ---- an embedding's projection, gathered (CellSpan.proj) ------------------------------------ */
+
 typedef struct Gather {
     float *dst;
     int ldd, GH;
@@ -79,6 +81,7 @@ static void gather_part(void *ctx, int part, int parts) {
         memcpy(g->dst + (size_t)n * g->ldd, g->sp->proj + (size_t)g->sp->tok[n] * g->GH, (size_t)g->GH * sizeof(float));
 }
 
+/* A copy pass, shared out by rows (each row one copy), costed as the passes over memory are. */
 void cell_gather_projection(float *dst, int ldd, const CellSpan *sp, int GH) {
     Gather g = {dst, ldd, GH, sp};
     int rows = sp->T * sp->B;

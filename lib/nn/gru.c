@@ -340,7 +340,7 @@ void gru_backward(float *dx, float *dh0, float *dW, float *db, float *db_hn, dou
     const float *dAx = work->dgx;   /* (T·B, 3H) */
     float *dW_n = dW + (size_t)2 * H * ld;
     /* The r, z rows: [dW_h | dW_x] += dAxᵀ [H_{0..T−1} | X] in one product (both sides share
-     * their gate gradients); db += Σ rows of dAx */
+     * their gate gradients); their db += Σ rows of dAx */
     pk_gemm_tn_pair_sums(dW, ld, dAx, G, cache->h, H, H, x, n_in, n_in, 2 * H, rows, 1.0f, &work->act, db, 0);
     if (v == GRU_CHO) {
         /* the n rows see [r_t * h_{t−1} | x] */

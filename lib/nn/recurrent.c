@@ -184,8 +184,6 @@ static const float *input_from_below(const Recurrent *r, int l, int t0, int B, i
     return recurrent_output(r, l - 1, t0 + 1, B);
 }
 
-/* recompute: layer l's forward over [start, start+len) in the segments' cache, from the states
- * kept at start: the first forward and backward's replay are the same calls. */
 /* Layer l's span of len steps at `start` of the forward's span, from slot t0: below an
  * embedding, with the tokens whose projections layer 0 gathers. */
 static CellSpan span_of(const Recurrent *r, int l, int t0, int start, int len, int B) {
@@ -195,6 +193,8 @@ static CellSpan span_of(const Recurrent *r, int l, int t0, int start, int len, i
     return sp;
 }
 
+/* recompute: layer l's forward over [start, start+len) in the segments' cache, from the states
+ * kept at start: the first forward and backward's replay are the same calls. */
 static void replay_segment(Recurrent *r, int l, const CellWeights *w, const float *in, int start, int len, int B) {
     CellSpan sp = span_of(r, l, 0, start, len, B);
     const float *s0[2] = {NULL, NULL};
@@ -339,6 +339,17 @@ void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int 
     backward_segments(r, p, x, &to, t0, B, T, train, grad);
 }
 
+/* P at most a quarter of layer 0's projections */
+static int projection_kept(int V, int max_B, int max_T) { return 4.0 * V <= (double)max_T * max_B; }
+
+double recurrent_embed_floats(const CellSettings *cs, int H0, int n_in0, int V, int max_B, int max_T) {
+    const CellOps *ops = cell_ops(cs->cell);
+    int GH = (ops ? ops->gates : 4) * H0, seg = (REC_SEGMENT_ROWS + max_B - 1) / max_B;
+    double floats = embed_grad_floats(V, n_in0, GH, (seg < max_T ? seg : max_T) * max_B);
+    if (projection_kept(V, max_B, max_T)) floats += (double)V * GH + (double)pk_gemm_nt_room(V, GH, n_in0);
+    return floats;
+}
+
 void recurrent_embed_below(Recurrent *r, int V) {
     const RecLayer *ly = &r->layer[0];
     int GH = r->ops->gates * ly->H;
@@ -346,7 +357,7 @@ void recurrent_embed_below(Recurrent *r, int V) {
     embed_grad_alloc(&r->embed, V, ly->n_in, GH, r->seg * r->max_B);
     free(r->proj), packed_free(&r->proj_ws);
     r->proj = NULL;
-    if (4.0 * V <= (double)r->max_T * r->max_B) {   /* P at most a quarter of layer 0's projections */
+    if (projection_kept(V, r->max_B, r->max_T)) {
         r->proj = ex_calloc((size_t)V * GH, sizeof(float));
         packed_alloc(&r->proj_ws, 1, (int)pk_gemm_nt_room(V, GH, ly->n_in));
     }

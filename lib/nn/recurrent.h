@@ -138,8 +138,10 @@ void recurrent_backward(Recurrent *r, Params *p, const float *x, float *dx, int 
                         RecStateGrad grad);
 
 /* For a stack fed by an embedding of V tokens (after recurrent_alloc): the work areas of
- * recurrent_forward_embedded and recurrent_backward_embedded. */
+ * recurrent_forward_embedded and recurrent_backward_embedded; and the floats they take, as
+ * recurrent_floats estimates (H0: layer 0's units). */
 void recurrent_embed_below(Recurrent *r, int V);
+double recurrent_embed_floats(const CellSettings *cs, int H0, int n_in0, int V, int max_B, int max_T);
 
 /* recurrent_forward for that stack, x (T, B, n_in) = E[tokens] (E (V, n_in), tokens (T, B)
  * of the span). Where the vocabulary is small beside the rows (V ≤ T·B / 2, and 4V ≤ max_T ·
