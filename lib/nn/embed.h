@@ -13,8 +13,10 @@
  *   dW[v] += Σ_{n: tokens[n] = v} ∂L/∂a_n · W_x = (Σ_{n: tokens[n] = v} ∂L/∂a_n) · W_x,
  * so the gradients ∂L/∂a_n are first summed by token (one pass over them) and only the U
  * distinct tokens seen go through W_x: a (U, K) · (K, E) product instead of (N, K) · (K, E).
- * A character model's first recurrent layer (N = 2,048 rows, U ≤ 96 characters) then skips
- * ∂L/∂x, a twentieth of its product. The same gradient up to the order of its sums. */
+ * A character model's first recurrent layer (N = 2,048 rows, U ≤ 96 characters) then
+ * multiplies 96 rows instead of 2,048. The same gradient up to the order of its sums. Forward
+ * takes the same shortcut the other way: W_x x_n = (E · W_xᵀ)[tokens[n]] (recurrent.h's
+ * recurrent_forward_embedded). */
 #ifndef EXPRUN_EMBED_H
 #define EXPRUN_EMBED_H
 
