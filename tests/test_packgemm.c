@@ -409,6 +409,14 @@ static double check_bf16_product(Form form, int M, int N, int K, float beta, uns
     return worst;
 }
 
+/* Setting kk of the tests that run under every kernel and bf16: AVX-512, AVX2, the BLAS
+ * pass-through, then AVX-512 in bf16 (packed_set_precision(PACK_FP32) undoes it). 0 if this CPU
+ * has it, and it is in force. */
+static int use_setting(int kk) {
+    static const PackKernel kernels[] = {PACK_KERNEL_AVX512, PACK_KERNEL_AVX2, PACK_KERNEL_BLAS};
+    return kk < 3 ? packed_force_kernel(kernels[kk]) : packed_set_precision(PACK_BF16);
+}
+
 /* pk_gemm_tn_sums: C bit for bit as pk_gemm_tn gives it, and sums[m − m0] += Σ_k A[k, m] bit
  * for bit as the plain loop over k in order, onto sums that already hold values (a gradient
  * accumulated before): for every kernel and bf16, on one and two threads (split by rows, or by
@@ -417,13 +425,12 @@ static double check_bf16_product(Form form, int M, int N, int K, float beta, uns
 static void test_tn_sums(void) {
     static const int SUM_SHAPES[][3] = {{1, 7, 5}, {5, 40, 300}, {64, 96, 513}, {130, 70, 513}, {257, 33, 40},
                                         {300, 200, 64}};
-    const PackKernel kernels[] = {PACK_KERNEL_AVX512, PACK_KERNEL_AVX2, PACK_KERNEL_BLAS};
     unsigned long long seed = 900;
     int bad_c = 0, bad_sums = 0, runs = 0, threads_before = par_threads();
     double min_flops = par_min_flops();
     par_set_min_flops(0.0);
-    for (int kk = 0; kk < 4; kk++) {   /* the three kernels, then AVX-512 in bf16 */
-        if (kk < 3 ? packed_force_kernel(kernels[kk]) != 0 : packed_set_precision(PACK_BF16) != 0) continue;
+    for (int kk = 0; kk < 4; kk++) {
+        if (use_setting(kk) != 0) continue;
         for (int threads = 1; threads <= 2; threads++) {
             par_set_threads(threads);
             for (size_t s = 0; s < sizeof SUM_SHAPES / sizeof SUM_SHAPES[0]; s++) {
@@ -470,13 +477,12 @@ static void test_tn_sums(void) {
 static void test_tn_pair(void) {
     static const int PAIR_SHAPES[][4] = {{64, 64, 32, 300},  {96, 256, 64, 1024}, {40, 100, 50, 70},
                                          {130, 37, 5, 513},  {24, 32, 33, 1100},  {1030, 64, 40, 20}};
-    const PackKernel kernels[] = {PACK_KERNEL_AVX512, PACK_KERNEL_AVX2, PACK_KERNEL_BLAS};
     unsigned long long seed = 1300;
     int bad = 0, runs = 0, threads_before = par_threads();
     double min_flops = par_min_flops();
     par_set_min_flops(0.0);
-    for (int kk = 0; kk < 4; kk++) {   /* the three kernels, then AVX-512 in bf16 */
-        if (kk < 3 ? packed_force_kernel(kernels[kk]) != 0 : packed_set_precision(PACK_BF16) != 0) continue;
+    for (int kk = 0; kk < 4; kk++) {
+        if (use_setting(kk) != 0) continue;
         for (int threads = 1; threads <= 2; threads++) {
             par_set_threads(threads);
             for (size_t s = 0; s < sizeof PAIR_SHAPES / sizeof PAIR_SHAPES[0]; s++)

@@ -411,8 +411,8 @@ static void test_table(void) {
     for (int k = 0; k < CELL_TYPE_COUNT; k++) {
         const CellOps *ops = cell_ops((CellType)k);
         CU_ASSERT_FATAL(ops != NULL);
-        CU_ASSERT(ops->alloc && ops->release && ops->shareable && ops->forward && ops->backward && ops->state &&
-                  ops->output && ops->layout);
+        CU_ASSERT(ops->alloc && ops->release && ops->shareable && ops->forward && ops->backward &&
+                  ops->input_grads && ops->state && ops->output && ops->layout);
         CU_ASSERT(ops->gates >= 1 && ops->states >= 1 && ops->states <= 2);
         CellType back;
         CU_ASSERT(cell_type_from_name(ops->name, &back) == 0 && back == (CellType)k);

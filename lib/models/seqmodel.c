@@ -3,7 +3,9 @@
  * One training step, all in buffers sized at creation:
  *   x0 (T, B, n_in0)       ← the batch's input, permuted to time-major (embedding gather, one-hot
  *                            or a transpose of the features)
- *   layer l forward        ← its initial state (zero, learned, or carried) and its input
+ *   layer l forward        ← its initial state (zero, learned, or carried) and its input (below
+ *                            an embedding, layer 0's W_x x gathered from E · W_xᵀ: recurrent.h's
+ *                            recurrent_forward_embedded)
  *   dropout between layers (inverted; its mask kept for backward)
  *   head logits (T·B or B, n_out), the loss and ∂L/∂logits
  *   head backward          → ∂L/∂(top output) (T, B, H)
