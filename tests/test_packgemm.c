@@ -409,12 +409,26 @@ static double check_bf16_product(Form form, int M, int N, int K, float beta, uns
     return worst;
 }
 
-/* Setting kk of the tests that run under every kernel and bf16: AVX-512, AVX2, the BLAS
- * pass-through, then AVX-512 in bf16 (packed_set_precision(PACK_FP32) undoes it). 0 if this CPU
- * has it, and it is in force. */
-static int use_setting(int kk) {
+/* run(ctx) under every setting this CPU has — AVX-512, AVX2, the BLAS pass-through, AVX-512 in
+ * bf16 — each on one and two threads, with every split taken (par_set_min_flops(0)); then the
+ * best kernel, fp32 and the thread count as they were. Returns the number of runs. */
+static int for_every_setting(void (*run)(void *ctx), void *ctx) {
     static const PackKernel kernels[] = {PACK_KERNEL_AVX512, PACK_KERNEL_AVX2, PACK_KERNEL_BLAS};
-    return kk < 3 ? packed_force_kernel(kernels[kk]) : packed_set_precision(PACK_BF16);
+    int runs = 0, threads_before = par_threads();
+    double min_flops = par_min_flops();
+    par_set_min_flops(0.0);
+    for (int kk = 0; kk < 4; kk++) {
+        if (kk < 3 ? packed_force_kernel(kernels[kk]) != 0 : packed_set_precision(PACK_BF16) != 0) continue;
+        for (int threads = 1; threads <= 2; threads++, runs++) {
+            par_set_threads(threads);
+            run(ctx);
+        }
+        packed_set_precision(PACK_FP32);
+    }
+    restore_best_kernel();
+    par_set_threads(threads_before);
+    par_set_min_flops(min_flops);
+    return runs;
 }
 
 /* pk_gemm_tn_sums: C bit for bit as pk_gemm_tn gives it, and sums[m − m0] += Σ_k A[k, m] bit
@@ -422,51 +436,48 @@ static int use_setting(int kk) {
  * accumulated before): for every kernel and bf16, on one and two threads (split by rows, or by
  * panels where every part packs all of A and one takes the sums), sizes across the KC slices
  * and MC blocks, the first summed row at 0, inside a tile and at the last row. */
-static void test_tn_sums(void) {
+typedef struct Tally {
+    unsigned long long seed;
+    int bad_c, bad_sums, cases;
+} Tally;
+
+static void tn_sums_cases(void *ctx) {
     static const int SUM_SHAPES[][3] = {{1, 7, 5}, {5, 40, 300}, {64, 96, 513}, {130, 70, 513}, {257, 33, 40},
                                         {300, 200, 64}};
-    unsigned long long seed = 900;
-    int bad_c = 0, bad_sums = 0, runs = 0, threads_before = par_threads();
-    double min_flops = par_min_flops();
-    par_set_min_flops(0.0);
-    for (int kk = 0; kk < 4; kk++) {
-        if (use_setting(kk) != 0) continue;
-        for (int threads = 1; threads <= 2; threads++) {
-            par_set_threads(threads);
-            for (size_t s = 0; s < sizeof SUM_SHAPES / sizeof SUM_SHAPES[0]; s++) {
-                const int M = SUM_SHAPES[s][0], N = SUM_SHAPES[s][1], K = SUM_SHAPES[s][2];
-                const int firsts[] = {0, M > 5 ? 5 : 0, M - 1};
-                for (int f = 0; f < 3; f++) {
-                    int m0 = firsts[f];
-                    Product p = product_make(FORM_TN, M, N, K, seed++);
-                    float *C2 = malloc(p.nc * sizeof(float)), *sums = malloc((size_t)M * sizeof(float)),
-                          *want = malloc((size_t)M * sizeof(float));
-                    memcpy(C2, p.C, p.nc * sizeof(float));
-                    fill_uniform(sums, (size_t)M, -1.0f, 1.0f, seed++);
-                    memcpy(want, sums, (size_t)M * sizeof(float));
-                    for (int k = 0; k < K; k++)
-                        for (int m = m0; m < M; m++) want[m - m0] += p.A[(size_t)k * p.lda + m];
-                    PackedMat ws;
-                    packed_alloc(&ws, K, N);
-                    pk_gemm_tn(p.C, p.ldc, p.A, p.lda, p.B, p.ldb, M, N, K, 1.0f, &ws);
-                    pk_gemm_tn_sums(C2, p.ldc, p.A, p.lda, p.B, p.ldb, M, N, K, 1.0f, &ws, sums, m0);
-                    bad_c += memcmp(p.C, C2, p.nc * sizeof(float)) != 0;
-                    bad_sums += memcmp(sums, want, (size_t)(M - m0) * sizeof(float)) != 0;
-                    runs++;
-                    packed_free(&ws);
-                    product_free(&p);
-                    free(C2), free(sums), free(want);
-                }
-            }
+    Tally *t = ctx;
+    for (size_t s = 0; s < sizeof SUM_SHAPES / sizeof SUM_SHAPES[0]; s++) {
+        const int M = SUM_SHAPES[s][0], N = SUM_SHAPES[s][1], K = SUM_SHAPES[s][2];
+        const int firsts[] = {0, M > 5 ? 5 : 0, M - 1};
+        for (int f = 0; f < 3; f++) {
+            int m0 = firsts[f];
+            Product p = product_make(FORM_TN, M, N, K, t->seed++);
+            float *C2 = malloc(p.nc * sizeof(float)), *sums = malloc((size_t)M * sizeof(float)),
+                  *want = malloc((size_t)M * sizeof(float));
+            memcpy(C2, p.C, p.nc * sizeof(float));
+            fill_uniform(sums, (size_t)M, -1.0f, 1.0f, t->seed++);
+            memcpy(want, sums, (size_t)M * sizeof(float));
+            for (int k = 0; k < K; k++)
+                for (int m = m0; m < M; m++) want[m - m0] += p.A[(size_t)k * p.lda + m];
+            PackedMat ws;
+            packed_alloc(&ws, K, N);
+            pk_gemm_tn(p.C, p.ldc, p.A, p.lda, p.B, p.ldb, M, N, K, 1.0f, &ws);
+            pk_gemm_tn_sums(C2, p.ldc, p.A, p.lda, p.B, p.ldb, M, N, K, 1.0f, &ws, sums, m0);
+            t->bad_c += memcmp(p.C, C2, p.nc * sizeof(float)) != 0;
+            t->bad_sums += memcmp(sums, want, (size_t)(M - m0) * sizeof(float)) != 0;
+            t->cases++;
+            packed_free(&ws);
+            product_free(&p);
+            free(C2), free(sums), free(want);
         }
-        packed_set_precision(PACK_FP32);
     }
-    CU_ASSERT(runs >= 36);   /* at least the BLAS pass-through and one kernel */
-    CU_ASSERT_EQUAL(bad_c, 0);
-    CU_ASSERT_EQUAL(bad_sums, 0);
-    restore_best_kernel();
-    par_set_threads(threads_before);
-    par_set_min_flops(min_flops);
+}
+
+static void test_tn_sums(void) {
+    Tally t = {900, 0, 0, 0};
+    CU_ASSERT(for_every_setting(tn_sums_cases, &t) >= 2);   /* at least the BLAS pass-through */
+    CU_ASSERT(t.cases >= 36);
+    CU_ASSERT_EQUAL(t.bad_c, 0);
+    CU_ASSERT_EQUAL(t.bad_sums, 0);
 }
 
 /* pk_gemm_tn_pair_sums: C = Aᵀ · [B1 | B2] and A's row sums bit for bit as the two products
@@ -474,59 +485,51 @@ static void test_tn_sums(void) {
  * every kernel and bf16, one and two threads, B read in place (M, K ≤ 1024) and packed (K or M
  * above), N1 a multiple of the panel width and not (a panel across the two operands), with and
  * without sums, and a workspace too small for the pair (then it is the two products). */
-static void test_tn_pair(void) {
+static void tn_pair_cases(void *ctx) {
     static const int PAIR_SHAPES[][4] = {{64, 64, 32, 300},  {96, 256, 64, 1024}, {40, 100, 50, 70},
                                          {130, 37, 5, 513},  {24, 32, 33, 1100},  {1030, 64, 40, 20}};
-    unsigned long long seed = 1300;
-    int bad = 0, runs = 0, threads_before = par_threads();
-    double min_flops = par_min_flops();
-    par_set_min_flops(0.0);
-    for (int kk = 0; kk < 4; kk++) {
-        if (use_setting(kk) != 0) continue;
-        for (int threads = 1; threads <= 2; threads++) {
-            par_set_threads(threads);
-            for (size_t s = 0; s < sizeof PAIR_SHAPES / sizeof PAIR_SHAPES[0]; s++)
-                for (int variant = 0; variant < 3; variant++) {   /* sums; no sums; no room for the pair */
-                    const int M = PAIR_SHAPES[s][0], N1 = PAIR_SHAPES[s][1], N2 = PAIR_SHAPES[s][2];
-                    const int K = PAIR_SHAPES[s][3], N = N1 + N2, lda = M + 3, ld1 = N1 + 5, ld2 = N2 + 2;
-                    const int ldc = N + 3;
-                    size_t nc = (size_t)(M + 2) * ldc;
-                    float *A = malloc((size_t)K * lda * sizeof(float)), *B1 = malloc((size_t)K * ld1 * sizeof(float));
-                    float *B2 = malloc((size_t)K * ld2 * sizeof(float)), *C = malloc(nc * sizeof(float));
-                    float *C2 = malloc(nc * sizeof(float)), *sums = malloc((size_t)M * sizeof(float));
-                    float *sums2 = malloc((size_t)M * sizeof(float));
-                    fill_uniform(A, (size_t)K * lda, -1.0f, 1.0f, seed++);
-                    fill_uniform(B1, (size_t)K * ld1, -1.0f, 1.0f, seed++);
-                    fill_uniform(B2, (size_t)K * ld2, -1.0f, 1.0f, seed++);
-                    fill_uniform(C, nc, -1.0f, 1.0f, seed++);
-                    fill_uniform(sums, (size_t)M, -1.0f, 1.0f, seed++);
-                    memcpy(C2, C, nc * sizeof(float));
-                    memcpy(sums2, sums, (size_t)M * sizeof(float));
-                    PackedMat ws;
-                    packed_alloc(&ws, K, variant == 2 ? (N1 > N2 ? N1 : N2) : N);
-                    if (variant == 0) pk_gemm_tn_sums(C, ldc, A, lda, B1, ld1, M, N1, K, 1.0f, &ws, sums, 0);
-                    else pk_gemm_tn(C, ldc, A, lda, B1, ld1, M, N1, K, 1.0f, &ws);
-                    pk_gemm_tn(C + N1, ldc, A, lda, B2, ld2, M, N2, K, 1.0f, &ws);
-                    pk_gemm_tn_pair_sums(C2, ldc, A, lda, B1, ld1, N1, B2, ld2, N2, M, K, 1.0f, &ws,
-                                         variant == 0 ? sums2 : NULL, 0);
-                    int differ = memcmp(C, C2, nc * sizeof(float)) != 0 || memcmp(sums, sums2, (size_t)M * sizeof(float)) != 0;
-                    if (differ)
-                        fprintf(stderr, "\n    %s%s, %d threads, M %d N1 %d N2 %d K %d, variant %d: differs\n",
-                                packed_kernel_name(packed_kernel()), kk == 3 ? " bf16" : "", threads, M, N1, N2, K,
-                                variant);
-                    bad += differ;
-                    runs++;
-                    packed_free(&ws);
-                    free(A), free(B1), free(B2), free(C), free(C2), free(sums), free(sums2);
-                }
+    Tally *t = ctx;
+    for (size_t s = 0; s < sizeof PAIR_SHAPES / sizeof PAIR_SHAPES[0]; s++)
+        for (int variant = 0; variant < 3; variant++) {   /* sums; no sums; no room for the pair */
+            const int M = PAIR_SHAPES[s][0], N1 = PAIR_SHAPES[s][1], N2 = PAIR_SHAPES[s][2];
+            const int K = PAIR_SHAPES[s][3], N = N1 + N2, lda = M + 3, ld1 = N1 + 5, ld2 = N2 + 2;
+            const int ldc = N + 3;
+            size_t nc = (size_t)(M + 2) * ldc;
+            float *A = malloc((size_t)K * lda * sizeof(float)), *B1 = malloc((size_t)K * ld1 * sizeof(float));
+            float *B2 = malloc((size_t)K * ld2 * sizeof(float)), *C = malloc(nc * sizeof(float));
+            float *C2 = malloc(nc * sizeof(float)), *sums = malloc((size_t)M * sizeof(float));
+            float *sums2 = malloc((size_t)M * sizeof(float));
+            fill_uniform(A, (size_t)K * lda, -1.0f, 1.0f, t->seed++);
+            fill_uniform(B1, (size_t)K * ld1, -1.0f, 1.0f, t->seed++);
+            fill_uniform(B2, (size_t)K * ld2, -1.0f, 1.0f, t->seed++);
+            fill_uniform(C, nc, -1.0f, 1.0f, t->seed++);
+            fill_uniform(sums, (size_t)M, -1.0f, 1.0f, t->seed++);
+            memcpy(C2, C, nc * sizeof(float));
+            memcpy(sums2, sums, (size_t)M * sizeof(float));
+            PackedMat ws;
+            packed_alloc(&ws, K, variant == 2 ? (N1 > N2 ? N1 : N2) : N);
+            if (variant == 0) pk_gemm_tn_sums(C, ldc, A, lda, B1, ld1, M, N1, K, 1.0f, &ws, sums, 0);
+            else pk_gemm_tn(C, ldc, A, lda, B1, ld1, M, N1, K, 1.0f, &ws);
+            pk_gemm_tn(C + N1, ldc, A, lda, B2, ld2, M, N2, K, 1.0f, &ws);
+            pk_gemm_tn_pair_sums(C2, ldc, A, lda, B1, ld1, N1, B2, ld2, N2, M, K, 1.0f, &ws,
+                                 variant == 0 ? sums2 : NULL, 0);
+            int differ = memcmp(C, C2, nc * sizeof(float)) != 0 || memcmp(sums, sums2, (size_t)M * sizeof(float)) != 0;
+            if (differ)
+                fprintf(stderr, "\n    %s %s, %d threads, M %d N1 %d N2 %d K %d, variant %d: differs\n",
+                        packed_kernel_name(packed_kernel()), packed_precision_name(packed_precision()),
+                        par_threads(), M, N1, N2, K, variant);
+            t->bad_c += differ;
+            t->cases++;
+            packed_free(&ws);
+            free(A), free(B1), free(B2), free(C), free(C2), free(sums), free(sums2);
         }
-        packed_set_precision(PACK_FP32);
-    }
-    CU_ASSERT(runs >= 36);
-    CU_ASSERT_EQUAL(bad, 0);
-    restore_best_kernel();
-    par_set_threads(threads_before);
-    par_set_min_flops(min_flops);
+}
+
+static void test_tn_pair(void) {
+    Tally t = {1300, 0, 0, 0};
+    CU_ASSERT(for_every_setting(tn_pair_cases, &t) >= 2);
+    CU_ASSERT(t.cases >= 36);
+    CU_ASSERT_EQUAL(t.bad_c, 0);
 }
 
 static void test_bf16_products(void) {

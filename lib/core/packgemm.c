@@ -294,10 +294,14 @@ void packed_set(PackedMat *p, const float *W, int ld, int K, int N) {
  * gru_h256) though the products alone ran faster — they stay packed. The same products, so
  * the same bits. */
 enum { IN_PLACE_MAX = 1024 };
+/* Whether a product of M rows over K, with panels NR wide, reads its full panels in place. */
+static int reads_in_place(int M, int K, int NR) {
+    return M >= 2 && M <= IN_PLACE_MAX && K <= IN_PLACE_MAX && NR == 32 && active_precision == PACK_FP32;
+}
+
 static void packed_set_in_place(PackedMat *p, const float *W, int ld, int K, int N, int M) {
     int NR = panel_width(packed_kernel());
-    if (M < 2 || M > IN_PLACE_MAX || K > IN_PLACE_MAX || NR != 32 || active_precision != PACK_FP32 ||
-        !fits(p, K, N, NR)) {
+    if (!reads_in_place(M, K, NR) || !fits(p, K, N, NR)) {
         packed_set(p, W, ld, K, N);
         return;
     }
@@ -907,7 +911,7 @@ void pk_gemm_tn_pair_sums(float *C, int ldc, const float *A, int lda, const floa
     /* as packed_set_in_place / packed_set, with the second operand beside the first */
     ws->K = K, ws->N = N, ws->src = B1, ws->ld = ldb1, ws->src2 = B2, ws->ld2 = ldb2, ws->N1 = N1;
     ws->transposed = 0, ws->bf16 = 0, ws->NR = NR;
-    ws->in_place = M >= 2 && M <= IN_PLACE_MAX && K <= IN_PLACE_MAX && NR == 32;
+    ws->in_place = reads_in_place(M, K, NR);
     if (!ws->in_place) pack_all(ws, pack_panels);
     else
         for (int j = 0; j < (N + NR - 1) / NR; j++) {   /* the panels that cannot be read in place */
