@@ -103,11 +103,14 @@ def measure(shape, args, raw):
     coretypes = (("own", None), ("haswell", "Haswell"))
     rates = {"blas_own": [], "blas_haswell": [], "pack": []}
 
+    latest_limit = []   # the best rate of the latest limit run: each round's exprun is set beside it
+
     def measure_limit(rep):
         label, coretype = coretypes[rep % 2]
         wl = next(l for l in run_json(rate_cmd, env_with(coretype), raw, f"limit/{label}") if l["kind"] == "workload")
         rates[f"blas_{label}"].append(wl["blas_gflops"])
         rates["pack"].append(wl["pack_gflops"])
+        latest_limit[:] = [max(wl["blas_gflops"], wl["pack_gflops"])]
         return wl
 
     wl = measure_limit(0)
@@ -121,12 +124,14 @@ def measure(shape, args, raw):
         results[f"torch_{t}t_{c}"] = []
     # PyTorch is slower: fewer steps keep its runs about as long
     torch_steps = str(max(3, steps // 2))
+    round_shares = []   # each round: exprun's GFLOP/s over the limit run just before it
     for rep in range(args.repeats):
         log(f"{name}: round {rep + 1}/{args.repeats}")
         if rep > 0 or args.repeats == 1:
             measure_limit(rep + 1 if args.repeats == 1 else rep)
         out = run_json(exp_cmd, dict(os.environ), raw, f"{name}/exprun")
         results["exprun"].append(out[0])
+        round_shares.append(out[0]["gflops"] / latest_limit[0])
         if args.bf16:
             out = run_json(exp_cmd + ["--precision", "bf16"], dict(os.environ), raw, f"{name}/exprun_bf16")
             results["exprun_bf16"].append(out[0])
@@ -146,7 +151,7 @@ def measure(shape, args, raw):
     row = {"shape": name, "command": shape, "unit": unit, "flops_per_step": flops,
            "units_per_step": results["exprun"][0]["units_per_step"],
            "exprun": exprun, "exprun_gflops": gflops, "limit_gflops": limit_gflops, "limit_source": limit_source,
-           "limits": limit, "limit_runs": rates, "share": gflops / limit_gflops, "torch_best": med[best_cfg], "torch_best_cfg": best_cfg,
+           "limits": limit, "limit_runs": rates, "share": gflops / limit_gflops, "round_shares": round_shares, "torch_best": med[best_cfg], "torch_best_cfg": best_cfg,
            "torch": med, "ratio": exprun / med[best_cfg], "threads": args.threads, "repeats": args.repeats,
            "bf16": bf16, "bf16_speedup": bf16 / exprun if bf16 else None,
            "peak_rss_mb": results["exprun"][0]["peak_rss_mb"],
@@ -158,12 +163,14 @@ def measure(shape, args, raw):
 
 
 def table(rows):
-    head = ("| shape | unit | MFLOP/unit | exprun | GFLOP/s | limit GFLOP/s (source) | share | PyTorch best (config) "
-            "| exprun/PyTorch | target met | bf16 | bf16/fp32 |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+    head = ("| shape | unit | MFLOP/unit | exprun | GFLOP/s | limit GFLOP/s (source) | share | each round's share "
+            "| PyTorch best (config) | exprun/PyTorch | target met | bf16 | bf16/fp32 |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for r in rows:
         lines.append(f"| `{r['shape']}` | {r['unit']} | {r['flops_per_step'] / r['units_per_step'] / 1e6:.2f} | {r['exprun']:,.0f} "
                      f"| {r['exprun_gflops']:.0f} | {r['limit_gflops']:.0f} ({r['limit_source']}) | {100 * r['share']:.0f} % "
+                     f"| {' / '.join(f'{100 * x:.0f}' for x in r.get('round_shares', []))} % "
                      f"| {r['torch_best']:,.0f} ({r['torch_best_cfg']}) | {r['ratio']:.2f}× | "
                      f"{'yes' if r['met'] else 'no'} | "
                      + (f"{r['bf16']:,.0f} | {r['bf16_speedup']:.2f}× |" if r.get("bf16") else "– | – |"))
@@ -200,7 +207,9 @@ def main():
             "MFLOP/unit counts the step's matrix products (bench/workloads.h). *limit*: the best of OpenBLAS "
             "with its own kernel (`blas_own`), OpenBLAS forced to Haswell (`blas_haswell`) and exprun's packed "
             "kernels (`pack`) on the step's own products, timed one by one, each the median of its runs "
-            "(measured in every round, beside exprun's). *PyTorch best*: the best of 1 and "
+            "(measured in every round, beside exprun's). *each round's share*: a round's exprun run against the "
+            "best rate of the limit run just before it (the VM's speed moves between rounds; both move together "
+            "within one). *PyTorch best*: the best of 1 and "
             "2 threads (`torch_Nt`) with OpenBLAS's own kernel and with Haswell. Target: share ≥ 90 % or "
             "exprun/PyTorch ≥ 2.5×.\n\n" + table(rows))
     (out / "SHAPES.md").write_text(text)
