@@ -208,8 +208,8 @@ def main():
             "with its own kernel (`blas_own`), OpenBLAS forced to Haswell (`blas_haswell`) and exprun's packed "
             "kernels (`pack`) on the step's own products, timed one by one, each the median of its runs "
             "(measured in every round, beside exprun's). *each round's share*: a round's exprun run against the "
-            "best rate of the limit run just before it (the VM's speed moves between rounds; both move together "
-            "within one). *PyTorch best*: the best of 1 and "
+            "best rate of the limit run just before it: how far the VM's speed moved between the rounds. "
+            "*PyTorch best*: the best of 1 and "
             "2 threads (`torch_Nt`) with OpenBLAS's own kernel and with Haswell. Target: share ≥ 90 % or "
             "exprun/PyTorch ≥ 2.5×.\n\n" + table(rows))
     (out / "SHAPES.md").write_text(text)
