@@ -33,11 +33,17 @@ int recurrent_check(const CellSettings *cs, int L, const int *hidden, const char
     return 0;
 }
 
+/* Steps in a backward segment: about `rows` rows of the batch (max_B each), at most max_T. */
+static int segment_steps(int rows, int max_B, int max_T) {
+    int seg = (rows + max_B - 1) / max_B;
+    return seg < max_T ? seg : max_T;
+}
+
 double recurrent_floats(const CellSettings *cs, int L, const int *hidden, int n_in0, int max_B, int max_T,
                         float dropout, int recompute, double *params) {
     const CellOps *ops = cell_ops(cs->cell);
     double G = ops ? ops->gates : 4, S = ops ? ops->states : 2, B = max_B, T = max_T;
-    double seg = ceil((double)REC_SEGMENT_ROWS / B), seg_T = seg < T ? seg : T;
+    double seg_T = segment_steps(REC_SEGMENT_ROWS, max_B, max_T);
     double cache_per_unit = (G + 2 * S + 2) * B;   /* a step's cache (gates, states, tanh c or aux) and dout */
     double floats = 0, H_max = 0, n_max = 0, hx_max = 0;
     for (int l = 0; l < L; l++) {
@@ -92,8 +98,7 @@ void recurrent_alloc(Recurrent *r, int max_B, int max_T, int keep_norms, PackedM
     const CellOps *ops = r->ops;
     r->max_B = max_B, r->max_T = max_T;
     int rows = r->seg_rows > 0 ? r->seg_rows : REC_SEGMENT_ROWS;
-    r->seg = (rows + max_B - 1) / max_B;
-    if (r->seg > max_T) r->seg = max_T;
+    r->seg = segment_steps(rows, max_B, max_T);
     int n_in = 0, H = 0, bounds = (max_T + r->seg - 1) / r->seg + 1;
     size_t carry = 0;
     for (int l = 0; l < r->L; l++) {
@@ -344,8 +349,8 @@ static int projection_kept(int V, int max_B, int max_T) { return 4.0 * V <= (dou
 
 double recurrent_embed_floats(const CellSettings *cs, int H0, int n_in0, int V, int max_B, int max_T) {
     const CellOps *ops = cell_ops(cs->cell);
-    int GH = (ops ? ops->gates : 4) * H0, seg = (REC_SEGMENT_ROWS + max_B - 1) / max_B;
-    double floats = embed_grad_floats(V, n_in0, GH, (seg < max_T ? seg : max_T) * max_B);
+    int GH = (ops ? ops->gates : 4) * H0;
+    double floats = embed_grad_floats(V, n_in0, GH, segment_steps(REC_SEGMENT_ROWS, max_B, max_T) * max_B);
     if (projection_kept(V, max_B, max_T)) floats += (double)V * GH + (double)pk_gemm_nt_room(V, GH, n_in0);
     return floats;
 }
