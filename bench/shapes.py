@@ -22,6 +22,10 @@ For each shape, in one sitting and interleaved over `repeats` rounds:
            the best of the four.
   bf16     bench_exprun --precision bf16 (train.precision: bf16), when the CPU has AVX512-BF16:
            its speed-up over exprun's fp32.
+  cores    bench/corelat (a cache line's round trip between the two cores) just before and just
+           after each limit and exprun run: a round in which it exceeds FAR_NS ran with the two
+           cores far apart (on a VM, where the host had put the vCPUs), which slows a two-thread
+           step far more than the products alone (docs/speed.md); the table marks those rounds.
 Each figure is the median over the rounds. Before each run the machine must be quiet (quiet.py).
 Writes OUT/SHAPES.md (the table, with the command) and OUT/shapes.jsonl (every run), and prints
 the table. The target (the speed issue): exprun ≥ 90 % of the limit, or ≥ 2.5× PyTorch's best.
@@ -41,6 +45,8 @@ import quiet  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = "/usr/bin/python3"
+FAR_NS = 150.0   # corelat's round trip above which the two cores count as far apart: ~55 ns near, ~330 far
+CORELAT = None   # the corelat program, when built
 
 DEFAULT_SHAPES = [
     "lstm_h256", "lstm_h512", "gru_h256", "rnn_h256", "lstm_h128_b1", "ae_deep", "ae_shallow",
@@ -70,14 +76,31 @@ def env_with(coretype=None):
     return env
 
 
-def run_json(cmd, env, raw, label):
-    """Runs cmd once the machine is quiet; its JSON lines (the run is repeated if disturbed)."""
+def core_roundtrip():
+    """bench/corelat's round trip between the first two cores in ns (None: not built, or one core)."""
+    if CORELAT is None:
+        return None
+    p = subprocess.run([CORELAT], capture_output=True, text=True)
+    try:
+        return json.loads(p.stdout)["roundtrip_ns"]
+    except (ValueError, KeyError):
+        return None
+
+
+def run_json(cmd, env, raw, label, probe=False):
+    """Runs cmd once the machine is quiet; its JSON lines (the run is repeated if disturbed). With
+    probe, the cores' round trip just before and just after the run is in the first line's
+    "corelat_ns"."""
     for attempt in range(3):
         q = quiet.wait_quiet(15.0, 1.0, 120.0, os.getpid())
         mon = quiet.Monitor(15.0, os.getpid()).start()
+        before = core_roundtrip() if probe else None
         p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        after = core_roundtrip() if probe else None
         m = mon.stop()
         lines = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+        if probe and lines:
+            lines[0]["corelat_ns"] = [before, after]
         raw.write(json.dumps({"label": label, "cmd": cmd, "status": p.returncode, "quiet": q, "monitor": m,
                               "results": lines}) + "\n")
         raw.flush()
@@ -107,10 +130,11 @@ def measure(shape, args, raw):
 
     def measure_limit(rep):
         label, coretype = coretypes[rep % 2]
-        wl = next(l for l in run_json(rate_cmd, env_with(coretype), raw, f"limit/{label}") if l["kind"] == "workload")
+        lines = run_json(rate_cmd, env_with(coretype), raw, f"limit/{label}", probe=True)
+        wl = next(l for l in lines if l["kind"] == "workload")
         rates[f"blas_{label}"].append(wl["blas_gflops"])
         rates["pack"].append(wl["pack_gflops"])
-        latest_limit[:] = [max(wl["blas_gflops"], wl["pack_gflops"])]
+        latest_limit[:] = [max(wl["blas_gflops"], wl["pack_gflops"]), lines[0].get("corelat_ns", [])]
         return wl
 
     wl = measure_limit(0)
@@ -125,13 +149,15 @@ def measure(shape, args, raw):
     # PyTorch is slower: fewer steps keep its runs about as long
     torch_steps = str(max(3, steps // 2))
     round_shares = []   # each round: exprun's GFLOP/s over the limit run just before it
+    round_corelat = []  # each round: the cores' round trips around that limit run and exprun's run
     for rep in range(args.repeats):
         log(f"{name}: round {rep + 1}/{args.repeats}")
         if rep > 0 or args.repeats == 1:
             measure_limit(rep + 1 if args.repeats == 1 else rep)
-        out = run_json(exp_cmd, dict(os.environ), raw, f"{name}/exprun")
+        out = run_json(exp_cmd, dict(os.environ), raw, f"{name}/exprun", probe=True)
         results["exprun"].append(out[0])
         round_shares.append(out[0]["gflops"] / latest_limit[0])
+        round_corelat.append(latest_limit[1] + out[0].get("corelat_ns", []))
         if args.bf16:
             out = run_json(exp_cmd + ["--precision", "bf16"], dict(os.environ), raw, f"{name}/exprun_bf16")
             results["exprun_bf16"].append(out[0])
@@ -151,7 +177,7 @@ def measure(shape, args, raw):
     row = {"shape": name, "command": shape, "unit": unit, "flops_per_step": flops,
            "units_per_step": results["exprun"][0]["units_per_step"],
            "exprun": exprun, "exprun_gflops": gflops, "limit_gflops": limit_gflops, "limit_source": limit_source,
-           "limits": limit, "limit_runs": rates, "share": gflops / limit_gflops, "round_shares": round_shares, "torch_best": med[best_cfg], "torch_best_cfg": best_cfg,
+           "limits": limit, "limit_runs": rates, "share": gflops / limit_gflops, "round_shares": round_shares, "round_corelat_ns": round_corelat, "torch_best": med[best_cfg], "torch_best_cfg": best_cfg,
            "torch": med, "ratio": exprun / med[best_cfg], "threads": args.threads, "repeats": args.repeats,
            "bf16": bf16, "bf16_speedup": bf16 / exprun if bf16 else None,
            "peak_rss_mb": results["exprun"][0]["peak_rss_mb"],
@@ -162,6 +188,18 @@ def measure(shape, args, raw):
     return row
 
 
+def far_apart(probes):
+    """Were the two cores far apart at any of these corelat probes (ns; None: no probe)?"""
+    return any(x is not None and x > FAR_NS for x in probes)
+
+
+def round_cells(r):
+    """Each round's share, † where the cores were far apart around that round's runs."""
+    shares, probes = r.get("round_shares", []), r.get("round_corelat_ns", [])
+    probes = probes + [[]] * (len(shares) - len(probes))
+    return " / ".join(f"{100 * x:.0f}{'†' if far_apart(p) else ''}" for x, p in zip(shares, probes))
+
+
 def table(rows):
     head = ("| shape | unit | MFLOP/unit | exprun | GFLOP/s | limit GFLOP/s (source) | share | each round's share "
             "| PyTorch best (config) | exprun/PyTorch | target met | bf16 | bf16/fp32 |\n"
@@ -170,7 +208,7 @@ def table(rows):
     for r in rows:
         lines.append(f"| `{r['shape']}` | {r['unit']} | {r['flops_per_step'] / r['units_per_step'] / 1e6:.2f} | {r['exprun']:,.0f} "
                      f"| {r['exprun_gflops']:.0f} | {r['limit_gflops']:.0f} ({r['limit_source']}) | {100 * r['share']:.0f} % "
-                     f"| {' / '.join(f'{100 * x:.0f}' for x in r.get('round_shares', []))} % "
+                     f"| {round_cells(r)} % "
                      f"| {r['torch_best']:,.0f} ({r['torch_best_cfg']}) | {r['ratio']:.2f}× | "
                      f"{'yes' if r['met'] else 'no'} | "
                      + (f"{r['bf16']:,.0f} | {r['bf16_speedup']:.2f}× |" if r.get("bf16") else "– | – |"))
@@ -186,6 +224,9 @@ def main():
     ap.add_argument("--shape", action="append", default=None)
     ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="skip the bf16 runs")
     args = ap.parse_args()
+    global CORELAT
+    if (Path(args.build) / "corelat").exists():
+        CORELAT = str(Path(args.build) / "corelat")
     if args.bf16 and "avx512_bf16" not in Path("/proc/cpuinfo").read_text():
         args.bf16 = False
     shapes = args.shape or DEFAULT_SHAPES
@@ -208,7 +249,9 @@ def main():
             "with its own kernel (`blas_own`), OpenBLAS forced to Haswell (`blas_haswell`) and exprun's packed "
             "kernels (`pack`) on the step's own products, timed one by one, each the median of its runs "
             "(measured in every round, beside exprun's). *each round's share*: a round's exprun run against the "
-            "best rate of the limit run just before it: how far the VM's speed moved between the rounds. "
+            "best rate of the limit run just before it: how far the VM's speed moved between the rounds; † marks a round "
+            f"in which the two cores were far apart (bench/corelat: a cache line's round trip over {FAR_NS:.0f} ns just "
+            "before or after the limit's or exprun's run). "
             "*PyTorch best*: the best of 1 and "
             "2 threads (`torch_Nt`) with OpenBLAS's own kernel and with Haswell. Target: share ≥ 90 % or "
             "exprun/PyTorch ≥ 2.5×.\n\n" + table(rows))
