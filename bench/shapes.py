@@ -25,7 +25,8 @@ For each shape, in one sitting and interleaved over `repeats` rounds:
   cores    bench/corelat (a cache line's round trip between the two cores) just before and just
            after each limit and exprun run: a round in which it exceeds FAR_NS ran with the two
            cores far apart (on a VM, where the host had put the vCPUs), which slows a two-thread
-           step far more than the products alone (docs/speed.md); the table marks those rounds.
+           step far more than the products alone (docs/speed.md); below SHARED_NS the two CPUs
+           were one core's two hyperthreads. The table marks those rounds († and ‡).
 Each figure is the median over the rounds. Before each run the machine must be quiet (quiet.py).
 Writes OUT/SHAPES.md (the table, with the command) and OUT/shapes.jsonl (every run), and prints
 the table. The target (the speed issue): exprun ≥ 90 % of the limit, or ≥ 2.5× PyTorch's best.
@@ -46,6 +47,7 @@ import quiet  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 PY = "/usr/bin/python3"
 FAR_NS = 150.0   # corelat's round trip above which the two cores count as far apart: ~55 ns near, ~330 far
+SHARED_NS = 40.0  # ... and below which they are two hyperthreads of one core (~27 ns seen), sharing its units
 CORELAT = None   # the corelat program, when built
 
 DEFAULT_SHAPES = [
@@ -193,11 +195,18 @@ def far_apart(probes):
     return any(x is not None and x > FAR_NS for x in probes)
 
 
+def one_core(probes):
+    """Were the two CPUs two hyperthreads of one core at any of these probes?"""
+    return any(x is not None and x < SHARED_NS for x in probes)
+
+
 def round_cells(r):
-    """Each round's share, † where the cores were far apart around that round's runs."""
+    """Each round's share, † where the cores were far apart around that round's runs, ‡ where
+    the two CPUs were one core's two hyperthreads."""
     shares, probes = r.get("round_shares", []), r.get("round_corelat_ns", [])
     probes = probes + [[]] * (len(shares) - len(probes))
-    return " / ".join(f"{100 * x:.0f}{'†' if far_apart(p) else ''}" for x, p in zip(shares, probes))
+    return " / ".join(f"{100 * x:.0f}{'†' if far_apart(p) else ''}{'‡' if one_core(p) else ''}"
+                      for x, p in zip(shares, probes))
 
 
 def table(rows):
@@ -251,7 +260,8 @@ def main():
             "(measured in every round, beside exprun's). *each round's share*: a round's exprun run against the "
             "best rate of the limit run just before it: how far the VM's speed moved between the rounds; † marks a round "
             f"in which the two cores were far apart (bench/corelat: a cache line's round trip over {FAR_NS:.0f} ns just "
-            "before or after the limit's or exprun's run). "
+            "before or after the limit's or exprun's run), ‡ one in which they were one core's two hyperthreads "
+            f"(a round trip under {SHARED_NS:.0f} ns). "
             "*PyTorch best*: the best of 1 and "
             "2 threads (`torch_Nt`) with OpenBLAS's own kernel and with Haswell. Target: share ≥ 90 % or "
             "exprun/PyTorch ≥ 2.5×.\n\n" + table(rows))
