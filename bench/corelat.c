@@ -20,20 +20,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 enum { BATCHES = 5 };
 
 /* the line the two threads pass between them: the counter, alone in its 64 bytes */
 static _Alignas(64) atomic_long counter;
 static long trips_per_batch = 20000;
-
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return 1e9 * (double)ts.tv_sec + (double)ts.tv_nsec;
-}
 
 static int pin_to(int cpu) {
     cpu_set_t set;
@@ -103,12 +98,12 @@ int main(int argc, char **argv) {
     double per_trip[BATCHES];
     long v = 1;
     for (int b = 0; b < BATCHES; b++) {
-        double t0 = now_ns();
+        double t0 = now_seconds();
         for (long i = 0; i < trips_per_batch; i++, v += 2) {
             atomic_store_explicit(&counter, v, memory_order_release);
             while (atomic_load_explicit(&counter, memory_order_acquire) != v + 1) relax();
         }
-        per_trip[b] = (now_ns() - t0) / (double)trips_per_batch;
+        per_trip[b] = 1e9 * (now_seconds() - t0) / (double)trips_per_batch;
     }
     void *failed = NULL;
     pthread_join(other, &failed);

@@ -128,7 +128,7 @@ def measure(shape, args, raw):
     coretypes = (("own", None), ("haswell", "Haswell"))
     rates = {"blas_own": [], "blas_haswell": [], "pack": []}
 
-    latest_limit = []   # the best rate of the latest limit run: each round's exprun is set beside it
+    latest_limit = {}   # the latest limit run's best rate and its probes: each round's exprun is set beside it
 
     def measure_limit(rep):
         label, coretype = coretypes[rep % 2]
@@ -136,7 +136,7 @@ def measure(shape, args, raw):
         wl = next(l for l in lines if l["kind"] == "workload")
         rates[f"blas_{label}"].append(wl["blas_gflops"])
         rates["pack"].append(wl["pack_gflops"])
-        latest_limit[:] = [max(wl["blas_gflops"], wl["pack_gflops"]), lines[0].get("corelat_ns", [])]
+        latest_limit.update(rate=max(wl["blas_gflops"], wl["pack_gflops"]), probes=lines[0].get("corelat_ns", []))
         return wl
 
     wl = measure_limit(0)
@@ -158,8 +158,8 @@ def measure(shape, args, raw):
             measure_limit(rep + 1 if args.repeats == 1 else rep)
         out = run_json(exp_cmd, dict(os.environ), raw, f"{name}/exprun", probe=True)
         results["exprun"].append(out[0])
-        round_shares.append(out[0]["gflops"] / latest_limit[0])
-        round_corelat.append(latest_limit[1] + out[0].get("corelat_ns", []))
+        round_shares.append(out[0]["gflops"] / latest_limit["rate"])
+        round_corelat.append(latest_limit["probes"] + out[0].get("corelat_ns", []))
         if args.bf16:
             out = run_json(exp_cmd + ["--precision", "bf16"], dict(os.environ), raw, f"{name}/exprun_bf16")
             results["exprun_bf16"].append(out[0])
@@ -190,23 +190,18 @@ def measure(shape, args, raw):
     return row
 
 
-def far_apart(probes):
-    """Were the two cores far apart at any of these corelat probes (ns; None: no probe)?"""
-    return any(x is not None and x > FAR_NS for x in probes)
-
-
-def one_core(probes):
-    """Were the two CPUs two hyperthreads of one core at any of these probes?"""
-    return any(x is not None and x < SHARED_NS for x in probes)
+def placement_marks(probes):
+    """† if the two cores were far apart at any of these corelat probes (ns; None: no probe), ‡ if
+    they were one core's two hyperthreads at any."""
+    seen = [x for x in probes if x is not None]
+    return ("†" if any(x > FAR_NS for x in seen) else "") + ("‡" if any(x < SHARED_NS for x in seen) else "")
 
 
 def round_cells(r):
-    """Each round's share, † where the cores were far apart around that round's runs, ‡ where
-    the two CPUs were one core's two hyperthreads."""
+    """Each round's share, marked with where the cores were around that round's runs."""
     shares, probes = r.get("round_shares", []), r.get("round_corelat_ns", [])
     probes = probes + [[]] * (len(shares) - len(probes))
-    return " / ".join(f"{100 * x:.0f}{'†' if far_apart(p) else ''}{'‡' if one_core(p) else ''}"
-                      for x, p in zip(shares, probes))
+    return " / ".join(f"{100 * x:.0f}{placement_marks(p)}" for x, p in zip(shares, probes))
 
 
 def table(rows):
