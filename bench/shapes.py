@@ -21,7 +21,8 @@ For each shape, in one sitting and interleaved over `repeats` rounds:
   pytorch  torch_peer.py at 1 and 2 threads, each with OpenBLAS's own kernel and with Haswell;
            the best of the four.
   bf16     bench_exprun --precision bf16 (train.precision: bf16), when the CPU has AVX512-BF16:
-           its speed-up over exprun's fp32.
+           its speed-up over exprun's fp32, and its training loss after the same steps from the
+           same seed against fp32's (relative change of bench_exprun's last_loss).
   cores    bench/corelat (a cache line's round trip between the two cores) just before and just
            after each limit and exprun run: a round in which it exceeds FAR_NS ran with the two
            cores far apart (on a VM, where the host had put the vCPUs), which slows a two-thread
@@ -182,12 +183,26 @@ def measure(shape, args, raw):
            "limits": limit, "limit_runs": rates, "share": gflops / limit_gflops, "round_shares": round_shares, "round_corelat_ns": round_corelat, "torch_best": med[best_cfg], "torch_best_cfg": best_cfg,
            "torch": med, "ratio": exprun / med[best_cfg], "threads": args.threads, "repeats": args.repeats,
            "bf16": bf16, "bf16_speedup": bf16 / exprun if bf16 else None,
+           "bf16_loss_change": loss_change(results["exprun"], results["exprun_bf16"]),
            "peak_rss_mb": results["exprun"][0]["peak_rss_mb"],
            "torch_peak_rss_mb": results[best_cfg][0]["peak_rss_mb"]}
     row["met"] = row["share"] >= 0.90 or row["ratio"] >= 2.5
     raw.write(json.dumps({"label": "row", **row}) + "\n")
     raw.flush()
     return row
+
+
+def loss_change(fp32_runs, bf16_runs):
+    """bf16's training loss after the same steps from the same seed, relative to fp32's:
+    (last_loss_bf16 − last_loss_fp32) / last_loss_fp32. Every round repeats the same bits (same
+    seed), so the first round's pair is the answer; None without bf16 runs, and an error if any
+    round's loss differs from the first (the runs would not be what they claim)."""
+    if not bf16_runs:
+        return None
+    for runs in (fp32_runs, bf16_runs):
+        if any(r["last_loss"] != runs[0]["last_loss"] for r in runs):
+            raise SystemExit(f"shapes.py: the same run gave losses {[r['last_loss'] for r in runs]}")
+    return (bf16_runs[0]["last_loss"] - fp32_runs[0]["last_loss"]) / fp32_runs[0]["last_loss"]
 
 
 def placement_marks(probes):
@@ -204,10 +219,15 @@ def round_cells(r):
     return " / ".join(f"{100 * x:.0f}{placement_marks(p)}" for x, p in zip(shares, probes))
 
 
+def loss_cell(change):
+    """The bf16 loss change in per cent, with enough digits to show a small one."""
+    return "–" if change is None else f"{100 * change:+.3f} %"
+
+
 def table(rows):
     head = ("| shape | unit | MFLOP/unit | exprun | GFLOP/s | limit GFLOP/s (source) | share | each round's share "
-            "| PyTorch best (config) | exprun/PyTorch | target met | bf16 | bf16/fp32 |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+            "| PyTorch best (config) | exprun/PyTorch | target met | bf16 | bf16/fp32 | bf16 loss change |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for r in rows:
         lines.append(f"| `{r['shape']}` | {r['unit']} | {r['flops_per_step'] / r['units_per_step'] / 1e6:.2f} | {r['exprun']:,.0f} "
@@ -215,7 +235,8 @@ def table(rows):
                      f"| {round_cells(r)} % "
                      f"| {r['torch_best']:,.0f} ({r['torch_best_cfg']}) | {r['ratio']:.2f}× | "
                      f"{'yes' if r['met'] else 'no'} | "
-                     + (f"{r['bf16']:,.0f} | {r['bf16_speedup']:.2f}× |" if r.get("bf16") else "– | – |"))
+                     + (f"{r['bf16']:,.0f} | {r['bf16_speedup']:.2f}× | {loss_cell(r.get('bf16_loss_change'))} |"
+                        if r.get("bf16") else "– | – | – |"))
     return head + "\n".join(lines) + "\n"
 
 
@@ -258,7 +279,9 @@ def main():
             "before or after the limit's or exprun's run), ‡ one in which they were one core's two hyperthreads "
             f"(a round trip under {SHARED_NS:.0f} ns). "
             "*PyTorch best*: the best of 1 and "
-            "2 threads (`torch_Nt`) with OpenBLAS's own kernel and with Haswell. Target: share ≥ 90 % or "
+            "2 threads (`torch_Nt`) with OpenBLAS's own kernel and with Haswell. *bf16 loss change*: the "
+            "training loss of bf16's last timed step against fp32's at the same step from the same seed "
+            "(bench_exprun's `last_loss`; the same in every round). Target: share ≥ 90 % or "
             "exprun/PyTorch ≥ 2.5×.\n\n" + table(rows))
     (out / "SHAPES.md").write_text(text)
     print(text)
