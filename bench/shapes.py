@@ -231,7 +231,7 @@ def table(rows):
     lines = []
     for r in rows:
         lines.append(f"| `{r['shape']}` | {r['unit']} | {r['flops_per_step'] / r['units_per_step'] / 1e6:.2f} | {r['exprun']:,.0f} "
-                     f"| {r['exprun_gflops']:.0f} | {r['limit_gflops']:.0f} ({r['limit_source']}) | {100 * r['share']:.0f} % "
+                     f"| {r['exprun_gflops']:.0f} | {r['limit_gflops']:.0f} ({r['limit_source']}) | {100 * r['share']:.1f} % "
                      f"| {round_cells(r)} % "
                      f"| {r['torch_best']:,.0f} ({r['torch_best_cfg']}) | {r['ratio']:.2f}× | "
                      f"{'yes' if r['met'] else 'no'} | "
