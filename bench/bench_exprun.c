@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "autoencoder.h"
@@ -41,6 +40,7 @@
 #include "rng.h"
 #include "seqmodel.h"
 
+#include "sortd.h"
 #include "workloads.h"
 
 enum { N_BATCHES = 16 };
@@ -71,11 +71,6 @@ static double resident_mb(void) {
 }
 
 static int recompute;   /* --recompute: train.recompute */
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static int build(const Workload *w, Model **m, ExError *err) {
     Rng init = rng_stream(1, "init");

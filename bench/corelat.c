@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "sortd.h"
 
 enum { BATCHES = 5 };
 
@@ -53,11 +54,6 @@ static void *answer(void *arg) {
         atomic_store_explicit(&counter, v + 1, memory_order_release);
     }
     return pinned ? NULL : (void *)1;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv) {

@@ -9,17 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clip.h"
+#include "clock.h"
 #include "optim.h"
 #include "parallel.h"
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void report(const char *pass, size_t n, int threads, double best) {
     printf("{\"pass\": \"%s\", \"params\": %zu, \"threads\": %d, \"best_us\": %.1f}\n", pass, n, threads, 1e6 * best);
